@@ -1,0 +1,20 @@
+"""URLs of the platform host (public schema)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularSwaggerView
+
+from drf_spectacular.views import SpectacularAPIView
+
+handler400 = "tenants.conventions.problems.bad_request"
+handler403 = "tenants.conventions.problems.permission_denied"
+handler404 = "tenants.conventions.problems.page_not_found"
+handler500 = "tenants.conventions.problems.server_error"
+
+urlpatterns = [
+    path("api/platform/v1/", include("tenants.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+

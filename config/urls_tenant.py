@@ -1,0 +1,21 @@
+"""URLs of a shop host (the shop's schema): Storefront and Admin APIs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularSwaggerView
+
+from catalog.api.urls import admin_urlpatterns as catalog_admin
+from drf_spectacular.views import SpectacularAPIView
+from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
+from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
+
+handler400 = "tenants.conventions.problems.bad_request"
+handler403 = "tenants.conventions.problems.permission_denied"
+handler404 = "tenants.conventions.problems.page_not_found"
+handler500 = "tenants.conventions.problems.server_error"
+
+urlpatterns = [
+    path("api/storefront/v1/", include(tenants_storefront)),
+    path("api/admin/v1/", include(tenants_admin + catalog_admin)),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

@@ -1,0 +1,52 @@
+"""The three kinds of API view; every endpoint derives from one of them."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.serializers import Serializer
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.conventions.idempotency import idempotent
+
+
+class PlatformAPIView(GenericAPIView):  # type: ignore[type-arg]
+    """Platform API (platform host): a signed-in platform user."""
+
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class StorefrontAPIView(GenericAPIView):  # type: ignore[type-arg]
+    """Storefront API (shop host): anonymous shoppers."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes = [AllowAny]
+
+
+class AdminAPIView(GenericAPIView):  # type: ignore[type-arg]
+    """
+    Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+    against `required_scopes`. Every `post` honours `Idempotency-Key`.
+    """
+
+    authentication_classes = [ShopJWTAuthentication, ApiKeyAuthentication]
+    permission_classes = [ShopAccess]
+    required_scopes: ClassVar[dict[str, str]] = {}
+    member_roles: ClassVar[frozenset[str] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        post = cls.__dict__.get("post")
+        if post is not None and not getattr(post, "idempotent", False):
+            cls.post = idempotent()(post)  # type: ignore[method-assign]
+
+
+def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Validate request data with an input serializer; raise a 400 problem if it is bad."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data  # type: ignore[no-any-return]

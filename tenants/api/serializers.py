@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tenants.conventions.money import CURRENCIES
+from tenants.models import ApiKey, Membership, Shop
+
+
+class SignupInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class UserOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    is_staff = serializers.BooleanField()
+
+
+class MembershipOutput(serializers.Serializer):  # type: ignore[type-arg]
+    shop = serializers.CharField(source="shop.slug", help_text="The shop's slug.")
+    shop_name = serializers.CharField(source="shop.name")
+    domain = serializers.CharField(help_text="The shop's primary hostname.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class MeOutput(UserOutput):
+    memberships = MembershipOutput(many=True)
+
+
+class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField(max_length=120)
+    slug = serializers.CharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
+
+
+class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField(max_length=120, required=False)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+
+
+class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    schema_name = serializers.CharField()
+    domain = serializers.CharField()
+    status = serializers.ChoiceField(choices=Shop.Status.choices)
+    currency = serializers.CharField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
+    created_at = serializers.DateTimeField()
+
+
+class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class ApiKeyCreateInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), allow_empty=False, max_length=10
+    )
+
+
+class ApiKeyOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's public prefix, to recognise it in lists.")
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices))
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedOutput(ApiKeyOutput):
+    key = serializers.CharField(help_text="The secret key. Shown only in this response; store it now.")

@@ -1,0 +1,143 @@
+"""Platform API (platform host) and the shop-level views owned by `tenants`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tenants import selectors, services
+from tenants.api import serializers as s
+from tenants.api.base import AdminAPIView, PlatformAPIView, StorefrontAPIView, validated
+from tenants.models import Membership, Shop, User
+
+OWNER_OR_ADMIN = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+
+
+def _shop_payload(shop: Shop, domain: str, role: str | None = None) -> dict[str, Any]:
+    payload = {
+        "slug": shop.slug,
+        "name": shop.name,
+        "schema_name": shop.schema_name,
+        "domain": domain,
+        "status": shop.status,
+        "currency": shop.currency,
+        "created_at": shop.created_at,
+    }
+    if role is not None:
+        payload["role"] = role
+    return payload
+
+
+class SignupView(PlatformAPIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.SignupInput, responses={201: s.UserOutput}, auth=[], operation_id="auth_signup")
+    def post(self, request: Request) -> Response:
+        data = validated(s.SignupInput, request.data)
+        user = services.user_signup(email=data["email"], password=data["password"], name=data["name"])
+        return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(PlatformAPIView):
+    @extend_schema(responses=s.MeOutput, operation_id="me")
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        memberships = list(selectors.memberships_for_user(user=user))
+        domains = selectors.primary_domains([m.shop_id for m in memberships])
+        for membership in memberships:
+            membership.domain = domains.get(membership.shop_id, "")  # type: ignore[attr-defined]
+        payload = {**s.UserOutput(user).data, "memberships": s.MembershipOutput(memberships, many=True).data}
+        return Response(payload)
+
+
+class ShopListCreateView(PlatformAPIView):
+    serializer_class = s.ShopOutput
+
+    @extend_schema(responses=s.ShopOutput(many=True), operation_id="shops_list")
+    def get(self, request: Request) -> Response:
+        memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
+        page = self.paginate_queryset(memberships) or []
+        domains = selectors.primary_domains([m.shop_id for m in page])
+        results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role) for m in page]
+        return self.get_paginated_response(s.ShopOutput(results, many=True).data)
+
+    @extend_schema(request=s.ShopCreateInput, responses={201: s.ShopOutput}, operation_id="shops_create")
+    def post(self, request: Request) -> Response:
+        data = validated(s.ShopCreateInput, request.data)
+        shop = services.shop_create(
+            owner=request.user,  # type: ignore[arg-type]
+            name=data["name"],
+            slug=data["slug"],
+            currency=data["currency"],
+        )
+        payload = _shop_payload(shop, shop.domains.get(is_primary=True).domain, Membership.Role.OWNER)
+        return Response(s.ShopOutput(payload).data, status=status.HTTP_201_CREATED)
+
+
+class ShopDetailView(PlatformAPIView):
+    @extend_schema(responses=s.ShopOutput, operation_id="shops_retrieve")
+    def get(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
+        return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
+
+    @extend_schema(request=s.ShopUpdateInput, responses=s.ShopOutput, operation_id="shops_update")
+    def patch(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        data = validated(s.ShopUpdateInput, request.data)
+        shop = services.shop_update(shop=shop, by=membership, **data)
+        domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
+        return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
+
+
+# --- Shop host ----------------------------------------------------------------
+
+
+class StorefrontShopView(StorefrontAPIView):
+    @extend_schema(responses=s.StorefrontShopOutput, operation_id="storefront_shop")
+    def get(self, request: Request) -> Response:
+        shop: Shop = request.tenant  # type: ignore[attr-defined]
+        return Response(s.StorefrontShopOutput(shop).data)
+
+
+class ApiKeyListCreateView(AdminAPIView):
+    member_roles = OWNER_OR_ADMIN
+    serializer_class = s.ApiKeyOutput
+
+    @extend_schema(responses=s.ApiKeyOutput(many=True), operation_id="api_keys_list")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.api_keys_for_shop(shop=request.tenant)) or []  # type: ignore[attr-defined]
+        return self.get_paginated_response(s.ApiKeyOutput(page, many=True).data)
+
+    @extend_schema(request=s.ApiKeyCreateInput, responses={201: s.ApiKeyCreatedOutput}, operation_id="api_keys_create")
+    def post(self, request: Request) -> Response:
+        data = validated(s.ApiKeyCreateInput, request.data)
+        api_key, key = services.api_key_create(
+            shop=request.tenant,  # type: ignore[attr-defined]
+            name=data["name"],
+            scopes=data["scopes"],
+            created_by=request.user,  # type: ignore[arg-type]
+        )
+        payload = {**s.ApiKeyOutput(api_key).data, "key": key}
+        return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(AdminAPIView):
+    member_roles = OWNER_OR_ADMIN
+
+    @extend_schema(responses=s.ApiKeyOutput, operation_id="api_keys_retrieve")
+    def get(self, request: Request, api_key_id: int) -> Response:
+        api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
+        return Response(s.ApiKeyOutput(api_key).data)
+
+    @extend_schema(responses=s.ApiKeyOutput, operation_id="api_keys_revoke", description="Revoke the key at once.")
+    def delete(self, request: Request, api_key_id: int) -> Response:
+        api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
+        return Response(s.ApiKeyOutput(services.api_key_revoke(api_key=api_key)).data)
+

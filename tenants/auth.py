@@ -1,0 +1,117 @@
+"""
+Who is calling: platform users with JWTs, third parties with per-shop API keys,
+and the one permission class every Admin API view uses to check what they may do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from tenants.models import ApiKey, Membership
+
+API_KEY_KEYWORD = "Api-Key"
+API_KEY_PREFIX_LENGTH = 12
+# Touch `last_used_at` at most this often, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_generate() -> tuple[str, str, str]:
+    """Return (full key shown once, public prefix, hash of the key)."""
+    prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
+    key = f"sf_{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, api_key_hash(key)
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Api-Key sf_<prefix>_<secret>`, valid only on its own shop's host."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ApiKey] | None:
+        header = request.headers.get("Authorization", "")
+        keyword, _, key = header.partition(" ")
+        if keyword != API_KEY_KEYWORD:
+            return None
+        key = key.strip()
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "sf" or len(parts[1]) != API_KEY_PREFIX_LENGTH:
+            raise AuthenticationFailed("Malformed API key.")
+        tenant = getattr(request._request, "tenant", None)
+        api_key = (
+            ApiKey.objects.filter(prefix=parts[1], shop_id=getattr(tenant, "pk", None), revoked_at__isnull=True)
+            .only("id", "shop_id", "scopes", "secret_hash", "last_used_at", "name")
+            .first()
+        )
+        # Compare even when no row matched, so timing does not tell which prefixes exist.
+        expected = api_key.secret_hash if api_key else api_key_hash("")
+        if not hmac.compare_digest(expected, api_key_hash(key)) or api_key is None:
+            raise AuthenticationFailed("Invalid or revoked API key for this shop.")
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        return AnonymousUser(), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{API_KEY_KEYWORD} realm="admin"'
+
+
+class ShopJWTAuthentication(JWTAuthentication):
+    """A platform user's JWT; whether it opens this shop is ShopAccess's call."""
+
+
+class ShopAccess(BasePermission):
+    """
+    The Admin API's one gate. A view names the scope each method needs in
+    `required_scopes` (e.g. {"GET": "catalog:read", "POST": "catalog:write"}),
+    or restricts itself to members with `member_roles`. API keys need the
+    method's scope; platform users need a membership in this shop, and one of
+    the view's `member_roles` if it sets them.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        scope = getattr(view, "required_scopes", {}).get(method)
+        roles = getattr(view, "member_roles", None)
+        if scope is None and roles is None:
+            raise PermissionDenied(f"{request.method} is not allowed on this resource.")
+        if isinstance(request.auth, ApiKey):
+            if scope is None:
+                raise PermissionDenied("This action is for shop members, not API keys.")
+            if scope not in request.auth.scopes:
+                raise PermissionDenied(f"This API key lacks the `{scope}` scope.")
+            return True
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False  # DRF answers 401 with the authenticators' challenge
+        membership = shop_membership(request)
+        if membership is None:
+            raise PermissionDenied("You are not a member of this shop.")
+        if roles is not None and membership.role not in roles:
+            raise PermissionDenied(f"This action needs one of the roles: {', '.join(sorted(roles))}.")
+        return True
+
+
+def shop_membership(request: Request) -> Membership | None:
+    """Return (and remember on the request) the caller's membership in this host's shop."""
+    if not hasattr(request, "_shop_membership"):
+        tenant = getattr(request._request, "tenant", None)
+        request._shop_membership = (  # type: ignore[attr-defined]
+            Membership.objects.filter(user_id=request.user.pk, shop_id=getattr(tenant, "pk", None)).first()
+            if tenant is not None
+            else None
+        )
+    return request._shop_membership  # type: ignore[attr-defined, no-any-return]

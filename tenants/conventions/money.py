@@ -1,0 +1,92 @@
+"""
+The one money type: a Decimal amount in a currency, written to JSON as
+`{"amount": "19.99", "currency": "EUR"}` and never as a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+# ISO 4217 codes we sell in, with their minor-unit exponent.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(
+        "AED AUD BGN BRL CAD CHF CNY CZK DKK EGP EUR GBP HKD HUF IDR ILS INR MAD MXN MYR NOK "
+        "NZD PHP PLN RON SAR SEK SGD THB TRY TWD UAH USD ZAR".split(),
+        2,
+    ),
+    **dict.fromkeys("CLP ISK JPY KRW VND".split(), 0),
+    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
+}
+CURRENCIES = sorted(CURRENCY_EXPONENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if self.currency not in CURRENCY_EXPONENTS:
+            raise ValueError(f"Unknown currency {self.currency!r}.")
+        quantum = Decimal(1).scaleb(-CURRENCY_EXPONENTS[self.currency])
+        object.__setattr__(self, "amount", Decimal(self.amount).quantize(quantum, rounding=ROUND_HALF_EVEN))
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        return Money(self.amount * factor, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"Cannot combine {self.currency} with {other.currency}.")
+
+    def as_json(self) -> dict[str, str]:
+        return {"amount": str(self.amount), "currency": self.currency}
+
+
+def parse_amount(value: Any, currency: str) -> Decimal:
+    """Parse a client's decimal string into an amount valid for `currency`, or raise ValueError."""
+    if isinstance(value, float) or isinstance(value, bool):
+        raise ValueError("Send amounts as decimal strings, e.g. \"19.99\".")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("Not a decimal number.") from None
+    if not amount.is_finite():
+        raise ValueError("Not a finite number.")
+    exponent = CURRENCY_EXPONENTS[currency]
+    if amount != amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN):
+        raise ValueError(f"{currency} amounts have at most {exponent} decimal places.")
+    return amount
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["19.99"]},
+            "currency": {"type": "string", "enum": CURRENCIES},
+        },
+        "required": ["amount", "currency"],
+    }
+)
+class MoneyField(serializers.Field):
+    """Serialize a `Money` as `{"amount": "19.99", "currency": "EUR"}` (read-only)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Money) -> dict[str, str]:
+        return value.as_json()

@@ -1,0 +1,36 @@
+"""Cursor pagination for every list: `?limit=` (default 20, max 100) and `?cursor=`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
+
+
+class CursorPage(CursorPagination):
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "limit"
+    ordering = "-id"
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({"limit": [f"Must be an integer between 1 and {self.max_page_size}."]})
+        return min(int(raw), self.max_page_size)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            # DRF answers a tampered cursor with 404; it is bad input, not a missing page.
+            raise ValidationError({"cursor": ["This cursor is invalid or has expired."]}) from None
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response_schema = super().get_paginated_response_schema(schema)
+        response_schema["required"] = ["results", "next", "previous"]
+        return response_schema

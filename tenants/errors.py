@@ -1,0 +1,80 @@
+"""
+Domain errors: every app raises subclasses of `DomainError`, each carrying a
+stable code and the HTTP status the API answers it with. The problem formatter
+(tenants.conventions.problems) turns them into RFC 9457 responses.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DomainError(Exception):
+    """Base of every error a service raises for the API layer to report."""
+
+    status: int = 400
+    code: str = "invalid"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class TenantsErrorCode(StrEnum):
+    SLUG_INVALID = "slug_invalid"
+    SLUG_RESERVED = "slug_reserved"
+    SLUG_TAKEN = "slug_taken"
+    EMAIL_TAKEN = "email_taken"
+    NOT_A_MEMBER = "not_a_member"
+    SHOP_NOT_FOUND = "shop_not_found"
+    PROVISIONING_FAILED = "provisioning_failed"
+
+
+class SlugInvalid(DomainError):
+    status = 400
+    code = TenantsErrorCode.SLUG_INVALID
+    title = "Invalid shop slug"
+
+
+class SlugReserved(DomainError):
+    status = 400
+    code = TenantsErrorCode.SLUG_RESERVED
+    title = "Reserved shop slug"
+
+
+class SlugTaken(DomainError):
+    status = 409
+    code = TenantsErrorCode.SLUG_TAKEN
+    title = "Shop slug already taken"
+
+
+class EmailTaken(DomainError):
+    status = 409
+    code = TenantsErrorCode.EMAIL_TAKEN
+    title = "E-mail already registered"
+
+
+class ShopNotFound(DomainError):
+    status = 404
+    code = TenantsErrorCode.SHOP_NOT_FOUND
+    title = "Shop not found"
+
+
+class ProvisioningFailed(DomainError):
+    status = 503
+    code = TenantsErrorCode.PROVISIONING_FAILED
+    title = "Shop could not be provisioned"
+
+
+class ResourceNotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class NotAllowed(DomainError):
+    status = 403
+    code = "not_allowed"
+    title = "Not allowed"

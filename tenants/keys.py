@@ -1,0 +1,29 @@
+"""
+The one place that names per-shop things outside PostgreSQL.
+
+Every Redis key (cache, carts, rate-limit counters, idempotency) starts with the
+current shop's schema, and every object-storage key lives under
+`tenants/{schema}/`, so one shop's data can never be read under another's name.
+"""
+
+from django.db import connection
+
+
+def current_schema() -> str:
+    """Return the schema of the shop the current connection is set to."""
+    return connection.schema_name  # type: ignore[attr-defined, no-any-return]
+
+
+def redis_key(*parts: object, schema: str | None = None) -> str:
+    """Return a Redis key for the current (or given) shop: `{schema}:part:part`."""
+    return ":".join([schema or current_schema(), *(str(part) for part in parts)])
+
+
+def storage_key(*parts: object, schema: str | None = None) -> str:
+    """Return an object-storage key for the current (or given) shop: `tenants/{schema}/...`."""
+    return "/".join(["tenants", schema or current_schema(), *(str(part).strip("/") for part in parts)])
+
+
+def cache_key(key: str, key_prefix: str, version: int) -> str:
+    """Build Django cache keys as `{schema}:{prefix}:{version}:{key}` (CACHES KEY_FUNCTION)."""
+    return redis_key(key_prefix, version, key)

@@ -1,0 +1,89 @@
+"""Host → schema routing, and health checks that answer on every host."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
+from django.urls import set_urlconf
+from django_tenants.postgresql_backend.base import FakeTenant
+
+from tenants.conventions.problems import problem_response
+from tenants.selectors import shop_for_host
+
+PUBLIC_TENANT = FakeTenant(schema_name="public")
+
+
+class HealthCheckMiddleware:
+    """
+    `GET /healthz` (the process is up) and `GET /readyz` (PostgreSQL and Redis
+    answer), before host routing: load balancers probe by IP, not by shop host.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return JsonResponse({"status": "ok"})
+        if request.path == "/readyz":
+            return self._ready()
+        return self.get_response(request)
+
+    def _ready(self) -> HttpResponse:
+        checks = {"database": "ok", "redis": "ok"}
+        try:
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:  # any failure means not ready
+            checks["database"] = f"error: {exc.__class__.__name__}"
+        try:
+            self._redis.ping()
+        except Exception as exc:
+            checks["redis"] = f"error: {exc.__class__.__name__}"
+        if all(value == "ok" for value in checks.values()):
+            return JsonResponse({"status": "ok", "checks": checks})
+        return problem_response(
+            503, title="Not ready", detail="A dependency is unreachable.", extensions={"checks": checks}
+        )
+
+
+class ShopRoutingMiddleware:
+    """
+    Point the connection at the schema of the request's host: the platform host
+    gets `public` and the platform URLs; a shop's domain gets its schema and the
+    shop URLs; any other host gets a 404 problem and touches no shop.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection.set_schema_to_public()
+        # get_host() raises DisallowedHost for a malformed Host header; Django's
+        # handler400 turns that into a 400 problem.
+        hostname, _port = split_domain_port(request.get_host())
+        if hostname == settings.PLATFORM_HOST:
+            request.tenant = PUBLIC_TENANT  # type: ignore[attr-defined]
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+        else:
+            shop = shop_for_host(hostname)
+            if shop is None:
+                return problem_response(
+                    404,
+                    title="Unknown shop",
+                    detail=f"No shop is served at {hostname!r}.",
+                    code="shop_not_found",
+                )
+            shop.domain_url = hostname
+            request.tenant = shop  # type: ignore[attr-defined]
+            request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
+            connection.set_tenant(shop)
+        set_urlconf(request.urlconf)  # type: ignore[attr-defined]
+        return self.get_response(request)

@@ -1,0 +1,173 @@
+"""
+The public schema: platform users, shops and their domains, memberships, API
+keys, the warm pool of spare schemas, and idempotency records.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A platform user: merchants and platform staff, who log in with an e-mail."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Platform staff: Django admin, suspensions.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Shop(TenantMixin):
+    """A shop: one PostgreSQL schema, reached through its domains."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=40, unique=True)
+    currency = models.CharField(max_length=3, default="USD")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas come from the warm pool or a template clone (tenants.provisioning),
+    # never from running migrations on the request path.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Domain(DomainMixin):
+    """A hostname that routes to a shop: `{slug}.{SHOP_BASE_DOMAIN}` or a custom one."""
+
+
+class Membership(models.Model):
+    """A platform user's role in one shop."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        STAFF = "staff"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_user_shop_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.shop}"
+
+
+class ApiKey(models.Model):
+    """
+    A third party's key to one shop's Admin API.
+
+    The secret is shown once at creation; only its SHA-256 is kept. The public
+    `prefix` finds the row, and the row only matches on its own shop's host.
+    """
+
+    class Scope(models.TextChoices):
+        CATALOG_READ = "catalog:read"
+        CATALOG_WRITE = "catalog:write"
+        ORDERS_READ = "orders:read"
+        ORDERS_WRITE = "orders:write"
+        WEBHOOKS_WRITE = "webhooks:write"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = ArrayField(models.CharField(max_length=32, choices=Scope.choices))
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SpareSchema(models.Model):
+    """A pre-migrated schema waiting in the warm pool to become a shop."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.schema_name
+
+
+class IdempotencyRecord(models.Model):
+    """
+    The stored outcome of a POST sent with an `Idempotency-Key`.
+
+    Scoped by shop schema and caller, so two shops (or two API keys) may use the
+    same key. A record without `status_code` is a request still in flight;
+    `locked_until` lets a later request take over one whose worker died.
+    """
+
+    schema_name = models.CharField(max_length=63)
+    principal = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=2000)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.BinaryField(null=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+    response_headers = models.JSONField(default=dict)
+    locked_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schema_name", "principal", "key"], name="idempotency_scope_key_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]

@@ -1,0 +1,117 @@
+"""
+Shop schemas without migrations on the request path.
+
+A template schema (`_template`) is migrated with every other schema. Spare
+schemas are cloned from it ahead of time into a warm pool; a new shop takes a
+spare by renaming it (`ALTER SCHEMA ... RENAME`, a few milliseconds). Only when
+the pool is empty does the request clone the template itself (~200 ms of DDL),
+which is slower but just as correct.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.management.commands.migrate import Command as MigrateCommand
+from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.migration_executors.base import run_migrations
+from django_tenants.utils import schema_exists
+
+from tenants.models import SpareSchema
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_SCHEMA = "_template"
+SPARE_PREFIX = "_spare_"
+SHOP_SCHEMA_PREFIX = "shop_"
+# Serialises pool refills across processes (arbitrary, fixed advisory-lock id).
+POOL_LOCK_ID = 7_200_417
+
+
+def schema_name_for_slug(slug: str) -> str:
+    """Derive a shop's schema from its slug (slugs are `a-z0-9-`, so this is one-to-one)."""
+    return SHOP_SCHEMA_PREFIX + slug.replace("-", "_")
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def schema_migrate(schema_name: str, *, verbosity: int = 0) -> None:
+    """Apply all tenant migrations to one schema (used for the template and by migrate_schemas)."""
+    parser = MigrateCommand().create_parser("manage.py", "migrate")
+    options = {**vars(parser.parse_args([])), "verbosity": verbosity, "interactive": False, "skip_checks": True}
+    run_migrations(args=[], options=options, executor_codename="pool", schema_name=schema_name)
+    connection.set_schema_to_public()
+
+
+def template_ensure() -> None:
+    """
+    Create and migrate the template schema if it is missing. It is built under a
+    scratch name and renamed when complete, so a failed build never leaves a
+    half-migrated template to clone.
+    """
+    if schema_exists(TEMPLATE_SCHEMA):
+        return
+    scratch = TEMPLATE_SCHEMA + "_build"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(scratch)} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {_quote(scratch)}")
+    schema_migrate(scratch)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SCHEMA {_quote(scratch)} RENAME TO {_quote(TEMPLATE_SCHEMA)}")
+
+
+def template_clone(new_schema_name: str) -> None:
+    """Create `new_schema_name` as a copy of the template (tables, indexes, migration records)."""
+    if not schema_exists(TEMPLATE_SCHEMA):
+        raise RuntimeError("The template schema is missing; run `manage.py migrate_schemas`.")
+    CloneSchema().clone_schema(TEMPLATE_SCHEMA, new_schema_name, "DATA", set_connection=False)
+
+
+def spare_claim(schema_name: str) -> bool:
+    """
+    Rename a spare schema from the pool to `schema_name`; False if the pool is empty.
+
+    Must run inside the caller's transaction, so a failed provisioning puts the
+    spare back. SKIP LOCKED lets concurrent sign-ups take different spares.
+    """
+    spare = SpareSchema.objects.select_for_update(skip_locked=True).order_by("id").first()
+    if spare is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER SCHEMA {_quote(spare.schema_name)} RENAME TO {_quote(schema_name)}")
+    spare.delete()
+    return True
+
+
+def warm_pool_fill(*, size: int | None = None) -> int:
+    """Clone spares until the pool holds `size` (WARM_POOL_SIZE); return how many were added."""
+    target = settings.WARM_POOL_SIZE if size is None else size
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [POOL_LOCK_ID])
+        if not cursor.fetchone()[0]:
+            return 0  # another process is refilling
+    try:
+        template_ensure()
+        added = 0
+        while SpareSchema.objects.count() < target:
+            name = SPARE_PREFIX + secrets.token_hex(6)
+            with transaction.atomic():
+                template_clone(name)
+                SpareSchema.objects.create(schema_name=name)
+            added += 1
+        return added
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [POOL_LOCK_ID])
+
+
+def pool_schema_names() -> list[str]:
+    """Return the template and spare schemas, which migrate with the shops."""
+    spares = list(SpareSchema.objects.order_by("id").values_list("schema_name", flat=True))
+    return [TEMPLATE_SCHEMA, *spares]

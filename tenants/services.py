@@ -1,0 +1,127 @@
+"""Writes in the public schema: sign-up, shop provisioning, API keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tenants import provisioning, selectors
+from tenants.auth import api_key_generate
+from tenants.conventions.money import CURRENCY_EXPONENTS
+from tenants.errors import DomainError, EmailTaken, NotAllowed, SlugInvalid, SlugReserved, SlugTaken
+from tenants.models import ApiKey, Domain, Membership, Shop, User
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+RESERVED_SLUGS = frozenset(
+    "www api admin app apps public static media assets cdn mail email smtp ftp docs help support "
+    "status billing platform dashboard login signup auth account accounts shop shops store stores "
+    "storefleet template spare root system internal test".split()
+)
+
+
+def user_signup(*, email: str, password: str, name: str = "") -> User:
+    """Create a platform user, checking the password against Django's validators."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken(f"An account with {email} already exists.")
+    candidate = User(email=email, name=name)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise DomainError("The password is too weak.", errors={"password": list(exc.messages)}) from exc
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError:
+        raise EmailTaken(f"An account with {email} already exists.") from None
+
+
+def slug_check(slug: str) -> None:
+    """Raise unless `slug` is 3–40 of `a-z0-9-`, not reserved and not taken."""
+    if not SLUG_PATTERN.match(slug) or "--" in slug:
+        raise SlugInvalid(
+            "A slug is 3 to 40 characters of a-z, 0-9 and single hyphens, not starting or ending with one.",
+            errors={"slug": ["Use 3 to 40 characters of a-z, 0-9 and hyphens."]},
+        )
+    if slug in RESERVED_SLUGS:
+        raise SlugReserved(f"{slug!r} is reserved.", errors={"slug": [f"{slug!r} is reserved."]})
+    if Shop.objects.filter(slug=slug).exists():
+        raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]})
+
+
+def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> Shop:
+    """
+    Provision a shop in one transaction: its schema (a warm-pool spare renamed,
+    or a template clone), the shop row, its primary domain and the owner's membership.
+    """
+    slug_check(slug)
+    if currency not in CURRENCY_EXPONENTS:
+        raise DomainError(f"Unknown currency {currency!r}.", errors={"currency": ["Not a supported currency."]})
+    schema_name = provisioning.schema_name_for_slug(slug)
+    try:
+        with transaction.atomic():
+            took_spare = provisioning.spare_claim(schema_name)
+            if not took_spare:
+                provisioning.template_clone(schema_name)
+            shop = Shop(schema_name=schema_name, slug=slug, name=name, currency=currency)
+            shop.save()
+            Domain.objects.create(domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True)
+            Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
+            transaction.on_commit(_warm_pool_refill_soon)
+    except IntegrityError:
+        # Two sign-ups raced for one slug; the loser's rename rolled back with it.
+        raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]}) from None
+    return shop
+
+
+def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency: str | None = None) -> Shop:
+    """Change a shop's settings (owners and admins)."""
+    if by.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+        raise NotAllowed("Only the shop's owners and admins can change its settings.")
+    changed = []
+    if name is not None and name != shop.name:
+        shop.name = name
+        changed.append("name")
+    if currency is not None and currency != shop.currency:
+        shop.currency = currency
+        changed.append("currency")
+    if changed:
+        shop.save(update_fields=changed)
+        selectors.host_cache_clear()
+    return shop
+
+
+def _warm_pool_refill_soon() -> None:
+    from tenants.tasks import warm_pool_refill
+
+    warm_pool_refill.delay()
+
+
+def api_key_create(*, shop: Shop, name: str, scopes: Iterable[str], created_by: User | None) -> tuple[ApiKey, str]:
+    """Create an API key; return it and the full key, which is never shown again."""
+    scopes = sorted(set(scopes))
+    unknown = [scope for scope in scopes if scope not in ApiKey.Scope.values]
+    if unknown or not scopes:
+        raise DomainError(
+            "Unknown or missing scopes.",
+            errors={"scopes": [f"Choose from: {', '.join(ApiKey.Scope.values)}."]},
+        )
+    key, prefix, secret_hash = api_key_generate()
+    api_key = ApiKey.objects.create(
+        shop=shop, name=name, prefix=prefix, secret_hash=secret_hash, scopes=scopes, created_by=created_by
+    )
+    return api_key, key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key at once; revoking twice keeps the first revocation time."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
