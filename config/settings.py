@@ -64,9 +64,11 @@ TENANT_APPS = [
 ]
 # `tenants` comes before `django_tenants` so that our `migrate_schemas` (which
 # also migrates the template and warm-pool schemas) overrides theirs.
-INSTALLED_APPS = ["tenants"] + [app for app in SHARED_APPS if app != "tenants"] + [
-    app for app in TENANT_APPS if app not in SHARED_APPS
-]
+INSTALLED_APPS = (
+    ["tenants"]
+    + [app for app in SHARED_APPS if app != "tenants"]
+    + [app for app in TENANT_APPS if app not in SHARED_APPS]
+)
 
 TENANT_MODEL = "tenants.Shop"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -128,7 +130,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and Celery broker -----------------------------------------
 
 # Tests use a Redis database of their own (15) and flush it when they finish.
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15" if TESTING else "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get(
+    "REDIS_URL", "redis://127.0.0.1:6379/15" if TESTING else "redis://127.0.0.1:6379/0"
+)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -161,6 +165,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+if TESTING:
+    # Hashing strength is not under test; PBKDF2 would cost half a second a user.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

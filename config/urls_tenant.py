@@ -1,10 +1,9 @@
 """URLs of a shop host (the shop's schema): Storefront and Admin APIs."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog.api.urls import admin_urlpatterns as catalog_admin
-from drf_spectacular.views import SpectacularAPIView
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
 

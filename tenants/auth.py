@@ -19,7 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from tenants.models import ApiKey, Membership
+from tenants.models import ApiKey, Membership, Shop
 
 API_KEY_KEYWORD = "Api-Key"
 API_KEY_PREFIX_LENGTH = 12
@@ -50,9 +50,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "sf" or len(parts[1]) != API_KEY_PREFIX_LENGTH:
             raise AuthenticationFailed("Malformed API key.")
-        tenant = getattr(request._request, "tenant", None)
+        shop = request_shop(request)
+        if shop is None:
+            raise AuthenticationFailed("API keys work only on a shop's host.")
         api_key = (
-            ApiKey.objects.filter(prefix=parts[1], shop_id=getattr(tenant, "pk", None), revoked_at__isnull=True)
+            ApiKey.objects.filter(prefix=parts[1], shop_id=int(shop.pk), revoked_at__isnull=True)
             .only("id", "shop_id", "scopes", "secret_hash", "last_used_at", "name")
             .first()
         )
@@ -108,10 +110,17 @@ class ShopAccess(BasePermission):
 def shop_membership(request: Request) -> Membership | None:
     """Return (and remember on the request) the caller's membership in this host's shop."""
     if not hasattr(request, "_shop_membership"):
-        tenant = getattr(request._request, "tenant", None)
+        shop = request_shop(request)
+        user_id = request.user.pk if request.user is not None else None
         request._shop_membership = (  # type: ignore[attr-defined]
-            Membership.objects.filter(user_id=request.user.pk, shop_id=getattr(tenant, "pk", None)).first()
-            if tenant is not None
+            Membership.objects.filter(user_id=user_id, shop_id=shop.pk).first()
+            if shop is not None and user_id is not None
             else None
         )
     return request._shop_membership  # type: ignore[attr-defined, no-any-return]
+
+
+def request_shop(request: Request) -> Shop | None:
+    """Return the shop whose host the request came to (None on the platform host)."""
+    tenant = getattr(request._request, "tenant", None)
+    return tenant if isinstance(tenant, Shop) else None

@@ -6,12 +6,7 @@ current shop's schema, and every object-storage key lives under
 `tenants/{schema}/`, so one shop's data can never be read under another's name.
 """
 
-from django.db import connection
-
-
-def current_schema() -> str:
-    """Return the schema of the shop the current connection is set to."""
-    return connection.schema_name  # type: ignore[attr-defined, no-any-return]
+from tenants.schemas import current_schema
 
 
 def redis_key(*parts: object, schema: str | None = None) -> str:

@@ -13,6 +13,7 @@ from django.urls import set_urlconf
 from django_tenants.postgresql_backend.base import FakeTenant
 
 from tenants.conventions.problems import problem_response
+from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 
 PUBLIC_TENANT = FakeTenant(schema_name="public")
@@ -38,7 +39,7 @@ class HealthCheckMiddleware:
     def _ready(self) -> HttpResponse:
         checks = {"database": "ok", "redis": "ok"}
         try:
-            connection.set_schema_to_public()
+            use_public()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except Exception as exc:  # any failure means not ready
@@ -65,7 +66,7 @@ class ShopRoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        connection.set_schema_to_public()
+        use_public()
         # get_host() raises DisallowedHost for a malformed Host header; Django's
         # handler400 turns that into a 400 problem.
         hostname, _port = split_domain_port(request.get_host())
@@ -84,6 +85,6 @@ class ShopRoutingMiddleware:
             shop.domain_url = hostname
             request.tenant = shop  # type: ignore[attr-defined]
             request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
-            connection.set_tenant(shop)
+            use_shop(shop)
         set_urlconf(request.urlconf)  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -171,3 +171,6 @@ class IdempotencyRecord(models.Model):
             )
         ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name}:{self.principal}:{self.key}"

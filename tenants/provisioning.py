@@ -21,6 +21,7 @@ from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import schema_exists
 
 from tenants.models import SpareSchema
+from tenants.schemas import use_public
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,14 @@ def _quote(name: str) -> str:
 def schema_migrate(schema_name: str, *, verbosity: int = 0) -> None:
     """Apply all tenant migrations to one schema (used for the template and by migrate_schemas)."""
     parser = MigrateCommand().create_parser("manage.py", "migrate")
-    options = {**vars(parser.parse_args([])), "verbosity": verbosity, "interactive": False, "skip_checks": True}
+    options = {
+        **vars(parser.parse_args([])),
+        "verbosity": verbosity,
+        "interactive": False,
+        "skip_checks": True,
+    }
     run_migrations(args=[], options=options, executor_codename="pool", schema_name=schema_name)
-    connection.set_schema_to_public()
+    use_public()
 
 
 def template_ensure() -> None:
@@ -91,7 +97,7 @@ def spare_claim(schema_name: str) -> bool:
 def warm_pool_fill(*, size: int | None = None) -> int:
     """Clone spares until the pool holds `size` (WARM_POOL_SIZE); return how many were added."""
     target = settings.WARM_POOL_SIZE if size is None else size
-    connection.set_schema_to_public()
+    use_public()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [POOL_LOCK_ID])
         if not cursor.fetchone()[0]:

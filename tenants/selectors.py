@@ -51,11 +51,7 @@ def shops_for_user(*, user: User) -> QuerySet[Shop]:
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("shop")
-        .order_by("shop_id")
-    )
+    return Membership.objects.filter(user=user).select_related("shop").order_by("shop_id")
 
 
 def primary_domains(shop_ids: list[int]) -> dict[int, str]:

@@ -18,10 +18,12 @@ from tenants.errors import DomainError, EmailTaken, NotAllowed, SlugInvalid, Slu
 from tenants.models import ApiKey, Domain, Membership, Shop, User
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+# Subdomains that mean something else, or that a phisher would like to own.
 RESERVED_SLUGS = frozenset(
-    "www api admin app apps public static media assets cdn mail email smtp ftp docs help support "
-    "status billing platform dashboard login signup auth account accounts shop shops store stores "
-    "storefleet template spare root system internal test".split()
+    ["www", "api", "admin", "app", "apps", "public", "static", "media", "assets", "cdn", "mail"]
+    + ["email", "smtp", "ftp", "docs", "help", "support", "status", "billing", "platform", "dashboard"]
+    + ["login", "signup", "auth", "account", "accounts", "shop", "shops", "store", "stores"]
+    + ["storefleet", "template", "spare", "root", "system", "internal", "test"]
 )
 
 
@@ -62,7 +64,9 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> 
     """
     slug_check(slug)
     if currency not in CURRENCY_EXPONENTS:
-        raise DomainError(f"Unknown currency {currency!r}.", errors={"currency": ["Not a supported currency."]})
+        raise DomainError(
+            f"Unknown currency {currency!r}.", errors={"currency": ["Not a supported currency."]}
+        )
     schema_name = provisioning.schema_name_for_slug(slug)
     try:
         with transaction.atomic():
@@ -103,7 +107,9 @@ def _warm_pool_refill_soon() -> None:
     warm_pool_refill.delay()
 
 
-def api_key_create(*, shop: Shop, name: str, scopes: Iterable[str], created_by: User | None) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, shop: Shop, name: str, scopes: Iterable[str], created_by: User | None
+) -> tuple[ApiKey, str]:
     """Create an API key; return it and the full key, which is never shown again."""
     scopes = sorted(set(scopes))
     unknown = [scope for scope in scopes if scope not in ApiKey.Scope.values]

@@ -23,7 +23,7 @@ class PlatformAPIView(GenericAPIView):  # type: ignore[type-arg]
 class StorefrontAPIView(GenericAPIView):  # type: ignore[type-arg]
     """Storefront API (shop host): anonymous shoppers."""
 
-    authentication_classes: ClassVar[list[Any]] = []
+    authentication_classes = []
     permission_classes = [AllowAny]
 
 
@@ -42,7 +42,7 @@ class AdminAPIView(GenericAPIView):  # type: ignore[type-arg]
         super().__init_subclass__(**kwargs)
         post = cls.__dict__.get("post")
         if post is not None and not getattr(post, "idempotent", False):
-            cls.post = idempotent()(post)  # type: ignore[method-assign]
+            setattr(cls, "post", idempotent()(post))  # noqa: B010
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:  # type: ignore[type-arg]

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tenants.conventions.fields import StrictCharField
 from tenants.conventions.money import CURRENCIES
 from tenants.models import ApiKey, Membership, Shop
 
 
 class SignupInput(serializers.Serializer):  # type: ignore[type-arg]
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class UserOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -31,13 +32,13 @@ class MeOutput(UserOutput):
 
 
 class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(max_length=120)
-    slug = serializers.CharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
+    name = StrictCharField(max_length=120)
+    slug = StrictCharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
 
 
 class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(max_length=120, required=False)
+    name = StrictCharField(max_length=120, required=False)
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
 
 
@@ -59,7 +60,7 @@ class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class ApiKeyCreateInput(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=ApiKey.Scope.choices), allow_empty=False, max_length=10
     )

@@ -115,7 +115,9 @@ class ApiKeyListCreateView(AdminAPIView):
         page = self.paginate_queryset(selectors.api_keys_for_shop(shop=request.tenant)) or []  # type: ignore[attr-defined]
         return self.get_paginated_response(s.ApiKeyOutput(page, many=True).data)
 
-    @extend_schema(request=s.ApiKeyCreateInput, responses={201: s.ApiKeyCreatedOutput}, operation_id="api_keys_create")
+    @extend_schema(
+        request=s.ApiKeyCreateInput, responses={201: s.ApiKeyCreatedOutput}, operation_id="api_keys_create"
+    )
     def post(self, request: Request) -> Response:
         data = validated(s.ApiKeyCreateInput, request.data)
         api_key, key = services.api_key_create(
@@ -136,8 +138,9 @@ class ApiKeyDetailView(AdminAPIView):
         api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
         return Response(s.ApiKeyOutput(api_key).data)
 
-    @extend_schema(responses=s.ApiKeyOutput, operation_id="api_keys_revoke", description="Revoke the key at once.")
+    @extend_schema(
+        responses=s.ApiKeyOutput, operation_id="api_keys_revoke", description="Revoke the key at once."
+    )
     def delete(self, request: Request, api_key_id: int) -> Response:
         api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
         return Response(s.ApiKeyOutput(services.api_key_revoke(api_key=api_key)).data)
-

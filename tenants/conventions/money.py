@@ -15,12 +15,13 @@ from rest_framework import serializers
 # ISO 4217 codes we sell in, with their minor-unit exponent.
 CURRENCY_EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
-        "AED AUD BGN BRL CAD CHF CNY CZK DKK EGP EUR GBP HKD HUF IDR ILS INR MAD MXN MYR NOK "
-        "NZD PHP PLN RON SAR SEK SGD THB TRY TWD UAH USD ZAR".split(),
+        ["AED", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EGP", "EUR", "GBP"]
+        + ["HKD", "HUF", "IDR", "ILS", "INR", "MAD", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN"]
+        + ["RON", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD", "ZAR"],
         2,
     ),
-    **dict.fromkeys("CLP ISK JPY KRW VND".split(), 0),
-    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
+    **dict.fromkeys(["CLP", "ISK", "JPY", "KRW", "VND"], 0),
+    **dict.fromkeys(["BHD", "JOD", "KWD", "OMR", "TND"], 3),
 }
 CURRENCIES = sorted(CURRENCY_EXPONENTS)
 
@@ -57,8 +58,8 @@ class Money:
 
 def parse_amount(value: Any, currency: str) -> Decimal:
     """Parse a client's decimal string into an amount valid for `currency`, or raise ValueError."""
-    if isinstance(value, float) or isinstance(value, bool):
-        raise ValueError("Send amounts as decimal strings, e.g. \"19.99\".")
+    if isinstance(value, (float, bool)):
+        raise ValueError('Send amounts as decimal strings, e.g. "19.99".')
     try:
         amount = Decimal(str(value))
     except InvalidOperation:

@@ -66,19 +66,25 @@ _DESCRIPTIONS = {
 }
 
 
-def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+def add_problem_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     """Add the Problem schema, and the problem responses each operation can give."""
     components = result.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
-            codes = ["400", "404", "405", "413", "415", "500"] if method in ("post", "put", "patch") else [
-                "400",
-                "404",
-                "405",
-                "500",
-            ]
+            codes = (
+                ["400", "404", "405", "413", "415", "500"]
+                if method in ("post", "put", "patch")
+                else [
+                    "400",
+                    "404",
+                    "405",
+                    "500",
+                ]
+            )
             if operation.get("security") and {} not in operation["security"]:
                 codes += ["401", "403"]
             if method == "post":
@@ -86,6 +92,7 @@ def add_problem_responses(result: dict[str, Any], generator: Any, request: Any, 
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(
-                    code, {"description": _DESCRIPTIONS[code], "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}}}
+                    code,
+                    {"description": _DESCRIPTIONS[code], "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}}},
                 )
     return result

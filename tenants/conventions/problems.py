@@ -85,7 +85,9 @@ _DRF_TITLES = {
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse | None:
     """DRF EXCEPTION_HANDLER: answer every handled error as a problem."""
     if isinstance(exc, DomainError):
-        return problem_response(exc.status, title=exc.title, detail=exc.detail, code=str(exc.code), errors=exc.errors)
+        return problem_response(
+            exc.status, title=exc.title, detail=exc.detail, code=str(exc.code), errors=exc.errors
+        )
     if isinstance(exc, drf_exceptions.ValidationError):
         return problem_response(
             400,

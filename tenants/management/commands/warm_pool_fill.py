@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Fill the warm pool of pre-migrated spare schemas used to provision shops."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--size", type=int, default=settings.WARM_POOL_SIZE, help="Spare schemas to keep.")
+        parser.add_argument(
+            "--size", type=int, default=settings.WARM_POOL_SIZE, help="Spare schemas to keep."
+        )
 
     def handle(self, *args: Any, size: int, **options: Any) -> None:
         added = provisioning.warm_pool_fill(size=size)

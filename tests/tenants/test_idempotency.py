@@ -1,0 +1,119 @@
+"""Idempotency-Key on POST: replay, another body, in flight, bad keys, expiry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tenants import services
+from tenants.models import ApiKey, IdempotencyRecord
+from tests.conftest import ShopContext, assert_problem, bearer
+
+URL = "/api/admin/v1/api-keys"
+BODY = {"name": "ERP", "scopes": ["catalog:read"]}
+
+
+def _post(api: APIClient, ctx: ShopContext, body: object, key: str | None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    return api.post(URL, body, format="json", HTTP_HOST=ctx.host, **bearer(ctx.token()), **headers)
+
+
+@pytest.mark.django_db
+def test_same_key_same_body_replays_the_stored_response(api, shop_a: ShopContext) -> None:
+    first = _post(api, shop_a, BODY, "order-42")
+    assert first.status_code == 201
+    assert "Idempotent-Replayed" not in first
+    # Key order and spacing do not make it another body.
+    second = _post(api, shop_a, {"scopes": ["catalog:read"], "name": "ERP"}, "order-42")
+    assert second.status_code == 201
+    assert second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert ApiKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_key_other_body_is_422_and_changes_nothing(api, shop_a: ShopContext) -> None:
+    _post(api, shop_a, BODY, "k1")
+    body = assert_problem(_post(api, shop_a, {**BODY, "name": "Other"}, "k1"), 422)
+    assert body["code"] == "idempotency_key_reused"
+    assert ApiKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_without_a_key_each_post_acts(api, shop_a: ShopContext) -> None:
+    _post(api, shop_a, BODY, None)
+    _post(api, shop_a, BODY, None)
+    assert ApiKey.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
+def test_bad_keys_are_400(api, shop_a: ShopContext, key: str) -> None:
+    assert_problem(_post(api, shop_a, BODY, key), 400)
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_request_releases_its_key(api, shop_a: ShopContext) -> None:
+    assert_problem(_post(api, shop_a, {"name": "x", "scopes": []}, "retry-me"), 400)
+    assert not IdempotencyRecord.objects.exists()
+    assert _post(api, shop_a, {"name": "x", "scopes": ["catalog:read"]}, "retry-me").status_code == 201
+
+
+@pytest.mark.django_db
+def test_keys_are_scoped_per_shop(api, shop_a: ShopContext, shop_b: ShopContext) -> None:
+    assert _post(api, shop_a, BODY, "shared").status_code == 201
+    second = _post(api, shop_b, BODY, "shared")
+    assert second.status_code == 201
+    assert "Idempotent-Replayed" not in second
+    assert ApiKey.objects.filter(shop=shop_b.shop).count() == 1
+
+
+@pytest.mark.django_db
+def test_records_expire_after_24_hours(api, shop_a: ShopContext) -> None:
+    _post(api, shop_a, BODY, "old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    again = _post(api, shop_a, BODY, "old")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert ApiKey.objects.count() == 2
+
+
+def test_concurrent_requests_with_one_key_act_once(committed_shop: ShopContext, monkeypatch) -> None:
+    """The second of two racing requests gets 409 while the first is in flight; the key acts once."""
+    real_create = services.api_key_create
+    entered = threading.Event()
+
+    def slow_create(**kwargs):
+        entered.set()
+        time.sleep(1.0)
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "api_key_create", slow_create)
+    results: dict[str, int] = {}
+
+    def first() -> None:
+        try:
+            results["first"] = _post(APIClient(), committed_shop, BODY, "race").status_code
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert entered.wait(10)
+    racing = _post(APIClient(), committed_shop, BODY, "race")
+    thread.join(10)
+
+    try:
+        assert results["first"] == 201
+        assert_problem(racing, 409)
+        replay = _post(APIClient(), committed_shop, BODY, "race")
+        assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+        assert ApiKey.objects.filter(shop=committed_shop.shop).count() == 1
+    finally:
+        ApiKey.objects.filter(shop=committed_shop.shop).delete()

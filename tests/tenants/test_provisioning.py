@@ -1,0 +1,161 @@
+"""Provisioning: the Platform API call, slug rules, the warm pool and its fallback."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_exists
+
+from catalog.models import Product
+from tenants import provisioning
+from tenants.models import Domain, Membership, Shop, SpareSchema
+from tests.conftest import PLATFORM, assert_problem, bearer, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def merchant():
+    return make_user("merchant@example.com", "Mia Merchant")
+
+
+def _create(api, user, **body):
+    token = _token(user)
+    return api.post("/api/platform/v1/shops", body, format="json", **PLATFORM, **bearer(token))
+
+
+def _token(user) -> str:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    return str(RefreshToken.for_user(user).access_token)
+
+
+def test_create_shop_takes_a_spare_from_the_pool(api, merchant) -> None:
+    spares_before = list(SpareSchema.objects.values_list("schema_name", flat=True))
+    assert spares_before, "the session fixture fills the pool"
+
+    response = _create(api, merchant, name="Cosy Socks", slug="cosy-socks", currency="GBP")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["slug"] == "cosy-socks"
+    assert body["schema_name"] == "shop_cosy_socks"
+    assert body["domain"] == "cosy-socks.localhost"
+    assert body["status"] == "active"
+    assert body["currency"] == "GBP"
+    assert body["role"] == "owner"
+    # The oldest spare was renamed, not a new schema migrated.
+    assert SpareSchema.objects.count() == len(spares_before) - 1
+    assert not schema_exists(spares_before[0])
+    assert schema_exists("shop_cosy_socks")
+    shop = Shop.objects.get(slug="cosy-socks")
+    assert Domain.objects.get(tenant=shop).is_primary
+    assert Membership.objects.get(shop=shop).role == "owner"
+    # The new shop is usable at once, from its own host.
+    assert api.get("/api/storefront/v1/shop", HTTP_HOST="cosy-socks.localhost").json()["name"] == "Cosy Socks"
+
+
+def test_pool_empty_falls_back_to_cloning_the_template(api, merchant) -> None:
+    SpareSchema.objects.all().delete()  # rolled back with the test
+
+    response = _create(api, merchant, name="Clone", slug="clone-shop")
+
+    assert response.status_code == 201, response.content
+    shop = Shop.objects.get(slug="clone-shop")
+    shop.activate()
+    Product.objects.create(title="Works", slug="works")
+    assert Product.objects.count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM shop_clone_shop.django_migrations WHERE app = 'catalog'")
+        assert cursor.fetchone()[0] >= 1
+
+
+def test_cloned_and_pooled_schemas_have_the_template_tables(merchant) -> None:
+    tables = _tables(provisioning.TEMPLATE_SCHEMA)
+    assert "catalog_product" in tables
+    spare = SpareSchema.objects.first().schema_name
+    assert _tables(spare) == tables
+
+
+def _tables(schema: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_warm_pool_fill_tops_up_to_target(merchant) -> None:
+    before = SpareSchema.objects.count()
+    added = provisioning.warm_pool_fill(size=before + 1)
+    assert added == 1
+    assert SpareSchema.objects.count() == before + 1
+    assert provisioning.warm_pool_fill(size=before + 1) == 0
+
+
+@pytest.mark.parametrize(
+    ("slug", "status"),
+    [
+        ("ab", 400),
+        ("a" * 41, 400),
+        ("Upper", 400),
+        ("under_score", 400),
+        ("-dash", 400),
+        ("dash-", 400),
+        ("sp ace", 400),
+        ("www", 400),
+        ("admin", 400),
+        ("api", 400),
+        ("public", 400),
+        ("static", 400),
+    ],
+)
+def test_bad_or_reserved_slugs_are_refused(api, merchant, slug: str, status: int) -> None:
+    shops_before = Shop.objects.count()
+    spares_before = SpareSchema.objects.count()
+    body = assert_problem(_create(api, merchant, name="X", slug=slug), status)
+    assert "slug" in body.get("errors", {}) or body["code"] in ("slug_invalid", "slug_reserved")
+    assert Shop.objects.count() == shops_before
+    assert SpareSchema.objects.count() == spares_before
+
+
+def test_duplicate_slug_is_a_409(api, merchant) -> None:
+    assert _create(api, merchant, name="One", slug="taken").status_code == 201
+    spares = SpareSchema.objects.count()
+    body = assert_problem(_create(api, merchant, name="Two", slug="taken"), 409)
+    assert body["code"] == "slug_taken"
+    assert SpareSchema.objects.count() == spares
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": "No slug"},
+        {"slug": "no-name"},
+        {"name": "X", "slug": 12345},
+        {"name": "X", "slug": "fine-slug", "currency": "XXX"},
+        {"name": "", "slug": "fine-slug"},
+        {"name": "x" * 500, "slug": "fine-slug"},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_shop_input_changes_nothing(api, merchant, body) -> None:
+    count = Shop.objects.count()
+    assert_problem(
+        _create(api, merchant, **body)
+        if isinstance(body, dict)
+        else api.post("/api/platform/v1/shops", body, format="json", **PLATFORM, **bearer(_token(merchant))),
+        400,
+    )
+    assert Shop.objects.count() == count
+
+
+def test_schema_name_is_never_taken_from_the_client(api, merchant) -> None:
+    response = _create(api, merchant, name="Sneaky", slug="sneaky", schema_name="public")
+    assert response.status_code == 201
+    assert response.json()["schema_name"] == "shop_sneaky"
+
+
+def test_creating_a_shop_needs_a_user(api) -> None:
+    assert_problem(
+        api.post("/api/platform/v1/shops", {"name": "X", "slug": "xyz"}, format="json", **PLATFORM), 401
+    )
