@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+
+
+CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
+INVALID_CURSOR = "This cursor is invalid or has expired."
 
 
 class CursorPage(CursorPagination):
@@ -24,11 +29,16 @@ class CursorPage(CursorPagination):
         return min(int(raw), self.max_page_size)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
+        raw = request.query_params.get(self.cursor_query_param)
+        # DRF's base64 decoding skips stray characters, so junk can decode to "the
+        # first page"; a cursor must be what `next`/`previous` handed out.
+        if raw and not CURSOR_PATTERN.match(raw):
+            raise ValidationError({"cursor": [INVALID_CURSOR]})
         try:
             return super().decode_cursor(request)
         except NotFound:
             # DRF answers a tampered cursor with 404; it is bad input, not a missing page.
-            raise ValidationError({"cursor": ["This cursor is invalid or has expired."]}) from None
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response_schema = super().get_paginated_response_schema(schema)

@@ -80,3 +80,17 @@ def test_health_endpoints_answer_on_every_host(api, shop_a: ShopContext) -> None
         ready = api.get("/readyz", HTTP_HOST=host)
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_django_admin_is_on_the_platform_host_only(client, shop_a: ShopContext) -> None:
+    from tenants.models import User
+
+    assert client.get("/admin/login/", HTTP_HOST="localhost").status_code == 200
+    assert client.get("/admin/login/", HTTP_HOST=shop_a.host).status_code == 404
+    User.objects.create_superuser("staff@storefleet.example", "pw-staff-123", name="Staff")
+    assert client.login(email="staff@storefleet.example", password="pw-staff-123")
+    page = client.get("/admin/tenants/shop/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b"alpha" in page.content
+    assert client.get(f"/admin/tenants/shop/{shop_a.shop.pk}/change/", HTTP_HOST="localhost").status_code == 200
+    assert client.get("/admin/tenants/membership/", HTTP_HOST="localhost").status_code == 200
