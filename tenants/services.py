@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -16,6 +17,8 @@ from tenants.auth import api_key_generate
 from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import DomainError, EmailTaken, NotAllowed, SlugInvalid, SlugReserved, SlugTaken
 from tenants.models import ApiKey, Domain, Membership, Shop, User
+
+logger = logging.getLogger(__name__)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 # Subdomains that mean something else, or that a phisher would like to own.
@@ -104,7 +107,12 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
 def _warm_pool_refill_soon() -> None:
     from tenants.tasks import warm_pool_refill
 
-    warm_pool_refill.delay()
+    try:
+        warm_pool_refill.delay()
+    except Exception:
+        # The shop exists already; a broker outage must not fail its creation.
+        # Beat refills the pool every minute anyway.
+        logger.warning("Could not queue a warm-pool refill", exc_info=True)
 
 
 def api_key_create(
