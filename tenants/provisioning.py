@@ -10,8 +10,12 @@ which is slower but just as correct.
 
 from __future__ import annotations
 
-import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
 
 from django.conf import settings
 from django.core.management.commands.migrate import Command as MigrateCommand
@@ -22,8 +26,6 @@ from django_tenants.utils import schema_exists
 
 from tenants.models import SpareSchema
 from tenants.schemas import use_public
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE_SCHEMA = "_template"
 SPARE_PREFIX = "_spare_"
@@ -71,11 +73,30 @@ def template_ensure() -> None:
         cursor.execute(f"ALTER SCHEMA {_quote(scratch)} RENAME TO {_quote(TEMPLATE_SCHEMA)}")
 
 
+def clone_function_install() -> None:
+    """
+    (Re)create django-tenants' `clone_schema` SQL function. Done once per
+    migration run, not per clone: recreating it on every clone grows the
+    backend's memory (each clone got slower on a long-lived connection) and
+    locks the function until the cloning transaction commits, which
+    serialised concurrent sign-ups exactly when the pool ran dry.
+    """
+    CloneSchema()._create_clone_schema_function()
+
+
 def template_clone(new_schema_name: str) -> None:
     """Create `new_schema_name` as a copy of the template (tables, indexes, migration records)."""
-    if not schema_exists(TEMPLATE_SCHEMA):
-        raise RuntimeError("The template schema is missing; run `manage.py migrate_schemas`.")
-    CloneSchema().clone_schema(TEMPLATE_SCHEMA, new_schema_name, "DATA", set_connection=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regnamespace(%s) IS NOT NULL, to_regproc('public.clone_schema') IS NOT NULL",
+            [TEMPLATE_SCHEMA],
+        )
+        template_exists, function_exists = cursor.fetchone()
+        if not template_exists:
+            raise RuntimeError("The template schema is missing; run `manage.py migrate_schemas`.")
+        if not function_exists:
+            clone_function_install()
+        cursor.execute("SELECT public.clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, new_schema_name])
 
 
 def spare_claim(schema_name: str) -> bool:
@@ -94,15 +115,43 @@ def spare_claim(schema_name: str) -> bool:
     return True
 
 
+@contextmanager
+def pool_lock(*, wait: bool) -> Iterator[psycopg.Connection[Any] | None]:
+    """
+    Hold the warm pool's advisory lock for the block, on a connection of its own:
+    Django's connection is closed by each migration run, which would drop a
+    session lock taken on it. Yields None when `wait` is False and another
+    process holds the lock.
+    """
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname=params["NAME"],
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        autocommit=True,
+    ) as lock_connection:
+        if wait:
+            lock_connection.execute("SELECT pg_advisory_lock(%s)", [POOL_LOCK_ID])
+        else:
+            row = lock_connection.execute("SELECT pg_try_advisory_lock(%s)", [POOL_LOCK_ID]).fetchone()
+            if not row or not row[0]:
+                yield None
+                return
+        try:
+            yield lock_connection
+        finally:
+            lock_connection.execute("SELECT pg_advisory_unlock(%s)", [POOL_LOCK_ID])
+
+
 def warm_pool_fill(*, size: int | None = None) -> int:
     """Clone spares until the pool holds `size` (WARM_POOL_SIZE); return how many were added."""
     target = settings.WARM_POOL_SIZE if size is None else size
     use_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [POOL_LOCK_ID])
-        if not cursor.fetchone()[0]:
-            return 0  # another process is refilling
-    try:
+    with pool_lock(wait=False) as locked:
+        if locked is None:
+            return 0  # another process is refilling or migrating the pool
         template_ensure()
         added = 0
         while SpareSchema.objects.count() < target:
@@ -112,12 +161,25 @@ def warm_pool_fill(*, size: int | None = None) -> int:
                 SpareSchema.objects.create(schema_name=name)
             added += 1
         return added
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [POOL_LOCK_ID])
 
 
-def pool_schema_names() -> list[str]:
-    """Return the template and spare schemas, which migrate with the shops."""
-    spares = list(SpareSchema.objects.order_by("id").values_list("schema_name", flat=True))
-    return [TEMPLATE_SCHEMA, *spares]
+def pool_migrate(*, verbosity: int = 1) -> None:
+    """
+    Migrate the template and every spare, holding the pool lock so no refill
+    clones a template that is mid-migration. Each spare's row is locked while
+    it migrates, so a sign-up (which claims with SKIP LOCKED) takes another
+    spare or clones the template instead of renaming one under the migration.
+    """
+    with pool_lock(wait=True) as lock_connection:
+        assert lock_connection is not None
+        clone_function_install()
+        template_ensure()
+        schema_migrate(TEMPLATE_SCHEMA, verbosity=verbosity)
+        for spare in SpareSchema.objects.order_by("id").values_list("schema_name", flat=True):
+            with lock_connection.transaction():
+                row = lock_connection.execute(
+                    "SELECT 1 FROM public.tenants_spareschema WHERE schema_name = %s FOR UPDATE SKIP LOCKED",
+                    [spare],
+                ).fetchone()
+                if row is not None:  # not claimed meanwhile
+                    schema_migrate(spare, verbosity=verbosity)

@@ -16,6 +16,9 @@ from tenants.models import ApiKey, Domain, Membership, Shop, User
 # a database round trip per request for the same few rows is pure waste. The
 # cache is bounded (LRU), so a process that sees 10,000 shops stays small.
 HOST_CACHE_SECONDS = float(getattr(settings, "SHOP_HOST_CACHE_SECONDS", 5.0))
+# Unknown hosts are remembered briefly too (a flood of random hosts should not
+# become a flood of queries), but not so long that a new shop waits to appear.
+UNKNOWN_HOST_CACHE_SECONDS = 1.0
 HOST_CACHE_SIZE = int(getattr(settings, "SHOP_HOST_CACHE_SIZE", 4096))
 
 _host_cache: OrderedDict[str, tuple[float, Shop | None]] = OrderedDict()
@@ -33,11 +36,18 @@ def shop_for_host(hostname: str) -> Shop | None:
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     shop = domain.tenant if domain is not None else None
     with _host_cache_lock:
-        _host_cache[hostname] = (now + HOST_CACHE_SECONDS, shop)
+        ttl = HOST_CACHE_SECONDS if shop is not None else UNKNOWN_HOST_CACHE_SECONDS
+        _host_cache[hostname] = (now + ttl, shop)
         _host_cache.move_to_end(hostname)
         while len(_host_cache) > HOST_CACHE_SIZE:
             _host_cache.popitem(last=False)
     return shop
+
+
+def host_cache_forget(hostname: str) -> None:
+    """Forget one cached host lookup in this process (a domain was added or removed)."""
+    with _host_cache_lock:
+        _host_cache.pop(hostname, None)
 
 
 def host_cache_clear() -> None:

@@ -78,8 +78,11 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> 
                 provisioning.template_clone(schema_name)
             shop = Shop(schema_name=schema_name, slug=slug, name=name, currency=currency)
             shop.save()
-            Domain.objects.create(domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True)
+            domain = Domain.objects.create(
+                domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True
+            )
             Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
+            transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
             transaction.on_commit(_warm_pool_refill_soon)
     except IntegrityError:
         # Two sign-ups raced for one slug; the loser's rename rolled back with it.

@@ -37,7 +37,14 @@ class SignupView(PlatformAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.SignupInput, responses={201: s.UserOutput}, auth=[], operation_id="auth_signup")
+    @extend_schema(
+        request=s.SignupInput,
+        responses={201: s.UserOutput},
+        auth=[],
+        operation_id="auth_signup",
+        summary="Sign up",
+        description="Create a platform user account; then get tokens from `auth/token`.",
+    )
     def post(self, request: Request) -> Response:
         data = validated(s.SignupInput, request.data)
         user = services.user_signup(email=data["email"], password=data["password"], name=data["name"])
@@ -45,7 +52,12 @@ class SignupView(PlatformAPIView):
 
 
 class MeView(PlatformAPIView):
-    @extend_schema(responses=s.MeOutput, operation_id="me")
+    @extend_schema(
+        responses=s.MeOutput,
+        operation_id="me",
+        summary="The signed-in user",
+        description="The signed-in user and their memberships, each with the shop's primary hostname.",
+    )
     def get(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         memberships = list(selectors.memberships_for_user(user=user))
@@ -59,7 +71,12 @@ class MeView(PlatformAPIView):
 class ShopListCreateView(PlatformAPIView):
     serializer_class = s.ShopOutput
 
-    @extend_schema(responses=s.ShopOutput(many=True), operation_id="shops_list")
+    @extend_schema(
+        responses=s.ShopOutput(many=True),
+        operation_id="shops_list",
+        summary="List my shops",
+        description="The shops the signed-in user is a member of, with their role in each.",
+    )
     def get(self, request: Request) -> Response:
         memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
         page = self.paginate_queryset(memberships) or []
@@ -67,7 +84,13 @@ class ShopListCreateView(PlatformAPIView):
         results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role) for m in page]
         return self.get_paginated_response(s.ShopOutput(results, many=True).data)
 
-    @extend_schema(request=s.ShopCreateInput, responses={201: s.ShopOutput}, operation_id="shops_create")
+    @extend_schema(
+        request=s.ShopCreateInput,
+        responses={201: s.ShopOutput},
+        operation_id="shops_create",
+        summary="Create a shop",
+        description="Provision a shop owned by the signed-in user, served at `{slug}.<shop base domain>`.",
+    )
     def post(self, request: Request) -> Response:
         data = validated(s.ShopCreateInput, request.data)
         shop = services.shop_create(
@@ -81,13 +104,24 @@ class ShopListCreateView(PlatformAPIView):
 
 
 class ShopDetailView(PlatformAPIView):
-    @extend_schema(responses=s.ShopOutput, operation_id="shops_retrieve")
+    @extend_schema(
+        responses=s.ShopOutput,
+        operation_id="shops_retrieve",
+        summary="Get a shop",
+        description="One of the signed-in user's shops; 404 for shops they are not a member of.",
+    )
     def get(self, request: Request, slug: str) -> Response:
         shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
         domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
         return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
 
-    @extend_schema(request=s.ShopUpdateInput, responses=s.ShopOutput, operation_id="shops_update")
+    @extend_schema(
+        request=s.ShopUpdateInput,
+        responses=s.ShopOutput,
+        operation_id="shops_update",
+        summary="Update a shop",
+        description="Change a shop's name or currency (owners and admins).",
+    )
     def patch(self, request: Request, slug: str) -> Response:
         shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
         data = validated(s.ShopUpdateInput, request.data)
@@ -100,7 +134,12 @@ class ShopDetailView(PlatformAPIView):
 
 
 class StorefrontShopView(StorefrontAPIView):
-    @extend_schema(responses=s.StorefrontShopOutput, operation_id="storefront_shop")
+    @extend_schema(
+        responses=s.StorefrontShopOutput,
+        operation_id="storefront_shop",
+        summary="This shop",
+        description="The public facts about the shop served at this host.",
+    )
     def get(self, request: Request) -> Response:
         shop: Shop = request.tenant  # type: ignore[attr-defined]
         return Response(s.StorefrontShopOutput(shop).data)
@@ -110,13 +149,22 @@ class ApiKeyListCreateView(AdminAPIView):
     member_roles = OWNER_OR_ADMIN
     serializer_class = s.ApiKeyOutput
 
-    @extend_schema(responses=s.ApiKeyOutput(many=True), operation_id="api_keys_list")
+    @extend_schema(
+        responses=s.ApiKeyOutput(many=True),
+        operation_id="api_keys_list",
+        summary="List API keys",
+        description="The shop's API keys, newest first, revoked ones included (owners and admins).",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.api_keys_for_shop(shop=request.tenant)) or []  # type: ignore[attr-defined]
         return self.get_paginated_response(s.ApiKeyOutput(page, many=True).data)
 
     @extend_schema(
-        request=s.ApiKeyCreateInput, responses={201: s.ApiKeyCreatedOutput}, operation_id="api_keys_create"
+        request=s.ApiKeyCreateInput,
+        responses={201: s.ApiKeyCreatedOutput},
+        operation_id="api_keys_create",
+        summary="Create an API key",
+        description="Create a key with these scopes (owners and admins); its secret `key` is shown once.",
     )
     def post(self, request: Request) -> Response:
         data = validated(s.ApiKeyCreateInput, request.data)
@@ -133,13 +181,21 @@ class ApiKeyListCreateView(AdminAPIView):
 class ApiKeyDetailView(AdminAPIView):
     member_roles = OWNER_OR_ADMIN
 
-    @extend_schema(responses=s.ApiKeyOutput, operation_id="api_keys_retrieve")
+    @extend_schema(
+        responses=s.ApiKeyOutput,
+        operation_id="api_keys_retrieve",
+        summary="Get an API key",
+        description="One of the shop's API keys (owners and admins).",
+    )
     def get(self, request: Request, api_key_id: int) -> Response:
         api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
         return Response(s.ApiKeyOutput(api_key).data)
 
     @extend_schema(
-        responses=s.ApiKeyOutput, operation_id="api_keys_revoke", description="Revoke the key at once."
+        responses={200: s.ApiKeyOutput},
+        operation_id="api_keys_revoke",
+        summary="Revoke an API key",
+        description="Revoke the key at once and return it (owners and admins); revoking twice is harmless.",
     )
     def delete(self, request: Request, api_key_id: int) -> Response:
         api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]

@@ -69,7 +69,9 @@ def test_huge_bodies_are_413(api, shop_a: ShopContext, method, path, where, auth
 
 @pytest.mark.django_db
 def test_validation_errors_name_each_field(api) -> None:
-    response = api.post("/api/platform/v1/auth/signup", {"email": "nope", "password": 7}, format="json", **PLATFORM)
+    response = api.post(
+        "/api/platform/v1/auth/signup", {"email": "nope", "password": 7}, format="json", **PLATFORM
+    )
     body = assert_problem(response, 400)
     assert body["code"] == "validation_failed"
     assert set(body["errors"]) == {"email", "password"}
@@ -78,7 +80,9 @@ def test_validation_errors_name_each_field(api) -> None:
 
 @pytest.mark.django_db
 @override_settings(DEBUG=False)
-def test_an_unexpected_error_is_a_500_problem_without_internals(api, shop_a: ShopContext, monkeypatch) -> None:
+def test_an_unexpected_error_is_a_500_problem_without_internals(
+    api, shop_a: ShopContext, monkeypatch
+) -> None:
     def explode(self, request):
         raise RuntimeError("secret internals")
 
@@ -107,12 +111,16 @@ def test_cursor_pages_walk_the_whole_list_once(api, shop_a: ShopContext) -> None
     assert seen == [f"P{i:02}" for i in reversed(range(25))]
     default = api.get("/api/admin/v1/products", HTTP_HOST=shop_a.host, **bearer(shop_a.token())).json()
     assert len(default["results"]) == 20
-    capped = api.get("/api/admin/v1/products?limit=1000", HTTP_HOST=shop_a.host, **bearer(shop_a.token())).json()
+    capped = api.get(
+        "/api/admin/v1/products?limit=1000", HTTP_HOST=shop_a.host, **bearer(shop_a.token())
+    ).json()
     assert len(capped["results"]) == 25  # max 100, and only 25 exist
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["limit=0", "limit=-1", "limit=abc", "limit=1.5", "cursor=garbage", "cursor=%00"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=-1", "limit=abc", "limit=1.5", "cursor=garbage", "cursor=%00"]
+)
 def test_bad_paging_parameters_are_400(api, shop_a: ShopContext, query: str) -> None:
     response = api.get(f"/api/admin/v1/products?{query}", HTTP_HOST=shop_a.host, **bearer(shop_a.token()))
     assert_problem(response, 400)

@@ -124,7 +124,9 @@ def worker(django_db_blocker):
         yield
 
 
-def test_a_task_sent_from_a_shop_runs_in_that_shops_schema(committed_shop: ShopContext, django_db_blocker, worker) -> None:
+def test_a_task_sent_from_a_shop_runs_in_that_shops_schema(
+    committed_shop: ShopContext, django_db_blocker, worker
+) -> None:
     SEEN.clear()
     with django_db_blocker.unblock():
         other = make_shop("committed-other")

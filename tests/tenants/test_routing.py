@@ -92,5 +92,7 @@ def test_django_admin_is_on_the_platform_host_only(client, shop_a: ShopContext) 
     page = client.get("/admin/tenants/shop/", HTTP_HOST="localhost")
     assert page.status_code == 200
     assert b"alpha" in page.content
-    assert client.get(f"/admin/tenants/shop/{shop_a.shop.pk}/change/", HTTP_HOST="localhost").status_code == 200
+    assert (
+        client.get(f"/admin/tenants/shop/{shop_a.shop.pk}/change/", HTTP_HOST="localhost").status_code == 200
+    )
     assert client.get("/admin/tenants/membership/", HTTP_HOST="localhost").status_code == 200
