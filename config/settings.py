@@ -3,6 +3,7 @@ Storefleet settings: one module, every knob read from the environment with a
 safe local default (so `make run` works on a fresh machine with no config).
 """
 
+import hashlib
 import os
 import sys
 from datetime import timedelta
@@ -125,11 +126,18 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+
+# Two checkouts testing at once (a developer and CI, or parallel helpers) must not
+# share a test database or Redis keys: both are named after the checkout.
+TEST_RUN_ID = "t" + hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]
+if TESTING:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_storefleet_{TEST_RUN_ID}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker -----------------------------------------
 
-# Tests use a Redis database of their own (15) and flush it when they finish.
+# Tests use a Redis database of their own (15), and only keys named after the
+# checkout (TEST_RUN_ID), which they delete when they finish.
 REDIS_URL = os.environ.get(
     "REDIS_URL", "redis://127.0.0.1:6379/15" if TESTING else "redis://127.0.0.1:6379/0"
 )
@@ -139,7 +147,7 @@ CACHES = {
         "LOCATION": REDIS_URL,
         # Every cache key starts with the current shop's schema ({schema}:...).
         "KEY_FUNCTION": "tenants.keys.cache_key",
-        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
+        "KEY_PREFIX": TEST_RUN_ID if TESTING else os.environ.get("CACHE_KEY_PREFIX", ""),
     }
 }
 
@@ -149,6 +157,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+if TESTING:
+    CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_RUN_ID}"
 CELERY_BEAT_SCHEDULE = {
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
     "purge-idempotency-records": {
@@ -199,9 +209,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
+    "PATH_CONVERTER_OVERRIDES": {
+        "int": {"type": "integer", "minimum": 0},
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.conventions.openapi.add_problem_responses",
+        "tenants.conventions.openapi.name_document",
     ],
 }
 

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-
 from django.conf import settings
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connection, transaction
@@ -97,6 +96,12 @@ def template_clone(new_schema_name: str) -> None:
         if not function_exists:
             clone_function_install()
         cursor.execute("SELECT public.clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, new_schema_name])
+
+
+def slug_lock(slug: str) -> None:
+    """Hold a transaction-scoped lock on a slug until the caller's transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"shop-slug:{slug}"])
 
 
 def spare_claim(schema_name: str) -> bool:

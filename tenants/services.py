@@ -71,22 +71,23 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> 
             f"Unknown currency {currency!r}.", errors={"currency": ["Not a supported currency."]}
         )
     schema_name = provisioning.schema_name_for_slug(slug)
-    try:
-        with transaction.atomic():
-            took_spare = provisioning.spare_claim(schema_name)
-            if not took_spare:
-                provisioning.template_clone(schema_name)
-            shop = Shop(schema_name=schema_name, slug=slug, name=name, currency=currency)
-            shop.save()
-            domain = Domain.objects.create(
-                domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True
-            )
-            Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
-            transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
-            transaction.on_commit(_warm_pool_refill_soon)
-    except IntegrityError:
-        # Two sign-ups raced for one slug; the loser's rename rolled back with it.
-        raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]}) from None
+    with transaction.atomic():
+        # Racing sign-ups for one slug queue here, so the loser sees the winner's
+        # row instead of colliding on a schema name half-way through.
+        provisioning.slug_lock(slug)
+        if Shop.objects.filter(slug=slug).exists():
+            raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]})
+        took_spare = provisioning.spare_claim(schema_name)
+        if not took_spare:
+            provisioning.template_clone(schema_name)
+        shop = Shop(schema_name=schema_name, slug=slug, name=name, currency=currency)
+        shop.save()
+        domain = Domain.objects.create(
+            domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True
+        )
+        Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
+        transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
+        transaction.on_commit(_warm_pool_refill_soon)
     return shop
 
 

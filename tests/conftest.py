@@ -32,13 +32,18 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _redis_test_database() -> Iterator[None]:
-    """Keep Redis tidy: the test database starts and ends empty."""
+def _redis_test_keys() -> Iterator[None]:
+    """Keep Redis tidy: this checkout's test keys start and end absent."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     assert settings.REDIS_URL.endswith("/15"), "tests must use their own Redis database"
-    client.flushdb()
+
+    def delete_ours() -> None:
+        for key in client.scan_iter(match=f"*{settings.TEST_RUN_ID}*", count=1000):
+            client.delete(key)
+
+    delete_ours()
     yield
-    client.flushdb()
+    delete_ours()
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +113,7 @@ def committed_shop(django_db_blocker) -> Iterator[ShopContext]:
             IdempotencyRecord.objects.filter(schema_name=schema).delete()
             ctx.shop.delete(force_drop=True)
             ctx.owner.delete()
+            provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
 
 
 PLATFORM = {"HTTP_HOST": settings.PLATFORM_HOST}

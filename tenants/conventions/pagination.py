@@ -9,7 +9,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-
 CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
 INVALID_CURSOR = "This cursor is invalid or has expired."
 

@@ -56,9 +56,10 @@ def test_cache_keys_start_with_the_shops_schema(shop_a: ShopContext, shop_b: Sho
     use_shop(shop_a.shop)
     assert cache.get("storefront:shop") == "alpha's"
     keys = sorted(k.decode() for k in redis.Redis.from_url(settings.REDIS_URL).keys("*storefront:shop"))
+    prefix = settings.TEST_RUN_ID
     assert keys == [
-        f"{shop_a.shop.schema_name}::1:storefront:shop",
-        f"{shop_b.shop.schema_name}::1:storefront:shop",
+        f"{shop_a.shop.schema_name}:{prefix}:1:storefront:shop",
+        f"{shop_b.shop.schema_name}:{prefix}:1:storefront:shop",
     ]
     cache.delete("storefront:shop")
     use_shop(shop_b.shop)
