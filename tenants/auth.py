@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from tenants.models import ApiKey, Membership, Shop
 
 API_KEY_KEYWORD = "Api-Key"
 API_KEY_PREFIX_LENGTH = 12
+API_KEY_PATTERN = re.compile(r"^sf_(?P<prefix>[0-9a-f]{12})_[A-Za-z0-9_-]{20,100}$")
 # Touch `last_used_at` at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -47,14 +49,14 @@ class ApiKeyAuthentication(BaseAuthentication):
         if keyword != API_KEY_KEYWORD:
             return None
         key = key.strip()
-        parts = key.split("_")
-        if len(parts) < 3 or parts[0] != "sf" or len(parts[1]) != API_KEY_PREFIX_LENGTH:
+        match = API_KEY_PATTERN.match(key)
+        if match is None:
             raise AuthenticationFailed("Malformed API key.")
         shop = request_shop(request)
         if shop is None:
             raise AuthenticationFailed("API keys work only on a shop's host.")
         api_key = (
-            ApiKey.objects.filter(prefix=parts[1], shop_id=int(shop.pk), revoked_at__isnull=True)
+            ApiKey.objects.filter(prefix=match["prefix"], shop_id=int(shop.pk), revoked_at__isnull=True)
             .only("id", "shop_id", "scopes", "secret_hash", "last_used_at", "name")
             .first()
         )

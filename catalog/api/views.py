@@ -11,7 +11,12 @@ class AdminProductListView(AdminAPIView):
     required_scopes = {"GET": "catalog:read"}
     serializer_class = ProductOutput
 
-    @extend_schema(responses=ProductOutput(many=True), operation_id="admin_products_list")
+    @extend_schema(
+        responses=ProductOutput(many=True),
+        operation_id="admin_products_list",
+        summary="List products",
+        description="The shop's products, newest first (API keys need `catalog:read`).",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.products_for_admin()) or []
         return self.get_paginated_response(ProductOutput(page, many=True).data)

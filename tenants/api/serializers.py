@@ -62,7 +62,10 @@ class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]
 class ApiKeyCreateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), allow_empty=False, max_length=10
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=10,
     )
 
 

@@ -10,6 +10,8 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
+# ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
+LIMIT_PATTERN = re.compile(r"^[0-9]{1,6}$")
 INVALID_CURSOR = "This cursor is invalid or has expired."
 
 
@@ -23,7 +25,7 @@ class CursorPage(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        if not LIMIT_PATTERN.match(raw) or int(raw) < 1:
             raise ValidationError({"limit": [f"Must be an integer between 1 and {self.max_page_size}."]})
         return min(int(raw), self.max_page_size)
 
