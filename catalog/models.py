@@ -1,6 +1,43 @@
-"""The shop schema's catalog. Products grow variants, prices and images with the catalog work."""
+"""
+A shop's catalog, in the shop's schema: categories (a tree), products, their
+variants (what is actually sold and stocked), images, the inventory ledger,
+price history, and the search documents the storefront lists from.
+"""
 
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Q
+
+
+def price_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+    """Prices: up to 999,999,999 with three decimal places (enough for KWD or BHD)."""
+    return models.DecimalField(max_digits=12, decimal_places=3, **kwargs)  # type: ignore[arg-type]
+
+
+class Category(models.Model):
+    """A node of the category tree; `attribute_schema` (JSON Schema) governs its products' attributes."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path of ids ("/3/7/"), so "this category and its descendants" is one index range scan.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    attribute_schema = models.JSONField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path", "position", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Product(models.Model):
@@ -13,11 +50,141 @@ class Product(models.Model):
     slug = models.SlugField(max_length=255, unique=True)
     description = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+    )
+    attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Variant(models.Model):
+    """A purchasable version of a product (a size, a colour) with its own SKU, price and stock."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=255, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text='e.g. {"size": "M", "colour": "blue"}')
+    price = price_field()
+    compare_at_price = price_field(null=True, blank=True)
+    stock = models.IntegerField(default=0)
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="variant_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(compare_at_price__gte=0), name="variant_compare_at_not_negative"
+            ),
+            # Checkout reserves stock with a conditional UPDATE; this is the last line against overselling.
+            models.CheckConstraint(condition=Q(stock__gte=0), name="variant_stock_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku
+
+
+class PriceChange(models.Model):
+    """A variant's price history: when it changed, from what, to what, by whom."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="price_changes")
+    old_price = price_field(null=True)
+    new_price = price_field()
+    changed_by = models.CharField(max_length=255)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}: {self.old_price} -> {self.new_price}"
+
+
+class InventoryAdjustment(models.Model):
+    """The stock ledger: every change to a variant's stock, with its reason."""
+
+    class Reason(models.TextChoices):
+        RECEIVED = "received"
+        CORRECTION = "correction"
+        DAMAGED = "damaged"
+        RETURNED = "returned"
+        SOLD = "sold"
+        RESTOCKED = "restocked"
+        INITIAL = "initial"
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="adjustments")
+    delta = models.IntegerField()
+    stock_after = models.IntegerField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    actor_label = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {self.delta:+d} ({self.reason})"
+
+
+class ProductImage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"  # upload URL handed out, object not confirmed yet
+        READY = "ready"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    key = models.CharField(max_length=500, help_text="Object-storage key of the original.")
+    thumbnail_key = models.CharField(max_length=500, blank=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(null=True)
+    alt = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SearchDocument(models.Model):
+    """
+    What the storefront lists and searches: one row per active product, kept by a
+    worker from product events. Denormalised (price range, stock, category path)
+    so a filtered, sorted, faceted listing reads one table.
+    """
+
+    product = models.OneToOneField(Product, primary_key=True, on_delete=models.CASCADE, related_name="search")
+    title = models.CharField(max_length=255)
+    category_id = models.BigIntegerField(null=True)
+    category_path = models.CharField(max_length=255, blank=True)
+    min_price = price_field()
+    max_price = price_field()
+    in_stock = models.BooleanField()
+    product_created_at = models.DateTimeField()
+    search_vector = SearchVectorField()
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_vector"], name="search_vector_gin"),
+            models.Index(fields=["min_price", "product"], name="search_price_idx"),
+            models.Index(fields=["product_created_at", "product"], name="search_created_idx"),
+            models.Index(fields=["category_path"], name="search_category_path_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -60,6 +60,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
+    "tenants.audit",
+    "tenants.outbox",
     "catalog",
     "orders",
 ]
@@ -151,12 +153,18 @@ CACHES = {
     }
 }
 
+# Storefront responses are cached per shop, keyed by a version each change bumps.
+STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storefront"
+STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Tests run tasks inline (the worker isolation test starts a real worker instead).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
+CELERY_TASK_EAGER_PROPAGATES = TESTING
 if TESTING:
     CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_RUN_ID}"
 CELERY_BEAT_SCHEDULE = {
@@ -235,6 +243,49 @@ STORAGES = {
 if DEBUG or TESTING:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# --- Object storage: product images, exports ----------------------------------
+
+# `local` keeps objects on disk under MEDIA_ROOT (same keys as S3, served at
+# MEDIA_URL by the app, uploads through signed URLs of the app); `s3` uses
+# django-storages' S3 backend, configured by its own AWS_* settings below.
+STORAGE = os.environ.get("STORAGE", "local").strip().lower()
+if STORAGE not in {"local", "s3"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("STORAGE must be `local` or `s3`.")
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None  # unset: AWS itself
+S3_BUCKET = os.environ.get("S3_BUCKET", "storefleet")
+AWS_STORAGE_BUCKET_NAME = S3_BUCKET
+AWS_S3_ENDPOINT_URL = S3_ENDPOINT_URL
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None  # unset: boto3's own credential chain
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+# S3-compatible servers (MinIO, moto, Ceph) on a custom endpoint rarely resolve bucket subdomains.
+AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE", "path" if S3_ENDPOINT_URL else "auto")
+# Image URLs: presigned GETs by default (the bucket stays private), valid for a
+# week (the SigV4 maximum). A public bucket behind a CDN is better for heavy
+# traffic: set AWS_S3_CUSTOM_DOMAIN (and AWS_QUERYSTRING_AUTH=0) for plain,
+# cacheable URLs.
+AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
+AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 7 * 24 * 3600)
+AWS_S3_CUSTOM_DOMAIN = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
+AWS_S3_FILE_OVERWRITE = True  # keys are chosen by the app and unique
+if STORAGE == "s3":
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+IMAGE_CONTENT_TYPES = [
+    value.strip().lower()
+    for value in os.environ.get("IMAGE_CONTENT_TYPES", "image/jpeg,image/png,image/webp,image/gif").split(",")
+    if value.strip()
+]
+IMAGE_MAX_PER_PRODUCT = env_int("IMAGE_MAX_PER_PRODUCT", 50)
+# How long an upload URL (presigned POST or the app's signed PUT) stays valid.
+UPLOAD_URL_SECONDS = env_int("UPLOAD_URL_SECONDS", 900)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -1,9 +1,12 @@
 """URLs of a shop host (the shop's schema): Storefront and Admin APIs."""
 
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
+from catalog.api.urls import storefront_urlpatterns as catalog_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
 
@@ -13,8 +16,12 @@ handler404 = "tenants.conventions.problems.page_not_found"
 handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
-    path("api/storefront/v1/", include(tenants_storefront)),
+    path("api/storefront/v1/", include(tenants_storefront + catalog_storefront)),
     path("api/admin/v1/", include(tenants_admin + catalog_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.
+    path("api/uploads/<str:token>", uploads.upload_put, name="storage-upload"),
 ]
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", uploads.media_serve, name="media"))

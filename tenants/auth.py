@@ -20,6 +20,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from tenants.audit.services import Actor
 from tenants.models import ApiKey, Membership, Shop
 
 API_KEY_KEYWORD = "Api-Key"
@@ -126,3 +127,13 @@ def request_shop(request: Request) -> Shop | None:
     """Return the shop whose host the request came to (None on the platform host)."""
     tenant = getattr(request._request, "tenant", None)
     return tenant if isinstance(tenant, Shop) else None
+
+
+def request_actor(request: Request) -> Actor:
+    """Return who is acting, for the audit log: the API key or the signed-in user."""
+    if isinstance(request.auth, ApiKey):
+        return Actor(type="api_key", id=request.auth.pk, label=f"API key {request.auth.name}")
+    user = request.user
+    if user is not None and user.is_authenticated:
+        return Actor(type="user", id=user.pk, label=str(getattr(user, "email", user.pk)))
+    return Actor.system("anonymous")

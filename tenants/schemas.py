@@ -35,3 +35,8 @@ def use_shop(shop: Shop) -> None:
 def use_schema(schema_name: str) -> None:
     """Point the connection at a schema by name (for spare, template and worker use)."""
     _tenant_connection().set_schema(schema_name)
+
+
+def current_currency() -> str:
+    """Return the currency of the shop the connection is set to (USD outside a shop)."""
+    return str(getattr(_tenant_connection().tenant, "currency", "USD"))

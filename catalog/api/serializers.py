@@ -1,12 +1,344 @@
+"""Small input and output serializers of the catalog's Admin and Storefront APIs."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Product
+from catalog.models import InventoryAdjustment, Product, ProductImage
+from tenants.conventions.fields import NullableJSONObjectField, StrictCharField
+from tenants.conventions.money import AmountInputField, ShopMoneyField
+from tenants.storage import object_url
+
+SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class OptionsField(serializers.DictField):
+    """Variant options such as {"size": "M"}: a few short string pairs."""
+
+    child = StrictCharField(max_length=100)
+
+    def to_internal_value(self, data: object) -> dict[str, str]:
+        value = super().to_internal_value(data)  # type: ignore[arg-type]
+        if len(value) > 10 or any(len(key) > 50 for key in value):
+            raise serializers.ValidationError("At most 10 options with names of up to 50 characters.")
+        return value  # type: ignore[no-any-return]
+
+
+class AttributesField(serializers.JSONField):
+    def to_internal_value(self, data: object) -> dict[str, object]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if len(str(data)) > 20_000:
+            raise serializers.ValidationError("Too large (at most about 20 kB).")
+        return data
+
+
+# --- Input ---------------------------------------------------------------------------
+
+
+class VariantInput(serializers.Serializer):  # type: ignore[type-arg]
+    sku = StrictCharField(max_length=64)
+    title = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    options = OptionsField(required=False, default=dict)
+    price = AmountInputField()
+    compare_at_price = AmountInputField(required=False, allow_null=True, default=None)
+    stock = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, default=0)
+    low_stock_threshold = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, required=False, default=5
+    )
+
+
+class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    sku = StrictCharField(max_length=64, required=False)
+    title = StrictCharField(max_length=255, required=False, allow_blank=True)
+    options = OptionsField(required=False)
+    price = AmountInputField(required=False)
+    compare_at_price = AmountInputField(required=False, allow_null=True)
+    stock = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    low_stock_threshold = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
+
+class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
+    title = StrictCharField(max_length=255)
+    slug = serializers.RegexField(SLUG_RE, max_length=255, required=False)
+    description = StrictCharField(max_length=20_000, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=Product.Status.choices, required=False, default=Product.Status.DRAFT
+    )
+    category = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    attributes = AttributesField(required=False, default=dict)
+    variants = VariantInput(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]
+
+
+class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    title = StrictCharField(max_length=255, required=False)
+    slug = serializers.RegexField(SLUG_RE, max_length=255, required=False)
+    description = StrictCharField(max_length=20_000, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    category = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    attributes = AttributesField(required=False)
+
+
+class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = StrictCharField(max_length=120)
+    slug = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    parent = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)  # type: ignore[assignment]
+    attribute_schema = NullableJSONObjectField(required=False, default=None)
+    position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
+
+
+class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = StrictCharField(max_length=120, required=False)
+    slug = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)  # type: ignore[assignment]
+    attribute_schema = NullableJSONObjectField(required=False)
+    position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg]
+    variant = serializers.IntegerField(min_value=1)
+    delta = serializers.IntegerField(min_value=-10_000_000, max_value=10_000_000)
+    reason = serializers.ChoiceField(
+        choices=[c for c in InventoryAdjustment.Reason.choices if c[0] != "initial"]
+    )
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- Output --------------------------------------------------------------------------
+
+
+class ImageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="The original; null until the upload is confirmed.")
+    thumbnail_url = serializers.SerializerMethodField(help_text="At most 400×400 (WebP); null until made.")
+    alt = serializers.CharField()
+    position = serializers.IntegerField()
+    status = serializers.CharField()
+
+    def get_url(self, image: ProductImage) -> str | None:
+        return object_url(image.key) if image.status == ProductImage.Status.READY else None
+
+    def get_thumbnail_url(self, image: ProductImage) -> str | None:
+        return object_url(image.thumbnail_key) if image.thumbnail_key else None
+
+
+class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
+    filename = StrictCharField(max_length=255)
+    content_type = StrictCharField(
+        max_length=100, help_text="image/jpeg, image/png, image/webp or image/gif."
+    )
+    size = serializers.IntegerField(
+        min_value=1, required=False, help_text="Bytes, if known: refused early if too big."
+    )
+    alt = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class ImageReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+    order = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=500,
+        help_text="Image ids, first shown first; images not listed keep their order after them.",
+    )
+
+
+class UploadFormOutput(serializers.Serializer):  # type: ignore[type-arg]
+    method = serializers.CharField(
+        help_text="`POST` (a multipart form, S3) or `PUT` (the bytes as the body)."
+    )
+    url = serializers.CharField()
+    headers = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="PUT: send these headers with the bytes as the body.",
+    )
+    # The metaclass moves declared fields off the class, so this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        required=False,
+        help_text="POST: a multipart form of these fields, then the file as the last field, `file`.",
+    )
+    expires_at = serializers.DateTimeField()
+
+
+class ImageUploadOutput(ImageOutput):
+    """A pending image and how to upload its bytes (the form is given as context["upload"])."""
+
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    upload = serializers.SerializerMethodField()
+
+    @extend_schema_field(UploadFormOutput)
+    def get_upload(self, image: ProductImage) -> dict[str, object]:
+        return UploadFormOutput(self.context["upload"]).data  # type: ignore[return-value]
+
+
+class VariantOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    price = ShopMoneyField()
+    compare_at_price = ShopMoneyField(allow_null=True)
+    stock = serializers.IntegerField()
+    low_stock_threshold = serializers.IntegerField()
+
+
+class CategoryRefOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
 
 
 class ProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     title = serializers.CharField()
     slug = serializers.CharField()
+    description = serializers.CharField()
     status = serializers.ChoiceField(choices=Product.Status.choices)
+    category = CategoryRefOutput(allow_null=True)
+    attributes = serializers.DictField()
+    variants = VariantOutput(many=True, source="variants.all")
+    images = ImageOutput(many=True, source="images.all")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class CategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
+    attribute_schema = NullableJSONObjectField()
+    position = serializers.IntegerField()
+
+
+class InventoryItemOutput(serializers.Serializer):  # type: ignore[type-arg]
+    variant = serializers.IntegerField(source="id")
+    sku = serializers.CharField()
+    product = serializers.IntegerField(source="product_id")
+    product_title = serializers.CharField(source="product.title")
+    stock = serializers.IntegerField()
+    low_stock_threshold = serializers.IntegerField()
+    low_stock = serializers.SerializerMethodField()
+
+    def get_low_stock(self, variant: object) -> bool:
+        return bool(variant.stock <= variant.low_stock_threshold)  # type: ignore[attr-defined]
+
+
+class InventoryAdjustmentOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    variant = serializers.IntegerField(source="variant_id")
+    sku = serializers.CharField(source="variant.sku")
+    delta = serializers.IntegerField()
+    stock_after = serializers.IntegerField()
+    reason = serializers.CharField()
+    note = serializers.CharField()
+    actor = serializers.CharField(source="actor_label")
+    created_at = serializers.DateTimeField()
+
+
+class AuditEntryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    actor_type = serializers.CharField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    actor = serializers.CharField(source="actor_label")
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True)
+    before = NullableJSONObjectField()
+    after = NullableJSONObjectField()
+    created_at = serializers.DateTimeField()
+
+
+# --- Storefront ------------------------------------------------------------------------
+
+
+class StorefrontVariantOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    price = ShopMoneyField()
+    compare_at_price = ShopMoneyField(allow_null=True)
+    in_stock = serializers.SerializerMethodField()
+    stock = serializers.IntegerField()
+
+    def get_in_stock(self, variant: object) -> bool:
+        return bool(variant.stock > 0)  # type: ignore[attr-defined]
+
+
+class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    category = CategoryRefOutput(allow_null=True)
+    attributes = serializers.DictField()
+    variants = StorefrontVariantOutput(many=True, source="variants.all")
+    images = ImageOutput(many=True, source="images.all")
+
+
+class StorefrontCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    children = serializers.ListField(child=serializers.DictField())
+
+
+class FacetCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class FacetPriceBandOutput(serializers.Serializer):  # type: ignore[type-arg]
+    min = serializers.CharField()
+    max = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class FacetsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    total = serializers.IntegerField()
+    in_stock = serializers.IntegerField()
+    categories = FacetCategoryOutput(many=True)
+    price_bands = FacetPriceBandOutput(many=True)
+
+
+class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+    results = StorefrontProductOutput(many=True)
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    facets = FacetsOutput()
+
+
+class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
+    q = StrictCharField(max_length=200, required=False, allow_blank=True)
+    category = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    min_price = AmountInputField(required=False)
+    max_price = AmountInputField(required=False)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(choices=["price", "-price", "-created", "relevance"], required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    cursor = StrictCharField(required=False, max_length=500)
+
+
+class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
+    category = serializers.IntegerField(min_value=1, required=False, source="category_id")
+    q = StrictCharField(max_length=200, required=False)
+
+
+class InventoryQuery(serializers.Serializer):  # type: ignore[type-arg]
+    low_stock = serializers.BooleanField(required=False, default=False)
+
+
+class AdjustmentQuery(serializers.Serializer):  # type: ignore[type-arg]
+    variant = serializers.IntegerField(min_value=1, required=False)
+
+
+class AuditQuery(serializers.Serializer):  # type: ignore[type-arg]
+    object_type = StrictCharField(max_length=32, required=False)
+    object_id = serializers.IntegerField(min_value=1, required=False)

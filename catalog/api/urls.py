@@ -1,7 +1,60 @@
 from django.urls import path
 
-from catalog.api import views
+from catalog.api import images, storefront, views
+from catalog.api.storefront import storefront_cached
 
 admin_urlpatterns = [
+    path("categories", views.AdminCategoryListView.as_view(), name="admin-categories"),
+    path(
+        "categories/<int:category_id>", views.AdminCategoryDetailView.as_view(), name="admin-category-detail"
+    ),
     path("products", views.AdminProductListView.as_view(), name="admin-products"),
+    path("products/<int:product_id>", views.AdminProductDetailView.as_view(), name="admin-product-detail"),
+    path("products/<int:product_id>/variants", views.AdminVariantListView.as_view(), name="admin-variants"),
+    path(
+        "products/<int:product_id>/variants/<int:variant_id>",
+        views.AdminVariantDetailView.as_view(),
+        name="admin-variant-detail",
+    ),
+    path("products/<int:product_id>/images", images.AdminImageListView.as_view(), name="admin-images"),
+    path(
+        "products/<int:product_id>/images/reorder",
+        images.AdminImageReorderView.as_view(),
+        name="admin-images-reorder",
+    ),
+    path(
+        "products/<int:product_id>/images/<int:image_id>",
+        images.AdminImageDetailView.as_view(),
+        name="admin-image-detail",
+    ),
+    path(
+        "products/<int:product_id>/images/<int:image_id>/confirm",
+        images.AdminImageConfirmView.as_view(),
+        name="admin-image-confirm",
+    ),
+    path("inventory", views.AdminInventoryView.as_view(), name="admin-inventory"),
+    path(
+        "inventory/adjustments",
+        views.AdminInventoryAdjustmentView.as_view(),
+        name="admin-inventory-adjustments",
+    ),
+    path("audit-log", views.AdminAuditLogView.as_view(), name="admin-audit-log"),
+]
+
+storefront_urlpatterns = [
+    path(
+        "categories",
+        storefront_cached(storefront.StorefrontCategoriesView.as_view()),
+        name="storefront-categories",
+    ),
+    path(
+        "products",
+        storefront_cached(storefront.StorefrontProductListView.as_view()),
+        name="storefront-products",
+    ),
+    path(
+        "products/<slug:slug>",
+        storefront_cached(storefront.StorefrontProductDetailView.as_view()),
+        name="storefront-product-detail",
+    ),
 ]

@@ -1,22 +1,295 @@
-from drf_spectacular.utils import extend_schema
+"""Catalog endpoints: the Admin API (merchants, integrators) and the Storefront API (shoppers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import selectors
-from catalog.api.serializers import ProductOutput
-from tenants.api.base import AdminAPIView
+from catalog import selectors, services
+from catalog.api import serializers as s
+from catalog.models import Category
+from tenants.api.base import AdminAPIView, shop_currency, validated
+from tenants.audit.selectors import audit_entries
+from tenants.auth import request_actor
+from tenants.models import Membership
+
+CATALOG_READ_WRITE = {
+    "GET": "catalog:read",
+    "POST": "catalog:write",
+    "PATCH": "catalog:write",
+    "DELETE": "catalog:write",
+}
 
 
-class AdminProductListView(AdminAPIView):
-    required_scopes = {"GET": "catalog:read"}
-    serializer_class = ProductOutput
+def _currency(request: Request) -> dict[str, Any]:
+    return {"currency": shop_currency(request)}
+
+
+def _category_or_none(category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    try:
+        return selectors.access_category_by_id(category_id=category_id)
+    except Exception:
+        raise ValidationError({"category": ["Unknown category."]}) from None
+
+
+class CatalogAdminView(AdminAPIView):
+    required_scopes = CATALOG_READ_WRITE
+
+    def output(self, serializer_class: type, instance: Any, **kwargs: Any) -> Any:
+        return serializer_class(instance, context=_currency(self.request), **kwargs).data
+
+    def valid(self, serializer_class: type, data: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=data, context=_currency(self.request))
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data  # type: ignore[no-any-return]
+
+
+# --- Categories --------------------------------------------------------------------
+
+
+class AdminCategoryListView(CatalogAdminView):
+    serializer_class = s.CategoryOutput
 
     @extend_schema(
-        responses=ProductOutput(many=True),
-        operation_id="admin_products_list",
-        summary="List products",
-        description="The shop's products, newest first (API keys need `catalog:read`).",
+        responses=s.CategoryOutput(many=True), operation_id="admin_categories_list", summary="List categories"
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.products_for_admin()) or []
-        return self.get_paginated_response(ProductOutput(page, many=True).data)
+        page = self.paginate_queryset(selectors.categories_for_admin()) or []
+        return self.get_paginated_response(self.output(s.CategoryOutput, page, many=True))
+
+    @extend_schema(
+        request=s.CategoryInput,
+        responses={201: s.CategoryOutput},
+        operation_id="admin_categories_create",
+        summary="Create a category",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.valid(s.CategoryInput, request.data)
+        parent = _category_or_none(data.pop("parent"))
+        category = services.category_create(actor=request_actor(request), parent=parent, **data)
+        return Response(self.output(s.CategoryOutput, category), status=status.HTTP_201_CREATED)
+
+
+class AdminCategoryDetailView(CatalogAdminView):
+    @extend_schema(
+        responses=s.CategoryOutput, operation_id="admin_categories_retrieve", summary="Get a category"
+    )
+    def get(self, request: Request, category_id: int) -> Response:
+        return Response(
+            self.output(s.CategoryOutput, selectors.access_category_by_id(category_id=category_id))
+        )
+
+    @extend_schema(
+        request=s.CategoryUpdateInput,
+        responses=s.CategoryOutput,
+        operation_id="admin_categories_update",
+        summary="Change a category (moving it moves its subtree)",
+    )
+    def patch(self, request: Request, category_id: int) -> Response:
+        category = selectors.access_category_by_id(category_id=category_id)
+        data = self.valid(s.CategoryUpdateInput, request.data)
+        if "parent" in data:
+            data["parent"] = _category_or_none(data["parent"])
+        category = services.category_update(actor=request_actor(request), category=category, **data)
+        return Response(self.output(s.CategoryOutput, category))
+
+    @extend_schema(responses={204: None}, operation_id="admin_categories_delete", summary="Delete a category")
+    def delete(self, request: Request, category_id: int) -> Response:
+        category = selectors.access_category_by_id(category_id=category_id)
+        services.category_delete(actor=request_actor(request), category=category)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Products ----------------------------------------------------------------------
+
+
+class AdminProductListView(CatalogAdminView):
+    serializer_class = s.ProductOutput
+
+    @extend_schema(
+        responses=s.ProductOutput(many=True),
+        operation_id="admin_products_list",
+        summary="List products",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["draft", "active", "archived"]),
+            OpenApiParameter("category", OpenApiTypes.INT),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Title contains, or exact SKU."),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = self.valid(s.AdminProductQuery, request.query_params)
+        page = self.paginate_queryset(selectors.products_for_admin(**query)) or []
+        return self.get_paginated_response(self.output(s.ProductOutput, page, many=True))
+
+    @extend_schema(
+        request=s.ProductInput,
+        responses={201: s.ProductOutput},
+        operation_id="admin_products_create",
+        summary="Create a product with its variants",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.valid(s.ProductInput, request.data)
+        category = _category_or_none(data.pop("category"))
+        variants = [services.VariantSpec(**spec) for spec in data.pop("variants")]
+        product = services.product_create(
+            actor=request_actor(request), category=category, variants=variants, **data
+        )
+        product = selectors.access_product_by_id(product_id=product.pk)
+        return Response(self.output(s.ProductOutput, product), status=status.HTTP_201_CREATED)
+
+
+class AdminProductDetailView(CatalogAdminView):
+    @extend_schema(responses=s.ProductOutput, operation_id="admin_products_retrieve", summary="Get a product")
+    def get(self, request: Request, product_id: int) -> Response:
+        return Response(self.output(s.ProductOutput, selectors.access_product_by_id(product_id=product_id)))
+
+    @extend_schema(
+        request=s.ProductUpdateInput,
+        responses=s.ProductOutput,
+        operation_id="admin_products_update",
+        summary="Change a product",
+    )
+    def patch(self, request: Request, product_id: int) -> Response:
+        product = selectors.access_product_by_id(product_id=product_id)
+        data = self.valid(s.ProductUpdateInput, request.data)
+        if "category" in data:
+            data["category"] = _category_or_none(data["category"])
+        services.product_update(actor=request_actor(request), product=product, **data)
+        return Response(self.output(s.ProductOutput, selectors.access_product_by_id(product_id=product_id)))
+
+    @extend_schema(
+        responses={204: None},
+        operation_id="admin_products_delete",
+        summary="Delete a product, its variants and images",
+    )
+    def delete(self, request: Request, product_id: int) -> Response:
+        product = selectors.access_product_by_id(product_id=product_id)
+        services.product_delete(actor=request_actor(request), product=product)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminVariantListView(CatalogAdminView):
+    pagination_class = None  # a product has at most a hundred variants
+
+    @extend_schema(
+        responses=s.VariantOutput(many=True),
+        operation_id="admin_variants_list",
+        summary="List a product's variants",
+    )
+    def get(self, request: Request, product_id: int) -> Response:
+        product = selectors.access_product_by_id(product_id=product_id)
+        return Response(self.output(s.VariantOutput, product.variants.all(), many=True))
+
+    @extend_schema(
+        request=s.VariantInput,
+        responses={201: s.VariantOutput},
+        operation_id="admin_variants_create",
+        summary="Add a variant",
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        product = selectors.access_product_by_id(product_id=product_id)
+        spec = services.VariantSpec(**self.valid(s.VariantInput, request.data))
+        variant = services.variant_create(actor=request_actor(request), product=product, spec=spec)
+        return Response(self.output(s.VariantOutput, variant), status=status.HTTP_201_CREATED)
+
+
+class AdminVariantDetailView(CatalogAdminView):
+    @extend_schema(responses=s.VariantOutput, operation_id="admin_variants_retrieve", summary="Get a variant")
+    def get(self, request: Request, product_id: int, variant_id: int) -> Response:
+        variant = selectors.access_variant_by_id(product_id=product_id, variant_id=variant_id)
+        return Response(self.output(s.VariantOutput, variant))
+
+    @extend_schema(
+        request=s.VariantUpdateInput,
+        responses=s.VariantOutput,
+        operation_id="admin_variants_update",
+        summary="Change a variant's price, stock, SKU or options",
+    )
+    def patch(self, request: Request, product_id: int, variant_id: int) -> Response:
+        variant = selectors.access_variant_by_id(product_id=product_id, variant_id=variant_id)
+        data = self.valid(s.VariantUpdateInput, request.data)
+        variant = services.variant_update(actor=request_actor(request), variant=variant, **data)
+        return Response(self.output(s.VariantOutput, variant))
+
+    @extend_schema(responses={204: None}, operation_id="admin_variants_delete", summary="Delete a variant")
+    def delete(self, request: Request, product_id: int, variant_id: int) -> Response:
+        variant = selectors.access_variant_by_id(product_id=product_id, variant_id=variant_id)
+        services.variant_delete(actor=request_actor(request), variant=variant)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Inventory and audit -------------------------------------------------------------
+
+
+class AdminInventoryView(CatalogAdminView):
+    serializer_class = s.InventoryItemOutput
+
+    @extend_schema(
+        responses=s.InventoryItemOutput(many=True),
+        operation_id="admin_inventory_list",
+        summary="Stock per variant",
+        parameters=[
+            OpenApiParameter("low_stock", OpenApiTypes.BOOL, description="Only at or below the threshold.")
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = self.valid(s.InventoryQuery, request.query_params)
+        page = self.paginate_queryset(selectors.inventory_for_admin(**query)) or []
+        return self.get_paginated_response(self.output(s.InventoryItemOutput, page, many=True))
+
+
+class AdminInventoryAdjustmentView(CatalogAdminView):
+    serializer_class = s.InventoryAdjustmentOutput
+
+    @extend_schema(
+        responses=s.InventoryAdjustmentOutput(many=True),
+        operation_id="admin_inventory_adjustments_list",
+        summary="The stock ledger",
+        parameters=[OpenApiParameter("variant", OpenApiTypes.INT)],
+    )
+    def get(self, request: Request) -> Response:
+        query = self.valid(s.AdjustmentQuery, request.query_params)
+        page = self.paginate_queryset(selectors.inventory_adjustments(variant_id=query.get("variant"))) or []
+        return self.get_paginated_response(self.output(s.InventoryAdjustmentOutput, page, many=True))
+
+    @extend_schema(
+        request=s.InventoryAdjustmentInput,
+        responses={201: s.InventoryAdjustmentOutput},
+        operation_id="admin_inventory_adjust",
+        summary="Adjust a variant's stock with a reason",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.valid(s.InventoryAdjustmentInput, request.data)
+        try:
+            variant = selectors.access_variant_by_id_anywhere(variant_id=data.pop("variant"))
+        except Exception:
+            raise ValidationError({"variant": ["Unknown variant."]}) from None
+        adjustment = services.inventory_adjust(actor=request_actor(request), variant=variant, **data)
+        return Response(self.output(s.InventoryAdjustmentOutput, adjustment), status=status.HTTP_201_CREATED)
+
+
+class AdminAuditLogView(AdminAPIView):
+    member_roles = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+    serializer_class = s.AuditEntryOutput
+
+    @extend_schema(
+        responses=s.AuditEntryOutput(many=True),
+        operation_id="admin_audit_log",
+        summary="Who changed what, when (owners and admins)",
+        parameters=[
+            OpenApiParameter("object_type", OpenApiTypes.STR),
+            OpenApiParameter("object_id", OpenApiTypes.INT),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = validated(s.AuditQuery, request.query_params)
+        page = self.paginate_queryset(audit_entries(**query)) or []
+        return self.get_paginated_response(s.AuditEntryOutput(page, many=True).data)

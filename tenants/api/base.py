@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
@@ -50,3 +51,8 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]: 
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data  # type: ignore[no-any-return]
+
+
+def shop_currency(request: Request) -> str:
+    """The currency of the shop whose host the request came to."""
+    return str(request.tenant.currency)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -14,3 +15,19 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+@extend_schema_field({"type": "object"})  # spectacular adds the "null" for allow_null
+class NullableJSONObjectField(serializers.JSONField):
+    """A JSON object or null (drf-spectacular would describe JSONField(allow_null) as an ambiguous oneOf)."""
+
+    default_error_messages = {"not_an_object": "Must be a JSON object or null."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is not None and not isinstance(data, dict):
+            self.fail("not_an_object")
+        return super().to_internal_value(data)

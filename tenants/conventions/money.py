@@ -60,28 +60,36 @@ def parse_amount(value: Any, currency: str) -> Decimal:
     """Parse a client's decimal string into an amount valid for `currency`, or raise ValueError."""
     if isinstance(value, (float, bool)):
         raise ValueError('Send amounts as decimal strings, e.g. "19.99".')
+    text = str(value)
+    if len(text) > 40:
+        raise ValueError("Not a plausible amount.")
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text)
     except InvalidOperation:
         raise ValueError("Not a decimal number.") from None
     if not amount.is_finite():
         raise ValueError("Not a finite number.")
     exponent = CURRENCY_EXPONENTS[currency]
-    if amount != amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN):
+    try:
+        exact = amount == amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:  # more digits than Decimal's context holds
+        raise ValueError("Not a plausible amount.") from None
+    if not exact:
         raise ValueError(f"{currency} amounts have at most {exponent} decimal places.")
     return amount
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "properties": {
-            "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["19.99"]},
-            "currency": {"type": "string", "enum": CURRENCIES},
-        },
-        "required": ["amount", "currency"],
-    }
-)
+MONEY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["19.99"]},
+        "currency": {"type": "string", "enum": CURRENCIES},
+    },
+    "required": ["amount", "currency"],
+}
+
+
+@extend_schema_field(MONEY_SCHEMA, component_name="Money")
 class MoneyField(serializers.Field):
     """Serialize a `Money` as `{"amount": "19.99", "currency": "EUR"}` (read-only)."""
 
@@ -91,3 +99,44 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value: Money) -> dict[str, str]:
         return value.as_json()
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["19.99"]})
+class AmountInputField(serializers.Field):
+    """
+    A price in input: a decimal string in the shop's currency (`"19.99"`), never a
+    JSON number. The currency comes from the serializer context (`currency`).
+    """
+
+    default_error_messages = {
+        "invalid": "{message}",
+        "negative": "Must not be negative.",
+        "too_large": "Too large.",
+    }
+    MAX_AMOUNT = Decimal("999999999")
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        try:
+            amount = parse_amount(data, self.context.get("currency", "USD"))
+        except ValueError as exc:
+            self.fail("invalid", message=str(exc))
+        if amount < 0:
+            self.fail("negative")
+        if amount > self.MAX_AMOUNT:
+            self.fail("too_large")
+        return amount
+
+    def to_representation(self, value: Decimal) -> str:
+        return str(value)
+
+
+@extend_schema_field(MONEY_SCHEMA, component_name="Money")
+class ShopMoneyField(serializers.Field):
+    """Serialize a stored Decimal as money in the shop's currency (taken from the context)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> dict[str, str]:
+        return Money(value, self.context["currency"]).as_json()

@@ -149,3 +149,9 @@ def test_parse_amount_accepts_decimal_strings() -> None:
     assert parse_amount("1500", "JPY") == Decimal("1500")
     with pytest.raises(ValueError):
         parse_amount("15.5", "JPY")
+
+
+@pytest.mark.parametrize("huge", ["304269480140972375601800533660.278858209", "9" * 60, "1e999999"])
+def test_parse_amount_refuses_absurd_numbers(huge: str) -> None:
+    with pytest.raises(ValueError):
+        parse_amount(huge, "EUR")

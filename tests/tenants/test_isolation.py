@@ -120,8 +120,16 @@ def record_schema(label: str) -> None:
 @pytest.fixture
 def worker(django_db_blocker):
     """A real Celery worker (in a thread) consuming from the test Redis."""
-    with django_db_blocker.unblock(), start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"):
-        yield
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"),
+        ):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = eager
 
 
 def test_a_task_sent_from_a_shop_runs_in_that_shops_schema(

@@ -1,0 +1,63 @@
+"""
+The storefront cache, per shop. Cached responses are keyed by a per-shop
+version number that every catalog change bumps, so invalidation is one INCR
+and a stale response is never served after the bump.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import redis
+from django.conf import settings
+
+from tenants.keys import redis_key
+
+_client: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _client
+
+
+def _version_key(schema: str | None = None) -> str:
+    return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, "version", schema=schema)
+
+
+def storefront_cache_bump(schema: str | None = None) -> None:
+    """Invalidate every cached storefront response of the current (or given) shop."""
+    # Cached entries expire by TTL anyway; a Redis outage must not fail the write.
+    with contextlib.suppress(redis.RedisError):
+        redis_client().incr(_version_key(schema))
+
+
+# One round trip: read the shop's version, then the response stored under it.
+_LOOKUP = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', KEYS[2] .. version)}
+"""
+
+
+def storefront_cache_get(request_key: str) -> tuple[str, bytes | None]:
+    """Return (current version, cached body or None) for a request key."""
+    try:
+        version, body = redis_client().eval(
+            _LOOKUP, 2, _version_key(), redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")
+        )
+    except redis.RedisError:
+        return "", None
+    return version.decode() if isinstance(version, bytes) else str(version), body
+
+
+def storefront_cache_set(request_key: str, version: str, body: bytes) -> None:
+    if not version:
+        return
+    with contextlib.suppress(redis.RedisError):
+        redis_client().set(
+            redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v") + version,
+            body,
+            ex=settings.STOREFRONT_CACHE_SECONDS,
+        )

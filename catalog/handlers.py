@@ -1,0 +1,11 @@
+"""What the catalog does with its own events, in a worker, after they commit."""
+
+from catalog.search import search_documents_refresh
+from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import event_handler
+
+
+@event_handler("product.created", "product.updated", "product.deleted")
+def refresh_search_document(event: OutboxEvent) -> None:
+    """Rebuild the product's search document (idempotent: it is recomputed from the rows)."""
+    search_documents_refresh([int(event.payload["product_id"])])

@@ -1,0 +1,310 @@
+"""
+Product images: a client asks for an upload URL, sends the bytes straight to
+object storage (S3, or the app's own signed URL with local storage), confirms,
+and a worker makes the thumbnail.
+
+    pending --confirm (object there, right size and type)--> ready --worker--> ready + thumbnail
+                                                               `--not really an image--> deleted
+
+Each write is one transaction with its audit entry and, where the storefront
+sees the change, a `product.updated` event; objects are deleted after commit.
+Keys: `tenants/{schema}/products/{product_id}/{uuid}.{ext}` for originals and
+`.../products/{product_id}/thumbnails/{uuid}.webp` for their thumbnails.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import posixpath
+import uuid
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from catalog.cache import storefront_cache_bump
+from catalog.errors import CatalogNotFound, ImageNotUploaded, ImageOrderInvalid, ImageRefused
+from catalog.models import Product, ProductImage
+from catalog.services import _product_event
+from tenants import storage
+from tenants.audit.services import Actor, audit_record
+from tenants.keys import storage_key
+
+logger = logging.getLogger(__name__)
+
+# The image types this code can store and thumbnail; IMAGE_CONTENT_TYPES picks among them.
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+PILLOW_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+THUMBNAIL_BOX = (400, 400)
+THUMBNAIL_CONTENT_TYPE = "image/webp"
+# Larger images are refused rather than decoded (a 10 MB PNG can hold gigapixels).
+MAX_PIXELS = 50_000_000
+# Pending images whose upload URL expired this long ago are abandoned, and purged.
+PENDING_GRACE = timedelta(hours=1)
+THUMBNAILER = Actor.system("thumbnailer")
+
+
+def image_snapshot(image: ProductImage) -> dict[str, Any]:
+    return {
+        "id": image.pk,
+        "key": image.key,
+        "filename": image.filename,
+        "content_type": image.content_type,
+        "size": image.size,
+        "alt": image.alt,
+        "position": image.position,
+    }
+
+
+def allowed_content_types() -> list[str]:
+    return [content_type for content_type in settings.IMAGE_CONTENT_TYPES if content_type in EXTENSIONS]
+
+
+def thumbnail_key_for(key: str) -> str:
+    """`.../products/7/abc.jpg` → `.../products/7/thumbnails/abc.webp` (a retry overwrites, never orphans)."""
+    folder, name = posixpath.split(key)
+    return f"{folder}/thumbnails/{posixpath.splitext(name)[0]}.webp"
+
+
+def _stale_pending_purge(product: Product) -> None:
+    cutoff = timezone.now() - timedelta(seconds=settings.UPLOAD_URL_SECONDS) - PENDING_GRACE
+    stale = ProductImage.objects.filter(
+        product=product, status=ProductImage.Status.PENDING, created_at__lt=cutoff
+    )
+    keys = list(stale.values_list("key", flat=True))
+    if keys:
+        stale.delete()
+        storage.objects_delete_on_commit(keys)
+
+
+def image_upload_start(
+    *,
+    actor: Actor,
+    product: Product,
+    filename: str,
+    content_type: str,
+    size: int | None = None,
+    alt: str = "",
+) -> tuple[ProductImage, storage.UploadForm]:
+    """Record a pending image and return it with the presigned upload the client sends its bytes to."""
+    content_type = content_type.strip().lower()
+    allowed = allowed_content_types()
+    if content_type not in allowed:
+        raise ImageRefused(
+            f"{content_type or 'That content type'} is not an accepted image type.",
+            errors={"content_type": [f"Choose from: {', '.join(allowed)}."]},
+        )
+    if size is not None and size > settings.IMAGE_MAX_BYTES:
+        raise ImageRefused(
+            f"Images may be at most {settings.IMAGE_MAX_BYTES} bytes.",
+            errors={"size": [f"At most {settings.IMAGE_MAX_BYTES} bytes."]},
+        )
+    with transaction.atomic():
+        # One at a time per product, so the count limit and positions hold under concurrency.
+        Product.objects.select_for_update().filter(pk=product.pk).exists()
+        _stale_pending_purge(product)
+        images = ProductImage.objects.filter(product=product)
+        if images.count() >= settings.IMAGE_MAX_PER_PRODUCT:
+            raise ImageRefused(
+                f"A product can have at most {settings.IMAGE_MAX_PER_PRODUCT} images.",
+                errors={"product": ["Delete an image first."]},
+            )
+        last = images.aggregate(last=Max("position"))["last"]
+        image = ProductImage.objects.create(
+            product=product,
+            key=storage_key("products", product.pk, f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"),
+            filename=filename,
+            content_type=content_type,
+            alt=alt,
+            position=0 if last is None else last + 1,
+        )
+    upload = storage.upload_prepare(
+        key=image.key, content_type=content_type, max_bytes=settings.IMAGE_MAX_BYTES
+    )
+    return image, upload
+
+
+def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
+    """Check the uploaded object, make the image ready, queue its thumbnail; a second confirm is a no-op."""
+    with transaction.atomic():
+        locked = ProductImage.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None:
+            raise CatalogNotFound("No image with that id on this product.")
+        if locked.status == ProductImage.Status.READY:
+            return locked
+        stored = storage.object_stat(locked.key)
+        if stored is None:
+            raise ImageNotUploaded("Nothing has been uploaded for this image yet; upload it, then confirm.")
+        problems = []
+        if stored.size > settings.IMAGE_MAX_BYTES:
+            problems.append(
+                f"The file is {stored.size} bytes; at most {settings.IMAGE_MAX_BYTES} are accepted."
+            )
+        if stored.size == 0:
+            problems.append("The file is empty.")
+        if stored.content_type.split(";")[0].strip().lower() != locked.content_type:
+            problems.append(f"The file was uploaded as {stored.content_type!r}, not {locked.content_type!r}.")
+        if problems:
+            # Not kept, whatever happens to this transaction; the client may upload again and confirm.
+            storage.objects_delete([locked.key])
+            raise ImageRefused(" ".join(problems), errors={"file": problems})
+        locked.status = ProductImage.Status.READY
+        locked.size = stored.size
+        locked.save(update_fields=["status", "size"])
+        audit_record(
+            actor=actor,
+            action="product.image_added",
+            object_type="product",
+            object_id=locked.product_id,
+            after=image_snapshot(locked),
+        )
+        _product_event("updated", locked.product_id, actor=actor)
+        image_id = locked.pk
+        transaction.on_commit(lambda: _thumbnail_queue(image_id))
+    return locked
+
+
+def _thumbnail_queue(image_id: int) -> None:
+    from catalog.tasks import image_thumbnail_make
+
+    try:
+        image_thumbnail_make.delay(image_id)
+    except Exception:
+        # The image is ready and shown without a thumbnail; the task can be run again for it.
+        logger.warning("Could not queue the thumbnail of image %s", image_id, exc_info=True)
+
+
+def image_reorder(*, actor: Actor, product: Product, order: list[int]) -> list[ProductImage]:
+    """Put the listed images first, in that order; the others follow in their current order."""
+    if len(set(order)) != len(order):
+        raise ImageOrderInvalid("Each image may be listed once.", errors={"order": ["Ids repeat."]})
+    with transaction.atomic():
+        Product.objects.select_for_update().filter(pk=product.pk).exists()
+        images = list(ProductImage.objects.filter(product=product).order_by("position", "id"))
+        by_id = {image.pk: image for image in images}
+        unknown = [image_id for image_id in order if image_id not in by_id]
+        if unknown:
+            raise ImageOrderInvalid(
+                "The order names images this product does not have.",
+                errors={"order": [f"Not images of this product: {', '.join(map(str, unknown[:20]))}."]},
+            )
+        listed = set(order)
+        ordered = [by_id[image_id] for image_id in order] + [
+            image for image in images if image.pk not in listed
+        ]
+        changed = []
+        for position, image in enumerate(ordered):
+            if image.position != position:
+                image.position = position
+                changed.append(image)
+        if changed:
+            ProductImage.objects.bulk_update(changed, ["position"])
+            audit_record(
+                actor=actor,
+                action="product.images_reordered",
+                object_type="product",
+                object_id=product.pk,
+                before={"images": [image.pk for image in images]},
+                after={"images": [image.pk for image in ordered]},
+            )
+            _product_event("updated", product.pk, actor=actor)
+    return ordered
+
+
+def image_delete(*, actor: Actor, image: ProductImage) -> None:
+    """Delete an image; its original and thumbnail are removed from storage after commit."""
+    with transaction.atomic():
+        deleted, _ = ProductImage.objects.filter(pk=image.pk).delete()
+        if not deleted:
+            return
+        audit_record(
+            actor=actor,
+            action="product.image_deleted",
+            object_type="product",
+            object_id=image.product_id,
+            before=image_snapshot(image),
+        )
+        if image.status == ProductImage.Status.READY:
+            _product_event("updated", image.product_id, actor=actor)
+        storage.objects_delete_on_commit([image.key, image.thumbnail_key])
+
+
+# --- Thumbnails (run by a worker) --------------------------------------------------
+
+
+def thumbnail_render(data: bytes) -> bytes:
+    """Return a WebP thumbnail within THUMBNAIL_BOX; raise ImageRefused unless `data` is an accepted image."""
+    if len(data) > settings.IMAGE_MAX_BYTES:
+        raise ImageRefused("The file is larger than images may be.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                image_format = probe.format
+                probe.verify()  # checks the whole file's structure, without decoding pixels
+            if PILLOW_FORMATS.get(image_format or "") not in allowed_content_types():
+                raise ImageRefused(f"{image_format or 'This format'} is not an accepted image type.")
+            with Image.open(io.BytesIO(data)) as picture:
+                if picture.width * picture.height > MAX_PIXELS:
+                    raise ImageRefused(f"The image has more than {MAX_PIXELS} pixels.")
+                picture.draft(
+                    "RGB", (THUMBNAIL_BOX[0] * 2, THUMBNAIL_BOX[1] * 2)
+                )  # JPEG: decode at a smaller scale
+                thumbnail = ImageOps.exif_transpose(picture)
+                thumbnail.thumbnail(THUMBNAIL_BOX)
+                has_alpha = thumbnail.mode in ("RGBA", "LA", "PA") or "transparency" in thumbnail.info
+                thumbnail = thumbnail.convert("RGBA" if has_alpha else "RGB")
+                out = io.BytesIO()
+                thumbnail.save(out, "WEBP", quality=80)
+                return out.getvalue()
+    except ImageRefused:
+        raise
+    except Exception as exc:  # whatever Pillow raises on bytes it cannot read: not an image we keep
+        raise ImageRefused(f"The file is not a readable image ({exc.__class__.__name__}).") from None
+
+
+def image_thumbnail_make(*, image_id: int) -> ProductImage | None:
+    """Verify a ready image's bytes and store its thumbnail; delete the image if they are not an image."""
+    image = ProductImage.objects.filter(pk=image_id, status=ProductImage.Status.READY).first()
+    if image is None or image.thumbnail_key:
+        return image  # deleted, never confirmed, or done already
+    try:
+        thumbnail = thumbnail_render(storage.object_read(image.key, max_bytes=settings.IMAGE_MAX_BYTES))
+    except ImageRefused as exc:
+        _image_refuse(image, reason=exc.detail)
+        return None
+    except FileNotFoundError:
+        _image_refuse(image, reason="The uploaded file is no longer in storage.")
+        return None
+    thumbnail_key = thumbnail_key_for(image.key)
+    storage.object_write(thumbnail_key, thumbnail, content_type=THUMBNAIL_CONTENT_TYPE)
+    with transaction.atomic():
+        locked = ProductImage.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None:  # deleted while we worked: its delete could not know this object
+            storage.objects_delete_on_commit([thumbnail_key])
+            return None
+        locked.thumbnail_key = thumbnail_key
+        locked.save(update_fields=["thumbnail_key"])
+        transaction.on_commit(storefront_cache_bump)
+    return locked
+
+
+def _image_refuse(image: ProductImage, *, reason: str) -> None:
+    with transaction.atomic():
+        deleted, _ = ProductImage.objects.filter(pk=image.pk).delete()
+        if deleted:
+            audit_record(
+                actor=THUMBNAILER,
+                action="product.image_refused",
+                object_type="product",
+                object_id=image.product_id,
+                before={**image_snapshot(image), "reason": reason},
+            )
+            _product_event("updated", image.product_id, actor=THUMBNAILER)
+        storage.objects_delete_on_commit([image.key, image.thumbnail_key])

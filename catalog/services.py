@@ -1,0 +1,527 @@
+"""
+Catalog writes. Each function is one transaction that also records its audit
+entry and its outbox event; the storefront cache is bumped when it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import jsonschema
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.text import slugify
+from jsonschema.exceptions import SchemaError
+
+from catalog.cache import storefront_cache_bump
+from catalog.errors import (
+    AttributeSchemaInvalid,
+    AttributesInvalid,
+    CategoryCycle,
+    CategoryHasChildren,
+    InsufficientStock,
+    LastVariant,
+    SkuTaken,
+    SlugTaken,
+)
+from catalog.models import Category, InventoryAdjustment, PriceChange, Product, Variant
+from tenants.audit.services import Actor, audit_record
+from tenants.conventions.money import Money
+from tenants.outbox.services import event_record
+from tenants.schemas import current_currency
+
+UNSET: Any = object()
+
+
+@dataclass
+class VariantSpec:
+    sku: str
+    price: Decimal
+    compare_at_price: Decimal | None = None
+    stock: int = 0
+    low_stock_threshold: int = 5
+    title: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+
+
+# --- Snapshots for the audit log and events -------------------------------------
+
+
+def _money(value: Decimal | None) -> str | None:
+    """A stored price as the shop's currency writes it ("35.00", not "35.000")."""
+    return None if value is None else str(Money(value, current_currency()).amount)
+
+
+def category_snapshot(category: Category) -> dict[str, Any]:
+    return {
+        "id": category.pk,
+        "name": category.name,
+        "slug": category.slug,
+        "parent_id": category.parent_id,
+        "attribute_schema": category.attribute_schema,
+        "position": category.position,
+    }
+
+
+def variant_snapshot(variant: Variant) -> dict[str, Any]:
+    return {
+        "id": variant.pk,
+        "sku": variant.sku,
+        "title": variant.title,
+        "options": variant.options,
+        "price": _money(variant.price),
+        "compare_at_price": _money(variant.compare_at_price),
+        "stock": variant.stock,
+        "low_stock_threshold": variant.low_stock_threshold,
+    }
+
+
+def product_snapshot(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.pk,
+        "title": product.title,
+        "slug": product.slug,
+        "description": product.description,
+        "status": product.status,
+        "category_id": product.category_id,
+        "attributes": product.attributes,
+    }
+
+
+def _after_commit_refresh() -> None:
+    transaction.on_commit(storefront_cache_bump)
+
+
+def _product_event(action: str, product_id: int, *, actor: Actor) -> None:
+    event_record(type=f"product.{action}", payload={"product_id": product_id, "actor": actor.label})
+    _after_commit_refresh()
+
+
+# --- Categories ------------------------------------------------------------------
+
+
+def _schema_check(attribute_schema: dict[str, Any] | None) -> None:
+    if attribute_schema is None:
+        return
+    try:
+        jsonschema.Draft202012Validator.check_schema(attribute_schema)
+    except SchemaError as exc:
+        raise AttributeSchemaInvalid(
+            f"attribute_schema is not a valid JSON Schema: {exc.message}",
+            errors={"attribute_schema": [exc.message]},
+        ) from None
+
+
+def _unique_slug(model: type[Category] | type[Product], base: str) -> str:
+    base = slugify(base)[:200] or "item"
+    taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def _set_path(category: Category) -> None:
+    parent_path = category.parent.path if category.parent_id and category.parent else "/"
+    category.path = f"{parent_path}{category.pk}/"
+
+
+def category_create(
+    *,
+    actor: Actor,
+    name: str,
+    slug: str | None = None,
+    parent: Category | None = None,
+    attribute_schema: dict[str, Any] | None = None,
+    position: int = 0,
+) -> Category:
+    _schema_check(attribute_schema)
+    with transaction.atomic():
+        if slug and Category.objects.filter(slug=slug).exists():
+            raise SlugTaken(
+                f"A category already uses the slug {slug!r}.", errors={"slug": ["Already in use."]}
+            )
+        category = Category.objects.create(
+            name=name,
+            slug=slug or _unique_slug(Category, name),
+            parent=parent,
+            attribute_schema=attribute_schema,
+            position=position,
+            path="",
+        )
+        _set_path(category)
+        category.save(update_fields=["path"])
+        audit_record(
+            actor=actor,
+            action="category.created",
+            object_type="category",
+            object_id=category.pk,
+            after=category_snapshot(category),
+        )
+        _after_commit_refresh()
+    return category
+
+
+def category_update(*, actor: Actor, category: Category, **changes: Any) -> Category:
+    """Change name, slug, position, attribute_schema or parent (moving its whole subtree)."""
+    if "attribute_schema" in changes:
+        _schema_check(changes["attribute_schema"])
+    with transaction.atomic():
+        category = Category.objects.select_for_update().get(pk=category.pk)
+        before = category_snapshot(category)
+        if (
+            "slug" in changes
+            and Category.objects.filter(slug=changes["slug"]).exclude(pk=category.pk).exists()
+        ):
+            raise SlugTaken(
+                f"A category already uses the slug {changes['slug']!r}.", errors={"slug": ["Already in use."]}
+            )
+        old_path = category.path
+        for name in ("name", "slug", "position", "attribute_schema"):
+            if name in changes:
+                setattr(category, name, changes[name])
+        if "parent" in changes:
+            parent = changes["parent"]
+            if parent is not None and parent.path.startswith(old_path):
+                raise CategoryCycle(
+                    "A category cannot move under itself or its descendants.",
+                    errors={"parent": ["Would create a cycle."]},
+                )
+            category.parent = parent
+            _set_path(category)
+        category.save()
+        if category.path != old_path:
+            _descendants_repath(old_path, category.path)
+        audit_record(
+            actor=actor,
+            action="category.updated",
+            object_type="category",
+            object_id=category.pk,
+            before=before,
+            after=category_snapshot(category),
+        )
+        _after_commit_refresh()
+    return category
+
+
+def _descendants_repath(old_prefix: str, new_prefix: str) -> None:
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Substr
+
+    Category.objects.filter(path__startswith=old_prefix).exclude(path=new_prefix).update(
+        path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1))
+    )
+
+
+def category_delete(*, actor: Actor, category: Category) -> None:
+    with transaction.atomic():
+        if category.children.exists():
+            raise CategoryHasChildren("Move or delete its subcategories first.")
+        before = category_snapshot(category)
+        product_ids = list(category.products.values_list("id", flat=True))
+        category.delete()
+        audit_record(
+            actor=actor,
+            action="category.deleted",
+            object_type="category",
+            object_id=before["id"],
+            before=before,
+        )
+        for product_id in product_ids:  # their search documents lose the category
+            _product_event("updated", product_id, actor=actor)
+        _after_commit_refresh()
+
+
+# --- Products --------------------------------------------------------------------
+
+
+def attributes_check(attributes: dict[str, Any], category: Category | None) -> None:
+    """Validate attributes against the category's JSON Schema; field-level errors on failure."""
+    if category is None or not category.attribute_schema:
+        return
+    validator = jsonschema.Draft202012Validator(category.attribute_schema)
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(attributes):
+        path = ".".join(str(part) for part in error.absolute_path)
+        errors.setdefault(f"attributes.{path}" if path else "attributes", []).append(error.message)
+    if errors:
+        raise AttributesInvalid(
+            f"The attributes do not match the schema of category {category.slug!r}.", errors=errors
+        )
+
+
+def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position: int) -> Variant:
+    try:
+        with transaction.atomic():
+            variant = Variant.objects.create(
+                product=product,
+                sku=spec.sku,
+                title=spec.title,
+                options=spec.options,
+                price=spec.price,
+                compare_at_price=spec.compare_at_price,
+                stock=spec.stock,
+                low_stock_threshold=spec.low_stock_threshold,
+                position=position,
+            )
+    except IntegrityError:
+        raise SkuTaken(
+            f"The SKU {spec.sku!r} is already in use.", errors={"sku": [f"{spec.sku!r} is in use."]}
+        ) from None
+    PriceChange.objects.create(
+        variant=variant, old_price=None, new_price=variant.price, changed_by=actor.label
+    )
+    if variant.stock:
+        InventoryAdjustment.objects.create(
+            variant=variant,
+            delta=variant.stock,
+            stock_after=variant.stock,
+            reason=InventoryAdjustment.Reason.INITIAL,
+            actor_label=actor.label,
+        )
+    return variant
+
+
+def product_create(
+    *,
+    actor: Actor,
+    title: str,
+    variants: Iterable[VariantSpec],
+    slug: str | None = None,
+    description: str = "",
+    status: str = Product.Status.DRAFT,
+    category: Category | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Product:
+    specs = list(variants)
+    if not specs:
+        raise LastVariant(
+            "A product needs at least one variant.", errors={"variants": ["Give at least one variant."]}
+        )
+    skus = [spec.sku for spec in specs]
+    if len(set(skus)) != len(skus):
+        raise SkuTaken("Each variant needs its own SKU.", errors={"variants": ["SKUs repeat."]})
+    attributes = attributes or {}
+    attributes_check(attributes, category)
+    with transaction.atomic():
+        if slug and Product.objects.filter(slug=slug).exists():
+            raise SlugTaken(
+                f"A product already uses the slug {slug!r}.", errors={"slug": ["Already in use."]}
+            )
+        product = Product.objects.create(
+            title=title,
+            slug=slug or _unique_slug(Product, title),
+            description=description,
+            status=status,
+            category=category,
+            attributes=attributes,
+        )
+        created = [
+            _variant_add(product, spec, actor=actor, position=index) for index, spec in enumerate(specs)
+        ]
+        audit_record(
+            actor=actor,
+            action="product.created",
+            object_type="product",
+            object_id=product.pk,
+            after={**product_snapshot(product), "variants": [variant_snapshot(v) for v in created]},
+        )
+        _product_event("created", product.pk, actor=actor)
+    return product
+
+
+def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product:
+    """Change title, slug, description, status, category or attributes."""
+    with transaction.atomic():
+        product = (
+            Product.objects.select_for_update(of=("self",)).select_related("category").get(pk=product.pk)
+        )
+        before = product_snapshot(product)
+        if "slug" in changes and Product.objects.filter(slug=changes["slug"]).exclude(pk=product.pk).exists():
+            raise SlugTaken(
+                f"A product already uses the slug {changes['slug']!r}.", errors={"slug": ["Already in use."]}
+            )
+        for name in ("title", "slug", "description", "status", "category", "attributes"):
+            if name in changes:
+                setattr(product, name, changes[name])
+        if "category" in changes or "attributes" in changes:
+            attributes_check(product.attributes, product.category)
+        product.save()
+        after = product_snapshot(product)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="product.updated",
+                object_type="product",
+                object_id=product.pk,
+                before=before,
+                after=after,
+            )
+            _product_event("updated", product.pk, actor=actor)
+    return product
+
+
+def product_delete(*, actor: Actor, product: Product) -> list[str]:
+    """Delete a product with its variants and images; return the image keys to remove from storage."""
+    with transaction.atomic():
+        before = product_snapshot(product)
+        keys = [key for image in product.images.all() for key in (image.key, image.thumbnail_key) if key]
+        product_id = product.pk
+        product.delete()
+        audit_record(
+            actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
+        )
+        _product_event("deleted", product_id, actor=actor)
+    return keys
+
+
+# --- Variants and stock ----------------------------------------------------------
+
+
+def variant_create(*, actor: Actor, product: Product, spec: VariantSpec) -> Variant:
+    with transaction.atomic():
+        position = product.variants.count()
+        variant = _variant_add(product, spec, actor=actor, position=position)
+        audit_record(
+            actor=actor,
+            action="variant.created",
+            object_type="variant",
+            object_id=variant.pk,
+            after=variant_snapshot(variant),
+        )
+        _product_event("updated", product.pk, actor=actor)
+    return variant
+
+
+def variant_update(
+    *,
+    actor: Actor,
+    variant: Variant,
+    sku: str = UNSET,
+    title: str = UNSET,
+    options: dict[str, str] = UNSET,
+    price: Decimal = UNSET,
+    compare_at_price: Decimal | None = UNSET,
+    low_stock_threshold: int = UNSET,
+    stock: int = UNSET,
+) -> Variant:
+    """Change a variant; a new price goes to the price history, a new stock to the ledger as a correction."""
+    with transaction.atomic():
+        variant = Variant.objects.select_for_update().get(pk=variant.pk)
+        before = variant_snapshot(variant)
+        if sku is not UNSET and Variant.objects.filter(sku=sku).exclude(pk=variant.pk).exists():
+            raise SkuTaken(f"The SKU {sku!r} is already in use.", errors={"sku": [f"{sku!r} is in use."]})
+        for name, value in (
+            ("sku", sku),
+            ("title", title),
+            ("options", options),
+            ("compare_at_price", compare_at_price),
+            ("low_stock_threshold", low_stock_threshold),
+        ):
+            if value is not UNSET:
+                setattr(variant, name, value)
+        if price is not UNSET and price != variant.price:
+            PriceChange.objects.create(
+                variant=variant, old_price=variant.price, new_price=price, changed_by=actor.label
+            )
+            variant.price = price
+        variant.save()
+        if stock is not UNSET and stock != variant.stock:
+            _stock_change(
+                variant,
+                stock - variant.stock,
+                reason=InventoryAdjustment.Reason.CORRECTION,
+                note="Set through the variant",
+                actor=actor,
+            )
+            variant.refresh_from_db(fields=["stock"])
+        after = variant_snapshot(variant)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="variant.updated",
+                object_type="variant",
+                object_id=variant.pk,
+                before=before,
+                after=after,
+            )
+            _product_event("updated", variant.product_id, actor=actor)
+    return variant
+
+
+def variant_delete(*, actor: Actor, variant: Variant) -> None:
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(pk=variant.product_id)
+        if product.variants.count() <= 1:
+            raise LastVariant("A product needs at least one variant; delete the product instead.")
+        before = variant_snapshot(variant)
+        variant.delete()
+        audit_record(
+            actor=actor,
+            action="variant.deleted",
+            object_type="variant",
+            object_id=before["id"],
+            before=before,
+        )
+        _product_event("updated", product.pk, actor=actor)
+
+
+def _stock_change(
+    variant: Variant, delta: int, *, reason: str, note: str, actor: Actor
+) -> InventoryAdjustment:
+    """Apply `delta` atomically (never below zero), write the ledger, report a low-stock crossing."""
+    updated = Variant.objects.filter(pk=variant.pk, stock__gte=-delta).update(stock=F("stock") + delta)
+    if not updated:
+        raise InsufficientStock(
+            f"Stock of {variant.sku} cannot go below zero.",
+            errors={"delta": ["More than the stock on hand."]},
+        )
+    current = Variant.objects.only("stock", "low_stock_threshold", "sku", "product_id").get(pk=variant.pk)
+    adjustment = InventoryAdjustment.objects.create(
+        variant=current,
+        delta=delta,
+        stock_after=current.stock,
+        reason=reason,
+        note=note,
+        actor_label=actor.label,
+    )
+    before = current.stock - delta
+    if before > current.low_stock_threshold >= current.stock:
+        event_record(
+            type="inventory.low",
+            payload={
+                "variant_id": current.pk,
+                "product_id": current.product_id,
+                "sku": current.sku,
+                "stock": current.stock,
+                "low_stock_threshold": current.low_stock_threshold,
+            },
+        )
+    return adjustment
+
+
+def inventory_adjust(
+    *, actor: Actor, variant: Variant, delta: int, reason: str, note: str = ""
+) -> InventoryAdjustment:
+    """Add or remove stock with a reason; the ledger keeps every adjustment."""
+    if delta == 0:
+        raise InsufficientStock(
+            "An adjustment must change the stock.", errors={"delta": ["Must not be zero."]}
+        )
+    with transaction.atomic():
+        adjustment = _stock_change(variant, delta, reason=reason, note=note, actor=actor)
+        audit_record(
+            actor=actor,
+            action="inventory.adjusted",
+            object_type="variant",
+            object_id=variant.pk,
+            before={"stock": adjustment.stock_after - delta},
+            after={"stock": adjustment.stock_after, "reason": reason, "note": note},
+        )
+        _product_event("updated", variant.product_id, actor=actor)
+    return adjustment

@@ -1,0 +1,375 @@
+"""
+Object storage: the one module that talks to S3 or to the local disk.
+
+Every key is a shop's (`tenants/{schema}/...`, from `tenants.keys.storage_key`)
+and both backends keep the same key layout, so moving a shop's files between
+them is a copy. With `STORAGE=s3` the objects live in the bucket of
+django-storages' S3 backend (`default_storage`), whose boto3 client also signs
+the browser's direct uploads (a presigned POST whose policy pins the content
+type and bounds the size). With `STORAGE=local` they live under MEDIA_ROOT,
+and the app plays S3's part: it hands out signed PUT URLs on the shop's host
+(`/api/uploads/<token>`, received by `upload_receive`) and serves the files at
+MEDIA_URL, so clients follow the same flow in both.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+
+from tenants.errors import DomainError
+from tenants.keys import storage_key
+
+logger = logging.getLogger(__name__)
+
+# tenants/{schema}/segment/...: every segment starts with a letter or digit, so
+# no `.`, `..` or empty segment can walk out of a shop's folder.
+_KEY_RE = re.compile(r"^tenants/[a-z0-9_]+(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,199})+$")
+_UPLOAD_SALT = "storefleet.storage.upload"
+_CHUNK = 64 * 1024
+
+
+def key_check(key: str) -> str:
+    """Return `key` if it is a well-formed shop object key; raise ValueError otherwise."""
+    if len(key) > 1000 or not _KEY_RE.fullmatch(key):
+        raise ValueError(f"Not an object key: {key[:100]!r}")
+    return key
+
+
+def _in_current_shop(key: str) -> bool:
+    return key.startswith(storage_key() + "/")
+
+
+# --- Upload refusals (the local upload endpoint answers with these) --------------
+
+
+class UploadUrlInvalid(DomainError):
+    status = 403
+    code = "upload_url_invalid"
+    title = "Upload URL invalid"
+
+
+class UploadUrlExpired(DomainError):
+    status = 403
+    code = "upload_url_expired"
+    title = "Upload URL expired"
+
+
+class UploadLengthRequired(DomainError):
+    status = 411
+    code = "upload_length_required"
+    title = "Content-Length required"
+
+
+class UploadEmpty(DomainError):
+    status = 400
+    code = "upload_empty"
+    title = "Empty upload"
+
+
+class UploadTooLarge(DomainError):
+    status = 413
+    code = "upload_too_large"
+    title = "Upload too large"
+
+
+class UploadContentTypeMismatch(DomainError):
+    status = 415
+    code = "upload_content_type_mismatch"
+    title = "Content-Type does not match the upload URL"
+
+
+# --- What callers get --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """How a client sends the bytes: S3's presigned POST form, or a PUT with headers."""
+
+    method: str  # "POST" (multipart form: `fields`, then the file as `file`) or "PUT" (body, `headers`)
+    url: str  # absolute for S3; a path on the shop's own host for local storage
+    expires_at: datetime
+    headers: dict[str, str] | None = None
+    fields: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """What a local upload token allows: one key, one content type, at most `max_bytes`."""
+
+    key: str
+    content_type: str
+    max_bytes: int
+    expires_at: int  # unix time
+
+
+class Readable(Protocol):
+    def read(self, n: int | None = -1, /) -> bytes: ...
+
+
+class _Backend(Protocol):
+    def upload_prepare(self, key: str, content_type: str, max_bytes: int, expires_at: int) -> UploadForm: ...
+    def stat(self, key: str) -> StoredObject | None: ...
+    def read(self, key: str, max_bytes: int) -> bytes: ...
+    def write(self, key: str, data: bytes, content_type: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def url(self, key: str) -> str: ...
+
+
+class _S3:
+    """django-storages' S3Storage, and its boto3 client for what the Storage API lacks."""
+
+    @property
+    def _storage(self) -> Any:
+        return cast(Any, default_storage)
+
+    @property
+    def _client(self) -> Any:
+        return self._storage.connection.meta.client
+
+    @property
+    def _bucket(self) -> str:
+        return str(self._storage.bucket_name)
+
+    def upload_prepare(self, key: str, content_type: str, max_bytes: int, expires_at: int) -> UploadForm:
+        post = self._client.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=max(1, expires_at - int(time.time())),
+        )
+        return UploadForm(
+            method="POST",
+            url=post["url"],
+            fields=dict(post["fields"]),
+            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+        )
+
+    def stat(self, key: str) -> StoredObject | None:
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise
+        return StoredObject(size=int(head["ContentLength"]), content_type=str(head.get("ContentType", "")))
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(key) from None
+            raise
+        try:
+            return bytes(body.read(max_bytes + 1))
+        finally:
+            body.close()
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
+
+    def delete(self, key: str) -> None:
+        self._storage.delete(key)  # a missing object is not an error
+
+    def url(self, key: str) -> str:
+        # Presigned GET (AWS_QUERYSTRING_EXPIRE) or, with AWS_S3_CUSTOM_DOMAIN, a plain CDN URL.
+        return str(self._storage.url(key))
+
+
+class _Local:
+    """Files under MEDIA_ROOT (Django's FileSystemStorage), with the same keys as S3."""
+
+    def path(self, key: str) -> Path:
+        return Path(default_storage.path(key_check(key)))
+
+    def upload_prepare(self, key: str, content_type: str, max_bytes: int, expires_at: int) -> UploadForm:
+        token = signing.dumps(
+            {"k": key, "t": content_type, "m": max_bytes, "e": expires_at}, salt=_UPLOAD_SALT
+        )
+        url = reverse("storage-upload", kwargs={"token": token}, urlconf=settings.ROOT_URLCONF)
+        return UploadForm(
+            method="PUT",
+            url=url,
+            headers={"Content-Type": content_type},
+            expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+        )
+
+    def stat(self, key: str) -> StoredObject | None:
+        try:
+            size = self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+        # The upload endpoint only accepts the content type that the key's extension was derived from.
+        return StoredObject(
+            size=size, content_type=mimetypes.guess_type(key)[0] or "application/octet-stream"
+        )
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        with self.path(key).open("rb") as file:
+            return file.read(max_bytes + 1)
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        self._write_atomically(self.path(key), [data])
+
+    def receive(self, key: str, stream: Readable, length: int) -> None:
+        """Write exactly `length` bytes from `stream`, or nothing if the body is shorter."""
+
+        def chunks() -> Iterable[bytes]:
+            remaining = length
+            while remaining > 0:
+                chunk = stream.read(min(_CHUNK, remaining))
+                if not chunk:
+                    raise UploadEmpty("The body ended before Content-Length bytes arrived.")
+                remaining -= len(chunk)
+                yield chunk
+
+        self._write_atomically(self.path(key), chunks())
+
+    @staticmethod
+    def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
+        # A reader never sees half a file: write beside the target, then rename over it.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def url(self, key: str) -> str:
+        return str(default_storage.url(key))
+
+
+def _backend() -> _Backend:
+    return _S3() if settings.STORAGE == "s3" else _Local()
+
+
+# --- The API -------------------------------------------------------------------------
+
+
+def upload_prepare(*, key: str, content_type: str, max_bytes: int) -> UploadForm:
+    """Return how a client uploads `key` directly (not through the API), valid for UPLOAD_URL_SECONDS."""
+    expires_at = int(time.time()) + settings.UPLOAD_URL_SECONDS
+    return _backend().upload_prepare(key_check(key), content_type, max_bytes, expires_at)
+
+
+def object_stat(key: str) -> StoredObject | None:
+    """Return the object's size and content type, or None if nothing is stored under `key`."""
+    return _backend().stat(key_check(key))
+
+
+def object_read(key: str, *, max_bytes: int) -> bytes:
+    """
+    Return the object's bytes, at most `max_bytes` + 1 of them (so a caller can
+    tell it is too big); raise FileNotFoundError if there is no such object.
+    """
+    return _backend().read(key_check(key), max_bytes)
+
+
+def object_write(key: str, data: bytes, *, content_type: str) -> None:
+    _backend().write(key_check(key), data, content_type)
+
+
+def object_url(key: str) -> str:
+    """Return where a client fetches the object (see the AWS_QUERYSTRING_* settings for S3)."""
+    return _backend().url(key_check(key))
+
+
+def objects_delete(keys: Iterable[str]) -> None:
+    """Delete objects; a missing one is not an error, and a failure is logged, not raised."""
+    backend = _backend()
+    for key in keys:
+        if not key:
+            continue
+        try:
+            backend.delete(key_check(key))
+        except Exception:
+            # Called after commit: the rows are gone and an orphan object costs only space.
+            logger.warning("Could not delete object %s", key, exc_info=True)
+
+
+def objects_delete_on_commit(keys: Iterable[str]) -> None:
+    """Delete objects once the current transaction commits (never if it rolls back)."""
+    pending = [key for key in keys if key]
+    if pending:
+        transaction.on_commit(lambda: objects_delete(pending))
+
+
+# --- Local storage: the app's own upload endpoint and media files ---------------------
+
+
+def upload_grant_read(token: str) -> UploadGrant:
+    """Return what a local upload token grants in the current shop; refuse forged, foreign or expired ones."""
+    try:
+        claims = signing.loads(token, salt=_UPLOAD_SALT)
+        grant = UploadGrant(
+            key=key_check(str(claims["k"])),
+            content_type=str(claims["t"]),
+            max_bytes=int(claims["m"]),
+            expires_at=int(claims["e"]),
+        )
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise UploadUrlInvalid("This upload URL is not valid.") from None
+    if not _in_current_shop(grant.key):
+        raise UploadUrlInvalid("This upload URL belongs to another host.")
+    if grant.expires_at < time.time():
+        raise UploadUrlExpired("This upload URL has expired; ask for a new one.")
+    return grant
+
+
+def upload_receive(*, token: str, content_type: str, content_length: str | None, stream: Readable) -> None:
+    """Store a PUT to a local upload URL, checked as S3 checks a presigned upload's policy."""
+    grant = upload_grant_read(token)
+    if content_type.split(";")[0].strip().lower() != grant.content_type:
+        raise UploadContentTypeMismatch(f"This URL accepts Content-Type {grant.content_type} only.")
+    if not content_length or not content_length.isdigit():
+        raise UploadLengthRequired("Send the body with a Content-Length header.")
+    length = int(content_length)
+    if length == 0:
+        raise UploadEmpty("The body is empty.")
+    if length > grant.max_bytes:
+        raise UploadTooLarge(f"This URL accepts at most {grant.max_bytes} bytes.")
+    _Local().receive(grant.key, stream, length)
+
+
+def local_media_path(key: str) -> Path | None:
+    """Return the file behind a media URL of the current shop, or None (wrong shop, bad key, no file)."""
+    try:
+        path = _Local().path(key)
+    except (ValueError, SuspiciousFileOperation):
+        return None
+    if not _in_current_shop(key) or not path.is_file():
+        return None
+    return path

@@ -1,0 +1,565 @@
+"""
+Product images (SPEC section 5): presigned uploads straight to object storage,
+confirm, thumbnails by a worker, reorder and delete, with S3 (moto's server
+mode, reached through real boto3 and real HTTP) and with local storage (the
+app's signed PUT URLs and media files).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import socket
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+from PIL import Image
+
+from catalog import images as image_services
+from catalog import tasks
+from catalog.errors import ImageRefused
+from catalog.models import ProductImage
+from config.celery import app as celery_app
+from tenants import storage
+from tenants.audit.models import AuditEntry
+from tenants.schemas import use_shop
+from tests.catalog.helpers import AdminClient, product_body
+from tests.conftest import ShopContext, assert_problem
+
+pytestmark = pytest.mark.django_db
+
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+# --- Fixtures ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto's server mode) on a free local port, for the whole run."""
+    werkzeug_log = logging.getLogger("werkzeug")  # one access-log line per S3 call is noise here
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        werkzeug_log.setLevel(level)
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, settings: Any) -> Any:
+    """STORAGE=s3 against a fresh bucket; returns a boto3 client of its own, for looking behind the app."""
+    bucket = f"images-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3", endpoint_url=moto_endpoint, config=Config(s3={"addressing_style": "path"}), **CREDENTIALS
+    )
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGE = "s3"
+    settings.AWS_S3_ENDPOINT_URL = moto_endpoint
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_ACCESS_KEY_ID = CREDENTIALS["aws_access_key_id"]
+    settings.AWS_SECRET_ACCESS_KEY = CREDENTIALS["aws_secret_access_key"]
+    settings.AWS_S3_REGION_NAME = CREDENTIALS["region_name"]
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    # Last: changing STORAGES makes Django build default_storage again, now with the settings above.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    client.bucket = bucket
+    return client
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """STORAGE=local with an empty MEDIA_ROOT."""
+    settings.STORAGE = "local"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Queued tasks run at once, in this process (as a worker would, schema switch included)."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager = conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def admin(api: Any, shop_a: ShopContext) -> AdminClient:
+    return AdminClient(api, shop_a)
+
+
+@pytest.fixture
+def product(admin: AdminClient) -> dict[str, Any]:
+    response = admin.post("products", product_body())
+    assert response.status_code == 201, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
+# --- Helpers -------------------------------------------------------------------------
+
+
+def png_bytes(width: int = 900, height: int = 600, mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (width, height), (200, 30, 60) if mode == "RGB" else (200, 30, 60, 128)).save(out, "PNG")
+    return out.getvalue()
+
+
+def browser_post(upload: dict[str, Any], data: bytes, *, fields: dict[str, str] | None = None) -> int:
+    """Send a presigned POST as a browser's form does: every field, then the file last."""
+    boundary = f"----storefleet{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in (fields or upload["fields"]).items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    request = urllib.request.Request(
+        upload["url"],
+        data=b"".join(parts),
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def http_get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read())
+
+
+def local_put(api: Any, upload: dict[str, Any], data: bytes, **headers: str) -> Any:
+    """PUT to a local upload URL as a browser's fetch() does, through the app."""
+    url = urlsplit(upload["url"])
+    content_type = headers.pop("content_type", upload["headers"]["Content-Type"])
+    return api.generic("PUT", url.path, data, content_type=content_type, HTTP_HOST=url.hostname, **headers)
+
+
+def s3_has(s3: Any, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=s3.bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
+def start(
+    admin: AdminClient, product_id: int, content_type: str = "image/png", **extra: Any
+) -> dict[str, Any]:
+    response = admin.post(
+        f"products/{product_id}/images", {"filename": "photo.png", "content_type": content_type, **extra}
+    )
+    assert response.status_code == 201, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
+def image_row(ctx: ShopContext, image_id: int) -> ProductImage | None:
+    use_shop(ctx.shop)
+    return ProductImage.objects.filter(pk=image_id).first()
+
+
+# --- S3 -------------------------------------------------------------------------------
+
+
+def test_s3_upload_confirm_thumbnail_and_delete(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    s3: Any,
+    settings: Any,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"], alt="Front view", size=50_000)
+    upload = created["upload"]
+    assert created["status"] == "pending" and created["url"] is None and created["thumbnail_url"] is None
+    assert upload["method"] == "POST" and "headers" not in upload
+    key = upload["fields"]["key"]
+    assert key.startswith(f"tenants/{shop_a.shop.schema_name}/products/{product['id']}/") and key.endswith(
+        ".png"
+    )
+    assert upload["url"] == f"{settings.AWS_S3_ENDPOINT_URL}/{s3.bucket}"
+    # The policy S3 enforces: this key, this content type, 1 byte to IMAGE_MAX_BYTES.
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert ["content-length-range", 1, settings.IMAGE_MAX_BYTES] in policy["conditions"]
+    assert {"key": key} in policy["conditions"]
+
+    original = png_bytes()
+    assert browser_post(upload, original) == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.content
+    body = admin.get(f"products/{product['id']}/images/{created['id']}").json()
+    assert body["status"] == "ready" and body["alt"] == "Front view"
+
+    # The worker (run eagerly on commit) verified the image and stored a thumbnail beside it.
+    thumbnail_key = f"{key.rsplit('/', 1)[0]}/thumbnails/{key.rsplit('/', 1)[1].split('.')[0]}.webp"
+    assert s3.head_object(Bucket=s3.bucket, Key=thumbnail_key)["ContentType"] == "image/webp"
+    assert http_get(body["url"]) == original  # presigned GET
+    thumbnail = Image.open(io.BytesIO(http_get(body["thumbnail_url"])))
+    assert thumbnail.format == "WEBP" and thumbnail.size == (400, 267)
+    assert [image["id"] for image in admin.get(f"products/{product['id']}").json()["images"]] == [
+        created["id"]
+    ]
+    use_shop(shop_a.shop)
+    assert AuditEntry.objects.filter(action="product.image_added", object_id=product["id"]).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}/images/{created['id']}").status_code == 204
+    assert not s3_has(s3, key) and not s3_has(s3, thumbnail_key)
+    assert image_row(shop_a, created["id"]) is None
+    assert_problem(admin.get(f"products/{product['id']}/images/{created['id']}"), 404)
+
+
+def test_s3_confirm_refuses_and_deletes_an_oversized_or_mistyped_upload(
+    admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], s3: Any, settings: Any
+) -> None:
+    settings.IMAGE_MAX_BYTES = 2_000
+    too_big = start(admin, product["id"])
+    assert browser_post(too_big["upload"], b"x" * 2_001) == 204  # moto does not enforce the policy; S3 would
+    body = assert_problem(admin.post(f"products/{product['id']}/images/{too_big['id']}/confirm"), 400)
+    assert body["code"] == "image_refused" and "file" in body["errors"]
+    assert not s3_has(s3, too_big["upload"]["fields"]["key"])
+    assert image_row(shop_a, too_big["id"]).status == ProductImage.Status.PENDING
+
+    mistyped = start(admin, product["id"])
+    fields = {**mistyped["upload"]["fields"], "Content-Type": "text/html"}
+    assert browser_post(mistyped["upload"], b"<script>alert(1)</script>", fields=fields) == 204
+    assert_problem(admin.post(f"products/{product['id']}/images/{mistyped['id']}/confirm"), 400)
+    assert not s3_has(s3, mistyped["upload"]["fields"]["key"])
+
+
+def test_s3_fake_image_bytes_are_refused_by_the_thumbnailer(
+    admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], s3: Any
+) -> None:
+    created = start(admin, product["id"])
+    browser_post(created["upload"], b"GIF89a but not really an image at all")
+    assert admin.post(f"products/{product['id']}/images/{created['id']}/confirm").status_code == 200
+    use_shop(shop_a.shop)
+    result = tasks.image_thumbnail_make.apply(args=[created["id"]])
+    assert result.successful(), result.traceback
+    assert image_row(shop_a, created["id"]) is None
+    refused = AuditEntry.objects.get(action="product.image_refused")
+    assert "not a readable image" in refused.before["reason"]
+    # Its object goes once the refusal commits (the test transaction never does: run the deletion here).
+    storage.objects_delete([created["upload"]["fields"]["key"]])
+    assert not s3_has(s3, created["upload"]["fields"]["key"])
+
+
+# --- Local storage --------------------------------------------------------------------
+
+
+def test_local_upload_confirm_thumbnail_and_delete(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"], content_type="image/jpeg")
+    upload = created["upload"]
+    assert upload["method"] == "PUT" and upload["headers"] == {"Content-Type": "image/jpeg"}
+    assert upload["url"].startswith(f"http://{shop_a.host}/api/uploads/") and "fields" not in upload
+    original_io = io.BytesIO()
+    Image.new("RGB", (300, 1200), (10, 120, 40)).save(original_io, "JPEG")
+    original = original_io.getvalue()
+    assert local_put(api, upload, original).status_code == 204
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.content
+    body = admin.get(f"products/{product['id']}/images/{created['id']}").json()
+    row = image_row(shop_a, created["id"])
+    # Same key layout on disk as in the bucket.
+    assert row.key.startswith(f"tenants/{shop_a.shop.schema_name}/products/{product['id']}/")
+    assert (media_root / row.key).read_bytes() == original
+    assert (media_root / row.thumbnail_key).is_file() and "/thumbnails/" in row.thumbnail_key
+    assert body["url"] == f"/media/{row.key}" and body["thumbnail_url"] == f"/media/{row.thumbnail_key}"
+
+    served = api.get(body["url"], HTTP_HOST=shop_a.host)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert b"".join(served.streaming_content) == original  # read to the end, the test client closes it
+    thumb = api.get(body["thumbnail_url"], HTTP_HOST=shop_a.host)
+    assert Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size == (100, 400)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}/images/{created['id']}").status_code == 204
+    assert not (media_root / row.key).exists() and not (media_root / row.thumbnail_key).exists()
+    assert_problem(api.get(body["url"], HTTP_HOST=shop_a.host), 404)
+
+
+def test_local_upload_url_refuses_what_its_token_does_not_allow(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    shop_b: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    settings: Any,
+) -> None:
+    settings.IMAGE_MAX_BYTES = 1_000
+    upload = start(admin, product["id"])["upload"]
+    path = urlsplit(upload["url"]).path
+    token = path.rsplit("/", 1)[1]
+
+    assert_problem(local_put(api, upload, b"x" * 10, content_type="text/html"), 415)
+    assert_problem(local_put(api, upload, b"x" * 1_001), 413)
+    assert_problem(local_put(api, upload, b""), 411)  # no Content-Length
+    assert_problem(local_put(api, upload, b"", CONTENT_LENGTH="0"), 400)
+    tampered = {
+        **upload,
+        "url": upload["url"].replace(token, token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")),
+    }
+    assert assert_problem(local_put(api, tampered, b"x" * 10), 403)["code"] == "upload_url_invalid"
+    forged = {**upload, "url": upload["url"].replace(token, token.split(":")[0] + ":x:y")}
+    assert_problem(local_put(api, forged, b"x" * 10), 403)
+    # Another shop's host will not write into this shop's folder.
+    assert_problem(api.generic("PUT", path, b"x" * 10, content_type="image/png", HTTP_HOST=shop_b.host), 403)
+    assert_problem(api.get(path, HTTP_HOST=shop_a.host), 405)
+    assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
+
+    settings.UPLOAD_URL_SECONDS = -1
+    expired = start(admin, product["id"])["upload"]
+    assert assert_problem(local_put(api, expired, b"x" * 10), 403)["code"] == "upload_url_expired"
+
+    settings.STORAGE = "s3"  # the app's upload URLs and media exist only with local storage
+    assert_problem(local_put(api, upload, b"x" * 10), 404)
+
+
+def test_local_media_serves_only_this_shops_well_formed_keys(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    shop_b: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+) -> None:
+    created = start(admin, product["id"])
+    local_put(api, created["upload"], png_bytes(20, 20))
+    admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    key = image_row(shop_a, created["id"]).key
+    (media_root / "secret.txt").write_text("not for the web")
+    served = api.get(f"/media/{key}", HTTP_HOST=shop_a.host)
+    assert served.status_code == 200 and served["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert_problem(api.get(f"/media/{key}", HTTP_HOST=shop_b.host), 404)
+    schema_b = shop_b.shop.schema_name
+    for path in (
+        f"/media/tenants/{schema_b}/../{shop_a.shop.schema_name}/{key.split('/', 2)[2]}",
+        f"/media/{key.rsplit('/', 1)[0]}/../../../../secret.txt",
+        "/media/secret.txt",
+        f"/media/{key}/",
+    ):
+        assert_problem(api.get(path, HTTP_HOST=shop_b.host if schema_b in path else shop_a.host), 404)
+    assert_problem(api.post(f"/media/{key}", HTTP_HOST=shop_a.host), 405)
+
+
+# --- Refusals -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filename": "page.html", "content_type": "text/html"}, "content_type"),
+        ({"filename": "logo.svg", "content_type": "image/svg+xml"}, "content_type"),
+        ({"filename": "big.png", "content_type": "image/png", "size": 10 * 1024 * 1024 + 1}, "size"),
+        ({"filename": "x.png"}, "content_type"),
+        ({"filename": 7, "content_type": "image/png"}, "filename"),
+        ({"filename": "x.png", "content_type": "image/png", "size": 0}, "size"),
+    ],
+)
+def test_start_refuses_anything_but_an_image_of_a_sane_size(
+    admin: AdminClient,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    problem = assert_problem(admin.post(f"products/{product['id']}/images", body), 400)
+    assert field in problem["errors"]
+    use_shop(shop_a.shop)
+    assert not ProductImage.objects.exists()
+    assert not media_root.exists()
+
+
+def test_confirm_before_upload_is_a_conflict(
+    admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], s3: Any
+) -> None:
+    created = start(admin, product["id"])
+    body = assert_problem(admin.post(f"products/{product['id']}/images/{created['id']}/confirm"), 409)
+    assert body["code"] == "image_not_uploaded"
+    assert image_row(shop_a, created["id"]).status == ProductImage.Status.PENDING
+
+
+def test_unknown_products_and_images_are_404(
+    admin: AdminClient, product: dict[str, Any], media_root: Path
+) -> None:
+    other = admin.post("products", product_body("Other Product")).json()
+    created = start(admin, product["id"])
+    missing = product["id"] + other["id"] + 1000
+    assert_problem(
+        admin.post(f"products/{missing}/images", {"filename": "a.png", "content_type": "image/png"}), 404
+    )
+    assert_problem(admin.get(f"products/{missing}/images"), 404)
+    assert_problem(admin.post(f"products/{missing}/images/reorder", {"order": [created["id"]]}), 404)
+    for path in (
+        f"products/{product['id']}/images/{created['id'] + 1000}",
+        f"products/{other['id']}/images/{created['id']}",  # an image of another product
+    ):
+        assert_problem(admin.get(path), 404)
+        assert_problem(admin.post(f"{path}/confirm"), 404)
+        assert_problem(admin.delete(path), 404)
+
+
+def test_another_shops_images_are_unreachable(
+    api: Any,
+    admin: AdminClient,
+    shop_a: ShopContext,
+    shop_b: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+) -> None:
+    created = start(admin, product["id"])
+    shop_b_admin = AdminClient(api, shop_b)
+    # Shop B's own product (quite possibly with the same id) does not reach shop A's image either.
+    bravo = shop_b_admin.post("products", product_body("Bravo Product")).json()
+    for product_id in {product["id"], bravo["id"]}:
+        path = f"products/{product_id}/images/{created['id']}"
+        assert_problem(shop_b_admin.get(path), 404)
+        assert_problem(shop_b_admin.post(f"{path}/confirm"), 404)
+        assert_problem(shop_b_admin.delete(path), 404)
+    assert shop_b_admin.get(f"products/{bravo['id']}/images").json() == []
+    path = f"products/{product['id']}/images/{created['id']}"
+    # Shop A's owner token on shop B's host gets nowhere.
+    cross = AdminClient(api, shop_b, authorization=f"Bearer {shop_a.token()}")
+    assert_problem(cross.get(path), 403)
+    assert image_row(shop_a, created["id"]) is not None
+
+
+# --- Reorder, scopes, storefront --------------------------------------------------------
+
+
+def test_reorder(admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], media_root: Path) -> None:
+    a, b, c = (start(admin, product["id"])["id"] for _ in range(3))
+    response = admin.post(f"products/{product['id']}/images/reorder", {"order": [c, a]})
+    assert response.status_code == 200, response.content
+    assert [(i["id"], i["position"]) for i in response.json()] == [(c, 0), (a, 1), (b, 2)]
+    assert [i["id"] for i in admin.get(f"products/{product['id']}").json()["images"]] == [c, a, b]
+    use_shop(shop_a.shop)
+    entry = AuditEntry.objects.get(action="product.images_reordered")
+    assert entry.before == {"images": [a, b, c]} and entry.after == {"images": [c, a, b]}
+
+    other = admin.post("products", product_body("Other")).json()
+    foreign = start(admin, other["id"])["id"]
+    for order in ([a, a], [a, foreign], [], ["a"], "a", [0]):
+        problem = assert_problem(
+            admin.post(f"products/{product['id']}/images/reorder", {"order": order}), 400
+        )
+        assert all(field.startswith("order") for field in problem["errors"]), problem
+    assert [i["id"] for i in admin.get(f"products/{product['id']}/images").json()] == [c, a, b]
+
+
+def test_read_scope_cannot_write_images(
+    api: Any, admin: AdminClient, product: dict[str, Any], media_root: Path
+) -> None:
+    created = start(admin, product["id"])
+    key = admin.post("api-keys", {"name": "reader", "scopes": ["catalog:read"]}).json()["key"]
+    reader = AdminClient(api, admin.ctx, authorization=f"Api-Key {key}")
+    base = f"products/{product['id']}/images"
+    assert reader.get(base).status_code == 200
+    assert reader.get(f"{base}/{created['id']}").status_code == 200
+    assert_problem(reader.post(base, {"filename": "a.png", "content_type": "image/png"}), 403)
+    assert_problem(reader.post(f"{base}/{created['id']}/confirm"), 403)
+    assert_problem(reader.post(f"{base}/reorder", {"order": [created["id"]]}), 403)
+    assert_problem(reader.delete(f"{base}/{created['id']}"), 403)
+
+
+def test_storefront_shows_ready_images_with_urls(
+    api: Any, admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], media_root: Path
+) -> None:
+    ready = start(admin, product["id"])
+    local_put(api, ready["upload"], png_bytes(40, 40))
+    admin.post(f"products/{product['id']}/images/{ready['id']}/confirm")
+    use_shop(shop_a.shop)
+    image_services.image_thumbnail_make(image_id=ready["id"])
+    start(admin, product["id"])  # pending: not shown
+
+    # A query of its own: a cached answer from an earlier test of a shop with this schema name cannot match.
+    response = api.get(
+        f"/api/storefront/v1/products/{product['slug']}?t={uuid.uuid4().hex}", HTTP_HOST=shop_a.host
+    )
+    assert response.status_code == 200, response.content
+    (shown,) = response.json()["images"]
+    row = image_row(shop_a, ready["id"])
+    assert shown["id"] == ready["id"]
+    assert shown["url"] == f"/media/{row.key}" and shown["thumbnail_url"] == f"/media/{row.thumbnail_key}"
+    admin_images = admin.get(f"products/{product['id']}/images").json()
+    assert [i["status"] for i in admin_images] == ["ready", "pending"]
+
+
+# --- Thumbnails -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "size"),
+    [
+        (png_bytes(1200, 300), (400, 100)),
+        (png_bytes(50, 80, mode="RGBA"), (50, 80)),  # small images are not enlarged; alpha survives
+    ],
+)
+def test_thumbnail_render(data: bytes, size: tuple[int, int]) -> None:
+    thumbnail = Image.open(io.BytesIO(image_services.thumbnail_render(data)))
+    assert thumbnail.format == "WEBP" and thumbnail.size == size
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not an image",
+        png_bytes(10, 10)[:40],  # truncated
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    ],
+)
+def test_thumbnail_render_refuses_what_is_not_an_image(data: bytes) -> None:
+    with pytest.raises(ImageRefused):
+        image_services.thumbnail_render(data)

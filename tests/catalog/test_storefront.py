@@ -1,0 +1,231 @@
+"""Storefront API: search, filters, facets, ordering, cache and its invalidation, isolation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import SearchDocument
+from tenants.schemas import use_public, use_shop
+from tests.catalog.helpers import AdminClient
+from tests.conftest import ShopContext, assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(api, shop_a: ShopContext) -> AdminClient:
+    return AdminClient(api, shop_a)
+
+
+@pytest.fixture
+def catalog(admin: AdminClient, django_capture_on_commit_callbacks) -> dict[str, int]:
+    """A small catalog, with its search documents built by the event handlers."""
+    ids: dict[str, int] = {}
+    with django_capture_on_commit_callbacks(execute=True):
+        clothing = admin.post("categories", {"name": "Clothing"}).json()["id"]
+        shirts = admin.post("categories", {"name": "Shirts", "parent": clothing}).json()["id"]
+        mugs = admin.post("categories", {"name": "Mugs"}).json()["id"]
+        ids.update(clothing=clothing, shirts=shirts, mugs=mugs)
+        rows: list[tuple[str, int, str, int, str, dict[str, Any]]] = [
+            (
+                "Blue Oxford Shirt",
+                shirts,
+                "39.90",
+                5,
+                "active",
+                {"description": "Woven cotton, button-down collar."},
+            ),
+            ("Linen Shirt", shirts, "59.00", 0, "active", {"attributes": {"fabric": "flax linen"}}),
+            ("Wool Jumper", clothing, "120.00", 2, "active", {}),
+            ("Enamel Mug", mugs, "12.50", 40, "active", {}),
+            ("Secret Prototype", mugs, "5.00", 1, "draft", {}),
+            ("Old Mug", mugs, "3.00", 9, "archived", {}),
+        ]
+        for title, category, price, stock, status, extra in rows:
+            sku = title.upper().replace(" ", "-")
+            body = {
+                "title": title,
+                "category": category,
+                "status": status,
+                "variants": [{"sku": sku, "price": price, "stock": stock}],
+                **extra,
+            }
+            response = admin.post("products", body)
+            assert response.status_code == 201, response.content
+            ids[title] = response.json()["id"]
+    return ids
+
+
+def _list(api, ctx: ShopContext, query: str = "") -> dict:
+    response = api.get(f"/api/storefront/v1/products{query}", HTTP_HOST=ctx.host)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _titles(body: dict) -> list[str]:
+    return [p["title"] for p in body["results"]]
+
+
+def test_only_active_products_are_listed_newest_first(api, shop_a: ShopContext, catalog) -> None:
+    body = _list(api, shop_a)
+    assert _titles(body) == ["Enamel Mug", "Wool Jumper", "Linen Shirt", "Blue Oxford Shirt"]
+    assert body["results"][0]["variants"][0]["price"] == {"amount": "12.50", "currency": "EUR"}
+    assert set(body) == {"results", "next", "previous", "facets"}
+
+
+def test_full_text_search_over_title_description_sku_and_attributes(
+    api, shop_a: ShopContext, catalog
+) -> None:
+    assert _titles(_list(api, shop_a, "?q=oxford")) == ["Blue Oxford Shirt"]
+    assert _titles(_list(api, shop_a, "?q=cotton")) == ["Blue Oxford Shirt"]  # description
+    assert _titles(_list(api, shop_a, "?q=flax")) == ["Linen Shirt"]  # attribute value
+    assert _titles(_list(api, shop_a, "?q=ENAMEL-MUG")) == ["Enamel Mug"]  # SKU
+    assert _titles(_list(api, shop_a, "?q=shirt -linen")) == ["Blue Oxford Shirt"]  # web search syntax
+    assert _titles(_list(api, shop_a, "?q=prototype")) == []  # drafts never show
+    ranked = _titles(_list(api, shop_a, "?q=shirt&ordering=relevance"))
+    assert set(ranked) == {"Blue Oxford Shirt", "Linen Shirt"}
+
+
+def test_filters_and_ordering(api, shop_a: ShopContext, catalog) -> None:
+    assert _titles(_list(api, shop_a, "?category=clothing&ordering=price")) == [
+        "Blue Oxford Shirt",
+        "Linen Shirt",
+        "Wool Jumper",
+    ]  # descendants included
+    assert _titles(_list(api, shop_a, "?category=shirts&ordering=-price")) == [
+        "Linen Shirt",
+        "Blue Oxford Shirt",
+    ]
+    assert _titles(_list(api, shop_a, "?min_price=20&max_price=100&ordering=price")) == [
+        "Blue Oxford Shirt",
+        "Linen Shirt",
+    ]
+    assert _titles(_list(api, shop_a, "?in_stock=true&ordering=price")) == [
+        "Enamel Mug",
+        "Blue Oxford Shirt",
+        "Wool Jumper",
+    ]
+
+
+def test_facets_follow_the_current_filter(api, shop_a: ShopContext, catalog) -> None:
+    facets = _list(api, shop_a)["facets"]
+    assert facets["total"] == 4 and facets["in_stock"] == 3
+    assert {c["slug"]: c["count"] for c in facets["categories"]} == {"clothing": 1, "shirts": 2, "mugs": 1}
+    bands = {(b["min"], b["max"]): b["count"] for b in facets["price_bands"]}
+    assert bands[("10", "25")] == 1 and bands[("25", "50")] == 1 and bands[("50", "100")] == 1
+    assert bands[("100", "250")] == 1
+    narrowed = _list(api, shop_a, "?category=shirts")["facets"]
+    assert narrowed["total"] == 2 and narrowed["in_stock"] == 1
+
+
+def test_cursor_pages(api, shop_a: ShopContext, catalog) -> None:
+    first = _list(api, shop_a, "?limit=3&ordering=price")
+    assert _titles(first) == ["Enamel Mug", "Blue Oxford Shirt", "Linen Shirt"]
+    second = api.get(first["next"], HTTP_HOST=shop_a.host).json()
+    assert _titles(second) == ["Wool Jumper"] and second["next"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?min_price=abc",
+        "?min_price=-1",
+        "?max_price=1.001",
+        "?ordering=name",
+        "?ordering=relevance",
+        "?category=nope",
+        "?category=Not%20A%20Slug",
+        "?in_stock=maybe",
+        "?limit=0",
+        "?cursor=%%%",
+        "?q=" + "x" * 300,
+    ],
+)
+def test_bad_storefront_queries_are_400(api, shop_a: ShopContext, catalog, query: str) -> None:
+    assert_problem(api.get(f"/api/storefront/v1/products{query}", HTTP_HOST=shop_a.host), 400)
+
+
+def test_product_detail_and_hidden_statuses(api, shop_a: ShopContext, catalog) -> None:
+    body = api.get("/api/storefront/v1/products/blue-oxford-shirt", HTTP_HOST=shop_a.host).json()
+    assert body["title"] == "Blue Oxford Shirt"
+    assert body["category"]["slug"] == "shirts"
+    assert body["variants"][0]["in_stock"] is True
+    for slug in ("secret-prototype", "old-mug", "no-such-product"):
+        assert_problem(api.get(f"/api/storefront/v1/products/{slug}", HTTP_HOST=shop_a.host), 404)
+
+
+def test_categories_tree(api, shop_a: ShopContext, catalog) -> None:
+    tree = api.get("/api/storefront/v1/categories", HTTP_HOST=shop_a.host).json()
+    assert [(c["slug"], [k["slug"] for k in c["children"]]) for c in tree] == [
+        ("clothing", ["shirts"]),
+        ("mugs", []),
+    ]
+
+
+def test_responses_are_cached_and_a_price_change_shows_at_once(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    url = "/api/storefront/v1/products?q=oxford"
+    detail = "/api/storefront/v1/products/blue-oxford-shirt"
+    assert api.get(url, HTTP_HOST=shop_a.host)["X-Cache"] == "miss"
+    assert api.get(url, HTTP_HOST=shop_a.host)["X-Cache"] == "hit"
+    assert api.get(detail, HTTP_HOST=shop_a.host)["X-Cache"] == "miss"
+    assert api.get(detail, HTTP_HOST=shop_a.host)["X-Cache"] == "hit"
+
+    product = admin.get(f"products/{catalog['Blue Oxford Shirt']}").json()
+    variant = product["variants"][0]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.patch(f"products/{product['id']}/variants/{variant}", {"price": "29.00"})
+
+    for path in (url, detail):
+        response = api.get(path, HTTP_HOST=shop_a.host)
+        assert response["X-Cache"] == "miss"
+        body = response.json()
+        variants = body["results"][0]["variants"] if "results" in body else body["variants"]
+        assert variants[0]["price"]["amount"] == "29.00"
+
+
+def test_unpublishing_removes_the_product_from_listing_and_search(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    assert "Wool Jumper" in _titles(_list(api, shop_a))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.patch(f"products/{catalog['Wool Jumper']}", {"status": "archived"})
+    assert "Wool Jumper" not in _titles(_list(api, shop_a))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.delete(f"products/{catalog['Enamel Mug']}")
+    assert _titles(_list(api, shop_a, "?q=enamel")) == []
+
+
+def test_shops_never_see_each_others_products_or_cache(
+    api, shop_a: ShopContext, shop_b: ShopContext, catalog
+) -> None:
+    assert _titles(_list(api, shop_a, "?q=oxford")) == ["Blue Oxford Shirt"]
+    assert _list(api, shop_b, "?q=oxford")["results"] == []  # same path, other shop: not A's cache
+    assert _list(api, shop_b)["results"] == []
+    assert_problem(api.get("/api/storefront/v1/products/blue-oxford-shirt", HTTP_HOST=shop_b.host), 404)
+
+
+def test_storefront_query_counts_are_pinned(
+    api, shop_a: ShopContext, catalog, django_assert_max_num_queries
+) -> None:
+    # SET search_path (once a request), documents page, products, variants, images;
+    # facets: totals, category counts, category names
+    with django_assert_max_num_queries(8):
+        _list(api, shop_a, "?ordering=price&nocache=1")
+    with django_assert_max_num_queries(4):  # SET search_path, product with its category, variants, images
+        api.get("/api/storefront/v1/products/linen-shirt?nocache=1", HTTP_HOST=shop_a.host)
+    with django_assert_max_num_queries(0):  # cached: no database at all
+        _list(api, shop_a, "?ordering=price&nocache=1")
+
+
+def test_reindex_rebuilds_documents(shop_a: ShopContext, catalog) -> None:
+    use_shop(shop_a.shop)
+    SearchDocument.objects.all().delete()
+    use_public()
+    call_command("reindex", shop="alpha")
+    use_shop(shop_a.shop)
+    assert SearchDocument.objects.count() == 4
