@@ -47,6 +47,7 @@ ALLOWED_HOSTS = ["*"]
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "tenants.outbox",
     "billing",
     "django.contrib.contenttypes",
     "django.contrib.postgres",
@@ -61,7 +62,6 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "tenants.audit",
-    "tenants.outbox",
     "catalog",
     "orders",
 ]
@@ -168,6 +168,7 @@ CELERY_TASK_EAGER_PROPAGATES = TESTING
 if TESTING:
     CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_RUN_ID}"
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {"task": "tenants.outbox.relay", "schedule": 15.0},
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
     "purge-idempotency-records": {
         "task": "tenants.tasks.idempotency_records_purge",

@@ -1,6 +1,7 @@
 """
 The outbox: each state change writes its event in the same transaction, so an
-event exists exactly when the change committed. Workers dispatch it afterwards.
+event exists exactly when the change committed. Workers dispatch it afterwards,
+in the event's own shop schema.
 """
 
 import uuid
@@ -10,10 +11,12 @@ from django.db import models
 
 class OutboxEvent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=64, help_text="e.g. product.updated, inventory.low")
+    schema_name = models.CharField(max_length=63, help_text="The shop the event belongs to.")
+    type = models.CharField(max_length=64, help_text="e.g. product.updated, order.paid, inventory.low")
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]
@@ -22,8 +25,9 @@ class OutboxEvent(models.Model):
                 fields=["created_at"],
                 name="outbox_pending_idx",
                 condition=models.Q(dispatched_at__isnull=True),
-            )
+            ),
+            models.Index(fields=["schema_name", "created_at"], name="outbox_schema_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.id}"
+        return f"{self.schema_name}:{self.type} {self.id}"

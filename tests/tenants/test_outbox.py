@@ -1,0 +1,61 @@
+"""The outbox: events commit with their change, dispatch once in their own shop, and a relay finds lost ones."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tenants.outbox import services
+from tenants.outbox.models import OutboxEvent
+from tenants.schemas import use_public, use_shop
+from tests.conftest import ShopContext
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seen(monkeypatch) -> list[tuple[str, str]]:
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setitem(
+        services._handlers, "test.happened", [lambda event: calls.append((event.type, event.schema_name))]
+    )
+    return calls
+
+
+def test_event_dispatches_after_commit_in_its_shop(
+    shop_a: ShopContext, seen, django_capture_on_commit_callbacks
+) -> None:
+    use_shop(shop_a.shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = services.event_record(type="test.happened", payload={"n": 1})
+        assert seen == []  # nothing before commit
+    assert seen == [("test.happened", shop_a.shop.schema_name)]
+    event.refresh_from_db()
+    assert event.dispatched_at is not None and event.attempts == 1
+    # At least once, in effect once: dispatching it again does nothing.
+    assert services.event_dispatch(event_id=str(event.pk)) is False
+    assert len(seen) == 1
+
+
+def test_event_never_runs_in_another_shops_schema(shop_a: ShopContext, shop_b: ShopContext, seen) -> None:
+    use_shop(shop_a.shop)
+    event = services.event_record(type="test.happened", payload={})
+    use_shop(shop_b.shop)
+    assert services.event_dispatch(event_id=str(event.pk)) is False
+    assert seen == []
+
+
+def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> None:
+    use_shop(shop_a.shop)
+    lost = services.event_record(type="test.happened", payload={})  # its on_commit never ran: "lost"
+    fresh = services.event_record(type="test.happened", payload={})
+    OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    # The relay runs in public (beat); eager Celery runs the re-queued dispatch at once, in the event's schema.
+    use_public()
+    assert services.events_relay() == 1
+    assert seen == [("test.happened", shop_a.shop.schema_name)]
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.dispatched_at is not None and fresh.dispatched_at is None
