@@ -406,6 +406,7 @@ def test_local_media_serves_only_this_shops_well_formed_keys(
         ({"filename": 7, "content_type": "image/png"}, "filename"),
         ({"filename": "x.png", "content_type": "image/png", "size": 0}, "size"),
     ],
+    ids=["html", "svg", "declared-too-big", "no-content-type", "filename-not-a-string", "size-zero"],
 )
 def test_start_refuses_anything_but_an_image_of_a_sane_size(
     admin: AdminClient,
@@ -546,6 +547,7 @@ def test_storefront_shows_ready_images_with_urls(
         (png_bytes(1200, 300), (400, 100)),
         (png_bytes(50, 80, mode="RGBA"), (50, 80)),  # small images are not enlarged; alpha survives
     ],
+    ids=["wide", "small-rgba"],
 )
 def test_thumbnail_render(data: bytes, size: tuple[int, int]) -> None:
     thumbnail = Image.open(io.BytesIO(image_services.thumbnail_render(data)))
@@ -559,6 +561,7 @@ def test_thumbnail_render(data: bytes, size: tuple[int, int]) -> None:
         png_bytes(10, 10)[:40],  # truncated
         b"<svg xmlns='http://www.w3.org/2000/svg'/>",
     ],
+    ids=["text", "truncated-png", "svg"],
 )
 def test_thumbnail_render_refuses_what_is_not_an_image(data: bytes) -> None:
     with pytest.raises(ImageRefused):

@@ -1,4 +1,4 @@
-"""The outbox: events commit with their change, dispatch once in their own shop, and a relay finds lost ones."""
+"""The outbox: events commit with their change, dispatch once in their shop; a relay finds lost ones."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> 
     lost = services.event_record(type="test.happened", payload={})  # its on_commit never ran: "lost"
     fresh = services.event_record(type="test.happened", payload={})
     OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    # The relay runs in public (beat); eager Celery runs the re-queued dispatch at once, in the event's schema.
+    # The relay runs in public (beat); eager Celery runs the re-queued dispatch at once, in its schema.
     use_public()
     assert services.events_relay() == 1
     assert seen == [("test.happened", shop_a.shop.schema_name)]
