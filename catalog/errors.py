@@ -15,6 +15,7 @@ class CatalogErrorCode(StrEnum):
     CATEGORY_HAS_CHILDREN = "category_has_children"
     LAST_VARIANT = "last_variant"
     INSUFFICIENT_STOCK = "insufficient_stock"
+    VARIANT_UNAVAILABLE = "variant_unavailable"
     IMAGE_REFUSED = "image_refused"
     IMAGE_NOT_UPLOADED = "image_not_uploaded"
     IMAGE_ORDER_INVALID = "image_order_invalid"
@@ -90,3 +91,9 @@ class ImageOrderInvalid(DomainError):
     status = 400
     code = CatalogErrorCode.IMAGE_ORDER_INVALID
     title = "Image order invalid"
+
+
+class VariantUnavailable(DomainError):
+    status = 409
+    code = CatalogErrorCode.VARIANT_UNAVAILABLE
+    title = "Item not for sale"

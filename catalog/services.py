@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import jsonschema
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from jsonschema.exceptions import SchemaError
 
@@ -26,12 +25,14 @@ from catalog.errors import (
     LastVariant,
     SkuTaken,
     SlugTaken,
+    VariantUnavailable,
 )
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, Variant
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
 from tenants.outbox.services import event_record
 from tenants.schemas import current_currency
+from tenants.storage import objects_delete_on_commit
 
 UNSET: Any = object()
 
@@ -366,18 +367,19 @@ def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product
     return product
 
 
-def product_delete(*, actor: Actor, product: Product) -> list[str]:
-    """Delete a product with its variants and images; return the image keys to remove from storage."""
+def product_delete(*, actor: Actor, product: Product) -> None:
+    """Delete a product with its variants and images; the image files go once the deletion commits."""
     with transaction.atomic():
         before = product_snapshot(product)
-        keys = [key for image in product.images.all() for key in (image.key, image.thumbnail_key) if key]
+        objects_delete_on_commit(
+            key for image in product.images.all() for key in (image.key, image.thumbnail_key) if key
+        )
         product_id = product.pk
         product.delete()
         audit_record(
             actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
         )
         _product_event("deleted", product_id, actor=actor)
-    return keys
 
 
 # --- Variants and stock ----------------------------------------------------------
@@ -475,34 +477,172 @@ def _stock_change(
     variant: Variant, delta: int, *, reason: str, note: str, actor: Actor
 ) -> InventoryAdjustment:
     """Apply `delta` atomically (never below zero), write the ledger, report a low-stock crossing."""
-    updated = Variant.objects.filter(pk=variant.pk, stock__gte=-delta).update(stock=F("stock") + delta)
-    if not updated:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE catalog_variant SET stock = stock + %s, updated_at = now() "
+            "WHERE id = %s AND stock + %s >= 0 RETURNING stock, low_stock_threshold, sku, product_id",
+            [delta, variant.pk, delta],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise InsufficientStock(
             f"Stock of {variant.sku} cannot go below zero.",
             errors={"delta": ["More than the stock on hand."]},
         )
-    current = Variant.objects.only("stock", "low_stock_threshold", "sku", "product_id").get(pk=variant.pk)
-    adjustment = InventoryAdjustment.objects.create(
-        variant=current,
+    stock, threshold, sku, product_id = row
+    return _ledger_write(
+        variant_id=variant.pk,
+        product_id=product_id,
+        sku=sku,
         delta=delta,
-        stock_after=current.stock,
+        stock_after=stock,
+        threshold=threshold,
+        reason=reason,
+        note=note,
+        actor=actor,
+    )
+
+
+def _ledger_write(
+    *,
+    variant_id: int,
+    product_id: int,
+    sku: str,
+    delta: int,
+    stock_after: int,
+    threshold: int,
+    reason: str,
+    note: str,
+    actor: Actor,
+) -> InventoryAdjustment:
+    """Record a stock change in the ledger and report a crossing of the low-stock threshold."""
+    adjustment = InventoryAdjustment.objects.create(
+        variant_id=variant_id,
+        delta=delta,
+        stock_after=stock_after,
         reason=reason,
         note=note,
         actor_label=actor.label,
     )
-    before = current.stock - delta
-    if before > current.low_stock_threshold >= current.stock:
+    if stock_after - delta > threshold >= stock_after:
         event_record(
             type="inventory.low",
             payload={
-                "variant_id": current.pk,
-                "product_id": current.product_id,
-                "sku": current.sku,
-                "stock": current.stock,
-                "low_stock_threshold": current.low_stock_threshold,
+                "variant_id": variant_id,
+                "product_id": product_id,
+                "sku": sku,
+                "stock": stock_after,
+                "low_stock_threshold": threshold,
             },
         )
     return adjustment
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    """A variant reserved for an order, with what it was at that moment."""
+
+    variant_id: int
+    product_id: int
+    sku: str
+    title: str
+    variant_title: str
+    unit_price: Decimal
+    quantity: int
+
+
+_RESERVE_SQL = """
+UPDATE catalog_variant v SET stock = v.stock - %s, updated_at = now()
+FROM catalog_product p
+WHERE v.id = %s AND p.id = v.product_id AND p.status = 'active' AND v.stock >= %s
+RETURNING v.id, v.product_id, v.sku, p.title, v.title, v.price, v.stock, v.low_stock_threshold
+"""
+
+
+def stock_reserve(*, items: dict[int, int], actor: Actor, note: str = "") -> list[ReservedLine]:
+    """
+    Take `quantity` of each variant off its stock, or nothing at all: one
+    conditional UPDATE a variant (in id order, so concurrent checkouts cannot
+    deadlock), inside the caller's transaction. Under any concurrency a variant
+    never sells more than it has; the losers get InsufficientStock.
+    """
+    reserved: list[ReservedLine] = []
+    flipped: set[int] = set()
+    with connection.cursor() as cursor:
+        for variant_id, quantity in sorted(items.items()):
+            cursor.execute(_RESERVE_SQL, [quantity, variant_id, quantity])
+            row = cursor.fetchone()
+            if row is None:
+                _refuse_reservation(variant_id, quantity)
+            _, product_id, sku, title, variant_title, price, stock, threshold = row
+            reserved.append(ReservedLine(variant_id, product_id, sku, title, variant_title, price, quantity))
+            _ledger_write(
+                variant_id=variant_id,
+                product_id=product_id,
+                sku=sku,
+                delta=-quantity,
+                stock_after=stock,
+                threshold=threshold,
+                reason=InventoryAdjustment.Reason.SOLD,
+                note=note,
+                actor=actor,
+            )
+            if stock == 0:
+                flipped.add(product_id)
+    _storefront_stock_flipped(flipped, actor=actor)
+    return reserved
+
+
+def _refuse_reservation(variant_id: int, quantity: int) -> None:
+    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None or variant.product.status != Product.Status.ACTIVE:
+        raise VariantUnavailable(
+            "An item is no longer for sale.", errors={"variant": [f"Variant {variant_id} is not for sale."]}
+        )
+    raise InsufficientStock(
+        f"Only {variant.stock} of {variant.sku} left.",
+        errors={"quantity": [f"{variant.sku}: {variant.stock} left, {quantity} wanted."]},
+    )
+
+
+def stock_release(*, items: dict[int, int], actor: Actor, reason: str, note: str = "") -> None:
+    """Put reserved stock back (a cancelled order); variants deleted since are skipped."""
+    flipped: set[int] = set()
+    with connection.cursor() as cursor:
+        for variant_id, quantity in sorted(items.items()):
+            cursor.execute(
+                "UPDATE catalog_variant SET stock = stock + %s, updated_at = now() WHERE id = %s "
+                "RETURNING product_id, sku, stock, low_stock_threshold",
+                [quantity, variant_id],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                continue
+            product_id, sku, stock, threshold = row
+            _ledger_write(
+                variant_id=variant_id,
+                product_id=product_id,
+                sku=sku,
+                delta=quantity,
+                stock_after=stock,
+                threshold=threshold,
+                reason=reason,
+                note=note,
+                actor=actor,
+            )
+            if stock == quantity:  # was sold out
+                flipped.add(product_id)
+    _storefront_stock_flipped(flipped, actor=actor)
+
+
+def _storefront_stock_flipped(product_ids: set[int], *, actor: Actor) -> None:
+    """
+    The storefront shows whether a variant is in stock, not how many are left, so
+    only a sell-out or a restock from zero changes what shoppers see: only then
+    refresh the product's search document and the shop's cached responses.
+    """
+    for product_id in sorted(product_ids):
+        _product_event("updated", product_id, actor=actor)
 
 
 def inventory_adjust(

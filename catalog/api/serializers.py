@@ -263,7 +263,6 @@ class StorefrontVariantOutput(serializers.Serializer):  # type: ignore[type-arg]
     price = ShopMoneyField()
     compare_at_price = ShopMoneyField(allow_null=True)
     in_stock = serializers.SerializerMethodField()
-    stock = serializers.IntegerField()
 
     def get_in_stock(self, variant: object) -> bool:
         return bool(variant.stock > 0)  # type: ignore[attr-defined]

@@ -327,6 +327,28 @@ def test_local_upload_confirm_thumbnail_and_delete(
     assert_problem(api.get(body["url"], HTTP_HOST=shop_a.host), 404)
 
 
+def test_deleting_the_product_deletes_its_image_files(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"], content_type="image/png")
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 10, 10)).save(picture, "PNG")
+    assert local_put(api, created["upload"], picture.getvalue()).status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    row = image_row(shop_a, created["id"])
+    assert (media_root / row.key).is_file() and (media_root / row.thumbnail_key).is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}").status_code == 204
+    assert not (media_root / row.key).exists() and not (media_root / row.thumbnail_key).exists()
+
+
 def test_local_upload_url_refuses_what_its_token_does_not_allow(
     admin: AdminClient,
     api: Any,
