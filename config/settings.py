@@ -217,7 +217,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ShopStatusEnum": "tenants.models.Shop.Status",
+        "MemberRoleEnum": "tenants.models.Membership.Role",
+    },
     # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
     "PATH_CONVERTER_OVERRIDES": {
         "int": {"type": "integer", "minimum": 0},

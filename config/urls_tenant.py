@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
 from catalog.api.urls import storefront_urlpatterns as catalog_storefront
+from orders.api.urls import admin_urlpatterns as orders_admin
+from orders.api.urls import storefront_urlpatterns as orders_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
 
@@ -16,8 +18,8 @@ handler404 = "tenants.conventions.problems.page_not_found"
 handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
-    path("api/storefront/v1/", include(tenants_storefront + catalog_storefront)),
-    path("api/admin/v1/", include(tenants_admin + catalog_admin)),
+    path("api/storefront/v1/", include(tenants_storefront + catalog_storefront + orders_storefront)),
+    path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.

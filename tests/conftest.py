@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenants import provisioning, selectors, services
 from tenants.models import IdempotencyRecord, Shop, User
+from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public
 
 PASSWORD = "correct-horse-battery-staple"
@@ -111,6 +112,7 @@ def committed_shop(django_db_blocker) -> Iterator[ShopContext]:
             use_public()
             schema = ctx.shop.schema_name
             IdempotencyRecord.objects.filter(schema_name=schema).delete()
+            OutboxEvent.objects.filter(schema_name=schema).delete()
             ctx.shop.delete(force_drop=True)
             ctx.owner.delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares

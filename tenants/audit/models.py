@@ -7,6 +7,7 @@ class AuditEntry(models.Model):
     class ActorType(models.TextChoices):
         USER = "user"
         API_KEY = "api_key"
+        CUSTOMER = "customer"
         SYSTEM = "system"
 
     actor_type = models.CharField(max_length=8, choices=ActorType.choices)

@@ -58,7 +58,7 @@ class Money:
 
 def parse_amount(value: Any, currency: str) -> Decimal:
     """Parse a client's decimal string into an amount valid for `currency`, or raise ValueError."""
-    if isinstance(value, (float, bool)):
+    if not isinstance(value, str):  # a JSON number would be a float somewhere along the way
         raise ValueError('Send amounts as decimal strings, e.g. "19.99".')
     text = str(value)
     if len(text) > 40:
@@ -89,7 +89,7 @@ MONEY_SCHEMA = {
 }
 
 
-@extend_schema_field(MONEY_SCHEMA, component_name="Money")
+@extend_schema_field(MONEY_SCHEMA)
 class MoneyField(serializers.Field):
     """Serialize a `Money` as `{"amount": "19.99", "currency": "EUR"}` (read-only)."""
 
@@ -130,7 +130,7 @@ class AmountInputField(serializers.Field):
         return str(value)
 
 
-@extend_schema_field(MONEY_SCHEMA, component_name="Money")
+@extend_schema_field(MONEY_SCHEMA)
 class ShopMoneyField(serializers.Field):
     """Serialize a stored Decimal as money in the shop's currency (taken from the context)."""
 

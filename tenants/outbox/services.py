@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import current_schema
 
@@ -79,9 +80,12 @@ def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
     """Queue again every event left undispatched (lost message, dead worker); return how many."""
     cutoff = timezone.now() - older_than
     stale = list(
-        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).order_by("created_at")[
-            :RELAY_BATCH
-        ]
+        OutboxEvent.objects.filter(
+            dispatched_at__isnull=True,
+            created_at__lt=cutoff,
+            # A deleted shop's events have nowhere to run.
+            schema_name__in=Shop.objects.values("schema_name"),
+        ).order_by("created_at")[:RELAY_BATCH]
     )
     for event in stale:
         event_queue(event)

@@ -1,0 +1,171 @@
+"""Input and output serializers of the order endpoints (Storefront and Admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from orders.models import Order
+from orders.payments import PROVIDERS
+from tenants.conventions.fields import StrictCharField
+from tenants.conventions.money import AmountInputField, MoneyField, ShopMoneyField
+
+# --- Carts ---------------------------------------------------------------------------
+
+
+class CartItemInput(serializers.Serializer):  # type: ignore[type-arg]
+    variant = serializers.IntegerField(min_value=1, max_value=2**62)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class CartItemUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(source="item_id", help_text="The item id (the variant's id).")
+    variant = serializers.IntegerField(source="variant.id")
+    product = serializers.IntegerField(source="variant.product_id")
+    sku = serializers.CharField(source="variant.sku")
+    title = serializers.CharField(source="variant.product.title")
+    variant_title = serializers.CharField(source="variant.title")
+    quantity = serializers.IntegerField()
+    unit_price = MoneyField()
+    line_total = MoneyField()
+    available = serializers.BooleanField(
+        help_text="False when the item is no longer for sale or not in stock."
+    )
+
+
+class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    lines = CartLineOutput(many=True)
+    subtotal = MoneyField()
+    item_count = serializers.IntegerField()
+
+
+# --- Checkout --------------------------------------------------------------------------
+
+
+class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = StrictCharField(max_length=200)
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    postal_code = StrictCharField(max_length=20)
+    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE.")
+
+
+class PaymentMethodInput(serializers.Serializer):  # type: ignore[type-arg]
+    provider = serializers.ChoiceField(choices=sorted(PROVIDERS))
+    card_number = serializers.RegexField(r"^[0-9 ]{12,23}$", required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["provider"] == "test" and not attrs.get("card_number"):
+            raise serializers.ValidationError({"card_number": ["The test provider needs a card number."]})
+        return attrs
+
+
+class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
+    cart = serializers.RegexField(r"^[0-9a-f]{32}$")
+    email = serializers.EmailField(max_length=254)
+    shipping_address = ShippingAddressInput()
+    payment_method = PaymentMethodInput()
+
+
+# --- Orders --------------------------------------------------------------------------
+
+
+class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    variant = serializers.IntegerField(source="variant_id", allow_null=True)
+    product = serializers.IntegerField(source="product_id", allow_null=True)
+    sku = serializers.CharField()
+    title = serializers.CharField()
+    variant_title = serializers.CharField()
+    unit_price = ShopMoneyField()
+    quantity = serializers.IntegerField()
+    line_total = ShopMoneyField()
+
+
+class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.CharField()
+    provider = serializers.CharField()
+    amount = ShopMoneyField()
+    reference = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class AddressOutput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+
+
+class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    email = serializers.EmailField()
+    currency = serializers.CharField()
+    subtotal = ShopMoneyField()
+    total = ShopMoneyField()
+    refunded_amount = ShopMoneyField()
+    shipping_address = AddressOutput()
+    payment_provider = serializers.CharField()
+    lines = OrderLineOutput(many=True, source="lines.all")
+    payments = PaymentOutput(many=True, source="payments.all")
+    placed_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    fulfilled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+
+
+class PlacedOrderOutput(OrderOutput):
+    token = serializers.CharField(help_text="The shopper's secret to view this order; shown only here.")
+
+
+class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+    email = serializers.EmailField(required=False)
+    placed_from = serializers.DateTimeField(required=False)
+    placed_to = serializers.DateTimeField(required=False)
+
+
+class OrderTokenQuery(serializers.Serializer):  # type: ignore[type-arg]
+    token = StrictCharField(max_length=100)
+
+
+class CancelInput(serializers.Serializer):  # type: ignore[type-arg]
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class MarkPaidInput(serializers.Serializer):  # type: ignore[type-arg]
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class RefundInput(serializers.Serializer):  # type: ignore[type-arg]
+    amount = AmountInputField()
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CustomerOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    orders_count = serializers.IntegerField()
+    first_order_at = serializers.DateTimeField(allow_null=True)
+    last_order_at = serializers.DateTimeField(allow_null=True)
+
+
+class CustomerDetailOutput(CustomerOutput):
+    orders = OrderOutput(many=True)
+
+
+class CustomerQuery(serializers.Serializer):  # type: ignore[type-arg]
+    email = StrictCharField(max_length=254, required=False)

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from orders.api import views
+
+storefront_urlpatterns = [
+    path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
+    path("carts/<str:cart_id>", views.CartDetailView.as_view(), name="storefront-cart"),
+    path("carts/<str:cart_id>/items", views.CartItemsView.as_view(), name="storefront-cart-items"),
+    path(
+        "carts/<str:cart_id>/items/<int:item_id>", views.CartItemView.as_view(), name="storefront-cart-item"
+    ),
+    path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
+    path("orders/<int:number>", views.ShopperOrderView.as_view(), name="storefront-order"),
+]
+
+admin_urlpatterns = [
+    path("orders", views.AdminOrderListView.as_view(), name="admin-orders"),
+    path("orders/<int:number>", views.AdminOrderDetailView.as_view(), name="admin-order"),
+    path(
+        "orders/<int:number>/mark-paid", views.AdminOrderMarkPaidView.as_view(), name="admin-order-mark-paid"
+    ),
+    path("orders/<int:number>/fulfill", views.AdminOrderFulfillView.as_view(), name="admin-order-fulfill"),
+    path("orders/<int:number>/cancel", views.AdminOrderCancelView.as_view(), name="admin-order-cancel"),
+    path("orders/<int:number>/refund", views.AdminOrderRefundView.as_view(), name="admin-order-refund"),
+    path("customers", views.AdminCustomerListView.as_view(), name="admin-customers"),
+    path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),
+]

@@ -1,0 +1,265 @@
+"""Order endpoints: carts and checkout for shoppers (Storefront API), orders and customers for merchants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import carts, selectors, services
+from orders.api import serializers as s
+from orders.errors import CartEmpty
+from orders.models import Order
+from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_currency
+from tenants.auth import request_actor
+from tenants.conventions.idempotency import idempotent
+
+ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
+
+
+def _context(request: Request) -> dict[str, Any]:
+    return {"currency": shop_currency(request)}
+
+
+def _valid(serializer_class: type, request: Request, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data, context=_context(request))
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data  # type: ignore[no-any-return]
+
+
+def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Response:
+    view = carts.cart_view(cart_id, currency=shop_currency(request))
+    return Response(s.CartOutput(view).data, status=status_code)
+
+
+# --- Storefront: carts -----------------------------------------------------------------
+
+
+class CartCreateView(StorefrontAPIView):
+    @extend_schema(
+        request=None,
+        responses={201: s.CartOutput},
+        operation_id="storefront_carts_create",
+        summary="Start a cart",
+    )
+    def post(self, request: Request) -> Response:
+        return _cart_response(request, carts.cart_create(), status.HTTP_201_CREATED)
+
+
+class CartDetailView(StorefrontAPIView):
+    @extend_schema(
+        responses=s.CartOutput,
+        operation_id="storefront_carts_retrieve",
+        summary="The cart with current prices and its subtotal",
+    )
+    def get(self, request: Request, cart_id: str) -> Response:
+        return _cart_response(request, cart_id)
+
+
+class CartItemsView(StorefrontAPIView):
+    @extend_schema(
+        request=s.CartItemInput,
+        responses={201: s.CartOutput},
+        operation_id="storefront_cart_items_add",
+        summary="Add a variant to the cart",
+    )
+    def post(self, request: Request, cart_id: str) -> Response:
+        data = _valid(s.CartItemInput, request, request.data)
+        carts.cart_item_add(cart_id, variant_id=data["variant"], quantity=data["quantity"])
+        return _cart_response(request, cart_id, status.HTTP_201_CREATED)
+
+
+class CartItemView(StorefrontAPIView):
+    @extend_schema(
+        request=s.CartItemUpdateInput,
+        responses=s.CartOutput,
+        operation_id="storefront_cart_items_update",
+        summary="Change an item's quantity",
+    )
+    def patch(self, request: Request, cart_id: str, item_id: int) -> Response:
+        data = _valid(s.CartItemUpdateInput, request, request.data)
+        carts.cart_item_set(cart_id, item_id=item_id, quantity=data["quantity"])
+        return _cart_response(request, cart_id)
+
+    @extend_schema(
+        responses=s.CartOutput, operation_id="storefront_cart_items_remove", summary="Remove an item"
+    )
+    def delete(self, request: Request, cart_id: str, item_id: int) -> Response:
+        carts.cart_quantities(cart_id)  # 404 for an unknown cart before the item
+        carts.cart_item_remove(cart_id, item_id)
+        return _cart_response(request, cart_id)
+
+
+# --- Storefront: checkout and the shopper's order ------------------------------------------
+
+
+class CheckoutView(StorefrontAPIView):
+    @extend_schema(
+        request=s.CheckoutInput,
+        responses={201: s.PlacedOrderOutput},
+        operation_id="storefront_checkout",
+        summary="Place an order from a cart (Idempotency-Key required)",
+        description="Reserves stock, takes the payment and empties the cart. A declined card answers 402 and "
+        "changes nothing; a sold-out item answers 409.",
+    )
+    @idempotent(required=True)
+    def post(self, request: Request) -> Response:
+        data = _valid(s.CheckoutInput, request, request.data)
+        items = {variant: quantity for variant, quantity in carts.cart_quantities(data["cart"]).items()}
+        if not items:
+            raise CartEmpty("Add something to the cart first.")
+        order, token = services.order_place(
+            items=items,
+            email=data["email"],
+            shipping_address=services.ShippingAddress(**data["shipping_address"]),
+            payment_method=data["payment_method"],
+            currency=shop_currency(request),
+        )
+        cart_id = data["cart"]
+        transaction.on_commit(lambda: carts.cart_empty(cart_id))
+        order = selectors.access_order_by_number(number=order.number)
+        body = {**s.OrderOutput(order, context=_context(request)).data, "token": token}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ShopperOrderView(StorefrontAPIView):
+    @extend_schema(
+        responses=s.OrderOutput,
+        operation_id="storefront_orders_retrieve",
+        summary="The shopper's own order, with the token from checkout",
+        parameters=[OpenApiParameter("token", OpenApiTypes.STR, required=True)],
+    )
+    def get(self, request: Request, number: int) -> Response:
+        query = _valid(s.OrderTokenQuery, request, request.query_params)
+        order = selectors.access_order_by_number_and_token(number=number, token=query["token"])
+        return Response(s.OrderOutput(order, context=_context(request)).data)
+
+
+# --- Admin: orders and customers --------------------------------------------------------
+
+
+class OrderAdminView(AdminAPIView):
+    required_scopes = ORDERS_READ_WRITE
+
+    def order_response(self, order_number: int) -> Response:
+        order = selectors.access_order_by_number(number=order_number)
+        return Response(s.OrderOutput(order, context=_context(self.request)).data)
+
+
+class AdminOrderListView(OrderAdminView):
+    serializer_class = s.OrderOutput
+
+    @extend_schema(
+        responses=s.OrderOutput(many=True),
+        operation_id="admin_orders_list",
+        summary="Orders, newest first",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=[c[0] for c in Order.Status.choices]),
+            OpenApiParameter("email", OpenApiTypes.STR),
+            OpenApiParameter("placed_from", OpenApiTypes.DATETIME),
+            OpenApiParameter("placed_to", OpenApiTypes.DATETIME),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(s.OrderQuery, request, request.query_params)
+        page = self.paginate_queryset(selectors.orders_for_admin(**query)) or []
+        return self.get_paginated_response(s.OrderOutput(page, many=True, context=_context(request)).data)
+
+
+class AdminOrderDetailView(OrderAdminView):
+    @extend_schema(responses=s.OrderOutput, operation_id="admin_orders_retrieve", summary="One order")
+    def get(self, request: Request, number: int) -> Response:
+        return self.order_response(number)
+
+
+class AdminOrderMarkPaidView(OrderAdminView):
+    @extend_schema(
+        request=s.MarkPaidInput,
+        responses=s.OrderOutput,
+        operation_id="admin_orders_mark_paid",
+        summary="Record the payment of a pending order",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        data = _valid(s.MarkPaidInput, request, request.data)
+        order = selectors.access_order_by_number(number=number)
+        services.order_mark_paid(actor=request_actor(request), order=order, reference=data["reference"])
+        return self.order_response(number)
+
+
+class AdminOrderFulfillView(OrderAdminView):
+    @extend_schema(
+        request=None,
+        responses=s.OrderOutput,
+        operation_id="admin_orders_fulfill",
+        summary="Mark a paid order fulfilled (shipped)",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        order = selectors.access_order_by_number(number=number)
+        services.order_fulfill(actor=request_actor(request), order=order)
+        return self.order_response(number)
+
+
+class AdminOrderCancelView(OrderAdminView):
+    @extend_schema(
+        request=s.CancelInput,
+        responses=s.OrderOutput,
+        operation_id="admin_orders_cancel",
+        summary="Cancel a pending or paid order (stock returned, payment refunded)",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        data = _valid(s.CancelInput, request, request.data)
+        order = selectors.access_order_by_number(number=number)
+        services.order_cancel(actor=request_actor(request), order=order, reason=data["reason"])
+        return self.order_response(number)
+
+
+class AdminOrderRefundView(OrderAdminView):
+    @extend_schema(
+        request=s.RefundInput,
+        responses=s.OrderOutput,
+        operation_id="admin_orders_refund",
+        summary="Refund part or all of a paid or fulfilled order",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        data = _valid(s.RefundInput, request, request.data)
+        order = selectors.access_order_by_number(number=number)
+        services.order_refund(
+            actor=request_actor(request), order=order, amount=data["amount"], reason=data["reason"]
+        )
+        return self.order_response(number)
+
+
+class AdminCustomerListView(OrderAdminView):
+    serializer_class = s.CustomerOutput
+
+    @extend_schema(
+        responses=s.CustomerOutput(many=True),
+        operation_id="admin_customers_list",
+        summary="Shoppers who ordered",
+        parameters=[OpenApiParameter("email", OpenApiTypes.STR, description="E-mail contains.")],
+    )
+    def get(self, request: Request) -> Response:
+        query = _valid(s.CustomerQuery, request, request.query_params)
+        page = self.paginate_queryset(selectors.customers_for_admin(**query)) or []
+        return self.get_paginated_response(s.CustomerOutput(page, many=True).data)
+
+
+class AdminCustomerDetailView(OrderAdminView):
+    @extend_schema(
+        responses=s.CustomerDetailOutput,
+        operation_id="admin_customers_retrieve",
+        summary="A customer with their orders",
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = selectors.access_customer_by_id(customer_id=customer_id)
+        orders = selectors.orders_for_admin().filter(customer=customer)[:100]
+        body = {
+            **s.CustomerOutput(customer).data,
+            "orders": s.OrderOutput(orders, many=True, context=_context(request)).data,
+        }
+        return Response(body)

@@ -1,0 +1,57 @@
+"""Order refusals: each a DomainError with a stable code and the HTTP status it answers with."""
+
+from enum import StrEnum
+
+from tenants.errors import DomainError
+
+
+class OrdersErrorCode(StrEnum):
+    CART_NOT_FOUND = "cart_not_found"
+    CART_EMPTY = "cart_empty"
+    CART_ITEM_NOT_FOUND = "cart_item_not_found"
+    ORDER_NOT_FOUND = "order_not_found"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    PAYMENT_DECLINED = "payment_declined"
+    REFUND_TOO_LARGE = "refund_too_large"
+
+
+class CartNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.CART_NOT_FOUND
+    title = "Cart not found"
+
+
+class CartEmpty(DomainError):
+    status = 409
+    code = OrdersErrorCode.CART_EMPTY
+    title = "Cart is empty"
+
+
+class CartItemNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.CART_ITEM_NOT_FOUND
+    title = "Cart item not found"
+
+
+class OrderNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.ORDER_NOT_FOUND
+    title = "Order not found"
+
+
+class IllegalTransition(DomainError):
+    status = 409
+    code = OrdersErrorCode.ILLEGAL_TRANSITION
+    title = "Not possible in the order's current state"
+
+
+class PaymentDeclined(DomainError):
+    status = 402
+    code = OrdersErrorCode.PAYMENT_DECLINED
+    title = "Payment declined"
+
+
+class RefundTooLarge(DomainError):
+    status = 409
+    code = OrdersErrorCode.REFUND_TOO_LARGE
+    title = "Refund exceeds what was paid"

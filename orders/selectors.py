@@ -1,0 +1,69 @@
+"""Order reads; every query runs in the current shop's schema."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from orders.errors import OrderNotFound
+from orders.models import ORDER_NUMBER_OFFSET, Customer, Order, OrderLine, Payment
+from orders.services import token_hash
+
+ORDER_PREFETCH = (
+    Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+    Prefetch("payments", queryset=Payment.objects.order_by("id")),
+)
+
+
+def _pk_for_number(number: int) -> int:
+    return number - ORDER_NUMBER_OFFSET
+
+
+def access_order_by_number(*, number: int) -> Order:
+    order = Order.objects.prefetch_related(*ORDER_PREFETCH).filter(pk=_pk_for_number(number)).first()
+    if order is None:
+        raise OrderNotFound(f"No order #{number} in this shop.")
+    return order
+
+
+def access_order_by_number_and_token(*, number: int, token: str) -> Order:
+    """The shopper's view: the order only with its secret token (404 either way, so numbers leak nothing)."""
+    order = Order.objects.prefetch_related(*ORDER_PREFETCH).filter(pk=_pk_for_number(number)).first()
+    if order is None or not hmac.compare_digest(order.token_hash, token_hash(token)):
+        raise OrderNotFound("No such order, or the token does not match.")
+    return order
+
+
+def orders_for_admin(
+    *,
+    status: str | None = None,
+    email: str | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
+) -> QuerySet[Order]:
+    orders = Order.objects.prefetch_related(*ORDER_PREFETCH)
+    if status:
+        orders = orders.filter(status=status)
+    if email:
+        orders = orders.filter(email=email.strip().lower())
+    if placed_from:
+        orders = orders.filter(placed_at__gte=placed_from)
+    if placed_to:
+        orders = orders.filter(placed_at__lt=placed_to)
+    return orders.order_by("-id")
+
+
+def customers_for_admin(*, email: str | None = None) -> QuerySet[Customer]:
+    customers = Customer.objects.all()
+    if email:
+        customers = customers.filter(email__icontains=email.strip().lower())
+    return customers.order_by("-id")
+
+
+def access_customer_by_id(*, customer_id: int) -> Customer:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise OrderNotFound("No customer with that id in this shop.")
+    return customer

@@ -1,0 +1,92 @@
+"""Carts in Redis: lines with current prices, stock and sellability checks, per-shop namespace."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.catalog.helpers import AdminClient
+from tests.conftest import ShopContext, assert_problem
+from tests.orders.helpers import sellable_product, storefront
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(api, shop_a: ShopContext) -> AdminClient:
+    return AdminClient(api, shop_a)
+
+
+def test_cart_lifecycle_with_current_prices(api, admin: AdminClient, shop_a: ShopContext) -> None:
+    product = sellable_product(admin, stock=5, price="12.50")
+    variant = product["variants"][0]["id"]
+    created = storefront(api, shop_a, "post", "carts")
+    assert created.status_code == 201
+    cart_id = created.json()["id"]
+    assert created.json()["lines"] == [] and created.json()["subtotal"] == {
+        "amount": "0.00",
+        "currency": "EUR",
+    }
+
+    assert (
+        storefront(
+            api, shop_a, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": 2}
+        ).status_code
+        == 201
+    )
+    storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": 1})
+    cart = storefront(api, shop_a, "get", f"carts/{cart_id}").json()
+    assert [(line["id"], line["quantity"]) for line in cart["lines"]] == [(variant, 3)]
+    assert cart["subtotal"] == {"amount": "37.50", "currency": "EUR"}
+
+    admin.patch(f"products/{product['id']}/variants/{variant}", {"price": "10.00"})
+    assert storefront(api, shop_a, "get", f"carts/{cart_id}").json()["subtotal"]["amount"] == "30.00"
+
+    changed = storefront(api, shop_a, "patch", f"carts/{cart_id}/items/{variant}", {"quantity": 1})
+    assert changed.json()["subtotal"]["amount"] == "10.00"
+    removed = storefront(api, shop_a, "delete", f"carts/{cart_id}/items/{variant}")
+    assert removed.status_code == 200 and removed.json()["lines"] == []
+
+
+def test_cart_lives_in_redis_under_the_shop_namespace_with_a_ttl(api, shop_a: ShopContext) -> None:
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"{shop_a.shop.schema_name}:cart:{cart_id}"
+    assert client.exists(key)
+    assert 6 * 86400 < client.ttl(key) <= 7 * 86400
+    client.delete(key)
+
+
+def test_bad_cart_input(api, admin: AdminClient, shop_a: ShopContext, shop_b: ShopContext) -> None:
+    product = sellable_product(admin, stock=2)
+    variant = product["variants"][0]["id"]
+    draft = admin.post(
+        "products", {"title": "Draft", "variants": [{"sku": "DRAFT-1", "price": "1.00", "stock": 5}]}
+    ).json()
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    for body, status in [
+        ({"variant": 999999, "quantity": 1}, 409),
+        ({"variant": variant, "quantity": 0}, 400),
+        ({"variant": variant, "quantity": -1}, 400),
+        ({"variant": variant, "quantity": 3}, 409),
+        ({"variant": draft["variants"][0]["id"], "quantity": 1}, 409),
+        ({"variant": "x", "quantity": 1}, 400),
+        ({"quantity": 1}, 400),
+    ]:
+        assert_problem(storefront(api, shop_a, "post", f"carts/{cart_id}/items", body), status)
+    assert storefront(api, shop_a, "get", f"carts/{cart_id}").json()["lines"] == []
+    # Shop A's variant is not for sale in shop B, and shop A's cart does not exist there.
+    other_cart = storefront(api, shop_b, "post", "carts").json()["id"]
+    assert_problem(
+        storefront(api, shop_b, "post", f"carts/{other_cart}/items", {"variant": variant, "quantity": 1}), 409
+    )
+    assert_problem(storefront(api, shop_b, "get", f"carts/{cart_id}"), 404)
+
+
+def test_unknown_carts_and_items_are_404(api, shop_a: ShopContext) -> None:
+    assert_problem(storefront(api, shop_a, "get", "carts/" + "0" * 32), 404)
+    assert_problem(storefront(api, shop_a, "get", "carts/not-a-cart-id"), 404)
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    assert_problem(storefront(api, shop_a, "patch", f"carts/{cart_id}/items/12345", {"quantity": 1}), 404)
+    assert_problem(storefront(api, shop_a, "delete", f"carts/{cart_id}/items/12345"), 404)
