@@ -96,6 +96,35 @@ def template_clone(new_schema_name: str) -> None:
         if not function_exists:
             clone_function_install()
         cursor.execute("SELECT public.clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, new_schema_name])
+        _unique_constraint_names_restore(cursor, TEMPLATE_SCHEMA, new_schema_name)
+
+
+# clone_schema writes multi-column UNIQUE constraints without their names, so
+# PostgreSQL names them itself (x_a_b_key). A later migration that drops or alters
+# the constraint by its Django name would then fail on every cloned shop. Give
+# each clone the template's names back (renaming a constraint renames its index).
+_MISNAMED_UNIQUE_SQL = """
+SELECT cloned_table.relname, cloned.conname, original.conname
+FROM pg_constraint original
+JOIN pg_class original_table ON original_table.oid = original.conrelid
+JOIN pg_namespace original_schema ON original_schema.oid = original_table.relnamespace
+JOIN pg_namespace cloned_schema ON cloned_schema.nspname = %s
+JOIN pg_class cloned_table
+  ON cloned_table.relnamespace = cloned_schema.oid AND cloned_table.relname = original_table.relname
+JOIN pg_constraint cloned
+  ON cloned.conrelid = cloned_table.oid AND cloned.contype = original.contype
+  AND cloned.conkey = original.conkey
+WHERE original_schema.nspname = %s AND original.contype = 'u' AND cloned.conname <> original.conname
+"""
+
+
+def _unique_constraint_names_restore(cursor: Any, template: str, clone: str) -> None:
+    cursor.execute(_MISNAMED_UNIQUE_SQL, [clone, template])
+    for table, cloned_name, original_name in cursor.fetchall():
+        cursor.execute(
+            f"ALTER TABLE {_quote(clone)}.{_quote(table)} RENAME CONSTRAINT {_quote(cloned_name)} "
+            f"TO {_quote(original_name)}"
+        )
 
 
 def slug_lock(slug: str) -> None:

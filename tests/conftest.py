@@ -98,7 +98,7 @@ def api() -> APIClient:
 
 
 @pytest.fixture
-def committed_shop(django_db_blocker) -> Iterator[ShopContext]:
+def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopContext]:
     """
     A shop whose rows are committed, for tests where other threads or a worker
     must see it. Nothing wraps these tests in a transaction, so the fixture

@@ -21,7 +21,9 @@ def _has_table(schema: str, table: str) -> bool:
         return cursor.fetchone()[0] is not None
 
 
-def test_migrate_schemas_brings_spares_and_the_template_up_to_date(django_db_blocker) -> None:
+def test_migrate_schemas_brings_spares_and_the_template_up_to_date(
+    django_db_setup, django_db_blocker
+) -> None:
     with django_db_blocker.unblock():
         use_public()
         spare = "_spare_behind"

@@ -159,3 +159,24 @@ def test_creating_a_shop_needs_a_user(api) -> None:
     assert_problem(
         api.post("/api/platform/v1/shops", {"name": "X", "slug": "xyz"}, format="json", **PLATFORM), 401
     )
+
+
+def test_clones_keep_the_templates_constraint_names(merchant) -> None:
+    """A cloned shop must match a migrated one, or later migrations that name a constraint fail on it."""
+    provisioning.template_clone("_clone_names")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT n.nspname, c.conrelid::regclass::text, c.conname, c.contype FROM pg_constraint c
+                   JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname IN (%s, %s)""",
+                [provisioning.TEMPLATE_SCHEMA, "_clone_names"],
+            )
+            rows = cursor.fetchall()
+        by_schema: dict[str, set[tuple[str, str, str]]] = {}
+        for schema, table, name, kind in rows:
+            by_schema.setdefault(schema, set()).add((table.split(".")[-1], name, kind))
+        assert any(kind == "u" for _, _, kind in by_schema[provisioning.TEMPLATE_SCHEMA])
+        assert by_schema["_clone_names"] == by_schema[provisioning.TEMPLATE_SCHEMA]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA IF EXISTS "_clone_names" CASCADE')

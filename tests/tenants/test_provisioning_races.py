@@ -14,7 +14,7 @@ from tenants.schemas import use_public
 from tests.conftest import TEST_POOL_SIZE, make_user
 
 
-def test_concurrent_sign_ups_take_different_spares(django_db_blocker) -> None:
+def test_concurrent_sign_ups_take_different_spares(django_db_setup, django_db_blocker) -> None:
     """SKIP LOCKED hands racing sign-ups different spares; all shops end up usable."""
     results: dict[str, str] = {}
     errors: list[BaseException] = []
@@ -49,7 +49,7 @@ def test_concurrent_sign_ups_take_different_spares(django_db_blocker) -> None:
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
 
 
-def test_racing_sign_ups_for_one_slug_create_one_shop(django_db_blocker) -> None:
+def test_racing_sign_ups_for_one_slug_create_one_shop(django_db_setup, django_db_blocker) -> None:
     outcomes: list[str] = []
     with django_db_blocker.unblock():
         owner = make_user("twin@example.com")
