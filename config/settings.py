@@ -62,6 +62,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "tenants.audit",
+    "tenants.webhooks",
     "catalog",
     "orders",
 ]
@@ -174,6 +175,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.idempotency_records_purge",
         "schedule": 3600.0,
     },
+    "send-due-webhooks": {"task": "webhooks.deliveries_due", "schedule": 60.0},
+    # Order events refresh their shop's report within seconds; this catches what they missed.
+    "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
 }
 
 # --- Auth and API ------------------------------------------------------------
@@ -238,6 +242,25 @@ SPECTACULAR_SETTINGS = {
 # Largest request body accepted (JSON APIs); bigger ones get a 413 problem.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
 
+# --- Webhooks ----------------------------------------------------------------
+
+# Endpoint URLs that resolve to loopback or private addresses are refused (SSRF),
+# unless this is on: by default only for local development (`make run`), so a
+# receiver on localhost works. Link-local (cloud metadata) stays refused always.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool(
+    "WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG or env_bool("STOREFLEET_LOCAL", False)
+)
+# One POST may take this long in all (connect, send, answer).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Seconds to wait before each retry (±10% jitter): 1 min, 4, 16, 64, 256, then 8 h
+# twice, so eight attempts over about 22 hours; after the last, the delivery is dead.
+WEBHOOK_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in os.environ.get("WEBHOOK_RETRY_DELAYS", "60,240,960,3840,15360,28800,28800").split(",")
+    if seconds.strip()
+]
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 20)
+
 # --- Static files ------------------------------------------------------------
 
 STATIC_URL = "/static/"
@@ -292,6 +315,99 @@ IMAGE_CONTENT_TYPES = [
 IMAGE_MAX_PER_PRODUCT = env_int("IMAGE_MAX_PER_PRODUCT", 50)
 # How long an upload URL (presigned POST or the app's signed PUT) stays valid.
 UPLOAD_URL_SECONDS = env_int("UPLOAD_URL_SECONDS", 900)
+
+# --- E-mail -------------------------------------------------------------------
+
+EMAIL_SCHEMES = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "memory": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def email_url_settings(url: str) -> dict[str, object]:
+    """
+    Turn an `EMAIL_URL` into Django's EMAIL_* settings.
+
+    `smtp://user:pass@host:587?tls=1` (STARTTLS; `?ssl=1` for implicit TLS),
+    `smtps://user:pass@host` (implicit TLS, port 465), `console://`,
+    `file:///absolute/dir` (or `file://relative/dir`, under the checkout),
+    `memory://`, `dummy://`; `?timeout=<seconds>` (10 by default) bounds an SMTP
+    exchange. User and password are percent-decoded. (dj-email-url reads
+    `smtps` as STARTTLS and `file:///x` as a relative path, hence these lines.)
+    """
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in EMAIL_SCHEMES:
+        raise ImproperlyConfigured(f"EMAIL_URL: scheme must be one of {', '.join(EMAIL_SCHEMES)}.")
+    query = {name: values[-1].strip().lower() for name, values in parse_qs(parts.query).items()}
+
+    def flag(name: str) -> bool:
+        return query.get(name, "0") in {"1", "true", "yes", "on"}
+
+    conf: dict[str, object] = {"EMAIL_BACKEND": EMAIL_SCHEMES[scheme]}
+    if scheme == "file":
+        path = Path(unquote(parts.netloc + parts.path))
+        conf["EMAIL_FILE_PATH"] = str(path if path.is_absolute() else BASE_DIR / path)
+    elif scheme in {"smtp", "smtps"}:
+        use_ssl = scheme == "smtps" or flag("ssl")
+        use_tls = flag("tls")
+        if use_ssl and use_tls:
+            raise ImproperlyConfigured("EMAIL_URL: choose STARTTLS (tls=1) or implicit TLS (smtps, ssl=1).")
+        conf |= {
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if use_ssl else 587 if use_tls else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_SSL": use_ssl,
+            "EMAIL_USE_TLS": use_tls,
+            "EMAIL_TIMEOUT": int(query.get("timeout", "10")),
+        }
+    return conf
+
+
+# Where mail goes: EMAIL_URL when set (always wins, so a worker started by a test
+# can be pointed at a directory); else Django's in-memory outbox under tests,
+# files under var/mail for `make run`, and, in production without EMAIL_URL,
+# the console with a warning at every start. The console keeps a
+# misconfigured deployment taking orders and leaves each mail readable in the
+# log to resend, where refusing to start would take every shop down over a side
+# channel and a dummy backend would drop the mails unseen.
+_email: dict[str, object]
+if os.environ.get("EMAIL_URL", "").strip():
+    _email = email_url_settings(os.environ["EMAIL_URL"])
+elif TESTING:
+    _email = {"EMAIL_BACKEND": EMAIL_SCHEMES["memory"]}
+elif DEBUG or env_bool("STOREFLEET_LOCAL", False):
+    _email = {"EMAIL_BACKEND": EMAIL_SCHEMES["file"], "EMAIL_FILE_PATH": str(BASE_DIR / "var" / "mail")}
+else:
+    import logging
+
+    logging.getLogger("config.settings").warning(
+        "EMAIL_URL is not set: e-mails are printed to the console, not sent."
+    )
+    _email = {"EMAIL_BACKEND": EMAIL_SCHEMES["console"]}
+# A backend class of its own (django-anymail's, or a test's) replaces the scheme's;
+# the other EMAIL_* values (file path, host) still come from EMAIL_URL.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or str(_email["EMAIL_BACKEND"])
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH")
+EMAIL_HOST = str(_email.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(str(_email.get("EMAIL_PORT", 25)))
+EMAIL_HOST_USER = str(_email.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_email.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = int(str(_email["EMAIL_TIMEOUT"])) if "EMAIL_TIMEOUT" in _email else None
+# Order e-mails come from this address, with the shop's name as the display name.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"orders@{SHOP_BASE_DOMAIN}")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -11,6 +11,7 @@ from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
+from tenants.webhooks.api.urls import admin_urlpatterns as webhooks_admin
 
 handler400 = "tenants.conventions.problems.bad_request"
 handler403 = "tenants.conventions.problems.permission_denied"
@@ -19,7 +20,7 @@ handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
     path("api/storefront/v1/", include(tenants_storefront + catalog_storefront + orders_storefront)),
-    path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin)),
+    path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin + webhooks_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.

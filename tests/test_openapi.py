@@ -41,7 +41,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tenants import services
+from tenants.audit.services import Actor
 from tenants.models import ApiKey
+from tenants.outbox.services import event_record
+from tenants.schemas import use_public, use_shop
+from tenants.webhooks import services as webhooks
 from tests.conftest import PASSWORD, ShopContext
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -63,6 +67,8 @@ EXPECTED_PATHS = {
         "/api/admin/v1/products",
         "/api/admin/v1/api-keys",
         "/api/admin/v1/api-keys/{api_key_id}",
+        "/api/admin/v1/webhooks",
+        "/api/admin/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     },
 }
 EXPECTED_SECURITY_SCHEMES = {
@@ -374,9 +380,21 @@ def fuzz_targets(shop_a: ShopContext) -> dict[str, FuzzTarget]:
                 "owner-jwt": owner_jwt,
                 "api-key": {"Authorization": f"Api-Key {key}"},
             },
-            path_parameters={"api_key_id": api_key.pk},
+            path_parameters={"api_key_id": api_key.pk, **_webhook_rows(shop_a)},
         ),
     }
+
+
+def _webhook_rows(shop: ShopContext) -> dict[str, Any]:
+    """A webhook endpoint with one delivery, so fuzzed requests reach past the 404s."""
+    use_shop(shop.shop)
+    endpoint = webhooks.endpoint_create(
+        actor=Actor.system(), url="https://hooks.example.com/fuzz", events=["inventory.low"]
+    )
+    event = event_record(type="inventory.low", payload={"variant_id": 1})
+    (delivery_id,) = webhooks.deliveries_create_for_event(event=event)
+    use_public()
+    return {"webhook_id": endpoint.pk, "delivery_id": delivery_id}
 
 
 def _cases(

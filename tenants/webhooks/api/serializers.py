@@ -1,0 +1,100 @@
+"""Small input and output serializers of the webhooks Admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from tenants.conventions.fields import StrictCharField
+from tenants.webhooks.models import EventType, WebhookDelivery
+from tenants.webhooks.ssrf import MAX_URL_LENGTH
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, not "yes", 1 or "on"."""
+
+    default_error_messages = {"not_a_boolean": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
+def _events_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(EventType.choices),
+        help_text="The event types this endpoint receives.",
+        **kwargs,
+    )
+
+
+# --- Input ---------------------------------------------------------------------------
+
+
+class EndpointInput(serializers.Serializer):  # type: ignore[type-arg]
+    url = StrictCharField(
+        max_length=MAX_URL_LENGTH,
+        help_text="An http(s) URL on the public internet; private and loopback addresses are refused.",
+    )
+    events = _events_field()
+    description = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    is_active = StrictBooleanField(required=False, default=True)
+
+
+class EndpointUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    url = StrictCharField(max_length=MAX_URL_LENGTH, required=False)
+    events = _events_field(required=False)
+    description = StrictCharField(max_length=255, required=False, allow_blank=True)
+    is_active = StrictBooleanField(required=False)
+
+
+class DeliveryQuery(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
+
+
+# --- Output --------------------------------------------------------------------------
+
+
+class EndpointOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    description = serializers.CharField()
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class EndpointWithSecretOutput(EndpointOutput):
+    secret = serializers.CharField(
+        help_text="The signing secret (`whsec_...`). Shown only in this response; store it now."
+    )
+
+
+class AttemptOutput(serializers.Serializer):  # type: ignore[type-arg]
+    number = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField(allow_null=True, help_text="Null while the attempt is in flight.")
+    response_status = serializers.IntegerField(allow_null=True, help_text="The endpoint's HTTP status.")
+    response_body = serializers.CharField(help_text="The first kilobyte of the endpoint's answer.")
+    error = serializers.CharField(help_text="Why no answer came (timeout, refused address, ...).")
+
+
+class DeliveryOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(help_text="Sent as `Storefleet-Delivery`; the same on every attempt.")
+    endpoint = serializers.IntegerField(source="endpoint_id")
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices)
+    attempt_count = serializers.IntegerField(source="attempts")
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the next attempt is due; null once succeeded or dead."
+    )
+    created_at = serializers.DateTimeField()
+    payload = serializers.DictField(help_text="The JSON body sent.")
+    attempts = AttemptOutput(many=True, source="attempt_log.all")

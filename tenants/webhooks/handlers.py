@@ -1,0 +1,12 @@
+"""What webhooks do with the shop's events, in a worker, after they commit."""
+
+from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import event_handler
+from tenants.webhooks import services
+from tenants.webhooks.models import EventType
+
+
+@event_handler(*EventType.values)
+def deliver_to_webhook_endpoints(event: OutboxEvent) -> None:
+    """Make and queue a delivery per subscribed endpoint (idempotent: one per endpoint and event)."""
+    services.deliveries_create_for_event(event=event)
