@@ -5,6 +5,8 @@ bought, and the payments and refunds that moved money.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -63,6 +65,8 @@ class Order(models.Model):
                 condition=Q(refunded_amount__lte=models.F("total")), name="order_refund_within_total"
             )
         ]
+        # The sales report counts an order on the day it was paid (orders/reports.py).
+        indexes = [models.Index(fields=["paid_at"], name="order_paid_at_idx")]
 
     def __str__(self) -> str:
         return f"#{self.number}"
@@ -108,6 +112,93 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The sales report subtracts refunds on the day they were made; refunds are few.
+        indexes = [
+            models.Index(fields=["created_at"], name="payment_refund_day_idx", condition=Q(kind="refund"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} via {self.provider}"
+
+
+def sales_amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+    """Sums of prices over a day: room for a busy shop's day, same three decimal places as prices."""
+    return models.DecimalField(max_digits=18, decimal_places=3, default=0, **kwargs)  # type: ignore[arg-type]
+
+
+class DailySales(models.Model):
+    """
+    One day's sales (UTC), recomputed from the orders by `orders.reports`: orders
+    paid that day, what they came to less the refunds made that day, and units sold.
+    """
+
+    date = models.DateField(unique=True)
+    orders = models.PositiveIntegerField(default=0)
+    revenue = sales_amount_field(help_text="Totals of the orders paid that day, less refunds made that day.")
+    refunds = sales_amount_field()
+    items_sold = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name_plural = "daily sales"
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.orders} orders, {self.revenue}"
+
+    @property
+    def gross(self) -> Decimal:
+        """What the day's paid orders came to, before refunds."""
+        return self.revenue + self.refunds
+
+
+class DailyProductSales(models.Model):
+    """One product's units and line totals in the orders paid on a day (UTC)."""
+
+    date = models.DateField()
+    product_id = models.BigIntegerField()
+    title = models.CharField(max_length=255, help_text="The title it was sold under that day.")
+    quantity = models.PositiveIntegerField(default=0)
+    revenue = sales_amount_field()
+
+    class Meta:
+        ordering = ["date", "product_id"]
+        verbose_name_plural = "daily product sales"
+        constraints = [
+            # PostgreSQL's own name for it: django-tenants' clone_schema, which copies the template
+            # into new shops, re-creates multi-column UNIQUE constraints under that name, so any
+            # other name would differ between shops and break a later migration that drops it.
+            models.UniqueConstraint(
+                fields=["date", "product_id"], name="orders_dailyproductsales_date_product_id_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.quantity} x product {self.product_id}"
+
+
+class SentEmail(models.Model):
+    """
+    An e-mail sent for an event: one row per (event, kind, recipient), written
+    in the transaction that sends it, so a handler run again for the same event
+    (the outbox delivers at least once) skips what already went out.
+    """
+
+    class Kind(models.TextChoices):
+        ORDER_CONFIRMATION = "order_confirmation"
+        NEW_ORDER_NOTICE = "new_order_notice"
+        SHIPPING_NOTICE = "shipping_notice"
+
+    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="sent_email_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} for {self.event_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import views
+from orders.api import reports, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -24,4 +24,5 @@ admin_urlpatterns = [
     path("orders/<int:number>/refund", views.AdminOrderRefundView.as_view(), name="admin-order-refund"),
     path("customers", views.AdminCustomerListView.as_view(), name="admin-customers"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),
+    path("reports/sales", reports.AdminSalesReportView.as_view(), name="admin-reports-sales"),
 ]

@@ -1,0 +1,200 @@
+"""
+The order e-mails: the confirmation to the shopper, the new-order notice to the
+shop's owners and admins, the shipping notice. Each is rendered from a plain-text
+and an HTML template (`orders/templates/orders/email/<kind>.txt|.html`) and sent
+through Django's e-mail backend, from `DEFAULT_FROM_EMAIL` under the shop's name.
+
+Sending is idempotent per (event, kind, recipient), as the outbox delivers each
+event at least once. The `SentEmail` row is inserted in a transaction, the mail
+sent inside it, and the transaction committed only after the backend accepted
+the mail:
+- a send that raises rolls the row back, so the retry sends it (nothing lost);
+- a run of the same event at the same time waits on the row's unique index and
+  then skips it (nothing sent twice);
+- a worker killed before the commit leaves no row (PostgreSQL rolls back), so the
+  retry sends it.
+One window remains: the SMTP server accepted the mail and the worker died before
+the commit. The retry then sends it again. That is the usual at-least-once trade;
+the opposite order (commit the row, then send) would lose the mail instead.
+The transaction is held for one SMTP exchange, which `EMAIL_TIMEOUT` bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from email.headerregistry import Address
+from email.utils import parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from orders.models import Order, SentEmail
+from tenants.conventions.money import Money
+from tenants.models import Membership, Shop
+from tenants.schemas import current_schema
+
+logger = logging.getLogger(__name__)
+
+Kind = SentEmail.Kind
+TEMPLATES = "orders/email"
+
+
+@dataclass(frozen=True)
+class EmailLine:
+    title: str
+    sku: str
+    quantity: int
+    unit_price: str
+    line_total: str
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """Write an amount for people: `1,234.50 EUR` (the currency's minor units, grouped thousands)."""
+    return f"{Money(amount, currency).amount:,} {currency}"
+
+
+def _one_line(text: str) -> str:
+    # Header values (subject, display name) must not carry line breaks from shop or product names.
+    return " ".join(text.split())
+
+
+def _current_shop() -> Shop:
+    # The worker's connection is on the event's schema; the Shop row is read
+    # fresh rather than trusted from a cached `connection.tenant`.
+    return Shop.objects.get(schema_name=current_schema())
+
+
+def shop_sender(shop: Shop) -> str:
+    """The From header: the platform's sending address with the shop's name as display name."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return str(Address(display_name=_one_line(shop.name), addr_spec=address))
+
+
+def shop_staff_to_notify(shop: Shop) -> list[str]:
+    """E-mail addresses of the shop's active owners and admins (staff members are not notified)."""
+    return list(
+        Membership.objects.filter(
+            shop=shop,
+            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+            user__is_active=True,
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _shop_owners(shop: Shop) -> list[str]:
+    return list(
+        Membership.objects.filter(shop=shop, role=Membership.Role.OWNER, user__is_active=True)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _order_context(shop: Shop, order: Order) -> dict[str, Any]:
+    currency = order.currency
+    return {
+        "shop_name": shop.name,
+        "number": order.number,
+        "status": order.status,
+        "email": order.email,
+        "placed_at": order.placed_at,
+        "lines": [
+            EmailLine(
+                title=f"{line.title} ({line.variant_title})" if line.variant_title else line.title,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=money_text(line.unit_price, currency),
+                line_total=money_text(line.line_total, currency),
+            )
+            for line in order.lines.all()
+        ],
+        "subtotal": money_text(order.subtotal, currency),
+        "total": money_text(order.total, currency),
+        "address": order.shipping_address,
+    }
+
+
+def email_render(
+    *,
+    kind: str,
+    subject: str,
+    to: str,
+    context: dict[str, Any],
+    shop: Shop,
+    reply_to: list[str] | None = None,
+) -> EmailMultiAlternatives:
+    """Render one e-mail of `kind` to one recipient: plain text with an HTML alternative."""
+    message = EmailMultiAlternatives(
+        subject=_one_line(subject),
+        body=render_to_string(f"{TEMPLATES}/{kind}.txt", context),
+        from_email=shop_sender(shop),
+        to=[to],
+        reply_to=reply_to or None,
+    )
+    message.attach_alternative(render_to_string(f"{TEMPLATES}/{kind}.html", context), "text/html")
+    return message
+
+
+def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives) -> bool:
+    """Send a one-recipient message unless it was sent for this event already; True if sent now."""
+    (recipient,) = message.to
+    with transaction.atomic():
+        _, created = SentEmail.objects.get_or_create(event_id=event_id, kind=kind, recipient=recipient)
+        if not created:
+            return False
+        # Raises on failure, rolling the row back so that the event's retry sends it.
+        message.send()
+    logger.info("Sent %s to %s for event %s", kind, recipient, event_id)
+    return True
+
+
+def order_confirmation_send(*, event_id: uuid.UUID, order: Order) -> bool:
+    """Confirm a new order to the shopper; replies go to the shop's owners."""
+    shop = _current_shop()
+    message = email_render(
+        kind=Kind.ORDER_CONFIRMATION,
+        subject=f"Your order #{order.number} at {shop.name}",
+        to=order.email,
+        context=_order_context(shop, order),
+        shop=shop,
+        reply_to=_shop_owners(shop),
+    )
+    return email_send_once(event_id=event_id, kind=Kind.ORDER_CONFIRMATION, message=message)
+
+
+def new_order_notice_send(*, event_id: uuid.UUID, order: Order) -> int:
+    """Tell each owner and admin of the shop about a new order (one e-mail each); return how many went now."""
+    shop = _current_shop()
+    context = _order_context(shop, order)
+    sent = 0
+    for recipient in shop_staff_to_notify(shop):
+        message = email_render(
+            kind=Kind.NEW_ORDER_NOTICE,
+            subject=f"New order #{order.number}: {context['total']}",
+            to=recipient,
+            context=context,
+            shop=shop,
+        )
+        sent += email_send_once(event_id=event_id, kind=Kind.NEW_ORDER_NOTICE, message=message)
+    return sent
+
+
+def shipping_notice_send(*, event_id: uuid.UUID, order: Order) -> bool:
+    """Tell the shopper their order is on its way; replies go to the shop's owners."""
+    shop = _current_shop()
+    message = email_render(
+        kind=Kind.SHIPPING_NOTICE,
+        subject=f"Your order #{order.number} from {shop.name} has shipped",
+        to=order.email,
+        context=_order_context(shop, order),
+        shop=shop,
+        reply_to=_shop_owners(shop),
+    )
+    return email_send_once(event_id=event_id, kind=Kind.SHIPPING_NOTICE, message=message)
