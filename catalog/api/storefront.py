@@ -18,7 +18,7 @@ from catalog import selectors
 from catalog.api import serializers as s
 from catalog.cache import storefront_cache_get, storefront_cache_set
 from catalog.errors import CatalogNotFound
-from tenants.api.base import StorefrontAPIView, shop_currency
+from tenants.api.base import StorefrontAPIView, shop_context
 
 
 def storefront_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -80,7 +80,7 @@ class StorefrontProductListView(StorefrontAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = s.StorefrontListQuery(data=request.query_params, context={"currency": shop_currency(request)})  # type: ignore[attr-defined]
+        query = s.StorefrontListQuery(data=request.query_params, context=shop_context(request))  # type: ignore[attr-defined]
         query.is_valid(raise_exception=True)
         params = query.validated_data
         category = None
@@ -109,7 +109,7 @@ class StorefrontProductListView(StorefrontAPIView):
         }[ordering]
         page = paginator.paginate_queryset(documents, request, view=self) or []  # type: ignore[union-attr]
         products = selectors.storefront_products_by_ids([doc.product_id for doc in page])
-        context = {"currency": shop_currency(request)}  # type: ignore[attr-defined]
+        context = shop_context(request)  # type: ignore[attr-defined]
         results = [
             s.StorefrontProductOutput(products[doc.product_id], context=context).data
             for doc in page
@@ -133,4 +133,4 @@ class StorefrontProductDetailView(StorefrontAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         product = selectors.access_storefront_product_by_slug(slug=slug)
-        return Response(s.StorefrontProductOutput(product, context={"currency": shop_currency(request)}).data)  # type: ignore[attr-defined]
+        return Response(s.StorefrontProductOutput(product, context=shop_context(request)).data)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.models import Category
-from tenants.api.base import AdminAPIView, shop_currency, validated
+from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
 from tenants.auth import request_actor
 from tenants.models import Membership
@@ -25,10 +25,6 @@ CATALOG_READ_WRITE = {
     "PATCH": "catalog:write",
     "DELETE": "catalog:write",
 }
-
-
-def _currency(request: Request) -> dict[str, Any]:
-    return {"currency": shop_currency(request)}
 
 
 def _category_or_none(category_id: int | None) -> Category | None:
@@ -44,12 +40,10 @@ class CatalogAdminView(AdminAPIView):
     required_scopes = CATALOG_READ_WRITE
 
     def output(self, serializer_class: type, instance: Any, **kwargs: Any) -> Any:
-        return serializer_class(instance, context=_currency(self.request), **kwargs).data
+        return serializer_class(instance, context=shop_context(self.request), **kwargs).data
 
     def valid(self, serializer_class: type, data: Any) -> dict[str, Any]:
-        serializer = serializer_class(data=data, context=_currency(self.request))
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data  # type: ignore[no-any-return]
+        return validated(serializer_class, data, context=shop_context(self.request))
 
 
 # --- Categories --------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,21 +13,11 @@ from orders import carts, selectors, services
 from orders.api import serializers as s
 from orders.errors import CartEmpty
 from orders.models import Order
-from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_currency
+from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.auth import request_actor
 from tenants.conventions.idempotency import idempotent
 
 ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {"currency": shop_currency(request)}
-
-
-def _valid(serializer_class: type, request: Request, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, context=_context(request))
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data  # type: ignore[no-any-return]
 
 
 def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Response:
@@ -69,7 +57,7 @@ class CartItemsView(StorefrontAPIView):
         summary="Add a variant to the cart",
     )
     def post(self, request: Request, cart_id: str) -> Response:
-        data = _valid(s.CartItemInput, request, request.data)
+        data = validated(s.CartItemInput, request.data, context=shop_context(request))
         carts.cart_item_add(cart_id, variant_id=data["variant"], quantity=data["quantity"])
         return _cart_response(request, cart_id, status.HTTP_201_CREATED)
 
@@ -82,7 +70,7 @@ class CartItemView(StorefrontAPIView):
         summary="Change an item's quantity",
     )
     def patch(self, request: Request, cart_id: str, item_id: int) -> Response:
-        data = _valid(s.CartItemUpdateInput, request, request.data)
+        data = validated(s.CartItemUpdateInput, request.data, context=shop_context(request))
         carts.cart_item_set(cart_id, item_id=item_id, quantity=data["quantity"])
         return _cart_response(request, cart_id)
 
@@ -109,7 +97,7 @@ class CheckoutView(StorefrontAPIView):
     )
     @idempotent(required=True)
     def post(self, request: Request) -> Response:
-        data = _valid(s.CheckoutInput, request, request.data)
+        data = validated(s.CheckoutInput, request.data, context=shop_context(request))
         items = {variant: quantity for variant, quantity in carts.cart_quantities(data["cart"]).items()}
         if not items:
             raise CartEmpty("Add something to the cart first.")
@@ -123,7 +111,7 @@ class CheckoutView(StorefrontAPIView):
         cart_id = data["cart"]
         transaction.on_commit(lambda: carts.cart_empty(cart_id))
         order = selectors.access_order_by_number(number=order.number)
-        body = {**s.OrderOutput(order, context=_context(request)).data, "token": token}
+        body = {**s.OrderOutput(order, context=shop_context(request)).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -135,9 +123,9 @@ class ShopperOrderView(StorefrontAPIView):
         parameters=[OpenApiParameter("token", OpenApiTypes.STR, required=True)],
     )
     def get(self, request: Request, number: int) -> Response:
-        query = _valid(s.OrderTokenQuery, request, request.query_params)
+        query = validated(s.OrderTokenQuery, request.query_params, context=shop_context(request))
         order = selectors.access_order_by_number_and_token(number=number, token=query["token"])
-        return Response(s.OrderOutput(order, context=_context(request)).data)
+        return Response(s.OrderOutput(order, context=shop_context(request)).data)
 
 
 # --- Admin: orders and customers --------------------------------------------------------
@@ -148,7 +136,7 @@ class OrderAdminView(AdminAPIView):
 
     def order_response(self, order_number: int) -> Response:
         order = selectors.access_order_by_number(number=order_number)
-        return Response(s.OrderOutput(order, context=_context(self.request)).data)
+        return Response(s.OrderOutput(order, context=shop_context(self.request)).data)
 
 
 class AdminOrderListView(OrderAdminView):
@@ -166,9 +154,9 @@ class AdminOrderListView(OrderAdminView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = _valid(s.OrderQuery, request, request.query_params)
+        query = validated(s.OrderQuery, request.query_params, context=shop_context(request))
         page = self.paginate_queryset(selectors.orders_for_admin(**query)) or []
-        return self.get_paginated_response(s.OrderOutput(page, many=True, context=_context(request)).data)
+        return self.get_paginated_response(s.OrderOutput(page, many=True, context=shop_context(request)).data)
 
 
 class AdminOrderDetailView(OrderAdminView):
@@ -185,7 +173,7 @@ class AdminOrderMarkPaidView(OrderAdminView):
         summary="Record the payment of a pending order",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = _valid(s.MarkPaidInput, request, request.data)
+        data = validated(s.MarkPaidInput, request.data, context=shop_context(request))
         order = selectors.access_order_by_number(number=number)
         services.order_mark_paid(actor=request_actor(request), order=order, reference=data["reference"])
         return self.order_response(number)
@@ -212,7 +200,7 @@ class AdminOrderCancelView(OrderAdminView):
         summary="Cancel a pending or paid order (stock returned, payment refunded)",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = _valid(s.CancelInput, request, request.data)
+        data = validated(s.CancelInput, request.data, context=shop_context(request))
         order = selectors.access_order_by_number(number=number)
         services.order_cancel(actor=request_actor(request), order=order, reason=data["reason"])
         return self.order_response(number)
@@ -226,7 +214,7 @@ class AdminOrderRefundView(OrderAdminView):
         summary="Refund part or all of a paid or fulfilled order",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = _valid(s.RefundInput, request, request.data)
+        data = validated(s.RefundInput, request.data, context=shop_context(request))
         order = selectors.access_order_by_number(number=number)
         services.order_refund(
             actor=request_actor(request), order=order, amount=data["amount"], reason=data["reason"]
@@ -244,7 +232,7 @@ class AdminCustomerListView(OrderAdminView):
         parameters=[OpenApiParameter("email", OpenApiTypes.STR, description="E-mail contains.")],
     )
     def get(self, request: Request) -> Response:
-        query = _valid(s.CustomerQuery, request, request.query_params)
+        query = validated(s.CustomerQuery, request.query_params, context=shop_context(request))
         page = self.paginate_queryset(selectors.customers_for_admin(**query)) or []
         return self.get_paginated_response(s.CustomerOutput(page, many=True).data)
 
@@ -260,6 +248,6 @@ class AdminCustomerDetailView(OrderAdminView):
         orders = selectors.orders_for_admin().filter(customer=customer)[:100]
         body = {
             **s.CustomerOutput(customer).data,
-            "orders": s.OrderOutput(orders, many=True, context=_context(request)).data,
+            "orders": s.OrderOutput(orders, many=True, context=shop_context(request)).data,
         }
         return Response(body)

@@ -46,9 +46,14 @@ class AdminAPIView(GenericAPIView):  # type: ignore[type-arg]
             setattr(cls, "post", idempotent()(post))  # noqa: B010
 
 
-def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+def validated(
+    serializer_class: type[Serializer],  # type: ignore[type-arg]
+    data: Any,
+    *,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Validate request data with an input serializer; raise a 400 problem if it is bad."""
-    serializer = serializer_class(data=data)
+    serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data  # type: ignore[no-any-return]
 
@@ -56,3 +61,8 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]: 
 def shop_currency(request: Request) -> str:
     """The currency of the shop whose host the request came to."""
     return str(request.tenant.currency)  # type: ignore[attr-defined]
+
+
+def shop_context(request: Request) -> dict[str, Any]:
+    """Serializer context for money fields: the shop's currency."""
+    return {"currency": shop_currency(request)}
