@@ -7,6 +7,9 @@ and a stale response is never served after the bump.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -35,21 +38,32 @@ def storefront_cache_bump(schema: str | None = None) -> None:
 
 
 # One round trip: read the shop's version, then the response stored under it.
+# (register_script sends the script's SHA, not its text, on every call.)
 _LOOKUP = """
 local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', KEYS[2] .. version)}
 """
+_lookup_script: Any = None
 
 
 def storefront_cache_get(request_key: str) -> tuple[str, bytes | None]:
     """Return (current version, cached body or None) for a request key."""
+    global _lookup_script
     try:
-        version, body = redis_client().eval(
-            _LOOKUP, 2, _version_key(), redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")
+        if _lookup_script is None:
+            _lookup_script = redis_client().register_script(_LOOKUP)
+        version, body = _lookup_script(
+            keys=[_version_key(), redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")]
         )
     except redis.RedisError:
         return "", None
     return version.decode() if isinstance(version, bytes) else str(version), body
+
+
+def request_cache_key(path: str, query: Iterable[tuple[str, str]]) -> str:
+    """The cache key of a storefront GET: its path and its sorted query."""
+    canonical = "&".join(f"{name}={value}" for name, value in sorted(query))
+    return hashlib.sha1(f"{path}?{canonical}".encode()).hexdigest()
 
 
 def storefront_cache_set(request_key: str, version: str, body: bytes) -> None:

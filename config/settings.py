@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "tenants.middleware.HealthCheckMiddleware",
     "tenants.middleware.ShopRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Cached storefront answers leave here, skipping the rest (and DRF).
+    "catalog.middleware.StorefrontCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

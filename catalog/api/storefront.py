@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from collections.abc import Callable
-from typing import Any
-
-from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -16,37 +10,8 @@ from rest_framework.response import Response
 
 from catalog import selectors
 from catalog.api import serializers as s
-from catalog.cache import storefront_cache_get, storefront_cache_set
 from catalog.errors import CatalogNotFound
 from tenants.api.base import StorefrontAPIView, shop_context
-
-
-def storefront_cached(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """
-    Serve GETs from the shop's storefront cache, before DRF does any work; store
-    successful answers. The key is the path and the sorted query; the shop's
-    version number (bumped by every catalog change) makes stale entries unreachable.
-    """
-
-    @functools.wraps(view)
-    def cached_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "GET":
-            return view(request, *args, **kwargs)
-        query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
-        request_key = hashlib.sha1(f"{request.path}?{query}".encode()).hexdigest()
-        version, body = storefront_cache_get(request_key)
-        if body is not None:
-            response = HttpResponse(body, content_type="application/json")
-            response["X-Cache"] = "hit"
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:
-            response.render()  # type: ignore[attr-defined]
-            storefront_cache_set(request_key, version, response.content)
-        response["X-Cache"] = "miss"
-        return response
-
-    return cached_view
 
 
 class StorefrontCategoriesView(StorefrontAPIView):

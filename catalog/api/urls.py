@@ -1,7 +1,7 @@
 from django.urls import path
 
 from catalog.api import images, storefront, views
-from catalog.api.storefront import storefront_cached
+from catalog.middleware import storefront_cacheable
 
 admin_urlpatterns = [
     path("categories", views.AdminCategoryListView.as_view(), name="admin-categories"),
@@ -44,17 +44,17 @@ admin_urlpatterns = [
 storefront_urlpatterns = [
     path(
         "categories",
-        storefront_cached(storefront.StorefrontCategoriesView.as_view()),
+        storefront_cacheable(storefront.StorefrontCategoriesView.as_view()),
         name="storefront-categories",
     ),
     path(
         "products",
-        storefront_cached(storefront.StorefrontProductListView.as_view()),
+        storefront_cacheable(storefront.StorefrontProductListView.as_view()),
         name="storefront-products",
     ),
     path(
         "products/<slug:slug>",
-        storefront_cached(storefront.StorefrontProductDetailView.as_view()),
+        storefront_cacheable(storefront.StorefrontProductDetailView.as_view()),
         name="storefront-product-detail",
     ),
 ]

@@ -1,0 +1,52 @@
+"""Answer cached storefront GETs before the rest of the middleware and DRF run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+from catalog.cache import request_cache_key, storefront_cache_get, storefront_cache_set
+
+CACHEABLE = "storefront_cacheable"
+
+
+def storefront_cacheable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark an anonymous storefront GET view whose 200 answers may be cached per shop."""
+    setattr(view, CACHEABLE, True)
+    return view
+
+
+class StorefrontCacheMiddleware:
+    """
+    Sits right after host routing. For a GET to a view marked cacheable, look the
+    answer up in the shop's cache (one Redis round trip) and return it at once;
+    otherwise let the request through and store a 200 answer. The shop's version
+    number, bumped by every catalog change, is part of the key, so nothing stale
+    is ever served.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET" or not request.path.startswith("/api/storefront/"):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
+        except Resolver404:
+            return self.get_response(request)
+        if not getattr(match.func, CACHEABLE, False):
+            return self.get_response(request)
+        request_key = request_cache_key(request.path, request.GET.items())
+        version, body = storefront_cache_get(request_key)
+        if body is not None:
+            response = HttpResponse(body, content_type="application/json")
+            response["X-Cache"] = "hit"
+            return response
+        response = self.get_response(request)
+        if response.status_code == 200 and not response.streaming:
+            storefront_cache_set(request_key, version, response.content)
+        response["X-Cache"] = "miss"
+        return response
