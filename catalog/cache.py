@@ -60,7 +60,7 @@ def storefront_cache_get(request_key: str) -> tuple[str, bytes | None]:
     return version.decode() if isinstance(version, bytes) else str(version), body
 
 
-def request_cache_key(path: str, query: Iterable[tuple[str, str]]) -> str:
+def request_cache_key(path: str, query: Iterable[tuple[str, Any]]) -> str:
     """The cache key of a storefront GET: its path and its sorted query."""
     canonical = "&".join(f"{name}={value}" for name, value in sorted(query))
     return hashlib.sha1(f"{path}?{canonical}".encode()).hexdigest()
