@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import InventoryAdjustment
@@ -95,25 +94,23 @@ def order_place(
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
         subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
         total = Money(subtotal, currency).amount
+        # Charge before writing the order, so a paid order is written once as paid;
+        # a refusal raises here and the reservation above rolls back with it.
+        charge = provider.charge(amount=Money(total, currency), details=payment_method)
         now = timezone.now()
-        customer, _ = Customer.objects.get_or_create(email=email, defaults={"name": shipping_address.name})
-        Customer.objects.filter(pk=customer.pk).update(
-            name=shipping_address.name,
-            orders_count=F("orders_count") + 1,
-            first_order_at=customer.first_order_at or now,
-            last_order_at=now,
-        )
         order = Order.objects.create(
-            customer=customer,
+            customer=_customer_upsert(email=email, name=shipping_address.name, now=now),
             email=email,
             currency=currency,
             subtotal=total,
             total=total,
+            status=S.PAID if charge.paid else S.PENDING,
+            paid_at=now if charge.paid else None,
             shipping_address=shipping_address.__dict__,
             payment_provider=provider.code,
             token_hash=token_hash(token),
         )
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
                 variant_id=line.variant_id,
@@ -127,6 +124,17 @@ def order_place(
             )
             for line in reserved
         )
+        payments = []
+        if charge.paid:
+            payments.append(
+                Payment.objects.create(
+                    order=order,
+                    kind=Payment.Kind.CHARGE,
+                    provider=provider.code,
+                    amount=total,
+                    reference=charge.reference,
+                )
+            )
         audit_record(
             actor=shopper,
             action="order.created",
@@ -135,17 +143,34 @@ def order_place(
             after=order_snapshot(order),
         )
         _order_event(order, "order.created")
-        charge = provider.charge(amount=Money(total, currency), details=payment_method)
         if charge.paid:
-            Payment.objects.create(
-                order=order,
-                kind=Payment.Kind.CHARGE,
-                provider=provider.code,
-                amount=total,
-                reference=charge.reference,
+            audit_record(
+                actor=shopper,
+                action="order.paid",
+                object_type="order",
+                object_id=order.pk,
+                after={"reference": charge.reference, "provider": provider.code},
             )
-            _status_set(order, S.PAID, actor=shopper)
+            _order_event(order, "order.paid")
+    # The caller answers with the order: hand it over with its lines and payments loaded.
+    order._prefetched_objects_cache = {"lines": order_lines, "payments": payments}  # type: ignore[attr-defined]
     return order, token
+
+
+def _customer_upsert(*, email: str, name: str, now: Any) -> Customer:
+    """Create the customer or count one more order for them, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO orders_customer
+                   (email, name, orders_count, first_order_at, last_order_at, created_at)
+               VALUES (%s, %s, 1, %s, %s, %s)
+               ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name,
+                   orders_count = orders_customer.orders_count + 1, last_order_at = EXCLUDED.last_order_at
+               RETURNING id""",
+            [email, name, now, now, now],
+        )
+        (customer_id,) = cursor.fetchone()
+    return Customer(pk=customer_id, email=email, name=name)
 
 
 def _status_set(order: Order, status: str, *, actor: Actor, **event_extra: Any) -> None:

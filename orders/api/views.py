@@ -110,7 +110,6 @@ class CheckoutView(StorefrontAPIView):
         )
         cart_id = data["cart"]
         transaction.on_commit(lambda: carts.cart_empty(cart_id))
-        order = selectors.access_order_by_number(number=order.number)
         body = {**s.OrderOutput(order, context=shop_context(request)).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
