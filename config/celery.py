@@ -4,6 +4,7 @@ import os
 
 from celery import Task
 from celery.signals import task_postrun, task_prerun
+from django.conf import settings
 from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
 
@@ -19,7 +20,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # process) per task cost the checkout benchmark about half a core. Reuse each
 # connection for 500 tasks, then recycle it, which also bounds the per-backend
 # caches a worker visiting many shops builds up.
-app.conf["CELERY_DB_REUSE_MAX"] = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+# (Tests close after each task, so their database can be dropped at the end.)
+DEFAULT_DB_REUSE_MAX = "0" if settings.TESTING else "1000"
+app.conf["CELERY_DB_REUSE_MAX"] = int(os.environ.get("CELERY_DB_REUSE_MAX", DEFAULT_DB_REUSE_MAX))
 app.autodiscover_tasks()
 
 
