@@ -79,8 +79,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -93,9 +93,16 @@ if TYPE_CHECKING:
     from tenants.models import Shop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
+    sys.path.insert(0, str(REPO_ROOT))
+from tests.perf.support import (  # noqa: E402
+    database_config,
+    database_drop,
+    database_recreate,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_checkout_perf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-PERF_DATABASE_SUFFIX = "_perf"
 REFUSED_REDIS_DATABASES = {0: "the development database", 15: "the test suite's database"}
 SECRET_KEY = "bench"
 
@@ -119,47 +126,6 @@ NOISE_CORES = 0.25  # CPU used by processes outside the benchmark that is worth 
 
 
 # --- the database and Redis -----------------------------------------------------
-
-
-def database_config(database_url: str) -> dict[str, Any]:
-    import dj_database_url
-
-    config: dict[str, Any] = dict(dj_database_url.parse(database_url))
-    if not str(config.get("NAME", "")).endswith(PERF_DATABASE_SUFFIX):
-        raise SystemExit(
-            f"Refusing to use database {config.get('NAME')!r}: this benchmark drops its database, "
-            f"so the name must end in {PERF_DATABASE_SUFFIX!r}."
-        )
-    return config
-
-
-@contextmanager
-def maintenance_connection(config: dict[str, Any]) -> Iterator[Any]:
-    """An autocommit psycopg connection to the server's `postgres` database."""
-    import psycopg
-    from psycopg.conninfo import make_conninfo
-
-    keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
-    params = {key: str(config[setting]) for key, setting in keys.items() if config.get(setting)}
-    with psycopg.connect(make_conninfo(dbname="postgres", **params), autocommit=True) as conn:
-        yield conn
-
-
-def database_drop(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    with maintenance_connection(config) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"]))
-        )
-
-
-def database_recreate(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    database_drop(config)
-    with maintenance_connection(config) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
 def redis_check(redis_url: str) -> None:

@@ -42,15 +42,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from unittest import mock
 
 if TYPE_CHECKING:
     from tenants.models import User
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
+    sys.path.insert(0, str(REPO_ROOT))
+from tests.perf.support import (  # noqa: E402
+    PERF_DATABASE_SUFFIX,
+    database_config,
+    database_drop,
+    database_recreate,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_perf"
-PERF_DATABASE_SUFFIX = "_perf"
 DEFAULT_MIGRATE_SHOPS = 20
 TARGET_P50_MS = 100.0
 OWNER_EMAIL = "owner@perf.localhost"
@@ -157,47 +165,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- the database ---------------------------------------------------------------
-
-
-def database_config(database_url: str) -> dict[str, Any]:
-    import dj_database_url
-
-    config: dict[str, Any] = dict(dj_database_url.parse(database_url))
-    if not str(config.get("NAME", "")).endswith(PERF_DATABASE_SUFFIX):
-        raise SystemExit(
-            f"Refusing to use database {config.get('NAME')!r}: this benchmark drops its database, "
-            f"so the name must end in {PERF_DATABASE_SUFFIX!r}."
-        )
-    return config
-
-
-@contextmanager
-def maintenance_connection(config: dict[str, Any]) -> Iterator[Any]:
-    """An autocommit psycopg connection to the server's `postgres` database."""
-    import psycopg
-    from psycopg.conninfo import make_conninfo
-
-    keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
-    params = {key: config[setting] for key, setting in keys.items() if config.get(setting)}
-    with psycopg.connect(make_conninfo(dbname="postgres", **params), autocommit=True) as conn:
-        yield conn
-
-
-def database_drop(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    with maintenance_connection(config) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"]))
-        )
-
-
-def database_recreate(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    database_drop(config)
-    with maintenance_connection(config) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
 def django_setup(database_url: str) -> None:

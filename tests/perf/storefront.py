@@ -101,9 +101,17 @@ if TYPE_CHECKING:
     from tenants.models import Shop, User
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
+    sys.path.insert(0, str(REPO_ROOT))
+from tests.perf.support import (  # noqa: E402
+    PERF_DATABASE_SUFFIX,
+    database_config,
+    database_drop,
+    database_recreate,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_perf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-PERF_DATABASE_SUFFIX = "_perf"
 REFUSED_REDIS_DATABASES = {0: "the development database", 15: "the test suite's database"}
 SECRET_KEY = "bench"
 
@@ -356,48 +364,9 @@ def catalog_seed(
 # --- the database and Redis -----------------------------------------------------
 
 
-def database_config(database_url: str) -> dict[str, Any]:
-    import dj_database_url
-
-    config: dict[str, Any] = dict(dj_database_url.parse(database_url))
-    if not str(config.get("NAME", "")).endswith(PERF_DATABASE_SUFFIX):
-        raise SystemExit(
-            f"Refusing to use database {config.get('NAME')!r}: this benchmark drops its database, "
-            f"so the name must end in {PERF_DATABASE_SUFFIX!r}."
-        )
-    return config
-
-
-@contextmanager
-def maintenance_connection(config: dict[str, Any]) -> Iterator[Any]:
-    """An autocommit psycopg connection to the server's `postgres` database."""
-    import psycopg
-    from psycopg.conninfo import make_conninfo
-
-    with psycopg.connect(make_conninfo(dbname="postgres", **pg_params(config)), autocommit=True) as conn:
-        yield conn
-
-
 def pg_params(config: dict[str, Any]) -> dict[str, str]:
     keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
     return {key: str(config[setting]) for key, setting in keys.items() if config.get(setting)}
-
-
-def database_drop(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    with maintenance_connection(config) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"]))
-        )
-
-
-def database_recreate(config: dict[str, Any]) -> None:
-    from psycopg import sql
-
-    database_drop(config)
-    with maintenance_connection(config) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
 
 
 def redis_database(redis_url: str) -> int:
