@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, When
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from catalog.errors import CatalogNotFound
 from catalog.models import Category, InventoryAdjustment, Product, ProductImage, SearchDocument, Variant
@@ -171,20 +171,17 @@ def storefront_documents(filters: StorefrontFilter) -> QuerySet[SearchDocument]:
 
 
 def storefront_facets(documents: QuerySet[SearchDocument]) -> dict[str, Any]:
-    """Category counts, price bands and the in-stock count for the current filter, in two queries."""
-    band_cases = [
-        When(
-            Q(min_price__gte=lower) & (Q(min_price__lt=upper) if upper is not None else Q()),
-            then=index,
-        )
-        for index, (lower, upper) in enumerate(PRICE_BANDS)
-    ]
+    """Category counts, price bands and the in-stock count for the current filter, in three queries."""
     plain = documents.order_by()
-    banded = plain.annotate(band=Case(*band_cases, output_field=IntegerField()))
-    aggregate = banded.aggregate(
+    aggregate = plain.aggregate(
         total=Count("pk"),
         in_stock=Count("pk", filter=Q(in_stock=True)),
-        **{f"band_{i}": Count("pk", filter=Q(band=i)) for i in range(len(PRICE_BANDS))},
+        **{
+            f"band_{i}": Count(
+                "pk", filter=Q(min_price__gte=lower) & (Q(min_price__lt=upper) if upper is not None else Q())
+            )
+            for i, (lower, upper) in enumerate(PRICE_BANDS)
+        },
     )
     category_counts = {
         row["category_id"]: row["count"]

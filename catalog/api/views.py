@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.api import serializers as s
+from catalog.errors import CatalogNotFound
 from catalog.models import Category
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
@@ -32,7 +33,7 @@ def _category_or_none(category_id: int | None) -> Category | None:
         return None
     try:
         return selectors.access_category_by_id(category_id=category_id)
-    except Exception:
+    except CatalogNotFound:
         raise ValidationError({"category": ["Unknown category."]}) from None
 
 
@@ -264,7 +265,7 @@ class AdminInventoryAdjustmentView(CatalogAdminView):
         data = self.valid(s.InventoryAdjustmentInput, request.data)
         try:
             variant = selectors.access_variant_by_id_anywhere(variant_id=data.pop("variant"))
-        except Exception:
+        except CatalogNotFound:
             raise ValidationError({"variant": ["Unknown variant."]}) from None
         adjustment = services.inventory_adjust(actor=request_actor(request), variant=variant, **data)
         return Response(self.output(s.InventoryAdjustmentOutput, adjustment), status=status.HTTP_201_CREATED)
