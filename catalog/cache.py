@@ -14,16 +14,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from tenants.keys import redis_key
-
-_client: redis.Redis | None = None
-
-
-def redis_client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _client
+from tenants.keys import redis_client, redis_key
 
 
 def _version_key(schema: str | None = None) -> str:

@@ -12,29 +12,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-import redis
-from django.conf import settings
-
 from catalog.errors import InsufficientStock, VariantUnavailable
 from catalog.models import Product, Variant
 from orders.errors import CartItemNotFound, CartNotFound
 from tenants.conventions.money import Money
-from tenants.keys import redis_key
+from tenants.keys import redis_client, redis_key
 
 CART_TTL = timedelta(days=7)
 CART_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 _CREATED = "created"
-
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    return _client
 
 
 def _key(cart_id: str) -> str:
@@ -45,7 +33,7 @@ def _key(cart_id: str) -> str:
 
 def cart_create() -> str:
     cart_id = secrets.token_hex(16)
-    with _redis().pipeline() as pipe:
+    with redis_client().pipeline() as pipe:
         pipe.hset(_key(cart_id), _CREATED, "1")
         pipe.expire(_key(cart_id), CART_TTL)
         pipe.execute()
@@ -55,7 +43,7 @@ def cart_create() -> str:
 def cart_quantities(cart_id: str) -> dict[int, int]:
     """Return {variant id: quantity} and start the cart's 7 days again; CartNotFound if expired or unknown."""
     key = _key(cart_id)
-    with _redis().pipeline() as pipe:
+    with redis_client().pipeline() as pipe:
         pipe.hgetall(key)
         pipe.expire(key, CART_TTL)
         fields, _ = pipe.execute()
@@ -127,25 +115,25 @@ def cart_item_add(cart_id: str, *, variant_id: int, quantity: int) -> None:
     if wanted > MAX_QUANTITY:
         raise InsufficientStock(f"At most {MAX_QUANTITY} of one item.", errors={"quantity": ["Too many."]})
     _sellable(variant_id, wanted)
-    _redis().hincrby(_key(cart_id), str(variant_id), quantity)
+    redis_client().hincrby(_key(cart_id), str(variant_id), quantity)
 
 
 def cart_item_set(cart_id: str, *, item_id: int, quantity: int) -> None:
     if item_id not in cart_quantities(cart_id):
         raise CartItemNotFound("No such item in this cart.")
     _sellable(item_id, quantity)
-    _redis().hset(_key(cart_id), str(item_id), quantity)
+    redis_client().hset(_key(cart_id), str(item_id), quantity)
 
 
 def cart_item_remove(cart_id: str, item_id: int) -> None:
-    if not _redis().hdel(_key(cart_id), str(item_id)):
+    if not redis_client().hdel(_key(cart_id), str(item_id)):
         raise CartItemNotFound("No such item in this cart.")
 
 
 def cart_empty(cart_id: str) -> None:
     """Remove every line (after checkout); the cart itself stays usable."""
     key = _key(cart_id)
-    with _redis().pipeline() as pipe:
+    with redis_client().pipeline() as pipe:
         pipe.delete(key)
         pipe.hset(key, _CREATED, "1")
         pipe.expire(key, CART_TTL)

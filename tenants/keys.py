@@ -6,7 +6,20 @@ current shop's schema, and every object-storage key lives under
 `tenants/{schema}/`, so one shop's data can never be read under another's name.
 """
 
+import redis
+from django.conf import settings
+
 from tenants.schemas import current_schema
+
+_redis: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    """The process's one Redis client (cache, carts, health checks); short timeouts, lazy connection."""
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    return _redis
 
 
 def redis_key(*parts: object, schema: str | None = None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from django.urls import set_urlconf
 from django_tenants.postgresql_backend.base import FakeTenant
 
 from tenants.conventions.problems import problem_response
+from tenants.keys import redis_client
 from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 
@@ -27,7 +27,6 @@ class HealthCheckMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
@@ -45,7 +44,7 @@ class HealthCheckMiddleware:
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"error: {exc.__class__.__name__}"
         try:
-            self._redis.ping()
+            redis_client().ping()
         except Exception as exc:
             checks["redis"] = f"error: {exc.__class__.__name__}"
         if all(value == "ok" for value in checks.values()):
