@@ -30,7 +30,7 @@ from catalog.errors import (
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, Variant
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
-from tenants.outbox.services import event_record
+from tenants.outbox.services import event_record, events_record
 from tenants.schemas import current_currency
 from tenants.storage import objects_delete_on_commit
 
@@ -490,52 +490,63 @@ def _stock_change(
             errors={"delta": ["More than the stock on hand."]},
         )
     stock, threshold, sku, product_id = row
-    return _ledger_write(
-        variant_id=variant.pk,
-        product_id=product_id,
-        sku=sku,
-        delta=delta,
-        stock_after=stock,
-        threshold=threshold,
+    (adjustment,) = _ledger_write(
+        moves=[StockMove(variant.pk, product_id, sku, delta, stock, threshold)],
         reason=reason,
         note=note,
         actor=actor,
     )
+    return adjustment
+
+
+@dataclass(frozen=True)
+class StockMove:
+    """One variant's stock change, as the ledger records it."""
+
+    variant_id: int
+    product_id: int
+    sku: str
+    delta: int
+    stock_after: int
+    threshold: int
+
+    @property
+    def crossed_low_stock(self) -> bool:
+        return self.stock_after - self.delta > self.threshold >= self.stock_after
 
 
 def _ledger_write(
-    *,
-    variant_id: int,
-    product_id: int,
-    sku: str,
-    delta: int,
-    stock_after: int,
-    threshold: int,
-    reason: str,
-    note: str,
-    actor: Actor,
-) -> InventoryAdjustment:
-    """Record a stock change in the ledger and report a crossing of the low-stock threshold."""
-    adjustment = InventoryAdjustment.objects.create(
-        variant_id=variant_id,
-        delta=delta,
-        stock_after=stock_after,
-        reason=reason,
-        note=note,
-        actor_label=actor.label,
+    *, moves: list[StockMove], reason: str, note: str, actor: Actor
+) -> list[InventoryAdjustment]:
+    """Record stock changes in the ledger (one INSERT) and report crossings of the low-stock threshold."""
+    adjustments = InventoryAdjustment.objects.bulk_create(
+        InventoryAdjustment(
+            variant_id=move.variant_id,
+            delta=move.delta,
+            stock_after=move.stock_after,
+            reason=reason,
+            note=note,
+            actor_label=actor.label,
+        )
+        for move in moves
     )
-    if stock_after - delta > threshold >= stock_after:
-        event_record(
-            type="inventory.low",
-            payload={
-                "variant_id": variant_id,
-                "product_id": product_id,
-                "sku": sku,
-                "stock": stock_after,
-                "low_stock_threshold": threshold,
+    low = [
+        (
+            "inventory.low",
+            {
+                "variant_id": move.variant_id,
+                "product_id": move.product_id,
+                "sku": move.sku,
+                "stock": move.stock_after,
+                "low_stock_threshold": move.threshold,
             },
         )
-    return adjustment
+        for move in moves
+        if move.crossed_low_stock
+    ]
+    if low:
+        events_record(events=low)
+    return adjustments
 
 
 @dataclass(frozen=True)
@@ -567,7 +578,7 @@ def stock_reserve(*, items: dict[int, int], actor: Actor, note: str = "") -> lis
     never sells more than it has; the losers get InsufficientStock.
     """
     reserved: list[ReservedLine] = []
-    flipped: set[int] = set()
+    moves: list[StockMove] = []
     with connection.cursor() as cursor:
         for variant_id, quantity in sorted(items.items()):
             cursor.execute(_RESERVE_SQL, [quantity, variant_id, quantity])
@@ -576,20 +587,9 @@ def stock_reserve(*, items: dict[int, int], actor: Actor, note: str = "") -> lis
                 _refuse_reservation(variant_id, quantity)
             _, product_id, sku, title, variant_title, price, stock, threshold = row
             reserved.append(ReservedLine(variant_id, product_id, sku, title, variant_title, price, quantity))
-            _ledger_write(
-                variant_id=variant_id,
-                product_id=product_id,
-                sku=sku,
-                delta=-quantity,
-                stock_after=stock,
-                threshold=threshold,
-                reason=InventoryAdjustment.Reason.SOLD,
-                note=note,
-                actor=actor,
-            )
-            if stock == 0:
-                flipped.add(product_id)
-    _storefront_stock_flipped(flipped, actor=actor)
+            moves.append(StockMove(variant_id, product_id, sku, -quantity, stock, threshold))
+    _ledger_write(moves=moves, reason=InventoryAdjustment.Reason.SOLD, note=note, actor=actor)
+    _storefront_stock_flipped({move.product_id for move in moves if move.stock_after == 0}, actor=actor)
     return reserved
 
 
@@ -607,7 +607,7 @@ def _refuse_reservation(variant_id: int, quantity: int) -> None:
 
 def stock_release(*, items: dict[int, int], actor: Actor, reason: str, note: str = "") -> None:
     """Put reserved stock back (a cancelled order); variants deleted since are skipped."""
-    flipped: set[int] = set()
+    moves: list[StockMove] = []
     with connection.cursor() as cursor:
         for variant_id, quantity in sorted(items.items()):
             cursor.execute(
@@ -616,23 +616,15 @@ def stock_release(*, items: dict[int, int], actor: Actor, reason: str, note: str
                 [quantity, variant_id],
             )
             row = cursor.fetchone()
-            if row is None:
-                continue
-            product_id, sku, stock, threshold = row
-            _ledger_write(
-                variant_id=variant_id,
-                product_id=product_id,
-                sku=sku,
-                delta=quantity,
-                stock_after=stock,
-                threshold=threshold,
-                reason=reason,
-                note=note,
-                actor=actor,
-            )
-            if stock == quantity:  # was sold out
-                flipped.add(product_id)
-    _storefront_stock_flipped(flipped, actor=actor)
+            if row is not None:
+                product_id, sku, stock, threshold = row
+                moves.append(StockMove(variant_id, product_id, sku, quantity, stock, threshold))
+    if moves:
+        _ledger_write(moves=moves, reason=reason, note=note, actor=actor)
+    # A variant whose stock is now exactly what came back was sold out.
+    _storefront_stock_flipped(
+        {move.product_id for move in moves if move.stock_after == move.delta}, actor=actor
+    )
 
 
 def _storefront_stock_flipped(product_ids: set[int], *, actor: Actor) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 
 from orders.models import Order, SentEmail
@@ -76,24 +76,28 @@ def shop_sender(shop: Shop) -> str:
     return str(Address(display_name=_one_line(shop.name), addr_spec=address))
 
 
-def shop_staff_to_notify(shop: Shop) -> list[str]:
-    """E-mail addresses of the shop's active owners and admins (staff members are not notified)."""
-    return list(
+@dataclass(frozen=True)
+class ShopStaff:
+    """Who hears about a shop's orders: its active owners and admins (staff members are not notified)."""
+
+    owners: list[str]
+    to_notify: list[str]
+
+
+def shop_staff(shop: Shop) -> ShopStaff:
+    """The e-mail addresses of the shop's active owners and admins, in one query."""
+    rows = list(
         Membership.objects.filter(
             shop=shop,
             role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
             user__is_active=True,
         )
         .order_by("user__email")
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "role")
     )
-
-
-def _shop_owners(shop: Shop) -> list[str]:
-    return list(
-        Membership.objects.filter(shop=shop, role=Membership.Role.OWNER, user__is_active=True)
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
+    return ShopStaff(
+        owners=[email for email, role in rows if role == Membership.Role.OWNER],
+        to_notify=[email for email, _ in rows],
     )
 
 
@@ -145,9 +149,15 @@ def email_render(
 def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives) -> bool:
     """Send a one-recipient message unless it was sent for this event already; True if sent now."""
     (recipient,) = message.to
-    with transaction.atomic():
-        _, created = SentEmail.objects.get_or_create(event_id=event_id, kind=kind, recipient=recipient)
-        if not created:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One statement claims the (event, kind, recipient) row or finds it taken; a
+        # concurrent run of the same event waits here on the unique index.
+        cursor.execute(
+            f"INSERT INTO {SentEmail._meta.db_table} (event_id, kind, recipient, sent_at) "
+            "VALUES (%s, %s, %s, now()) ON CONFLICT (event_id, kind, recipient) DO NOTHING RETURNING id",
+            [event_id, kind, recipient],
+        )
+        if cursor.fetchone() is None:
             return False
         # Raises on failure, rolling the row back so that the event's retry sends it.
         message.send()
@@ -155,34 +165,32 @@ def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAltern
     return True
 
 
-def order_confirmation_send(*, event_id: uuid.UUID, order: Order) -> bool:
-    """Confirm a new order to the shopper; replies go to the shop's owners."""
+def order_created_emails_send(*, event_id: uuid.UUID, order: Order) -> int:
+    """
+    Confirm a new order to the shopper (replies go to the shop's owners) and tell
+    each owner and admin about it, one e-mail each; return how many went now.
+    """
     shop = _current_shop()
-    message = email_render(
+    staff = shop_staff(shop)
+    context = _order_context(shop, order)
+    confirmation = email_render(
         kind=Kind.ORDER_CONFIRMATION,
         subject=f"Your order #{order.number} at {shop.name}",
         to=order.email,
-        context=_order_context(shop, order),
+        context=context,
         shop=shop,
-        reply_to=_shop_owners(shop),
+        reply_to=staff.owners,
     )
-    return email_send_once(event_id=event_id, kind=Kind.ORDER_CONFIRMATION, message=message)
-
-
-def new_order_notice_send(*, event_id: uuid.UUID, order: Order) -> int:
-    """Tell each owner and admin of the shop about a new order (one e-mail each); return how many went now."""
-    shop = _current_shop()
-    context = _order_context(shop, order)
-    sent = 0
-    for recipient in shop_staff_to_notify(shop):
-        message = email_render(
+    sent = int(email_send_once(event_id=event_id, kind=Kind.ORDER_CONFIRMATION, message=confirmation))
+    for recipient in staff.to_notify:
+        notice = email_render(
             kind=Kind.NEW_ORDER_NOTICE,
             subject=f"New order #{order.number}: {context['total']}",
             to=recipient,
             context=context,
             shop=shop,
         )
-        sent += email_send_once(event_id=event_id, kind=Kind.NEW_ORDER_NOTICE, message=message)
+        sent += email_send_once(event_id=event_id, kind=Kind.NEW_ORDER_NOTICE, message=notice)
     return sent
 
 
@@ -195,6 +203,6 @@ def shipping_notice_send(*, event_id: uuid.UUID, order: Order) -> bool:
         to=order.email,
         context=_order_context(shop, order),
         shop=shop,
-        reply_to=_shop_owners(shop),
+        reply_to=shop_staff(shop).owners,
     )
     return email_send_once(event_id=event_id, kind=Kind.SHIPPING_NOTICE, message=message)

@@ -24,19 +24,14 @@ def _order_of(event: OutboxEvent) -> Order | None:
 
 
 @event_handler("order.created")
-def send_order_confirmation(event: OutboxEvent) -> None:
-    """E-mail the shopper their order confirmation (once per event and recipient)."""
+def send_order_created_emails(event: OutboxEvent) -> None:
+    """
+    E-mail the shopper their confirmation and each owner and admin a new-order
+    notice (once per event and recipient).
+    """
     order = _order_of(event)
     if order is not None:
-        emails.order_confirmation_send(event_id=event.pk, order=order)
-
-
-@event_handler("order.created")
-def send_new_order_notice(event: OutboxEvent) -> None:
-    """E-mail each owner and admin of the shop about the new order (once per event and recipient)."""
-    order = _order_of(event)
-    if order is not None:
-        emails.new_order_notice_send(event_id=event.pk, order=order)
+        emails.order_created_emails_send(event_id=event.pk, order=order)
 
 
 @event_handler("order.fulfilled")

@@ -21,9 +21,9 @@ from catalog.services import stock_release, stock_reserve
 from orders.errors import IllegalTransition, RefundTooLarge
 from orders.models import Customer, Order, OrderLine, Payment
 from orders.payments import provider_for
-from tenants.audit.services import Actor, audit_record
+from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
-from tenants.outbox.services import event_record
+from tenants.outbox.services import events_record
 
 S = Order.Status
 TRANSITIONS: dict[str, set[str]] = {
@@ -49,10 +49,11 @@ def order_snapshot(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_event(order: Order, event_type: str, **extra: Any) -> None:
-    event_record(
-        type=event_type,
-        payload={
+def _order_event(order: Order, event_type: str, **extra: Any) -> tuple[str, dict[str, Any]]:
+    """The outbox event (type, payload) that reports this order's change."""
+    return (
+        event_type,
+        {
             "order_id": order.pk,
             "number": order.number,
             "status": order.status,
@@ -90,7 +91,9 @@ def order_place(
     shopper = Actor(type="customer", id=None, label=email)
     provider = provider_for(payment_method["provider"])
     token = secrets.token_urlsafe(24)
-    with transaction.atomic():
+    # No savepoint when nested (checkout runs inside the idempotency transaction):
+    # a refusal propagates and rolls the whole of it back anyway.
+    with transaction.atomic(savepoint=False):
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
         subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
         total = Money(subtotal, currency).amount
@@ -135,23 +138,14 @@ def order_place(
                     reference=charge.reference,
                 )
             )
-        audit_record(
-            actor=shopper,
-            action="order.created",
-            object_type="order",
-            object_id=order.pk,
-            after=order_snapshot(order),
-        )
-        _order_event(order, "order.created")
+        changes = [AuditChange("order.created", "order", order.pk, after=order_snapshot(order))]
+        events = [_order_event(order, "order.created")]
         if charge.paid:
-            audit_record(
-                actor=shopper,
-                action="order.paid",
-                object_type="order",
-                object_id=order.pk,
-                after={"reference": charge.reference, "provider": provider.code},
-            )
-            _order_event(order, "order.paid")
+            reference = {"reference": charge.reference, "provider": provider.code}
+            changes.append(AuditChange("order.paid", "order", order.pk, after=reference))
+            events.append(_order_event(order, "order.paid"))
+        audit_records(actor=shopper, changes=changes)
+        events_record(events=events)
     # The caller answers with the order: hand it over with its lines and payments loaded.
     order._prefetched_objects_cache = {"lines": order_lines, "payments": payments}  # type: ignore[attr-defined]
     return order, token
@@ -197,7 +191,7 @@ def _status_set(order: Order, status: str, *, actor: Actor, **event_extra: Any) 
         before=before,
         after=order_snapshot(order),
     )
-    _order_event(order, f"order.{status}", **event_extra)
+    events_record(events=[_order_event(order, f"order.{status}", **event_extra)])
 
 
 def _locked(order: Order) -> Order:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,17 @@ class Actor:
         return cls(type=AuditEntry.ActorType.SYSTEM, id=None, label=label)
 
 
+@dataclass(frozen=True)
+class AuditChange:
+    """One change to record: what was done to which object, with its state before and after."""
+
+    action: str
+    object_type: str
+    object_id: int | None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -31,13 +43,24 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Write one audit entry (inside the caller's transaction)."""
-    return AuditEntry.objects.create(
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label[:255],
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=before,
-        after=after,
+    (entry,) = audit_records(
+        actor=actor, changes=[AuditChange(action, object_type, object_id, before=before, after=after)]
+    )
+    return entry
+
+
+def audit_records(*, actor: Actor, changes: Sequence[AuditChange]) -> list[AuditEntry]:
+    """Write the audit entries of one actor's changes in one INSERT (inside the caller's transaction)."""
+    return AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label[:255],
+            action=change.action,
+            object_type=change.object_type,
+            object_id=change.object_id,
+            before=change.before,
+            after=change.after,
+        )
+        for change in changes
     )

@@ -8,8 +8,9 @@ be idempotent (keyed by the event id).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -45,35 +46,79 @@ def event_handler(*event_types: str) -> Callable[[Handler], Handler]:
 
 def event_record(*, type: str, payload: dict[str, Any]) -> OutboxEvent:
     """Record an event of the current shop with the current transaction; dispatch it after commit."""
-    event = OutboxEvent.objects.create(schema_name=current_schema(), type=type, payload=payload)
-    transaction.on_commit(lambda: event_queue(event))
+    (event,) = events_record(events=[(type, payload)])
     return event
 
 
-def event_queue(event: OutboxEvent) -> None:
-    """Hand an event to a worker, in its shop's schema."""
-    from tenants.outbox.tasks import outbox_event_dispatch
+def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
+    """
+    Record several events of the current shop with the current transaction (one
+    INSERT) and hand them to one worker task after commit, in this order.
+    """
+    schema = current_schema()
+    recorded = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(schema_name=schema, type=type, payload=payload) for type, payload in events]
+    )
+    transaction.on_commit(lambda: events_queue(recorded))
+    return recorded
 
-    try:
-        outbox_event_dispatch.apply_async(args=[str(event.pk)], headers={"_schema_name": event.schema_name})
-    except Exception:
-        # The event is committed; the relay hands it over once the broker is back.
-        logger.warning("Could not queue dispatch of %s", event, exc_info=True)
+
+def events_queue(events: Iterable[OutboxEvent]) -> None:
+    """Hand events to workers: one task per shop, in the shop's schema, with the events in order."""
+    from tenants.outbox.tasks import outbox_events_dispatch
+
+    by_schema: dict[str, list[str]] = defaultdict(list)
+    for event in events:
+        by_schema[event.schema_name].append(str(event.pk))
+    for schema, event_ids in by_schema.items():
+        try:
+            outbox_events_dispatch.apply_async(args=[event_ids], headers={"_schema_name": schema})
+        except Exception:
+            # The events are committed; the relay hands them over once the broker is back.
+            logger.warning(
+                "Could not queue dispatch of %s events of %s", len(event_ids), schema, exc_info=True
+            )
 
 
 def event_dispatch(*, event_id: str) -> bool:
-    """Run an event's handlers and mark it dispatched; False if already done or not this shop's."""
-    event = OutboxEvent.objects.filter(pk=event_id).first()
-    if event is None or event.dispatched_at is not None:
-        return False
-    if event.schema_name != current_schema():
-        logger.error("Refusing to dispatch %s in schema %s", event, current_schema())
-        return False
-    OutboxEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
-    for handler in _handlers.get(event.type, []):
-        handler(event)
-    OutboxEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
-    return True
+    """Run one event's handlers and mark it dispatched; False if already done or not this shop's."""
+    return events_dispatch(event_ids=[event_id]) == 1
+
+
+def events_dispatch(*, event_ids: Sequence[str]) -> int:
+    """
+    Run the handlers of the current shop's events that are still undispatched,
+    in the order they were recorded, marking each done; return how many ran.
+    Events of another shop are refused (logged), as a task never acts outside
+    its shop. If a handler raises, the events done so far stay done and the rest
+    wait for the retry (the relay's, or the task's).
+    """
+    schema = current_schema()
+    position = {str(event_id): index for index, event_id in enumerate(event_ids)}
+    events = sorted(
+        OutboxEvent.objects.filter(pk__in=event_ids, dispatched_at__isnull=True),
+        # Events of one transaction may share a timestamp; then the order they were recorded in decides.
+        key=lambda event: (event.created_at, position[str(event.pk)]),
+    )
+    foreign = [event for event in events if event.schema_name != schema]
+    for event in foreign:
+        logger.error("Refusing to dispatch %s in schema %s", event, schema)
+    events = [event for event in events if event.schema_name == schema]
+    if not events:
+        return 0
+    OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(attempts=F("attempts") + 1)
+    done: list[uuid.UUID] = []
+    try:
+        for event in events:
+            for handler in _handlers.get(event.type, []):
+                handler(event)
+            done.append(event.pk)
+    finally:
+        if done:
+            OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
+                dispatched_at=timezone.now()
+            )
+    return len(done)
 
 
 def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
@@ -87,6 +132,5 @@ def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
             schema_name__in=Shop.objects.values("schema_name"),
         ).order_by("created_at")[:RELAY_BATCH]
     )
-    for event in stale:
-        event_queue(event)
+    events_queue(stale)
     return len(stale)

@@ -186,3 +186,36 @@ def test_no_oversell_under_concurrent_checkouts(committed_shop: ShopContext, dja
         assert Variant.objects.get(pk=variant).stock == 0
         assert Order.objects.count() == 5
         use_public()
+
+
+@pytest.mark.django_db
+def test_checkout_statement_budget_and_one_dispatch_per_order(
+    api,
+    admin: AdminClient,
+    shop_a: ShopContext,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+) -> None:
+    """Checkout is the hot write: its statements are pinned, and its events leave in one task."""
+    from tenants.outbox import tasks
+
+    queued: list[list[str]] = []
+    monkeypatch.setattr(
+        tasks.outbox_events_dispatch, "apply_async", lambda args, headers: queued.append(args[0])
+    )
+    first, second = (sellable_product(admin, stock=9)["variants"][0]["id"] for _ in range(2))
+    cart_id = cart_with(api, shop_a, first, 1)
+    storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": second, "quantity": 2})
+    # SET search_path; the idempotency claim (its own transaction: INSERT); then one transaction:
+    # two conditional stock UPDATEs, one INSERT each for the ledger, customer, order, lines, payment,
+    # audit entries and outbox events, and the UPDATE that stores the idempotent response. 12 in
+    # all; the test's own transaction turns the two transactions into savepoints (+4 statements).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(16):
+        response = checkout(api, shop_a, cart_id)
+    assert response.status_code == 201, response.content
+    use_shop(shop_a.shop)
+    events = list(OutboxEvent.objects.filter(type__startswith="order.").order_by("created_at"))
+    use_public()
+    assert queued == [[str(event.pk) for event in events]]
+    assert [event.type for event in events] == ["order.created", "order.paid"]

@@ -59,3 +59,30 @@ def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> 
     lost.refresh_from_db()
     fresh.refresh_from_db()
     assert lost.dispatched_at is not None and fresh.dispatched_at is None
+
+
+def test_events_of_one_transaction_dispatch_together_in_order(shop_a: ShopContext, monkeypatch) -> None:
+    calls: list[str] = []
+
+    def flaky(event: OutboxEvent) -> None:
+        if event.payload["n"] == 2 and calls.count("fail") == 0:
+            calls.append("fail")
+            raise RuntimeError("a handler failed")
+        calls.append(f"{event.type}:{event.payload['n']}")
+
+    monkeypatch.setitem(services._handlers, "test.first", [flaky])
+    monkeypatch.setitem(services._handlers, "test.second", [flaky])
+    use_shop(shop_a.shop)
+    first, second, third = services.events_record(
+        events=[("test.first", {"n": 1}), ("test.second", {"n": 2}), ("test.first", {"n": 3})]
+    )
+    ids = [str(first.pk), str(second.pk), str(third.pk)]
+    with pytest.raises(RuntimeError):
+        services.events_dispatch(event_ids=ids)
+    # What ran before the failure stays done; the retry runs only the rest.
+    assert calls == ["test.first:1", "fail"]
+    assert services.events_dispatch(event_ids=ids) == 2
+    assert calls == ["test.first:1", "fail", "test.second:2", "test.first:3"]
+    assert services.events_dispatch(event_ids=ids) == 0
+    attempts = dict(OutboxEvent.objects.filter(pk__in=ids).values_list("type", "attempts"))
+    assert set(attempts.values()) <= {1, 2}
