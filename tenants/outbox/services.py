@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tenants.models import Shop
@@ -95,18 +94,24 @@ def events_dispatch(*, event_ids: Sequence[str]) -> int:
     """
     schema = current_schema()
     position = {str(event_id): index for index, event_id in enumerate(event_ids)}
+    # Count the attempt and load the events in one statement; another shop's are left untouched.
+    table = OutboxEvent._meta.db_table
+    claimed = OutboxEvent.objects.raw(
+        f"UPDATE {table} SET attempts = attempts + 1 "
+        "WHERE id = ANY(%s) AND dispatched_at IS NULL AND schema_name = %s RETURNING *",
+        [[uuid.UUID(event_id) for event_id in position], schema],
+    )
     events = sorted(
-        OutboxEvent.objects.filter(pk__in=event_ids, dispatched_at__isnull=True),
+        claimed,
         # Events of one transaction may share a timestamp; then the order they were recorded in decides.
         key=lambda event: (event.created_at, position[str(event.pk)]),
     )
-    foreign = [event for event in events if event.schema_name != schema]
-    for event in foreign:
-        logger.error("Refusing to dispatch %s in schema %s", event, schema)
-    events = [event for event in events if event.schema_name == schema]
-    if not events:
-        return 0
-    OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(attempts=F("attempts") + 1)
+    if len(events) < len(position):
+        foreign = OutboxEvent.objects.filter(pk__in=list(position), dispatched_at__isnull=True).exclude(
+            schema_name=schema
+        )
+        for event in foreign:
+            logger.error("Refusing to dispatch %s in schema %s", event, schema)
     done: list[uuid.UUID] = []
     try:
         for event in events:
