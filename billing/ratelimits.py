@@ -1,6 +1,7 @@
 """
 Rate limits (SPEC section 2): each shop's Admin API has a budget of requests a
-minute from its plan, and its Storefront API a larger one per client address.
+minute from its plan (`api_requests_per_minute`), and its Storefront API a larger
+one per client address (`storefront_requests_per_minute`).
 Counted in Redis in fixed one-minute windows by one Lua script (atomic: INCR,
 and EXPIRE on the window's first request), under the shop's schema, so one
 shop's traffic never spends another's budget. Announced with the IETF
@@ -26,6 +27,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
+from billing.selectors import shop_plan_limits
 from tenants.conventions.problems import problem_response
 from tenants.keys import RedisScript, ScriptCall, api_calls_key, redis_key, redis_scripts_run
 from tenants.models import Shop
@@ -56,13 +58,15 @@ return count
 
 
 def admin_requests_per_minute(shop: Shop) -> int:
-    """The shop's Admin API budget a minute: its plan's `api_requests_per_minute`."""
-    return int(settings.RATE_LIMIT_ADMIN_PER_MINUTE)
+    """The shop's Admin API budget a minute: its plan's `api_requests_per_minute` (or the override)."""
+    override = settings.RATE_LIMIT_ADMIN_PER_MINUTE
+    return int(override) if override is not None else shop_plan_limits(shop).api_requests_per_minute
 
 
 def storefront_requests_per_minute(shop: Shop) -> int:
-    """The Storefront API budget a minute for one client address of the shop."""
-    return int(settings.RATE_LIMIT_STOREFRONT_PER_MINUTE)
+    """The Storefront API budget a minute for one client address: the plan's (or the override)."""
+    override = settings.RATE_LIMIT_STOREFRONT_PER_MINUTE
+    return int(override) if override is not None else shop_plan_limits(shop).storefront_requests_per_minute
 
 
 @dataclass(frozen=True)

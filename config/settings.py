@@ -171,12 +171,13 @@ CACHES = {
 STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storefront"
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
 
-# Rate limits (requests a minute): the Admin API's budget per shop (until plans
-# set it), the Storefront API's per client address of a shop. Counters live
-# under `{schema}:{RATE_LIMIT_NAMESPACE}:...`. Behind a proxy, NUM_PROXIES says
-# how many X-Forwarded-For hops to trust for the client address.
-RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 120)
-RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 600)
+# Rate limits (requests a minute) come from each shop's plan: the Admin API's per
+# shop, the Storefront API's per client address of a shop. These, when set,
+# replace every plan's figure (benchmarks, local load tests). Counters live under
+# `{schema}:{RATE_LIMIT_NAMESPACE}:...`. Behind a proxy, NUM_PROXIES says how many
+# X-Forwarded-For hops to trust for the client address.
+RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
+RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
 # Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"

@@ -13,6 +13,7 @@ handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
     path("api/platform/v1/", include("tenants.api.urls")),
+    path("api/platform/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -21,6 +21,11 @@ class DomainError(Exception):
         self.detail = detail
         self.errors = errors
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Extra members of the problem body (e.g. the limit a 402 names); none by default."""
+        return {}
+
 
 class TenantsErrorCode(StrEnum):
     SLUG_INVALID = "slug_invalid"

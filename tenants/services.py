@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants import provisioning, selectors
+from tenants import hooks, provisioning, selectors
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor, audit_record
 from tenants.auth import api_key_generate
@@ -78,10 +78,12 @@ def slug_check(slug: str) -> None:
         raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]})
 
 
-def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> Shop:
+def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", plan: str | None = None) -> Shop:
     """
     Provision a shop in one transaction: its schema (a warm-pool spare renamed,
-    or a template clone), the shop row, its primary domain and the owner's membership.
+    or a template clone), the shop row, its primary domain, the owner's membership
+    and, through the `shop_provisioned` hooks, its subscription to `plan` (billing
+    picks the default plan when it is None and refuses an unknown one).
     """
     slug_check(slug)
     if currency not in CURRENCY_EXPONENTS:
@@ -104,6 +106,7 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> 
             domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True
         )
         Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
+        hooks.shop_provisioned(shop=shop, owner=owner, options={"plan": plan})
         transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
         transaction.on_commit(_warm_pool_refill_soon)
     return shop

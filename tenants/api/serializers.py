@@ -35,6 +35,9 @@ class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=120)
     slug = StrictCharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
+    plan = StrictCharField(
+        max_length=40, required=False, help_text="A plan's code (see `plans`); the free plan if left out."
+    )
 
 
 class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -49,6 +52,7 @@ class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     domain = serializers.CharField()
     status = serializers.ChoiceField(choices=Shop.Status.choices)
     currency = serializers.CharField()
+    plan = serializers.CharField(required=False, help_text="The code of the shop's plan.")
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     created_at = serializers.DateTimeField()
 

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tenants import lifecycle, selectors, services, storage
+from tenants import hooks, lifecycle, selectors, services, storage
 from tenants.api import serializers as s
 from tenants.api.base import AdminAPIView, PlatformAPIView, StorefrontAPIView, validated
 from tenants.errors import NotAllowed
@@ -21,8 +21,14 @@ from tenants.models import Membership, Shop, ShopExport, User
 OWNER_OR_ADMIN = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
 
-def _shop_payload(shop: Shop, domain: str, role: str | None = None) -> dict[str, Any]:
+def _shop_payload(
+    shop: Shop, domain: str, role: str | None = None, facts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A shop's representation; `facts` are fields other apps add through `tenants.hooks.shop_facts`."""
+    if facts is None:
+        facts = hooks.shop_facts([shop.pk]).get(shop.pk, {})
     payload = {
+        **facts,
         "slug": shop.slug,
         "name": shop.name,
         "schema_name": shop.schema_name,
@@ -83,8 +89,10 @@ class ShopListCreateView(PlatformAPIView):
     def get(self, request: Request) -> Response:
         memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
         page = self.paginate_queryset(memberships) or []
-        domains = selectors.primary_domains([m.shop_id for m in page])
-        results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role) for m in page]
+        shop_ids = [m.shop_id for m in page]
+        domains = selectors.primary_domains(shop_ids)
+        facts = hooks.shop_facts(shop_ids)
+        results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role, facts[m.shop_id]) for m in page]
         return self.get_paginated_response(s.ShopOutput(results, many=True).data)
 
     @extend_schema(
@@ -101,6 +109,7 @@ class ShopListCreateView(PlatformAPIView):
             name=data["name"],
             slug=data["slug"],
             currency=data["currency"],
+            plan=data.get("plan"),
         )
         payload = _shop_payload(shop, shop.domains.get(is_primary=True).domain, Membership.Role.OWNER)
         return Response(s.ShopOutput(payload).data, status=status.HTTP_201_CREATED)

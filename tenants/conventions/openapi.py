@@ -100,6 +100,10 @@ PROBLEM_SCHEMA = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "description": "Field name → messages, for validation errors.",
         },
+        "limit": {"type": "string", "description": "The plan limit a 402 or 409 names, e.g. `max_products`."},
+        "plan": {"type": "string", "description": "The plan whose limit it is (its code)."},
+        "allowed": {"type": "integer", "description": "What that plan allows."},
+        "used": {"type": "integer", "description": "What the shop uses now (a refused downgrade)."},
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -108,6 +112,7 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     "400": "Bad input (validation errors list each field in `errors`), or a malformed Host header.",
     "401": "Missing or invalid credentials.",
+    "402": "A limit of the shop's plan would be crossed (`limit` and `plan` name it); upgrade to go on.",
     "403": "Authenticated, but not allowed here.",
     "404": "No such resource on this host, or no shop at this host.",
     "409": "Conflicts with the current state, or a request with the same Idempotency-Key is in flight.",

@@ -17,6 +17,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from billing import ratelimits
+from billing.models import Plan
+from billing.selectors import shop_plan, shop_plan_limits_forget
 from catalog.models import Product
 from tenants import keys
 from tenants.schemas import use_shop
@@ -123,6 +125,21 @@ def test_admin_calls_within_budget_are_metered_for_usage(api, shop_a: ShopContex
     counter = keys.redis_client().get(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
     keys.redis_client().delete(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
     assert int(counter) == 3  # the two refused calls are not metered
+
+
+def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
+    plan = shop_plan(shop_a.shop)
+    Plan.objects.filter(pk=plan.pk).update(api_requests_per_minute=2, storefront_requests_per_minute=7)
+    shop_plan_limits_forget()
+    try:
+        admin = AdminClient(api, shop_a)
+        assert admin.get("products")["RateLimit-Policy"] == '"admin";q=2;w=60'
+        admin.get("products")
+        assert_problem(admin.get("products"), 429)
+        storefront = api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
+        assert storefront["RateLimit-Policy"] == '"storefront";q=7;w=60'
+    finally:
+        shop_plan_limits_forget()
 
 
 def test_platform_api_carries_no_shop_budget(api, shop_a: ShopContext) -> None:
