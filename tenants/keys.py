@@ -60,23 +60,30 @@ def redis_scripts_run(calls: Sequence[ScriptCall]) -> list[Any]:
     """
     Run Lua scripts (script, keys, args) in one round trip, a pipeline of
     EVALSHA, and return their results in order. Scripts the server does not know
-    yet are loaded and the batch run again (once per server restart).
-    (redis-py's own pipelined scripts ask SCRIPT EXISTS first: a second round trip.)
+    yet are loaded and only those calls run again (once per server restart), so
+    no script's effect happens twice. (redis-py's own pipelined scripts ask
+    SCRIPT EXISTS first: a second round trip on every call.)
     """
     client = redis_client()
+    results: list[Any] = [None] * len(calls)
+    pending = list(range(len(calls)))
     for _attempt in range(2):
         with client.pipeline(transaction=False) as pipe:
-            for script, keys, args in calls:
+            for index in pending:
+                script, keys, args = calls[index]
                 pipe.evalsha(script.sha, len(keys), *keys, *args)
-            results = pipe.execute(raise_on_error=False)
-        if not any(isinstance(result, NoScriptError) for result in results):
+            answers = pipe.execute(raise_on_error=False)
+        for index, answer in zip(pending, answers, strict=True):
+            results[index] = answer
+        pending = [index for index in pending if isinstance(results[index], NoScriptError)]
+        if not pending:
             break
-        for script, _keys, _args in calls:
-            client.script_load(script.text)
+        for index in pending:
+            client.script_load(calls[index][0].text)
     for result in results:
         if isinstance(result, Exception):
             raise result
-    return list(results)
+    return results
 
 
 def host_cache_channel() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from redis.retry import Retry
 from billing import ratelimits
 from billing.models import Plan
 from billing.selectors import shop_plan, shop_plan_limits_forget
+from catalog import cache
 from catalog.models import Product
 from tenants import keys
 from tenants.schemas import use_shop
@@ -170,3 +172,14 @@ def test_redis_down_serves_and_logs(api, shop_a: ShopContext, monkeypatch, caplo
     assert storefront.status_code == 200 and "RateLimit" not in storefront
     warnings = [r for r in caplog.records if r.name == "billing.ratelimits"]
     assert len(warnings) == 1 and "fail open" in warnings[0].getMessage()  # once, not once a request
+
+
+def test_scripts_unknown_to_redis_are_loaded_and_counted_once(api, shop_a: ShopContext, monkeypatch) -> None:
+    """A script Redis does not know (new, or after a restart) is loaded; the others in its batch ran once."""
+    first = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)
+    assert _state(first)[1] == 599
+    # A cache-lookup script this Redis has never seen, batched with the (known) limiter.
+    monkeypatch.setattr(cache, "_LOOKUP", keys.RedisScript(f"{cache._LOOKUP.text}-- {uuid.uuid4()}\n"))
+    response = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)
+    assert response.status_code == 200 and response["X-Cache"] == "hit"
+    assert _state(response)[1] == 598  # counted once, not once per attempt
