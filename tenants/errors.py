@@ -35,6 +35,9 @@ class TenantsErrorCode(StrEnum):
     NOT_A_MEMBER = "not_a_member"
     SHOP_NOT_FOUND = "shop_not_found"
     PROVISIONING_FAILED = "provisioning_failed"
+    USER_NOT_FOUND = "user_not_found"
+    ALREADY_A_MEMBER = "already_a_member"
+    LAST_OWNER = "last_owner"
 
 
 class SlugInvalid(DomainError):
@@ -83,3 +86,21 @@ class NotAllowed(DomainError):
     status = 403
     code = "not_allowed"
     title = "Not allowed"
+
+
+class UserNotFound(DomainError):
+    status = 400
+    code = TenantsErrorCode.USER_NOT_FOUND
+    title = "No such platform user"
+
+
+class AlreadyAMember(DomainError):
+    status = 409
+    code = TenantsErrorCode.ALREADY_A_MEMBER
+    title = "Already a member"
+
+
+class LastOwner(DomainError):
+    status = 409
+    code = TenantsErrorCode.LAST_OWNER
+    title = "A shop needs an owner"

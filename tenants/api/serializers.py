@@ -85,3 +85,16 @@ class ApiKeyOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
     key = serializers.CharField(help_text="The secret key. Shown only in this response; store it now.")
+
+
+class MemberInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254, help_text="A platform user's e-mail.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, default="staff")
+
+
+class MemberOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.name")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    created_at = serializers.DateTimeField()

@@ -12,4 +12,10 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
     path("shops", views.ShopListCreateView.as_view(), name="shops"),
     path("shops/<slug:slug>", views.ShopDetailView.as_view(), name="shop-detail"),
+    path("shops/<slug:slug>/members", views.ShopMemberListCreateView.as_view(), name="shop-members"),
+    path(
+        "shops/<slug:slug>/members/<int:member_id>",
+        views.ShopMemberDetailView.as_view(),
+        name="shop-member-detail",
+    ),
 ]
