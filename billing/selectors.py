@@ -9,12 +9,19 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
-from billing.models import Invoice, Plan, Subscription
-from tenants.models import Shop
+from billing import metering
+from billing.errors import LimitReached, SubscriptionMissing
+from billing.limits import Metric, limit_message
+from billing.models import Invoice, Plan, ShopUsage, Subscription, UsagePeriod
+from billing.periods import period_bounds, period_of
+from tenants.models import Membership, Shop
+from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +124,79 @@ def subscription_for_shop(*, shop: Shop) -> Subscription | None:
 
 def invoices_for_shop(*, shop: Shop) -> QuerySet[Invoice]:
     return Invoice.objects.filter(shop=shop).select_related("plan").prefetch_related("lines")
+
+
+def current_shop_id() -> int:
+    """The id of the shop the database connection is on (billing's callers run in the shop's schema)."""
+    tenant = getattr(connection, "tenant", None)
+    shop_id = getattr(tenant, "pk", None)
+    if isinstance(shop_id, int):
+        return shop_id
+    found = Shop.objects.filter(schema_name=current_schema()).values_list("pk", flat=True).first()
+    if found is None:
+        raise SubscriptionMissing(f"No shop uses the schema {current_schema()!r}.")
+    return found
+
+
+def shop_usage_counts(shop_id: int) -> dict[Metric, int]:
+    """What the shop uses now of each counted limit (orders: this period's)."""
+    usage = ShopUsage.objects.filter(shop_id=shop_id).first()
+    orders = (
+        UsagePeriod.objects.filter(shop_id=shop_id, period=period_of())
+        .values_list("orders", flat=True)
+        .first()
+    )
+    return {
+        Metric.PRODUCTS: usage.products if usage else 0,
+        Metric.ORDERS: orders or 0,
+        Metric.STAFF_SEATS: Membership.objects.filter(shop_id=shop_id).count(),
+        Metric.STORAGE_BYTES: usage.storage_bytes if usage else 0,
+    }
+
+
+def usage_allows(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
+    """
+    Raise LimitReached if `amount` more of `metric` would cross the plan's limit
+    now. An early, unlocked answer for a friendlier refusal; `services.usage_take`
+    is the binding check.
+    """
+    shop_id = shop_id if shop_id is not None else current_shop_id()
+    plan = shop_plan(shop_id)
+    allowed = int(getattr(plan, metric.value))
+    if shop_usage_counts(shop_id)[metric] + amount > allowed:
+        raise LimitReached(
+            f"{limit_message(plan, metric)}; upgrade the plan to add more.",
+            limit=metric.value,
+            plan=plan.code,
+            allowed=allowed,
+        )
+
+
+def usage_summary(*, shop: Shop) -> dict[str, Any]:
+    """Each metered quantity of the running period beside the plan's limit for it."""
+    plan = shop_plan(shop.pk)
+    period = period_of()
+    start, end = period_bounds(period)
+    used = shop_usage_counts(shop.pk)
+    try:
+        api_calls: int | None = metering.api_calls_in_period(schema=shop.schema_name, period=period)
+    except Exception:
+        logger.warning("API call counter of %s unreachable", shop.slug, exc_info=True)
+        api_calls = None
+    return {
+        "plan": plan.code,
+        "period": {"start": start, "end": end},
+        "products": {"used": used[Metric.PRODUCTS], "limit": plan.max_products},
+        "orders": {
+            "used": used[Metric.ORDERS],
+            "limit": plan.max_orders_per_month,
+            "included": plan.included_orders_per_month,
+        },
+        "staff_seats": {"used": used[Metric.STAFF_SEATS], "limit": plan.max_staff_seats},
+        "storage_bytes": {"used": used[Metric.STORAGE_BYTES], "limit": plan.max_storage_bytes},
+        "api_calls": {
+            "used": api_calls,
+            "included": plan.included_api_calls_per_month,
+            "limit_per_minute": plan.api_requests_per_minute,
+        },
+    }

@@ -15,7 +15,6 @@ a create that rolls back gives its slot back with it.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,46 +23,10 @@ from django.utils import timezone
 
 from billing import selectors
 from billing.errors import DowngradeRefused, LimitReached, PlanNotFound, SubscriptionMissing
-from billing.models import Plan, PlanChange, ShopUsage, Subscription, UsagePeriod
+from billing.limits import COLUMNS, Metric, limit_message
+from billing.models import Plan, PlanChange, ShopUsage, Subscription
 from billing.periods import period_of
 from tenants.models import Membership, Shop, User
-from tenants.schemas import current_schema
-
-
-class Metric(enum.StrEnum):
-    """A counted quantity and the plan limit that caps it."""
-
-    PRODUCTS = "max_products"
-    ORDERS = "max_orders_per_month"
-    STAFF_SEATS = "max_staff_seats"
-    STORAGE_BYTES = "max_storage_bytes"
-
-
-_NOUNS = {
-    Metric.PRODUCTS: "products",
-    Metric.ORDERS: "orders a month",
-    Metric.STAFF_SEATS: "staff seats",
-    Metric.STORAGE_BYTES: "bytes of image storage",
-}
-# ShopUsage columns behind the running totals (orders are counted per period).
-_COLUMNS = {Metric.PRODUCTS: "products", Metric.STORAGE_BYTES: "storage_bytes"}
-
-
-def limit_message(plan: Plan, metric: Metric) -> str:
-    """`"free allows 100 products"`."""
-    allowed = getattr(plan, metric.value)
-    text = f"{plan.code} allows {allowed:,} {_NOUNS[metric]}".replace(",", "\u2009")
-    return text if metric != Metric.STORAGE_BYTES else f"{text} ({_human_bytes(allowed)})"
-
-
-def _human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if size == int(size) else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"  # pragma: no cover
-
 
 # --- Subscriptions ----------------------------------------------------------------
 
@@ -119,18 +82,7 @@ def _lock(shop_id: int, *, exclusive: bool) -> Plan:
 
 def usage_exceeding(shop_id: int, plan: Plan) -> list[tuple[Metric, int]]:
     """The counted limits of `plan` that the shop's current usage exceeds, with the usage."""
-    usage = ShopUsage.objects.filter(shop_id=shop_id).first()
-    used = {
-        Metric.PRODUCTS: usage.products if usage else 0,
-        Metric.STORAGE_BYTES: usage.storage_bytes if usage else 0,
-        Metric.STAFF_SEATS: Membership.objects.filter(shop_id=shop_id).count(),
-        Metric.ORDERS: (
-            UsagePeriod.objects.filter(shop_id=shop_id, period=period_of())
-            .values_list("orders", flat=True)
-            .first()
-            or 0
-        ),
-    }
+    used = selectors.shop_usage_counts(shop_id)
     return [(metric, count) for metric, count in used.items() if count > getattr(plan, metric.value)]
 
 
@@ -187,17 +139,6 @@ def plan_at(*, shop_id: int, moment: dt.datetime) -> Plan | None:
 # --- Limits that bite ------------------------------------------------------------
 
 
-def _current_shop_id() -> int:
-    tenant = getattr(connection, "tenant", None)
-    shop_id = getattr(tenant, "pk", None)
-    if isinstance(shop_id, int):
-        return shop_id
-    found = Shop.objects.filter(schema_name=current_schema()).values_list("pk", flat=True).first()
-    if found is None:
-        raise SubscriptionMissing(f"No shop uses the schema {current_schema()!r}.")
-    return found
-
-
 def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
     """
     Count `amount` more of `metric` for the shop (default: the connection's
@@ -206,7 +147,7 @@ def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -
     """
     if amount < 0:
         raise ValueError("amount must not be negative")
-    shop_id = shop_id if shop_id is not None else _current_shop_id()
+    shop_id = shop_id if shop_id is not None else selectors.current_shop_id()
     with transaction.atomic():
         plan = _lock(shop_id, exclusive=metric == Metric.STAFF_SEATS)
         allowed = int(getattr(plan, metric.value))
@@ -216,7 +157,7 @@ def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -
         elif metric == Metric.ORDERS:
             fits = _period_orders_add(shop_id, amount, allowed)
         else:
-            column = _COLUMNS[metric]
+            column = COLUMNS[metric]
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE public.billing_shopusage SET {column} = {column} + %s, updated_at = now() "
@@ -251,12 +192,12 @@ def _period_orders_add(shop_id: int, amount: int, allowed: int) -> bool:
 
 def usage_release(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
     """Count `amount` fewer of `metric` (a product or image deleted); never below zero."""
-    if metric not in _COLUMNS:
+    if metric not in COLUMNS:
         raise ValueError(f"{metric} is not a running total")
     if amount <= 0:
         return
-    shop_id = shop_id if shop_id is not None else _current_shop_id()
-    column = _COLUMNS[metric]
+    shop_id = shop_id if shop_id is not None else selectors.current_shop_id()
+    column = COLUMNS[metric]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE public.billing_shopusage SET {column} = GREATEST({column} - %s, 0), updated_at = now() "

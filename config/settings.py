@@ -170,6 +170,8 @@ CACHES = {
 # Storefront responses are cached per shop, keyed by a version each change bumps.
 STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storefront"
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
+# Billing's Redis counters (API calls per period): `{schema}:{namespace}:api-calls:YYYY-MM`.
+BILLING_REDIS_NAMESPACE = f"billing-{TEST_RUN_ID}" if TESTING else "billing"
 
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,
@@ -204,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-webhooks": {"task": "webhooks.deliveries_due", "schedule": 60.0},
     # Order events refresh their shop's report within seconds; this catches what they missed.
     "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
+    # Last month's invoices, soon after the month ends; hourly, since issuing twice issues nothing.
+    "issue-invoices": {"task": "billing.tasks.invoices_issue_due", "schedule": 3600.0},
 }
 
 # --- Auth and API ------------------------------------------------------------

@@ -43,6 +43,9 @@ class TenantsErrorCode(StrEnum):
     DOMAIN_TAKEN = "domain_taken"
     DOMAIN_PRIMARY = "domain_primary"
     DOMAIN_LIMIT = "domain_limit"
+    USER_NOT_FOUND = "user_not_found"
+    ALREADY_A_MEMBER = "already_a_member"
+    LAST_OWNER = "last_owner"
 
 
 class SlugInvalid(DomainError):
@@ -139,3 +142,21 @@ class DomainLimit(DomainError):
     status = 409
     code = TenantsErrorCode.DOMAIN_LIMIT
     title = "Too many domains"
+
+
+class UserNotFound(DomainError):
+    status = 400
+    code = TenantsErrorCode.USER_NOT_FOUND
+    title = "No such platform user"
+
+
+class AlreadyAMember(DomainError):
+    status = 409
+    code = TenantsErrorCode.ALREADY_A_MEMBER
+    title = "Already a member"
+
+
+class LastOwner(DomainError):
+    status = 409
+    code = TenantsErrorCode.LAST_OWNER
+    title = "A shop needs an owner"

@@ -189,3 +189,14 @@ def access_api_key_by_id(*, shop: Shop, api_key_id: int) -> ApiKey:
     if api_key is None:
         raise ResourceNotFound("No API key with that id in this shop.")
     return api_key
+
+
+def members_of_shop(*, shop: Shop) -> QuerySet[Membership]:
+    return Membership.objects.filter(shop=shop).select_related("user").order_by("id")
+
+
+def access_membership_by_id(*, shop: Shop, member_id: int) -> Membership:
+    membership = Membership.objects.select_related("user").filter(shop=shop, pk=member_id).first()
+    if membership is None:
+        raise ResourceNotFound("No member with that id in this shop.")
+    return membership

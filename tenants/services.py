@@ -18,6 +18,7 @@ from tenants.audit.services import Actor, audit_record
 from tenants.auth import api_key_generate
 from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import (
+    AlreadyAMember,
     ConfirmationMismatch,
     DomainError,
     DomainInvalid,
@@ -27,11 +28,13 @@ from tenants.errors import (
     DomainTaken,
     EmailTaken,
     ExportInProgress,
+    LastOwner,
     NotAllowed,
     ShopDeleting,
     SlugInvalid,
     SlugReserved,
     SlugTaken,
+    UserNotFound,
 )
 from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
 from tenants.schemas import use_public, use_shop
@@ -127,6 +130,58 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
         shop.save(update_fields=changed)
         transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
+
+
+MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
+def _members_lock(shop: Shop) -> None:
+    """Queue membership changes of one shop, so seat limits and the last-owner rule hold under races."""
+    Shop.objects.select_for_update(no_key=True).filter(pk=shop.pk).exists()
+
+
+def membership_add(*, shop: Shop, by: Membership, email: str, role: str) -> Membership:
+    """
+    Give a platform user (by e-mail) a role in the shop. Owners and admins add
+    members; only owners make owners. The `membership_adding` hooks run first
+    (billing refuses a seat beyond the plan with a 402).
+    """
+    if by.role not in MANAGERS:
+        raise NotAllowed("Only the shop's owners and admins can add members.")
+    if role not in Membership.Role.values:
+        raise DomainError(f"Unknown role {role!r}.", errors={"role": ["Choose owner, admin or staff."]})
+    if role == Membership.Role.OWNER and by.role != Membership.Role.OWNER:
+        raise NotAllowed("Only owners can make someone an owner.")
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None:
+        raise UserNotFound(
+            f"No Storefleet account uses {email}; ask them to sign up first.",
+            errors={"email": ["No account with this e-mail."]},
+        )
+    with transaction.atomic():
+        _members_lock(shop)
+        if Membership.objects.filter(shop=shop, user=user).exists():
+            raise AlreadyAMember(f"{email} is already a member of this shop.")
+        hooks.membership_adding(shop=shop, role=role)
+        return Membership.objects.create(shop=shop, user=user, role=role)
+
+
+def membership_remove(*, shop: Shop, by: Membership, membership: Membership) -> None:
+    """Remove a member (owners and admins; only owners remove owners); the last owner stays."""
+    if by.role not in MANAGERS:
+        raise NotAllowed("Only the shop's owners and admins can remove members.")
+    if membership.role == Membership.Role.OWNER and by.role != Membership.Role.OWNER:
+        raise NotAllowed("Only owners can remove an owner.")
+    with transaction.atomic():
+        _members_lock(shop)
+        current = Membership.objects.filter(pk=membership.pk, shop=shop).first()
+        if current is None:
+            return
+        owners = Membership.objects.filter(shop=shop, role=Membership.Role.OWNER).count()
+        if current.role == Membership.Role.OWNER and owners <= 1:
+            raise LastOwner("The shop's last owner cannot be removed; make another member owner first.")
+        current.delete()
 
 
 def _warm_pool_refill_soon() -> None:

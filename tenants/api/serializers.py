@@ -127,3 +127,16 @@ class DomainOutput(serializers.Serializer):  # type: ignore[type-arg]
     is_primary = serializers.BooleanField(
         help_text="The shop's `{slug}.<base domain>`; it cannot be removed."
     )
+
+
+class MemberInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254, help_text="A platform user's e-mail.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, default="staff")
+
+
+class MemberOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.name")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    created_at = serializers.DateTimeField()

@@ -26,4 +26,10 @@ urlpatterns = [
         views.DomainDetailView.as_view(),
         name="shop-domain-detail",
     ),
+    path("shops/<slug:slug>/members", views.ShopMemberListCreateView.as_view(), name="shop-members"),
+    path(
+        "shops/<slug:slug>/members/<int:member_id>",
+        views.ShopMemberDetailView.as_view(),
+        name="shop-member-detail",
+    ),
 ]

@@ -159,6 +159,53 @@ class ShopDetailView(PlatformAPIView):
         return Response(s.ShopDeletionOutput(payload).data, status=status.HTTP_202_ACCEPTED)
 
 
+class ShopMemberListCreateView(PlatformAPIView):
+    serializer_class = s.MemberOutput
+
+    @extend_schema(
+        responses=s.MemberOutput(many=True),
+        operation_id="shop_members_list",
+        summary="List a shop's members",
+        description="The shop's staff with their roles, newest first (any member may look).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        shop, _membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        page = self.paginate_queryset(selectors.members_of_shop(shop=shop)) or []
+        return self.get_paginated_response(s.MemberOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.MemberInput,
+        responses={
+            201: s.MemberOutput,
+            402: OpenApiResponse(description="The plan's staff seats are all taken."),
+        },
+        operation_id="shop_members_add",
+        summary="Add a member",
+        description="Give a platform user, by e-mail, a role in the shop (owners and admins; only owners "
+        "add owners). Each member takes one of the plan's staff seats.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        data = validated(s.MemberInput, request.data)
+        added = services.membership_add(shop=shop, by=membership, email=data["email"], role=data["role"])
+        return Response(s.MemberOutput(added).data, status=status.HTTP_201_CREATED)
+
+
+class ShopMemberDetailView(PlatformAPIView):
+    @extend_schema(
+        responses={204: None},
+        operation_id="shop_members_remove",
+        summary="Remove a member",
+        description="Take a member's role away (owners and admins; only owners remove owners). "
+        "The last owner cannot be removed (409).",
+    )
+    def delete(self, request: Request, slug: str, member_id: int) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        target = selectors.access_membership_by_id(shop=shop, member_id=member_id)
+        services.membership_remove(shop=shop, by=membership, membership=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- Shop host ----------------------------------------------------------------
 
 
