@@ -1,8 +1,10 @@
 """
 Admin API calls per shop and billing period, counted in Redis.
 
-The rate limiter (tenants middleware) calls `api_call_record()` once per Admin
-API request; usage and invoices read `api_calls_in_period()`. The counter key is
+The rate limiter (billing.ratelimits) counts each Admin API request within its
+budget into this key in its own Lua script, in the request's one Redis round
+trip; `api_call_record()` counts from elsewhere; usage and invoices read
+`api_calls_in_period()`. The counter key is
 built with the one per-shop key function, `tenants.keys.redis_key`:
 
     {schema}:{BILLING_REDIS_NAMESPACE}:api-calls:{YYYY-MM}

@@ -27,9 +27,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import BaseThrottle
 
+from billing.metering import API_CALLS_KEY_DAYS, api_calls_key
+from billing.periods import period_of
 from billing.selectors import shop_plan_limits
 from tenants.conventions.problems import problem_response
-from tenants.keys import RedisScript, ScriptCall, api_calls_key, redis_key, redis_scripts_run
+from tenants.keys import RedisScript, ScriptCall, redis_key, redis_scripts_run
 from tenants.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -37,20 +39,22 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 ADMIN_PREFIX = "/api/admin/"
 STOREFRONT_PREFIX = "/api/storefront/"
-# How long a metered API-call counter outlives its period (billing reads it after the period ends).
-USAGE_COUNTER_SECONDS = 100 * 24 * 3600
+# How long a metered API-call counter lives after its last count (billing.metering's figure).
+USAGE_COUNTER_SECONDS = API_CALLS_KEY_DAYS * 86400
 # At most one "limiter unreachable" warning per process this often, not one a request.
 OUTAGE_LOG_SECONDS = 10.0
 
-# KEYS[1] the window's counter, KEYS[2] (optional) the period's usage counter;
-# ARGV: window seconds, quota, usage counter lifetime. Returns the window's count.
-# Only requests within the quota are metered as API calls.
+# KEYS[1] the window's counter, KEYS[2] (optional) the period's API-call counter
+# (billing.metering's key, as api_call_record keeps it); ARGV: window seconds,
+# quota, counter lifetime. Returns the window's count. Only requests within the
+# quota are metered as API calls.
 _COUNT = RedisScript(
     """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if #KEYS > 1 and count <= tonumber(ARGV[2]) then
-  if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+  redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
 return count
 """
@@ -123,7 +127,8 @@ class RequestLimit:
             parts.append(subject)
         self.keys = [redis_key(*parts, schema=schema)]
         if metered:
-            self.keys.append(api_calls_key(datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m"), schema))
+            moment = datetime.fromtimestamp(now, tz=UTC)
+            self.keys.append(api_calls_key(schema=schema, period=period_of(moment)))
         self.counted = False
         self.decision: Decision | None = None  # None once counted: Redis was unreachable
 

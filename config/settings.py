@@ -183,8 +183,6 @@ RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
 # Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
-# Metered usage counters in Redis (`{schema}:{USAGE_NAMESPACE}:api-calls:YYYY-MM`).
-USAGE_NAMESPACE = f"usage-{TEST_RUN_ID}" if TESTING else "usage"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None

@@ -89,8 +89,3 @@ def redis_scripts_run(calls: Sequence[ScriptCall]) -> list[Any]:
 def host_cache_channel() -> str:
     """The Redis channel on which processes tell each other to forget cached host → shop lookups."""
     return str(settings.HOST_CACHE_CHANNEL)
-
-
-def api_calls_key(period: str, schema: str | None = None) -> str:
-    """The counter of a shop's Admin API calls in a billing period (`YYYY-MM`), for usage metering."""
-    return redis_key(settings.USAGE_NAMESPACE, "api-calls", period, schema=schema)

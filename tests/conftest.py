@@ -69,7 +69,7 @@ def _own_rate_limit_counters(settings) -> None:
     """Each test counts requests and usage afresh: schema names repeat across tests, counters must not."""
     run = f"{settings.TEST_RUN_ID}-{uuid.uuid4().hex[:12]}"
     settings.RATE_LIMIT_NAMESPACE = f"ratelimit-{run}"
-    settings.USAGE_NAMESPACE = f"usage-{run}"
+    settings.BILLING_REDIS_NAMESPACE = f"billing-{run}"
 
 
 @pytest.fixture(autouse=True)

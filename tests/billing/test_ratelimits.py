@@ -10,15 +10,15 @@ import logging
 import re
 import socket
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from billing import ratelimits
+from billing import metering, ratelimits
 from billing.models import Plan
+from billing.periods import period_of
 from billing.selectors import shop_plan, shop_plan_limits_forget
 from catalog import cache
 from catalog.models import Product
@@ -123,10 +123,11 @@ def test_admin_calls_within_budget_are_metered_for_usage(api, shop_a: ShopContex
     admin = AdminClient(api, shop_a)
     for _ in range(5):
         admin.get("products")
-    period = datetime.now(tz=UTC).strftime("%Y-%m")
-    counter = keys.redis_client().get(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
-    keys.redis_client().delete(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
-    assert int(counter) == 3  # the two refused calls are not metered
+    schema = shop_a.shop.schema_name
+    assert metering.api_calls_in_period(schema=schema, period=period_of()) == 3  # not the 2 refused
+    key = metering.api_calls_key(schema=schema, period=period_of())
+    assert 0 < keys.redis_client().ttl(key) <= metering.API_CALLS_KEY_DAYS * 86400
+    keys.redis_client().delete(key)
 
 
 def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
