@@ -28,6 +28,10 @@ from django.db.models import Max
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from billing.errors import LimitReached
+from billing.limits import Metric
+from billing.selectors import usage_allows
+from billing.services import usage_release, usage_take
 from catalog.cache import storefront_cache_bump
 from catalog.errors import CatalogNotFound, ImageNotUploaded, ImageOrderInvalid, ImageRefused
 from catalog.models import Product, ProductImage
@@ -105,6 +109,9 @@ def image_upload_start(
             f"Images may be at most {settings.IMAGE_MAX_BYTES} bytes.",
             errors={"size": [f"At most {settings.IMAGE_MAX_BYTES} bytes."]},
         )
+    if size is not None:
+        # Early word that the plan's storage is full; confirming is where the bytes are counted.
+        usage_allows(metric=Metric.STORAGE_BYTES, amount=size)
     with transaction.atomic():
         # One at a time per product, so the count limit and positions hold under concurrency.
         Product.objects.select_for_update().filter(pk=product.pk).exists()
@@ -154,6 +161,12 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
             # Not kept, whatever happens to this transaction; the client may upload again and confirm.
             storage.objects_delete([locked.key])
             raise ImageRefused(" ".join(problems), errors={"file": problems})
+        try:
+            # The plan's storage limit counts confirmed bytes; 402 (and the file removed) beyond it.
+            usage_take(metric=Metric.STORAGE_BYTES, amount=stored.size)
+        except LimitReached:
+            storage.objects_delete([locked.key])
+            raise
         locked.status = ProductImage.Status.READY
         locked.size = stored.size
         locked.save(update_fields=["status", "size"])
@@ -220,19 +233,24 @@ def image_reorder(*, actor: Actor, product: Product, order: list[int]) -> list[P
 def image_delete(*, actor: Actor, image: ProductImage) -> None:
     """Delete an image; its original and thumbnail are removed from storage after commit."""
     with transaction.atomic():
-        deleted, _ = ProductImage.objects.filter(pk=image.pk).delete()
-        if not deleted:
+        # Locked first, so a confirm racing this delete is either counted and released, or neither.
+        locked = ProductImage.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None:
             return
+        before = image_snapshot(locked)
+        locked.delete()
+        if locked.status == ProductImage.Status.READY:
+            usage_release(metric=Metric.STORAGE_BYTES, amount=locked.size or 0)
         audit_record(
             actor=actor,
             action="product.image_deleted",
             object_type="product",
-            object_id=image.product_id,
-            before=image_snapshot(image),
+            object_id=locked.product_id,
+            before=before,
         )
-        if image.status == ProductImage.Status.READY:
-            _product_event("updated", image.product_id, actor=actor)
-        storage.objects_delete_on_commit([image.key, image.thumbnail_key])
+        if locked.status == ProductImage.Status.READY:
+            _product_event("updated", locked.product_id, actor=actor)
+        storage.objects_delete_on_commit([locked.key, locked.thumbnail_key])
 
 
 # --- Thumbnails (run by a worker) --------------------------------------------------

@@ -15,6 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from jsonschema.exceptions import SchemaError
 
+from billing.limits import Metric
+from billing.services import usage_release, usage_take
 from catalog.cache import storefront_cache_bump
 from catalog.errors import (
     AttributeSchemaInvalid,
@@ -27,7 +29,7 @@ from catalog.errors import (
     SlugTaken,
     VariantUnavailable,
 )
-from catalog.models import Category, InventoryAdjustment, PriceChange, Product, Variant
+from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
 from tenants.outbox.services import event_record, events_record
@@ -314,6 +316,8 @@ def product_create(
             raise SlugTaken(
                 f"A product already uses the slug {slug!r}.", errors={"slug": ["Already in use."]}
             )
+        # The plan's product limit: 402 beyond it; the slot is given back if this rolls back.
+        usage_take(metric=Metric.PRODUCTS)
         product = Product.objects.create(
             title=title,
             slug=slug or _unique_slug(Product, title),
@@ -371,11 +375,20 @@ def product_delete(*, actor: Actor, product: Product) -> None:
     """Delete a product with its variants and images; the image files go once the deletion commits."""
     with transaction.atomic():
         before = product_snapshot(product)
+        product_images = list(product.images.all())
         objects_delete_on_commit(
-            key for image in product.images.all() for key in (image.key, image.thumbnail_key) if key
+            key for image in product_images for key in (image.key, image.thumbnail_key) if key
         )
         product_id = product.pk
-        product.delete()
+        deleted, _ = Product.objects.filter(pk=product_id).delete()
+        if deleted:
+            usage_release(metric=Metric.PRODUCTS)
+            usage_release(
+                metric=Metric.STORAGE_BYTES,
+                amount=sum(
+                    image.size or 0 for image in product_images if image.status == ProductImage.Status.READY
+                ),
+            )
         audit_record(
             actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
         )

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tenants.api import downloads
+
 handler400 = "tenants.conventions.problems.bad_request"
 handler403 = "tenants.conventions.problems.permission_denied"
 handler404 = "tenants.conventions.problems.page_not_found"
@@ -11,7 +13,10 @@ handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
     path("api/platform/v1/", include("tenants.api.urls")),
+    path("api/platform/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Local object storage (STORAGE=local): signed download links (exports); S3 presigns its own.
+    path("api/downloads/<str:token>", downloads.download_get, name="storage-download"),
 ]

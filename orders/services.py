@@ -16,6 +16,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing.limits import Metric
+from billing.services import usage_take
 from catalog.models import InventoryAdjustment
 from catalog.services import stock_release, stock_reserve
 from orders.errors import IllegalTransition, RefundTooLarge
@@ -95,6 +97,8 @@ def order_place(
     # a refusal propagates and rolls the whole of it back anyway.
     with transaction.atomic(savepoint=False):
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
+        # The plan's orders a month: 402 before any charge; the count rolls back with a refusal.
+        usage_take(metric=Metric.ORDERS)
         subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
         total = Money(subtotal, currency).amount
         # Charge before writing the order, so a paid order is written once as paid;

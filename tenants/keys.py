@@ -6,8 +6,13 @@ current shop's schema, and every object-storage key lives under
 `tenants/{schema}/`, so one shop's data can never be read under another's name.
 """
 
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
 import redis
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from tenants.schemas import current_schema
 
@@ -35,3 +40,52 @@ def storage_key(*parts: object, schema: str | None = None) -> str:
 def cache_key(key: str, key_prefix: str, version: int) -> str:
     """Build Django cache keys as `{schema}:{prefix}:{version}:{key}` (CACHES KEY_FUNCTION)."""
     return redis_key(key_prefix, version, key)
+
+
+ScriptArg = str | int | float | bytes
+
+
+class RedisScript:
+    """A Lua script, sent by its SHA1 (its text only the first time a Redis server sees it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+
+
+ScriptCall = tuple[RedisScript, Sequence[str], Sequence[ScriptArg]]
+
+
+def redis_scripts_run(calls: Sequence[ScriptCall]) -> list[Any]:
+    """
+    Run Lua scripts (script, keys, args) in one round trip, a pipeline of
+    EVALSHA, and return their results in order. Scripts the server does not know
+    yet are loaded and only those calls run again (once per server restart), so
+    no script's effect happens twice. (redis-py's own pipelined scripts ask
+    SCRIPT EXISTS first: a second round trip on every call.)
+    """
+    client = redis_client()
+    results: list[Any] = [None] * len(calls)
+    pending = list(range(len(calls)))
+    for _attempt in range(2):
+        with client.pipeline(transaction=False) as pipe:
+            for index in pending:
+                script, keys, args = calls[index]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            answers = pipe.execute(raise_on_error=False)
+        for index, answer in zip(pending, answers, strict=True):
+            results[index] = answer
+        pending = [index for index in pending if isinstance(results[index], NoScriptError)]
+        if not pending:
+            break
+        for index in pending:
+            client.script_load(calls[index][0].text)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+def host_cache_channel() -> str:
+    """The Redis channel on which processes tell each other to forget cached host → shop lookups."""
+    return str(settings.HOST_CACHE_CHANNEL)

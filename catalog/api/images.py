@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.api.schema import PLAN_LIMIT
 from catalog import images, selectors
 from catalog.api import serializers as s
 from catalog.api.views import CatalogAdminView
@@ -39,7 +40,7 @@ class AdminImageListView(CatalogAdminView):
 
     @extend_schema(
         request=s.ImageUploadInput,
-        responses={201: s.ImageUploadOutput},
+        responses={201: s.ImageUploadOutput, 402: PLAN_LIMIT},
         operation_id="admin_images_create",
         summary="Start an image upload",
         description=UPLOAD_DESCRIPTION,
@@ -75,7 +76,7 @@ class AdminImageDetailView(CatalogAdminView):
 class AdminImageConfirmView(CatalogAdminView):
     @extend_schema(
         request=None,
-        responses={200: s.ImageOutput},
+        responses={200: s.ImageOutput, 402: PLAN_LIMIT},
         operation_id="admin_images_confirm",
         summary="Confirm an uploaded image",
         description="Checks the stored file (409 if nothing was uploaded, 400 and deleted if it is "

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.api.schema import PLAN_LIMIT
 from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.errors import CatalogNotFound
@@ -126,7 +127,7 @@ class AdminProductListView(CatalogAdminView):
 
     @extend_schema(
         request=s.ProductInput,
-        responses={201: s.ProductOutput},
+        responses={201: s.ProductOutput, 402: PLAN_LIMIT},
         operation_id="admin_products_create",
         summary="Create a product with its variants",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,7 +89,12 @@ class CartItemView(StorefrontAPIView):
 class CheckoutView(StorefrontAPIView):
     @extend_schema(
         request=s.CheckoutInput,
-        responses={201: s.PlacedOrderOutput},
+        responses={
+            201: s.PlacedOrderOutput,
+            402: OpenApiResponse(
+                description="The card was declined, or the shop's plan allows no more orders."
+            ),
+        },
         operation_id="storefront_checkout",
         summary="Place an order from a cart (Idempotency-Key required)",
         description="Reserves stock, takes the payment and empties the cart. A declined card answers 402 and "
