@@ -30,6 +30,7 @@ class TenantsErrorCode(StrEnum):
     NOT_A_MEMBER = "not_a_member"
     SHOP_NOT_FOUND = "shop_not_found"
     PROVISIONING_FAILED = "provisioning_failed"
+    BACKUP_INVALID = "backup_invalid"
 
 
 class SlugInvalid(DomainError):
@@ -78,3 +79,11 @@ class NotAllowed(DomainError):
     status = 403
     code = "not_allowed"
     title = "Not allowed"
+
+
+class BackupInvalid(DomainError):
+    """A shop backup cannot be taken or restored here (see the detail)."""
+
+    status = 400
+    code = TenantsErrorCode.BACKUP_INVALID
+    title = "The backup cannot be used"
