@@ -139,7 +139,11 @@ def test_a_shop_restored_into_a_fresh_database_serves_its_products(
 def fake_backup(path: Path, manifest: dict) -> None:
     """A backup file with this manifest, an empty public part and no real dump."""
     with tarfile.open(path, "w") as archive:
-        parts = (("manifest.json", manifest), ("public.json", {"domains": []}), ("schema.dump", {}))
+        parts: tuple[tuple[str, dict], ...] = (
+            ("manifest.json", manifest),
+            ("public.json", {"domains": []}),
+            ("schema.dump", {}),
+        )
         for name, data in parts:
             member = path.parent / name
             member.write_text(json.dumps(data))
