@@ -1,6 +1,7 @@
 """Celery application: Redis broker, every task carries its shop's schema."""
 
 import os
+import tempfile
 
 from celery import Task
 from celery.signals import task_postrun, task_prerun
@@ -9,6 +10,14 @@ from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A worker serving metrics needs Prometheus' multiprocess mode for its pool's
+# processes, chosen before prometheus_client is imported.
+if os.environ.get("WORKER_METRICS_PORT", "0") not in ("", "0") and not os.environ.get(
+    "PROMETHEUS_MULTIPROC_DIR"
+):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storefleet-worker-metrics-")
+
+import tenants.observability.celery_signals  # noqa: F401  (request ids in task headers, task metrics)
 
 # CeleryApp (tenant-schemas-celery) stamps each message with a `_schema_name`
 # header taken from the connection's current schema and switches the worker's

@@ -2,22 +2,77 @@
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))  # the hooks below import tenants.observability
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # Sync workers spend part of each request waiting on Redis or PostgreSQL, so two
-# per core keep the cores busy.
+# per core keep the cores busy. In a container, set WEB_CONCURRENCY to twice the
+# CPUs it is given: cpu_count() sees the host's.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * multiprocessing.cpu_count())))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A request still running after this is killed (and its worker replaced): the
+# slowest legitimate request (an uncached search on a big shop, a checkout
+# talking to a provider) takes about a second, so 30 s only catches hangs.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = 20
-keepalive = 5
+# On SIGTERM (a deploy), workers finish their requests for up to this long;
+# keep it under the orchestrator's kill timeout (compose stop_grace_period 30 s).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# Behind the edge proxy, which keeps connections to upstream alive for 60 s
+# (nginx `keepalive_timeout`): a sync worker holds a kept-alive connection only
+# while reading the next request, so a few seconds is enough.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Import Django once in the master: a worker (re)started by max_requests then
 # forks ready in milliseconds instead of spending a second or more importing
 # (the benchmark saw recycled workers cost p95 spikes of hundreds of ms).
 # Nothing opens a database or Redis connection at import time, so none is shared.
 preload_app = True
 # Recycle workers now and then: a long-lived process (and the database backend it
-# holds) that has visited thousands of shops accumulates per-schema caches.
+# holds) that has visited thousands of shops accumulates per-schema caches. The
+# jitter keeps the workers from restarting all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Requests are logged by the app (one JSON line each, with the shop's schema and
+# the request id: tenants.observability); gunicorn's own access log would repeat
+# them without either. GUNICORN_ACCESS_LOG=- turns it back on.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Gunicorn's own messages (boot, worker exits, timeouts) as JSON too, unless
+# LOG_FORMAT=text: its logger with our formatter on its handlers. (A
+# logconfig_dict would switch gunicorn's access log on whatever `accesslog` says.)
+if os.environ.get("LOG_FORMAT", "json").strip().lower() == "json":
+    from gunicorn.glogging import Logger
+
+    class JsonLogger(Logger):
+        def setup(self, cfg: object) -> None:
+            from tenants.observability.logs import JsonFormatter
+
+            super().setup(cfg)
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(JsonFormatter())
+
+    logger_class = JsonLogger
+
+# Prometheus' multiprocess mode: every worker writes its samples to files here and
+# /metrics adds them up. Set before the app (and prometheus_client) is imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / "prometheus" / "web"))
+
+
+def on_starting(server: object) -> None:
+    """Start from an empty metrics directory (files of an earlier run would be added in)."""
+    from tenants.observability.multiprocess import multiprocess_dir, multiprocess_dir_reset
+
+    path = multiprocess_dir()
+    if path is not None:
+        multiprocess_dir_reset(path)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Fold a dead worker's metric files into the archive, so recycling leaves no files behind."""
+    from tenants.observability.multiprocess import process_files_archive
+
+    process_files_archive(worker.pid)  # type: ignore[attr-defined]

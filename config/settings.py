@@ -4,6 +4,7 @@ safe local default (so `make run` works on a fresh machine with no config).
 """
 
 import hashlib
+import logging
 import os
 import sys
 from datetime import timedelta
@@ -99,6 +100,8 @@ WARM_POOL_SIZE = env_int("WARM_POOL_SIZE", 5)
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    # First: request id, /metrics on every host, request metrics and JSON log line.
+    "tenants.observability.middleware.RequestObservabilityMiddleware",
     "tenants.middleware.HealthCheckMiddleware",
     "tenants.middleware.ShopRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -421,8 +424,6 @@ elif TESTING:
 elif DEBUG or env_bool("STOREFLEET_LOCAL", False):
     _email = {"EMAIL_BACKEND": EMAIL_SCHEMES["file"], "EMAIL_FILE_PATH": str(BASE_DIR / "var" / "mail")}
 else:
-    import logging
-
     logging.getLogger("config.settings").warning(
         "EMAIL_URL is not set: e-mails are printed to the console, not sent."
     )
@@ -447,16 +448,45 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
-# --- Logging -----------------------------------------------------------------
+# --- Logging and metrics (tenants/observability) ----------------------------
 
+# One JSON object a line (`json`, the default, also under `make run`), or plain text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "tenants.observability.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "text" if LOG_FORMAT == "text" else "json"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Unknown hosts and bad input are answered with problems; they are not
         # server errors worth a stack trace each.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # storefleet.request logs every answer, 4xx included; Django's own
+        # "Not Found: ..." warnings would repeat them. Its 5xx errors stay.
+        "django.request": {"level": "ERROR"},
     },
 }
+# Python warnings go through logging too (as JSON lines, not bare stderr text).
+logging.captureWarnings(True)
+# Celery keeps the root logger configured above (JSON) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics answers scrapers holding the token (Authorization: Bearer ...) or
+# connecting from these networks; everyone else gets a 403 problem.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    network.strip()
+    for network in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if network.strip()
+]
+# Label request metrics by shop schema (off: one `all` series for every shop).
+METRICS_LABEL_SHOPS = env_bool("METRICS_LABEL_SHOPS", True)
+# A Celery worker serves its pool's task metrics on this port (0: not served).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")

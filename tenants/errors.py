@@ -46,6 +46,7 @@ class TenantsErrorCode(StrEnum):
     USER_NOT_FOUND = "user_not_found"
     ALREADY_A_MEMBER = "already_a_member"
     LAST_OWNER = "last_owner"
+    BACKUP_INVALID = "backup_invalid"
 
 
 class SlugInvalid(DomainError):
@@ -160,3 +161,11 @@ class LastOwner(DomainError):
     status = 409
     code = TenantsErrorCode.LAST_OWNER
     title = "A shop needs an owner"
+
+
+class BackupInvalid(DomainError):
+    """A shop backup cannot be taken or restored here (see the detail)."""
+
+    status = 400
+    code = TenantsErrorCode.BACKUP_INVALID
+    title = "The backup cannot be used"

@@ -1,0 +1,150 @@
+"""
+docker/: the compose file parses and hangs together (services, health checks,
+dependencies, build targets, the environment the app reads), the image runs as
+a non-root user, and nginx accepts the edge configuration (when nginx is
+installed here; Docker itself is not needed).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.conf import settings
+
+DOCKER = Path(settings.BASE_DIR) / "docker"
+COMPOSE = DOCKER / "compose.yaml"
+DOCKERFILE = DOCKER / "Dockerfile"
+APP_SERVICES = {"web", "worker", "beat", "migrate"}
+LONG_RUNNING = {"postgres", "redis", "pgbouncer", "web", "worker", "beat", "edge"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())  # type: ignore[no-any-return]
+
+
+def stage_names() -> set[str]:
+    return set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", DOCKERFILE.read_text(), flags=re.MULTILINE | re.I))
+
+
+def test_the_compose_file_has_every_service_with_a_health_check(compose) -> None:
+    services = compose["services"]
+    assert LONG_RUNNING | {"migrate"} <= set(services)
+    for name in LONG_RUNNING:
+        check = services[name].get("healthcheck")
+        assert check and check.get("test") and not check.get("disable"), name
+        assert services[name].get("restart") == "unless-stopped", name
+
+
+def test_dependencies_wait_for_health_or_completion(compose) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            assert dependency in services, (name, dependency)
+            if condition["condition"] == "service_healthy":
+                assert services[dependency].get("healthcheck", {}).get("test"), (name, dependency)
+            else:
+                assert condition["condition"] == "service_completed_successfully"
+                assert services[dependency].get("restart") == "no"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["edge"]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_built_services_use_stages_of_the_dockerfile(compose) -> None:
+    stages = stage_names()
+    assert {"spa", "deps", "app", "edge", "pgbouncer"} <= stages
+    for name, service in compose["services"].items():
+        build = service.get("build")
+        if build:
+            assert build["context"] == ".." and build["dockerfile"] == "docker/Dockerfile", name
+            assert build["target"] in stages, name
+            assert (COMPOSE.parent / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
+
+
+def test_the_app_runs_gunicorn_as_a_non_root_user() -> None:
+    text = DOCKERFILE.read_text()
+    app = text.split(" AS app", 1)[1].split("\nFROM ", 1)[0]
+    users = re.findall(r"^USER\s+(\S+)", app, flags=re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert 'CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]' in app
+    assert "python:3.11-slim" in text
+    # Every file the Dockerfile copies from the repository exists.
+    for source in re.findall(r"^COPY\s+(?:--\S+\s+)*(docker/\S+)\s", text, flags=re.MULTILINE):
+        assert (Path(settings.BASE_DIR) / source).exists(), source
+
+
+def test_every_app_setting_in_compose_is_one_the_app_reads(compose) -> None:
+    code = "".join(
+        path.read_text()
+        for path in [Path(settings.BASE_DIR) / "config" / name for name in ("settings.py", "gunicorn.py")]
+        + [Path(settings.BASE_DIR) / "config" / "celery.py"]
+    )
+    read = set(
+        re.findall(r"""(?:environ(?:\.get)?[\[(]|env_(?:int|bool)\(|setdefault\()\s*["'](\w+)["']""", code)
+    )
+    read |= {
+        "DJANGO_SETTINGS_MODULE",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    }
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        unknown = set(environment) - read
+        assert not unknown, (name, unknown)
+        assert environment["DATABASE_URL"].split("@", 1)[1].startswith("pgbouncer:6432/")
+        assert environment["REDIS_URL"].startswith("redis://redis:6379/")
+        assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
+        assert environment["LOG_FORMAT"] == "json"
+    assert compose["services"]["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp")
+    assert compose["services"]["worker"]["environment"]["WORKER_METRICS_PORT"] == "9808"
+
+
+def test_only_the_edge_is_published(compose) -> None:
+    for name, service in compose["services"].items():
+        assert bool(service.get("ports")) == (name == "edge"), name
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (Debian: nginx-light)")
+def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
+    edge = (DOCKER / "nginx" / "edge.conf").read_text()
+    # `web` only resolves inside compose's network; the ports only bind as root.
+    edge = edge.replace("server web:8000", "server 127.0.0.1:8000")
+    port = free_port()
+    edge = re.sub(r"listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;", edge)
+    edge = re.sub(r"listen \[::\]:80 default_server;", "", edge)
+    (tmp_path / "edge.conf").write_text(edge)
+    (tmp_path / "nginx.conf").write_text(
+        f"""
+        pid {tmp_path}/nginx.pid;
+        error_log {tmp_path}/error.log;
+        events {{}}
+        http {{
+            include /etc/nginx/mime.types;
+            client_body_temp_path {tmp_path}/body;
+            proxy_temp_path {tmp_path}/proxy;
+            include {tmp_path}/edge.conf;
+        }}
+        """
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
