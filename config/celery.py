@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
 
+from tenants.schemas import connections_recycle_over_budget
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # CeleryApp (tenant-schemas-celery) stamps each message with a `_schema_name`
@@ -37,3 +39,5 @@ def _database_connections_check(task: Task | None = None, **kwargs: object) -> N
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
+    # A worker runs tasks for every shop: bound the schemas one session visits.
+    connections_recycle_over_budget()
