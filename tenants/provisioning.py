@@ -229,10 +229,11 @@ def _clone_script_build(cursor: Any, key: tuple[Any, ...]) -> _CloneScript | Non
         table for table in tables if rows(f"SELECT EXISTS (SELECT 1 FROM {template}.{_quote(table)})")[0][0]
     ]
     identities = rows(
-        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "SELECT c.relname, a.attname, pg_get_serial_sequence(format('%%I.%%I', %s, c.relname), a.attname) "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'r' AND a.attidentity <> '' "
         "AND a.attnum > 0 AND NOT a.attisdropped",
-        [TEMPLATE_SCHEMA],
+        [TEMPLATE_SCHEMA, TEMPLATE_SCHEMA],
     )
 
     statements = ["CREATE SCHEMA {schema}"]
@@ -255,15 +256,11 @@ def _clone_script_build(cursor: Any, key: tuple[Any, ...]) -> _CloneScript | Non
             f"INSERT INTO {{schema}}.{_quote(table)} OVERRIDING SYSTEM VALUE "
             f"SELECT * FROM {template}.{_quote(table)}"
         )
-        for column in [column for identity_table, column in identities if identity_table == table]:
-            source = f"pg_get_serial_sequence('{template}.{_quote(table)}', '{column}')"
+        for column, sequence in [(c, q) for identity_table, c, q in identities if identity_table == table]:
+            # Read the template's sequence itself: the pg_sequences view would
+            # compute the position of every sequence of every shop.
             target = f"pg_get_serial_sequence('{{schema}}.{_quote(table)}', '{column}')"
-            statements.append(
-                f"SELECT setval({target}, s.last_value, s.is_called) FROM pg_sequences q, "
-                f"LATERAL (SELECT coalesce(q.last_value, q.start_value) AS last_value, "
-                f"q.last_value IS NOT NULL AS is_called) s "
-                f"WHERE format('%I.%I', q.schemaname, q.sequencename) = {source}"
-            )
+            statements.append(f"SELECT setval({target}, s.last_value, s.is_called) FROM {sequence} s")
     return _CloneScript(key=key, statements=tuple(statements))
 
 

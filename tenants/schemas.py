@@ -58,7 +58,7 @@ _VISITS = "storefleet_schemas_visited"
 
 def _schema_visit_record(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
     conn = context["connection"]
-    visited = conn.__dict__.get(_VISITS)
+    visited = getattr(conn, _VISITS, None)
     if visited is not None:
         visited.add(conn.schema_name)
     return execute(sql, params, many, context)
@@ -66,7 +66,7 @@ def _schema_visit_record(execute: Any, sql: Any, params: Any, many: bool, contex
 
 def schema_visits_track(sender: Any, connection: Any, **kwargs: Any) -> None:
     """`connection_created` receiver: start counting this session's schemas."""
-    connection.__dict__[_VISITS] = set()
+    setattr(connection, _VISITS, set())
     if _schema_visit_record not in connection.execute_wrappers:
         # First, not last: `connection.execute_wrapper()` blocks pop the last wrapper.
         connection.execute_wrappers.insert(0, _schema_visit_record)
@@ -74,7 +74,7 @@ def schema_visits_track(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 def schemas_visited(conn: Any = None) -> int:
     """How many distinct schemas the current database session has run queries in."""
-    return len((conn or connection).__dict__.get(_VISITS) or ())
+    return len(getattr(conn or connection, _VISITS, None) or ())
 
 
 def connections_recycle_over_budget(**kwargs: Any) -> None:

@@ -56,7 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -285,14 +285,17 @@ def grow(target: int, *, jobs: int, batch: int) -> Growth:
     connections.close_all()
     progress = Progress("shops", target, len(existing))
     started = time.perf_counter()
-    with (
-        pool_lock(wait=True),
-        ProcessPoolExecutor(
-            max_workers=jobs, mp_context=get_context("fork"), initializer=_pool_process_init
-        ) as pool,
-    ):
+    with ExitStack() as stack:
+        stack.enter_context(pool_lock(wait=True))
+        pool = stack.enter_context(
+            ProcessPoolExecutor(
+                max_workers=jobs, mp_context=get_context("fork"), initializer=_pool_process_init
+            )
+        )
         batches = [todo[start : start + batch] for start in range(0, len(todo), batch)]
         futures = [pool.submit(_grow_batch, indexes, owner.pk) for indexes in batches]
+        # Interrupted (Ctrl-C, SIGTERM): drop the batches not started; a later run resumes.
+        stack.callback(lambda: [future.cancel() for future in futures])
         for future in as_completed(futures):
             clone_seconds, timings = future.result()
             growth.clone_ms_per_spare.append(clone_seconds * 1000)
@@ -310,11 +313,27 @@ def grow(target: int, *, jobs: int, batch: int) -> Growth:
 # --- the sample -----------------------------------------------------------------
 
 
+SAMPLE_FROM = 1000
+
+
 def sample_slugs(shops: int, size: int) -> list[str]:
-    """A repeatable sample of the existing shops (all of them when there are fewer)."""
-    indexes = list(range(shops))
+    """
+    A repeatable sample of the shops (all of them when there are fewer). It is
+    drawn from the first SAMPLE_FROM shops, so larger checkpoints measure the
+    same shops again: what changes is the database around them.
+    """
+    population = min(shops, SAMPLE_FROM)
+    indexes = list(range(population))
+    if population > size:
+        indexes = sorted(random.Random(f"density-{population}-{size}").sample(indexes, size))
+    return [shop_slug(i) for i in indexes]
+
+
+def spread_slugs(shops: int, size: int) -> list[str]:
+    """Shops from the whole database (most without products) for the connection-budget runs."""
+    indexes = range(shops)
     if shops > size:
-        indexes = sorted(random.Random(f"density-{shops}").sample(indexes, size))
+        indexes = random.Random(f"spread-{shops}-{size}").sample(list(indexes), size)
     return [shop_slug(i) for i in indexes]
 
 
@@ -349,7 +368,7 @@ local nocache = %(nocache)s
 local run = "%(run)s"
 local threads = {}
 counter = 0
-ok, bad = 0, 0
+ok, bad, hits = 0, 0, 0
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -369,19 +388,20 @@ end
 
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 else bad = bad + 1 end
+  if headers["X-Cache"] == "hit" then hits = hits + 1 end
 end
 
 function done(summary, latency, requests)
-  local o, b = 0, 0
+  local o, b, h = 0, 0, 0
   for _, thread in ipairs(threads) do
-    o = o + thread:get("ok"); b = b + thread:get("bad")
+    o = o + thread:get("ok"); b = b + thread:get("bad"); h = h + thread:get("hits")
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, ' ..
-    '"errors": %%d, "ok": %%d, "bad": %%d}\\n',
+    '"errors": %%d, "ok": %%d, "bad": %%d, "hits": %%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), e.connect + e.read + e.write + e.timeout, o, b))
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, o, b, h))
 end
 """
 
@@ -401,6 +421,7 @@ class LoadResult:
             "p99_ms": round(load.p99_ms, 2),
             "socket_errors": load.errors,
             "non_200": self.non_200,
+            "cache_hits": load.hits,
         }
 
 
@@ -459,7 +480,7 @@ class MultiHostLoad:
                 p95_ms=data["p95_us"] / 1000,
                 p99_ms=data["p99_us"] / 1000,
                 errors=data["errors"],
-                hits=0,
+                hits=data["hits"],
                 misses=0,
                 others=0,
             )
@@ -572,12 +593,7 @@ def checkpoint_measure(args: argparse.Namespace, shops: int, growth: Growth, wor
     hosts = [f"{slug}.{settings.SHOP_BASE_DOMAIN}" for slug in slugs]
     targets = [(host, LIST_PATH) for host in hosts]
 
-    env = {key: value for key, value in os.environ.items() if key != "CELERY_TASK_ALWAYS_EAGER"}
-    env.update(bench_environment(args.database_url, args.redis_url))
-    env.update(dict(item.split("=", 1) for item in args.gunicorn_env))
-    env["PORT"] = str(free_port())
-    env["GUNICORN_ACCESS_LOG"] = ""  # the load is measured, not logged
-    server = Gunicorn(env, workdir / f"gunicorn-{shops}.log")
+    server = server_for(args, workdir, str(shops), {})
     load = MultiHostLoad(server.port, args.threads, args.connections, workdir)
     print(f"checkpoint {shops:,} shops: {len(hosts)} sampled; starting gunicorn (log {server.log_path})")
     server.start()
@@ -594,7 +610,8 @@ def checkpoint_measure(args: argparse.Namespace, shops: int, growth: Growth, wor
         print(f"  list, uncached, {len(hosts)} shops: {json.dumps(figures['uncached'])}")
         figures["memory"] = memory_figures(server)
         print(f"  memory after the uncached load: {json.dumps(figures['memory'])}")
-        load.run(targets, nocache=False, seconds=min(args.warmup, 5))
+        for host, path in targets:  # one miss per shop fills its cache entry
+            http_get(server.port, host, path)
         cached = load.run(targets, nocache=False, seconds=args.duration)
         figures["cached"] = cached.as_dict()
         print(f"  list, cached, {len(hosts)} shops: {json.dumps(figures['cached'])}")
@@ -602,11 +619,184 @@ def checkpoint_measure(args: argparse.Namespace, shops: int, growth: Growth, wor
         figures["worker_boots"] = server.boots()
     finally:
         server.stop()
+    if args.spread and shops > args.sample:
+        figures["spread"] = spread_measure(args, shops, workdir)
     figures["provisioning"] = growth.summary()
     figures["gunicorn_env"] = args.gunicorn_env
     figures["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     print(f"  sizes: {json.dumps(sizes)}")
     print(f"  provisioning: {json.dumps(figures['provisioning'])}")
+    return figures
+
+
+def server_for(args: argparse.Namespace, workdir: Path, label: str, extra: dict[str, str]) -> Gunicorn:
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(bench_environment(args.database_url, args.redis_url))
+    env.update(dict(item.split("=", 1) for item in args.gunicorn_env))
+    env.update(extra)
+    env["PORT"] = str(free_port())
+    env["GUNICORN_ACCESS_LOG"] = ""  # the load is measured, not logged
+    return Gunicorn(env, workdir / f"gunicorn-{label}.log")
+
+
+def spread_measure(args: argparse.Namespace, shops: int, workdir: Path) -> dict[str, Any]:
+    """
+    Uncached requests spread over `--spread` shops of the whole database, with the
+    connection budget off (DB_CONN_MAX_SCHEMAS=0) and on (--spread-budget): how
+    big the backends grow, and what recycling costs in latency.
+    """
+    from django.conf import settings
+
+    hosts = [f"{slug}.{settings.SHOP_BASE_DOMAIN}" for slug in spread_slugs(shops, args.spread)]
+    targets = [(host, LIST_PATH) for host in hosts]
+    results: dict[str, Any] = {"shops": len(hosts), "seconds": args.spread_seconds}
+    for label, budget in (("budget off", "0"), (f"budget {args.spread_budget}", str(args.spread_budget))):
+        server = server_for(args, workdir, f"spread-{shops}-{budget}", {"DB_CONN_MAX_SCHEMAS": budget})
+        load = MultiHostLoad(server.port, args.threads, args.connections, workdir)
+        server.start()
+        try:
+            run = load.run(targets, nocache=True, seconds=args.spread_seconds)
+            results[label] = {**run.as_dict(), "memory": memory_figures(server)}
+        finally:
+            server.stop()
+        print(f"  spread over {len(hosts)} shops, {label}: {json.dumps(results[label])}")
+    return results
+
+
+# --- a rolling migration under load ------------------------------------------------
+
+PROBE_MIGRATION = """
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "{leaf}")]
+    operations = [migrations.AddField("product", "{column}", models.IntegerField(null=True))]
+"""
+
+
+def probe_settings(workdir: Path, stamp: str) -> tuple[str, str, str]:
+    """
+    A settings module (in `workdir`) that adds one migration to the catalog app
+    from a copy of its migrations package: the "new release" the rolling
+    migration ships, while gunicorn keeps running the current code. Returns
+    (settings module, migration name, column).
+    """
+    import shutil
+
+    source = REPO_ROOT / "catalog" / "migrations"
+    leaf = sorted(path.stem for path in source.glob("0*.py"))[-1]
+    package = f"density_probe_{stamp}"
+    shutil.copytree(source, workdir / package)
+    name, column = f"9001_density_probe_{stamp}", f"density_probe_{stamp}"
+    (workdir / package / f"{name}.py").write_text(PROBE_MIGRATION.format(leaf=leaf, column=column))
+    module = f"density_settings_{stamp}"
+    # config.settings run as this module's own code: importing it would import the
+    # `config` package, whose Celery app reads the settings being defined.
+    settings_file = REPO_ROOT / "config" / "settings.py"
+    (workdir / f"{module}.py").write_text(
+        f"__file__ = {str(settings_file)!r}\n"
+        "exec(compile(open(__file__).read(), __file__, 'exec'))\n"
+        f"MIGRATION_MODULES = {{'catalog': {package!r}}}\n"
+    )
+    return module, name, column
+
+
+def migration_run(
+    args: argparse.Namespace, workdir: Path, settings_module: str, extra: list[str], log_name: str
+) -> tuple[subprocess.Popen[bytes], float, Path]:
+    """Start `manage.py migrate_schemas` with the probe's settings; its output goes to `log_name`."""
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_TASK_ALWAYS_EAGER"}
+    env.update(bench_environment(args.database_url, args.redis_url))
+    env["DJANGO_SETTINGS_MODULE"] = settings_module
+    env["PYTHONPATH"] = f"{workdir}:{REPO_ROOT}"
+    command = [
+        ".venv/bin/python",
+        "manage.py",
+        "migrate_schemas",
+        "--noinput",
+        f"--parallel={args.migrate_jobs}",
+        *extra,
+    ]
+    log = workdir / log_name
+    start = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return process, start, log
+
+
+def summary_line(output: str) -> str:
+    """The command's closing "Shops: ..." line, or the end of its output when it failed."""
+    lines = output.splitlines()
+    return next((line for line in reversed(lines) if line.startswith("Shops:")), "\n".join(lines[-8:]))
+
+
+def migration_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from django.conf import settings
+    from django.db import connection, connections
+
+    shops = shops_count()
+    stamp = time.strftime("%H%M%S", time.gmtime())
+    settings_module, name, column = probe_settings(workdir, stamp)
+    hosts = [f"{slug}.{settings.SHOP_BASE_DOMAIN}" for slug in sample_slugs(shops, args.sample)]
+    targets = [(host, LIST_PATH) for host in hosts]
+    connections.close_all()
+    server = server_for(args, workdir, "migrate", {})
+    load = MultiHostLoad(server.port, args.threads, args.connections, workdir)
+    print(f"rolling migration over {shops:,} shops: adds catalog_product.{column} ({name})")
+    server.start()
+    figures: dict[str, Any] = {"shops": shops, "migration": name, "jobs": args.migrate_jobs}
+    try:
+        load.run(targets, nocache=True, seconds=args.warmup)
+        before = load.run(targets, nocache=True, seconds=args.duration)
+        figures["storefront_before"] = before.as_dict()
+        print(f"  storefront before: {json.dumps(figures['storefront_before'])}")
+        process, start, log = migration_run(args, workdir, settings_module, [], f"migrate-{stamp}.log")
+        slices: list[LoadResult] = []
+        while process.poll() is None:
+            slices.append(load.run(targets, nocache=True, seconds=10))
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
+            print(f"  {time.perf_counter() - start:6.0f} s: {tail[0][:150]}", file=sys.stderr)
+        seconds = time.perf_counter() - start
+        output = log.read_text(errors="replace")
+        figures["migrate_seconds"] = round(seconds, 1)
+        figures["migrate_returncode"] = process.returncode
+        figures["migrate_summary"] = summary_line(output)
+        requests = sum(part.load.requests for part in slices)
+        failed = sum(part.non_200 + part.load.errors for part in slices)
+        figures["storefront_during"] = {
+            "requests": requests,
+            "failed": failed,
+            "error_rate": round(failed / requests, 5) if requests else None,
+            "p95_ms_worst_slice": max((part.load.p95_ms for part in slices), default=None),
+            "p50_ms_median_slice": statistics.median(part.load.p50_ms for part in slices) if slices else None,
+        }
+        print(f"  migrate_schemas: {seconds:.0f} s, exit {process.returncode}: {figures['migrate_summary']}")
+        print(f"  storefront during: {json.dumps(figures['storefront_during'])}")
+    finally:
+        server.stop()
+    # Every shop has the column, exactly once recorded.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relname = 'catalog_product' AND a.attname = %s",
+            [column],
+        )
+        figures["schemas_with_column"] = cursor.fetchone()[0]
+    print(f"  schemas with the new column: {figures['schemas_with_column']:,} (shops: {shops:,})")
+    # Again, with nothing to apply: from the record, then checking every shop (--restart).
+    for label, extra in (("again (record)", []), ("again (--restart: check every shop)", ["--restart"])):
+        process, start, log = migration_run(
+            args, workdir, settings_module, extra, f"migrate-{stamp}-{label[:5]}.log"
+        )
+        process.wait()
+        output = log.read_text(errors="replace")
+        summary = next(
+            (line for line in reversed(output.splitlines()) if line.startswith("Shops:")), output[-300:]
+        )
+        figures[label] = {"seconds": round(time.perf_counter() - start, 1), "summary": summary}
+        print(f"  {label}: {json.dumps(figures[label])}")
+    figures["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return figures
 
 
@@ -685,6 +875,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--gunicorn-env", action="append", default=[], metavar="NAME=VALUE", help="extra gunicorn setting"
     )
+    parser.add_argument(
+        "--spread", type=int, default=1000, help="shops of the connection-budget runs (0: none)"
+    )
+    parser.add_argument("--spread-seconds", type=float, default=60.0)
+    parser.add_argument("--spread-budget", type=int, default=50, help="DB_CONN_MAX_SCHEMAS of the 'on' run")
     parser.add_argument("--migrate", action="store_true", help="then time a rolling migration under load")
     parser.add_argument("--migrate-jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -725,8 +920,6 @@ def main(argv: list[str] | None = None) -> None:
             results["checkpoints"][key] = checkpoint_measure(args, target, growth, workdir)
             results_save(path, results)
         if args.migrate:
-            from tests.perf.density_migrate import migration_benchmark
-
             results["migrations"].append(migration_benchmark(args, workdir))
             results_save(path, results)
     finally:
