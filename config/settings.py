@@ -145,6 +145,10 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# A database session caches the catalog of every schema it touches and never
+# shrinks: close a connection (at the end of a request or task) once it has run
+# queries in more than this many schemas (see tenants/schemas.py; 0 = never).
+DB_CONN_MAX_SCHEMAS = env_int("DB_CONN_MAX_SCHEMAS", 200)
 
 # Two checkouts testing at once (a developer and CI, or parallel helpers) must not
 # share a test database or Redis keys: both are named after the checkout.

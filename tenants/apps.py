@@ -7,4 +7,13 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI extensions for our authentication classes.
+        from django.core.signals import request_finished
+        from django.db.backends.signals import connection_created
+
         from tenants.conventions import openapi  # noqa: F401
+        from tenants.schemas import connections_recycle_over_budget, schema_visits_track
+
+        connection_created.connect(schema_visits_track, dispatch_uid="tenants.schema_visits_track")
+        request_finished.connect(
+            connections_recycle_over_budget, dispatch_uid="tenants.connections_recycle_over_budget"
+        )

@@ -145,6 +145,20 @@ class SpareSchema(models.Model):
         return self.schema_name
 
 
+class SchemaMigrationState(models.Model):
+    """
+    `migrate_schemas`' record: the schema has applied every migration of the
+    graph whose fingerprint is stored, so later runs skip it without a query.
+    """
+
+    schema_name = models.CharField(max_length=63, primary_key=True)
+    fingerprint = models.CharField(max_length=64)
+    migrated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} @ {self.fingerprint[:12]}"
+
+
 class IdempotencyRecord(models.Model):
     """
     The stored outcome of a POST sent with an `Idempotency-Key`.

@@ -40,3 +40,55 @@ def use_schema(schema_name: str) -> None:
 def current_currency() -> str:
     """Return the currency of the shop the connection is set to (USD outside a shop)."""
     return str(getattr(_tenant_connection().tenant, "currency", "USD"))
+
+
+# --- bounding what one database session accumulates ------------------------------
+#
+# A PostgreSQL backend caches the catalog entries (relations, attributes, indexes,
+# plans) of every table it has touched, in every schema, and never gives them
+# back while the session lives. With persistent connections (CONN_MAX_AGE, and
+# Celery reusing its connection across tasks) a backend serving many shops grows
+# by a few hundred kB per shop visited, without bound, whatever the connection's
+# age. So each connection counts the distinct schemas it has run queries in, and
+# is closed at the end of a request or task once it has visited more than
+# DB_CONN_MAX_SCHEMAS of them; the next request opens a fresh session.
+
+_VISITS = "storefleet_schemas_visited"
+
+
+def _schema_visit_record(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    conn = context["connection"]
+    visited = getattr(conn, _VISITS, None)
+    if visited is not None:
+        visited.add(conn.schema_name)
+    return execute(sql, params, many, context)
+
+
+def schema_visits_track(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """`connection_created` receiver: start counting this session's schemas."""
+    setattr(connection, _VISITS, set())
+    if _schema_visit_record not in connection.execute_wrappers:
+        # First, not last: `connection.execute_wrapper()` blocks pop the last wrapper.
+        connection.execute_wrappers.insert(0, _schema_visit_record)
+
+
+def schemas_visited(conn: Any = None) -> int:
+    """How many distinct schemas the current database session has run queries in."""
+    return len(getattr(conn or connection, _VISITS, None) or ())
+
+
+def connections_recycle_over_budget(**kwargs: Any) -> None:
+    """
+    Close every connection that has visited more schemas than
+    DB_CONN_MAX_SCHEMAS (0 turns this off). Called when a request finishes and
+    after each Celery task; never inside a transaction.
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    budget = int(getattr(settings, "DB_CONN_MAX_SCHEMAS", 0))
+    if budget <= 0:
+        return
+    for conn in connections.all(initialized_only=True):
+        if schemas_visited(conn) > budget and not conn.in_atomic_block:
+            conn.close()

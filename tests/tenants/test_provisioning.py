@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_exists
@@ -180,3 +182,49 @@ def test_clones_keep_the_templates_constraint_names(merchant) -> None:
     finally:
         with connection.cursor() as cursor:
             cursor.execute('DROP SCHEMA IF EXISTS "_clone_names" CASCADE')
+
+
+def test_a_clone_has_the_templates_structure_and_migration_records(merchant) -> None:
+    """Replayed DDL (see provisioning._clone_script) rebuilds the template exactly, rows and sequences too."""
+    from tests.perf.provisioning import schema_fingerprint
+
+    def structure(schema: str) -> set[str]:
+        # A partial index's predicate is re-parsed from its text, so PostgreSQL may print
+        # the same condition differently (`= ANY (ARRAY[a::text, ...])` for
+        # `= ANY ((ARRAY[a, ...])::text[])`): compare the predicates without casts and brackets.
+        return {re.sub(r"::[a-z ]+(\[\])?|[()]", "", line) for line in schema_fingerprint(schema)}
+
+    provisioning.template_clone("_clone_same")
+    try:
+        assert structure("_clone_same") == structure(provisioning.TEMPLATE_SCHEMA)
+        assert len(schema_fingerprint("_clone_same")) == len(schema_fingerprint(provisioning.TEMPLATE_SCHEMA))
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT max(id) FROM "_template".django_migrations')
+            template_last = cursor.fetchone()[0]
+            # The clone's identity sequence carries on after the copied rows.
+            cursor.execute(
+                """INSERT INTO "_clone_same".django_migrations (app, name, applied)
+                   VALUES ('probe', 'probe', now()) RETURNING id"""
+            )
+            assert cursor.fetchone()[0] == template_last + 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA IF EXISTS "_clone_same" CASCADE')
+
+
+def test_a_template_the_replayed_ddl_cannot_copy_is_cloned_by_clone_schema(merchant) -> None:
+    """A view (or function, trigger, ...) in the template sends clones down django-tenants' clone_schema."""
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE VIEW "_template".probe_view AS SELECT 1 AS one')
+    # The replayable DDL is cached per template migration state; this change is not a migration.
+    provisioning._clone_scripts.clear()
+    try:
+        provisioning.template_clone("_clone_view")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('\"_clone_view\".probe_view') IS NOT NULL")
+            assert cursor.fetchone()[0]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP VIEW IF EXISTS "_template".probe_view')
+            cursor.execute('DROP SCHEMA IF EXISTS "_clone_view" CASCADE')
+        provisioning._clone_scripts.clear()
