@@ -278,35 +278,37 @@ def test_a_task_queued_by_a_request_logs_its_request_id_and_shop(committed_shop:
     handler.setFormatter(JsonFormatter())
     logging.getLogger(TASK_LOG).addHandler(handler)
 
-    before = TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get()
-    use_shop(committed_shop.shop)
-    token = request_id_var.set("req-from-checkout")
     try:
-        log_in_task.delay("one")
-    finally:
-        request_id_var.reset(token)
-    use_public()
-    log_in_task.delay("two")  # queued outside any request: no request id
+        before = TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get()
+        use_shop(committed_shop.shop)
+        token = request_id_var.set("req-from-checkout")
+        try:
+            log_in_task.delay("one")
+        finally:
+            request_id_var.reset(token)
+        use_public()
+        log_in_task.delay("two")  # queued outside any request: no request id
 
-    lines: list[dict] = []
-    for _ in range(100):
-        lines = records(json_lines, TASK_LOG)
-        if len(lines) == 2:
-            break
-        time.sleep(0.1)
-    by_message = {line["message"]: line for line in lines}
-    assert len(lines) == 2, json_lines.getvalue()[-3000:]
-    one, two = by_message["ran one"], by_message["ran two"]
-    assert one["request_id"] == "req-from-checkout"
-    assert one["schema"] == committed_shop.shop.schema_name
-    assert one["task"] == "tests.observability.log_in_task" and one["task_id"]
-    assert "request_id" not in two and two["schema"] == "public"
-    for _ in range(50):  # postrun runs just after the task body
-        if TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get() - before == 2:
-            break
-        time.sleep(0.05)
-    assert TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get() - before == 2
-    logging.getLogger(TASK_LOG).removeHandler(handler)
+        lines: list[dict] = []
+        for _ in range(100):
+            lines = records(json_lines, TASK_LOG)
+            if len(lines) == 2:
+                break
+            time.sleep(0.1)
+        by_message = {line["message"]: line for line in lines}
+        assert len(lines) == 2, json_lines.getvalue()[-3000:]
+        one, two = by_message["ran one"], by_message["ran two"]
+        assert one["request_id"] == "req-from-checkout"
+        assert one["schema"] == committed_shop.shop.schema_name
+        assert one["task"] == "tests.observability.log_in_task" and one["task_id"]
+        assert "request_id" not in two and two["schema"] == "public"
+        for _ in range(50):  # postrun runs just after the task body
+            if TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get() - before == 2:
+                break
+            time.sleep(0.05)
+        assert TASKS.labels("tests.observability.log_in_task", "SUCCESS")._value.get() - before == 2
+    finally:
+        logging.getLogger(TASK_LOG).removeHandler(handler)
 
 
 # --- multiprocess mode -------------------------------------------------------------
