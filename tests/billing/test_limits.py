@@ -6,10 +6,12 @@ nothing is written. Plans are shrunk per test (set_limits) to keep this fast.
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from billing.models import ShopUsage, UsagePeriod
 from billing.periods import period_of
@@ -164,3 +166,12 @@ def test_image_bytes_up_to_the_limit_are_allowed_and_beyond_refused(
     assert local_put(api, second["upload"], data).status_code == 204
     assert admin.post(f"products/{product['id']}/images/{second['id']}/confirm").status_code == 200
     assert usage(shop_a).storage_bytes == len(data)
+
+
+def test_usage_recount_sets_the_counters_from_the_catalog(api, shop_a) -> None:
+    AdminClient(api, shop_a).post("products", product_body("Recounted Shirt"))
+    ShopUsage.objects.filter(shop=shop_a.shop).update(products=40, storage_bytes=7)
+    out = StringIO()
+    call_command("usage_recount", shop=shop_a.shop.slug, stdout=out)
+    assert "alpha: 1 product(s), 0 byte(s)" in out.getvalue()
+    assert (usage(shop_a).products, usage(shop_a).storage_bytes) == (1, 0)
