@@ -160,3 +160,22 @@ def test_upcoming_invoice_previews_the_running_period_with_the_same_lines(api, s
     assert body["total"] == {"amount": "39.50", "currency": "USD"}
     assert body["usage"] == {"orders": 2_100, "api_calls": 1_000_001}
     assert not Invoice.objects.exists()  # a preview issues nothing
+
+
+def test_a_shop_that_cannot_be_invoiced_now_is_retried_later(shop_a, shop_b, monkeypatch) -> None:
+    for ctx in (shop_a, shop_b):
+        on_plan_since(ctx, "pro", period_bounds(LAST)[0])
+    real = metering.api_calls_in_period
+
+    def flaky(*, schema: str, period: dt.date) -> int:
+        if schema == shop_a.shop.schema_name:
+            raise ConnectionError("redis is down")
+        return real(schema=schema, period=period)
+
+    monkeypatch.setattr(metering, "api_calls_in_period", flaky)
+    with pytest.raises(CommandError, match="1 invoice"):
+        issue()
+    assert list(Invoice.objects.values_list("shop__slug", flat=True)) == ["bravo"]
+    monkeypatch.setattr(metering, "api_calls_in_period", real)
+    assert "1 issued, 1 already issued, 0 failed" in issue()
+    assert Invoice.objects.count() == 2
