@@ -196,8 +196,11 @@ def invoices_issue(*, period: dt.date) -> IssueRun:
     shop_ids = (
         PlanChange.objects.filter(changed_at__lt=end).values_list("shop_id", flat=True).distinct().order_by()
     )
-    issued = already = failed = 0
-    for shop in Shop.objects.filter(pk__in=shop_ids).order_by("pk").iterator():
+    invoiced = Invoice.objects.filter(period=period, shop__isnull=False).values_list("shop_id", flat=True)
+    already = invoiced.count()
+    due = Shop.objects.filter(pk__in=shop_ids).exclude(pk__in=invoiced).order_by("pk")
+    issued = failed = 0
+    for shop in due.iterator():
         try:
             invoice = invoice_issue(shop=shop, period=period)
         except Exception:

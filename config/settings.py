@@ -179,6 +179,8 @@ STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storef
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
 # Billing's Redis counters (API calls per period): `{schema}:{namespace}:api-calls:YYYY-MM`.
 BILLING_REDIS_NAMESPACE = f"billing-{TEST_RUN_ID}" if TESTING else "billing"
+# Seconds each process keeps a shop's plan limits (read by the rate limiter on every request).
+BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
 
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,

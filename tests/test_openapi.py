@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tenants import services
 from tenants.audit.services import Actor
-from tenants.models import ApiKey
+from tenants.models import ApiKey, Membership
 from tenants.outbox.services import event_record
 from tenants.schemas import use_public, use_shop
 from tenants.webhooks import services as webhooks
@@ -67,6 +67,13 @@ EXPECTED_PATHS = {
         "/api/platform/v1/shops/{slug}/exports/{export_id}",
         "/api/platform/v1/shops/{slug}/domains",
         "/api/platform/v1/shops/{slug}/domains/{domain_id}",
+        "/api/platform/v1/shops/{slug}/members",
+        "/api/platform/v1/shops/{slug}/members/{member_id}",
+        "/api/platform/v1/plans",
+        "/api/platform/v1/shops/{slug}/subscription",
+        "/api/platform/v1/shops/{slug}/usage",
+        "/api/platform/v1/shops/{slug}/invoices",
+        "/api/platform/v1/shops/{slug}/invoices/upcoming",
     },
     "shop": {
         "/api/storefront/v1/shop",
@@ -155,6 +162,7 @@ def test_operations_name_the_auth_they_accept(documents) -> None:
         "/api/platform/v1/auth/token/refresh",
     ):
         assert {} in platform[path]["post"].get("security", [{}]), path  # no credentials needed
+    assert {} in platform["/api/platform/v1/plans"]["get"].get("security", [{}])  # plans are public
     for path, method in (("/api/platform/v1/me", "get"), ("/api/platform/v1/shops", "post")):
         assert platform[path][method]["security"] == [{"jwtAuth": []}]
     shop = documents["shop"]["paths"]
@@ -373,7 +381,10 @@ def fuzz_targets(shop_a: ShopContext) -> dict[str, FuzzTarget]:
         "platform": FuzzTarget(
             host=settings.PLATFORM_HOST,
             credentials={"anonymous": {}, "owner-jwt": owner_jwt},
-            path_parameters={"slug": shop_a.shop.slug},
+            path_parameters={
+                "slug": shop_a.shop.slug,
+                "member_id": Membership.objects.get(shop=shop_a.shop, user=shop_a.owner).pk,
+            },
             bodies={
                 "auth_token": {"email": shop_a.owner.email, "password": PASSWORD},
                 "auth_token_refresh": {"refresh": str(RefreshToken.for_user(shop_a.owner))},

@@ -178,6 +178,7 @@ class ShopMemberListCreateView(PlatformAPIView):
         responses={
             201: s.MemberOutput,
             402: OpenApiResponse(description="The plan's staff seats are all taken."),
+            409: OpenApiResponse(description="That user is a member already."),
         },
         operation_id="shop_members_add",
         summary="Add a member",
@@ -193,7 +194,7 @@ class ShopMemberListCreateView(PlatformAPIView):
 
 class ShopMemberDetailView(PlatformAPIView):
     @extend_schema(
-        responses={204: None},
+        responses={204: None, 409: OpenApiResponse(description="That is the shop's last owner.")},
         operation_id="shop_members_remove",
         summary="Remove a member",
         description="Take a member's role away (owners and admins; only owners remove owners). "

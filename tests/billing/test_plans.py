@@ -88,3 +88,9 @@ def test_post_shops_refuses_an_unknown_plan_and_provisions_nothing(api, plan) ->
     body = assert_problem(response, 400)
     assert "plan" in body["errors"]
     assert not Shop.objects.filter(slug="gold-shop").exists()
+
+
+def test_plans_list_takes_one_query(api, django_assert_max_num_queries) -> None:
+    api.get("/api/platform/v1/plans", **PLATFORM)  # warm up routing
+    with django_assert_max_num_queries(2):
+        assert api.get("/api/platform/v1/plans", **PLATFORM).status_code == 200

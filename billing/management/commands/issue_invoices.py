@@ -19,7 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            period = period_parse(options["period"]) if options["period"] else period_before(period_of())
+            period = (
+                period_parse(options["period"])
+                if options["period"] is not None
+                else period_before(period_of())
+            )
             run = invoices_issue(period=period)
         except PeriodInvalid as exc:
             raise CommandError(exc.detail) from exc
