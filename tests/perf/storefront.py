@@ -463,7 +463,8 @@ def shops_seed(args: argparse.Namespace) -> Fixture:
             f"warm pool: {args.small_shops + 1} spares in {time.perf_counter() - start:.1f} s",
             file=sys.stderr,
         )
-        big = shop_create(owner=owner, name="Bench Shop", slug=BIG_SHOP_SLUG)
+        # Enterprise: the free plan allows 100 products, the big shop has thousands.
+        big = shop_create(owner=owner, name="Bench Shop", slug=BIG_SHOP_SLUG, plan="enterprise")
         smalls = []
         for i in range(args.small_shops):
             smalls.append(shop_create(owner=owner, name=f"Small shop {i}", slug=f"{SMALL_SHOP_PREFIX}{i}"))
