@@ -210,6 +210,7 @@ def shop_seed(products: int) -> Fixture:
     owner = user_signup(email=OWNER_EMAIL, password="perf-Bench-owner-4781!", name="Bench Owner")
     with mock.patch("tenants.services._warm_pool_refill_soon", lambda: None):
         warm_pool_fill(size=1)
+        # Enterprise: the free plan's orders a month would stop the run early.
         shop = shop_create(owner=owner, name=SHOP_NAME, slug=SHOP_SLUG, currency="EUR", plan="enterprise")
     use_shop(shop)
     rng = random.Random(20261122)

@@ -463,6 +463,7 @@ def shops_seed(args: argparse.Namespace) -> Fixture:
             f"warm pool: {args.small_shops + 1} spares in {time.perf_counter() - start:.1f} s",
             file=sys.stderr,
         )
+        # Enterprise: the free plan allows 100 products, the big shop has thousands.
         big = shop_create(owner=owner, name="Bench Shop", slug=BIG_SHOP_SLUG, plan="enterprise")
         smalls = []
         for i in range(args.small_shops):
