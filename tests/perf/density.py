@@ -331,9 +331,9 @@ def sample_slugs(shops: int, size: int) -> list[str]:
 
 def spread_slugs(shops: int, size: int) -> list[str]:
     """Shops from the whole database (most without products) for the connection-budget runs."""
-    indexes = range(shops)
+    indexes = list(range(shops))
     if shops > size:
-        indexes = random.Random(f"spread-{shops}-{size}").sample(list(indexes), size)
+        indexes = random.Random(f"spread-{shops}-{size}").sample(indexes, size)
     return [shop_slug(i) for i in indexes]
 
 
