@@ -118,7 +118,7 @@ def plan_for(schema: str, missing: frozenset[str]) -> Plan:
         # As `sqlmigrate`: the router (the connection is on a shop schema) leaves
         # out shared apps' operations; names are unqualified, so the SQL runs in
         # whichever schema the search_path names.
-        collected = executor.loader.collect_sql(steps)
+        collected = executor.loader.collect_sql(steps)  # type: ignore[attr-defined]  # not in the stubs
         statements = tuple(
             sql
             for sql in collected

@@ -249,6 +249,7 @@ class Growth:
     clone_ms_per_spare: list[float] = field(default_factory=list)  # in one process, per batch
     create_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False  # --grow-until came before the target
 
     def summary(self) -> dict[str, Any]:
         if not self.create_ms:
@@ -264,7 +265,7 @@ class Growth:
         }
 
 
-def grow(target: int, *, jobs: int, batch: int) -> Growth:
+def grow(target: int, *, jobs: int, batch: int, deadline: float | None = None) -> Growth:
     """Create shops d-00000 ... until `target` exist: spares cloned and shops created in `jobs` processes."""
     from django.db import connections
 
@@ -297,6 +298,12 @@ def grow(target: int, *, jobs: int, batch: int) -> Growth:
         # Interrupted (Ctrl-C, SIGTERM): drop the batches not started; a later run resumes.
         stack.callback(lambda: [future.cancel() for future in futures])
         for future in as_completed(futures):
+            if deadline is not None and time.time() > deadline and not growth.stopped:
+                growth.stopped = True  # out of time: finish the batches under way, start no more
+                for pending in futures:
+                    pending.cancel()
+            if future.cancelled():
+                continue
             clone_seconds, timings = future.result()
             growth.clone_ms_per_spare.append(clone_seconds * 1000)
             growth.create_ms.extend(timings)
@@ -331,9 +338,9 @@ def sample_slugs(shops: int, size: int) -> list[str]:
 
 def spread_slugs(shops: int, size: int) -> list[str]:
     """Shops from the whole database (most without products) for the connection-budget runs."""
-    indexes = range(shops)
+    indexes = list(range(shops))
     if shops > size:
-        indexes = random.Random(f"spread-{shops}-{size}").sample(list(indexes), size)
+        indexes = random.Random(f"spread-{shops}-{size}").sample(indexes, size)
     return [shop_slug(i) for i in indexes]
 
 
@@ -882,7 +889,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spread-budget", type=int, default=50, help="DB_CONN_MAX_SCHEMAS of the 'on' run")
     parser.add_argument("--migrate", action="store_true", help="then time a rolling migration under load")
     parser.add_argument("--migrate-jobs", type=int, default=2)
+    parser.add_argument(
+        "--grow-until", metavar="HH:MM", help="UTC time to stop growing and measure where it got to"
+    )
     args = parser.parse_args(argv)
+    args.deadline = None
+    if args.grow_until:
+        hours, minutes = (int(part) for part in args.grow_until.split(":"))
+        now = time.gmtime()
+        day = time.mktime(time.struct_time((now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0, 0, 0, 0)))
+        args.deadline = day + hours * 3600 + minutes * 60 - time.timezone
     args.checkpoints = sorted({int(value.replace("_", "")) for value in args.shops.split(",")})
     return args
 
@@ -912,13 +928,18 @@ def main(argv: list[str] | None = None) -> None:
         for target in args.checkpoints:
             if args.grow_only and target != args.checkpoints[-1]:
                 continue
-            growth = grow(target, jobs=args.jobs, batch=args.batch)
+            growth = grow(target, jobs=args.jobs, batch=args.batch, deadline=args.deadline)
+            if growth.stopped:
+                print(f"--grow-until reached at {growth.shops_after:,} shops: measuring there")
+                target = growth.shops_after
             key = str(target)
             if args.grow_only or (key in results["checkpoints"] and not args.remeasure):
                 continue
             redis_flush(args.redis_url)
             results["checkpoints"][key] = checkpoint_measure(args, target, growth, workdir)
             results_save(path, results)
+            if growth.stopped:
+                break
         if args.migrate:
             results["migrations"].append(migration_benchmark(args, workdir))
             results_save(path, results)

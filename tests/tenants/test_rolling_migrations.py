@@ -25,7 +25,7 @@ from tenants.models import SchemaMigrationState, Shop, SpareSchema, User
 from tenants.schemas import use_public
 from tests.conftest import TEST_POOL_SIZE, make_shop, make_user
 
-SHOPS = 4
+SHOPS = 3
 PROBE = "9001_probe"
 ADD_COLUMN = """
 from django.db import migrations, models

@@ -27,8 +27,10 @@ from tenants import migrating, provisioning
 
 DEFAULT_PARALLEL = 2
 # Options only django-tenants' per-schema `migrate` run understands.
-PER_SCHEMA_OPTIONS = ("app_label", "migration_name", "fake", "fake_initial", "plan", "check_unapplied")
-PER_SCHEMA_OPTIONS += ("prune", "run_syncdb")
+PER_SCHEMA_OPTIONS = (
+    *("app_label", "migration_name", "fake", "fake_initial", "plan", "check_unapplied"),
+    *("prune", "run_syncdb"),
+)
 
 
 class Command(MigrateSchemasCommand):
