@@ -58,26 +58,24 @@ def shop_plan_facts(shop_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def _lock(shop_id: int, *, exclusive: bool) -> Plan:
-    """Lock the shop's subscription row (shared or exclusive) and return its plan."""
-    if exclusive:
-        subscription = (
-            Subscription.objects.select_for_update(no_key=True)
-            .filter(shop_id=shop_id)
-            .only("plan_id")
-            .first()
+    """
+    Lock the shop's subscription row (shared or exclusive) and return its plan,
+    in one statement: the row lock is taken before the join's plan is returned,
+    so the plan is the one the lock protects. (Checkout pays for this on every
+    order, so it is one round trip, not two.)
+    """
+    strength = "NO KEY UPDATE" if exclusive else "SHARE"
+    plans = list(
+        Plan.objects.raw(
+            f"SELECT p.* FROM public.{Plan._meta.db_table} p "
+            f"JOIN public.{Subscription._meta.db_table} s ON s.plan_id = p.id "
+            f"WHERE s.shop_id = %s FOR {strength} OF s",
+            [shop_id],
         )
-        plan_id = subscription.plan_id if subscription is not None else None
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT plan_id FROM public.billing_subscription WHERE shop_id = %s FOR SHARE", [shop_id]
-            )
-            row = cursor.fetchone()
-        plan_id = row[0] if row else None
-    if plan_id is None:
+    )
+    if not plans:
         raise SubscriptionMissing("This shop has no subscription; platform staff must put it on a plan.")
-    # Read after the lock, so the plan is the one the lock protects.
-    return Plan.objects.get(pk=plan_id)
+    return plans[0]
 
 
 def usage_exceeding(shop_id: int, plan: Plan) -> list[tuple[Metric, int]]:
@@ -148,7 +146,9 @@ def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -
     if amount < 0:
         raise ValueError("amount must not be negative")
     shop_id = shop_id if shop_id is not None else selectors.current_shop_id()
-    with transaction.atomic():
+    # No savepoint: a refusal propagates and rolls the caller's transaction back
+    # with it (every caller creates the thing being counted in that transaction).
+    with transaction.atomic(savepoint=False):
         plan = _lock(shop_id, exclusive=metric == Metric.STAFF_SEATS)
         allowed = int(getattr(plan, metric.value))
         if metric == Metric.STAFF_SEATS:
