@@ -1,8 +1,11 @@
 """URLs of the platform host (public schema)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import spa
 
 handler400 = "tenants.conventions.problems.bad_request"
 handler403 = "tenants.conventions.problems.permission_denied"
@@ -14,4 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # The merchant admin SPA: /app/ and every client-side route under it.
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
+    re_path(r"^app/(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.admin, name="spa-admin"),
 ]
