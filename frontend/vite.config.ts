@@ -1,0 +1,39 @@
+/// <reference types="vitest/config" />
+import { resolve } from "node:path";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// One build, two apps (storefront/index.html and admin/index.html) sharing chunks.
+// Hashed assets land in dist/assets/ and are addressed under SPA_ASSET_BASE: the
+// app's own /static/spa/ by default, or a CDN's URL (see the README). The API base
+// is never baked in: each app takes it from the page's host at run time.
+const assetBase = process.env.SPA_ASSET_BASE ?? "/static/spa/";
+
+export default defineConfig({
+  base: assetBase.endsWith("/") ? assetBase : `${assetBase}/`,
+  plugins: [react()],
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    assetsDir: "assets",
+    rollupOptions: {
+      input: {
+        storefront: resolve(import.meta.dirname, "storefront/index.html"),
+        admin: resolve(import.meta.dirname, "admin/index.html"),
+      },
+    },
+  },
+  server: {
+    // `npm run dev`: the API calls go to the Django app (make run) on the same host.
+    proxy: {
+      "/api": { target: "http://localhost:8000", changeOrigin: false },
+      "/media": { target: "http://localhost:8000", changeOrigin: false },
+    },
+  },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["src/test-setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+  },
+});
