@@ -6264,7 +6264,11 @@ export interface operations {
             query?: {
                 /** @description Category slug; includes subcategories. */
                 category?: string;
+                /** @description The cursor of a page, from `next`. */
+                cursor?: string;
                 in_stock?: boolean;
+                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                limit?: number;
                 max_price?: string;
                 /** @description Decimal string, e.g. "10.00". */
                 min_price?: string;
