@@ -14,7 +14,8 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from tenants.keys import redis_client, redis_key
+from billing.ratelimits import RequestLimit
+from tenants.keys import RedisScript, ScriptCall, redis_client, redis_key, redis_scripts_run
 
 
 def _version_key(schema: str | None = None) -> str:
@@ -28,26 +29,36 @@ def storefront_cache_bump(schema: str | None = None) -> None:
         redis_client().incr(_version_key(schema))
 
 
-# One round trip: read the shop's version, then the response stored under it.
-# (register_script sends the script's SHA, not its text, on every call.)
-_LOOKUP = """
+# Read the shop's version, then the response stored under it, in one script.
+_LOOKUP = RedisScript(
+    """
 local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', KEYS[2] .. version)}
 """
-_lookup_script: Any = None
+)
 
 
-def storefront_cache_get(request_key: str) -> tuple[str, bytes | None]:
-    """Return (current version, cached body or None) for a request key."""
-    global _lookup_script
+def storefront_cache_get(request_key: str, *, limit: RequestLimit | None = None) -> tuple[str, bytes | None]:
+    """
+    Return (current version, cached body or None) for a request key. The
+    request's rate limit, if given and not counted yet, is counted in the same
+    round trip.
+    """
+    calls: list[ScriptCall] = [
+        (_LOOKUP, [_version_key(), redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")], [])
+    ]
+    counting = limit is not None and not limit.counted
+    if limit is not None and counting:
+        calls.insert(0, limit.call())
     try:
-        if _lookup_script is None:
-            _lookup_script = redis_client().register_script(_LOOKUP)
-        version, body = _lookup_script(
-            keys=[_version_key(), redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")]
-        )
-    except redis.RedisError:
+        results = redis_scripts_run(calls)
+    except redis.RedisError as exc:
+        if limit is not None and counting:
+            limit.fail_open(exc)
         return "", None
+    if limit is not None and counting:
+        limit.receive(results[0])
+    version, body = results[-1]
     return version.decode() if isinstance(version, bytes) else str(version), body
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
+from billing.ratelimits import request_limit, too_many_requests
 from catalog.cache import request_cache_key, storefront_cache_get, storefront_cache_set
 
 CACHEABLE = "storefront_cacheable"
@@ -22,7 +23,8 @@ class StorefrontCacheMiddleware:
     """
     Sits right after host routing. For a GET to a view marked cacheable, look the
     answer up in the shop's cache (one Redis round trip) and return it at once;
-    otherwise let the request through and store a 200 answer. The shop's version
+    otherwise let the request through and store a 200 answer. The request's rate
+    limit (billing.ratelimits) is counted in that same round trip. The shop's version
     number, bumped by every catalog change, is part of the key, so nothing stale
     is ever served.
     """
@@ -40,7 +42,10 @@ class StorefrontCacheMiddleware:
         if not getattr(match.func, CACHEABLE, False):
             return self.get_response(request)
         request_key = request_cache_key(request.path, request.GET.items())
-        version, body = storefront_cache_get(request_key)
+        limit = request_limit(request)
+        version, body = storefront_cache_get(request_key, limit=limit)
+        if limit is not None and limit.decision is not None and not limit.decision.allowed:
+            return too_many_requests(limit.decision)
         if body is not None:
             response = HttpResponse(body, content_type="application/json")
             response["X-Cache"] = "hit"

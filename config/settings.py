@@ -85,6 +85,15 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # tests/tenants/test_isolation.py prove it (django-tenants issue #1262).
 TENANT_LIMIT_SET_CALLS = True
 
+# Hostnames no shop may claim as a custom domain (besides PLATFORM_HOST,
+# SHOP_BASE_DOMAIN and every name under them).
+RESERVED_HOSTNAMES = [
+    name.strip().lower()
+    for name in os.environ.get("RESERVED_HOSTNAMES", "localhost,storefleet.dev").split(",")
+    if name.strip()
+]
+SHOP_MAX_DOMAINS = env_int("SHOP_MAX_DOMAINS", 10)
+
 # Warm pool of pre-migrated spare schemas that provisioning renames into shops.
 WARM_POOL_SIZE = env_int("WARM_POOL_SIZE", 5)
 
@@ -96,6 +105,8 @@ MIDDLEWARE = [
     # Before the storefront cache, so cached answers and preflights carry CORS headers too.
     "tenants.middleware.ShopCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Admin and Storefront API budgets; counted in the first Redis round trip a request makes.
+    "billing.middleware.RateLimitMiddleware",
     # Cached storefront answers leave here, skipping the rest (and DRF).
     "catalog.middleware.StorefrontCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -163,6 +174,19 @@ CACHES = {
 STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storefront"
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
 
+# Rate limits (requests a minute) come from each shop's plan: the Admin API's per
+# shop, the Storefront API's per client address of a shop. These, when set,
+# replace every plan's figure (benchmarks, local load tests). Counters live under
+# `{schema}:{RATE_LIMIT_NAMESPACE}:...`. Behind a proxy, NUM_PROXIES says how many
+# X-Forwarded-For hops to trust for the client address.
+RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
+RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
+RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
+# Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
+HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
+# Metered usage counters in Redis (`{schema}:{USAGE_NAMESPACE}:api-calls:YYYY-MM`).
+USAGE_NAMESPACE = f"usage-{TEST_RUN_ID}" if TESTING else "usage"
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -208,6 +232,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
 }
 
 SIMPLE_JWT = {
@@ -236,6 +261,7 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {
         "int": {"type": "integer", "minimum": 0},
         "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "uuid": {"type": "string", "format": "uuid"},
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -342,6 +368,9 @@ AWS_S3_CUSTOM_DOMAIN = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
 AWS_S3_FILE_OVERWRITE = True  # keys are chosen by the app and unique
 if STORAGE == "s3":
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+# How long an export's download link stays valid.
+EXPORT_LINK_SECONDS = env_int("EXPORT_LINK_SECONDS", 3600)
 
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 IMAGE_CONTENT_TYPES = [

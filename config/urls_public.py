@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import spa
+from tenants.api import downloads
 
 handler400 = "tenants.conventions.problems.bad_request"
 handler403 = "tenants.conventions.problems.permission_denied"
@@ -14,9 +15,12 @@ handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
     path("api/platform/v1/", include("tenants.api.urls")),
+    path("api/platform/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Local object storage (STORAGE=local): signed download links (exports); S3 presigns its own.
+    path("api/downloads/<str:token>", downloads.download_get, name="storage-download"),
     # The merchant admin SPA: /app/ and every client-side route under it.
     path("", RedirectView.as_view(url="/app/", permanent=False)),
     re_path(r"^app/(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.admin, name="spa-admin"),

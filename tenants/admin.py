@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from tenants.models import ApiKey, Domain, Membership, Shop, SpareSchema, User
+from tenants import services
+from tenants.errors import DomainError
+from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, SpareSchema, User
 
 
 class DomainInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -22,10 +26,36 @@ class ShopAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["slug", "name", "domains__domain"]
     readonly_fields = ["schema_name", "created_at"]
     inlines = [DomainInline, MembershipInline]
+    actions = ["suspend", "reactivate"]
 
     def has_add_permission(self, request: object) -> bool:
         # Shops are provisioned through the Platform API (warm pool), never by hand.
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Shop | None = None) -> list[str]:
+        # Status changes go through the actions (audited, routing caches invalidated everywhere).
+        return [*self.readonly_fields, "status"]
+
+    def _status_action(
+        self, request: HttpRequest, queryset: QuerySet[Shop], change: object, verb: str
+    ) -> None:
+        done = 0
+        for shop in queryset:
+            try:
+                change(shop=shop, by=request.user)  # type: ignore[operator]
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{shop.slug}: {exc.detail}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} shop(s).", messages.SUCCESS)
+
+    @admin.action(description="Suspend the selected shops (storefront answers 503)")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+        self._status_action(request, queryset, services.shop_suspend, "Suspended")
+
+    @admin.action(description="Reactivate the selected shops")
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
+        self._status_action(request, queryset, services.shop_reactivate, "Reactivated")
 
 
 @admin.register(Domain)
@@ -66,3 +96,14 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(SpareSchema)
 class SpareSchemaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["schema_name", "created_at"]
+
+
+@admin.register(ShopExport)
+class ShopExportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "schema_name", "shop", "reason", "status", "rows_written", "size", "created_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["schema_name", "shop__slug", "id"]
+    readonly_fields = [field.name for field in ShopExport._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

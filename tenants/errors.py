@@ -21,6 +21,11 @@ class DomainError(Exception):
         self.detail = detail
         self.errors = errors
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Extra members of the problem body (e.g. the limit a 402 names); none by default."""
+        return {}
+
 
 class TenantsErrorCode(StrEnum):
     SLUG_INVALID = "slug_invalid"
@@ -30,6 +35,14 @@ class TenantsErrorCode(StrEnum):
     NOT_A_MEMBER = "not_a_member"
     SHOP_NOT_FOUND = "shop_not_found"
     PROVISIONING_FAILED = "provisioning_failed"
+    SHOP_DELETING = "shop_deleting"
+    EXPORT_IN_PROGRESS = "export_in_progress"
+    CONFIRMATION_MISMATCH = "confirmation_mismatch"
+    DOMAIN_INVALID = "domain_invalid"
+    DOMAIN_RESERVED = "domain_reserved"
+    DOMAIN_TAKEN = "domain_taken"
+    DOMAIN_PRIMARY = "domain_primary"
+    DOMAIN_LIMIT = "domain_limit"
 
 
 class SlugInvalid(DomainError):
@@ -78,3 +91,51 @@ class NotAllowed(DomainError):
     status = 403
     code = "not_allowed"
     title = "Not allowed"
+
+
+class ShopDeleting(DomainError):
+    status = 409
+    code = TenantsErrorCode.SHOP_DELETING
+    title = "Shop is being deleted"
+
+
+class ExportInProgress(DomainError):
+    status = 409
+    code = TenantsErrorCode.EXPORT_IN_PROGRESS
+    title = "An export is already running"
+
+
+class ConfirmationMismatch(DomainError):
+    status = 400
+    code = TenantsErrorCode.CONFIRMATION_MISMATCH
+    title = "Confirmation does not match"
+
+
+class DomainInvalid(DomainError):
+    status = 400
+    code = TenantsErrorCode.DOMAIN_INVALID
+    title = "Invalid domain"
+
+
+class DomainReserved(DomainError):
+    status = 400
+    code = TenantsErrorCode.DOMAIN_RESERVED
+    title = "Reserved domain"
+
+
+class DomainTaken(DomainError):
+    status = 409
+    code = TenantsErrorCode.DOMAIN_TAKEN
+    title = "Domain already in use"
+
+
+class DomainPrimary(DomainError):
+    status = 409
+    code = TenantsErrorCode.DOMAIN_PRIMARY
+    title = "Primary domain"
+
+
+class DomainLimit(DomainError):
+    status = 409
+    code = TenantsErrorCode.DOMAIN_LIMIT
+    title = "Too many domains"

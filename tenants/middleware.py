@@ -14,10 +14,12 @@ from django_tenants.postgresql_backend.base import FakeTenant
 
 from tenants.conventions.problems import problem_response
 from tenants.keys import redis_client
+from tenants.models import Shop
 from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 
 PUBLIC_TENANT = FakeTenant(schema_name="public")
+STOREFRONT_PREFIX = "/api/storefront/"
 
 
 class HealthCheckMiddleware:
@@ -75,12 +77,21 @@ class ShopRoutingMiddleware:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
         else:
             shop = shop_for_host(hostname)
-            if shop is None:
+            if shop is None or shop.status == Shop.Status.DELETING:
                 return problem_response(
                     404,
                     title="Unknown shop",
                     detail=f"No shop is served at {hostname!r}.",
                     code="shop_not_found",
+                )
+            if shop.status == Shop.Status.SUSPENDED and request.path.startswith(STOREFRONT_PREFIX):
+                # Before the storefront cache: a suspended shop sells nothing, cached or not. Its
+                # Admin API keeps working, so the merchant can put things right.
+                return problem_response(
+                    503,
+                    title="Shop unavailable",
+                    detail=f"The shop at {hostname!r} is unavailable at the moment.",
+                    code="shop_unavailable",
                 )
             shop.domain_url = hostname
             request.tenant = shop  # type: ignore[attr-defined]

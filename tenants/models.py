@@ -5,6 +5,8 @@ keys, the warm pool of spare schemas, and idempotency records.
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -52,7 +54,8 @@ class Shop(TenantMixin):
 
     class Status(models.TextChoices):
         ACTIVE = "active"
-        SUSPENDED = "suspended"
+        SUSPENDED = "suspended"  # by platform staff: the storefront answers 503, the Admin API works
+        DELETING = "deleting"  # unreachable at once; a worker exports, then removes everything
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=40, unique=True)
@@ -174,3 +177,50 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name}:{self.principal}:{self.key}"
+
+
+class ShopExport(models.Model):
+    """
+    A shop's data written by a worker as JSON Lines to object storage
+    (`tenants/{schema}/exports/{id}.jsonl`). Kept in public, with the schema's
+    name, so the export made before a shop's deletion outlives the shop.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Reason(models.TextChoices):
+        REQUESTED = "requested"
+        DELETION = "deletion"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, null=True, on_delete=models.SET_NULL, related_name="exports")
+    schema_name = models.CharField(max_length=63)
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.REQUESTED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    tables_total = models.PositiveIntegerField(default=0)
+    tables_done = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveBigIntegerField(default=0)
+    key = models.CharField(max_length=1000, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.id} of {self.schema_name} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percent done: tables written of tables to write."""
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.tables_done / self.tables_total) if self.tables_total else 0

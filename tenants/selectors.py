@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
+import redis
 from django.conf import settings
 from django.db.models import QuerySet
 
-from tenants.errors import ResourceNotFound, ShopNotFound
-from tenants.models import ApiKey, Domain, Membership, Shop, User
+from tenants.errors import NotAllowed, ResourceNotFound, ShopNotFound
+from tenants.keys import host_cache_channel, redis_client
+from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+
+logger = logging.getLogger(__name__)
 
 # Host → shop answers are kept per process for a few seconds: at 1,000 requests/s
 # a database round trip per request for the same few rows is pure waste. The
@@ -23,10 +30,20 @@ HOST_CACHE_SIZE = int(getattr(settings, "SHOP_HOST_CACHE_SIZE", 4096))
 
 _host_cache: OrderedDict[str, tuple[float, Shop | None]] = OrderedDict()
 _host_cache_lock = threading.Lock()
+# Every process listens for invalidations on a Redis channel (a daemon thread,
+# started after fork on the first lookup), so a suspension, a deleted shop or a
+# moved domain takes effect in all processes at once; if Redis is away, the
+# few-seconds lifetime above still bounds how stale an answer can be.
+_listener_pid: int | None = None
+_listener_lock = threading.Lock()
+host_cache_listening = threading.Event()
+_CLEAR_ALL = "*"
 
 
 def shop_for_host(hostname: str) -> Shop | None:
     """Return the shop a hostname routes to, or None for an unknown host."""
+    if _listener_pid != os.getpid():
+        _listener_start()
     now = time.monotonic()
     with _host_cache_lock:
         hit = _host_cache.get(hostname)
@@ -45,15 +62,72 @@ def shop_for_host(hostname: str) -> Shop | None:
 
 
 def host_cache_forget(hostname: str) -> None:
-    """Forget one cached host lookup in this process (a domain was added or removed)."""
-    with _host_cache_lock:
-        _host_cache.pop(hostname, None)
+    """Forget a cached host lookup in every process (a domain or its shop changed); call on commit."""
+    hosts_forget([hostname])
+
+
+def hosts_forget(hostnames: Iterable[str]) -> None:
+    """Forget cached host lookups here at once, and in every other process through Redis."""
+    names = list(hostnames)
+    _hosts_forget_here(names)
+    try:
+        client = redis_client()
+        for name in names:
+            client.publish(host_cache_channel(), name)
+    except redis.RedisError:
+        logger.warning("Could not broadcast host-cache invalidation for %s", names, exc_info=True)
+
+
+def shop_hosts_forget(shop: Shop) -> None:
+    """Forget the cached lookups of all of a shop's hostnames, in every process."""
+    hosts_forget(Domain.objects.filter(tenant_id=shop.pk).values_list("domain", flat=True))
 
 
 def host_cache_clear() -> None:
-    """Forget cached host lookups in this process (after a domain or shop change)."""
+    """Forget all cached host lookups in this process."""
     with _host_cache_lock:
         _host_cache.clear()
+
+
+def _hosts_forget_here(hostnames: Iterable[str]) -> None:
+    with _host_cache_lock:
+        for hostname in hostnames:
+            if hostname == _CLEAR_ALL:
+                _host_cache.clear()
+            else:
+                _host_cache.pop(hostname, None)
+
+
+def _listener_start() -> None:
+    global _listener_pid
+    with _listener_lock:
+        if _listener_pid == os.getpid():
+            return
+        _listener_pid = os.getpid()
+        host_cache_listening.clear()
+        threading.Thread(target=_listen, name="host-cache-invalidations", daemon=True).start()
+
+
+def _listen() -> None:
+    """Apply invalidations published by any process; resubscribe (and start clean) after an outage."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, health_check_interval=30)
+    resubscribing = False
+    while True:
+        try:
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(host_cache_channel())
+            if resubscribing:
+                host_cache_clear()  # whatever was published while we were not listening is lost
+            resubscribing = True
+            host_cache_listening.set()
+            for message in pubsub.listen():
+                data = message.get("data")
+                if isinstance(data, bytes):
+                    _hosts_forget_here([data.decode()])
+        except Exception:
+            host_cache_listening.clear()
+            logger.warning("Host-cache invalidations unreachable; retrying", exc_info=True)
+            time.sleep(1)
 
 
 def shops_for_user(*, user: User) -> QuerySet[Shop]:
@@ -76,6 +150,34 @@ def access_shop_by_slug_for_member(*, user: User, slug: str) -> tuple[Shop, Memb
     if membership is None:
         raise ShopNotFound(f"You have no shop with the slug {slug!r}.")
     return membership.shop, membership
+
+
+def access_shop_by_slug_for_staff(*, user: User, slug: str) -> Shop:
+    """Return any shop by slug for platform staff; others are refused whether or not it exists."""
+    if not user.is_staff:
+        raise NotAllowed("Only platform staff can do this.")
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        raise ShopNotFound(f"No shop has the slug {slug!r}.")
+    return shop
+
+
+def domains_for_shop(*, shop: Shop) -> QuerySet[Domain]:
+    return Domain.objects.filter(tenant=shop).order_by("-id")
+
+
+def access_domain_by_id(*, shop: Shop, domain_id: int) -> Domain:
+    domain = Domain.objects.filter(tenant=shop, pk=domain_id).first()
+    if domain is None:
+        raise ResourceNotFound("No domain with that id in this shop.")
+    return domain
+
+
+def access_export_by_id(*, shop: Shop, export_id: str) -> ShopExport:
+    export = ShopExport.objects.filter(shop=shop, pk=export_id).first()
+    if export is None:
+        raise ResourceNotFound("No export with that id for this shop.")
+    return export
 
 
 def api_keys_for_shop(*, shop: Shop) -> QuerySet[ApiKey]:

@@ -12,11 +12,29 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants import provisioning, selectors
+from tenants import hooks, provisioning, selectors
+from tenants.audit.models import AuditEntry
+from tenants.audit.services import Actor, audit_record
 from tenants.auth import api_key_generate
 from tenants.conventions.money import CURRENCY_EXPONENTS
-from tenants.errors import DomainError, EmailTaken, NotAllowed, SlugInvalid, SlugReserved, SlugTaken
-from tenants.models import ApiKey, Domain, Membership, Shop, User
+from tenants.errors import (
+    ConfirmationMismatch,
+    DomainError,
+    DomainInvalid,
+    DomainLimit,
+    DomainPrimary,
+    DomainReserved,
+    DomainTaken,
+    EmailTaken,
+    ExportInProgress,
+    NotAllowed,
+    ShopDeleting,
+    SlugInvalid,
+    SlugReserved,
+    SlugTaken,
+)
+from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+from tenants.schemas import use_public, use_shop
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +78,12 @@ def slug_check(slug: str) -> None:
         raise SlugTaken(f"The slug {slug!r} is taken.", errors={"slug": [f"{slug!r} is taken."]})
 
 
-def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> Shop:
+def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", plan: str | None = None) -> Shop:
     """
     Provision a shop in one transaction: its schema (a warm-pool spare renamed,
-    or a template clone), the shop row, its primary domain and the owner's membership.
+    or a template clone), the shop row, its primary domain, the owner's membership
+    and, through the `shop_provisioned` hooks, its subscription to `plan` (billing
+    picks the default plan when it is None and refuses an unknown one).
     """
     slug_check(slug)
     if currency not in CURRENCY_EXPONENTS:
@@ -86,6 +106,7 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD") -> 
             domain=f"{slug}.{settings.SHOP_BASE_DOMAIN}", tenant=shop, is_primary=True
         )
         Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
+        hooks.shop_provisioned(shop=shop, owner=owner, options={"plan": plan})
         transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
         transaction.on_commit(_warm_pool_refill_soon)
     return shop
@@ -104,7 +125,7 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
         changed.append("currency")
     if changed:
         shop.save(update_fields=changed)
-        selectors.host_cache_clear()
+        transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
 
 
@@ -143,3 +164,195 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+# --- Lifecycle: suspension, export, deletion -------------------------------------------
+
+
+def _user_actor(user: User) -> Actor:
+    return Actor(type=AuditEntry.ActorType.USER, id=user.pk, label=user.email)
+
+
+def _audit_in_shop(
+    shop: Shop, *, by: User, action: str, before: dict[str, str], after: dict[str, str]
+) -> None:
+    """Write the change into the shop's own audit log, where its merchants see it."""
+    use_shop(shop)
+    try:
+        audit_record(
+            actor=_user_actor(by),
+            action=action,
+            object_type="shop",
+            object_id=shop.pk,
+            before=before,
+            after=after,
+        )
+    finally:
+        use_public()
+
+
+def _shop_locked(shop: Shop) -> Shop:
+    return Shop.objects.select_for_update().get(pk=shop.pk)
+
+
+def _status_set(*, shop: Shop, by: User, status: str, action: str) -> Shop:
+    if not by.is_staff:
+        raise NotAllowed("Only platform staff can suspend or reactivate shops.")
+    with transaction.atomic():
+        shop = _shop_locked(shop)
+        if shop.status == Shop.Status.DELETING:
+            raise ShopDeleting("This shop is being deleted.")
+        if shop.status != status:
+            before = shop.status
+            shop.status = status
+            shop.save(update_fields=["status"])
+            _audit_in_shop(shop, by=by, action=action, before={"status": before}, after={"status": status})
+            logger.info("Shop %s %s by %s", shop.slug, action, by.email)
+            transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+    return shop
+
+
+def shop_suspend(*, shop: Shop, by: User) -> Shop:
+    """Suspend a shop (platform staff): its storefront answers 503 everywhere at once; its Admin API works."""
+    return _status_set(shop=shop, by=by, status=Shop.Status.SUSPENDED, action="shop.suspended")
+
+
+def shop_reactivate(*, shop: Shop, by: User) -> Shop:
+    """Lift a suspension (platform staff)."""
+    return _status_set(shop=shop, by=by, status=Shop.Status.ACTIVE, action="shop.reactivated")
+
+
+def _owner_check(by: Membership, action: str) -> None:
+    if by.role != Membership.Role.OWNER:
+        raise NotAllowed(f"Only the shop's owners can {action}.")
+
+
+def shop_export_request(*, shop: Shop, by: Membership) -> ShopExport:
+    """Queue an export of all the shop's data (owners); one at a time per shop."""
+    _owner_check(by, "export it")
+    with transaction.atomic():
+        shop = _shop_locked(shop)
+        if shop.status == Shop.Status.DELETING:
+            raise ShopDeleting("This shop is being deleted.")
+        running = ShopExport.objects.filter(
+            shop=shop, status__in=[ShopExport.Status.PENDING, ShopExport.Status.RUNNING]
+        ).first()
+        if running is not None:
+            raise ExportInProgress(f"Export {running.pk} of this shop is still {running.status}.")
+        export = ShopExport.objects.create(shop=shop, schema_name=shop.schema_name, requested_by=by.user)
+        transaction.on_commit(lambda: _task_queue("tenants.tasks.shop_export_run", str(export.pk)))
+    return export
+
+
+def shop_delete_request(*, shop: Shop, by: Membership, confirm: str) -> ShopExport:
+    """
+    Delete a shop (owners), confirmed by its slug: it is unreachable at once; a
+    worker exports its data, then removes its schema, domains, memberships, Redis
+    keys and files. Returns the final export; asking twice returns the same one.
+    """
+    _owner_check(by, "delete it")
+    if confirm != shop.slug:
+        raise ConfirmationMismatch(
+            "Confirm the deletion with the shop's slug.",
+            errors={"confirm": [f"Type the shop's slug ({shop.slug}) to confirm."]},
+        )
+    with transaction.atomic():
+        shop = _shop_locked(shop)
+        if shop.status == Shop.Status.DELETING:
+            return ShopExport.objects.filter(shop=shop, reason=ShopExport.Reason.DELETION).latest(
+                "created_at"
+            )
+        before = shop.status
+        shop.status = Shop.Status.DELETING
+        shop.save(update_fields=["status"])
+        _audit_in_shop(
+            shop,
+            by=by.user,
+            action="shop.deletion_requested",
+            before={"status": before},
+            after={"status": "deleting"},
+        )
+        export = ShopExport.objects.create(
+            shop=shop, schema_name=shop.schema_name, requested_by=by.user, reason=ShopExport.Reason.DELETION
+        )
+        logger.info("Shop %s deletion requested by %s", shop.slug, by.user.email)
+        transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+        transaction.on_commit(lambda: _task_queue("tenants.tasks.shop_delete_run", str(export.pk)))
+    return export
+
+
+def _task_queue(name: str, export_id: str) -> None:
+    from tenants import tasks
+
+    getattr(tasks, name.rsplit(".", 1)[-1]).delay(export_id)
+
+
+# --- Custom domains ------------------------------------------------------------------
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def hostname_normalize(value: str) -> str:
+    """Return a hostname in its lower-case ASCII (punycode) form; DomainInvalid if it is not one."""
+    invalid = DomainInvalid(
+        f"{value[:100]!r} is not a hostname.",
+        errors={"domain": ["Enter a hostname such as shop.example.com."]},
+    )
+    name = value.strip().lower().rstrip(".")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise invalid from None
+    labels = name.split(".")
+    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise invalid
+    top = labels[-1]
+    if not (top.isalpha() or top.startswith("xn--")):
+        raise invalid  # IP addresses and numeric top-level domains are not shop domains
+    return name
+
+
+def _hostname_reserved(name: str) -> bool:
+    platform = {settings.PLATFORM_HOST, settings.SHOP_BASE_DOMAIN, *settings.RESERVED_HOSTNAMES}
+    if name in platform:
+        return True
+    # Names under the platform's own domains belong to the platform (shops get {slug}.<base> there).
+    return any(name.endswith(f".{parent}") for parent in platform)
+
+
+def domain_add(*, shop: Shop, by: Membership, domain: str) -> Domain:
+    """Route a custom hostname to the shop (owners and admins); a hostname routes to one shop only."""
+    if by.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+        raise NotAllowed("Only the shop's owners and admins can change its domains.")
+    name = hostname_normalize(domain)
+    if _hostname_reserved(name):
+        raise DomainReserved(f"{name} belongs to the platform.", errors={"domain": [f"{name} is reserved."]})
+    with transaction.atomic():
+        shop = _shop_locked(shop)
+        if Domain.objects.filter(tenant=shop).count() >= settings.SHOP_MAX_DOMAINS:
+            raise DomainLimit(f"A shop can have at most {settings.SHOP_MAX_DOMAINS} domains.")
+        if Domain.objects.filter(domain=name).exists():
+            raise DomainTaken(f"{name} is already in use.", errors={"domain": [f"{name} is already in use."]})
+        try:
+            with transaction.atomic():
+                created = Domain.objects.create(domain=name, tenant=shop, is_primary=False)
+        except IntegrityError:
+            raise DomainTaken(
+                f"{name} is already in use.", errors={"domain": [f"{name} is already in use."]}
+            ) from None
+        _audit_in_shop(shop, by=by.user, action="domain.added", before={}, after={"domain": name})
+        transaction.on_commit(lambda: selectors.host_cache_forget(name))  # it may be cached as unknown
+    return created
+
+
+def domain_remove(*, shop: Shop, by: Membership, domain: Domain) -> None:
+    """Stop routing a custom hostname to the shop (owners and admins); the primary one stays."""
+    if by.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+        raise NotAllowed("Only the shop's owners and admins can change its domains.")
+    if domain.is_primary:
+        raise DomainPrimary("The shop's primary domain cannot be removed.")
+    name = domain.domain
+    with transaction.atomic():
+        domain.delete()
+        _audit_in_shop(shop, by=by.user, action="domain.removed", before={"domain": name}, after={})
+        transaction.on_commit(lambda: selectors.host_cache_forget(name))

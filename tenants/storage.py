@@ -14,13 +14,14 @@ MEDIA_URL, so clients follow the same flow in both.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 # no `.`, `..` or empty segment can walk out of a shop's folder.
 _KEY_RE = re.compile(r"^tenants/[a-z0-9_]+(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,199})+$")
 _UPLOAD_SALT = "storefleet.storage.upload"
+_DOWNLOAD_SALT = "storefleet.storage.download"
+_SHOP_PREFIX_RE = re.compile(r"^tenants/[a-z0-9_]+$")
 _CHUNK = 64 * 1024
 
 
@@ -70,6 +73,18 @@ class UploadUrlExpired(DomainError):
     status = 403
     code = "upload_url_expired"
     title = "Upload URL expired"
+
+
+class DownloadUrlInvalid(DomainError):
+    status = 403
+    code = "download_url_invalid"
+    title = "Download URL invalid"
+
+
+class DownloadUrlExpired(DomainError):
+    status = 403
+    code = "download_url_expired"
+    title = "Download URL expired"
 
 
 class UploadLengthRequired(DomainError):
@@ -137,6 +152,8 @@ class _Backend(Protocol):
     def write(self, key: str, data: bytes, content_type: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def url(self, key: str) -> str: ...
+    def download_url(self, key: str, filename: str, expires_at: int) -> str: ...
+    def keys_under(self, prefix: str) -> Iterator[str]: ...
 
 
 class _S3:
@@ -199,6 +216,26 @@ class _S3:
     def url(self, key: str) -> str:
         # Presigned GET (AWS_QUERYSTRING_EXPIRE) or, with AWS_S3_CUSTOM_DOMAIN, a plain CDN URL.
         return str(self._storage.url(key))
+
+    def download_url(self, key: str, filename: str, expires_at: int) -> str:
+        # Always presigned, even behind a public CDN domain: downloads are private.
+        return str(
+            self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                },
+                ExpiresIn=max(1, expires_at - int(time.time())),
+            )
+        )
+
+    def keys_under(self, prefix: str) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix + "/"):
+            for item in page.get("Contents", []):
+                yield str(item["Key"])
 
 
 class _Local:
@@ -271,6 +308,30 @@ class _Local:
     def url(self, key: str) -> str:
         return str(default_storage.url(key))
 
+    def download_url(self, key: str, filename: str, expires_at: int) -> str:
+        token = signing.dumps({"k": key, "f": filename, "e": expires_at}, salt=_DOWNLOAD_SALT)
+        return reverse("storage-download", kwargs={"token": token}, urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+
+    def keys_under(self, prefix: str) -> Iterator[str]:
+        root = Path(default_storage.path(prefix))
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not path.name.startswith(".upload-"):
+                    yield f"{prefix}/{path.relative_to(root).as_posix()}"
+
+    def prune(self, prefix: str) -> None:
+        """Remove the folders left empty under `prefix`, and `prefix` itself if it is empty."""
+        root = Path(default_storage.path(prefix))
+        if not root.is_dir():
+            return
+        for folder in sorted(
+            (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+        ):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        with contextlib.suppress(OSError):
+            root.rmdir()
+
 
 def _backend() -> _Backend:
     return _S3() if settings.STORAGE == "s3" else _Local()
@@ -305,6 +366,45 @@ def object_write(key: str, data: bytes, *, content_type: str) -> None:
 def object_url(key: str) -> str:
     """Return where a client fetches the object (see the AWS_QUERYSTRING_* settings for S3)."""
     return _backend().url(key_check(key))
+
+
+def object_download_url(key: str, *, filename: str, seconds: int) -> str:
+    """
+    Return a private link that downloads the object as `filename` for `seconds`:
+    a presigned GET with S3; with local storage, a signed URL on the platform host.
+    """
+    return _backend().download_url(key_check(key), filename, int(time.time()) + seconds)
+
+
+def objects_delete_under(prefix: str, *, keep: Iterable[str] = ()) -> int:
+    """Delete every object under a shop's folder (`tenants/{schema}`) but those in `keep`; return how many."""
+    if not _SHOP_PREFIX_RE.fullmatch(prefix):
+        raise ValueError(f"Not a shop's folder: {prefix[:100]!r}")
+    backend = _backend()
+    kept = set(keep)
+    deleted = 0
+    for key in list(backend.keys_under(prefix)):
+        if key not in kept:
+            backend.delete(key)
+            deleted += 1
+    if isinstance(backend, _Local):
+        backend.prune(prefix)
+    return deleted
+
+
+def download_grant_read(token: str) -> tuple[Path, str]:
+    """Return the file and download name a local download token grants; refuse forged or expired ones."""
+    try:
+        claims = signing.loads(token, salt=_DOWNLOAD_SALT)
+        key, filename, expires_at = key_check(str(claims["k"])), str(claims["f"]), int(claims["e"])
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        raise DownloadUrlInvalid("This download URL is not valid.") from None
+    if expires_at < time.time():
+        raise DownloadUrlExpired("This download URL has expired; ask for a new one.")
+    path = _Local().path(key)
+    if not path.is_file():
+        raise FileNotFoundError(key)
+    return path, filename
 
 
 def objects_delete(keys: Iterable[str]) -> None:

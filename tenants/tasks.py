@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from tenants import provisioning
+from tenants import lifecycle, provisioning
 from tenants.conventions import idempotency
 
 
@@ -16,3 +16,22 @@ def warm_pool_refill() -> int:
 def idempotency_records_purge() -> int:
     """Forget idempotency keys older than the 24 h replay window."""
     return idempotency.records_purge()
+
+
+@shared_task(name="tenants.tasks.shop_export_run", ignore_result=True, acks_late=True)
+def shop_export_run(export_id: str) -> None:
+    """Write a shop's export to object storage."""
+    lifecycle.export_run(export_id=export_id)
+
+
+@shared_task(
+    name="tenants.tasks.shop_delete_run",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    max_retries=10,
+)
+def shop_delete_run(export_id: str) -> None:
+    """Export a shop being deleted, then remove it and everything namespaced by its schema."""
+    lifecycle.shop_purge(export_id=export_id)

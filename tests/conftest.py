@@ -6,12 +6,20 @@ flushed at the end of the run).
 
 from __future__ import annotations
 
+import logging
+import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 import redis
+from botocore.config import Config
 from django.conf import settings
+from moto.server import ThreadedMotoServer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -54,6 +62,14 @@ def _fresh_request_state() -> Iterator[None]:
     yield
     use_public()
     selectors.host_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings) -> None:
+    """Each test counts requests and usage afresh: schema names repeat across tests, counters must not."""
+    run = f"{settings.TEST_RUN_ID}-{uuid.uuid4().hex[:12]}"
+    settings.RATE_LIMIT_NAMESPACE = f"ratelimit-{run}"
+    settings.USAGE_NAMESPACE = f"usage-{run}"
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +132,66 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
             ctx.shop.delete(force_drop=True)
             ctx.owner.delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
+
+
+# --- Object storage: S3 (moto's server mode, real boto3 over real HTTP) or local files --
+
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """An S3-compatible server (moto's server mode) on a free local port, for the whole run."""
+    werkzeug_log = logging.getLogger("werkzeug")  # one access-log line per S3 call is noise here
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        werkzeug_log.setLevel(level)
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, settings: Any) -> Any:
+    """STORAGE=s3 against a fresh bucket; returns a boto3 client of its own, for looking behind the app."""
+    bucket = f"images-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3", endpoint_url=moto_endpoint, config=Config(s3={"addressing_style": "path"}), **CREDENTIALS
+    )
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGE = "s3"
+    settings.AWS_S3_ENDPOINT_URL = moto_endpoint
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_ACCESS_KEY_ID = CREDENTIALS["aws_access_key_id"]
+    settings.AWS_SECRET_ACCESS_KEY = CREDENTIALS["aws_secret_access_key"]
+    settings.AWS_S3_REGION_NAME = CREDENTIALS["region_name"]
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    # Last: changing STORAGES makes Django build default_storage again, now with the settings above.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    client.bucket = bucket
+    return client
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """STORAGE=local with an empty MEDIA_ROOT."""
+    settings.STORAGE = "local"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return tmp_path / "media"
 
 
 PLATFORM = {"HTTP_HOST": settings.PLATFORM_HOST}

@@ -61,6 +61,12 @@ EXPECTED_PATHS = {
         "/api/platform/v1/me",
         "/api/platform/v1/shops",
         "/api/platform/v1/shops/{slug}",
+        "/api/platform/v1/shops/{slug}/suspend",
+        "/api/platform/v1/shops/{slug}/reactivate",
+        "/api/platform/v1/shops/{slug}/export",
+        "/api/platform/v1/shops/{slug}/exports/{export_id}",
+        "/api/platform/v1/shops/{slug}/domains",
+        "/api/platform/v1/shops/{slug}/domains/{domain_id}",
     },
     "shop": {
         "/api/storefront/v1/shop",

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from tenants.conventions.fields import StrictCharField
 from tenants.conventions.money import CURRENCIES
-from tenants.models import ApiKey, Membership, Shop
+from tenants.models import ApiKey, Membership, Shop, ShopExport
 
 
 class SignupInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -35,6 +35,9 @@ class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=120)
     slug = StrictCharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
+    plan = StrictCharField(
+        max_length=40, required=False, help_text="A plan's code (see `plans`); the free plan if left out."
+    )
 
 
 class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -49,6 +52,7 @@ class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     domain = serializers.CharField()
     status = serializers.ChoiceField(choices=Shop.Status.choices)
     currency = serializers.CharField()
+    plan = serializers.CharField(required=False, help_text="The code of the shop's plan.")
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     created_at = serializers.DateTimeField()
 
@@ -81,3 +85,45 @@ class ApiKeyOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class ApiKeyCreatedOutput(ApiKeyOutput):
     key = serializers.CharField(help_text="The secret key. Shown only in this response; store it now.")
+
+
+class ShopDeleteInput(serializers.Serializer):  # type: ignore[type-arg]
+    confirm = StrictCharField(max_length=40, help_text="The shop's slug, to confirm the deletion.")
+
+
+class ExportOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ShopExport.Status.choices)
+    reason = serializers.ChoiceField(choices=ShopExport.Reason.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100, help_text="Percent of tables written.")
+    tables_done = serializers.IntegerField()
+    tables_total = serializers.IntegerField()
+    rows_written = serializers.IntegerField()
+    size = serializers.IntegerField(allow_null=True, help_text="Bytes, once done.")
+    download_url = serializers.CharField(
+        allow_null=True,
+        help_text="Once done: a private link to the JSON Lines file, valid for a limited time "
+        "(presigned with S3; a signed URL on the platform host with local storage).",
+    )
+    error = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ShopDeletionOutput(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    status = serializers.ChoiceField(choices=Shop.Status.choices)
+    export = ExportOutput(help_text="The final export, written before anything is removed.")
+
+
+class DomainInput(serializers.Serializer):  # type: ignore[type-arg]
+    domain = StrictCharField(max_length=253, help_text="A hostname you control, e.g. shop.example.com.")
+
+
+class DomainOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    domain = serializers.CharField()
+    is_primary = serializers.BooleanField(
+        help_text="The shop's `{slug}.<base domain>`; it cannot be removed."
+    )

@@ -12,4 +12,18 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
     path("shops", views.ShopListCreateView.as_view(), name="shops"),
     path("shops/<slug:slug>", views.ShopDetailView.as_view(), name="shop-detail"),
+    path("shops/<slug:slug>/suspend", views.ShopSuspendView.as_view(), name="shop-suspend"),
+    path("shops/<slug:slug>/reactivate", views.ShopReactivateView.as_view(), name="shop-reactivate"),
+    path("shops/<slug:slug>/export", views.ShopExportCreateView.as_view(), name="shop-export"),
+    path(
+        "shops/<slug:slug>/exports/<uuid:export_id>",
+        views.ShopExportDetailView.as_view(),
+        name="shop-export-detail",
+    ),
+    path("shops/<slug:slug>/domains", views.DomainListCreateView.as_view(), name="shop-domains"),
+    path(
+        "shops/<slug:slug>/domains/<int:domain_id>",
+        views.DomainDetailView.as_view(),
+        name="shop-domain-detail",
+    ),
 ]

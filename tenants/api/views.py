@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tenants import selectors, services
+from tenants import hooks, lifecycle, selectors, services, storage
 from tenants.api import serializers as s
 from tenants.api.base import AdminAPIView, PlatformAPIView, StorefrontAPIView, validated
-from tenants.models import Membership, Shop, User
+from tenants.errors import NotAllowed
+from tenants.models import Membership, Shop, ShopExport, User
 
 OWNER_OR_ADMIN = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
 
-def _shop_payload(shop: Shop, domain: str, role: str | None = None) -> dict[str, Any]:
+def _shop_payload(
+    shop: Shop, domain: str, role: str | None = None, facts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A shop's representation; `facts` are fields other apps add through `tenants.hooks.shop_facts`."""
+    if facts is None:
+        facts = hooks.shop_facts([shop.pk]).get(shop.pk, {})
     payload = {
+        **facts,
         "slug": shop.slug,
         "name": shop.name,
         "schema_name": shop.schema_name,
@@ -80,8 +89,10 @@ class ShopListCreateView(PlatformAPIView):
     def get(self, request: Request) -> Response:
         memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
         page = self.paginate_queryset(memberships) or []
-        domains = selectors.primary_domains([m.shop_id for m in page])
-        results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role) for m in page]
+        shop_ids = [m.shop_id for m in page]
+        domains = selectors.primary_domains(shop_ids)
+        facts = hooks.shop_facts(shop_ids)
+        results = [_shop_payload(m.shop, domains.get(m.shop_id, ""), m.role, facts[m.shop_id]) for m in page]
         return self.get_paginated_response(s.ShopOutput(results, many=True).data)
 
     @extend_schema(
@@ -98,6 +109,7 @@ class ShopListCreateView(PlatformAPIView):
             name=data["name"],
             slug=data["slug"],
             currency=data["currency"],
+            plan=data.get("plan"),
         )
         payload = _shop_payload(shop, shop.domains.get(is_primary=True).domain, Membership.Role.OWNER)
         return Response(s.ShopOutput(payload).data, status=status.HTTP_201_CREATED)
@@ -128,6 +140,23 @@ class ShopDetailView(PlatformAPIView):
         shop = services.shop_update(shop=shop, by=membership, **data)
         domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
         return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
+
+    @extend_schema(
+        request=s.ShopDeleteInput,
+        responses={202: s.ShopDeletionOutput},
+        operation_id="shops_delete",
+        summary="Delete a shop (owners)",
+        description='Confirmed with the shop\'s slug in the body (`{"confirm": "<slug>"}`). The shop '
+        "stops answering at once; a worker exports all its data first (the final export, kept), then "
+        "removes its schema, domains, memberships, cached data, carts, counters and files. Asking "
+        "again while it runs returns the same deletion.",
+    )
+    def delete(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        data = validated(s.ShopDeleteInput, request.data)
+        export = services.shop_delete_request(shop=shop, by=membership, confirm=data["confirm"])
+        payload = {"slug": shop.slug, "status": Shop.Status.DELETING, "export": _export_payload(export)}
+        return Response(s.ShopDeletionOutput(payload).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Shop host ----------------------------------------------------------------
@@ -200,3 +229,138 @@ class ApiKeyDetailView(AdminAPIView):
     def delete(self, request: Request, api_key_id: int) -> Response:
         api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
         return Response(s.ApiKeyOutput(services.api_key_revoke(api_key=api_key)).data)
+
+
+# --- Lifecycle: suspension (staff), export and deletion (owners), domains ---------------
+
+
+def _shop_payload_for(shop: Shop, role: str | None = None) -> dict[str, Any]:
+    return _shop_payload(shop, selectors.primary_domains([shop.pk]).get(shop.pk, ""), role)
+
+
+class ShopSuspendView(PlatformAPIView):
+    @extend_schema(
+        request=None,
+        responses=s.ShopOutput,
+        operation_id="shops_suspend",
+        summary="Suspend a shop (platform staff)",
+        description="The shop's Storefront API answers 503 at once, on every host; its Admin API and the "
+        "Platform API keep working. Suspending twice is harmless. Shop owners get 403.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        shop = selectors.access_shop_by_slug_for_staff(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop = services.shop_suspend(shop=shop, by=request.user)  # type: ignore[arg-type]
+        return Response(s.ShopOutput(_shop_payload_for(shop)).data)
+
+
+class ShopReactivateView(PlatformAPIView):
+    @extend_schema(
+        request=None,
+        responses=s.ShopOutput,
+        operation_id="shops_reactivate",
+        summary="Reactivate a suspended shop (platform staff)",
+        description="Lift a suspension: the storefront answers again at once. Shop owners get 403.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        shop = selectors.access_shop_by_slug_for_staff(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop = services.shop_reactivate(shop=shop, by=request.user)  # type: ignore[arg-type]
+        return Response(s.ShopOutput(_shop_payload_for(shop)).data)
+
+
+def _export_payload(export: ShopExport) -> dict[str, Any]:
+    download_url = None
+    if export.status == ShopExport.Status.DONE and export.key:
+        download_url = storage.object_download_url(
+            export.key, filename=lifecycle.export_filename(export), seconds=settings.EXPORT_LINK_SECONDS
+        )
+    return {
+        "id": export.pk,
+        "status": export.status,
+        "reason": export.reason,
+        "progress": export.progress,
+        "tables_done": export.tables_done,
+        "tables_total": export.tables_total,
+        "rows_written": export.rows_written,
+        "size": export.size,
+        "download_url": download_url,
+        "error": export.error,
+        "created_at": export.created_at,
+        "started_at": export.started_at,
+        "finished_at": export.finished_at,
+    }
+
+
+class ShopExportCreateView(PlatformAPIView):
+    @extend_schema(
+        request=None,
+        responses={202: s.ExportOutput},
+        operation_id="shops_export",
+        summary="Export a shop's data (owners)",
+        description="A worker writes all the shop's data (catalog, orders, customers, webhooks, audit log) "
+        "as JSON Lines to object storage; follow its progress at `exports/{id}`. One export at a time "
+        "(409 while one runs).",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        export = services.shop_export_request(shop=shop, by=membership)
+        return Response(s.ExportOutput(_export_payload(export)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ShopExportDetailView(PlatformAPIView):
+    @extend_schema(
+        responses=s.ExportOutput,
+        operation_id="shops_export_retrieve",
+        summary="An export's progress and link (owners)",
+        description="Status and progress; once `done`, a time-limited `download_url`.",
+    )
+    def get(self, request: Request, slug: str, export_id: uuid.UUID) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        if membership.role != Membership.Role.OWNER:
+            raise NotAllowed("Only the shop's owners can see its exports.")
+        export = selectors.access_export_by_id(shop=shop, export_id=str(export_id))
+        return Response(s.ExportOutput(_export_payload(export)).data)
+
+
+class DomainListCreateView(PlatformAPIView):
+    serializer_class = s.DomainOutput
+
+    @extend_schema(
+        responses=s.DomainOutput(many=True),
+        operation_id="shops_domains_list",
+        summary="List a shop's domains",
+        description="The hostnames that route to the shop, newest first (any member).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        shop, _membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        page = self.paginate_queryset(selectors.domains_for_shop(shop=shop)) or []
+        return self.get_paginated_response(s.DomainOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.DomainInput,
+        responses={201: s.DomainOutput},
+        operation_id="shops_domains_create",
+        summary="Add a custom domain",
+        description="Route a hostname you control to the shop (owners and admins; point its DNS at the "
+        "platform). Hostnames are stored lower-case, internationalised ones as punycode; each routes "
+        "to one shop; the platform's own hostnames and any name under them are refused.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        data = validated(s.DomainInput, request.data)
+        domain = services.domain_add(shop=shop, by=membership, domain=data["domain"])
+        return Response(s.DomainOutput(domain).data, status=status.HTTP_201_CREATED)
+
+
+class DomainDetailView(PlatformAPIView):
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="The primary domain cannot be removed.")},
+        operation_id="shops_domains_delete",
+        summary="Remove a custom domain",
+        description="Stop routing the hostname to the shop at once (owners and admins); the primary "
+        "domain cannot be removed (409).",
+    )
+    def delete(self, request: Request, slug: str, domain_id: int) -> Response:
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        domain = selectors.access_domain_by_id(shop=shop, domain_id=domain_id)
+        services.domain_remove(shop=shop, by=membership, domain=domain)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -100,6 +100,10 @@ PROBLEM_SCHEMA = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "description": "Field name → messages, for validation errors.",
         },
+        "limit": {"type": "string", "description": "The plan limit a 402 or 409 names, e.g. `max_products`."},
+        "plan": {"type": "string", "description": "The plan whose limit it is (its code)."},
+        "allowed": {"type": "integer", "description": "What that plan allows."},
+        "used": {"type": "integer", "description": "What the shop uses now (a refused downgrade)."},
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -108,6 +112,7 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _DESCRIPTIONS = {
     "400": "Bad input (validation errors list each field in `errors`), or a malformed Host header.",
     "401": "Missing or invalid credentials.",
+    "402": "A limit of the shop's plan would be crossed (`limit` and `plan` name it); upgrade to go on.",
     "403": "Authenticated, but not allowed here.",
     "404": "No such resource on this host, or no shop at this host.",
     "409": "Conflicts with the current state, or a request with the same Idempotency-Key is in flight.",
@@ -115,9 +120,9 @@ _DESCRIPTIONS = {
     "415": "Unsupported media type.",
     "422": "Idempotency-Key reused with a different request.",
     "428": "Idempotency-Key required.",
-    "429": "Rate limited.",
+    "429": "Rate limited: this budget is spent until `Retry-After` seconds have passed.",
     "500": "Server error.",
-    "503": "Service unavailable.",
+    "503": "Service unavailable (on the Storefront API: the shop is suspended).",
 }
 
 _IDEMPOTENCY_KEY_PARAMETER = {
@@ -134,6 +139,19 @@ _REPLAYED_HEADER = {
     "description": "Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key.",
     "schema": {"type": "string", "enum": ["true"]},
 }
+
+
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers).',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`.',
+        "schema": {"type": "string"},
+    },
+}
+_RATE_LIMITED_PREFIXES = ("/api/admin/", "/api/storefront/")
 
 
 def _views_by_operation(generator: Any) -> dict[tuple[str, str], type]:
@@ -164,9 +182,13 @@ def _secured(operation: dict[str, Any]) -> bool:
 
 
 def _problem_codes(
-    operation: dict[str, Any], method: str, honours_key: bool, requires_key: bool
+    path: str, operation: dict[str, Any], method: str, honours_key: bool, requires_key: bool
 ) -> list[str]:
     codes = ["400", "404", "500"]
+    if path.startswith(_RATE_LIMITED_PREFIXES):
+        codes.append("429")
+    if path.startswith("/api/storefront/"):
+        codes.append("503")  # the shop is suspended
     if method in ("post", "put", "patch"):
         codes += ["413", "415"]
     if _secured(operation):
@@ -205,8 +227,16 @@ def add_problem_responses(
         for method, operation in path_item.items():
             honours_key, requires_key = _idempotency(views.get((path, method)), method)
             responses = operation.setdefault("responses", {})
-            for code in _problem_codes(operation, method, honours_key, requires_key):
+            for code in _problem_codes(path, operation, method, honours_key, requires_key):
                 responses.setdefault(code, {"description": _DESCRIPTIONS[code]})
+            if path.startswith(_RATE_LIMITED_PREFIXES):
+                for code, response in responses.items():
+                    if code.startswith("2") or code == "429":
+                        response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
+                responses["429"].setdefault("headers", {})["Retry-After"] = {
+                    "description": "Seconds until the budget resets.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
             for code, response in responses.items():
                 if code[:1] in ("4", "5") and not response.get("content"):
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}

@@ -86,7 +86,12 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
     """DRF EXCEPTION_HANDLER: answer every handled error as a problem."""
     if isinstance(exc, DomainError):
         return problem_response(
-            exc.status, title=exc.title, detail=exc.detail, code=str(exc.code), errors=exc.errors
+            exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            code=str(exc.code),
+            errors=exc.errors,
+            extensions=exc.extensions,
         )
     if isinstance(exc, drf_exceptions.ValidationError):
         return problem_response(

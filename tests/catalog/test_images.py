@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import logging
-import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -20,11 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from catalog import images as image_services
@@ -40,65 +35,8 @@ from tests.conftest import ShopContext, assert_problem
 
 pytestmark = pytest.mark.django_db
 
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
-
-# --- Fixtures ------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """An S3-compatible server (moto's server mode) on a free local port, for the whole run."""
-    werkzeug_log = logging.getLogger("werkzeug")  # one access-log line per S3 call is noise here
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        werkzeug_log.setLevel(level)
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, settings: Any) -> Any:
-    """STORAGE=s3 against a fresh bucket; returns a boto3 client of its own, for looking behind the app."""
-    bucket = f"images-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3", endpoint_url=moto_endpoint, config=Config(s3={"addressing_style": "path"}), **CREDENTIALS
-    )
-    client.create_bucket(Bucket=bucket)
-    settings.STORAGE = "s3"
-    settings.AWS_S3_ENDPOINT_URL = moto_endpoint
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.AWS_ACCESS_KEY_ID = CREDENTIALS["aws_access_key_id"]
-    settings.AWS_SECRET_ACCESS_KEY = CREDENTIALS["aws_secret_access_key"]
-    settings.AWS_S3_REGION_NAME = CREDENTIALS["region_name"]
-    settings.AWS_S3_ADDRESSING_STYLE = "path"
-    # Last: changing STORAGES makes Django build default_storage again, now with the settings above.
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
-    client.bucket = bucket
-    return client
-
-
-@pytest.fixture
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    """STORAGE=local with an empty MEDIA_ROOT."""
-    settings.STORAGE = "local"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    }
-    return tmp_path / "media"
+# --- Fixtures (moto_endpoint, s3 and media_root live in tests/conftest.py) ------------
 
 
 @pytest.fixture

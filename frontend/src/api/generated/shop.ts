@@ -1558,16 +1558,24 @@ export interface components {
         };
         /** @description RFC 9457 problem details. */
         Problem: {
+            /** @description What that plan allows. */
+            allowed?: number;
             code?: string;
             detail: string;
             /** @description Field name → messages, for validation errors. */
             errors?: {
                 [key: string]: string[];
             };
+            /** @description The plan limit a 402 or 409 names, e.g. `max_products`. */
+            limit?: string;
+            /** @description The plan whose limit it is (its code). */
+            plan?: string;
             status: number;
             title: string;
             /** Format: uri-reference */
             type: string;
+            /** @description What the shop uses now (a refused downgrade). */
+            used?: number;
         };
         ProductInputRequest: {
             attributes?: unknown;
@@ -1856,6 +1864,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1898,6 +1910,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -1929,6 +1956,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2007,6 +2038,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2031,6 +2077,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,6 +2117,21 @@ export interface operations {
             /** @description No such resource on this host, or no shop at this host. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,6 +2162,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2133,6 +2202,21 @@ export interface operations {
             /** @description No such resource on this host, or no shop at this host. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2252,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2210,6 +2298,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2237,6 +2340,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2279,6 +2386,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2310,6 +2432,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2388,6 +2514,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2412,6 +2553,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2454,6 +2599,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2479,6 +2639,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2519,6 +2683,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2547,6 +2726,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2607,6 +2790,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2636,6 +2834,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2678,6 +2880,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2702,6 +2919,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2744,6 +2965,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2773,6 +3009,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2815,6 +3055,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2843,6 +3098,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,6 +3144,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -2916,6 +3190,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2994,6 +3272,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3025,6 +3318,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3067,6 +3364,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3091,6 +3403,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3127,6 +3443,21 @@ export interface operations {
             /** @description No such resource on this host, or no shop at this host. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3166,6 +3497,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3238,6 +3573,21 @@ export interface operations {
             /** @description Idempotency-Key reused with a different request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3273,6 +3623,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3345,6 +3699,21 @@ export interface operations {
             /** @description Idempotency-Key reused with a different request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3384,6 +3753,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3456,6 +3829,21 @@ export interface operations {
             /** @description Idempotency-Key reused with a different request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3495,6 +3883,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3573,6 +3965,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3604,6 +4011,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3646,6 +4057,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3677,6 +4103,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3755,6 +4185,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3779,6 +4224,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3821,6 +4270,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3846,6 +4310,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3886,6 +4354,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -3914,6 +4397,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3974,6 +4461,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4003,6 +4505,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4045,6 +4551,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4078,6 +4599,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4156,6 +4681,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4181,6 +4721,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4223,6 +4767,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4249,6 +4808,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4289,6 +4852,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4319,6 +4897,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4397,6 +4979,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4435,6 +5032,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4513,6 +5114,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4537,6 +5153,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4579,6 +5199,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4612,6 +5247,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4690,6 +5329,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4715,6 +5369,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4757,6 +5415,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4783,6 +5456,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4823,6 +5500,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4852,6 +5544,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4912,6 +5608,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -4939,6 +5650,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4981,6 +5696,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5008,6 +5738,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5050,6 +5784,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5081,6 +5830,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5159,6 +5912,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5183,6 +5951,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5225,6 +5997,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5250,6 +6037,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5290,6 +6081,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5318,6 +6124,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5378,6 +6188,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5409,6 +6234,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5451,6 +6280,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5476,6 +6320,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5518,6 +6366,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5548,6 +6411,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5626,6 +6493,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5655,6 +6537,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5733,6 +6619,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
                 headers: {
@@ -5755,6 +6656,10 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5806,8 +6711,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5830,6 +6759,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5854,8 +6787,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5882,6 +6839,10 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5933,8 +6894,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5959,6 +6944,10 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5981,8 +6970,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6010,6 +7023,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6052,8 +7069,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6074,6 +7115,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6098,8 +7143,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6129,6 +7198,10 @@ export interface operations {
                 headers: {
                     /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6198,8 +7271,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6224,6 +7321,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6248,8 +7349,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6284,6 +7409,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6308,8 +7437,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6332,6 +7485,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6356,8 +7513,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6378,6 +7559,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6402,8 +7587,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

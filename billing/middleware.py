@@ -1,0 +1,44 @@
+"""Rate limits on every shop's Admin and Storefront APIs (billing.ratelimits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from billing import ratelimits
+
+
+class RateLimitMiddleware:
+    """
+    Sits right after host routing and before the storefront cache. It attaches
+    the request's limit; the request is counted by the first Redis round trip
+    it makes (the storefront cache's lookup), or else just before its view runs
+    (or after, for a request that never reached one, such as a 404). Over the
+    limit, the view does not run: 429 with `Retry-After`. Every answer carries
+    the `RateLimit-Policy` and `RateLimit` headers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = ratelimits.request_limit_for(request)
+        if limit is None:
+            return self.get_response(request)
+        request._rate_limit = limit  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        ratelimits.headers_add(response, limit.count())
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        limit = ratelimits.request_limit(request)
+        if limit is None:
+            return None
+        decision = limit.count()
+        if decision is not None and not decision.allowed:
+            return ratelimits.too_many_requests(decision)
+        return None

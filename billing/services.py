@@ -1,0 +1,278 @@
+"""
+Billing writes: subscriptions and plan changes, the usage counters that limits
+bite on, and (in billing.invoicing) invoices.
+
+Limits are race-safe. Every check first locks the shop's subscription row
+(FOR SHARE for counted creates, which then run concurrently with each other;
+FOR NO KEY UPDATE for seat changes and plan changes, which queue), then moves
+its counter with one conditional UPDATE (`... SET n = n + k WHERE n + k <= limit`)
+that PostgreSQL re-checks against the row's newest version after any wait. So
+concurrent creates at the edge cannot overshoot, and a downgrade cannot slip
+between a check and a create. Counters change inside the caller's transaction:
+a create that rolls back gives its slot back with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing import selectors
+from billing.errors import DowngradeRefused, LimitReached, PlanNotFound, SubscriptionMissing
+from billing.models import Plan, PlanChange, ShopUsage, Subscription, UsagePeriod
+from billing.periods import period_of
+from tenants.models import Membership, Shop, User
+from tenants.schemas import current_schema
+
+
+class Metric(enum.StrEnum):
+    """A counted quantity and the plan limit that caps it."""
+
+    PRODUCTS = "max_products"
+    ORDERS = "max_orders_per_month"
+    STAFF_SEATS = "max_staff_seats"
+    STORAGE_BYTES = "max_storage_bytes"
+
+
+_NOUNS = {
+    Metric.PRODUCTS: "products",
+    Metric.ORDERS: "orders a month",
+    Metric.STAFF_SEATS: "staff seats",
+    Metric.STORAGE_BYTES: "bytes of image storage",
+}
+# ShopUsage columns behind the running totals (orders are counted per period).
+_COLUMNS = {Metric.PRODUCTS: "products", Metric.STORAGE_BYTES: "storage_bytes"}
+
+
+def limit_message(plan: Plan, metric: Metric) -> str:
+    """`"free allows 100 products"`."""
+    allowed = getattr(plan, metric.value)
+    text = f"{plan.code} allows {allowed:,} {_NOUNS[metric]}".replace(",", "\u2009")
+    return text if metric != Metric.STORAGE_BYTES else f"{text} ({_human_bytes(allowed)})"
+
+
+def _human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if size == int(size) else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"  # pragma: no cover
+
+
+# --- Subscriptions ----------------------------------------------------------------
+
+
+def subscription_start(*, shop: Shop, owner: User, options: Mapping[str, Any]) -> Subscription:
+    """
+    Put a new shop on a plan (`options["plan"]`, default free) with empty usage.
+    Registered as a `tenants.hooks.on_shop_provisioned` hook: runs inside
+    `shop_create`'s transaction, and an unknown plan rolls the whole shop back.
+    """
+    code = options.get("plan") or selectors.DEFAULT_PLAN
+    plan = selectors.plan_by_code(code) if isinstance(code, str) else None
+    if plan is None:
+        raise PlanNotFound(
+            f"There is no plan {code!r}.",
+            errors={"plan": [f"Choose from: {', '.join(p.code for p in selectors.plans_list())}."]},
+        )
+    now = timezone.now()
+    subscription = Subscription.objects.create(shop=shop, plan=plan, started_at=now, plan_changed_at=now)
+    PlanChange.objects.create(shop=shop, plan=plan, changed_at=now, changed_by=owner)
+    ShopUsage.objects.create(shop=shop)
+    return subscription
+
+
+def shop_plan_facts(shop_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """`{shop id: {"plan": code}}` for the Platform API's shop representations (a `shop_facts` hook)."""
+    rows = Subscription.objects.filter(shop_id__in=shop_ids).values_list("shop_id", "plan__code")
+    return {shop_id: {"plan": code} for shop_id, code in rows}
+
+
+def _lock(shop_id: int, *, exclusive: bool) -> Plan:
+    """Lock the shop's subscription row (shared or exclusive) and return its plan."""
+    if exclusive:
+        subscription = (
+            Subscription.objects.select_for_update(no_key=True)
+            .filter(shop_id=shop_id)
+            .only("plan_id")
+            .first()
+        )
+        plan_id = subscription.plan_id if subscription is not None else None
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT plan_id FROM public.billing_subscription WHERE shop_id = %s FOR SHARE", [shop_id]
+            )
+            row = cursor.fetchone()
+        plan_id = row[0] if row else None
+    if plan_id is None:
+        raise SubscriptionMissing("This shop has no subscription; platform staff must put it on a plan.")
+    # Read after the lock, so the plan is the one the lock protects.
+    return Plan.objects.get(pk=plan_id)
+
+
+def usage_exceeding(shop_id: int, plan: Plan) -> list[tuple[Metric, int]]:
+    """The counted limits of `plan` that the shop's current usage exceeds, with the usage."""
+    usage = ShopUsage.objects.filter(shop_id=shop_id).first()
+    used = {
+        Metric.PRODUCTS: usage.products if usage else 0,
+        Metric.STORAGE_BYTES: usage.storage_bytes if usage else 0,
+        Metric.STAFF_SEATS: Membership.objects.filter(shop_id=shop_id).count(),
+        Metric.ORDERS: (
+            UsagePeriod.objects.filter(shop_id=shop_id, period=period_of())
+            .values_list("orders", flat=True)
+            .first()
+            or 0
+        ),
+    }
+    return [(metric, count) for metric, count in used.items() if count > getattr(plan, metric.value)]
+
+
+def subscription_change(*, shop: Shop, plan_code: str, by: User | None) -> Subscription:
+    """
+    Move a shop to another plan at once. A plan whose limits the shop's current
+    usage exceeds (products, staff seats, storage, orders this month) is refused
+    with a 409 naming the limit; the shop must first come under it.
+    """
+    plan = selectors.plan_by_code(plan_code)
+    if plan is None:
+        raise PlanNotFound(
+            f"There is no plan {plan_code!r}.",
+            errors={"plan": [f"Choose from: {', '.join(p.code for p in selectors.plans_list())}."]},
+        )
+    with transaction.atomic():
+        current = _lock(shop.pk, exclusive=True)
+        subscription = Subscription.objects.select_related("plan").get(shop_id=shop.pk)
+        if current.pk == plan.pk:
+            return subscription
+        exceeded = usage_exceeding(shop.pk, plan)
+        if exceeded:
+            metric, used = exceeded[0]
+            allowed = getattr(plan, metric.value)
+            messages = [f"{limit_message(plan, m)}; the shop has {count:,}." for m, count in exceeded]
+            raise DowngradeRefused(
+                f"Cannot move to {plan.code}: {messages[0]}",
+                limit=metric.value,
+                plan=plan.code,
+                allowed=allowed,
+                used=used,
+                errors={"plan": messages},
+            )
+        now = timezone.now()
+        subscription.plan = plan
+        subscription.plan_changed_at = now
+        subscription.save(update_fields=["plan", "plan_changed_at"])
+        PlanChange.objects.create(shop=shop, plan=plan, previous_plan=current, changed_at=now, changed_by=by)
+        transaction.on_commit(lambda: selectors.shop_plan_limits_forget(shop.pk))
+    return subscription
+
+
+def plan_at(*, shop_id: int, moment: dt.datetime) -> Plan | None:
+    """The plan a shop was on just before `moment` (None if it had no subscription yet)."""
+    change = (
+        PlanChange.objects.filter(shop_id=shop_id, changed_at__lt=moment)
+        .select_related("plan")
+        .order_by("-changed_at", "-id")
+        .first()
+    )
+    return change.plan if change is not None else None
+
+
+# --- Limits that bite ------------------------------------------------------------
+
+
+def _current_shop_id() -> int:
+    tenant = getattr(connection, "tenant", None)
+    shop_id = getattr(tenant, "pk", None)
+    if isinstance(shop_id, int):
+        return shop_id
+    found = Shop.objects.filter(schema_name=current_schema()).values_list("pk", flat=True).first()
+    if found is None:
+        raise SubscriptionMissing(f"No shop uses the schema {current_schema()!r}.")
+    return found
+
+
+def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
+    """
+    Count `amount` more of `metric` for the shop (default: the connection's
+    shop), or raise LimitReached (402) if its plan does not allow that many.
+    Call it inside the transaction that creates the thing, so a rollback frees it.
+    """
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    shop_id = shop_id if shop_id is not None else _current_shop_id()
+    with transaction.atomic():
+        plan = _lock(shop_id, exclusive=metric == Metric.STAFF_SEATS)
+        allowed = int(getattr(plan, metric.value))
+        if metric == Metric.STAFF_SEATS:
+            # Memberships are the count; the exclusive lock queues concurrent adds.
+            fits = Membership.objects.filter(shop_id=shop_id).count() + amount <= allowed
+        elif metric == Metric.ORDERS:
+            fits = _period_orders_add(shop_id, amount, allowed)
+        else:
+            column = _COLUMNS[metric]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE public.billing_shopusage SET {column} = {column} + %s, updated_at = now() "
+                    f"WHERE shop_id = %s AND {column} + %s <= %s",
+                    [amount, shop_id, amount, allowed],
+                )
+                fits = cursor.rowcount == 1
+        if not fits:
+            raise LimitReached(
+                f"{limit_message(plan, metric)}; upgrade the plan to add more.",
+                limit=metric.value,
+                plan=plan.code,
+                allowed=allowed,
+            )
+
+
+def _period_orders_add(shop_id: int, amount: int, allowed: int) -> bool:
+    """Add orders to this period's count if they fit; True if they did."""
+    if amount > allowed:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO public.billing_usageperiod (shop_id, period, orders, api_calls) "
+            "VALUES (%s, %s, %s, 0) "
+            "ON CONFLICT (shop_id, period) DO UPDATE "
+            "SET orders = billing_usageperiod.orders + EXCLUDED.orders "
+            "WHERE billing_usageperiod.orders + EXCLUDED.orders <= %s",
+            [shop_id, period_of(), amount, allowed],
+        )
+        return cursor.rowcount == 1
+
+
+def usage_release(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
+    """Count `amount` fewer of `metric` (a product or image deleted); never below zero."""
+    if metric not in _COLUMNS:
+        raise ValueError(f"{metric} is not a running total")
+    if amount <= 0:
+        return
+    shop_id = shop_id if shop_id is not None else _current_shop_id()
+    column = _COLUMNS[metric]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE public.billing_shopusage SET {column} = GREATEST({column} - %s, 0), updated_at = now() "
+            f"WHERE shop_id = %s",
+            [amount, shop_id],
+        )
+
+
+def usage_recount(*, shop_id: int, products: int, storage_bytes: int) -> ShopUsage:
+    """Set the running totals to counts taken from the shop's own tables (repairs drift)."""
+    usage, _ = ShopUsage.objects.update_or_create(
+        shop_id=shop_id, defaults={"products": products, "storage_bytes": storage_bytes}
+    )
+    return usage
+
+
+def staff_seat_take(*, shop: Shop, role: str) -> None:
+    """Refuse a new membership beyond the plan's staff seats (a `tenants.hooks.on_membership_adding` hook)."""
+    usage_take(metric=Metric.STAFF_SEATS, shop_id=shop.pk)

@@ -1,0 +1,172 @@
+"""
+Rate limits (SPEC section 2): per shop on the Admin API, per client address
+and shop on the Storefront API, counted in Redis, announced with the IETF
+RateLimit headers, 429 with Retry-After over the limit, fail open without Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from datetime import UTC, datetime
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from billing import ratelimits
+from billing.models import Plan
+from billing.selectors import shop_plan, shop_plan_limits_forget
+from catalog.models import Product
+from tenants import keys
+from tenants.schemas import use_shop
+from tests.catalog.helpers import AdminClient
+from tests.conftest import ShopContext, assert_problem
+
+pytestmark = pytest.mark.django_db
+
+POLICY = re.compile(r'^"(?P<name>\w+)";q=(?P<q>\d+);w=(?P<w>\d+)$')
+STATE = re.compile(r'^"(?P<name>\w+)";r=(?P<r>\d+);t=(?P<t>\d+)$')
+
+
+@pytest.fixture
+def budgets(settings) -> None:
+    settings.RATE_LIMIT_ADMIN_PER_MINUTE = 3
+    settings.RATE_LIMIT_STOREFRONT_PER_MINUTE = 5
+
+
+def _state(response) -> tuple[str, int, int]:
+    match = STATE.match(response["RateLimit"])
+    assert match, response["RateLimit"]
+    return match["name"], int(match["r"]), int(match["t"])
+
+
+def test_admin_api_announces_and_enforces_the_shop_budget(api, shop_a: ShopContext, budgets) -> None:
+    admin = AdminClient(api, shop_a)
+    remaining = []
+    for _ in range(3):
+        response = admin.get("products")
+        assert response.status_code == 200
+        assert response["RateLimit-Policy"] == '"admin";q=3;w=60'
+        name, left, reset = _state(response)
+        assert name == "admin" and 1 <= reset <= 60
+        remaining.append(left)
+    assert remaining == [2, 1, 0]
+    refused = admin.post("products", {"title": "Over budget"})
+    body = assert_problem(refused, 429)
+    assert body["code"] == "rate_limited" and "3 requests" in body["detail"]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["RateLimit-Policy"] == '"admin";q=3;w=60'
+    assert _state(refused)[1] == 0
+    use_shop(shop_a.shop)
+    assert not Product.objects.exists()  # the refused POST created nothing
+
+
+def test_one_shops_burst_leaves_another_shops_budget_alone(
+    api, shop_a: ShopContext, shop_b: ShopContext, budgets
+) -> None:
+    burst = AdminClient(api, shop_a)
+    for _ in range(4):
+        burst.get("products")
+    assert burst.get("products").status_code == 429
+    other = AdminClient(api, shop_b)
+    response = other.get("products")
+    assert response.status_code == 200 and _state(response)[1] == 2
+    # The storefront has its own budget, per client address.
+    storefront = api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
+    assert storefront.status_code == 200
+    assert storefront["RateLimit-Policy"] == '"storefront";q=5;w=60'
+
+
+def test_storefront_budget_is_per_client_address(api, shop_a: ShopContext, budgets) -> None:
+    for expected in (4, 3, 2, 1, 0):
+        response = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host, REMOTE_ADDR="10.0.0.1")
+        assert response.status_code == 200 and _state(response)[1] == expected
+    # Cached or not, a spent budget is refused before the cache answers.
+    refused = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host, REMOTE_ADDR="10.0.0.1")
+    assert_problem(refused, 429)
+    assert "X-Cache" not in refused
+    other_client = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host, REMOTE_ADDR="10.0.0.2")
+    assert other_client.status_code == 200 and other_client["X-Cache"] == "hit"
+    assert _state(other_client)[1] == 4
+
+
+def test_cached_storefront_answer_costs_one_redis_round_trip(api, shop_a: ShopContext, monkeypatch) -> None:
+    api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)  # fill the cache
+    executed = []
+    pipeline_execute = redis.client.Pipeline.execute
+
+    def counting_execute(self, *args, **kwargs):
+        executed.append(len(self.command_stack))
+        return pipeline_execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_execute)
+    commands = []
+
+    def no_single_commands(self, *args, **kwargs):
+        commands.append(args)
+        raise AssertionError(f"a Redis round trip of its own: {args}")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", no_single_commands)
+    response = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)
+    assert response.status_code == 200 and response["X-Cache"] == "hit"
+    assert "RateLimit" in response
+    assert executed == [2]  # one pipeline: the limiter's script and the cache lookup
+    assert commands == []
+
+
+def test_admin_calls_within_budget_are_metered_for_usage(api, shop_a: ShopContext, budgets) -> None:
+    admin = AdminClient(api, shop_a)
+    for _ in range(5):
+        admin.get("products")
+    period = datetime.now(tz=UTC).strftime("%Y-%m")
+    counter = keys.redis_client().get(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
+    keys.redis_client().delete(keys.api_calls_key(period, schema=shop_a.shop.schema_name))
+    assert int(counter) == 3  # the two refused calls are not metered
+
+
+def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
+    plan = shop_plan(shop_a.shop)
+    Plan.objects.filter(pk=plan.pk).update(api_requests_per_minute=2, storefront_requests_per_minute=7)
+    shop_plan_limits_forget()
+    try:
+        admin = AdminClient(api, shop_a)
+        assert admin.get("products")["RateLimit-Policy"] == '"admin";q=2;w=60'
+        admin.get("products")
+        assert_problem(admin.get("products"), 429)
+        storefront = api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
+        assert storefront["RateLimit-Policy"] == '"storefront";q=7;w=60'
+    finally:
+        shop_plan_limits_forget()
+
+
+def test_platform_api_carries_no_shop_budget(api, shop_a: ShopContext) -> None:
+    response = api.get("/api/platform/v1/me", HTTP_HOST="localhost")
+    assert "RateLimit" not in response
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens once the probe is closed
+
+
+def test_redis_down_serves_and_logs(api, shop_a: ShopContext, monkeypatch, caplog, budgets) -> None:
+    monkeypatch.setattr(
+        keys,
+        "_redis",
+        redis.Redis(
+            host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+        ),
+    )
+    monkeypatch.setattr(ratelimits, "_last_outage_log", float("-inf"))
+    admin = AdminClient(api, shop_a)
+    with caplog.at_level(logging.WARNING, logger="billing.ratelimits"):
+        for _ in range(5):  # beyond the budget of 3: nothing counts, so nothing is refused
+            assert admin.get("products").status_code == 200
+        storefront = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)
+    assert storefront.status_code == 200 and "RateLimit" not in storefront
+    warnings = [r for r in caplog.records if r.name == "billing.ratelimits"]
+    assert len(warnings) == 1 and "fail open" in warnings[0].getMessage()  # once, not once a request
