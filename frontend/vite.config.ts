@@ -1,7 +1,7 @@
 /// <reference types="vitest/config" />
 import { resolve } from "node:path";
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 
 // One build, two apps (storefront/index.html and admin/index.html) sharing chunks.
 // Hashed assets land in dist/assets/ and are addressed under SPA_ASSET_BASE: the
@@ -9,9 +9,27 @@ import { defineConfig } from "vite";
 // is never baked in: each app takes it from the page's host at run time.
 const assetBase = process.env.SPA_ASSET_BASE ?? "/static/spa/";
 
-export default defineConfig({
-  base: assetBase.endsWith("/") ? assetBase : `${assetBase}/`,
-  plugins: [react()],
+/** `npm run dev`: the routes the app serves in production, /app/... → admin, the rest → storefront. */
+function spaRoutes(): Plugin {
+  return {
+    name: "storefleet-spa-routes",
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        const path = (req.url ?? "/").split("?")[0] ?? "/";
+        if (path === "/app" || path.startsWith("/app/")) {
+          req.url = "/admin/index.html";
+        } else if (!/^\/(api|media|static|@|src|node_modules|storefront|admin)(\/|$)/.test(path) && !/\.\w+$/.test(path)) {
+          req.url = "/storefront/index.html";
+        }
+        next();
+      });
+    },
+  };
+}
+
+export default defineConfig(({ command }) => ({
+  base: command === "serve" ? "/" : assetBase.endsWith("/") ? assetBase : `${assetBase}/`,
+  plugins: [react(), spaRoutes()],
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -24,7 +42,8 @@ export default defineConfig({
     },
   },
   server: {
-    // `npm run dev`: the API calls go to the Django app (make run) on the same host.
+    // `npm run dev`: the API calls go to the Django app (make run) with the page's Host.
+    allowedHosts: [".localhost"],
     proxy: {
       "/api": { target: "http://localhost:8000", changeOrigin: false },
       "/media": { target: "http://localhost:8000", changeOrigin: false },
@@ -36,4 +55,4 @@ export default defineConfig({
     setupFiles: ["src/test-setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
   },
-});
+}));
