@@ -158,6 +158,7 @@ try {
   await shopper.getByText("In stock").waitFor();
   await shot(shopper, "storefront-product");
   await shopper.getByRole("button", { name: "Add to cart" }).click();
+  await shopper.getByLabel("1 item in the cart").waitFor();
   await shopper.getByRole("link", { name: "View cart" }).click();
   await shopper.getByRole("heading", { name: "Your cart" }).waitFor();
   await shot(shopper, "storefront-cart");

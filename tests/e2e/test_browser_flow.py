@@ -37,7 +37,9 @@ def free_port() -> int:
 
 def database_url() -> str:
     db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    credentials = quote(db["USER"] or "", safe="") + (
+        ":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else ""
+    )
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
@@ -66,7 +68,12 @@ class LiveServer:
         log = (self.tmp / f"{name}.log").open("wb")
         self.processes.append(
             subprocess.Popen(
-                command, cwd=BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=BASE_DIR,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         )
 
@@ -87,7 +94,9 @@ class LiveServer:
             time.sleep(0.2)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()[-6000:]}" for path in sorted(self.tmp.glob("*.log")))
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text()[-6000:]}" for path in sorted(self.tmp.glob("*.log"))
+        )
 
     def stop(self) -> None:
         for process in self.processes:

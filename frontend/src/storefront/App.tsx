@@ -35,7 +35,7 @@ function Layout() {
             </li>
             <li>
               <NavLink to="/cart">
-                Cart <span className="badge" aria-label={`${count} items`}>{count}</span>
+                Cart <span className="badge" aria-label={`${count} item${count === 1 ? "" : "s"} in the cart`}>{count}</span>
               </NavLink>
             </li>
           </ul>

@@ -1,4 +1,4 @@
-import { createContext, useContext, type ReactNode } from "react";
+import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { storefrontClient, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
@@ -28,18 +28,33 @@ export function useShop() {
 // --- the cart: its id in localStorage (per shop host), its contents in Redis --------
 
 const CART_KEY = "storefleet.cart";
+const cartListeners = new Set<() => void>();
 
 function storedCartId(): string | null {
   return window.localStorage.getItem(CART_KEY);
 }
 
+function storeCartId(id: string | null): void {
+  if (id === null) window.localStorage.removeItem(CART_KEY);
+  else window.localStorage.setItem(CART_KEY, id);
+  for (const listener of cartListeners) listener();
+}
+
 export function forgetCart(): void {
-  window.localStorage.removeItem(CART_KEY);
+  storeCartId(null);
+}
+
+/** The cart's id, re-rendering every user of it when a cart is started or forgotten. */
+function useCartId(): string | null {
+  return useSyncExternalStore((listener) => {
+    cartListeners.add(listener);
+    return () => cartListeners.delete(listener);
+  }, storedCartId);
 }
 
 export function useCart() {
   const api = useApi();
-  const id = storedCartId();
+  const id = useCartId();
   return useQuery({
     queryKey: ["cart", id],
     enabled: id !== null,
@@ -70,7 +85,7 @@ export function useAddToCart() {
             body: { variant, quantity },
           }),
         );
-      let cartId = storedCartId();
+      const cartId = storedCartId();
       if (cartId) {
         try {
           return await add(cartId);
@@ -79,9 +94,8 @@ export function useAddToCart() {
         }
       }
       const cart = await unwrap(api.POST("/api/storefront/v1/carts"));
-      cartId = cart.id;
-      window.localStorage.setItem(CART_KEY, cartId);
-      return add(cartId);
+      storeCartId(cart.id);
+      return add(cart.id);
     },
     onSuccess: (cart) => queryClient.setQueryData(["cart", cart.id], cart),
   });
