@@ -30,7 +30,6 @@ urlpatterns = [
 if settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", uploads.media_serve, name="media"))
 # The storefront SPA answers every other path without a file extension (its
-# client-side routes); unknown API, media and static paths stay 404 problems.
-urlpatterns.append(
-    re_path(r"^(?!api/|static/|media/)(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.storefront, name="spa-storefront")
-)
+# client-side routes); unknown API, media, static and admin paths stay 404 problems.
+STOREFRONT_ROUTES = r"^(?!api/|static/|media/|admin/)(?P<path>(?:[^/.]+/)*[^/.]*)$"
+urlpatterns.append(re_path(STOREFRONT_ROUTES, spa.storefront, name="spa-storefront"))

@@ -37,6 +37,7 @@ def test_storefront_fallback_leaves_api_media_and_files_alone(dist: Path, shop_a
     assert_problem(client.get("/api/storefront/v1/nope", HTTP_HOST=shop_a.host), 404)
     assert_problem(client.get("/api/", HTTP_HOST=shop_a.host), 404)
     assert_problem(client.get("/favicon.ico", HTTP_HOST=shop_a.host), 404)
+    assert_problem(client.get("/admin/login/", HTTP_HOST=shop_a.host), 404)
     assert_problem(client.post("/cart", HTTP_HOST=shop_a.host), 405)
 
 
