@@ -12,7 +12,8 @@ BIN := $(VENV)/bin
 # Where .ci/services records servers it started away from the default address.
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
-.PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test
+.PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test \
+	frontend-deps frontend-build client client-check chromium
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -21,6 +22,8 @@ help:
 	@echo "make lock         re-resolve requirements.lock from pyproject.toml (LOCK_FLAGS=--upgrade)"
 	@echo "make services     make sure PostgreSQL and Redis are up and the database exists"
 	@echo "make format       ruff check --fix, then ruff format"
+	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
+	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 
 # --- environment ---------------------------------------------------------------
@@ -50,8 +53,53 @@ services:
 
 # --- running -------------------------------------------------------------------
 
-run: venv
+run: venv frontend-build
 	.ci/run-local
+
+# --- frontend ------------------------------------------------------------------
+
+FRONTEND := frontend
+NODE_MODULES := $(FRONTEND)/node_modules/.storefleet-installed
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/storefront $(FRONTEND)/admin -type f 2>/dev/null) \
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/package-lock.json
+OPENAPI_DIR := var/openapi
+
+frontend-deps: $(NODE_MODULES)
+
+# npm ci only when package-lock.json changed (or node_modules is missing).
+$(NODE_MODULES): $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20.19+ and npm are required (apt-get install nodejs npm)"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend-build: $(FRONTEND)/dist/.built
+
+# Rebuilt only when a source, the config or the lock changed.
+$(FRONTEND)/dist/.built: $(FRONTEND_SOURCES) $(NODE_MODULES)
+	cd $(FRONTEND) && npm run --silent build
+	touch $@
+
+# The OpenAPI documents of both URL confs, written without a server.
+$(OPENAPI_DIR): venv
+	mkdir -p $(OPENAPI_DIR)
+	STOREFLEET_LOCAL=1 $(BIN)/python manage.py spectacular --urlconf config.urls_public \
+		--format openapi-json --validate --file $(OPENAPI_DIR)/platform.json
+	STOREFLEET_LOCAL=1 $(BIN)/python manage.py spectacular --urlconf config.urls_tenant \
+		--format openapi-json --validate --file $(OPENAPI_DIR)/shop.json
+.PHONY: $(OPENAPI_DIR)
+
+client: $(OPENAPI_DIR) $(NODE_MODULES)
+	cd $(FRONTEND) && node scripts/generate-client.mjs ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+
+client-check: $(OPENAPI_DIR) $(NODE_MODULES)
+	cd $(FRONTEND) && node scripts/generate-client.mjs --check ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+
+# Debian's Chromium drives the browser test (playwright-core never downloads one).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # --- checks --------------------------------------------------------------------
 
@@ -73,10 +121,15 @@ imports: venv
 test-python: venv
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
 
-# Frontend checks (tsc --noEmit, ESLint, Vitest, Playwright) go here; `test` already
-# runs this target.
-test-frontend:
-	@echo "test-frontend: no frontend checks wired yet"
+# The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
+# browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).
+test-frontend: venv chromium
+	$(MAKE) --no-print-directory client-check
+	cd $(FRONTEND) && npx tsc --noEmit
+	cd $(FRONTEND) && npx eslint --max-warnings=0 .
+	cd $(FRONTEND) && npx vitest run
+	$(MAKE) --no-print-directory frontend-build
+	$(SERVICES_ENV) STOREFLEET_TESTING=1 STOREFLEET_E2E=1 $(BIN)/pytest tests/e2e -q -p no:cacheprovider
 
 # Every check runs even when an earlier one fails (--keep-going), so one CI run
 # reports all problems; the exit status is non-zero if any failed.

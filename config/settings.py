@@ -57,6 +57,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -104,6 +105,8 @@ MIDDLEWARE = [
     "tenants.observability.middleware.RequestObservabilityMiddleware",
     "tenants.middleware.HealthCheckMiddleware",
     "tenants.middleware.ShopRoutingMiddleware",
+    # Before the storefront cache, so cached answers and preflights carry CORS headers too.
+    "tenants.middleware.ShopCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Admin and Storefront API budgets; counted in the first Redis round trip a request makes.
     "billing.middleware.RateLimitMiddleware",
@@ -278,6 +281,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- The SPA: admin origin (CORS) --------------------------------------------
+
+# The admin SPA is served at /app/ on the platform host and calls the shops' Admin
+# APIs on their own hosts; shop hosts allow this origin (comma-separate several),
+# and only it. The default is the platform host as `make run` serves it.
+_LOCAL_SERVING = DEBUG or TESTING or env_bool("STOREFLEET_LOCAL", False)
+ADMIN_ORIGIN = os.environ.get(
+    "ADMIN_ORIGIN",
+    f"http://{PLATFORM_HOST}:{env_int('PORT', 8000)}" if _LOCAL_SERVING else f"https://{PLATFORM_HOST}",
+)
+CORS_ALLOWED_ORIGINS = [origin.strip().rstrip("/") for origin in ADMIN_ORIGIN.split(",") if origin.strip()]
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("Idempotent-Replayed", "RateLimit", "RateLimit-Policy", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 86400
+
 # Largest request body accepted (JSON APIs); bigger ones get a 413 problem.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
 
@@ -311,6 +329,23 @@ STORAGES = {
 if DEBUG or TESTING:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# The built SPA (`npm run build` in frontend/): two HTML entry points, served by
+# config/spa.py with no-cache, and content-hashed assets under /static/spa/assets/,
+# served by WhiteNoise and cached for a year. SPA_DIST_DIR points elsewhere (a CDN
+# deployment still serves the HTML from here; see the README).
+SPA_DIST_DIR = Path(os.environ.get("SPA_DIST_DIR", BASE_DIR / "frontend" / "dist"))
+STATICFILES_DIRS = [("spa", SPA_DIST_DIR)] if SPA_DIST_DIR.is_dir() else []
+_SPA_ASSETS_URL = f"{STATIC_URL}spa/assets/"
+
+
+def spa_asset_headers(headers: dict[str, str], path: str, url: str) -> None:
+    """Cache the SPA's hashed assets for good (Vite names each after its content)."""
+    if url.startswith(_SPA_ASSETS_URL):
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = spa_asset_headers
 
 # --- Object storage: product images, exports ----------------------------------
 

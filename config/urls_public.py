@@ -1,9 +1,11 @@
 """URLs of the platform host (public schema)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config import spa
 from tenants.api import downloads
 
 handler400 = "tenants.conventions.problems.bad_request"
@@ -19,4 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Local object storage (STORAGE=local): signed download links (exports); S3 presigns its own.
     path("api/downloads/<str:token>", downloads.download_get, name="storage-download"),
+    # The merchant admin SPA: /app/ and every client-side route under it.
+    path("", RedirectView.as_view(url="/app/", permanent=False)),
+    re_path(r"^app/(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.admin, name="spa-admin"),
 ]

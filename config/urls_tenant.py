@@ -1,12 +1,13 @@
 """URLs of a shop host (the shop's schema): Storefront and Admin APIs."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
 from catalog.api.urls import storefront_urlpatterns as catalog_storefront
+from config import spa
 from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
@@ -28,3 +29,7 @@ urlpatterns = [
 ]
 if settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", uploads.media_serve, name="media"))
+# The storefront SPA answers every other path without a file extension (its
+# client-side routes); unknown API, media, static and admin paths stay 404 problems.
+STOREFRONT_ROUTES = r"^(?!api/|static/|media/|admin/)(?P<path>(?:[^/.]+/)*[^/.]*)$"
+urlpatterns.append(re_path(STOREFRONT_ROUTES, spa.storefront, name="spa-storefront"))

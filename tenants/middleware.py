@@ -1,9 +1,10 @@
-"""Host → schema routing, and health checks that answer on every host."""
+"""Host → schema routing, health checks that answer on every host, and CORS for the admin SPA."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -98,3 +99,17 @@ class ShopRoutingMiddleware:
             use_shop(shop)
         set_urlconf(request.urlconf)  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class ShopCorsMiddleware(CorsMiddleware):
+    """
+    CORS for the admin SPA: it runs on the platform host and calls each shop's
+    Admin API on the shop's own host, so shop hosts answer cross-origin requests
+    from the configured admin origin (CORS_ALLOWED_ORIGINS) and no other. The
+    platform host serves the SPA itself, same-origin, and sends no CORS headers.
+    """
+
+    def is_enabled(self, request: HttpRequest) -> bool:
+        tenant = getattr(request, "tenant", None)
+        on_shop_host = tenant is not None and tenant.schema_name != PUBLIC_TENANT.schema_name
+        return on_shop_host and super().is_enabled(request)

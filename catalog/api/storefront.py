@@ -42,6 +42,9 @@ class StorefrontProductListView(StorefrontAPIView):
             OpenApiParameter("max_price", OpenApiTypes.STR),
             OpenApiParameter("in_stock", OpenApiTypes.BOOL),
             OpenApiParameter("ordering", OpenApiTypes.STR, enum=["price", "-price", "-created", "relevance"]),
+            # The page's own cursor (the list is paginated by hand, so spectacular cannot see it).
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The cursor of a page, from `next`."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 20, at most 100)."),
         ],
     )
     def get(self, request: Request) -> Response:

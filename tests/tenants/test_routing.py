@@ -47,7 +47,8 @@ def test_platform_host_serves_platform_urls_only(api, shop_a: ShopContext) -> No
 
 
 def test_unknown_path_and_method_are_problems(api, shop_a: ShopContext) -> None:
-    assert_problem(api.get("/nothing/here", HTTP_HOST=shop_a.host), 404)
+    # Other paths without a file extension are the storefront SPA's routes (tests/test_spa.py).
+    assert_problem(api.get("/api/nothing/here", HTTP_HOST=shop_a.host), 404)
     response = api.delete("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
     assert_problem(response, 405)
     assert "GET" in response["Allow"]

@@ -1,0 +1,102 @@
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { unwrap } from "../../api/client";
+import { formatMoney, money } from "../../api/money";
+import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { useCursorList, useShopApi } from "../session";
+
+export function CustomersPage() {
+  const { api, slug } = useShopApi();
+  const [email, setEmail] = useState("");
+  const [filter, setFilter] = useState("");
+  const list = useCursorList(["admin-customers", slug, filter], (cursor) =>
+    unwrap(api.GET("/api/admin/v1/customers", { params: { query: { email: filter || undefined, cursor } } })),
+  );
+  return (
+    <>
+      <h1>Customers</h1>
+      <form
+        role="search"
+        className="actions"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setFilter(email.trim());
+        }}
+      >
+        <label htmlFor="customer-email">E-mail contains</label>
+        <input id="customer-email" type="search" value={email} onChange={(e) => setEmail(e.target.value)} />
+        <button type="submit">Search</button>
+      </form>
+      {list.isPending && <Loading />}
+      <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
+      {list.isSuccess && list.items.length === 0 && <Empty>No customers yet: they appear with their first order.</Empty>}
+      {list.items.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Customer</th>
+                <th scope="col" className="num">Orders</th>
+                <th scope="col">Last order</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link to={String(c.id)}>{c.name || c.email}</Link>
+                    {c.name && <div className="muted">{c.email}</div>}
+                  </td>
+                  <td className="num">{c.orders_count}</td>
+                  <td>{c.last_order_at ? new Date(c.last_order_at).toLocaleDateString() : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.hasNextPage && (
+        <button type="button" className="secondary" onClick={() => list.fetchNextPage()}>
+          Load more
+        </button>
+      )}
+    </>
+  );
+}
+
+export function CustomerDetailPage() {
+  const { api, slug } = useShopApi();
+  const { customerId = "" } = useParams();
+  const customer = useQuery({
+    queryKey: ["admin-customer", slug, customerId],
+    queryFn: () =>
+      unwrap(api.GET("/api/admin/v1/customers/{customer_id}", { params: { path: { customer_id: Number(customerId) } } })),
+  });
+  if (customer.isPending) return <Loading />;
+  if (customer.isError) return <ErrorMessage error={customer.error} onRetry={() => customer.refetch()} />;
+  const c = customer.data;
+  return (
+    <>
+      <p>
+        <Link to=".." relative="path">
+          ← Customers
+        </Link>
+      </p>
+      <h1>{c.name || c.email}</h1>
+      <p>
+        {c.email} · {c.orders_count} order{c.orders_count === 1 ? "" : "s"}
+      </p>
+      <ul>
+        {c.orders.map((o) => (
+          <li key={o.number}>
+            <Link to={`../../orders/${o.number}`} relative="path">
+              #{o.number}
+            </Link>{" "}
+            {new Date(o.placed_at).toLocaleDateString()} · {o.status} · {formatMoney(money(o.total))}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

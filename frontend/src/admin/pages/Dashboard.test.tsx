@@ -1,0 +1,46 @@
+import { render, screen } from "@testing-library/react";
+import { RevenueChart } from "./Dashboard";
+import { slugify } from "./Shops";
+import { validateVariant } from "./Products";
+
+const eur = (amount: string) => ({ amount, currency: "EUR" as const });
+
+describe("admin pieces", () => {
+  it("draws one bar a day, scaled to the best day", () => {
+    const day = (date: string, revenue: string, orders: number) => ({
+      date,
+      orders,
+      revenue: eur(revenue),
+      refunds: eur("0.00"),
+      average_order_value: eur("0.00"),
+      items_sold: orders,
+    });
+    const { container } = render(
+      <RevenueChart
+        report={{
+          from: "2026-11-01",
+          to: "2026-11-03",
+          currency: "EUR",
+          totals: { orders: 3, revenue: eur("30.00"), refunds: eur("0.00"), average_order_value: eur("10.00"), items_sold: 3 },
+          days: [day("2026-11-01", "10.00", 1), day("2026-11-02", "0.00", 0), day("2026-11-03", "20.00", 2)],
+          top_products: [],
+        }}
+      />,
+    );
+    expect(screen.getByRole("img", { name: "Daily revenue from 2026-11-01 to 2026-11-03" })).toBeInTheDocument();
+    const heights = Array.from(container.querySelectorAll("rect")).map((rect) => Number(rect.getAttribute("height")));
+    expect(heights).toEqual([80, 0, 160]);
+  });
+
+  it("suggests a slug from the shop's name", () => {
+    expect(slugify("Café  Olé & Sons!")).toBe("cafe-ole-sons");
+  });
+
+  it("checks a variant before it is sent", () => {
+    expect(validateVariant({ sku: "", title: "", price: "12.345", compare_at_price: "", stock: "-1", low_stock_threshold: "5" })).toEqual({
+      sku: "SKU is required.",
+      price: "Price like 19.99.",
+      stock: "A whole number.",
+    });
+  });
+});

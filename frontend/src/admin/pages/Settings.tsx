@@ -1,0 +1,229 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { unwrap } from "../../api/client";
+import { formatMoney, money } from "../../api/money";
+import { ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { usePlatform, useShopApi } from "../session";
+
+export function SettingsPage() {
+  const { slug } = useShopApi();
+  const platform = usePlatform();
+  const shop = useQuery({
+    queryKey: ["platform-shop", slug],
+    queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}", { params: { path: { slug } } })),
+  });
+  if (shop.isPending) return <Loading />;
+  if (shop.isError) return <ErrorMessage error={shop.error} onRetry={() => shop.refetch()} />;
+  return (
+    <>
+      <SettingsForm key={shop.data.name} slug={slug} name={shop.data.name} currency={shop.data.currency} domain={shop.data.domain} />
+      <PlanSection current={shop.data.plan} />
+      <DomainsSection slug={slug} />
+      <ExportSection slug={slug} />
+    </>
+  );
+}
+
+function SettingsForm({ slug, name: initial, currency, domain }: { slug: string; name: string; currency: string; domain: string }) {
+  const platform = usePlatform();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState(initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const save = useMutation({
+    mutationFn: () => unwrap(platform.PATCH("/api/platform/v1/shops/{slug}", { params: { path: { slug } }, body: { name: name.trim() } })),
+    onSuccess: (shop) => {
+      queryClient.setQueryData(["platform-shop", slug], shop);
+      queryClient.invalidateQueries({ queryKey: ["me"] });
+    },
+  });
+  const all = mergeErrors(errors, save.error);
+  return (
+    <>
+      <h1>Settings</h1>
+      <p>
+        Storefront host: <code>{domain}</code> · currency {currency}
+      </p>
+      <form
+        className="narrow"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          const found: FieldErrors = name.trim() ? {} : { name: ["The shop needs a name."] };
+          setErrors(found);
+          if (!Object.keys(found).length) save.mutate();
+        }}
+      >
+        <Field label="Shop name" value={name} onChange={(e) => setName(e.target.value)} errors={all.name} />
+        <ErrorMessage error={save.error} />
+        {save.isSuccess && <Notice>Saved.</Notice>}
+        <button type="submit" disabled={save.isPending}>
+          Save
+        </button>
+      </form>
+    </>
+  );
+}
+
+/** Custom domains of the shop (besides its {slug} subdomain). */
+export function DomainsSection({ slug }: { slug: string }) {
+  const platform = usePlatform();
+  const queryClient = useQueryClient();
+  const [domain, setDomain] = useState("");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const domains = useQuery({
+    queryKey: ["platform-domains", slug],
+    queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}/domains", { params: { path: { slug } } })),
+  });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ["platform-domains", slug] });
+  const add = useMutation({
+    mutationFn: () =>
+      unwrap(
+        platform.POST("/api/platform/v1/shops/{slug}/domains", {
+          params: { path: { slug } },
+          body: { domain: domain.trim().toLowerCase() },
+        }),
+      ),
+    onSuccess: () => {
+      setDomain("");
+      refresh();
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (id: number) =>
+      unwrap(platform.DELETE("/api/platform/v1/shops/{slug}/domains/{domain_id}", { params: { path: { slug, domain_id: id } } })),
+    onSuccess: refresh,
+  });
+  const all = mergeErrors(errors, add.error);
+  return (
+    <section aria-labelledby="domains-heading">
+      <h2 id="domains-heading">Domains</h2>
+      {domains.isPending && <Loading />}
+      <ErrorMessage error={domains.error ?? remove.error} />
+      <ul>
+        {domains.data?.results.map((d) => (
+          <li key={d.id}>
+            <code>{d.domain}</code> {d.is_primary && <span className="badge">primary</span>}{" "}
+            {!d.is_primary && (
+              <button type="button" className="secondary" onClick={() => remove.mutate(d.id)} aria-label={`Remove ${d.domain}`}>
+                Remove
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <form
+        className="narrow"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          const ok = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domain.trim());
+          setErrors(ok ? {} : { domain: ["A host name like shop.example.com."] });
+          if (ok) add.mutate();
+        }}
+      >
+        <Field label="Add a custom domain" value={domain} onChange={(e) => setDomain(e.target.value)} errors={all.domain} hint="Point its DNS at Storefleet first." />
+        <ErrorMessage error={add.error} />
+        <button type="submit" disabled={add.isPending}>
+          Add domain
+        </button>
+      </form>
+    </section>
+  );
+}
+
+type ExportStatus = "pending" | "running" | "done" | "failed";
+const isFinished = (status: ExportStatus) => status === "done" || status === "failed";
+
+function limitText(name: string, value: number | null | undefined): string {
+  const label = name.replace(/^max_/, "").replaceAll("_", " ");
+  if (value === null || value === undefined) return `${label}: unlimited`;
+  if (name.endsWith("_bytes")) return `${label.replace(" bytes", "")}: ${(value / 1024 ** 3).toFixed(value >= 1024 ** 3 ? 0 : 1)} GB`;
+  return `${label}: ${value.toLocaleString()}`;
+}
+
+/** Export of the whole shop (JSON Lines) by a worker: start it, follow it, download it. */
+export function ExportSection({ slug }: { slug: string }) {
+  const platform = usePlatform();
+  const [exportId, setExportId] = useState<string | null>(null);
+  const start = useMutation({
+    mutationFn: () => unwrap(platform.POST("/api/platform/v1/shops/{slug}/export", { params: { path: { slug } } })),
+    onSuccess: (started) => setExportId(started.id),
+  });
+  const progress = useQuery({
+    queryKey: ["platform-export", slug, exportId],
+    enabled: exportId !== null,
+    queryFn: () =>
+      unwrap(platform.GET("/api/platform/v1/shops/{slug}/exports/{export_id}", { params: { path: { slug, export_id: exportId! } } })),
+    refetchInterval: (query) => (query.state.data && isFinished(query.state.data.status) ? false : 1500),
+  });
+  const data = progress.data;
+  return (
+    <section aria-labelledby="export-heading">
+      <h2 id="export-heading">Export</h2>
+      <p>All of the shop&rsquo;s data as JSON Lines, written by a worker.</p>
+      <button type="button" className="secondary" onClick={() => start.mutate()} disabled={start.isPending || (data !== undefined && !isFinished(data.status))}>
+        Export the shop
+      </button>
+      <ErrorMessage error={start.error ?? progress.error} />
+      {data && (
+        <div role="status" aria-live="polite">
+          <label htmlFor="export-progress">
+            Export {data.status} ({data.tables_done}/{data.tables_total} tables, {data.rows_written} rows)
+          </label>
+          <progress id="export-progress" max={100} value={data.progress} />
+          {data.download_url && (
+            <p>
+              <a href={data.download_url}>Download the export</a>
+            </p>
+          )}
+          {data.error && <p className="field-error">{data.error}</p>}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The shop's plan and what each plan costs and allows (changing plans comes with billing). */
+export function PlanSection({ current }: { current?: string }) {
+  const platform = usePlatform();
+  const plans = useQuery({
+    queryKey: ["platform-plans"],
+    queryFn: () => unwrap(platform.GET("/api/platform/v1/plans")),
+    staleTime: 10 * 60_000,
+  });
+  return (
+    <section aria-labelledby="plan-heading">
+      <h2 id="plan-heading">Plan</h2>
+      {plans.isPending && <Loading />}
+      <ErrorMessage error={plans.error} />
+      {plans.data && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Plan</th>
+                <th scope="col" className="num">Price a month</th>
+                <th scope="col">Limits</th>
+              </tr>
+            </thead>
+            <tbody>
+              {plans.data.results.map((plan) => (
+                <tr key={plan.code} aria-current={plan.code === current ? "true" : undefined}>
+                  <td>
+                    {plan.name} {plan.code === current && <span className="badge ok">current</span>}
+                  </td>
+                  <td className="num">{formatMoney(money(plan.price))}</td>
+                  <td>
+                    {Object.entries(plan.limits)
+                      .map(([name, value]) => limitText(name, value as number | null))
+                      .join(" · ")}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

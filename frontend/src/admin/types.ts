@@ -1,0 +1,20 @@
+import type { components } from "../api/generated/shop";
+
+type S = components["schemas"];
+export type Product = S["ProductOutput"];
+export type Variant = S["VariantOutput"];
+export type VariantInput = S["VariantInputRequest"];
+export type Category = S["CategoryOutput"];
+export type ImageUpload = S["ImageUploadOutput"];
+export type UploadForm = S["UploadFormOutput"];
+export type Order = S["OrderOutput"];
+export type OrderStatus = S["OrderStatusEnum"];
+export type InventoryItem = S["InventoryItemOutput"];
+export type Reason = S["ReasonEnum"];
+export type Customer = S["CustomerOutput"];
+export type ApiKey = S["ApiKeyOutput"];
+export type Scope = S["ScopesEnum"];
+export type Endpoint = S["EndpointOutput"];
+export type WebhookEvent = S["EventsEnum"];
+export type Delivery = S["DeliveryOutput"];
+export type SalesReport = S["SalesReportOutput"];

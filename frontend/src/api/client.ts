@@ -1,0 +1,160 @@
+// The typed API clients (openapi-fetch over the types generated from the
+// OpenAPI documents). The API base is always taken from the page at run time:
+// the storefront talks to its own host, the admin to the platform host it is
+// served from and to each shop's host, so one build serves every shop.
+import createClient, { type Client } from "openapi-fetch";
+import type { paths as PlatformPaths } from "./generated/platform";
+import type { paths as ShopPaths } from "./generated/shop";
+import { ApiError, toApiError } from "./problems";
+
+export type PlatformClient = Client<PlatformPaths>;
+export type ShopClient = Client<ShopPaths>;
+
+export interface Money {
+  amount: string;
+  currency: string;
+}
+
+/** The origin of a shop host, with the scheme and port the page itself uses. */
+export function shopOrigin(domain: string, page: Location = window.location): string {
+  return `${page.protocol}//${domain}${page.port ? `:${page.port}` : ""}`;
+}
+
+/** Resolve a URL the API gave (maybe relative, like local uploads and media) against a host. */
+export function absoluteUrl(url: string, origin: string): string {
+  return new URL(url, origin).toString();
+}
+
+type Result<T> = { data?: T; error?: unknown; response: Response };
+
+/** The data of a successful call, or an ApiError carrying the problem. */
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw toApiError(error, response);
+  return data as T;
+}
+
+/** A fresh Idempotency-Key (one per attempt): works outside secure contexts too. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The `cursor` parameter of a `next`/`previous` link, for the following page. */
+export function cursorOf(link: string | null | undefined): string | undefined {
+  if (!link) return undefined;
+  return new URL(link, "http://x").searchParams.get("cursor") ?? undefined;
+}
+
+export function storefrontClient(origin: string = window.location.origin): ShopClient {
+  return createClient<ShopPaths>({ baseUrl: origin });
+}
+
+// --- the merchant's session (admin) -------------------------------------------
+
+const ACCESS = "storefleet.access";
+const REFRESH = "storefleet.refresh";
+
+type Listener = () => void;
+
+/** JWT pair in localStorage; access refreshed on a 401 once, then the session ends. */
+export class Session {
+  private listeners = new Set<Listener>();
+  private refreshing: Promise<boolean> | null = null;
+  private readonly platformOrigin: string;
+  private readonly storage: Storage;
+
+  constructor(platformOrigin: string, storage: Storage = window.localStorage) {
+    this.platformOrigin = platformOrigin;
+    this.storage = storage;
+  }
+
+  get access(): string | null {
+    return this.storage.getItem(ACCESS);
+  }
+
+  get signedIn(): boolean {
+    return this.storage.getItem(REFRESH) !== null;
+  }
+
+  signIn(access: string, refresh: string): void {
+    this.storage.setItem(ACCESS, access);
+    this.storage.setItem(REFRESH, refresh);
+    this.emit();
+  }
+
+  signOut(): void {
+    this.storage.removeItem(ACCESS);
+    this.storage.removeItem(REFRESH);
+    this.emit();
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  private refresh(): Promise<boolean> {
+    this.refreshing ??= (async () => {
+      const refresh = this.storage.getItem(REFRESH);
+      if (!refresh) return false;
+      try {
+        const response = await fetch(`${this.platformOrigin}/api/platform/v1/auth/token/refresh`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh }),
+        });
+        if (!response.ok) return false;
+        const body = (await response.json()) as { access: string };
+        this.storage.setItem(ACCESS, body.access);
+        return true;
+      } catch {
+        return false;
+      }
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  /** fetch with the access token; on a 401, refresh it once and retry, else sign out. */
+  readonly fetch = async (request: Request): Promise<Response> => {
+    const retry = request.clone();
+    const token = this.access;
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    const response = await fetch(request);
+    if (response.status !== 401 || !this.signedIn) return response;
+    if (await this.refresh()) {
+      retry.headers.set("Authorization", `Bearer ${this.access ?? ""}`);
+      const again = await fetch(retry);
+      if (again.status !== 401) return again;
+    }
+    this.signOut();
+    return response;
+  };
+
+  platform(): PlatformClient {
+    return createClient<PlatformPaths>({ baseUrl: this.platformOrigin, fetch: this.fetch });
+  }
+
+  private shops = new Map<string, ShopClient>();
+
+  /** The Admin API client of one shop, on the shop's own host. */
+  shop(domain: string): ShopClient {
+    let client = this.shops.get(domain);
+    if (!client) {
+      client = createClient<ShopPaths>({ baseUrl: shopOrigin(domain), fetch: this.fetch });
+      this.shops.set(domain, client);
+    }
+    return client;
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,30 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BrowserRouter } from "react-router-dom";
+import { ApiError } from "../api/problems";
+import "../shared/styles.css";
+import { StorefrontApiProvider } from "./api";
+import { StorefrontApp } from "./App";
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      // Problems (4xx) are answers, not glitches: retry only what may pass next time.
+      retry: (failures, error) => failures < 2 && !(error instanceof ApiError && error.status < 500 && error.status !== 429),
+    },
+  },
+});
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <StorefrontApiProvider>
+        <BrowserRouter>
+          <StorefrontApp />
+        </BrowserRouter>
+      </StorefrontApiProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,105 @@
+import { Link } from "react-router-dom";
+import { formatMoney, money } from "../../api/money";
+import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { useCart, useUpdateCartLine } from "../api";
+
+export function CartPage() {
+  const cart = useCart();
+  const update = useUpdateCartLine();
+
+  if (cart.isLoading) return <Loading label="Loading your cart…" />;
+  if (cart.isError) return <ErrorMessage error={cart.error} onRetry={() => cart.refetch()} />;
+  const data = cart.data;
+  if (!data || data.lines.length === 0) {
+    return (
+      <>
+        <h1>Your cart</h1>
+        <Empty>
+          Your cart is empty. <Link to="/">Browse the products</Link>.
+        </Empty>
+      </>
+    );
+  }
+  const unavailable = data.lines.some((line) => !line.available);
+  return (
+    <>
+      <h1>Your cart</h1>
+      <div className="table-wrap">
+        <table>
+          <caption className="visually-hidden">Items in your cart</caption>
+          <thead>
+            <tr>
+              <th scope="col">Item</th>
+              <th scope="col" className="num">Price</th>
+              <th scope="col">Quantity</th>
+              <th scope="col" className="num">Total</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.lines.map((line) => (
+              <tr key={line.id}>
+                <td>
+                  {line.title}
+                  {line.variant_title && <span className="muted"> — {line.variant_title}</span>}
+                  {!line.available && <div className="field-error">No longer available in this quantity.</div>}
+                </td>
+                <td className="num">{formatMoney(money(line.unit_price))}</td>
+                <td>
+                  <label className="visually-hidden" htmlFor={`qty-${line.id}`}>
+                    Quantity of {line.title}
+                  </label>
+                  <input
+                    id={`qty-${line.id}`}
+                    type="number"
+                    min={0}
+                    max={999}
+                    defaultValue={line.quantity}
+                    style={{ width: "5em" }}
+                    onBlur={(event) => {
+                      const quantity = Number(event.target.value);
+                      if (Number.isInteger(quantity) && quantity !== line.quantity && quantity >= 0) {
+                        update.mutate({ cartId: data.id, item: line.id, quantity });
+                      }
+                    }}
+                  />{" "}
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => update.mutate({ cartId: data.id, item: line.id, quantity: 0 })}
+                    aria-label={`Remove ${line.title}`}
+                  >
+                    Remove
+                  </button>
+                </td>
+                <td className="num">{formatMoney(money(line.line_total))}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={3}>
+                Subtotal
+              </th>
+              <td className="num price" data-testid="subtotal">
+                {formatMoney(money(data.subtotal))}
+              </td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <ErrorMessage error={update.error} />
+      <div className="actions">
+        <Link to="/" className="button secondary">
+          Keep shopping
+        </Link>
+        {unavailable ? (
+          <span className="field-error">Change or remove the unavailable items to check out.</span>
+        ) : (
+          <Link to="/checkout" className="button">
+            Check out
+          </Link>
+        )}
+      </div>
+    </>
+  );
+}

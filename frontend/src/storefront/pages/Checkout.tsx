@@ -1,0 +1,152 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { newIdempotencyKey, unwrap } from "../../api/client";
+import { formatMoney, money } from "../../api/money";
+import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
+import { forgetCart, useApi, useCart } from "../api";
+
+const EMPTY_FORM = {
+  email: "",
+  name: "",
+  line1: "",
+  line2: "",
+  city: "",
+  postal_code: "",
+  country: "",
+  provider: "test",
+  card_number: "",
+};
+
+type Form = typeof EMPTY_FORM;
+
+export function validateCheckout(form: Form): FieldErrors {
+  const errors: FieldErrors = {};
+  const required = (name: keyof Form, label: string) => {
+    if (!form[name].trim()) errors[name] = [`${label} is required.`];
+  };
+  if (!EMAIL_RE.test(form.email.trim())) errors.email = ["Enter a valid e-mail address."];
+  required("name", "Name");
+  required("line1", "Address");
+  required("city", "City");
+  required("postal_code", "Postal code");
+  if (!/^[A-Za-z]{2}$/.test(form.country.trim())) errors.country = ["Use the two-letter country code, e.g. DE."];
+  if (form.provider === "test" && !/^\d{12,19}$/.test(form.card_number.replace(/\s/g, ""))) {
+    errors.card_number = ["Enter the card number (digits only)."];
+  }
+  return errors;
+}
+
+export function CheckoutPage() {
+  const api = useApi();
+  const cart = useCart();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [form, setForm] = useState(EMPTY_FORM);
+  const [clientErrors, setClientErrors] = useState<FieldErrors>({});
+
+  const checkout = useMutation({
+    mutationFn: (cartId: string) =>
+      unwrap(
+        api.POST("/api/storefront/v1/checkout", {
+          // A new key for every attempt: a retry after a decline is a new payment.
+          params: { header: { "Idempotency-Key": newIdempotencyKey() } },
+          body: {
+            cart: cartId,
+            email: form.email.trim(),
+            shipping_address: {
+              name: form.name.trim(),
+              line1: form.line1.trim(),
+              line2: form.line2.trim(),
+              city: form.city.trim(),
+              postal_code: form.postal_code.trim(),
+              country: form.country.trim().toUpperCase(),
+            },
+            payment_method:
+              form.provider === "test"
+                ? { provider: "test", card_number: form.card_number.replace(/\s/g, "") }
+                : { provider: "manual" },
+          },
+        }),
+      ),
+    onSuccess: (order) => {
+      forgetCart();
+      queryClient.removeQueries({ queryKey: ["cart"] });
+      queryClient.invalidateQueries({ queryKey: ["products"] });
+      queryClient.invalidateQueries({ queryKey: ["product"] });
+      navigate(`/orders/${order.number}?token=${encodeURIComponent(order.token)}`, { state: { placed: true } });
+    },
+  });
+
+  if (cart.isLoading) return <Loading label="Loading your cart…" />;
+  if (cart.isError) return <ErrorMessage error={cart.error} onRetry={() => cart.refetch()} />;
+  const data = cart.data;
+  if (!data || data.lines.length === 0) {
+    return (
+      <Empty>
+        Your cart is empty. <Link to="/">Browse the products</Link>.
+      </Empty>
+    );
+  }
+
+  const set = (name: keyof Form) => (event: { target: { value: string } }) =>
+    setForm((current) => ({ ...current, [name]: event.target.value }));
+  const errors = mergeErrors(clientErrors, checkout.error);
+  const addressErrors = (name: string) => errors[name] ?? errors[`shipping_address.${name}`] ?? [];
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const found = validateCheckout(form);
+    setClientErrors(found);
+    if (Object.keys(found).length === 0) checkout.mutate(data.id);
+  };
+
+  return (
+    <>
+      <h1>Checkout</h1>
+      <p>
+        {data.item_count} item{data.item_count === 1 ? "" : "s"}, subtotal <strong>{formatMoney(money(data.subtotal))}</strong>.{" "}
+        <Link to="/cart">Change cart</Link>
+      </p>
+      <form onSubmit={onSubmit} noValidate>
+        <fieldset>
+          <legend>Contact</legend>
+          <Field label="E-mail" type="email" autoComplete="email" value={form.email} onChange={set("email")} errors={errors.email} required />
+        </fieldset>
+        <fieldset>
+          <legend>Shipping address</legend>
+          <div className="form-grid">
+            <Field label="Full name" autoComplete="name" value={form.name} onChange={set("name")} errors={addressErrors("name")} required />
+            <Field label="Address" autoComplete="address-line1" value={form.line1} onChange={set("line1")} errors={addressErrors("line1")} required />
+            <Field label="Address line 2 (optional)" autoComplete="address-line2" value={form.line2} onChange={set("line2")} errors={addressErrors("line2")} />
+            <Field label="City" autoComplete="address-level2" value={form.city} onChange={set("city")} errors={addressErrors("city")} required />
+            <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={addressErrors("postal_code")} required />
+            <Field label="Country code" autoComplete="country" maxLength={2} value={form.country} onChange={set("country")} errors={addressErrors("country")} hint="Two letters, e.g. DE" required />
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Payment</legend>
+          <SelectField label="Payment method" value={form.provider} onChange={set("provider")}>
+            <option value="test">Card (test payments)</option>
+            <option value="manual">Pay later (bank transfer)</option>
+          </SelectField>
+          {form.provider === "test" && (
+            <Field
+              label="Card number"
+              inputMode="numeric"
+              autoComplete="cc-number"
+              value={form.card_number}
+              onChange={set("card_number")}
+              errors={errors.card_number ?? errors["payment_method.card_number"]}
+              hint="Test card: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined."
+            />
+          )}
+        </fieldset>
+        <ErrorMessage error={checkout.error} />
+        <button type="submit" disabled={checkout.isPending}>
+          {checkout.isPending ? "Placing order…" : `Pay ${formatMoney(money(data.subtotal))}`}
+        </button>
+      </form>
+    </>
+  );
+}

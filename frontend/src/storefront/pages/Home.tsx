@@ -1,0 +1,203 @@
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+import { cursorOf, unwrap } from "../../api/client";
+import { formatMoney, money } from "../../api/money";
+import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { useApi } from "../api";
+import type { Facets, Product } from "../types";
+
+const FILTERS = ["q", "category", "min_price", "max_price", "in_stock", "ordering"] as const;
+
+export function ProductCard({ product }: { product: Product }) {
+  const image = product.images[0];
+  const prices = product.variants.map((variant) => money(variant.price)).filter((m) => m !== null);
+  const cheapest = prices.sort((a, b) => Number(a.amount) - Number(b.amount))[0];
+  const inStock = product.variants.some((variant) => variant.in_stock);
+  return (
+    <li className="card">
+      <div className="thumb">
+        {image?.thumbnail_url || image?.url ? (
+          <img src={image.thumbnail_url ?? image.url ?? ""} alt={image.alt || product.title} loading="lazy" />
+        ) : (
+          <span aria-hidden="true">No image</span>
+        )}
+      </div>
+      <Link className="title" to={`/products/${product.slug}`}>
+        {product.title}
+      </Link>
+      <span className="price">
+        {product.variants.length > 1 && "from "}
+        {formatMoney(cheapest)}
+      </span>
+      <span className={`badge ${inStock ? "ok" : "warn"}`}>{inStock ? "In stock" : "Out of stock"}</span>
+    </li>
+  );
+}
+
+function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSearchParams; set: (name: string, value: string | null) => void }) {
+  const band = params.get("min_price") !== null || params.get("max_price") !== null
+    ? `${params.get("min_price") ?? ""}-${params.get("max_price") ?? ""}`
+    : "";
+  return (
+    <aside aria-label="Filters">
+      <fieldset>
+        <legend>Category</legend>
+        <ul className="plain">
+          <li>
+            <label className="checkbox">
+              <input type="radio" name="category" checked={!params.get("category")} onChange={() => set("category", null)} />
+              All ({facets.total})
+            </label>
+          </li>
+          {facets.categories.map((category) => (
+            <li key={category.id}>
+              <label className="checkbox">
+                <input
+                  type="radio"
+                  name="category"
+                  checked={params.get("category") === category.slug}
+                  onChange={() => set("category", category.slug)}
+                />
+                {category.name} ({category.count})
+              </label>
+            </li>
+          ))}
+        </ul>
+      </fieldset>
+      <fieldset>
+        <legend>Price</legend>
+        <label className="checkbox">
+          <input type="radio" name="price" checked={band === ""} onChange={() => { set("min_price", null); set("max_price", null); }} />
+          Any price
+        </label>
+        {facets.price_bands.map((priceBand) => {
+          const value = `${priceBand.min}-${priceBand.max ?? ""}`;
+          return (
+            <label className="checkbox" key={value}>
+              <input
+                type="radio"
+                name="price"
+                checked={band === value}
+                onChange={() => {
+                  set("min_price", priceBand.min);
+                  set("max_price", priceBand.max);
+                }}
+              />
+              {priceBand.max ? `${priceBand.min} – ${priceBand.max}` : `${priceBand.min} and up`} ({priceBand.count})
+            </label>
+          );
+        })}
+      </fieldset>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={params.get("in_stock") === "true"}
+          onChange={(event) => set("in_stock", event.target.checked ? "true" : null)}
+        />
+        In stock only ({facets.in_stock})
+      </label>
+    </aside>
+  );
+}
+
+export function Home() {
+  const api = useApi();
+  const [params, setParams] = useSearchParams();
+  const [search, setSearch] = useState(params.get("q") ?? "");
+  const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? undefined]));
+
+  const products = useInfiniteQuery({
+    queryKey: ["products", filters],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.GET("/api/storefront/v1/products", {
+          params: {
+            query: {
+              q: filters.q,
+              category: filters.category,
+              min_price: filters.min_price,
+              max_price: filters.max_price,
+              in_stock: filters.in_stock === "true" ? true : undefined,
+              ordering: filters.ordering as "price" | "-price" | "-created" | "relevance" | undefined,
+              cursor: pageParam,
+            },
+          },
+        }),
+      ),
+    getNextPageParam: (page) => cursorOf(page.next),
+  });
+
+  const set = (name: string, value: string | null) => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value === null || value === "") next.delete(name);
+        else next.set(name, value);
+        return next;
+      },
+      { replace: false },
+    );
+  };
+
+  const onSearch = (event: FormEvent) => {
+    event.preventDefault();
+    set("q", search.trim() || null);
+    if (!search.trim() && params.get("ordering") === "relevance") set("ordering", null);
+  };
+
+  const facets = products.data?.pages[0]?.facets;
+  const items = products.data?.pages.flatMap((page) => page.results) ?? [];
+
+  return (
+    <>
+      <h1 className="visually-hidden">Products</h1>
+      <form role="search" className="actions" onSubmit={onSearch}>
+        <label htmlFor="search" className="visually-hidden">
+          Search products
+        </label>
+        <input
+          id="search"
+          type="search"
+          placeholder="Search products"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+          maxLength={200}
+        />
+        <button type="submit">Search</button>
+        <label htmlFor="ordering">Sort by</label>
+        <select id="ordering" value={params.get("ordering") ?? ""} onChange={(event) => set("ordering", event.target.value || null)}>
+          <option value="">{params.get("q") ? "Best match" : "Newest"}</option>
+          <option value="price">Price, low to high</option>
+          <option value="-price">Price, high to low</option>
+          <option value="-created">Newest</option>
+        </select>
+      </form>
+      <div className="layout-sidebar">
+        {facets ? <FacetFilters facets={facets} params={params} set={set} /> : <div />}
+        <section aria-labelledby="results-heading">
+          <h2 id="results-heading">
+            {params.get("q") ? `Results for “${params.get("q")}”` : "All products"}
+            {facets && <span className="muted"> ({facets.total})</span>}
+          </h2>
+          {products.isPending && <Loading label="Loading products…" />}
+          <ErrorMessage error={products.error} onRetry={() => products.refetch()} />
+          {products.isSuccess && items.length === 0 && <Empty>No products match. Try another search or fewer filters.</Empty>}
+          <ul className="grid" aria-live="polite">
+            {items.map((product) => (
+              <ProductCard key={product.id} product={product} />
+            ))}
+          </ul>
+          {products.hasNextPage && (
+            <div className="actions">
+              <button type="button" className="secondary" onClick={() => products.fetchNextPage()} disabled={products.isFetchingNextPage}>
+                {products.isFetchingNextPage ? "Loading…" : "Load more"}
+              </button>
+            </div>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,92 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { storefrontClient } from "../../api/client";
+import { StorefrontApiProvider } from "../api";
+import { validateCheckout } from "./Checkout";
+import { ProductPage } from "./Product";
+
+const product = (inStock: boolean) => ({
+  id: 7,
+  title: "Blue Teapot",
+  slug: "blue-teapot",
+  description: "Holds a litre.",
+  category: null,
+  attributes: { color: "blue" },
+  images: [],
+  variants: [
+    { id: 11, sku: "TEA-1", title: "", options: {}, price: { amount: "24.50", currency: "EUR" }, compare_at_price: null, in_stock: inStock },
+  ],
+});
+
+function renderProduct(fetchImpl: (request: Request) => Promise<Response>) {
+  vi.stubGlobal("fetch", vi.fn(fetchImpl)); // before the client, which keeps the fetch it finds
+  const client = storefrontClient("http://shop.localhost");
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={queryClient}>
+      <StorefrontApiProvider client={client}>
+        <MemoryRouter initialEntries={["/products/blue-teapot"]}>
+          <Routes>
+            <Route path="/products/:slug" element={<ProductPage />} />
+          </Routes>
+        </MemoryRouter>
+      </StorefrontApiProvider>
+    </QueryClientProvider>,
+  );
+}
+
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+
+describe("product page", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    window.localStorage.clear();
+  });
+
+  it("shows price and stock, and says why the cart refused", async () => {
+    renderProduct(async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path.endsWith("/products/blue-teapot")) return json(product(true));
+      if (path.endsWith("/carts")) return json({ id: "c1", lines: [], subtotal: { amount: "0.00", currency: "EUR" }, item_count: 0 }, 201);
+      return json({ type: "x", title: "Not enough stock", status: 409, detail: "Only 1 of TEA-1 left.", code: "insufficient_stock" }, 409);
+    });
+    expect(await screen.findByRole("heading", { name: "Blue Teapot" })).toBeInTheDocument();
+    expect(screen.getByText("€24.50")).toBeInTheDocument();
+    expect(screen.getByText("In stock")).toBeInTheDocument();
+    const quantity = screen.getByLabelText("Quantity");
+    await userEvent.clear(quantity);
+    await userEvent.type(quantity, "5");
+    await userEvent.click(screen.getByRole("button", { name: "Add to cart" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Not enough stock: Only 1 of TEA-1 left.");
+  });
+
+  it("cannot add an item that is out of stock", async () => {
+    renderProduct(async () => json(product(false)));
+    const button = await screen.findByRole("button", { name: "Out of stock" });
+    expect(button).toBeDisabled();
+  });
+
+  it("shows a missing product as a message", async () => {
+    renderProduct(async () => json({ type: "x", title: "Product not found", status: 404, detail: "" }, 404));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Product not found");
+  });
+});
+
+describe("checkout form", () => {
+  it("checks the address and card before sending", () => {
+    const errors = validateCheckout({
+      email: "not-an-email",
+      name: "",
+      line1: "1 Road",
+      line2: "",
+      city: "Berlin",
+      postal_code: "10115",
+      country: "Germany",
+      provider: "test",
+      card_number: "4242",
+    });
+    expect(Object.keys(errors).sort()).toEqual(["card_number", "country", "email", "name"]);
+  });
+});
