@@ -10,6 +10,8 @@ import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage, NewProductPage, ProductsPage } from "./pages/Products";
 import { SettingsPage } from "./pages/Settings";
+import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
+import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
 import { WebhookDetailPage, WebhooksPage } from "./pages/Webhooks";
 import { useCurrentShop, useMe, useSession, useSignedIn } from "./session";
@@ -95,6 +97,9 @@ const SHOP_NAV = [
   ["customers", "Customers"],
   ["api-keys", "API keys"],
   ["webhooks", "Webhooks"],
+  ["members", "Members"],
+  ["billing", "Plan and usage"],
+  ["invoices", "Invoices"],
   ["settings", "Settings"],
 ] as const;
 
@@ -171,6 +176,9 @@ export function AdminApp() {
             <Route path="api-keys" element={<ApiKeysPage />} />
             <Route path="webhooks" element={<WebhooksPage />} />
             <Route path="webhooks/:webhookId" element={<WebhookDetailPage />} />
+            <Route path="members" element={<MembersPage />} />
+            <Route path="billing" element={<PlanUsagePage />} />
+            <Route path="invoices" element={<InvoicesPage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />

@@ -4131,6 +4131,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A limit of the shop's plan would be crossed (the problem's `limit` and `plan` name it); upgrade the plan to go on. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Authenticated, but not allowed here. */
             403: {
                 headers: {
@@ -4627,6 +4636,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A limit of the shop's plan would be crossed (the problem's `limit` and `plan` name it); upgrade the plan to go on. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Authenticated, but not allowed here. */
             403: {
                 headers: {
@@ -4918,6 +4936,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A limit of the shop's plan would be crossed (the problem's `limit` and `plan` name it); upgrade the plan to go on. */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7210,6 +7237,15 @@ export interface operations {
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The card was declined, or the shop's plan allows no more orders. */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
