@@ -19,6 +19,7 @@ import pytest
 import redis
 from botocore.config import Config
 from django.conf import settings
+from django.db import connection
 from moto.server import ThreadedMotoServer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -92,9 +93,24 @@ def make_user(email: str, name: str = "") -> User:
     return services.user_signup(email=email, password=PASSWORD, name=name)
 
 
+def _sequences_restart(schema: str) -> None:
+    """
+    Start the shop's id sequences afresh, as in a spare that was never used.
+    Sequences ignore rollbacks, so a spare that served an earlier (rolled back)
+    test would otherwise number this shop's first order 1003, not 1001.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(format('%%I.%%I', schemaname, sequencename), 1, false)"
+            " FROM pg_sequences WHERE schemaname = %s",
+            [schema],
+        )
+
+
 def make_shop(slug: str, owner: User | None = None, currency: str = "EUR") -> ShopContext:
     owner = owner or make_user(f"owner@{slug}.example")
     shop = services.shop_create(owner=owner, name=slug.title(), slug=slug, currency=currency)
+    _sequences_restart(shop.schema_name)
     return ShopContext(shop=shop, owner=owner, host=f"{slug}.{settings.SHOP_BASE_DOMAIN}")
 
 
