@@ -451,7 +451,8 @@ class MultiHostLoad:
         self, targets: list[tuple[str, str]], nocache: bool, seconds: float
     ) -> Callable[[], LoadResult]:
         self.runs += 1
-        run_id = f"r{self.runs}x{os.getpid()}"
+        # Unique across load generators too: a repeated nocache value would be a cache hit.
+        run_id = f"r{self.runs}x{os.getpid()}x{time.monotonic_ns()}"
         script = self.workdir / f"wrk-{run_id}.lua"
         script.write_text(
             WRK_SCRIPT
