@@ -19,6 +19,11 @@ STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
 # Probes and scrapes arrive every few seconds from every balancer and Prometheus;
 # their lines would drown the rest, so they are logged at DEBUG.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Answers served from the storefront cache are the bulk of the traffic and say
+# nothing the metrics don't (counted and timed by shop): logged at DEBUG too.
+# Formatting their JSON line cost about 0.4 ms of the ~2 ms a cached answer takes
+# under gunicorn, which put the storefront below its 1,000 req/s target.
+QUIET_CACHE = "hit"
 
 
 def api_of(path: str) -> str:
@@ -73,7 +78,9 @@ class RequestObservabilityMiddleware:
             children = self._children[key] = (REQUESTS.labels(*key), REQUEST_SECONDS.labels(*key[:2]))
         children[0].inc()
         children[1].observe(seconds)
-        level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+        cache = response.get("X-Cache")
+        quiet = path in QUIET_PATHS or (cache == QUIET_CACHE and status < 400)
+        level = logging.DEBUG if quiet else logging.INFO
         if request_logger.isEnabledFor(level):
             # The query string is left out: it may carry secrets (an order's ?token=).
             request_logger.log(
@@ -91,6 +98,6 @@ class RequestObservabilityMiddleware:
                     "host": request.META.get("HTTP_HOST", ""),
                     "remote_addr": request.META.get("REMOTE_ADDR", ""),
                     "api": api,
-                    "cache": response.get("X-Cache"),
+                    "cache": cache,
                 },
             )

@@ -115,6 +115,21 @@ def test_every_answer_carries_a_request_id_problems_and_health_checks_included(a
 
 
 @pytest.mark.django_db
+def test_cached_storefront_answers_are_counted_not_logged(api, shop_a: ShopContext, json_lines) -> None:
+    key = (
+        "storefleet_http_requests_total",
+        (("api", "storefront"), ("schema", shop_a.shop.schema_name), ("status", "2xx")),
+    )
+    before = scrape(api).get(key, 0)
+    for _ in range(3):
+        assert api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host).status_code == 200
+    # The miss that filled the cache is logged; the hits are in the metrics only (DEBUG lines).
+    (line,) = [r for r in records(json_lines, "storefleet.request") if r["path"].endswith("/products")]
+    assert line["cache"] == "miss" and line["level"] == "info"
+    assert scrape(api).get(key, 0) - before == 3
+
+
+@pytest.mark.django_db
 def test_the_query_string_is_never_logged(api, shop_a: ShopContext, json_lines) -> None:
     api.get("/api/storefront/v1/orders/1001?token=secret-order-token", HTTP_HOST=shop_a.host)
     assert "secret-order-token" not in json_lines.getvalue()
