@@ -97,12 +97,14 @@ def _sequences_restart(schema: str) -> None:
     """
     Start the shop's id sequences afresh, as in a spare that was never used.
     Sequences ignore rollbacks, so a spare that served an earlier (rolled back)
-    test would otherwise number this shop's first order 1003, not 1001.
+    test would otherwise number this shop's first order 1003, not 1001. Not the
+    migration record's: a new shop's django_migrations has its rows already, and a
+    later migration run would collide with them.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT setval(format('%%I.%%I', schemaname, sequencename), 1, false)"
-            " FROM pg_sequences WHERE schemaname = %s",
+            " FROM pg_sequences WHERE schemaname = %s AND sequencename <> 'django_migrations_id_seq'",
             [schema],
         )
 

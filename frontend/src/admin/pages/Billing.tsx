@@ -5,13 +5,13 @@ import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading, Notice } from "../../shared/ui";
 import { useCursorList, usePlatform, useShopApi } from "../session";
 
-function bytes(value: number): string {
+export function bytes(value: number): string {
   if (value >= 1024 ** 3) return `${(value / 1024 ** 3).toFixed(1)} GB`;
   if (value >= 1024 ** 2) return `${(value / 1024 ** 2).toFixed(1)} MB`;
   return `${Math.round(value / 1024)} KB`;
 }
 
-function Meter({ label, used, limit, format = (n: number) => n.toLocaleString() }: { label: string; used: number | null; limit: number; format?: (n: number) => string }) {
+export function Meter({ label, used, limit, format = (n: number) => n.toLocaleString() }: { label: string; used: number | null; limit: number; format?: (n: number) => string }) {
   return (
     <div className="field">
       <span>
