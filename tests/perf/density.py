@@ -83,6 +83,7 @@ from tests.perf.support import (  # noqa: E402
     database_config,
     database_drop,
     maintenance_connection,
+    wrk_start,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_density_perf"
@@ -462,25 +463,17 @@ class MultiHostLoad:
                 "run": run_id,
             }
         )
-        command = [
-            self.wrk,
-            f"-t{self.threads}",
-            f"-c{self.connections}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{self.port}/",
-        ]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wrk_wait = wrk_start(
+            wrk=self.wrk,
+            threads=self.threads,
+            connections=self.connections,
+            seconds=seconds,
+            script=script,
+            port=self.port,
+        )
 
         def wait() -> LoadResult:
-            stdout, stderr = process.communicate()
-            match = re.search(r"^BENCH (\{.*\})$", stdout, re.MULTILINE)
-            if process.returncode != 0 or match is None:
-                raise RuntimeError(f"wrk failed ({process.returncode}):\n{stdout}{stderr}")
-            data = json.loads(match.group(1))
+            data = wrk_wait()
             load = Load(
                 requests=data["requests"],
                 seconds=data["duration_us"] / 1e6,

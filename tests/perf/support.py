@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 # Every benchmark drops the database it is given: only names with this ending are accepted.
@@ -49,3 +53,34 @@ def database_recreate(config: dict[str, Any]) -> None:
     database_drop(config)
     with maintenance_connection(config) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+
+
+def wrk_start(
+    *, wrk: str, threads: int, connections: int, seconds: float, script: Path, port: int
+) -> Callable[[], dict[str, Any]]:
+    """
+    Start wrk on 127.0.0.1:`port` with a Lua script that prints one `BENCH {json}`
+    line when done; the returned function waits for it and returns that JSON.
+    """
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait() -> dict[str, Any]:
+        stdout, stderr = process.communicate()
+        match = re.search(r"^BENCH (\{.*\})$", stdout, re.MULTILINE)
+        if process.returncode != 0 or match is None:
+            raise RuntimeError(f"wrk failed ({process.returncode}):\n{stdout}{stderr}")
+        data: dict[str, Any] = json.loads(match.group(1))
+        return data
+
+    return wait
