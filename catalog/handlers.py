@@ -6,6 +6,6 @@ from tenants.outbox.services import event_handler
 
 
 @event_handler("product.created", "product.updated", "product.deleted")
-def refresh_search_document(event: OutboxEvent) -> None:
-    """Rebuild the product's search document (idempotent: it is recomputed from the rows)."""
-    search_documents_refresh([int(event.payload["product_id"])])
+def refresh_search_documents(events: list[OutboxEvent]) -> None:
+    """Rebuild the products' search documents (idempotent: they are recomputed from the rows)."""
+    search_documents_refresh(sorted({int(event.payload["product_id"]) for event in events}))

@@ -32,6 +32,7 @@ from catalog.errors import (
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
+from tenants.inserts import rows_insert
 from tenants.outbox.services import event_record, events_record
 from tenants.schemas import current_currency
 from tenants.storage import objects_delete_on_commit
@@ -532,16 +533,18 @@ def _ledger_write(
     *, moves: list[StockMove], reason: str, note: str, actor: Actor
 ) -> list[InventoryAdjustment]:
     """Record stock changes in the ledger (one INSERT) and report crossings of the low-stock threshold."""
-    adjustments = InventoryAdjustment.objects.bulk_create(
-        InventoryAdjustment(
-            variant_id=move.variant_id,
-            delta=move.delta,
-            stock_after=move.stock_after,
-            reason=reason,
-            note=note,
-            actor_label=actor.label,
-        )
-        for move in moves
+    adjustments = rows_insert(
+        [
+            InventoryAdjustment(
+                variant_id=move.variant_id,
+                delta=move.delta,
+                stock_after=move.stock_after,
+                reason=reason,
+                note=note,
+                actor_label=actor.label,
+            )
+            for move in moves
+        ]
     )
     low = [
         (

@@ -17,12 +17,16 @@ One window remains: the SMTP server accepted the mail and the worker died before
 the commit. The retry then sends it again. That is the usual at-least-once trade;
 the opposite order (commit the row, then send) would lose the mail instead.
 The transaction is held for one SMTP exchange, which `EMAIL_TIMEOUT` bounds.
+
+A worker sends a batch of events' e-mails over one backend connection (one SMTP
+session), and renders each template once per order, not once per recipient.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from email.headerregistry import Address
@@ -30,7 +34,8 @@ from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 
@@ -125,24 +130,44 @@ def _order_context(shop: Shop, order: Order) -> dict[str, Any]:
     }
 
 
-def email_render(
+@dataclass(frozen=True)
+class Rendered:
+    """One e-mail's subject and bodies, rendered once and sent to each of its recipients."""
+
+    kind: str
+    subject: str
+    text: str
+    html: str
+
+
+def email_render(*, kind: str, subject: str, context: dict[str, Any]) -> Rendered:
+    """Render an e-mail of `kind`: plain text with an HTML alternative."""
+    return Rendered(
+        kind=kind,
+        subject=_one_line(subject),
+        text=render_to_string(f"{TEMPLATES}/{kind}.txt", context),
+        html=render_to_string(f"{TEMPLATES}/{kind}.html", context),
+    )
+
+
+def email_message(
+    rendered: Rendered,
     *,
-    kind: str,
-    subject: str,
     to: str,
-    context: dict[str, Any],
     shop: Shop,
+    connection: BaseEmailBackend,
     reply_to: list[str] | None = None,
 ) -> EmailMultiAlternatives:
-    """Render one e-mail of `kind` to one recipient: plain text with an HTML alternative."""
+    """The message of a rendered e-mail to one recipient, sent over `connection`."""
     message = EmailMultiAlternatives(
-        subject=_one_line(subject),
-        body=render_to_string(f"{TEMPLATES}/{kind}.txt", context),
+        subject=rendered.subject,
+        body=rendered.text,
         from_email=shop_sender(shop),
         to=[to],
         reply_to=reply_to or None,
+        connection=connection,
     )
-    message.attach_alternative(render_to_string(f"{TEMPLATES}/{kind}.html", context), "text/html")
+    message.attach_alternative(rendered.html, "text/html")
     return message
 
 
@@ -165,44 +190,59 @@ def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAltern
     return True
 
 
-def order_created_emails_send(*, event_id: uuid.UUID, order: Order) -> int:
+OrderEvent = tuple[uuid.UUID, Order]
+
+
+def order_created_emails_send(*, placed: Sequence[OrderEvent]) -> int:
     """
-    Confirm a new order to the shopper (replies go to the shop's owners) and tell
-    each owner and admin about it, one e-mail each; return how many went now.
+    For each (order.created event, order): confirm the order to the shopper
+    (replies go to the shop's owners) and tell each owner and admin about it, one
+    e-mail each; return how many went now.
     """
+    if not placed:
+        return 0
     shop = _current_shop()
     staff = shop_staff(shop)
-    context = _order_context(shop, order)
-    confirmation = email_render(
-        kind=Kind.ORDER_CONFIRMATION,
-        subject=f"Your order #{order.number} at {shop.name}",
-        to=order.email,
-        context=context,
-        shop=shop,
-        reply_to=staff.owners,
-    )
-    sent = int(email_send_once(event_id=event_id, kind=Kind.ORDER_CONFIRMATION, message=confirmation))
-    for recipient in staff.to_notify:
-        notice = email_render(
-            kind=Kind.NEW_ORDER_NOTICE,
-            subject=f"New order #{order.number}: {context['total']}",
-            to=recipient,
-            context=context,
-            shop=shop,
-        )
-        sent += email_send_once(event_id=event_id, kind=Kind.NEW_ORDER_NOTICE, message=notice)
+    sent = 0
+    with get_connection() as mail:
+        for event_id, order in placed:
+            context = _order_context(shop, order)
+            confirmation = email_render(
+                kind=Kind.ORDER_CONFIRMATION,
+                subject=f"Your order #{order.number} at {shop.name}",
+                context=context,
+            )
+            message = email_message(
+                confirmation, to=order.email, shop=shop, connection=mail, reply_to=staff.owners
+            )
+            sent += email_send_once(event_id=event_id, kind=confirmation.kind, message=message)
+            if not staff.to_notify:
+                continue
+            notice = email_render(
+                kind=Kind.NEW_ORDER_NOTICE,
+                subject=f"New order #{order.number}: {context['total']}",
+                context=context,
+            )
+            for recipient in staff.to_notify:
+                message = email_message(notice, to=recipient, shop=shop, connection=mail)
+                sent += email_send_once(event_id=event_id, kind=notice.kind, message=message)
     return sent
 
 
-def shipping_notice_send(*, event_id: uuid.UUID, order: Order) -> bool:
-    """Tell the shopper their order is on its way; replies go to the shop's owners."""
+def shipping_notices_send(*, fulfilled: Sequence[OrderEvent]) -> int:
+    """For each (order.fulfilled event, order): tell the shopper it has shipped; replies go to the owners."""
+    if not fulfilled:
+        return 0
     shop = _current_shop()
-    message = email_render(
-        kind=Kind.SHIPPING_NOTICE,
-        subject=f"Your order #{order.number} from {shop.name} has shipped",
-        to=order.email,
-        context=_order_context(shop, order),
-        shop=shop,
-        reply_to=shop_staff(shop).owners,
-    )
-    return email_send_once(event_id=event_id, kind=Kind.SHIPPING_NOTICE, message=message)
+    owners = shop_staff(shop).owners
+    sent = 0
+    with get_connection() as mail:
+        for event_id, order in fulfilled:
+            notice = email_render(
+                kind=Kind.SHIPPING_NOTICE,
+                subject=f"Your order #{order.number} from {shop.name} has shipped",
+                context=_order_context(shop, order),
+            )
+            message = email_message(notice, to=order.email, shop=shop, connection=mail, reply_to=owners)
+            sent += email_send_once(event_id=event_id, kind=notice.kind, message=message)
+    return sent

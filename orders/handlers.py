@@ -5,44 +5,43 @@ from __future__ import annotations
 import logging
 
 from orders import emails, reports
-from orders.errors import OrderNotFound
-from orders.models import Order
-from orders.selectors import access_order_by_number
+from orders.selectors import orders_with_lines
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 
 logger = logging.getLogger(__name__)
 
 
-def _order_of(event: OutboxEvent) -> Order | None:
-    try:
-        return access_order_by_number(number=int(event.payload["number"]))
-    except OrderNotFound:
-        # Orders are never deleted; a missing one has nothing to say, and raising would retry forever.
-        logger.error("Event %s names an order this shop does not have", event)
-        return None
+def _with_orders(events: list[OutboxEvent]) -> list[emails.OrderEvent]:
+    """(event id, order) for each event, the orders read in one query (with their lines in another)."""
+    orders = orders_with_lines(numbers=[int(event.payload["number"]) for event in events])
+    found = []
+    for event in events:
+        order = orders.get(int(event.payload["number"]))
+        if order is None:
+            # Orders are never deleted; a missing one has nothing to say, and raising would retry forever.
+            logger.error("Event %s names an order this shop does not have", event)
+            continue
+        found.append((event.pk, order))
+    return found
 
 
 @event_handler("order.created")
-def send_order_created_emails(event: OutboxEvent) -> None:
+def send_order_created_emails(events: list[OutboxEvent]) -> None:
     """
-    E-mail the shopper their confirmation and each owner and admin a new-order
+    E-mail each shopper their confirmation and each owner and admin a new-order
     notice (once per event and recipient).
     """
-    order = _order_of(event)
-    if order is not None:
-        emails.order_created_emails_send(event_id=event.pk, order=order)
+    emails.order_created_emails_send(placed=_with_orders(events))
 
 
 @event_handler("order.fulfilled")
-def send_shipping_notice(event: OutboxEvent) -> None:
-    """E-mail the shopper that their order has shipped (once per event and recipient)."""
-    order = _order_of(event)
-    if order is not None:
-        emails.shipping_notice_send(event_id=event.pk, order=order)
+def send_shipping_notices(events: list[OutboxEvent]) -> None:
+    """E-mail each shopper that their order has shipped (once per event and recipient)."""
+    emails.shipping_notices_send(fulfilled=_with_orders(events))
 
 
 @event_handler(*reports.MONEY_EVENTS)
-def refresh_sales_report(event: OutboxEvent) -> None:
+def refresh_sales_report(events: list[OutboxEvent]) -> None:
     """Keep the sales report within seconds of the orders (one refresh per shop every few seconds)."""
     reports.sales_refresh_soon()

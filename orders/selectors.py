@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
@@ -26,6 +27,14 @@ def access_order_by_number(*, number: int) -> Order:
     if order is None:
         raise OrderNotFound(f"No order #{number} in this shop.")
     return order
+
+
+def orders_with_lines(*, numbers: Iterable[int]) -> dict[int, Order]:
+    """{number: order} for those of `numbers` this shop has, each with its lines loaded (two queries)."""
+    orders = Order.objects.prefetch_related(ORDER_PREFETCH[0]).filter(
+        pk__in=[_pk_for_number(number) for number in set(numbers)]
+    )
+    return {order.number: order for order in orders}
 
 
 def access_order_by_number_and_token(*, number: int, token: str) -> Order:

@@ -25,6 +25,7 @@ from orders.models import Customer, Order, OrderLine, Payment
 from orders.payments import provider_for
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
+from tenants.inserts import rows_insert
 from tenants.outbox.services import events_record
 
 S = Order.Status
@@ -93,6 +94,7 @@ def order_place(
     shopper = Actor(type="customer", id=None, label=email)
     provider = provider_for(payment_method["provider"])
     token = secrets.token_urlsafe(24)
+    # The writes go through rows_insert(): the ORM's create() cost more CPU than the statements.
     # No savepoint when nested (checkout runs inside the idempotency transaction):
     # a refusal propagates and rolls the whole of it back anyway.
     with transaction.atomic(savepoint=False):
@@ -105,42 +107,50 @@ def order_place(
         # a refusal raises here and the reservation above rolls back with it.
         charge = provider.charge(amount=Money(total, currency), details=payment_method)
         now = timezone.now()
-        order = Order.objects.create(
-            customer=_customer_upsert(email=email, name=shipping_address.name, now=now),
-            email=email,
-            currency=currency,
-            subtotal=total,
-            total=total,
-            status=S.PAID if charge.paid else S.PENDING,
-            paid_at=now if charge.paid else None,
-            shipping_address=shipping_address.__dict__,
-            payment_provider=provider.code,
-            token_hash=token_hash(token),
+        (order,) = rows_insert(
+            [
+                Order(
+                    customer=_customer_upsert(email=email, name=shipping_address.name, now=now),
+                    email=email,
+                    currency=currency,
+                    subtotal=total,
+                    total=total,
+                    status=S.PAID if charge.paid else S.PENDING,
+                    paid_at=now if charge.paid else None,
+                    shipping_address=shipping_address.__dict__,
+                    payment_provider=provider.code,
+                    token_hash=token_hash(token),
+                )
+            ]
         )
-        order_lines = OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                variant_id=line.variant_id,
-                product_id=line.product_id,
-                sku=line.sku,
-                title=line.title,
-                variant_title=line.variant_title,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.unit_price * line.quantity,
-            )
-            for line in reserved
+        order_lines = rows_insert(
+            [
+                OrderLine(
+                    order=order,
+                    variant_id=line.variant_id,
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    title=line.title,
+                    variant_title=line.variant_title,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    line_total=line.unit_price * line.quantity,
+                )
+                for line in reserved
+            ]
         )
         payments = []
         if charge.paid:
-            payments.append(
-                Payment.objects.create(
-                    order=order,
-                    kind=Payment.Kind.CHARGE,
-                    provider=provider.code,
-                    amount=total,
-                    reference=charge.reference,
-                )
+            payments = rows_insert(
+                [
+                    Payment(
+                        order=order,
+                        kind=Payment.Kind.CHARGE,
+                        provider=provider.code,
+                        amount=total,
+                        reference=charge.reference,
+                    )
+                ]
             )
         changes = [AuditChange("order.created", "order", order.pk, after=order_snapshot(order))]
         events = [_order_event(order, "order.created")]

@@ -164,8 +164,8 @@ class IdempotencyRecord(models.Model):
     The stored outcome of a POST sent with an `Idempotency-Key`.
 
     Scoped by shop schema and caller, so two shops (or two API keys) may use the
-    same key. A record without `status_code` is a request still in flight;
-    `locked_until` lets a later request take over one whose worker died.
+    same key. It is written in the transaction of the request it answers, so
+    a request in flight has none (its advisory lock tells racers it is there).
     """
 
     schema_name = models.CharField(max_length=63)
@@ -174,11 +174,10 @@ class IdempotencyRecord(models.Model):
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=2000)
     fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
+    status_code = models.PositiveSmallIntegerField()
     response_body = models.BinaryField(null=True)
     response_content_type = models.CharField(max_length=100, blank=True)
     response_headers = models.JSONField(default=dict)
-    locked_until = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

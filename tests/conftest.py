@@ -66,11 +66,15 @@ def _fresh_request_state() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _own_rate_limit_counters(settings) -> None:
-    """Each test counts requests and usage afresh: schema names repeat across tests, counters must not."""
+def _own_redis_counters(settings) -> None:
+    """
+    Each test counts requests and usage afresh, and wakes its outbox afresh:
+    schema names repeat across tests, counters and flags must not.
+    """
     run = f"{settings.TEST_RUN_ID}-{uuid.uuid4().hex[:12]}"
     settings.RATE_LIMIT_NAMESPACE = f"ratelimit-{run}"
     settings.BILLING_REDIS_NAMESPACE = f"billing-{run}"
+    settings.OUTBOX_REDIS_NAMESPACE = f"outbox-{run}"
 
 
 @pytest.fixture(autouse=True)

@@ -409,7 +409,7 @@ def _webhook_rows(shop: ShopContext) -> dict[str, Any]:
         actor=Actor.system(), url="https://hooks.example.com/fuzz", events=["inventory.low"]
     )
     event = event_record(type="inventory.low", payload={"variant_id": 1})
-    (delivery_id,) = webhooks.deliveries_create_for_event(event=event)
+    (delivery_id,) = webhooks.deliveries_create_for_events(events=[event])
     use_public()
     return {"webhook_id": endpoint.pk, "delivery_id": delivery_id}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenants.audit.models import AuditEntry
+from tenants.inserts import rows_insert
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,18 @@ def audit_record(
 
 def audit_records(*, actor: Actor, changes: Sequence[AuditChange]) -> list[AuditEntry]:
     """Write the audit entries of one actor's changes in one INSERT (inside the caller's transaction)."""
-    return AuditEntry.objects.bulk_create(
-        AuditEntry(
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_label=actor.label[:255],
-            action=change.action,
-            object_type=change.object_type,
-            object_id=change.object_id,
-            before=change.before,
-            after=change.after,
-        )
-        for change in changes
+    return rows_insert(
+        [
+            AuditEntry(
+                actor_type=actor.type,
+                actor_id=actor.id,
+                actor_label=actor.label[:255],
+                action=change.action,
+                object_type=change.object_type,
+                object_id=change.object_id,
+                before=change.before,
+                after=change.after,
+            )
+            for change in changes
+        ]
     )

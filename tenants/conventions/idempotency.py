@@ -1,13 +1,19 @@
 """
 `Idempotency-Key` on POST, with Stripe's semantics (SPEC section 2).
 
-The first request with a key claims it in its own committed row, so a racing
-request sees it in flight (409). The handler then runs in one transaction with
-the write that stores its response, so a stored response always matches work
-that was committed. The same key with the same body within 24 h replays the
-stored status and body with `Idempotent-Replayed: true`; with another body
-(or another endpoint) it gets 422. A handler that raises or answers 5xx
-releases its key, so the client may retry.
+The handler runs in one transaction that first takes the key and ends by
+storing the response, so a stored response always matches work that was
+committed, and a request that fails (raises, or answers 5xx) leaves nothing
+behind: the client may retry with the same key.
+
+Taking the key is one statement: a transaction-scoped advisory lock on the
+(shop, caller, key) and the look-up of a stored response. A request racing one
+in flight does not get the lock and answers 409; a lock dies with its
+transaction, so a worker killed mid-request leaves no stale claim. The same key
+with the same body within 24 h replays the stored status and body with
+`Idempotent-Replayed: true`; with another body (or another endpoint) it gets
+422. (A request that commits between a racer's look-up and its lock makes the
+racer's INSERT of its response conflict: the racer rolls back and replays.)
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,9 +40,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
-# How long a claimed key blocks others before it is presumed abandoned (its
-# worker died mid-request) and may be taken over.
-IN_FLIGHT_LOCK = timedelta(seconds=60)
 # Headers worth replaying besides the body.
 STORED_HEADERS = ("Location",)
 
@@ -66,8 +69,30 @@ class IdempotencyRequestInFlight(DomainError):
 
 
 @dataclass(frozen=True)
-class Claim:
-    record: IdempotencyRecord
+class Scope:
+    """Whose key it is: two shops, or two callers of one shop, may use the same key."""
+
+    schema_name: str
+    principal: str
+    key: str
+
+    def lock_id(self) -> int:
+        """The advisory lock's 64-bit id for this scope."""
+        digest = hashlib.sha256(f"{self.schema_name}\n{self.principal}\n{self.key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A response stored under a key."""
+
+    id: int
+    fingerprint: str
+    status_code: int
+    body: bytes | None
+    content_type: str
+    headers: dict[str, str]
+    created_at: datetime
 
 
 def request_principal(request: Request) -> str:
@@ -86,65 +111,94 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def key_claim(*, request: Request, key: str) -> Claim | Response:
-    """Claim `key` for this request, or return the stored response to replay."""
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise IdempotencyKeyInvalid(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
-    scope = {"schema_name": current_schema(), "principal": request_principal(request), "key": key}
-    fingerprint = request_fingerprint(request)
-    now = timezone.now()
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    **scope,
-                    method=request.method or "POST",
-                    path=request.path[:2000],
-                    fingerprint=fingerprint,
-                    locked_until=now + IN_FLIGHT_LOCK,
-                )
-            return Claim(record)
-        except IntegrityError:
-            pass
-        existing = IdempotencyRecord.objects.filter(**scope).first()
-        if existing is None:
-            continue  # released between our insert and our read: try again
-        if existing.created_at < now - RETENTION:
-            IdempotencyRecord.objects.filter(pk=existing.pk).delete()
-            continue
-        if existing.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                f"This {HEADER} was used with a different request; send a new key for a new request."
-            )
-        if existing.status_code is not None:
-            return _replay(existing)
-        taken_over = IdempotencyRecord.objects.filter(
-            pk=existing.pk, status_code__isnull=True, locked_until__lt=now
-        ).update(locked_until=now + IN_FLIGHT_LOCK)
-        if taken_over:
-            existing.refresh_from_db()
-            return Claim(existing)
-        raise IdempotencyRequestInFlight(
-            f"A request with this {HEADER} is still being processed; retry after it finishes."
+TABLE = IdempotencyRecord._meta.db_table
+STORED_COLUMNS = (
+    "id",
+    "fingerprint",
+    "status_code",
+    "response_body",
+    "response_content_type",
+    "response_headers",
+    "created_at",
+)
+_SELECTED = ", ".join(f"r.{column}" for column in STORED_COLUMNS)
+
+
+def _key_take(scope: Scope) -> tuple[bool, Stored | None]:
+    """In the current transaction: (whether this request now holds the key, the response stored under it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT pg_try_advisory_xact_lock(%s), {_SELECTED}
+                FROM (SELECT 1) AS one
+                LEFT JOIN {TABLE} AS r ON r.schema_name = %s AND r.principal = %s AND r.key = %s""",
+            [scope.lock_id(), scope.schema_name, scope.principal, scope.key],
         )
-    raise IdempotencyRequestInFlight(f"This {HEADER} is contended; retry shortly.")
+        locked, *stored = cursor.fetchone()
+    return locked, _stored(stored)
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    data = json.loads(bytes(record.response_body)) if record.response_body else None
-    headers = {**record.response_headers, REPLAYED_HEADER: "true"}
-    response = Response(data, status=record.status_code, headers=headers)
-    if record.response_content_type:
-        response.content_type = record.response_content_type
+def _stored_read(scope: Scope) -> Stored | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SELECTED} FROM {TABLE} AS r "
+            "WHERE r.schema_name = %s AND r.principal = %s AND r.key = %s",
+            [scope.schema_name, scope.principal, scope.key],
+        )
+        return _stored(cursor.fetchone())
+
+
+def _stored(row: Any) -> Stored | None:
+    if row is None or row[0] is None:
+        return None
+    record_id, fingerprint, status_code, body, content_type, headers, created_at = row
+    if isinstance(headers, str):
+        headers = json.loads(headers)
+    body = bytes(body) if body is not None else None
+    return Stored(record_id, fingerprint, status_code, body, content_type, headers, created_at)
+
+
+def _stored_response(stored: Stored, fingerprint: str) -> Response:
+    """Replay what is stored under the key, or refuse a different request under the same key."""
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            f"This {HEADER} was used with a different request; send a new key for a new request."
+        )
+    data = json.loads(stored.body) if stored.body else None
+    response = Response(data, status=stored.status_code, headers={**stored.headers, REPLAYED_HEADER: "true"})
+    if stored.content_type:
+        response.content_type = stored.content_type
     return response
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
-    record.status_code = response.status_code
-    record.response_body = json.dumps(response.data, cls=JSONEncoder).encode()
-    record.response_content_type = response.get("Content-Type", "") if response.content_type else ""
-    record.response_headers = {name: response[name] for name in STORED_HEADERS if name in response}
-    record.save(update_fields=["status_code", "response_body", "response_content_type", "response_headers"])
+def _store(scope: Scope, fingerprint: str, request: Request, response: Response) -> bool:
+    """Store the response under the key, in the handler's transaction; False if another request did first."""
+    content_type = response.get("Content-Type", "") if response.content_type else ""
+    headers = {name: response[name] for name in STORED_HEADERS if name in response}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {TABLE} (schema_name, principal, key, method, path, fingerprint, status_code,
+                    response_body, response_content_type, response_headers, created_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, now())
+                ON CONFLICT (schema_name, principal, key) DO NOTHING RETURNING id""",
+            [
+                scope.schema_name,
+                scope.principal,
+                scope.key,
+                request.method or "POST",
+                request.path[:2000],
+                fingerprint,
+                response.status_code,
+                json.dumps(response.data, cls=JSONEncoder).encode(),
+                content_type,
+                json.dumps(headers),
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _key_check(key: str) -> None:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise IdempotencyKeyInvalid(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
 
 
 def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -158,28 +212,45 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                 if required:
                     raise IdempotencyKeyRequired(f"Send an {HEADER} header with this request.")
                 return handler(view, request, *args, **kwargs)
-            outcome = key_claim(request=request, key=key)
-            if isinstance(outcome, Response):
-                return outcome
-            record = outcome.record
+            _key_check(key)
+            scope = Scope(current_schema(), request_principal(request), key)
+            fingerprint = request_fingerprint(request)
             try:
                 with transaction.atomic():
+                    locked, stored = _key_take(scope)
+                    if stored is not None and stored.created_at < timezone.now() - RETENTION:
+                        IdempotencyRecord.objects.filter(pk=stored.id).delete()  # expired: the key is free
+                        stored = None
+                    if stored is not None:
+                        return _stored_response(stored, fingerprint)
+                    if not locked:
+                        raise IdempotencyRequestInFlight(
+                            f"A request with this {HEADER} is still being processed; retry after it finishes."
+                        )
                     response = handler(view, request, *args, **kwargs)
                     if response.status_code >= 500:
                         raise _ServerErrorResponse(response)
-                    _store(record, response)
+                    if not _store(scope, fingerprint, request, response):
+                        raise _Raced
             except _ServerErrorResponse as failed:
-                record.delete()
                 return failed.response
-            except BaseException:
-                record.delete()
-                raise
+            except _Raced:
+                # Another request with this key committed as this one took it: its work stands,
+                # this one's rolled back.
+                stored = _stored_read(scope)
+                if stored is None:
+                    raise IdempotencyRequestInFlight(f"This {HEADER} is contended; retry shortly.") from None
+                return _stored_response(stored, fingerprint)
             return response
 
         wrapper.idempotent = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+class _Raced(Exception):
+    """The key was stored by another request while this one ran."""
 
 
 class _ServerErrorResponse(Exception):

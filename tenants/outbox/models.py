@@ -16,14 +16,18 @@ class OutboxEvent(models.Model):
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last took the event; another worker leaves it alone until the
+    # claim is this old (services.CLAIM_FOR) or the relay releases it.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]
         indexes = [
+            # The shop's dispatcher takes its pending events oldest first; the set is small.
             models.Index(
-                fields=["created_at"],
-                name="outbox_pending_idx",
+                fields=["schema_name", "created_at"],
+                name="outbox_shop_pending_idx",
                 condition=models.Q(dispatched_at__isnull=True),
             ),
             models.Index(fields=["schema_name", "created_at"], name="outbox_schema_idx"),

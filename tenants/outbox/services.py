@@ -3,6 +3,15 @@ Write events in the caller's transaction and dispatch them to handlers after
 commit, in the event's shop. Delivery is at least once: a dispatch lost to a
 broker outage or a killed worker is found again by the relay, so handlers must
 be idempotent (keyed by the event id).
+
+Dispatching is per shop and in batches. A commit with events wakes the shop's
+dispatcher unless a wake-up is already waiting (one Redis SET NX), and the
+dispatcher takes every pending event of the shop, up to BATCH, oldest first.
+Under load, one task then carries the events of many orders, and a handler sees
+them together: one query for all their orders, one look-up of the webhook
+endpoints, one SMTP connection. A wake-up is never lost: the dispatcher clears
+the flag before it takes events, so an event committed after the clear sets it
+again, and one committed before is among those it takes.
 """
 
 from __future__ import annotations
@@ -10,29 +19,43 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
+from tenants.inserts import rows_insert
+from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[OutboxEvent], None]
+# A handler gets the batch's events of its types, oldest first, and must be idempotent per event.
+Handler = Callable[[list[OutboxEvent]], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
+# How many events one dispatch takes; more wait for the next wake-up, queued at once.
+BATCH = 200
+# A claimed event left undispatched this long (its worker died, or a handler failed)
+# may be claimed again; the relay finds it and wakes its shop.
+CLAIM_FOR = timedelta(seconds=30)
 # An event still undispatched this long after it was written is handed to a worker again.
 RELAY_AFTER = timedelta(seconds=30)
 RELAY_BATCH = 500
+WAKE_KEY = "outbox:dispatch-pending"
+# A wake-up flag whose task was lost expires, so the next commit queues a new one.
+WAKE_SECONDS = 60
 
 
 def event_handler(*event_types: str) -> Callable[[Handler], Handler]:
-    """Register a function to run (in a worker, in the event's shop) for these event types."""
+    """Register a function to run (in a worker, in the events' shop) with events of these types."""
 
     def register(handler: Handler) -> Handler:
         for event_type in event_types:
@@ -50,92 +73,130 @@ def event_record(*, type: str, payload: dict[str, Any]) -> OutboxEvent:
 
 
 def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
-    """
-    Record several events of the current shop with the current transaction (one
-    INSERT) and hand them to one worker task after commit, in this order.
-    """
+    """Record events of the current shop in the current transaction (one INSERT); wake its dispatcher."""
     schema = current_schema()
-    recorded = OutboxEvent.objects.bulk_create(
+    recorded = rows_insert(
         [OutboxEvent(schema_name=schema, type=type, payload=payload) for type, payload in events]
     )
-    transaction.on_commit(lambda: events_queue(recorded))
+    transaction.on_commit(lambda: dispatch_soon(schema=schema))
     return recorded
 
 
-def events_queue(events: Iterable[OutboxEvent]) -> None:
-    """Hand events to workers: one task per shop, in the shop's schema, with the events in order."""
-    from tenants.outbox.tasks import outbox_events_dispatch
-
-    by_schema: dict[str, list[str]] = defaultdict(list)
-    for event in events:
-        by_schema[event.schema_name].append(str(event.pk))
-    for schema, event_ids in by_schema.items():
-        try:
-            outbox_events_dispatch.apply_async(args=[event_ids], headers={"_schema_name": schema})
-        except Exception:
-            # The events are committed; the relay hands them over once the broker is back.
-            logger.warning(
-                "Could not queue dispatch of %s events of %s", len(event_ids), schema, exc_info=True
-            )
+def _wake_key(schema: str) -> str:
+    return redis_key(settings.OUTBOX_REDIS_NAMESPACE, "dispatch-pending", schema=schema)
 
 
-def event_dispatch(*, event_id: str) -> bool:
-    """Run one event's handlers and mark it dispatched; False if already done or not this shop's."""
-    return events_dispatch(event_ids=[event_id]) == 1
-
-
-def events_dispatch(*, event_ids: Sequence[str]) -> int:
+def dispatch_soon(*, schema: str | None = None) -> bool:
     """
-    Run the handlers of the current shop's events that are still undispatched,
-    in the order they were recorded, marking each done; return how many ran.
-    Events of another shop are refused (logged), as a task never acts outside
-    its shop. If a handler raises, the events done so far stay done and the rest
-    wait for the retry (the relay's, or the task's).
+    Wake the current (or given) shop's dispatcher unless a wake-up is already
+    waiting; return whether this call queued one.
+    """
+    schema = schema or current_schema()
+    try:
+        if not redis_client().set(_wake_key(schema), 1, nx=True, ex=WAKE_SECONDS):
+            return False
+    except RedisError:
+        logger.warning("Redis is down: waking the outbox dispatcher of %s without the flag", schema)
+    return _dispatcher_wake(schema)
+
+
+def _dispatcher_wake(schema: str) -> bool:
+    from tenants.outbox.tasks import outbox_dispatch
+
+    try:
+        outbox_dispatch.apply_async(headers={"_schema_name": schema})
+    except Exception:
+        # The events are committed; the relay wakes the shop once the broker is back.
+        logger.warning("Could not wake the outbox dispatcher of %s", schema, exc_info=True)
+        return False
+    return True
+
+
+def events_dispatch(*, limit: int = BATCH) -> int:
+    """
+    Run the handlers of the current shop's pending events, at most `limit` of
+    them, oldest first, and mark them done; return how many are done. Each
+    handler gets the events of its types at once. A handler that raises leaves
+    its events pending (the relay hands them over again once their claim is
+    CLAIM_FOR old) and the other handlers still run; its error is raised at the
+    end. Only the current shop's events are ever taken, as a task never acts
+    outside its shop.
     """
     schema = current_schema()
-    position = {str(event_id): index for index, event_id in enumerate(event_ids)}
-    # Count the attempt and load the events in one statement; another shop's are left untouched.
-    table = OutboxEvent._meta.db_table
-    claimed = OutboxEvent.objects.raw(
-        f"UPDATE {table} SET attempts = attempts + 1 "
-        "WHERE id = ANY(%s) AND dispatched_at IS NULL AND schema_name = %s RETURNING *",
-        [[uuid.UUID(event_id) for event_id in position], schema],
-    )
-    events = sorted(
-        claimed,
-        # Events of one transaction may share a timestamp; then the order they were recorded in decides.
-        key=lambda event: (event.created_at, position[str(event.pk)]),
-    )
-    if len(events) < len(position):
-        foreign = OutboxEvent.objects.filter(pk__in=list(position), dispatched_at__isnull=True).exclude(
-            schema_name=schema
-        )
-        for event in foreign:
-            logger.error("Refusing to dispatch %s in schema %s", event, schema)
-    done: list[uuid.UUID] = []
     try:
-        for event in events:
-            for handler in _handlers.get(event.type, []):
-                handler(event)
-            done.append(event.pk)
-    finally:
-        if done:
-            OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
-                dispatched_at=timezone.now()
+        # Cleared before taking events: whatever commits from now on wakes a new dispatch.
+        redis_client().delete(_wake_key(schema))
+    except RedisError:
+        logger.warning("Redis is down: the outbox wake-up flag of %s stays until it expires", schema)
+    events = _events_claim(schema=schema, limit=limit)
+    by_handler: dict[Handler, list[OutboxEvent]] = {}
+    for event in events:
+        for handler in _handlers.get(event.type, []):
+            by_handler.setdefault(handler, []).append(event)
+    failed: set[uuid.UUID] = set()
+    errors: list[Exception] = []
+    for handler, handled in by_handler.items():
+        try:
+            handler(handled)
+        except Exception as error:
+            logger.exception(
+                "Outbox handler %s failed for %s events of %s", handler.__qualname__, len(handled), schema
             )
+            failed.update(event.pk for event in handled)
+            errors.append(error)
+    done = [event.pk for event in events if event.pk not in failed]
+    if done:
+        OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
+            dispatched_at=timezone.now()
+        )
+    if len(events) == limit:
+        dispatch_soon(schema=schema)  # more are waiting: the next batch, in another task
+    if errors:
+        raise errors[0]
     return len(done)
 
 
+def _events_claim(*, schema: str, limit: int) -> list[OutboxEvent]:
+    """
+    Take the shop's oldest pending events that no other worker holds (a claim
+    younger than CLAIM_FOR), counting the attempt, in one statement. SKIP LOCKED
+    lets two dispatchers of one shop take disjoint batches at once.
+    """
+    table = OutboxEvent._meta.db_table
+    claimed = OutboxEvent.objects.raw(
+        f"""UPDATE {table} SET attempts = attempts + 1, claimed_at = now()
+            WHERE id IN (
+                SELECT id FROM {table}
+                WHERE schema_name = %s AND dispatched_at IS NULL
+                  AND (claimed_at IS NULL OR claimed_at < now() - %s)
+                ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
+            RETURNING *""",
+        [schema, CLAIM_FOR, limit],
+    )
+    # Events of one transaction share their timestamp; their ids then keep one order between runs.
+    return sorted(claimed, key=lambda event: (event.created_at, event.pk))
+
+
 def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
-    """Queue again every event left undispatched (lost message, dead worker); return how many."""
+    """
+    Find events left undispatched (a lost wake-up, a dead worker, a failed
+    handler): unclaimed for `older_than` since they were written, or claimed that
+    long ago. Release their claims and wake their shops; return how many.
+    """
     cutoff = timezone.now() - older_than
     stale = list(
         OutboxEvent.objects.filter(
+            Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(claimed_at__lt=cutoff),
             dispatched_at__isnull=True,
-            created_at__lt=cutoff,
             # A deleted shop's events have nowhere to run.
             schema_name__in=Shop.objects.values("schema_name"),
-        ).order_by("created_at")[:RELAY_BATCH]
+        )
+        .order_by("created_at")
+        .values_list("pk", "schema_name")[:RELAY_BATCH]
     )
-    events_queue(stale)
+    if not stale:
+        return 0
+    OutboxEvent.objects.filter(pk__in=[pk for pk, _ in stale]).update(claimed_at=None)
+    for schema in sorted({schema for _, schema in stale}):
+        _dispatcher_wake(schema)
     return len(stale)

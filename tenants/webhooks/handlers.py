@@ -7,6 +7,6 @@ from tenants.webhooks.models import EventType
 
 
 @event_handler(*EventType.values)
-def deliver_to_webhook_endpoints(event: OutboxEvent) -> None:
-    """Make and queue a delivery per subscribed endpoint (idempotent: one per endpoint and event)."""
-    services.deliveries_create_for_event(event=event)
+def deliver_to_webhook_endpoints(events: list[OutboxEvent]) -> None:
+    """Make and queue a delivery per event and subscribed endpoint (idempotent per endpoint and event)."""
+    services.deliveries_create_for_events(events=events)

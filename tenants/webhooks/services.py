@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -193,37 +193,38 @@ def delivery_body(event: OutboxEvent) -> dict[str, Any]:
     }
 
 
-def deliveries_create_for_event(*, event: OutboxEvent) -> list[str]:
+def deliveries_create_for_events(*, events: Sequence[OutboxEvent]) -> list[str]:
     """
-    Make one delivery per active endpoint subscribed to the event and queue the
-    ones never attempted; return their ids. Idempotent: the outbox may dispatch
-    an event again, and a second run adds nothing (one delivery per endpoint and
-    event), though it queues again what is still waiting for its first attempt.
+    Make one delivery per event and active endpoint subscribed to it, and queue
+    the ones never attempted; return their ids. Idempotent: the outbox may
+    dispatch an event again, and a second run adds nothing (one delivery per
+    endpoint and event), though it queues again what is still waiting for its
+    first attempt.
     """
-    endpoint_ids = list(selectors.endpoints_subscribed(event_type=event.type).values_list("pk", flat=True))
-    if not endpoint_ids:
-        return []
-    body = delivery_body(event)
+    subscribed = selectors.endpoints_subscribed(event_types=(event.type for event in events))
     now = timezone.now()
-    with transaction.atomic():
-        WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(
-                    endpoint_id=endpoint_id,
-                    event_id=event.pk,
-                    event_type=event.type,
-                    payload=body,
-                    next_attempt_at=now,
-                )
-                for endpoint_id in endpoint_ids
-            ],
-            ignore_conflicts=True,
+    deliveries = [
+        WebhookDelivery(
+            endpoint_id=endpoint_id,
+            event_id=event.pk,
+            event_type=event.type,
+            payload=delivery_body(event),
+            next_attempt_at=now,
         )
+        for event in events
+        for endpoint_id in subscribed.get(event.type, [])
+    ]
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         waiting = [
             str(pk)
             for pk in WebhookDelivery.objects.filter(
-                event_id=event.pk, status=Status.PENDING, attempts=0
-            ).values_list("pk", flat=True)
+                event_id__in={delivery.event_id for delivery in deliveries}, status=Status.PENDING, attempts=0
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
         ]
         transaction.on_commit(lambda: deliveries_queue(waiting))
     return waiting

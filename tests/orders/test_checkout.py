@@ -197,26 +197,26 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
     django_capture_on_commit_callbacks,
     monkeypatch,
 ) -> None:
-    """Checkout is the hot write: its statements are pinned, and its events leave in one task."""
+    """Checkout is the hot write: its statements are pinned, and its events wake one dispatch."""
     from tenants.outbox import tasks
 
-    queued: list[list[str]] = []
+    queued: list[str] = []
     monkeypatch.setattr(
-        tasks.outbox_events_dispatch, "apply_async", lambda args, headers: queued.append(args[0])
+        tasks.outbox_dispatch, "apply_async", lambda headers: queued.append(headers["_schema_name"])
     )
     first, second = (sellable_product(admin, stock=9)["variants"][0]["id"] for _ in range(2))
     cart_id = cart_with(api, shop_a, first, 1)
     storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": second, "quantity": 2})
-    # SET search_path; the idempotency claim (its own transaction: INSERT); then one transaction:
+    # SET search_path; then one transaction: the idempotency key's lock and look-up (one SELECT),
     # two conditional stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
     # and this month's order count (one upsert), one INSERT each for customer, order, lines,
-    # payment, audit entries and outbox events, and the UPDATE that stores the idempotent response.
-    # 14 in all; the test's own transaction turns the two transactions into savepoints (+4).
-    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(18):
+    # payment, audit entries and outbox events, and the INSERT that stores the idempotent response.
+    # 14 in all; the test's own transaction turns the request's into a savepoint (+2).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(16):
         response = checkout(api, shop_a, cart_id)
     assert response.status_code == 201, response.content
     use_shop(shop_a.shop)
     events = list(OutboxEvent.objects.filter(type__startswith="order.").order_by("created_at"))
     use_public()
-    assert queued == [[str(event.pk) for event in events]]
+    assert queued == [shop_a.shop.schema_name]
     assert [event.type for event in events] == ["order.created", "order.paid"]

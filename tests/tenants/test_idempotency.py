@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tenants import services
+from tenants.conventions import idempotency
 from tenants.models import ApiKey, IdempotencyRecord
 from tests.conftest import ShopContext, assert_problem, bearer
 
@@ -82,6 +83,21 @@ def test_records_expire_after_24_hours(api, shop_a: ShopContext) -> None:
     again = _post(api, shop_a, BODY, "old")
     assert again.status_code == 201 and "Idempotent-Replayed" not in again
     assert ApiKey.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_request_that_raced_a_committed_one_rolls_back_and_replays_it(
+    api, shop_a: ShopContext, monkeypatch
+) -> None:
+    first = _post(api, shop_a, BODY, "raced")
+    # As if the first committed between the second's look-up and its lock: the look-up finds nothing,
+    # the second acts, and storing its response meets the first's.
+    monkeypatch.setattr(idempotency, "_key_take", lambda scope: (True, None))
+    second = _post(api, shop_a, BODY, "raced")
+    assert second.status_code == 201 and second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert ApiKey.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
 
 
 def test_concurrent_requests_with_one_key_act_once(committed_shop: ShopContext, monkeypatch) -> None:

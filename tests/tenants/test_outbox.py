@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def seen(monkeypatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
     monkeypatch.setitem(
-        services._handlers, "test.happened", [lambda event: calls.append((event.type, event.schema_name))]
+        services._handlers,
+        "test.happened",
+        [lambda events: calls.extend((event.type, event.schema_name) for event in events)],
     )
     return calls
 
@@ -34,8 +36,8 @@ def test_event_dispatches_after_commit_in_its_shop(
     assert seen == [("test.happened", shop_a.shop.schema_name)]
     event.refresh_from_db()
     assert event.dispatched_at is not None and event.attempts == 1
-    # At least once, in effect once: dispatching it again does nothing.
-    assert services.event_dispatch(event_id=str(event.pk)) is False
+    # At least once, in effect once: dispatching again does nothing.
+    assert services.events_dispatch() == 0
     assert len(seen) == 1
 
 
@@ -43,8 +45,10 @@ def test_event_never_runs_in_another_shops_schema(shop_a: ShopContext, shop_b: S
     use_shop(shop_a.shop)
     event = services.event_record(type="test.happened", payload={})
     use_shop(shop_b.shop)
-    assert services.event_dispatch(event_id=str(event.pk)) is False
+    assert services.events_dispatch() == 0
     assert seen == []
+    event.refresh_from_db()
+    assert event.attempts == 0 and event.claimed_at is None
 
 
 def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> None:
@@ -52,37 +56,93 @@ def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> 
     lost = services.event_record(type="test.happened", payload={})  # its on_commit never ran: "lost"
     fresh = services.event_record(type="test.happened", payload={})
     OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    # The relay runs in public (beat); eager Celery runs the re-queued dispatch at once, in its schema.
+    # The relay runs in public (beat). It counts the stale event and wakes its shop, whose
+    # dispatcher (eager here, in its schema) then takes every pending event, the fresh one too.
     use_public()
     assert services.events_relay() == 1
-    assert seen == [("test.happened", shop_a.shop.schema_name)]
+    assert seen == [("test.happened", shop_a.shop.schema_name)] * 2
     lost.refresh_from_db()
     fresh.refresh_from_db()
-    assert lost.dispatched_at is not None and fresh.dispatched_at is None
+    assert lost.dispatched_at is not None and fresh.dispatched_at is not None
+    assert services.events_relay() == 0
 
 
-def test_events_of_one_transaction_dispatch_together_in_order(shop_a: ShopContext, monkeypatch) -> None:
+def test_each_handler_gets_the_batch_of_its_events_in_order(shop_a: ShopContext, monkeypatch) -> None:
+    batches: list[list[str]] = []
+    monkeypatch.setitem(services._handlers, "test.first", [lambda events: batches.append(_ns(events))])
+    monkeypatch.setitem(services._handlers, "test.second", [])
+    use_shop(shop_a.shop)
+    services.events_record(events=[("test.first", {"n": 1}), ("test.second", {"n": 2})])
+    services.events_record(events=[("test.first", {"n": 3})])
+    assert services.events_dispatch() == 3
+    assert batches == [["test.first:1", "test.first:3"]]
+
+
+def _ns(events: list[OutboxEvent]) -> list[str]:
+    return [f"{event.type}:{event.payload['n']}" for event in events]
+
+
+def test_a_failing_handler_leaves_only_its_events_pending(shop_a: ShopContext, monkeypatch) -> None:
     calls: list[str] = []
 
-    def flaky(event: OutboxEvent) -> None:
-        if event.payload["n"] == 2 and calls.count("fail") == 0:
+    def flaky(events: list[OutboxEvent]) -> None:
+        if "fail" not in calls:
             calls.append("fail")
             raise RuntimeError("a handler failed")
-        calls.append(f"{event.type}:{event.payload['n']}")
+        calls.extend(_ns(events))
 
-    monkeypatch.setitem(services._handlers, "test.first", [flaky])
+    monkeypatch.setitem(services._handlers, "test.first", [lambda events: calls.extend(_ns(events))])
     monkeypatch.setitem(services._handlers, "test.second", [flaky])
     use_shop(shop_a.shop)
     first, second, third = services.events_record(
         events=[("test.first", {"n": 1}), ("test.second", {"n": 2}), ("test.first", {"n": 3})]
     )
-    ids = [str(first.pk), str(second.pk), str(third.pk)]
     with pytest.raises(RuntimeError):
-        services.events_dispatch(event_ids=ids)
-    # What ran before the failure stays done; the retry runs only the rest.
-    assert calls == ["test.first:1", "fail"]
-    assert services.events_dispatch(event_ids=ids) == 2
-    assert calls == ["test.first:1", "fail", "test.second:2", "test.first:3"]
-    assert services.events_dispatch(event_ids=ids) == 0
-    attempts = dict(OutboxEvent.objects.filter(pk__in=ids).values_list("type", "attempts"))
-    assert set(attempts.values()) <= {1, 2}
+        services.events_dispatch()
+    # The other handler's events are done; the failed one's stays claimed, so a dispatch now skips it.
+    assert calls == ["test.first:1", "test.first:3", "fail"]
+    assert services.events_dispatch() == 0
+    use_public()
+    assert [
+        e.pk for e in OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk], dispatched_at=None)
+    ] == [second.pk]
+    # The relay releases the claim once it is old (now, here) and wakes the shop (eager here): it runs.
+    assert services.events_relay(older_than=timedelta(0)) == 1
+    assert calls == ["test.first:1", "test.first:3", "fail", "test.second:2"]
+    attempts = dict(
+        OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list("pk", "attempts")
+    )
+    assert attempts == {first.pk: 1, second.pk: 2, third.pk: 1}
+
+
+def test_a_commit_wakes_the_dispatcher_once_until_it_runs(shop_a: ShopContext, monkeypatch) -> None:
+    from tenants.outbox import tasks
+
+    woken: list[str] = []
+    monkeypatch.setattr(
+        tasks.outbox_dispatch, "apply_async", lambda headers: woken.append(headers["_schema_name"])
+    )
+    monkeypatch.setitem(services._handlers, "test.happened", [])
+    use_shop(shop_a.shop)
+    assert services.dispatch_soon() is True
+    assert services.dispatch_soon() is False  # a wake-up is already waiting: it will see this commit's events
+    services.events_record(events=[("test.happened", {})])
+    assert services.events_dispatch() == 1  # it clears the flag before taking events...
+    assert services.dispatch_soon() is True  # ...so the next commit wakes it again
+    assert woken == [shop_a.shop.schema_name] * 2
+
+
+def test_a_full_batch_wakes_the_next_one(shop_a: ShopContext, monkeypatch) -> None:
+    from tenants.outbox import tasks
+
+    woken: list[str] = []
+    monkeypatch.setattr(
+        tasks.outbox_dispatch, "apply_async", lambda headers: woken.append(headers["_schema_name"])
+    )
+    monkeypatch.setitem(services._handlers, "test.happened", [])
+    use_shop(shop_a.shop)
+    services.events_record(events=[("test.happened", {"n": n}) for n in range(5)])
+    assert services.events_dispatch(limit=3) == 3
+    assert woken == [shop_a.shop.schema_name]
+    assert services.events_dispatch(limit=3) == 2
+    assert woken == [shop_a.shop.schema_name]

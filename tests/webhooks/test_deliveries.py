@@ -136,6 +136,24 @@ def test_only_active_endpoints_subscribed_to_the_event_get_it(
     assert WebhookDelivery.objects.count() == 0
 
 
+def test_a_batch_of_events_makes_one_delivery_per_event_and_subscribed_endpoint(
+    admin: AdminClient, shop_a: ShopContext, receiver: Receiver
+) -> None:
+    both = subscribe(admin, receiver.url, ["inventory.low", "product.created"])
+    low_only = subscribe(admin, receiver.url, ["inventory.low"])
+    subscribe(admin, receiver.url, ["order.paid"])
+    use_shop(shop_a.shop)
+    low = outbox.event_record(type="inventory.low", payload={"variant_id": 1})
+    created = outbox.event_record(type="product.created", payload={"product_id": 2})
+    waiting = services.deliveries_create_for_events(events=[low, created])
+    made = set(WebhookDelivery.objects.values_list("event_id", "endpoint_id"))
+    assert made == {(low.pk, both["id"]), (low.pk, low_only["id"]), (created.pk, both["id"])}
+    assert sorted(waiting) == sorted(str(pk) for pk in WebhookDelivery.objects.values_list("pk", flat=True))
+    # The outbox dispatching the batch again makes nothing more.
+    services.deliveries_create_for_events(events=[low, created])
+    assert WebhookDelivery.objects.count() == 3
+
+
 def test_catalog_changes_reach_webhooks(
     admin: AdminClient, shop_a: ShopContext, receiver: Receiver, django_capture_on_commit_callbacks
 ) -> None:
@@ -242,7 +260,7 @@ def test_redeliver_refuses_while_an_attempt_is_in_flight(
     endpoint = subscribe(admin, receiver.url)
     use_shop(shop_a.shop)
     outbox_event = outbox.event_record(type="inventory.low", payload={})
-    (delivery_id,) = services.deliveries_create_for_event(event=outbox_event)
+    (delivery_id,) = services.deliveries_create_for_events(events=[outbox_event])
     WebhookAttempt.objects.create(delivery_id=delivery_id, number=1, started_at=timezone.now())
     before = AuditEntry.objects.count()
     body = assert_problem(admin.post(f"webhooks/{endpoint['id']}/deliveries/{delivery_id}/redeliver"), 409)
@@ -316,9 +334,9 @@ def test_an_event_dispatched_twice_makes_one_delivery(
     use_shop(shop_a.shop)
     event = event_emit(django_capture_on_commit_callbacks)
     # The worker died after the handlers ran but before the event was marked: dispatched again.
-    OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+    OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=None, claimed_at=None)
     with django_capture_on_commit_callbacks(execute=True):
-        assert outbox.event_dispatch(event_id=str(event.pk)) is True
+        assert outbox.events_dispatch() == 1
     assert WebhookDelivery.objects.count() == 1
     assert len(receiver.received) == 1
 
@@ -329,11 +347,11 @@ def test_a_lost_first_attempt_is_queued_again_and_made_once(
     subscribe(admin, receiver.url)
     use_shop(shop_a.shop)
     event = outbox.event_record(type="inventory.low", payload={})
-    services.deliveries_create_for_event(event=event)  # its queueing "lost" (never committed here)
+    services.deliveries_create_for_events(events=[event])  # its queueing "lost" (never committed here)
     with django_capture_on_commit_callbacks(execute=True):
-        services.deliveries_create_for_event(event=event)
+        services.deliveries_create_for_events(events=[event])
     with django_capture_on_commit_callbacks(execute=True):
-        services.deliveries_create_for_event(event=event)  # already made: nothing queued
+        services.deliveries_create_for_events(events=[event])  # already made: nothing queued
     delivery = the_delivery(shop_a)
     assert services.delivery_attempt(delivery_id=str(delivery.pk)) is None  # a duplicate message
     assert len(receiver.received) == 1 and delivery.attempts == 1
@@ -345,7 +363,7 @@ def test_an_attempt_cut_off_by_a_dead_worker_is_made_again_by_the_sweep(
     subscribe(admin, receiver.url)
     use_shop(shop_a.shop)
     event = outbox.event_record(type="inventory.low", payload={})
-    (delivery_id,) = services.deliveries_create_for_event(event=event)
+    (delivery_id,) = services.deliveries_create_for_events(events=[event])
     # A worker claimed it, then died mid-POST: its lease is what makes it due again.
     leased_until = timezone.now() + services.attempt_lease()
     WebhookDelivery.objects.filter(pk=delivery_id).update(attempts=1, next_attempt_at=leased_until)
@@ -369,8 +387,8 @@ def test_the_sweep_sends_each_shops_due_deliveries_in_that_shop(
     for ctx in (shop_a, shop_b):
         subscribe(AdminClient(api, ctx), receiver.url)
         use_shop(ctx.shop)
-        (ids[ctx.shop.slug],) = services.deliveries_create_for_event(
-            event=outbox.event_record(type="inventory.low", payload={"shop": ctx.shop.slug})
+        (ids[ctx.shop.slug],) = services.deliveries_create_for_events(
+            events=[outbox.event_record(type="inventory.low", payload={"shop": ctx.shop.slug})]
         )
     assert sweep() == 2
     assert sorted(json.loads(r.body)["data"]["shop"] for r in receiver.received) == ["alpha", "bravo"]
