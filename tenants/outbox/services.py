@@ -104,7 +104,8 @@ def _dispatcher_wake(schema: str) -> bool:
     from tenants.outbox.tasks import outbox_dispatch
 
     try:
-        outbox_dispatch.apply_async(headers={"_schema_name": schema})
+        delay = settings.OUTBOX_DISPATCH_DELAY_MS / 1000
+        outbox_dispatch.apply_async(countdown=delay or None, headers={"_schema_name": schema})
     except Exception:
         # The events are committed; the relay wakes the shop once the broker is back.
         logger.warning("Could not wake the outbox dispatcher of %s", schema, exc_info=True)

@@ -202,7 +202,9 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
 
     queued: list[str] = []
     monkeypatch.setattr(
-        tasks.outbox_dispatch, "apply_async", lambda headers: queued.append(headers["_schema_name"])
+        tasks.outbox_dispatch,
+        "apply_async",
+        lambda headers, **options: queued.append(headers["_schema_name"]),
     )
     first, second = (sellable_product(admin, stock=9)["variants"][0]["id"] for _ in range(2))
     cart_id = cart_with(api, shop_a, first, 1)

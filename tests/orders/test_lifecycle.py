@@ -157,3 +157,28 @@ def test_order_scopes(api, admin: AdminClient, place) -> None:
     assert_problem(client.post(f"orders/{number}/fulfill"), 403)
     catalog_key = admin.post("api-keys", {"name": "c", "scopes": ["catalog:read"]}).json()["key"]
     assert_problem(AdminClient(api, admin.ctx, authorization=f"Api-Key {catalog_key}").get("orders"), 403)
+
+
+def test_the_written_out_order_rendering_equals_the_declared_fields(
+    admin: AdminClient, shop_a: ShopContext, place
+) -> None:
+    """OrderOutput renders by hand for speed; DRF's generic rendering of its declared fields must agree."""
+    from rest_framework import serializers
+
+    from orders.api.serializers import OrderOutput
+    from orders.selectors import orders_for_admin
+
+    pending = place(MANUAL)
+    refunded = place()
+    admin.post(f"orders/{refunded}/fulfill")
+    admin.post(f"orders/{refunded}/refund", {"amount": "10.00", "reason": "scratched"})
+    cancelled = place()
+    admin.post(f"orders/{cancelled}/cancel", {"reason": "changed mind"})
+    use_shop(shop_a.shop)
+    orders = list(orders_for_admin())
+    assert {order.number for order in orders} == {pending, refunded, cancelled}
+    for order in orders:
+        output = OrderOutput(order, context={"currency": "EUR"})
+        generic = serializers.Serializer.to_representation(output, order)
+        assert output.data == generic
+        assert list(output.data) == list(generic)  # and in the same order

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from tenants.outbox import services
@@ -119,9 +120,13 @@ def test_a_commit_wakes_the_dispatcher_once_until_it_runs(shop_a: ShopContext, m
     from tenants.outbox import tasks
 
     woken: list[str] = []
-    monkeypatch.setattr(
-        tasks.outbox_dispatch, "apply_async", lambda headers: woken.append(headers["_schema_name"])
-    )
+    delays: list[float | None] = []
+
+    def wake(headers: dict[str, str], countdown: float | None = None) -> None:
+        woken.append(headers["_schema_name"])
+        delays.append(countdown)
+
+    monkeypatch.setattr(tasks.outbox_dispatch, "apply_async", wake)
     monkeypatch.setitem(services._handlers, "test.happened", [])
     use_shop(shop_a.shop)
     assert services.dispatch_soon() is True
@@ -130,6 +135,8 @@ def test_a_commit_wakes_the_dispatcher_once_until_it_runs(shop_a: ShopContext, m
     assert services.events_dispatch() == 1  # it clears the flag before taking events...
     assert services.dispatch_soon() is True  # ...so the next commit wakes it again
     assert woken == [shop_a.shop.schema_name] * 2
+    # It starts a moment later, so that it takes the events of every commit meanwhile.
+    assert delays == [settings.OUTBOX_DISPATCH_DELAY_MS / 1000] * 2 and delays[0] > 0
 
 
 def test_a_full_batch_wakes_the_next_one(shop_a: ShopContext, monkeypatch) -> None:
@@ -137,7 +144,7 @@ def test_a_full_batch_wakes_the_next_one(shop_a: ShopContext, monkeypatch) -> No
 
     woken: list[str] = []
     monkeypatch.setattr(
-        tasks.outbox_dispatch, "apply_async", lambda headers: woken.append(headers["_schema_name"])
+        tasks.outbox_dispatch, "apply_async", lambda headers, **options: woken.append(headers["_schema_name"])
     )
     monkeypatch.setitem(services._handlers, "test.happened", [])
     use_shop(shop_a.shop)

@@ -1268,6 +1268,7 @@ export interface components {
             variant: number | null;
             variant_title: string;
         };
+        /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
@@ -1515,6 +1516,7 @@ export interface components {
             reason: string;
             reference: string;
         };
+        /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
