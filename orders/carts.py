@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -73,7 +74,17 @@ class CartView:
 def cart_view(cart_id: str, *, currency: str) -> CartView:
     """The cart with current prices; a line whose product is gone or unpublished is marked unavailable."""
     quantities = cart_quantities(cart_id)
-    variants = Variant.objects.select_related("product").in_bulk(list(quantities))
+    return _view(cart_id, quantities, _variants(quantities), currency=currency)
+
+
+def _variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    """The cart's variants with their products, in one query."""
+    return Variant.objects.select_related("product").in_bulk(list(variant_ids))
+
+
+def _view(
+    cart_id: str, quantities: dict[int, int], variants: dict[int, Variant], *, currency: str
+) -> CartView:
     lines = []
     subtotal = Money(Decimal(0), currency)
     for variant_id, quantity in quantities.items():
@@ -91,8 +102,7 @@ def cart_view(cart_id: str, *, currency: str) -> CartView:
     return CartView(cart_id, lines, subtotal, sum(line.quantity for line in lines))
 
 
-def _sellable(variant_id: int, quantity: int) -> Variant:
-    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
+def _sellable(variant: Variant | None, quantity: int) -> None:
     if variant is None or variant.product.status != Product.Status.ACTIVE:
         raise VariantUnavailable(
             "That item is not for sale.", errors={"variant": ["Not for sale in this shop."]}
@@ -101,11 +111,13 @@ def _sellable(variant_id: int, quantity: int) -> Variant:
         raise InsufficientStock(
             f"Only {variant.stock} of {variant.sku} left.", errors={"quantity": [f"At most {variant.stock}."]}
         )
-    return variant
 
 
-def cart_item_add(cart_id: str, *, variant_id: int, quantity: int) -> None:
-    """Add a variant (or more of it); the line's total may not exceed the stock."""
+def cart_item_add(cart_id: str, *, variant_id: int, quantity: int, currency: str) -> CartView:
+    """
+    Add a variant (or more of it); the line's total may not exceed the stock.
+    Return the cart as it now is, from the same read of its variants.
+    """
     quantities = cart_quantities(cart_id)
     if variant_id not in quantities and len(quantities) >= MAX_LINES:
         raise InsufficientStock(
@@ -114,15 +126,22 @@ def cart_item_add(cart_id: str, *, variant_id: int, quantity: int) -> None:
     wanted = quantities.get(variant_id, 0) + quantity
     if wanted > MAX_QUANTITY:
         raise InsufficientStock(f"At most {MAX_QUANTITY} of one item.", errors={"quantity": ["Too many."]})
-    _sellable(variant_id, wanted)
-    redis_client().hincrby(_key(cart_id), str(variant_id), quantity)
+    variants = _variants({*quantities, variant_id})
+    _sellable(variants.get(variant_id), wanted)
+    quantities[variant_id] = redis_client().hincrby(_key(cart_id), str(variant_id), quantity)
+    return _view(cart_id, quantities, variants, currency=currency)
 
 
-def cart_item_set(cart_id: str, *, item_id: int, quantity: int) -> None:
-    if item_id not in cart_quantities(cart_id):
+def cart_item_set(cart_id: str, *, item_id: int, quantity: int, currency: str) -> CartView:
+    """Set an item's quantity (at most the stock); return the cart as it now is."""
+    quantities = cart_quantities(cart_id)
+    if item_id not in quantities:
         raise CartItemNotFound("No such item in this cart.")
-    _sellable(item_id, quantity)
+    variants = _variants(quantities)
+    _sellable(variants.get(item_id), quantity)
     redis_client().hset(_key(cart_id), str(item_id), quantity)
+    quantities[item_id] = quantity
+    return _view(cart_id, quantities, variants, currency=currency)
 
 
 def cart_item_remove(cart_id: str, item_id: int) -> None:

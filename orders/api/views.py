@@ -21,7 +21,10 @@ ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
 
 
 def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Response:
-    view = carts.cart_view(cart_id, currency=shop_currency(request))
+    return _cart_body(carts.cart_view(cart_id, currency=shop_currency(request)), status_code)
+
+
+def _cart_body(view: carts.CartView, status_code: int = 200) -> Response:
     return Response(s.CartOutput(view).data, status=status_code)
 
 
@@ -58,8 +61,10 @@ class CartItemsView(StorefrontAPIView):
     )
     def post(self, request: Request, cart_id: str) -> Response:
         data = validated(s.CartItemInput, request.data, context=shop_context(request))
-        carts.cart_item_add(cart_id, variant_id=data["variant"], quantity=data["quantity"])
-        return _cart_response(request, cart_id, status.HTTP_201_CREATED)
+        view = carts.cart_item_add(
+            cart_id, variant_id=data["variant"], quantity=data["quantity"], currency=shop_currency(request)
+        )
+        return _cart_body(view, status.HTTP_201_CREATED)
 
 
 class CartItemView(StorefrontAPIView):
@@ -71,8 +76,10 @@ class CartItemView(StorefrontAPIView):
     )
     def patch(self, request: Request, cart_id: str, item_id: int) -> Response:
         data = validated(s.CartItemUpdateInput, request.data, context=shop_context(request))
-        carts.cart_item_set(cart_id, item_id=item_id, quantity=data["quantity"])
-        return _cart_response(request, cart_id)
+        view = carts.cart_item_set(
+            cart_id, item_id=item_id, quantity=data["quantity"], currency=shop_currency(request)
+        )
+        return _cart_body(view)
 
     @extend_schema(
         responses=s.CartOutput, operation_id="storefront_cart_items_remove", summary="Remove an item"

@@ -578,7 +578,7 @@ def carts_prefill(fixture: Fixture, shoppers: int, per_shopper: int, seed: int) 
         for _ in range(per_shopper):
             cart_id = carts.cart_create()
             for variant in rng.sample(fixture.variants, rng.randint(1, 3)):
-                carts.cart_item_add(cart_id, variant_id=variant, quantity=rng.randint(1, 2))
+                carts.cart_item_add(cart_id, variant_id=variant, quantity=rng.randint(1, 2), currency="EUR")
             own.append(cart_id)
         filled.append(own)
     use_public()
@@ -861,7 +861,7 @@ def in_process_measure(fixture: Fixture, rounds: int = 40) -> InProcess:
         use_shop(fixture.shop)
         cart_id = carts.cart_create()
         for variant in rng.sample(fixture.variants, 2):
-            carts.cart_item_add(cart_id, variant_id=variant, quantity=1)
+            carts.cart_item_add(cart_id, variant_id=variant, quantity=1, currency="EUR")
         use_public()
         body = {
             "cart": cart_id,
