@@ -33,6 +33,9 @@ for the orders placed in the measured window:
 - order -> dispatched: from the `order.created` outbox event's `created_at` to its
   `dispatched_at` (all handlers done: e-mails, webhooks, the sales report).
 
+Both include the outbox's dispatch delay (OUTBOX_DISPATCH_DELAY_MS, 500 ms by
+default), which gathers the orders placed meanwhile into one batch.
+
 If `orders.emails` does not exist (no order e-mails yet), only the latter is shown.
 
 At the end: no oversell (for each variant, stock now + units sold = the initial
@@ -930,7 +933,7 @@ INCLUSIVE_FRAMES = {
     "Redis (carts, cache, broker)": re.compile(r"^\S+ \(redis/"),
     "Celery apply_async (queueing events)": re.compile(r"celery/app/task\.py"),
     "gunicorn access log": re.compile(r"gunicorn/glogging\.py"),
-    "outbox dispatch (the event's handlers)": re.compile(r"^event_dispatch \("),
+    "outbox dispatch (a batch's handlers)": re.compile(r"^events_dispatch \("),
     "order e-mails (render and send)": re.compile(r"orders/emails\.py"),
     "template rendering": re.compile(r"django/template/"),
     "webhooks handler": re.compile(r"tenants/webhooks/"),
