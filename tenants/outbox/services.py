@@ -174,7 +174,8 @@ def _events_claim(*, schema: str, limit: int) -> list[OutboxEvent]:
             RETURNING *""",
         [schema, CLAIM_FOR, limit],
     )
-    # Events of one transaction share their timestamp; their ids then keep one order between runs.
+    # created_at is stamped per event as it is written (auto_now_add), so it keeps the order
+    # events were recorded in; the id only makes a tie (same microsecond) sort the same every run.
     return sorted(claimed, key=lambda event: (event.created_at, event.pk))
 
 
