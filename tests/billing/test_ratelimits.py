@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 import uuid
 
 import pytest
@@ -31,6 +32,29 @@ pytestmark = pytest.mark.django_db
 
 POLICY = re.compile(r'^"(?P<name>\w+)";q=(?P<q>\d+);w=(?P<w>\d+)$')
 STATE = re.compile(r'^"(?P<name>\w+)";r=(?P<r>\d+);t=(?P<t>\d+)$')
+
+
+class Clock:
+    """The limiter's clock, held still: its windows are fixed minutes, and a test that
+    straddled one would see its budget refilled halfway through."""
+
+    def __init__(self) -> None:
+        window = ratelimits.WINDOW_SECONDS
+        self.now = time.time() // window * window + window / 2  # the middle of this minute
+
+    def time(self) -> float:
+        return self.now
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> Clock:
+    held = Clock()
+    monkeypatch.setattr(ratelimits, "time", held)
+    return held
 
 
 @pytest.fixture
@@ -143,6 +167,19 @@ def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
         assert storefront["RateLimit-Policy"] == '"storefront";q=7;w=60'
     finally:
         shop_plan_limits_forget()
+
+
+def test_next_window_refills_the_budget(api, shop_a: ShopContext, budgets, clock: Clock) -> None:
+    admin = AdminClient(api, shop_a)
+    for _ in range(3):
+        admin.get("products")
+    clock.now += ratelimits.WINDOW_SECONDS / 2 - 1  # one second before the window ends
+    refused = assert_problem(admin.get("products"), 429)
+    assert "retry in 1 seconds" in refused["detail"]
+    clock.now += 1
+    response = admin.get("products")
+    assert response.status_code == 200
+    assert _state(response) == ("admin", 2, ratelimits.WINDOW_SECONDS)
 
 
 def test_platform_api_carries_no_shop_budget(api, shop_a: ShopContext) -> None:
