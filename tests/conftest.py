@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from catalog.cache import copies as storefront_copies
 from tenants import provisioning, selectors, services
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
@@ -58,8 +59,9 @@ def _redis_test_keys() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_request_state() -> Iterator[None]:
-    """Each test starts on the public schema with no cached host lookups."""
+    """Each test starts on the public schema with no cached host lookups or storefront copies."""
     selectors.host_cache_clear()
+    storefront_copies.clear()
     yield
     use_public()
     selectors.host_cache_clear()
@@ -68,10 +70,12 @@ def _fresh_request_state() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _own_redis_counters(settings) -> None:
     """
-    Each test counts requests and usage afresh, and wakes its outbox afresh:
-    schema names repeat across tests, counters and flags must not.
+    Each test counts requests and usage afresh, wakes its outbox afresh and
+    starts with an empty storefront cache: schema names repeat across tests,
+    counters, flags and cached answers must not.
     """
     run = f"{settings.TEST_RUN_ID}-{uuid.uuid4().hex[:12]}"
+    settings.STOREFRONT_CACHE_NAMESPACE = f"storefront-{run}"
     settings.RATE_LIMIT_NAMESPACE = f"ratelimit-{run}"
     settings.BILLING_REDIS_NAMESPACE = f"billing-{run}"
     settings.OUTBOX_REDIS_NAMESPACE = f"outbox-{run}"

@@ -121,26 +121,25 @@ def test_storefront_budget_is_per_client_address(api, shop_a: ShopContext, budge
 
 def test_cached_storefront_answer_costs_one_redis_round_trip(api, shop_a: ShopContext, monkeypatch) -> None:
     api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)  # fill the cache
-    executed = []
-    pipeline_execute = redis.client.Pipeline.execute
-
-    def counting_execute(self, *args, **kwargs):
-        executed.append(len(self.command_stack))
-        return pipeline_execute(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_execute)
     commands = []
+    execute_command = redis.Redis.execute_command
 
-    def no_single_commands(self, *args, **kwargs):
+    def recording(self, *args, **kwargs):
         commands.append(args)
-        raise AssertionError(f"a Redis round trip of its own: {args}")
+        return execute_command(self, *args, **kwargs)
 
-    monkeypatch.setattr(redis.Redis, "execute_command", no_single_commands)
+    def no_pipelines(self, *args, **kwargs):
+        raise AssertionError("a pipeline")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", no_pipelines)
     response = api.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host)
     assert response.status_code == 200 and response["X-Cache"] == "hit"
     assert "RateLimit" in response
-    assert executed == [2]  # one pipeline: the limiter's script and the cache lookup
-    assert commands == []
+    # One script: the limiter's count and the cache lookup, run together.
+    assert [command[0] for command in commands] == ["EVALSHA"]
+    keys = commands[0][3 : 3 + commands[0][2]]
+    assert any(":ratelimit-" in key for key in keys) and any(":storefront-" in key for key in keys)
 
 
 def test_admin_calls_within_budget_are_metered_for_usage(api, shop_a: ShopContext, budgets) -> None:
