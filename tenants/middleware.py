@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
+from django.http.response import HttpResponseBase
 from django.urls import set_urlconf
+from django.utils.cache import patch_vary_headers
 from django_tenants.postgresql_backend.base import FakeTenant
 
 from tenants.conventions.problems import problem_response
@@ -108,6 +110,19 @@ class ShopCorsMiddleware(CorsMiddleware):
     from the configured admin origin (CORS_ALLOWED_ORIGINS) and no other. The
     platform host serves the SPA itself, same-origin, and sends no CORS headers.
     """
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:  # type: ignore[override]
+        # Most requests carry no Origin (shoppers on the storefront's own host, API
+        # clients on servers): nothing to allow or refuse, and no preflight to answer,
+        # only `Vary: Origin` for caches. That skips building request.headers, the
+        # URL pattern and the signal twice over, on every cached storefront answer.
+        if self.async_mode or "HTTP_ORIGIN" in request.META:
+            return super().__call__(request)  # type: ignore[return-value]
+        response = self.get_response(request)
+        assert isinstance(response, HttpResponseBase)  # sync: async_mode is off
+        if self.is_enabled(request):
+            patch_vary_headers(response, ("origin",))
+        return response
 
     def is_enabled(self, request: HttpRequest) -> bool:
         tenant = getattr(request, "tenant", None)

@@ -102,6 +102,23 @@ def test_shop_hosts_allow_the_admin_origin_only(shop_a: ShopContext) -> None:
     assert "Access-Control-Allow-Origin" not in evil_preflight
 
 
+def test_answers_without_an_origin_still_vary_on_it(shop_a: ShopContext) -> None:
+    """Requests without Origin skip the CORS work, but caches must still key on Origin."""
+    client = Client()
+    for path in ("/api/storefront/v1/products", "/api/storefront/v1/products"):  # a miss, then a hit
+        response = client.get(path, HTTP_HOST=shop_a.host)
+        assert response.status_code == 200
+        assert "origin" in response["Vary"].lower()
+        assert "Access-Control-Allow-Origin" not in response
+    with_origin = client.get("/api/storefront/v1/products", HTTP_HOST=shop_a.host, HTTP_ORIGIN=ADMIN_ORIGIN)
+    assert with_origin["X-Cache"] == "hit"
+    assert with_origin["Access-Control-Allow-Origin"] == ADMIN_ORIGIN
+    preflight = client.options(
+        "/api/admin/v1/products", HTTP_HOST=shop_a.host, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert "Access-Control-Allow-Origin" not in preflight
+
+
 def test_platform_host_sends_no_cors_headers(db: None) -> None:
     response = Client().get("/api/platform/v1/me", HTTP_ORIGIN=ADMIN_ORIGIN, **PLATFORM)
     assert "Access-Control-Allow-Origin" not in response
