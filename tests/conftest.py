@@ -19,7 +19,8 @@ import pytest
 import redis
 from botocore.config import Config
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.test.utils import setup_databases, teardown_databases
 from moto.server import ThreadedMotoServer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -36,10 +37,21 @@ TEST_POOL_SIZE = 3
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
-    """Migrate (template included, via our migrate command) and fill a small warm pool once."""
+    """
+    Migrate (template included, via our migrate command) and fill a small warm pool once.
+    pytest-django creates only the databases that collected tests ask for (a django_db
+    mark, the db fixture); `committed_shop` tests ask for none, so when they run alone
+    the test database is created here, and dropped at the end.
+    """
+    created = None
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        if connection.settings_dict["NAME"] != settings.DATABASES["default"]["TEST"]["NAME"]:
+            created = setup_databases(verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS})
         provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
     yield
+    if created is not None:
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            teardown_databases(created, verbosity=0)
 
 
 @pytest.fixture(scope="session", autouse=True)
