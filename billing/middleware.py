@@ -13,11 +13,13 @@ from billing import ratelimits
 class RateLimitMiddleware:
     """
     Sits right after host routing and before the storefront cache. It attaches
-    the request's limit; the request is counted by the first Redis round trip
-    it makes (the storefront cache's lookup), or else just before its view runs
-    (or after, for a request that never reached one, such as a 404). Over the
-    limit, the view does not run: 429 with `Retry-After`. Every answer carries
-    the `RateLimit-Policy` and `RateLimit` headers.
+    the request's limit. A Storefront API request is counted by the first Redis
+    round trip it makes (the storefront cache's lookup), or else just before its
+    view runs (or after, for a request that never reached one, such as a 404);
+    over the limit, the view does not run: 429 with `Retry-After`. An Admin API
+    request is counted by ShopBudgetThrottle once DRF has authorised it, and not
+    at all otherwise. Every counted answer carries the `RateLimit-Policy` and
+    `RateLimit` headers.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -29,14 +31,14 @@ class RateLimitMiddleware:
             return self.get_response(request)
         request._rate_limit = limit  # type: ignore[attr-defined]
         response = self.get_response(request)
-        ratelimits.headers_add(response, limit.count())
+        ratelimits.headers_add(response, limit.decision if limit.once_authorised else limit.count())
         return response
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         limit = ratelimits.request_limit(request)
-        if limit is None:
+        if limit is None or limit.once_authorised:
             return None
         decision = limit.count()
         if decision is not None and not decision.allowed:

@@ -9,6 +9,12 @@ shop's traffic never spends another's budget. Announced with the IETF
 `Retry-After`. If Redis is unreachable the request is served and the outage is
 logged (fail open): a limiter must not take the shops down with it.
 
+An Admin API request spends its shop's budget (and counts as a metered API call)
+only once it is authorised: DRF's throttle step, after authentication and
+permissions, counts it. Requests with no or bogus credentials (401/403), and
+unknown Admin paths, spend nothing, so nobody can use up a merchant's budget, or
+run up its metered usage, by knowing the shop's hostname.
+
 A request costs one Redis round trip in all: the limiter's script runs in the
 same pipeline as whatever else the request reads from Redis first (the cached
 storefront path batches it with its cache lookup), or alone just before the view.
@@ -25,6 +31,8 @@ from datetime import UTC, datetime
 import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from billing.metering import API_CALLS_KEY_DAYS, api_calls_key
@@ -117,8 +125,18 @@ def _outage_log(exc: Exception) -> None:
 class RequestLimit:
     """One request's place in its budget, counted once: batched with other Redis reads, or alone."""
 
-    def __init__(self, policy: Policy, *, schema: str, subject: str | None, metered: bool) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        schema: str,
+        subject: str | None,
+        metered: bool,
+        once_authorised: bool = False,
+    ) -> None:
         self.policy = policy
+        # Counted by ShopBudgetThrottle once DRF has authorised the request, else not at all.
+        self.once_authorised = once_authorised
         now = time.time()
         window_start = int(now // policy.window) * policy.window
         self.reset = max(1, math.ceil(window_start + policy.window - now))
@@ -166,7 +184,7 @@ def request_limit_for(request: HttpRequest) -> RequestLimit | None:
     path = request.path
     if path.startswith(ADMIN_PREFIX):
         policy = Policy("admin", admin_requests_per_minute(shop))
-        return RequestLimit(policy, schema=shop.schema_name, subject=None, metered=True)
+        return RequestLimit(policy, schema=shop.schema_name, subject=None, metered=True, once_authorised=True)
     if path.startswith(STOREFRONT_PREFIX):
         policy = Policy("storefront", storefront_requests_per_minute(shop))
         # DRF's client address: REMOTE_ADDR, or X-Forwarded-For with NUM_PROXIES (it reads META only).
@@ -180,17 +198,45 @@ def request_limit(request: HttpRequest) -> RequestLimit | None:
     return getattr(request, "_rate_limit", None)
 
 
+def _refusal(decision: Decision) -> str:
+    return (
+        f"This shop's {decision.policy.name} API allows {decision.policy.quota} requests "
+        f"in {decision.policy.window} seconds; retry in {decision.reset} seconds."
+    )
+
+
 def too_many_requests(decision: Decision) -> HttpResponse:
     return problem_response(
         429,
         title="Too many requests",
-        detail=(
-            f"This shop's {decision.policy.name} API allows {decision.policy.quota} requests "
-            f"in {decision.policy.window} seconds; retry in {decision.reset} seconds."
-        ),
+        detail=_refusal(decision),
         code="rate_limited",
         headers={"Retry-After": str(decision.reset)},
     )
+
+
+class BudgetSpent(Throttled):
+    """The 429 of too_many_requests(), raised from inside DRF (the problem handler renders it)."""
+
+    def __init__(self, decision: Decision) -> None:
+        APIException.__init__(self, detail=_refusal(decision), code="rate_limited")  # not Throttled's wording
+        self.wait = decision.reset
+
+
+class ShopBudgetThrottle(BaseThrottle):
+    """
+    DRF's throttle step (after authentication and permissions): count a request
+    whose budget waits for that (the Admin API's), and refuse it over budget.
+    Requests counted before their view (the Storefront API's) pass as they are.
+    """
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        limit = request_limit(request._request)
+        if limit is not None and limit.once_authorised:
+            decision = limit.count()
+            if decision is not None and not decision.allowed:
+                raise BudgetSpent(decision)
+        return True
 
 
 def headers_add(response: HttpResponse, decision: Decision | None) -> None:

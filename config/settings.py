@@ -250,6 +250,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tenants.conventions.pagination.CursorPage",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",
+    # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
+    "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,

@@ -26,7 +26,7 @@ from catalog.models import Product
 from tenants import keys
 from tenants.schemas import use_shop
 from tests.catalog.helpers import AdminClient
-from tests.conftest import ShopContext, assert_problem
+from tests.conftest import ShopContext, assert_problem, bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +151,30 @@ def test_admin_calls_within_budget_are_metered_for_usage(api, shop_a: ShopContex
     key = metering.api_calls_key(schema=schema, period=period_of())
     assert 0 < keys.redis_client().ttl(key) <= metering.API_CALLS_KEY_DAYS * 86400
     keys.redis_client().delete(key)
+
+
+def test_requests_without_valid_credentials_spend_no_budget_and_are_not_metered(
+    api, shop_a: ShopContext, shop_b: ShopContext, budgets
+) -> None:
+    """Knowing a shop's hostname is not enough to lock its merchant out or run up its usage."""
+    credentials = [
+        {},  # none
+        {"HTTP_AUTHORIZATION": "Bearer not-a-token"},
+        {"HTTP_AUTHORIZATION": "Api-Key sk_nonsense"},
+        bearer(shop_b.token()),  # a real token, of another shop's owner
+    ]
+    for headers in credentials:
+        for _ in range(4):  # more than the budget of 3, each
+            refused = api.get("/api/admin/v1/products", HTTP_HOST=shop_a.host, **headers)
+            assert refused.status_code in (401, 403), refused.content
+            assert "RateLimit" not in refused
+    assert api.get("/api/admin/v1/no-such-thing", HTTP_HOST=shop_a.host).status_code == 404
+    owner = AdminClient(api, shop_a)
+    response = owner.get("products")
+    assert response.status_code == 200 and _state(response) == ("admin", 2, 30)
+    schema = shop_a.shop.schema_name
+    assert metering.api_calls_in_period(schema=schema, period=period_of()) == 1
+    keys.redis_client().delete(metering.api_calls_key(schema=schema, period=period_of()))
 
 
 def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
