@@ -49,7 +49,6 @@ CLAIM_FOR = timedelta(seconds=30)
 # An event still undispatched this long after it was written is handed to a worker again.
 RELAY_AFTER = timedelta(seconds=30)
 RELAY_BATCH = 500
-WAKE_KEY = "outbox:dispatch-pending"
 # A wake-up flag whose task was lost expires, so the next commit queues a new one.
 WAKE_SECONDS = 60
 
