@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import redis
+from django.urls import URLResolver, get_resolver
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -24,6 +25,7 @@ from billing.selectors import shop_plan, shop_plan_limits_forget
 from catalog import cache
 from catalog.models import Product
 from tenants import keys
+from tenants.api.base import AdminAPIView
 from tenants.schemas import use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem, bearer
@@ -175,6 +177,24 @@ def test_requests_without_valid_credentials_spend_no_budget_and_are_not_metered(
     schema = shop_a.shop.schema_name
     assert metering.api_calls_in_period(schema=schema, period=period_of()) == 1
     keys.redis_client().delete(metering.api_calls_key(schema=schema, period=period_of()))
+
+
+def _views(patterns) -> list[type]:
+    views = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            views += _views(pattern.url_patterns)
+        elif getattr(pattern.callback, "cls", None) is not None:
+            views.append(pattern.callback.cls)
+    return views
+
+
+def test_every_admin_view_spends_the_shop_budget() -> None:
+    """The Admin budget is counted in DRF's throttle step: a view with throttles of its own would skip it."""
+    admin_views = [view for view in _views(get_resolver().url_patterns) if issubclass(view, AdminAPIView)]
+    assert len(admin_views) > 20
+    for view in admin_views:
+        assert ratelimits.ShopBudgetThrottle in view.throttle_classes, view
 
 
 def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:
