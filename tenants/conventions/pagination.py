@@ -54,7 +54,7 @@ class CursorPage(CursorPagination):
             # DRF answers a tampered cursor with 404; it is bad input, not a missing page.
             raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
         if cursor is not None and cursor.position is not None:
-            self._position_check(cursor.position)
+            self._position_check(str(cursor.position))
         return cursor
 
     def _position_check(self, position: str) -> None:

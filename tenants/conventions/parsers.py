@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]
 
 # A NUL or any UTF-16 surrogate: in a decoded str, a surrogate is always a lone one.
 UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
