@@ -15,21 +15,35 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
+from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import Category, Product, Variant
 from tenants.audit.models import AuditEntry
+from tenants.audit.services import Actor
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import event_record
 from tenants.schemas import use_public, use_shop
+from tenants.webhooks import services as webhooks
 from tests.conftest import ShopContext, assert_problem, bearer
-from tests.test_openapi import _generate, _operations, _webhook_rows
 
-DOCUMENTS = {document: _generate(document) for document in ("platform", "shop")}
+# Both documents as `manage.py spectacular --urlconf ...` generates them, at collection.
+DOCUMENTS = {
+    document: SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
+    for document, urlconf in (("platform", settings.PUBLIC_SCHEMA_URLCONF), ("shop", settings.ROOT_URLCONF))
+}
 PROBLEM_TYPE = "application/problem+json"
+
+
+def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, path_item in schema["paths"].items():
+        for method, operation in path_item.items():
+            yield path, method, operation
 
 
 @pytest.fixture(autouse=True)
@@ -48,13 +62,20 @@ def rows(shop_a: ShopContext) -> dict[str, Any]:
     category.save(update_fields=["path"])
     product = Product.objects.create(title="Shirt", slug="shirt", status=Product.Status.ACTIVE)
     variant = Variant.objects.create(product=product, sku="SHIRT-M", price="10.00", stock=5)
+    endpoint = webhooks.endpoint_create(
+        actor=Actor.system(), url="https://hooks.example.com/hostile", events=["inventory.low"]
+    )
+    (delivery_id,) = webhooks.deliveries_create_for_events(
+        events=[event_record(type="inventory.low", payload={"variant_id": variant.pk})]
+    )
     use_public()
     return {
         "slug": shop_a.shop.slug,
         "category_id": category.pk,
         "product_id": product.pk,
         "variant_id": variant.pk,
-        **_webhook_rows(shop_a),
+        "webhook_id": endpoint.pk,
+        "delivery_id": delivery_id,
     }
 
 
