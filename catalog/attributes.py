@@ -10,9 +10,10 @@ with hostile ones (jsonschema-rs):
   a schema whose `$ref` or `$dynamicRef` points outside itself is refused when
   the category is saved;
 - `pattern`, `patternProperties` (and with them `additionalProperties` and
-  `unevaluatedProperties`) run on the Rust `regex` engine, whose matching time
-  grows linearly with the input: `^(a+)+$` cannot backtrack. Patterns it cannot
-  compile (backreferences, lookaround) are refused when the category is saved;
+  `unevaluatedProperties`) run on the Rust `regex` engine, finite automata as in
+  RE2, whose matching time grows linearly with the input: `^(a+)+$` cannot
+  backtrack. Patterns it cannot compile (backreferences, lookaround, repetitions
+  past its size limit) are refused when the category is saved;
 - the schema is bounded in size and depth before anything reads it.
 
 `format` stays an annotation, as Draft 2020-12 has it by default: no format,
