@@ -10,17 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import jsonschema
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
-from jsonschema.exceptions import SchemaError
 
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
+from catalog.attributes import attribute_schema_check, attributes_check
 from catalog.cache import storefront_cache_bump
 from catalog.errors import (
-    AttributeSchemaInvalid,
-    AttributesInvalid,
     CategoryCycle,
     CategoryHasChildren,
     InsufficientStock,
@@ -107,18 +104,6 @@ def _product_event(action: str, product_id: int, *, actor: Actor) -> None:
 # --- Categories ------------------------------------------------------------------
 
 
-def _schema_check(attribute_schema: dict[str, Any] | None) -> None:
-    if attribute_schema is None:
-        return
-    try:
-        jsonschema.Draft202012Validator.check_schema(attribute_schema)
-    except SchemaError as exc:
-        raise AttributeSchemaInvalid(
-            f"attribute_schema is not a valid JSON Schema: {exc.message}",
-            errors={"attribute_schema": [exc.message]},
-        ) from None
-
-
 def _unique_slug(model: type[Category] | type[Product], base: str) -> str:
     base = slugify(base)[:200] or "item"
     taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
@@ -144,7 +129,7 @@ def category_create(
     attribute_schema: dict[str, Any] | None = None,
     position: int = 0,
 ) -> Category:
-    _schema_check(attribute_schema)
+    attribute_schema_check(attribute_schema)
     with transaction.atomic():
         if slug and Category.objects.filter(slug=slug).exists():
             raise SlugTaken(
@@ -174,7 +159,7 @@ def category_create(
 def category_update(*, actor: Actor, category: Category, **changes: Any) -> Category:
     """Change name, slug, position, attribute_schema or parent (moving its whole subtree)."""
     if "attribute_schema" in changes:
-        _schema_check(changes["attribute_schema"])
+        attribute_schema_check(changes["attribute_schema"])
     with transaction.atomic():
         category = Category.objects.select_for_update().get(pk=category.pk)
         before = category_snapshot(category)
@@ -242,21 +227,6 @@ def category_delete(*, actor: Actor, category: Category) -> None:
 
 
 # --- Products --------------------------------------------------------------------
-
-
-def attributes_check(attributes: dict[str, Any], category: Category | None) -> None:
-    """Validate attributes against the category's JSON Schema; field-level errors on failure."""
-    if category is None or not category.attribute_schema:
-        return
-    validator = jsonschema.Draft202012Validator(category.attribute_schema)
-    errors: dict[str, list[str]] = {}
-    for error in validator.iter_errors(attributes):
-        path = ".".join(str(part) for part in error.absolute_path)
-        errors.setdefault(f"attributes.{path}" if path else "attributes", []).append(error.message)
-    if errors:
-        raise AttributesInvalid(
-            f"The attributes do not match the schema of category {category.slug!r}.", errors=errors
-        )
 
 
 def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position: int) -> Variant:

@@ -247,6 +247,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tenants.conventions.parsers.JSONBodyParser"],
+    "DEFAULT_METADATA_CLASS": "tenants.conventions.metadata.AllowedMethodsMetadata",
     "DEFAULT_PAGINATION_CLASS": "tenants.conventions.pagination.CursorPage",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",

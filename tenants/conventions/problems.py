@@ -122,7 +122,14 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
         status = exc.status_code
         title = next((t for cls, t in _DRF_TITLES.items() if isinstance(exc, cls)), None)
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-        return problem_response(status, title=title, detail=str(detail), code=_drf_code(exc), headers=headers)
+        return problem_response(
+            status,
+            title=title,
+            detail=str(detail),
+            code=_drf_code(exc),
+            headers=headers,
+            errors=getattr(exc, "errors", None),  # the parser names the fields it refused
+        )
     return None
 
 
