@@ -237,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-webhooks": {"task": "webhooks.deliveries_due", "schedule": 60.0},
     # Order events refresh their shop's report within seconds; this catches what they missed.
     "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
+    # Carts unused for 7 days, deleted shop by shop (carts live in each shop's schema).
+    "delete-expired-carts": {"task": "orders.tasks.carts_expired_delete", "schedule": 86400.0},
     # Last month's invoices, soon after the month ends; hourly, since issuing twice issues nothing.
     "issue-invoices": {"task": "billing.tasks.invoices_issue_due", "schedule": 3600.0},
 }

@@ -179,11 +179,11 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
 @pytest.fixture
 def private_redis(settings: Any) -> Iterator[RedisServer]:
     """A redis-server of this test's own; `app_redis_at(settings, private_redis.url)` points the app at it."""
-    from tenants import keys
+    from tenants.keys import redis_client_reset
 
     with redis_server() as server:
         yield server
-    keys._redis = None  # the next test makes its client from the restored REDIS_URL
+    redis_client_reset()  # the next test makes its client from the restored REDIS_URL
 
 
 @pytest.fixture

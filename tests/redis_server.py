@@ -95,7 +95,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 def app_redis_at(settings: Any, url: str) -> None:
     """Point the app's Redis client (cache, rate limits, outbox flags) at `url`; a new client is made."""
-    from tenants import keys
+    from tenants.keys import redis_client_reset
 
     settings.REDIS_URL = url
-    keys._redis = None
+    redis_client_reset()

@@ -19,7 +19,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from catalog.models import Variant
-from orders import carts
+from orders import carts, tasks
 from orders.models import Cart, Order, Payment
 from tenants.models import IdempotencyRecord
 from tenants.outbox import services as outbox
@@ -187,7 +187,10 @@ def test_carts_keep_only_a_hash_of_their_id_and_expire_after_seven_days_unused(
     assert assert_problem(checkout(api, shop_a, old), 404)["code"] == "cart_not_found"
     use_shop(shop_a.shop)
     assert Cart.objects.get(pk=carts.cart_hash(kept)).touched_at > carts_now() - timedelta(minutes=1)
-    assert carts.carts_expired_delete() == 1
+    use_public()
+    # The daily sweep (beat, from the public schema) deletes each shop's expired carts in its schema.
+    assert tasks.carts_expired_delete.delay().get() >= 1
+    use_shop(shop_a.shop)
     assert set(Cart.objects.values_list("pk", flat=True)) == {carts.cart_hash(kept)}
     use_public()
 
@@ -268,7 +271,7 @@ def test_a_committed_checkout_answers_its_order_when_redis_fails_after_commit(
 
         placed, took = _checkout_within(committed_shop, cart_id, seconds=10)
         assert placed.status_code == 201, placed.content
-        assert took < 3.0, f"{took:.2f} s"
+        assert took < 2.0, f"{took:.2f} s"
         order = placed.json()
         assert order["status"] == "paid" and order["token"]
         pending = _pending_order_events(committed_shop)
