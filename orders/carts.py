@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -35,9 +36,10 @@ MAX_LINES = 100
 MAX_QUANTITY = 1000
 TABLE = Cart._meta.db_table
 _LIVE = f"touched_at > now() - interval '{CART_TTL.days} days'"
+_STALE = f"touched_at < now() - interval '{CART_TOUCH_EVERY.days} days'"
 
 
-def cart_hash(cart_id: str) -> str:
+def cart_hash(cart_id: object) -> str:
     """The stored form of a cart id (its SHA-256); CartNotFound for anything that is not a cart id."""
     if not isinstance(cart_id, str) or not CART_ID.match(cart_id):
         raise CartNotFound("No such cart.")
@@ -54,10 +56,9 @@ def cart_create() -> str:
     return cart_id
 
 
-def _quantities(items: dict[str, int] | str) -> dict[int, int]:
-    if isinstance(items, str):  # psycopg hands jsonb over decoded; a plain cursor may not
-        items = json.loads(items)
-    return {int(variant): int(quantity) for variant, quantity in items.items()}
+def _quantities(items: str) -> dict[int, int]:
+    """The lines from the jsonb column, which Django has psycopg hand over as text."""
+    return {int(variant): int(quantity) for variant, quantity in json.loads(items).items()}
 
 
 def cart_quantities(cart_id: str, *, for_change: bool = False) -> dict[int, int]:
@@ -68,9 +69,8 @@ def cart_quantities(cart_id: str, *, for_change: bool = False) -> dict[int, int]
     key = cart_hash(cart_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT items, checked_out_at IS NOT NULL, touched_at < now() - %s
-                FROM {TABLE} WHERE id_hash = %s AND {_LIVE}""",
-            [CART_TOUCH_EVERY, key],
+            f"SELECT items, checked_out_at IS NOT NULL, {_STALE} FROM {TABLE} WHERE id_hash = %s AND {_LIVE}",
+            [key],
         )
         row = cursor.fetchone()
         if row is None:
@@ -92,7 +92,9 @@ def _checked_out(key: str) -> CartCheckedOut:
     )
 
 
-def _items_update(cart_id: str, assignment: str, params: list[object], *, having: str | None = None) -> dict[int, int]:
+def _items_update(
+    cart_id: str, assignment: str, params: list[Any], *, having: str | None = None
+) -> dict[int, int]:
     """
     Change a live, open cart's items in one statement (`items = <assignment>`,
     only if it `having` that item, when given) and return them; when no row

@@ -53,8 +53,9 @@ class Order(models.Model):
     # The shopper's secret to view the order; only its hash is kept.
     token_hash = models.CharField(max_length=64)
     # The hash of the cart it was placed from (Cart.id_hash): unique, so one cart makes one order
-    # however many checkouts race or retry. Orders from before carts were kept here have none.
-    cart_hash = models.CharField(max_length=64, null=True, unique=True)
+    # however many checkouts race or retry. Orders from before carts were kept here have none:
+    # NULL, as NULLs never collide in the unique index where empty strings would.
+    cart_hash = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True)
     fulfilled_at = models.DateTimeField(null=True)

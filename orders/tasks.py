@@ -26,7 +26,7 @@ def sales_aggregates_refresh_shop(days: list[str] | None = None) -> int:
 
 @shared_task(name="orders.tasks.carts_expired_delete", ignore_result=True)
 def carts_expired_delete() -> int:
-    """From the public schema (beat, daily): queue the sweep of expired carts in every shop; return how many."""
+    """From the public schema (beat, daily): queue each shop's sweep of expired carts; return how many."""
     schemas = list(Shop.objects.order_by("schema_name").values_list("schema_name", flat=True))
     for schema_name in schemas:
         carts_expired_delete_shop.apply_async(headers={"_schema_name": schema_name})

@@ -61,7 +61,9 @@ def redis_client() -> redis.Redis:
     if _redis is None:
         pool = redis.ConnectionPool.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
         # Whatever class the URL asks for (TCP, TLS, Unix socket), failing fast.
-        pool.connection_class = type("FailFast" + pool.connection_class.__name__, (_FailFast, pool.connection_class), {})
+        pool.connection_class = type(
+            "FailFast" + pool.connection_class.__name__, (_FailFast, pool.connection_class), {}
+        )
         _redis = redis.Redis(connection_pool=pool)
     return _redis
 

@@ -105,7 +105,9 @@ def _cart_holder(request: Request) -> str:
 
 def _without_token(request: Request, body: Any) -> Any:
     """The order as stored for replays: its token is not kept (only its hash, on the order)."""
-    return {name: value for name, value in body.items() if name != "token"} if isinstance(body, dict) else body
+    return (
+        {name: value for name, value in body.items() if name != "token"} if isinstance(body, dict) else body
+    )
 
 
 def _with_token(request: Request, body: Any) -> Any:

@@ -83,7 +83,9 @@ def test_a_replay_gives_the_token_only_to_its_cart_and_none_is_stored(
     again = checkout(api, shop_a, mine, key="same-key")
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json() == placed
-    stored = [bytes(body).decode() for body in IdempotencyRecord.objects.values_list("response_body", flat=True)]
+    stored = [
+        bytes(body).decode() for body in IdempotencyRecord.objects.values_list("response_body", flat=True)
+    ]
     assert len(stored) == 2 and all('"token"' not in body for body in stored)
     assert not any(placed["token"] in body or mine in body for body in stored)
     principals = set(IdempotencyRecord.objects.values_list("principal", flat=True))
@@ -143,7 +145,9 @@ def test_the_same_cart_raced_with_different_keys_is_charged_once(
             thread.join(60)
 
         assert sorted(answer.status_code for answer in answers) == [201] + [409] * 7
-        assert {answer.json()["code"] for answer in answers if answer.status_code == 409} == {"cart_checked_out"}
+        assert {answer.json()["code"] for answer in answers if answer.status_code == 409} == {
+            "cart_checked_out"
+        }
         use_shop(committed_shop.shop)
         assert Order.objects.count() == 1 and Payment.objects.count() == 1
         assert Variant.objects.get(pk=variant).stock == 49
@@ -271,7 +275,9 @@ def test_a_committed_checkout_answers_its_order_when_redis_fails_after_commit(
 
         placed, took = _checkout_within(committed_shop, cart_id, seconds=10)
         assert placed.status_code == 201, placed.content
-        assert took < 2.0, f"{took:.2f} s"
+        # One 1 s timeout (the rate limiter's; then Redis is known to be down and skipped) plus the
+        # checkout itself; the margin is for a loaded 2-core machine (figures in the README).
+        assert took < 4.0, f"{took:.2f} s"
         order = placed.json()
         assert order["status"] == "paid" and order["token"]
         pending = _pending_order_events(committed_shop)
@@ -305,5 +311,9 @@ def test_a_frozen_broker_does_not_hold_the_checkout_answer(
         private_redis.freeze()
         placed, took = _checkout_within(committed_shop, cart_id, seconds=15)
         assert placed.status_code == 201, placed.content
-        assert took < 2.5, f"{took:.2f} s"
-        assert {event.type for event in _pending_order_events(committed_shop)} == {"order.created", "order.paid"}
+        # The broker's 1 s socket timeout, no retry, plus the checkout; margin as above.
+        assert took < 4.0, f"{took:.2f} s"
+        assert {event.type for event in _pending_order_events(committed_shop)} == {
+            "order.created",
+            "order.paid",
+        }
