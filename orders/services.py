@@ -48,11 +48,18 @@ def token_hash(token: str) -> str:
 def order_token(*, cart_id: str) -> str:
     """
     The secret that shows the shopper the order placed from this cart (one cart
-    makes one order), derived from the cart id and the server's SECRET_KEY. Only
-    its hash is stored, and the cart id is stored only as a hash too, so the
-    token can be computed again only while serving a request that carries the
-    cart id: that is how a replayed checkout answers its token without the token
-    ever being stored (orders.api.views.CheckoutView).
+    makes one order), derived from the cart id and the server's SECRET_KEY.
+
+    Why re-issuing it on a replay is safe: only its hash is stored, and the cart
+    id only as a hash too, so neither a database dump nor the stored replay can
+    yield it; it is computed again only while serving a request that carries the
+    cart id, and the replay does so only for a request in that cart's key scope
+    with the same body as the one that placed the order (the same shopper
+    retrying). A caller with another cart, or the cart but another body or key,
+    gets its own order or a 409 without the token. Rotating SECRET_KEY leaves
+    issued tokens valid (their hashes are stored); only a replay within the
+    24 h window after a rotation would answer a token that no longer opens the
+    order.
     """
     digest = salted_hmac("orders.order_token", f"{current_schema()}\n{cart_id}", algorithm="sha256").digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
