@@ -207,6 +207,18 @@ OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
+# Queuing a task from a request (waking the outbox after a checkout) must never hang the
+# answer on a frozen or unreachable broker: about a second to connect and to read, no retry
+# (a retry on a frozen Redis took two seconds more), then the caller logs it and the beat
+# relay queues the work once the broker is back. (The worker's own BRPOP is read through
+# its event loop, not bound by socket_timeout.)
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("BROKER_TIMEOUT_SECONDS", "1"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -225,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-webhooks": {"task": "webhooks.deliveries_due", "schedule": 60.0},
     # Order events refresh their shop's report within seconds; this catches what they missed.
     "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
+    # Carts unused for 7 days, deleted shop by shop (carts live in each shop's schema).
+    "delete-expired-carts": {"task": "orders.tasks.carts_expired_delete", "schedule": 86400.0},
     # Last month's invoices, soon after the month ends; hourly, since issuing twice issues nothing.
     "issue-invoices": {"task": "billing.tasks.invoices_issue_due", "schedule": 3600.0},
 }

@@ -1,56 +1,119 @@
 """
-Carts live in Redis under the shop's namespace (`{schema}:cart:{id}`), one hash
-per cart: a field per variant holding its quantity. They expire after 7 days
-without use; every read or change starts the 7 days again.
+Carts live in the shop's schema (orders.models.Cart): one row per cart, its
+lines one JSON object `{"<variant id>": quantity}`, so each cart operation is
+one short statement on one row, and the checkout takes the cart in the order's
+own transaction: a cart survives a Redis restart, and a checked-out cart can
+never make a second order. The id the shopper holds is a bearer secret; rows
+are found by its SHA-256. A cart unused for 7 days is gone (a change restarts
+the 7 days; a read restarts them at most once a day, so reads stay reads).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
+
+from django.db import connection
 
 from catalog.errors import InsufficientStock, VariantUnavailable
 from catalog.models import Product, Variant
-from orders.errors import CartItemNotFound, CartNotFound
+from orders.errors import CartCheckedOut, CartEmpty, CartItemNotFound, CartNotFound
+from orders.models import Cart, Order
 from tenants.conventions.money import Money
-from tenants.keys import redis_client, redis_key
 
 CART_TTL = timedelta(days=7)
+# A read restarts the cart's 7 days only when it last did so longer ago than this.
+CART_TOUCH_EVERY = timedelta(days=1)
 CART_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_LINES = 100
 MAX_QUANTITY = 1000
-_CREATED = "created"
+TABLE = Cart._meta.db_table
+_LIVE = f"touched_at > now() - interval '{CART_TTL.days} days'"
+_STALE = f"touched_at < now() - interval '{CART_TOUCH_EVERY.days} days'"
 
 
-def _key(cart_id: str) -> str:
-    if not CART_ID.match(cart_id):
+def cart_hash(cart_id: object) -> str:
+    """The stored form of a cart id (its SHA-256); CartNotFound for anything that is not a cart id."""
+    if not isinstance(cart_id, str) or not CART_ID.match(cart_id):
         raise CartNotFound("No such cart.")
-    return redis_key("cart", cart_id)
+    return hashlib.sha256(cart_id.encode()).hexdigest()
 
 
 def cart_create() -> str:
     cart_id = secrets.token_hex(16)
-    with redis_client().pipeline() as pipe:
-        pipe.hset(_key(cart_id), _CREATED, "1")
-        pipe.expire(_key(cart_id), CART_TTL)
-        pipe.execute()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (id_hash, items, created_at, touched_at) VALUES (%s, '{{}}', now(), now())",
+            [cart_hash(cart_id)],
+        )
     return cart_id
 
 
-def cart_quantities(cart_id: str) -> dict[int, int]:
-    """Return {variant id: quantity} and start the cart's 7 days again; CartNotFound if expired or unknown."""
-    key = _key(cart_id)
-    with redis_client().pipeline() as pipe:
-        pipe.hgetall(key)
-        pipe.expire(key, CART_TTL)
-        fields, _ = pipe.execute()
-    if not fields:
-        raise CartNotFound("No such cart (carts expire after 7 days unused).")
-    return {int(field): int(value) for field, value in fields.items() if field != _CREATED.encode()}
+def _quantities(items: str) -> dict[int, int]:
+    """The lines from the jsonb column, which Django has psycopg hand over as text."""
+    return {int(variant): int(quantity) for variant, quantity in json.loads(items).items()}
+
+
+def cart_quantities(cart_id: str, *, for_change: bool = False) -> dict[int, int]:
+    """
+    Return {variant id: quantity}; CartNotFound if expired or unknown, and, when
+    the cart is about to change, CartCheckedOut if it became an order.
+    """
+    key = cart_hash(cart_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT items, checked_out_at IS NOT NULL, {_STALE} FROM {TABLE} WHERE id_hash = %s AND {_LIVE}",
+            [key],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise CartNotFound("No such cart (carts expire after 7 days unused).")
+        items, checked_out, stale = row
+        if checked_out and for_change:
+            raise _checked_out(key)
+        if stale:
+            cursor.execute(f"UPDATE {TABLE} SET touched_at = now() WHERE id_hash = %s", [key])
+    return _quantities(items)
+
+
+def _checked_out(key: str) -> CartCheckedOut:
+    order = Order.objects.filter(cart_hash=key).only("pk").first()
+    number = order.number if order else None
+    where = f" as order #{number}" if number else ""
+    return CartCheckedOut(
+        f"This cart was already checked out{where}; start a new cart to order again.", order_number=number
+    )
+
+
+def _items_update(
+    cart_id: str, assignment: str, params: list[Any], *, having: str | None = None
+) -> dict[int, int]:
+    """
+    Change a live, open cart's items in one statement (`items = <assignment>`,
+    only if it `having` that item, when given) and return them; when no row
+    changed, raise why: unknown or expired cart, checked out, or no such item.
+    """
+    key = cart_hash(cart_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {TABLE} SET items = {assignment}, touched_at = now()
+                WHERE id_hash = %s AND {_LIVE} AND checked_out_at IS NULL
+                {"AND items ? %s" if having is not None else ""}
+                RETURNING items""",
+            [*params, key, *([having] if having is not None else [])],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        cart_quantities(cart_id, for_change=True)  # raises CartNotFound or CartCheckedOut
+        raise CartItemNotFound("No such item in this cart.")
+    return _quantities(row[0])
 
 
 @dataclass(frozen=True)
@@ -70,6 +133,10 @@ class CartView:
     subtotal: Money
     item_count: int
 
+    @classmethod
+    def empty(cls, cart_id: str, *, currency: str) -> CartView:
+        return cls(cart_id, [], Money(Decimal(0), currency), 0)
+
 
 def cart_view(cart_id: str, *, currency: str) -> CartView:
     """The cart with current prices; a line whose product is gone or unpublished is marked unavailable."""
@@ -87,11 +154,11 @@ def _view(
 ) -> CartView:
     lines = []
     subtotal = Money(Decimal(0), currency)
+    gone = [variant_id for variant_id in quantities if variant_id not in variants]
+    if gone:  # deleted from the catalog: drop them
+        quantities = _items_update(cart_id, "items - %s::text[]", [[str(v) for v in gone]])
     for variant_id, quantity in quantities.items():
-        variant = variants.get(variant_id)
-        if variant is None:
-            cart_item_remove(cart_id, variant_id)  # deleted from the catalog: drop it
-            continue
+        variant = variants[variant_id]
         available = variant.product.status == Product.Status.ACTIVE and variant.stock >= quantity
         unit_price = Money(variant.price, currency)
         line_total = unit_price * quantity
@@ -118,7 +185,7 @@ def cart_item_add(cart_id: str, *, variant_id: int, quantity: int, currency: str
     Add a variant (or more of it); the line's total may not exceed the stock.
     Return the cart as it now is, from the same read of its variants.
     """
-    quantities = cart_quantities(cart_id)
+    quantities = cart_quantities(cart_id, for_change=True)
     if variant_id not in quantities and len(quantities) >= MAX_LINES:
         raise InsufficientStock(
             f"A cart holds at most {MAX_LINES} lines.", errors={"variant": ["Cart is full."]}
@@ -128,32 +195,69 @@ def cart_item_add(cart_id: str, *, variant_id: int, quantity: int, currency: str
         raise InsufficientStock(f"At most {MAX_QUANTITY} of one item.", errors={"quantity": ["Too many."]})
     variants = _variants({*quantities, variant_id})
     _sellable(variants.get(variant_id), wanted)
-    quantities[variant_id] = redis_client().hincrby(_key(cart_id), str(variant_id), quantity)
+    item = str(variant_id)
+    # An increment in the statement itself, so two adds at once both count.
+    quantities = _items_update(
+        cart_id,
+        "jsonb_set(items, ARRAY[%s], to_jsonb(COALESCE((items ->> %s)::int, 0) + %s))",
+        [item, item, quantity],
+    )
     return _view(cart_id, quantities, variants, currency=currency)
 
 
 def cart_item_set(cart_id: str, *, item_id: int, quantity: int, currency: str) -> CartView:
     """Set an item's quantity (at most the stock); return the cart as it now is."""
-    quantities = cart_quantities(cart_id)
+    quantities = cart_quantities(cart_id, for_change=True)
     if item_id not in quantities:
         raise CartItemNotFound("No such item in this cart.")
     variants = _variants(quantities)
     _sellable(variants.get(item_id), quantity)
-    redis_client().hset(_key(cart_id), str(item_id), quantity)
-    quantities[item_id] = quantity
+    item = str(item_id)
+    quantities = _items_update(
+        cart_id, "jsonb_set(items, ARRAY[%s], to_jsonb(%s::int))", [item, quantity], having=item
+    )
     return _view(cart_id, quantities, variants, currency=currency)
 
 
-def cart_item_remove(cart_id: str, item_id: int) -> None:
-    if not redis_client().hdel(_key(cart_id), str(item_id)):
-        raise CartItemNotFound("No such item in this cart.")
+def cart_item_remove(cart_id: str, *, item_id: int, currency: str) -> CartView:
+    """Remove an item; return the cart as it now is."""
+    item = str(item_id)
+    quantities = _items_update(cart_id, "items - %s", [item], having=item)
+    return _view(cart_id, quantities, _variants(quantities), currency=currency)
 
 
-def cart_empty(cart_id: str) -> None:
-    """Remove every line (after checkout); the cart itself stays usable."""
-    key = _key(cart_id)
-    with redis_client().pipeline() as pipe:
-        pipe.delete(key)
-        pipe.hset(key, _CREATED, "1")
-        pipe.expire(key, CART_TTL)
-        pipe.execute()
+def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int]]:
+    """
+    In the checkout's transaction: lock the cart, mark it checked out and empty
+    it, in one statement; return its hash and the lines it had. A rollback (sold
+    out, declined card) gives the cart back as it was. A checkout racing this one
+    for the same cart waits for the lock, then finds it checked out.
+    """
+    key = cart_hash(cart_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {TABLE} AS cart
+                SET items = '{{}}', touched_at = now(), checked_out_at = coalesce(old.checked_out_at, now())
+                FROM (SELECT id_hash, items, checked_out_at FROM {TABLE}
+                      WHERE id_hash = %s AND {_LIVE} FOR UPDATE) AS old
+                WHERE cart.id_hash = old.id_hash
+                RETURNING old.items, old.checked_out_at IS NOT NULL""",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise CartNotFound("No such cart (carts expire after 7 days unused).")
+    items, checked_out = row
+    if checked_out:
+        raise _checked_out(key)
+    quantities = _quantities(items)
+    if not quantities:
+        raise CartEmpty("Add something to the cart first.")
+    return key, quantities
+
+
+def carts_expired_delete() -> int:
+    """Delete the current shop's carts unused for CART_TTL; return how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE NOT ({_LIVE})")
+        return cursor.rowcount

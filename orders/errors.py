@@ -8,6 +8,7 @@ from tenants.errors import DomainError
 class OrdersErrorCode(StrEnum):
     CART_NOT_FOUND = "cart_not_found"
     CART_EMPTY = "cart_empty"
+    CART_CHECKED_OUT = "cart_checked_out"
     CART_ITEM_NOT_FOUND = "cart_item_not_found"
     ORDER_NOT_FOUND = "order_not_found"
     ILLEGAL_TRANSITION = "illegal_transition"
@@ -25,6 +26,22 @@ class CartEmpty(DomainError):
     status = 409
     code = OrdersErrorCode.CART_EMPTY
     title = "Cart is empty"
+
+
+class CartCheckedOut(DomainError):
+    """The cart already became an order: one cart makes one order, whatever the Idempotency-Key."""
+
+    status = 409
+    code = OrdersErrorCode.CART_CHECKED_OUT
+    title = "Cart already checked out"
+
+    def __init__(self, detail: str, *, order_number: int | None) -> None:
+        super().__init__(detail)
+        self.order_number = order_number
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"order": self.order_number}
 
 
 class CartItemNotFound(DomainError):

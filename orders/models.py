@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import price_field
 
@@ -51,6 +52,10 @@ class Order(models.Model):
     payment_provider = models.CharField(max_length=32)
     # The shopper's secret to view the order; only its hash is kept.
     token_hash = models.CharField(max_length=64)
+    # The hash of the cart it was placed from (Cart.id_hash): unique, so one cart makes one order
+    # however many checkouts race or retry. Orders from before carts were kept here have none:
+    # NULL, as NULLs never collide in the unique index where empty strings would.
+    cart_hash = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True)
     fulfilled_at = models.DateTimeField(null=True)
@@ -75,6 +80,29 @@ class Order(models.Model):
     def number(self) -> int:
         """The shop's order number (1001, 1002, ...): ids are per shop, as each shop has its own table."""
         return ORDER_NUMBER_OFFSET + int(self.pk)
+
+
+class Cart(models.Model):
+    """
+    A shopper's cart, in the shop's schema so it survives a Redis restart and is
+    taken by the checkout in the order's own transaction. The id the shopper
+    holds (32 hex digits, in the storefront's URLs) is a bearer secret: like an
+    order's token, only its SHA-256 is stored. The lines are one JSON object,
+    `{"<variant id>": quantity}`, so that every cart operation is one statement
+    on one row. Unused for CART_TTL (orders.carts), a cart is gone; a checked-out
+    cart is empty and takes no more items.
+    """
+
+    id_hash = models.CharField(max_length=64, primary_key=True)
+    items = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not indexed: an index on it would be rewritten by every cart change (no HOT updates),
+    # while the daily sweep of expired carts reads the shop's whole (small) table anyway.
+    touched_at = models.DateTimeField(default=timezone.now)
+    checked_out_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"cart {self.id_hash[:8]}"
 
 
 class OrderLine(models.Model):

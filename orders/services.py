@@ -7,19 +7,21 @@ also records its audit entry and its outbox event.
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from billing.limits import Metric
 from billing.services import usage_take
 from catalog.models import InventoryAdjustment
 from catalog.services import stock_release, stock_reserve
+from orders.carts import cart_checkout_take
 from orders.errors import IllegalTransition, RefundTooLarge
 from orders.models import Customer, Order, OrderLine, Payment
 from orders.payments import provider_for
@@ -27,6 +29,7 @@ from tenants.audit.services import Actor, AuditChange, audit_record, audit_recor
 from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
 from tenants.outbox.services import events_record
+from tenants.schemas import current_schema
 
 S = Order.Status
 TRANSITIONS: dict[str, set[str]] = {
@@ -40,6 +43,26 @@ TRANSITIONS: dict[str, set[str]] = {
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def order_token(*, cart_id: str) -> str:
+    """
+    The secret that shows the shopper the order placed from this cart (one cart
+    makes one order), derived from the cart id and the server's SECRET_KEY.
+
+    Why re-issuing it on a replay is safe: only its hash is stored, and the cart
+    id only as a hash too, so neither a database dump nor the stored replay can
+    yield it; it is computed again only while serving a request that carries the
+    cart id, and the replay does so only for a request in that cart's key scope
+    with the same body as the one that placed the order (the same shopper
+    retrying). A caller with another cart, or the cart but another body or key,
+    gets its own order or a 409 without the token. Rotating SECRET_KEY leaves
+    issued tokens valid (their hashes are stored); only a replay within the
+    24 h window after a rotation would answer a token that no longer opens the
+    order.
+    """
+    digest = salted_hmac("orders.order_token", f"{current_schema()}\n{cart_id}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def order_snapshot(order: Order) -> dict[str, Any]:
@@ -79,25 +102,28 @@ class ShippingAddress:
 
 def order_place(
     *,
-    items: dict[int, int],
+    cart_id: str,
     email: str,
     shipping_address: ShippingAddress,
     payment_method: dict[str, Any],
     currency: str,
 ) -> tuple[Order, str]:
     """
-    Check out: reserve the stock, snapshot current prices into an order, take the
-    payment. Any refusal (sold out, declined card) rolls everything back. Return
-    the order and its secret token, shown to the shopper once.
+    Check out a cart: take it (one cart makes one order: a second checkout of it
+    is refused with CartCheckedOut), reserve the stock, snapshot current prices
+    into an order, take the payment. Any refusal (sold out, declined card) rolls
+    everything back, the cart included. Return the order and its secret token.
     """
     email = email.strip().lower()
     shopper = Actor(type="customer", id=None, label=email)
     provider = provider_for(payment_method["provider"])
-    token = secrets.token_urlsafe(24)
     # The writes go through rows_insert(): the ORM's create() cost more CPU than the statements.
     # No savepoint when nested (checkout runs inside the idempotency transaction):
     # a refusal propagates and rolls the whole of it back anyway.
     with transaction.atomic(savepoint=False):
+        # First, before any charge: a racing checkout of the same cart waits here, then is refused.
+        cart, items = cart_checkout_take(cart_id)
+        token = order_token(cart_id=cart_id)
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
         # The plan's orders a month: 402 before any charge; the count rolls back with a refusal.
         usage_take(metric=Metric.ORDERS)
@@ -119,6 +145,7 @@ def order_place(
                     paid_at=now if charge.paid else None,
                     shipping_address=shipping_address.__dict__,
                     payment_provider=provider.code,
+                    cart_hash=cart,
                     token_hash=token_hash(token),
                 )
             ]

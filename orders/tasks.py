@@ -4,7 +4,8 @@ import datetime as dt
 
 from celery import shared_task
 
-from orders import reports
+from orders import carts, reports
+from tenants.models import Shop
 
 
 @shared_task(name="orders.tasks.sales_aggregates_refresh", ignore_result=True)
@@ -21,3 +22,18 @@ def sales_aggregates_refresh(days: int = reports.RECENT_DAYS, all_shops: bool = 
 def sales_aggregates_refresh_shop(days: list[str] | None = None) -> int:
     """Recompute one shop's sales aggregates of `days` (ISO dates; default today and yesterday)."""
     return reports.sales_recent_days_refresh(days=[dt.date.fromisoformat(day) for day in days or []])
+
+
+@shared_task(name="orders.tasks.carts_expired_delete", ignore_result=True)
+def carts_expired_delete() -> int:
+    """From the public schema (beat, daily): queue each shop's sweep of expired carts; return how many."""
+    schemas = list(Shop.objects.order_by("schema_name").values_list("schema_name", flat=True))
+    for schema_name in schemas:
+        carts_expired_delete_shop.apply_async(headers={"_schema_name": schema_name})
+    return len(schemas)
+
+
+@shared_task(name="orders.tasks.carts_expired_delete_shop", ignore_result=True, acks_late=True)
+def carts_expired_delete_shop() -> int:
+    """Delete one shop's carts unused for 7 days (a read of its small cart table and a DELETE)."""
+    return carts.carts_expired_delete()

@@ -8,6 +8,7 @@ current shop's schema, and every object-storage key lives under
 
 import functools
 import hashlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,14 +19,59 @@ from redis.exceptions import NoScriptError
 from tenants.schemas import current_schema
 
 _redis: redis.Redis | None = None
+# After Redis failed to answer in time, this process's calls fail at once for this long
+# instead of each waiting out the 1 s timeout: with Redis frozen, a checkout paid that second
+# for the rate limiter and again for the outbox wake-up; every caller already does without.
+UNREACHABLE_BACKOFF_SECONDS = 2.0
+_unreachable_until = 0.0
+
+
+class _FailFast:
+    """Mixed into the URL's connection class: give up at once while Redis was just found unreachable."""
+
+    def connect(self) -> None:
+        if time.monotonic() < _unreachable_until:
+            raise redis.ConnectionError("Redis did not answer moments ago; not waiting for it again yet.")
+        try:
+            super().connect()  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError):
+            _unreachable_note()
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except (redis.ConnectionError, redis.TimeoutError):
+            _unreachable_note()
+            raise
+
+
+def _unreachable_note() -> None:
+    global _unreachable_until
+    _unreachable_until = time.monotonic() + UNREACHABLE_BACKOFF_SECONDS
 
 
 def redis_client() -> redis.Redis:
-    """The process's one Redis client (cache, carts, health checks); short timeouts, lazy connection."""
+    """
+    The process's one Redis client (cache, rate limits, outbox flags, health
+    checks): lazy connection, 1 s timeouts, and no waiting again for a Redis
+    that just failed to answer (UNREACHABLE_BACKOFF_SECONDS).
+    """
     global _redis
     if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        pool = redis.ConnectionPool.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        # Whatever class the URL asks for (TCP, TLS, Unix socket), failing fast.
+        pool.connection_class = type(
+            "FailFast" + pool.connection_class.__name__, (_FailFast, pool.connection_class), {}
+        )
+        _redis = redis.Redis(connection_pool=pool)
     return _redis
+
+
+def redis_client_reset() -> None:
+    """Forget the client (a new one is made from REDIS_URL on next use) and any note of an outage."""
+    global _redis, _unreachable_until
+    _redis, _unreachable_until = None, 0.0
 
 
 def redis_key(*parts: object, schema: str | None = None) -> str:

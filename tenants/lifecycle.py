@@ -43,13 +43,21 @@ def export_filename(export: ShopExport) -> str:
 
 
 def shop_models() -> list[type[models.Model]]:
-    """The models in a shop's schema, app by app in TENANT_APPS order (each app's in its own order)."""
+    """The models of a shop's schema that an export writes, app by app in TENANT_APPS order."""
     found: list[type[models.Model]] = []
     for config in apps.get_app_configs():
         if config.name in settings.TENANT_APPS:
-            found.extend(model for model in config.get_models() if not model._meta.proxy)
+            found.extend(model for model in config.get_models() if not model._meta.proxy and _exported(model))
     order = {name: index for index, name in enumerate(settings.TENANT_APPS)}
     return sorted(found, key=lambda model: order[apps.get_app_config(model._meta.app_label).name])
+
+
+def _exported(model: type[models.Model]) -> bool:
+    """
+    Rows found by the hash of a shopper's secret (carts) are the shoppers' scratch
+    state, not the shop's records, and their key is such a hash: not exported.
+    """
+    return not model._meta.pk.name.endswith("_hash")
 
 
 def _exported_fields(model: type[models.Model]) -> list[str]:

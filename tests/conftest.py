@@ -30,6 +30,7 @@ from tenants import provisioning, selectors, services
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public
+from tests.redis_server import RedisServer, redis_server
 
 PASSWORD = "correct-horse-battery-staple"
 TEST_POOL_SIZE = 3
@@ -170,6 +171,46 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
             ctx.shop.delete(force_drop=True)
             ctx.owner.delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
+
+
+# --- A private redis-server to kill or freeze (never the shared one) -------------------
+
+
+@pytest.fixture
+def private_redis(settings: Any) -> Iterator[RedisServer]:
+    """A redis-server of this test's own; `app_redis_at(settings, private_redis.url)` points the app at it."""
+    from tenants.keys import redis_client_reset
+
+    with redis_server() as server:
+        yield server
+    redis_client_reset()  # the next test makes its client from the restored REDIS_URL
+
+
+@pytest.fixture
+def celery_broker_at() -> Iterator[Any]:
+    """Call with a broker URL: tasks are then queued there for real (not run eagerly) until the test ends."""
+    from config.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def point(url: str) -> None:
+        _celery_pools_reset(app)
+        app.conf.broker_url = url
+        app.conf.task_always_eager = False
+
+    yield point
+    _celery_pools_reset(app)
+    app.conf.broker_url, app.conf.task_always_eager = saved
+
+
+def _celery_pools_reset(app: Any) -> None:
+    from kombu import pools
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()  # kombu's producer pools are kept per connection, process-wide
 
 
 # --- Object storage: S3 (moto's server mode, real boto3 over real HTTP) or local files --

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Mapping
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,11 +13,11 @@ from rest_framework.response import Response
 
 from orders import carts, selectors, services
 from orders.api import serializers as s
-from orders.errors import CartEmpty
+from orders.errors import CartNotFound
 from orders.models import Order
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.auth import request_actor
-from tenants.conventions.idempotency import idempotent
+from tenants.conventions.idempotency import ANONYMOUS, idempotent
 
 ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
 
@@ -39,7 +41,8 @@ class CartCreateView(StorefrontAPIView):
         summary="Start a cart",
     )
     def post(self, request: Request) -> Response:
-        return _cart_response(request, carts.cart_create(), status.HTTP_201_CREATED)
+        view = carts.CartView.empty(carts.cart_create(), currency=shop_currency(request))
+        return _cart_body(view, status.HTTP_201_CREATED)
 
 
 class CartDetailView(StorefrontAPIView):
@@ -85,12 +88,37 @@ class CartItemView(StorefrontAPIView):
         responses=s.CartOutput, operation_id="storefront_cart_items_remove", summary="Remove an item"
     )
     def delete(self, request: Request, cart_id: str, item_id: int) -> Response:
-        carts.cart_quantities(cart_id)  # 404 for an unknown cart before the item
-        carts.cart_item_remove(cart_id, item_id)
-        return _cart_response(request, cart_id)
+        return _cart_body(carts.cart_item_remove(cart_id, item_id=item_id, currency=shop_currency(request)))
 
 
 # --- Storefront: checkout and the shopper's order ------------------------------------------
+
+
+def _cart_holder(request: Request) -> str:
+    """A shopper's Idempotency-Keys are theirs alone: scoped to the (hash of the) cart they check out."""
+    cart = request.data.get("cart") if isinstance(request.data, Mapping) else None
+    try:
+        return f"cart:{carts.cart_hash(cart)}"
+    except CartNotFound:
+        return ANONYMOUS  # no cart id: refused by validation, and nothing secret is answered
+
+
+def _without_token(request: Request, body: Any) -> Any:
+    """The order as stored for replays: its token is not kept (only its hash, on the order)."""
+    return (
+        {name: value for name, value in body.items() if name != "token"} if isinstance(body, dict) else body
+    )
+
+
+def _with_token(request: Request, body: Any) -> Any:
+    """
+    A replayed order gets its token again, derived from the cart id this request
+    carries: the key's scope is that cart and the body is the same, so the caller
+    holds the cart that placed the order.
+    """
+    if isinstance(body, dict) and "number" in body:
+        return {**body, "token": services.order_token(cart_id=request.data["cart"])}
+    return body
 
 
 class CheckoutView(StorefrontAPIView):
@@ -105,23 +133,20 @@ class CheckoutView(StorefrontAPIView):
         operation_id="storefront_checkout",
         summary="Place an order from a cart (Idempotency-Key required)",
         description="Reserves stock, takes the payment and empties the cart. A declined card answers 402 and "
-        "changes nothing; a sold-out item answers 409.",
+        "changes nothing; a sold-out item answers 409. A cart makes one order: the same request with the "
+        "same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 "
+        "`cart_checked_out` with the order's number. Keys are scoped to the cart.",
     )
-    @idempotent(required=True)
+    @idempotent(required=True, principal=_cart_holder, stored_body=_without_token, replayed_body=_with_token)
     def post(self, request: Request) -> Response:
         data = validated(s.CheckoutInput, request.data, context=shop_context(request))
-        items = {variant: quantity for variant, quantity in carts.cart_quantities(data["cart"]).items()}
-        if not items:
-            raise CartEmpty("Add something to the cart first.")
         order, token = services.order_place(
-            items=items,
+            cart_id=data["cart"],
             email=data["email"],
             shipping_address=services.ShippingAddress(**data["shipping_address"]),
             payment_method=data["payment_method"],
             currency=shop_currency(request),
         )
-        cart_id = data["cart"]
-        transaction.on_commit(lambda: carts.cart_empty(cart_id))
         body = {**s.OrderOutput(order, context=shop_context(request)).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -14,6 +14,14 @@ with the same body within 24 h replays the stored status and body with
 `Idempotent-Replayed: true`; with another body (or another endpoint) it gets
 422. (A request that commits between a racer's look-up and its lock makes the
 racer's INSERT of its response conflict: the racer rolls back and replays.)
+
+Whose key it is: an API key's, a user's, or, for anonymous callers, what the
+endpoint names (`principal=`): the storefront's checkout scopes keys to the cart,
+a secret only its shopper holds, so two shoppers never share a key space. A
+response holding a secret is stored without it (`stored_body=`) and the secret
+is put back for a replay (`replayed_body=`), from what the replaying request
+itself carries: nothing secret is kept in clear, and only a caller in the same
+scope sending the same body gets it.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
 # Headers worth replaying besides the body.
 STORED_HEADERS = ("Location",)
+ANONYMOUS = "anonymous"
 
 
 class IdempotencyKeyRequired(DomainError):
@@ -102,7 +111,7 @@ def request_principal(request: Request) -> str:
     user = request.user
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
-    return "anonymous"
+    return ANONYMOUS
 
 
 def request_fingerprint(request: Request) -> str:
@@ -157,21 +166,31 @@ def _stored(row: Any) -> Stored | None:
     return Stored(record_id, fingerprint, status_code, body, content_type, headers, created_at)
 
 
-def _stored_response(stored: Stored, fingerprint: str) -> Response:
+BodyFilter = Callable[[Request, Any], Any]
+
+
+def _stored_response(
+    stored: Stored, fingerprint: str, request: Request, replayed_body: BodyFilter | None
+) -> Response:
     """Replay what is stored under the key, or refuse a different request under the same key."""
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             f"This {HEADER} was used with a different request; send a new key for a new request."
         )
     data = json.loads(stored.body) if stored.body else None
+    if replayed_body is not None:
+        data = replayed_body(request, data)
     response = Response(data, status=stored.status_code, headers={**stored.headers, REPLAYED_HEADER: "true"})
     if stored.content_type:
         response.content_type = stored.content_type
     return response
 
 
-def _store(scope: Scope, fingerprint: str, request: Request, response: Response) -> bool:
+def _store(
+    scope: Scope, fingerprint: str, request: Request, response: Response, stored_body: BodyFilter | None
+) -> bool:
     """Store the response under the key, in the handler's transaction; False if another request did first."""
+    data = response.data if stored_body is None else stored_body(request, response.data)
     content_type = response.get("Content-Type", "") if response.content_type else ""
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     with connection.cursor() as cursor:
@@ -188,7 +207,7 @@ def _store(scope: Scope, fingerprint: str, request: Request, response: Response)
                 request.path[:2000],
                 fingerprint,
                 response.status_code,
-                json.dumps(response.data, cls=JSONEncoder).encode(),
+                json.dumps(data, cls=JSONEncoder).encode(),
                 content_type,
                 json.dumps(headers),
             ],
@@ -201,8 +220,20 @@ def _key_check(key: str) -> None:
         raise IdempotencyKeyInvalid(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
 
 
-def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Make a DRF `post` handler honour `Idempotency-Key` (and demand it if `required`)."""
+def idempotent(
+    *,
+    required: bool = False,
+    principal: Callable[[Request], str] | None = None,
+    stored_body: BodyFilter | None = None,
+    replayed_body: BodyFilter | None = None,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """
+    Make a DRF `post` handler honour `Idempotency-Key` (and demand it if
+    `required`). `principal` names an anonymous caller's key space (an
+    authenticated caller's is always their own); `stored_body` takes the secrets
+    out of a response before it is stored, and `replayed_body` puts them back
+    for a replay.
+    """
 
     def decorator(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -213,7 +244,10 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                     raise IdempotencyKeyRequired(f"Send an {HEADER} header with this request.")
                 return handler(view, request, *args, **kwargs)
             _key_check(key)
-            scope = Scope(current_schema(), request_principal(request), key)
+            caller = request_principal(request)
+            if caller == ANONYMOUS and principal is not None:
+                caller = principal(request)
+            scope = Scope(current_schema(), caller, key)
             fingerprint = request_fingerprint(request)
             try:
                 with transaction.atomic():
@@ -222,7 +256,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                         IdempotencyRecord.objects.filter(pk=stored.id).delete()  # expired: the key is free
                         stored = None
                     if stored is not None:
-                        return _stored_response(stored, fingerprint)
+                        return _stored_response(stored, fingerprint, request, replayed_body)
                     if not locked:
                         raise IdempotencyRequestInFlight(
                             f"A request with this {HEADER} is still being processed; retry after it finishes."
@@ -230,7 +264,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                     response = handler(view, request, *args, **kwargs)
                     if response.status_code >= 500:
                         raise _ServerErrorResponse(response)
-                    if not _store(scope, fingerprint, request, response):
+                    if not _store(scope, fingerprint, request, response, stored_body):
                         raise _Raced
             except _ServerErrorResponse as failed:
                 return failed.response
@@ -240,7 +274,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Response]],
                 stored = _stored_read(scope)
                 if stored is None:
                     raise IdempotencyRequestInFlight(f"This {HEADER} is contended; retry shortly.") from None
-                return _stored_response(stored, fingerprint)
+                return _stored_response(stored, fingerprint, request, replayed_body)
             return response
 
         wrapper.idempotent = True  # type: ignore[attr-defined]

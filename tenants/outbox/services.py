@@ -77,7 +77,8 @@ def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[Outbo
     recorded = rows_insert(
         [OutboxEvent(schema_name=schema, type=type, payload=payload) for type, payload in events]
     )
-    transaction.on_commit(lambda: dispatch_soon(schema=schema))
+    # robust: a failure to wake is logged, never raised into the answer of a committed change.
+    transaction.on_commit(lambda: dispatch_soon(schema=schema), robust=True)
     return recorded
 
 
@@ -95,6 +96,11 @@ def dispatch_soon(*, schema: str | None = None) -> bool:
         if not redis_client().set(_wake_key(schema), 1, nx=True, ex=WAKE_SECONDS):
             return False
     except RedisError:
+        if settings.CELERY_BROKER_URL == settings.REDIS_URL:
+            # The broker is that same Redis: queuing would wait out its timeouts too, after a
+            # commit whose answer is waiting. The relay wakes the shop once Redis is back.
+            logger.warning("Redis is down: the relay will wake the outbox dispatcher of %s", schema)
+            return False
         logger.warning("Redis is down: waking the outbox dispatcher of %s without the flag", schema)
     return _dispatcher_wake(schema)
 

@@ -210,11 +210,12 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
     cart_id = cart_with(api, shop_a, first, 1)
     storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": second, "quantity": 2})
     # SET search_path; then one transaction: the idempotency key's lock and look-up (one SELECT),
-    # two conditional stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
+    # the cart taken (locked, emptied and its lines returned by one UPDATE), two conditional
+    # stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
     # and this month's order count (one upsert), one INSERT each for customer, order, lines,
     # payment, audit entries and outbox events, and the INSERT that stores the idempotent response.
-    # 14 in all; the test's own transaction turns the request's into a savepoint (+2).
-    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(16):
+    # 15 in all; the test's own transaction turns the request's into a savepoint (+2).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(17):
         response = checkout(api, shop_a, cart_id)
     assert response.status_code == 201, response.content
     use_shop(shop_a.shop)

@@ -82,6 +82,7 @@ def test_export_round_trips_through_s3(
     assert len(by_model[WebhookEndpoint]) == 1
     assert made["webhook_secret"].encode() not in stored
     assert b'"token_hash"' not in stored and b'"secret"' not in stored
+    assert b'"orders.cart"' not in stored and b'"cart_hash"' not in stored  # carts are keyed by a hash
 
 
 def test_export_with_local_storage_gives_a_signed_link(

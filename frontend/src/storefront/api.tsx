@@ -1,4 +1,4 @@
-import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
+import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { storefrontClient, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
@@ -25,9 +25,10 @@ export function useShop() {
   });
 }
 
-// --- the cart: its id in localStorage (per shop host), its contents in Redis --------
+// --- the cart: its id in localStorage (per shop host), its contents in the shop's database ---
 
 const CART_KEY = "storefleet.cart";
+const NOTICE_KEY = "storefleet.cart-notice";
 const cartListeners = new Set<() => void>();
 
 function storedCartId(): string | null {
@@ -36,12 +37,46 @@ function storedCartId(): string | null {
 
 function storeCartId(id: string | null): void {
   if (id === null) window.localStorage.removeItem(CART_KEY);
-  else window.localStorage.setItem(CART_KEY, id);
+  else {
+    window.localStorage.setItem(CART_KEY, id);
+    window.sessionStorage.removeItem(NOTICE_KEY); // a new cart: what happened to the old one is told
+  }
   for (const listener of cartListeners) listener();
 }
 
 export function forgetCart(): void {
   storeCartId(null);
+}
+
+/** Why the shopper's cart is gone, to tell them instead of showing an empty cart without a word. */
+export type CartNotice = { kind: "lost" } | { kind: "ordered"; order: number | null };
+
+/** Forget the cart and remember why: it could not be found, or it already became an order. */
+export function loseCart(notice: CartNotice): void {
+  window.sessionStorage.setItem(NOTICE_KEY, JSON.stringify(notice));
+  storeCartId(null);
+}
+
+export function useCartNotice(): CartNotice | null {
+  const stored = useSyncExternalStore(
+    (listener) => {
+      cartListeners.add(listener);
+      return () => cartListeners.delete(listener);
+    },
+    () => window.sessionStorage.getItem(NOTICE_KEY),
+  );
+  return useMemo(() => (stored ? (JSON.parse(stored) as CartNotice) : null), [stored]);
+}
+
+/** What a refusal says about the cart itself: gone (404) or already ordered (409), else nothing. */
+export function cartNoticeFor(error: unknown): CartNotice | null {
+  if (!(error instanceof ApiError)) return null;
+  if (error.status === 404 && error.problem.code === "cart_not_found") return { kind: "lost" };
+  if (error.status === 409 && error.problem.code === "cart_checked_out") {
+    const order = (error.problem as { order?: unknown }).order;
+    return { kind: "ordered", order: typeof order === "number" ? order : null };
+  }
+  return null;
 }
 
 /** The cart's id, re-rendering every user of it when a cart is started or forgotten. */
@@ -63,8 +98,9 @@ export function useCart() {
       try {
         return await unwrap(api.GET("/api/storefront/v1/carts/{cart_id}", { params: { path: { cart_id: id! } } }));
       } catch (error) {
-        if (error instanceof ApiError && error.status === 404) {
-          forgetCart(); // expired: the next add starts a new one
+        const notice = cartNoticeFor(error);
+        if (notice) {
+          loseCart(notice); // the next add starts a new one
           return null;
         }
         throw error;
@@ -90,7 +126,7 @@ export function useAddToCart() {
         try {
           return await add(cartId);
         } catch (error) {
-          if (!(error instanceof ApiError && error.status === 404 && error.problem.code === "cart_not_found")) throw error;
+          if (!cartNoticeFor(error)) throw error; // gone or already ordered: start a new cart
         }
       }
       const cart = await unwrap(api.POST("/api/storefront/v1/carts"));

@@ -1,7 +1,37 @@
 import { Link } from "react-router-dom";
 import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
-import { useCart, useUpdateCartLine } from "../api";
+import { useCart, useCartNotice, useUpdateCartLine } from "../api";
+
+/** An empty cart, or what became of the shopper's cart when it is gone. */
+export function NoCart() {
+  const notice = useCartNotice();
+  if (notice?.kind === "lost") {
+    return (
+      <div className="alert alert-error" role="alert">
+        <p>
+          We could not find your cart any more. Carts are kept for 7 days after their last change; nothing was ordered
+          or charged. Please add the items again. <Link to="/">Browse the products</Link>.
+        </p>
+      </div>
+    );
+  }
+  if (notice?.kind === "ordered") {
+    return (
+      <div className="alert alert-ok" role="status">
+        <p>
+          This cart was already ordered{notice.order ? ` as order #${notice.order}` : ""}. Check your e-mail for the
+          confirmation; nothing was charged twice. <Link to="/orders">Look up an order</Link>.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <Empty>
+      Your cart is empty. <Link to="/">Browse the products</Link>.
+    </Empty>
+  );
+}
 
 export function CartPage() {
   const cart = useCart();
@@ -14,9 +44,7 @@ export function CartPage() {
     return (
       <>
         <h1>Your cart</h1>
-        <Empty>
-          Your cart is empty. <Link to="/">Browse the products</Link>.
-        </Empty>
+        <NoCart />
       </>
     );
   }

@@ -3,8 +3,10 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
-import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
-import { forgetCart, useApi, useCart } from "../api";
+import { ApiError } from "../../api/problems";
+import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
+import { cartNoticeFor, forgetCart, loseCart, useApi, useCart } from "../api";
+import { NoCart } from "./Cart";
 
 const EMPTY_FORM = {
   email: "",
@@ -37,6 +39,36 @@ export function validateCheckout(form: Form): FieldErrors {
   return errors;
 }
 
+// One Idempotency-Key per checkout attempt, kept (per cart, for this tab) until the attempt
+// gets a final answer: the same order sent again after an answer that says nothing about
+// it (no answer at all, a 5xx, "still in progress", "too many requests") reuses the key, so
+// the retry replays the order if it was placed instead of placing and charging a second
+// one. A changed form is a new attempt, with a new key.
+const ATTEMPT_KEY = "storefleet.checkout-attempt.";
+
+type Attempt = { key: string; body: string };
+
+export function checkoutAttemptKey(cartId: string, body: unknown): string {
+  const serialized = JSON.stringify(body);
+  const stored = window.sessionStorage.getItem(ATTEMPT_KEY + cartId);
+  const attempt = stored ? (JSON.parse(stored) as Attempt) : null;
+  if (attempt && attempt.body === serialized) return attempt.key;
+  const key = newIdempotencyKey();
+  window.sessionStorage.setItem(ATTEMPT_KEY + cartId, JSON.stringify({ key, body: serialized } satisfies Attempt));
+  return key;
+}
+
+function checkoutAttemptEnd(cartId: string): void {
+  window.sessionStorage.removeItem(ATTEMPT_KEY + cartId);
+}
+
+/** Whether an error is the checkout's final answer (a refusal), not silence about its outcome. */
+function isFinalAnswer(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false; // no answer: it may have been placed
+  const { status, code } = error.problem;
+  return status < 500 && status !== 429 && code !== "idempotency_request_in_flight";
+}
+
 export function CheckoutPage() {
   const api = useApi();
   const cart = useCart();
@@ -46,30 +78,40 @@ export function CheckoutPage() {
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
 
   const checkout = useMutation({
-    mutationFn: (cartId: string) =>
-      unwrap(
+    mutationFn: (cartId: string) => {
+      const body = {
+        cart: cartId,
+        email: form.email.trim(),
+        shipping_address: {
+          name: form.name.trim(),
+          line1: form.line1.trim(),
+          line2: form.line2.trim(),
+          city: form.city.trim(),
+          postal_code: form.postal_code.trim(),
+          country: form.country.trim().toUpperCase(),
+        },
+        payment_method:
+          form.provider === "test"
+            ? { provider: "test" as const, card_number: form.card_number.replace(/\s/g, "") }
+            : { provider: "manual" as const },
+      };
+      return unwrap(
         api.POST("/api/storefront/v1/checkout", {
-          // A new key for every attempt: a retry after a decline is a new payment.
-          params: { header: { "Idempotency-Key": newIdempotencyKey() } },
-          body: {
-            cart: cartId,
-            email: form.email.trim(),
-            shipping_address: {
-              name: form.name.trim(),
-              line1: form.line1.trim(),
-              line2: form.line2.trim(),
-              city: form.city.trim(),
-              postal_code: form.postal_code.trim(),
-              country: form.country.trim().toUpperCase(),
-            },
-            payment_method:
-              form.provider === "test"
-                ? { provider: "test", card_number: form.card_number.replace(/\s/g, "") }
-                : { provider: "manual" },
-          },
+          params: { header: { "Idempotency-Key": checkoutAttemptKey(cartId, body) } },
+          body,
         }),
-      ),
-    onSuccess: (order) => {
+      );
+    },
+    onError: (error, cartId) => {
+      if (isFinalAnswer(error)) checkoutAttemptEnd(cartId); // a decline: paying again is a new attempt
+      const notice = cartNoticeFor(error);
+      if (notice) {
+        loseCart(notice);
+        queryClient.removeQueries({ queryKey: ["cart"] });
+      }
+    },
+    onSuccess: (order, cartId) => {
+      checkoutAttemptEnd(cartId);
       forgetCart();
       queryClient.removeQueries({ queryKey: ["cart"] });
       queryClient.invalidateQueries({ queryKey: ["products"] });
@@ -81,13 +123,7 @@ export function CheckoutPage() {
   if (cart.isLoading) return <Loading label="Loading your cart…" />;
   if (cart.isError) return <ErrorMessage error={cart.error} onRetry={() => cart.refetch()} />;
   const data = cart.data;
-  if (!data || data.lines.length === 0) {
-    return (
-      <Empty>
-        Your cart is empty. <Link to="/">Browse the products</Link>.
-      </Empty>
-    );
-  }
+  if (!data || data.lines.length === 0) return <NoCart />;
 
   const set = (name: keyof Form) => (event: { target: { value: string } }) =>
     setForm((current) => ({ ...current, [name]: event.target.value }));
