@@ -41,6 +41,7 @@ from billing.selectors import shop_plan_limits
 from tenants.conventions.problems import problem_response
 from tenants.keys import RedisScript, ScriptCall, redis_key, redis_scripts_run
 from tenants.models import Shop
+from tenants.proxies import client_address, rate_limit_subject
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +188,7 @@ def request_limit_for(request: HttpRequest) -> RequestLimit | None:
         return RequestLimit(policy, schema=shop.schema_name, subject=None, metered=True, once_authorised=True)
     if path.startswith(STOREFRONT_PREFIX):
         policy = Policy("storefront", storefront_requests_per_minute(shop))
-        # DRF's client address: REMOTE_ADDR, or X-Forwarded-For with NUM_PROXIES (it reads META only).
-        client = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+        client = rate_limit_subject(client_address(request))
         return RequestLimit(policy, schema=shop.schema_name, subject=client, metered=False)
     return None
 

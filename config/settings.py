@@ -190,11 +190,25 @@ BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,
 # replace every plan's figure (benchmarks, local load tests). Counters live under
-# `{schema}:{RATE_LIMIT_NAMESPACE}:...`. Behind a proxy, NUM_PROXIES says how many
-# X-Forwarded-For hops to trust for the client address.
+# `{schema}:{RATE_LIMIT_NAMESPACE}:...`.
 RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
 RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
+
+# How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
+# Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
+# are ignored; the socket's peer is the client (tenants.proxies.client_address).
+# Set: the client address is that many X-Forwarded-For hops from the right, and
+# X-Forwarded-Proto (which the edge overwrites) says whether the request was https.
+# X-Forwarded-Host is never read: the edge passes the Host header on as it came.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = False
 # Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
 # The outbox's per-shop wake-up flags: `{schema}:{OUTBOX_REDIS_NAMESPACE}:dispatch-pending`.
@@ -254,7 +268,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # DRF's own reading of X-Forwarded-For agrees with tenants.proxies (only NUM_PROXIES hops).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SIMPLE_JWT = {
