@@ -59,6 +59,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    # Refresh tokens are single-use and revocable (SIMPLE_JWT below); its tables live in public.
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -194,6 +196,11 @@ BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
 RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
 RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
+# Sign-in (auth/token) and sign-up attempts: each spends one of its account's (the
+# e-mail's) and one of its client address's, per window, before any password is hashed.
+AUTH_ATTEMPTS_PER_ACCOUNT = env_int("AUTH_ATTEMPTS_PER_ACCOUNT", 10)
+AUTH_ATTEMPTS_PER_ADDRESS = env_int("AUTH_ATTEMPTS_PER_ADDRESS", 30)
+AUTH_ATTEMPT_WINDOW_SECONDS = env_int("AUTH_ATTEMPT_WINDOW_SECONDS", 300)
 
 # How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
 # Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
@@ -232,6 +239,8 @@ if TESTING:
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "tenants.outbox.relay", "schedule": 15.0},
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
+    # Issued and revoked refresh tokens are kept until they expire; then forgotten daily.
+    "flush-expired-jwt": {"task": "tenants.tasks.jwt_tokens_flush", "schedule": 86400.0},
     "purge-idempotency-records": {
         "task": "tenants.tasks.idempotency_records_purge",
         "schedule": 3600.0,
@@ -265,7 +274,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",
     # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
-    "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
+    # Sign-in and sign-up attempts per account and per address (views with a throttle_scope).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "billing.ratelimits.ShopBudgetThrottle",
+        "billing.ratelimits.SignInThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     # DRF's own reading of X-Forwarded-For agrees with tenants.proxies (only NUM_PROXIES hops).
@@ -278,6 +291,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": SECRET_KEY,
     "UPDATE_LAST_LOGIN": False,
+    # A refresh answers a new refresh token and spends the old one; auth/logout revokes one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 SPECTACULAR_SETTINGS = {
