@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import unicodedata
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
