@@ -148,16 +148,17 @@ def test_s3_upload_confirm_thumbnail_and_delete(
     upload = created["upload"]
     assert created["status"] == "pending" and created["url"] is None and created["thumbnail_url"] is None
     assert upload["method"] == "POST" and "headers" not in upload
-    key = upload["fields"]["key"]
-    assert key.startswith(f"tenants/{shop_a.shop.schema_name}/products/{product['id']}/") and key.endswith(
-        ".png"
-    )
+    upload_key = upload["fields"]["key"]
+    # The browser uploads beside the image's key, under uploads/ (never served); confirm moves it.
+    assert upload_key.startswith(f"uploads/tenants/{shop_a.shop.schema_name}/products/{product['id']}/")
+    assert upload_key.endswith(".png")
+    key = upload_key.removeprefix("uploads/")
     assert upload["url"] == f"{settings.AWS_S3_ENDPOINT_URL}/{s3.bucket}"
     # The policy S3 enforces: this key, this content type, 1 byte to IMAGE_MAX_BYTES.
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     assert {"Content-Type": "image/png"} in policy["conditions"]
     assert ["content-length-range", 1, settings.IMAGE_MAX_BYTES] in policy["conditions"]
-    assert {"key": key} in policy["conditions"]
+    assert {"key": upload_key} in policy["conditions"]
 
     original = png_bytes()
     assert browser_post(upload, original) == 204
@@ -166,6 +167,7 @@ def test_s3_upload_confirm_thumbnail_and_delete(
     assert confirmed.status_code == 200, confirmed.content
     body = admin.get(f"products/{product['id']}/images/{created['id']}").json()
     assert body["status"] == "ready" and body["alt"] == "Front view"
+    assert s3_has(s3, key) and not s3_has(s3, upload_key)
 
     # The worker (run eagerly on commit) verified the image and stored a thumbnail beside it.
     thumbnail_key = f"{key.rsplit('/', 1)[0]}/thumbnails/{key.rsplit('/', 1)[1].split('.')[0]}.webp"
@@ -207,7 +209,7 @@ def test_s3_confirm_refuses_and_deletes_an_oversized_or_mistyped_upload(
 def test_s3_fake_image_bytes_are_refused_by_the_thumbnailer(
     admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], s3: Any
 ) -> None:
-    created = start(admin, product["id"])
+    created = start(admin, product["id"], content_type="image/gif")
     browser_post(created["upload"], b"GIF89a but not really an image at all")
     assert admin.post(f"products/{product['id']}/images/{created['id']}/confirm").status_code == 200
     use_shop(shop_a.shop)
@@ -217,8 +219,9 @@ def test_s3_fake_image_bytes_are_refused_by_the_thumbnailer(
     refused = AuditEntry.objects.get(action="product.image_refused")
     assert "not a readable image" in refused.before["reason"]
     # Its object goes once the refusal commits (the test transaction never does: run the deletion here).
-    storage.objects_delete([created["upload"]["fields"]["key"]])
-    assert not s3_has(s3, created["upload"]["fields"]["key"])
+    key = created["upload"]["fields"]["key"].removeprefix("uploads/")
+    storage.objects_delete([key])
+    assert not s3_has(s3, key)
 
 
 # --- Local storage --------------------------------------------------------------------
