@@ -26,7 +26,7 @@ def _not_here(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # authorised by the signed token in the URL, like a presigned S3 URL
-def upload_put(request: HttpRequest, token: str) -> HttpResponse:
+def upload_put(request: HttpRequest) -> HttpResponse:
     """Store the body under the upload key the token names: once, if type, size, expiry and image allow."""
     if settings.STORAGE != "local":
         return _not_here(request)
@@ -34,7 +34,7 @@ def upload_put(request: HttpRequest, token: str) -> HttpResponse:
         return problem_response(405, detail="Upload with PUT.", headers={"Allow": "PUT"})
     try:
         images.image_upload_receive(
-            token=token,
+            token=request.GET.get("token", ""),
             content_type=request.META.get("CONTENT_TYPE", ""),
             content_length=request.META.get("CONTENT_LENGTH"),
             stream=request,  # read as it arrives: images are larger than request bodies may be in memory

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -105,7 +105,8 @@ def local_put(api: Any, upload: dict[str, Any], data: bytes, **headers: str) -> 
     """PUT to a local upload URL as a browser's fetch() does, through the app."""
     url = urlsplit(upload["url"])
     content_type = headers.pop("content_type", upload["headers"]["Content-Type"])
-    return api.generic("PUT", url.path, data, content_type=content_type, HTTP_HOST=url.hostname, **headers)
+    target = f"{url.path}?{url.query}" if url.query else url.path
+    return api.generic("PUT", target, data, content_type=content_type, HTTP_HOST=url.hostname, **headers)
 
 
 def s3_has(s3: Any, key: str) -> bool:
@@ -239,7 +240,7 @@ def test_local_upload_confirm_thumbnail_and_delete(
     created = start(admin, product["id"], content_type="image/jpeg")
     upload = created["upload"]
     assert upload["method"] == "PUT" and upload["headers"] == {"Content-Type": "image/jpeg"}
-    assert upload["url"].startswith(f"http://{shop_a.host}/api/uploads/") and "fields" not in upload
+    assert upload["url"].startswith(f"http://{shop_a.host}/api/uploads?token=") and "fields" not in upload
     original_io = io.BytesIO()
     Image.new("RGB", (300, 1200), (10, 120, 40)).save(original_io, "JPEG")
     original = original_io.getvalue()
@@ -302,22 +303,27 @@ def test_local_upload_url_refuses_what_its_token_does_not_allow(
     settings.IMAGE_MAX_BYTES = 1_000
     upload = start(admin, product["id"])["upload"]
     path = urlsplit(upload["url"]).path
-    token = path.rsplit("/", 1)[1]
+    target = f"{path}?{urlsplit(upload['url']).query}"
+    token = parse_qs(urlsplit(upload["url"]).query)["token"][0]
 
     assert_problem(local_put(api, upload, b"x" * 10, content_type="text/html"), 415)
     assert_problem(local_put(api, upload, b"x" * 1_001), 413)
     assert_problem(local_put(api, upload, b""), 411)  # no Content-Length
     assert_problem(local_put(api, upload, b"", CONTENT_LENGTH="0"), 400)
-    tampered = {
-        **upload,
-        "url": upload["url"].replace(token, token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")),
-    }
+
+    def with_token(value: str) -> dict[str, Any]:
+        return {**upload, "url": f"http://{shop_a.host}{path}?{urlencode({'token': value})}"}
+
+    tampered = with_token(token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB"))
     assert assert_problem(local_put(api, tampered, b"x" * 10), 403)["code"] == "upload_url_invalid"
-    forged = {**upload, "url": upload["url"].replace(token, token.split(":")[0] + ":x:y")}
+    forged = with_token(token.split(":")[0] + ":x:y")
     assert_problem(local_put(api, forged, b"x" * 10), 403)
     # Another shop's host will not write into this shop's folder.
-    assert_problem(api.generic("PUT", path, b"x" * 10, content_type="image/png", HTTP_HOST=shop_b.host), 403)
-    assert_problem(api.get(path, HTTP_HOST=shop_a.host), 405)
+    assert_problem(
+        api.generic("PUT", target, b"x" * 10, content_type="image/png", HTTP_HOST=shop_b.host), 403
+    )
+    assert_problem(api.get(target, HTTP_HOST=shop_a.host), 405)
+    assert_problem(api.generic("PUT", path, b"x" * 10, content_type="image/png", HTTP_HOST=shop_a.host), 403)
     assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
 
     settings.UPLOAD_URL_SECONDS = -1
