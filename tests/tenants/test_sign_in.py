@@ -203,6 +203,9 @@ def test_logout_revokes_the_refresh_token(api: Any) -> None:
     assert_problem(api.post(LOGOUT, {"refresh": "garbage"}, format="json", **PLATFORM), 401)
     assert_problem(api.post(LOGOUT, {"refresh": pair["access"]}, format="json", **PLATFORM), 401)
     assert_problem(api.post(LOGOUT, {}, format="json", **PLATFORM), 400)
+    for bad in ('{"refresh": "a\\u0000b"}', '{"refresh": "\\ud800"}', '{"refresh": 1' + "0" * 400 + "}"):
+        answer = api.post(LOGOUT, bad, content_type="application/json", **PLATFORM)
+        assert answer.status_code in (400, 401) and answer["Content-Type"] == "application/problem+json"
     assert_problem(api.get(LOGOUT, **PLATFORM), 405)
 
 
