@@ -178,3 +178,19 @@ def test_an_s3_upload_replaced_while_it_is_checked_is_not_confirmed(
     assert body["code"] == "upload_changed"
     assert image_row(shop_a, created["id"]).status == "pending"
     assert storage_used(api, shop_a) == 0
+
+
+def test_deleting_a_product_removes_its_unconfirmed_uploads(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"])
+    assert local_put(api, created["upload"], png_bytes(20, 20)).status_code == 204
+    assert any(path.is_file() for path in media_root.rglob("*"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}").status_code == 204
+    assert not any(path.is_file() for path in media_root.rglob("*"))
