@@ -19,7 +19,8 @@ class RateLimitMiddleware:
     over the limit, the view does not run: 429 with `Retry-After`. An Admin API
     request is counted by ShopBudgetThrottle once DRF has authorised it, and not
     at all otherwise. Every counted answer carries the `RateLimit-Policy` and
-    `RateLimit` headers.
+    `RateLimit` headers, and so do sign-in and sign-up attempts (counted by
+    SignInThrottle).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,7 +29,9 @@ class RateLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = ratelimits.request_limit_for(request)
         if limit is None:
-            return self.get_response(request)
+            response = self.get_response(request)
+            ratelimits.sign_in_headers_add(request, response)
+            return response
         request._rate_limit = limit  # type: ignore[attr-defined]
         response = self.get_response(request)
         ratelimits.headers_add(response, limit.decision if limit.once_authorised else limit.count())

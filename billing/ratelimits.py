@@ -22,9 +22,11 @@ storefront path batches it with its cache lookup), or alone just before the view
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,6 +43,7 @@ from billing.selectors import shop_plan_limits
 from tenants.conventions.problems import problem_response
 from tenants.keys import RedisScript, ScriptCall, redis_key, redis_scripts_run
 from tenants.models import Shop
+from tenants.proxies import client_address, rate_limit_subject
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +190,7 @@ def request_limit_for(request: HttpRequest) -> RequestLimit | None:
         return RequestLimit(policy, schema=shop.schema_name, subject=None, metered=True, once_authorised=True)
     if path.startswith(STOREFRONT_PREFIX):
         policy = Policy("storefront", storefront_requests_per_minute(shop))
-        # DRF's client address: REMOTE_ADDR, or X-Forwarded-For with NUM_PROXIES (it reads META only).
-        client = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+        client = rate_limit_subject(client_address(request))
         return RequestLimit(policy, schema=shop.schema_name, subject=client, metered=False)
     return None
 
@@ -243,3 +245,91 @@ def headers_add(response: HttpResponse, decision: Decision | None) -> None:
     if decision is not None:
         response["RateLimit-Policy"] = decision.policy.header
         response["RateLimit"] = decision.header
+
+
+# --- Sign-in and sign-up attempts (Platform API) ------------------------------------
+#
+# Every password a platform user sends costs a password hash (about a second of CPU
+# with Django's PBKDF2, on the workers every shop shares). A view naming one of
+# SIGN_IN_SCOPES as its `throttle_scope` spends two budgets per attempt, in one Redis
+# round trip, before its serializer runs (so before any hash): one per account
+# (the e-mail, normalised, hashed) and one per client address. Over either, a 429
+# problem with `Retry-After`; every answer carries RateLimit headers for both.
+
+SIGN_IN_SCOPES = frozenset({"sign-in", "sign-up"})
+
+
+def _account_subject(email: object) -> str | None:
+    """The account's budget key: the e-mail as the login would match it, hashed (no address in Redis)."""
+    if not isinstance(email, str) or not email.strip():
+        return None
+    normalised = unicodedata.normalize("NFKC", email).strip().lower()
+    return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def sign_in_limits(*, scope: str, email: object, client: str) -> list[RequestLimit]:
+    """The budgets an attempt at `scope` spends: per account (when an e-mail was sent) and per address."""
+    window = settings.AUTH_ATTEMPT_WINDOW_SECONDS
+    limits = [
+        RequestLimit(
+            Policy(f"{scope}-address", settings.AUTH_ATTEMPTS_PER_ADDRESS, window),
+            schema="public",
+            subject=rate_limit_subject(client),
+            metered=False,
+        )
+    ]
+    account = _account_subject(email)
+    if account is not None:
+        policy = Policy(f"{scope}-account", settings.AUTH_ATTEMPTS_PER_ACCOUNT, window)
+        limits.insert(0, RequestLimit(policy, schema="public", subject=account, metered=False))
+    return limits
+
+
+def sign_in_limits_count(limits: list[RequestLimit]) -> list[Decision]:
+    """Count every limit in one Redis round trip; none when Redis is unreachable (fail open)."""
+    try:
+        counts = redis_scripts_run([limit.call() for limit in limits])
+    except redis.RedisError as exc:
+        for limit in limits:
+            limit.fail_open(exc)
+        return []
+    return [limit.receive(count) for limit, count in zip(limits, counts, strict=True)]
+
+
+class AttemptsSpent(Throttled):
+    """Too many sign-in or sign-up attempts: the 429 problem, with Retry-After."""
+
+    def __init__(self, decision: Decision) -> None:
+        subject = "account" if decision.policy.name.endswith("-account") else "address"
+        detail = (
+            f"Too many attempts for this {subject}: {decision.policy.quota} are allowed in "
+            f"{decision.policy.window} seconds; retry in {decision.reset} seconds."
+        )
+        APIException.__init__(self, detail=detail, code="rate_limited")
+        self.wait = decision.reset
+
+
+class SignInThrottle(BaseThrottle):
+    """DRF's throttle step for views whose `throttle_scope` is one of SIGN_IN_SCOPES."""
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        if scope not in SIGN_IN_SCOPES:
+            return True
+        data = request.data
+        email = data.get("email") if isinstance(data, dict) else None
+        limits = sign_in_limits(scope=str(scope), email=email, client=client_address(request._request))
+        decisions = sign_in_limits_count(limits)
+        request._request._sign_in_decisions = decisions  # type: ignore[attr-defined]
+        refused = [decision for decision in decisions if not decision.allowed]
+        if refused:
+            raise AttemptsSpent(max(refused, key=lambda decision: decision.reset))
+        return True
+
+
+def sign_in_headers_add(request: HttpRequest, response: HttpResponse) -> None:
+    """Announce the sign-in budgets an attempt spent (both, as lists of the IETF headers)."""
+    decisions: list[Decision] = getattr(request, "_sign_in_decisions", [])
+    if decisions:
+        response["RateLimit-Policy"] = ", ".join(decision.policy.header for decision in decisions)
+        response["RateLimit"] = ", ".join(decision.header for decision in decisions)

@@ -6,6 +6,12 @@ and a worker makes the thumbnail.
     pending --confirm (object there, right size and type)--> ready --worker--> ready + thumbnail
                                                                `--not really an image--> deleted
 
+The bytes land at `uploads/{key}` (tenants.storage.upload_key_for), which is
+never served; confirming checks them (size, declared type, and the type their
+first bytes show) and moves that very version to `key`, so what is served and
+what `storage_bytes` counts are the file that was checked. A local upload URL
+writes once, and only while its image is pending.
+
 Each write is one transaction with its audit entry and, where the storefront
 sees the change, a `product.updated` event; objects are deleted after commit.
 Keys: `tenants/{schema}/products/{product_id}/{uuid}.{ext}` for originals and
@@ -49,6 +55,14 @@ THUMBNAIL_BOX = (400, 400)
 THUMBNAIL_CONTENT_TYPE = "image/webp"
 # Larger images are refused rather than decoded (a 10 MB PNG can hold gigapixels).
 MAX_PIXELS = 50_000_000
+# What the first bytes of each accepted type are (its magic number).
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),  # then 4 bytes of length, then WEBP (checked below)
+}
+SNIFF_BYTES = 16
 # Pending images whose upload URL expired this long ago are abandoned, and purged.
 PENDING_GRACE = timedelta(hours=1)
 THUMBNAILER = Actor.system("thumbnailer")
@@ -84,7 +98,7 @@ def _stale_pending_purge(product: Product) -> None:
     keys = list(stale.values_list("key", flat=True))
     if keys:
         stale.delete()
-        storage.objects_delete_on_commit(keys)
+        storage.objects_delete_on_commit([storage.upload_key_for(key) for key in keys])
 
 
 def image_upload_start(
@@ -132,9 +146,50 @@ def image_upload_start(
             position=0 if last is None else last + 1,
         )
     upload = storage.upload_prepare(
-        key=image.key, content_type=content_type, max_bytes=settings.IMAGE_MAX_BYTES
+        key=storage.upload_key_for(image.key), content_type=content_type, max_bytes=settings.IMAGE_MAX_BYTES
     )
     return image, upload
+
+
+def _awaiting_upload(upload_key: str, *, lock: bool = False) -> ProductImage | None:
+    """The pending image an upload key is for (`uploads/tenants/{schema}/products/{id}/{name}`), if any."""
+    key = upload_key.removeprefix(storage.UPLOADS_PREFIX)
+    parts = key.split("/")
+    if len(parts) != 5 or parts[2] != "products" or not parts[3].isdigit():
+        return None
+    images = ProductImage.objects.filter(
+        product_id=int(parts[3]), key=key, status=ProductImage.Status.PENDING
+    )
+    return (images.select_for_update() if lock else images).first()
+
+
+def image_upload_receive(*, token: str, content_type: str, content_length: str | None, stream: Any) -> None:
+    """
+    Store the bytes PUT to a local upload URL: once, and only while its image is
+    pending (a URL is refused after its upload, its image's confirm or delete).
+    """
+    grant = storage.upload_grant_read(token)
+    if _awaiting_upload(grant.key) is None:
+        raise storage.UploadUrlUsed("This upload URL is no longer valid: its image was confirmed or deleted.")
+    storage.upload_receive(
+        grant=grant, content_type=content_type, content_length=content_length, stream=stream
+    )
+    with transaction.atomic():
+        # A confirm or delete that raced the body's arrival wins: waits for it, then drops the bytes.
+        if _awaiting_upload(grant.key, lock=True) is None:
+            storage.objects_delete([grant.key])
+            raise storage.UploadUrlUsed(
+                "This upload URL is no longer valid: its image was confirmed or deleted."
+            )
+
+
+def _sniffed_type(start: bytes) -> str | None:
+    for content_type, signatures in SIGNATURES.items():
+        if start.startswith(signatures):
+            if content_type == "image/webp" and start[8:12] != b"WEBP":
+                continue
+            return content_type
+    return None
 
 
 def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
@@ -145,7 +200,8 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
             raise CatalogNotFound("No image with that id on this product.")
         if locked.status == ProductImage.Status.READY:
             return locked
-        stored = storage.object_stat(locked.key)
+        upload_key = storage.upload_key_for(locked.key)
+        stored = storage.object_stat(upload_key)
         if stored is None:
             raise ImageNotUploaded("Nothing has been uploaded for this image yet; upload it, then confirm.")
         problems = []
@@ -157,16 +213,27 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
             problems.append("The file is empty.")
         if stored.content_type.split(";")[0].strip().lower() != locked.content_type:
             problems.append(f"The file was uploaded as {stored.content_type!r}, not {locked.content_type!r}.")
+        if not problems:
+            sniffed = _sniffed_type(
+                storage.object_read_start(upload_key, length=SNIFF_BYTES, etag=stored.etag)
+            )
+            if sniffed != locked.content_type:
+                problems.append(
+                    f"The file's bytes are {'not an accepted image' if sniffed is None else sniffed}, "
+                    f"not {locked.content_type}."
+                )
         if problems:
             # Not kept, whatever happens to this transaction; the client may upload again and confirm.
-            storage.objects_delete([locked.key])
+            storage.objects_delete([upload_key])
             raise ImageRefused(" ".join(problems), errors={"file": problems})
         try:
             # The plan's storage limit counts confirmed bytes; 402 (and the file removed) beyond it.
             usage_take(metric=Metric.STORAGE_BYTES, amount=stored.size)
         except LimitReached:
-            storage.objects_delete([locked.key])
+            storage.objects_delete([upload_key])
             raise
+        # The very version checked and counted becomes the image (ObjectChanged, a 409, if it was replaced).
+        storage.object_move(upload_key, locked.key, stored=stored)
         locked.status = ProductImage.Status.READY
         locked.size = stored.size
         locked.save(update_fields=["status", "size"])
@@ -250,7 +317,9 @@ def image_delete(*, actor: Actor, image: ProductImage) -> None:
         )
         if locked.status == ProductImage.Status.READY:
             _product_event("updated", locked.product_id, actor=actor)
-        storage.objects_delete_on_commit([locked.key, locked.thumbnail_key])
+        storage.objects_delete_on_commit(
+            [locked.key, locked.thumbnail_key, storage.upload_key_for(locked.key)]
+        )
 
 
 # --- Thumbnails (run by a worker) --------------------------------------------------

@@ -70,6 +70,15 @@ def access_image_by_id(*, product_id: int, image_id: int) -> ProductImage:
     return image
 
 
+def image_file_served(*, key: str) -> bool:
+    """Whether `key` (`tenants/{schema}/products/{id}/...`) is a confirmed image's original or thumbnail."""
+    parts = key.split("/")
+    if len(parts) < 5 or parts[2] != "products" or not parts[3].isdigit():
+        return False
+    images = ProductImage.objects.filter(product_id=int(parts[3]), status=ProductImage.Status.READY)
+    return images.filter(Q(key=key) | Q(thumbnail_key=key)).exists()
+
+
 def access_category_by_id(*, category_id: int) -> Category:
     category = Category.objects.filter(pk=category_id).first()
     if category is None:

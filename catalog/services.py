@@ -32,7 +32,7 @@ from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
 from tenants.outbox.services import event_record, events_record
 from tenants.schemas import current_currency
-from tenants.storage import objects_delete_on_commit
+from tenants.storage import objects_delete_on_commit, upload_key_for
 
 UNSET: Any = object()
 
@@ -347,8 +347,12 @@ def product_delete(*, actor: Actor, product: Product) -> None:
     with transaction.atomic():
         before = product_snapshot(product)
         product_images = list(product.images.all())
+        # Each image's file, thumbnail and (for one never confirmed) upload under uploads/.
         objects_delete_on_commit(
-            key for image in product_images for key in (image.key, image.thumbnail_key) if key
+            key
+            for image in product_images
+            for key in (image.key, image.thumbnail_key, upload_key_for(image.key))
+            if key
         )
         product_id = product.pk
         deleted, _ = Product.objects.filter(pk=product_id).delete()

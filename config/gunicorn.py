@@ -31,6 +31,11 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # (nginx `keepalive_timeout`): a sync worker holds a kept-alive connection only
 # while reading the next request, so a few seconds is enough.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Gunicorn itself trusts no proxy header (by default it lets a peer on 127.0.0.1
+# switch the scheme with X-Forwarded-Proto, and set SCRIPT_NAME): the app decides
+# what the proxies may say, from NUM_PROXIES (tenants/proxies.py).
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 # Import Django once in the master: a worker (re)started by max_requests then
 # forks ready in milliseconds instead of spending a second or more importing
 # (the benchmark saw recycled workers cost p95 spikes of hundreds of ms).

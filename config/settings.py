@@ -59,6 +59,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    # Refresh tokens are single-use and revocable (SIMPLE_JWT below); its tables live in public.
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -190,11 +192,30 @@ BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,
 # replace every plan's figure (benchmarks, local load tests). Counters live under
-# `{schema}:{RATE_LIMIT_NAMESPACE}:...`. Behind a proxy, NUM_PROXIES says how many
-# X-Forwarded-For hops to trust for the client address.
+# `{schema}:{RATE_LIMIT_NAMESPACE}:...`.
 RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
 RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
+# Sign-in (auth/token) and sign-up attempts: each spends one of its account's (the
+# e-mail's) and one of its client address's, per window, before any password is hashed.
+AUTH_ATTEMPTS_PER_ACCOUNT = env_int("AUTH_ATTEMPTS_PER_ACCOUNT", 10)
+AUTH_ATTEMPTS_PER_ADDRESS = env_int("AUTH_ATTEMPTS_PER_ADDRESS", 30)
+AUTH_ATTEMPT_WINDOW_SECONDS = env_int("AUTH_ATTEMPT_WINDOW_SECONDS", 300)
+
+# How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
+# Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
+# are ignored; the socket's peer is the client (tenants.proxies.client_address).
+# Set: the client address is that many X-Forwarded-For hops from the right, and
+# X-Forwarded-Proto (which the edge overwrites) says whether the request was https.
+# X-Forwarded-Host is never read: the edge passes the Host header on as it came.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = False
 # Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
 # The outbox's per-shop wake-up flags: `{schema}:{OUTBOX_REDIS_NAMESPACE}:dispatch-pending`.
@@ -230,6 +251,8 @@ if TESTING:
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "tenants.outbox.relay", "schedule": 15.0},
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
+    # Issued and revoked refresh tokens are kept until they expire; then forgotten daily.
+    "flush-expired-jwt": {"task": "tenants.tasks.jwt_tokens_flush", "schedule": 86400.0},
     "purge-idempotency-records": {
         "task": "tenants.tasks.idempotency_records_purge",
         "schedule": 3600.0,
@@ -266,10 +289,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",
     # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
-    "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
+    # Sign-in and sign-up attempts per account and per address (views with a throttle_scope).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "billing.ratelimits.ShopBudgetThrottle",
+        "billing.ratelimits.SignInThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # DRF's own reading of X-Forwarded-For agrees with tenants.proxies (only NUM_PROXIES hops).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SIMPLE_JWT = {
@@ -278,6 +306,9 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": SECRET_KEY,
     "UPDATE_LAST_LOGIN": False,
+    # A refresh answers a new refresh token and spends the old one; auth/logout revokes one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 SPECTACULAR_SETTINGS = {

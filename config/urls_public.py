@@ -20,7 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # Local object storage (STORAGE=local): signed download links (exports); S3 presigns its own.
-    path("api/downloads/<str:token>", downloads.download_get, name="storage-download"),
+    # The signed token comes as `?token=`: query strings stay out of the app's and the edge's logs.
+    path("api/downloads", downloads.download_get, name="storage-download"),
     # The merchant admin SPA: /app/ and every client-side route under it.
     path("", RedirectView.as_view(url="/app/", permanent=False)),
     re_path(r"^app/(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.admin, name="spa-admin"),

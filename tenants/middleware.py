@@ -21,7 +21,8 @@ from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 
 PUBLIC_TENANT = FakeTenant(schema_name="public")
-STOREFRONT_PREFIX = "/api/storefront/"
+# What a suspended shop's host still answers; anything else there is a 503 problem.
+SUSPENDED_SERVES = ("/api/admin/", "/api/uploads/")
 
 
 class HealthCheckMiddleware:
@@ -86,9 +87,10 @@ class ShopRoutingMiddleware:
                     detail=f"No shop is served at {hostname!r}.",
                     code="shop_not_found",
                 )
-            if shop.status == Shop.Status.SUSPENDED and request.path.startswith(STOREFRONT_PREFIX):
-                # Before the storefront cache: a suspended shop sells nothing, cached or not. Its
-                # Admin API keeps working, so the merchant can put things right.
+            if shop.status == Shop.Status.SUSPENDED and not request.path.startswith(SUSPENDED_SERVES):
+                # Before the storefront cache: a suspended shop shows and sells nothing (API,
+                # cached answers, pages, images). Its Admin API, and the upload URLs it hands
+                # out, keep working, so the merchant can put things right.
                 return problem_response(
                     503,
                     title="Shop unavailable",

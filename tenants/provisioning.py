@@ -36,8 +36,13 @@ POOL_LOCK_ID = 7_200_417
 
 
 def schema_name_for_slug(slug: str) -> str:
-    """Derive a shop's schema from its slug (slugs are `a-z0-9-`, so this is one-to-one)."""
-    return SHOP_SCHEMA_PREFIX + slug.replace("-", "_")
+    """
+    Name a new shop's schema: its slug and a random suffix (`shop_cosy_socks_3f9a1c2e`).
+    A slug is free again once its shop is deleted; the suffix keeps the next shop
+    of that name apart from everything left under the old schema's name: its kept
+    export under `tenants/{schema}/`, tasks still queued for it, Redis keys.
+    """
+    return f"{SHOP_SCHEMA_PREFIX}{slug.replace('-', '_')}_{secrets.token_hex(4)}"
 
 
 def _quote(name: str) -> str:

@@ -8,8 +8,14 @@ django-storages' S3 backend (`default_storage`), whose boto3 client also signs
 the browser's direct uploads (a presigned POST whose policy pins the content
 type and bounds the size). With `STORAGE=local` they live under MEDIA_ROOT,
 and the app plays S3's part: it hands out signed PUT URLs on the shop's host
-(`/api/uploads/<token>`, received by `upload_receive`) and serves the files at
+(`/api/uploads?token=...`, received by `upload_receive`) and serves the files at
 MEDIA_URL, so clients follow the same flow in both.
+
+Direct uploads land under `uploads/` + the key they are meant for
+(`upload_key_for`), never on a key that is served: confirming checks the object
+and moves it to its key (`object_move`). An upload URL that is used again, in
+the minutes it stays valid, can then only write a file that nothing serves or
+counts; the bucket keeps `uploads/` private and expires it (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
+from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -40,9 +47,10 @@ from tenants.keys import storage_key
 
 logger = logging.getLogger(__name__)
 
-# tenants/{schema}/segment/...: every segment starts with a letter or digit, so
-# no `.`, `..` or empty segment can walk out of a shop's folder.
-_KEY_RE = re.compile(r"^tenants/[a-z0-9_]+(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,199})+$")
+# [uploads/]tenants/{schema}/segment/...: every segment starts with a letter or digit,
+# so no `.`, `..` or empty segment can walk out of a shop's folder.
+_KEY_RE = re.compile(r"^(?:uploads/)?tenants/[a-z0-9_]+(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,199})+$")
+UPLOADS_PREFIX = "uploads/"
 _UPLOAD_SALT = "storefleet.storage.upload"
 _DOWNLOAD_SALT = "storefleet.storage.download"
 _SHOP_PREFIX_RE = re.compile(r"^tenants/[a-z0-9_]+$")
@@ -58,6 +66,11 @@ def key_check(key: str) -> str:
 
 def _in_current_shop(key: str) -> bool:
     return key.startswith(storage_key() + "/")
+
+
+def upload_key_for(key: str) -> str:
+    """Where a direct upload meant for `key` lands until it is confirmed: `uploads/{key}`."""
+    return UPLOADS_PREFIX + key_check(key)
 
 
 # --- Upload refusals (the local upload endpoint answers with these) --------------
@@ -85,6 +98,18 @@ class DownloadUrlExpired(DomainError):
     status = 403
     code = "download_url_expired"
     title = "Download URL expired"
+
+
+class UploadUrlUsed(DomainError):
+    status = 403
+    code = "upload_url_used"
+    title = "Upload URL already used"
+
+
+class ObjectChanged(DomainError):
+    status = 409
+    code = "upload_changed"
+    title = "Upload changed"
 
 
 class UploadLengthRequired(DomainError):
@@ -129,6 +154,7 @@ class UploadForm:
 class StoredObject:
     size: int
     content_type: str
+    etag: str = ""  # S3's ETag: a later copy or read of this very version can insist on it
 
 
 @dataclass(frozen=True)
@@ -149,6 +175,8 @@ class _Backend(Protocol):
     def upload_prepare(self, key: str, content_type: str, max_bytes: int, expires_at: int) -> UploadForm: ...
     def stat(self, key: str) -> StoredObject | None: ...
     def read(self, key: str, max_bytes: int) -> bytes: ...
+    def read_start(self, key: str, length: int, etag: str) -> bytes: ...
+    def move(self, source: str, target: str, etag: str, size: int) -> None: ...
     def write(self, key: str, data: bytes, content_type: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def url(self, key: str) -> str: ...
@@ -193,7 +221,50 @@ class _S3:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 return None
             raise
-        return StoredObject(size=int(head["ContentLength"]), content_type=str(head.get("ContentType", "")))
+        return StoredObject(
+            size=int(head["ContentLength"]),
+            content_type=str(head.get("ContentType", "")),
+            etag=str(head.get("ETag", "")),
+        )
+
+    def read_start(self, key: str, length: int, etag: str) -> bytes:
+        try:
+            body = self._client.get_object(
+                Bucket=self._bucket, Key=key, Range=f"bytes=0-{length - 1}", IfMatch=etag
+            )["Body"]
+        except ClientError as exc:
+            raise self._changed(exc) from None
+        try:
+            return bytes(body.read(length))
+        finally:
+            body.close()
+
+    def move(self, source: str, target: str, etag: str, size: int) -> None:
+        # Copy only the version that was checked: S3 fails the copy if a re-upload replaced it.
+        try:
+            self._client.copy_object(
+                Bucket=self._bucket,
+                Key=target,
+                CopySource={"Bucket": self._bucket, "Key": source},
+                CopySourceIfMatch=etag,
+                MetadataDirective="COPY",
+            )
+        except ClientError as exc:
+            raise self._changed(exc) from None
+        # Some S3-compatible servers (moto among them) ignore the condition: at least the
+        # size that was counted must be the size that is served.
+        copied = self.stat(target)
+        if copied is None or copied.size != size:
+            self.delete(target)
+            raise ObjectChanged("The upload changed while it was checked; upload it again.")
+        self._client.delete_object(Bucket=self._bucket, Key=source)
+
+    @staticmethod
+    def _changed(exc: ClientError) -> Exception:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (404, 412):
+            return ObjectChanged("The upload changed or vanished while it was checked; upload it again.")
+        return exc
 
     def read(self, key: str, max_bytes: int) -> bytes:
         try:
@@ -248,7 +319,8 @@ class _Local:
         token = signing.dumps(
             {"k": key, "t": content_type, "m": max_bytes, "e": expires_at}, salt=_UPLOAD_SALT
         )
-        url = reverse("storage-upload", kwargs={"token": token}, urlconf=settings.ROOT_URLCONF)
+        # The token rides in the query, which neither the request log nor the edge's log records.
+        url = f"{reverse('storage-upload', urlconf=settings.ROOT_URLCONF)}?{urlencode({'token': token})}"
         return UploadForm(
             method="PUT",
             url=url,
@@ -270,11 +342,27 @@ class _Local:
         with self.path(key).open("rb") as file:
             return file.read(max_bytes + 1)
 
+    def read_start(self, key: str, length: int, etag: str) -> bytes:
+        # A local upload cannot change once written (upload_receive never overwrites).
+        try:
+            with self.path(key).open("rb") as file:
+                return file.read(length)
+        except FileNotFoundError:
+            raise ObjectChanged("The upload vanished while it was checked; upload it again.") from None
+
+    def move(self, source: str, target: str, etag: str, size: int) -> None:
+        destination = self.path(target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self.path(source), destination)
+        except FileNotFoundError:
+            raise ObjectChanged("The upload vanished while it was checked; upload it again.") from None
+
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._write_atomically(self.path(key), [data])
 
     def receive(self, key: str, stream: Readable, length: int) -> None:
-        """Write exactly `length` bytes from `stream`, or nothing if the body is shorter."""
+        """Write exactly `length` bytes from `stream` to a new file (nothing if short, or if one is there)."""
 
         def chunks() -> Iterable[bytes]:
             remaining = length
@@ -285,11 +373,12 @@ class _Local:
                 remaining -= len(chunk)
                 yield chunk
 
-        self._write_atomically(self.path(key), chunks())
+        self._write_atomically(self.path(key), chunks(), replace=False)
 
     @staticmethod
-    def _write_atomically(target: Path, chunks: Iterable[bytes]) -> None:
-        # A reader never sees half a file: write beside the target, then rename over it.
+    def _write_atomically(target: Path, chunks: Iterable[bytes], *, replace: bool = True) -> None:
+        # A reader never sees half a file: write beside the target, then rename over it, or
+        # (replace=False) link it there, which fails if a file is there already.
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
@@ -297,7 +386,14 @@ class _Local:
                 for chunk in chunks:
                     file.write(chunk)
             os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
+            if replace:
+                os.replace(temporary, target)
+            else:
+                try:
+                    os.link(temporary, target)
+                except FileExistsError:
+                    raise UploadUrlUsed("This upload URL has been used; ask for a new one.") from None
+                Path(temporary).unlink()
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -310,7 +406,8 @@ class _Local:
 
     def download_url(self, key: str, filename: str, expires_at: int) -> str:
         token = signing.dumps({"k": key, "f": filename, "e": expires_at}, salt=_DOWNLOAD_SALT)
-        return reverse("storage-download", kwargs={"token": token}, urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+        path = reverse("storage-download", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+        return f"{path}?{urlencode({'token': token})}"  # in the query: kept out of the logs
 
     def keys_under(self, prefix: str) -> Iterator[str]:
         root = Path(default_storage.path(prefix))
@@ -351,6 +448,16 @@ def object_stat(key: str) -> StoredObject | None:
     return _backend().stat(key_check(key))
 
 
+def object_read_start(key: str, *, length: int, etag: str) -> bytes:
+    """Return the first `length` bytes of the object version `object_stat` saw (ObjectChanged if replaced)."""
+    return _backend().read_start(key_check(key), length, etag)
+
+
+def object_move(source: str, target: str, *, stored: StoredObject) -> None:
+    """Move the version `object_stat` saw (`stored`) from `source` to `target` (ObjectChanged if replaced)."""
+    _backend().move(key_check(source), key_check(target), stored.etag, stored.size)
+
+
 def object_read(key: str, *, max_bytes: int) -> bytes:
     """
     Return the object's bytes, at most `max_bytes` + 1 of them (so a caller can
@@ -383,12 +490,13 @@ def objects_delete_under(prefix: str, *, keep: Iterable[str] = ()) -> int:
     backend = _backend()
     kept = set(keep)
     deleted = 0
-    for key in list(backend.keys_under(prefix)):
-        if key not in kept:
-            backend.delete(key)
-            deleted += 1
-    if isinstance(backend, _Local):
-        backend.prune(prefix)
+    for folder in (prefix, UPLOADS_PREFIX + prefix):  # its files, and uploads never confirmed
+        for key in list(backend.keys_under(folder)):
+            if key not in kept:
+                backend.delete(key)
+                deleted += 1
+        if isinstance(backend, _Local):
+            backend.prune(folder)
     return deleted
 
 
@@ -442,16 +550,23 @@ def upload_grant_read(token: str) -> UploadGrant:
         )
     except (signing.BadSignature, ValueError, TypeError, KeyError):
         raise UploadUrlInvalid("This upload URL is not valid.") from None
-    if not _in_current_shop(grant.key):
+    if not grant.key.startswith(UPLOADS_PREFIX) or not _in_current_shop(
+        grant.key.removeprefix(UPLOADS_PREFIX)
+    ):
         raise UploadUrlInvalid("This upload URL belongs to another host.")
     if grant.expires_at < time.time():
         raise UploadUrlExpired("This upload URL has expired; ask for a new one.")
     return grant
 
 
-def upload_receive(*, token: str, content_type: str, content_length: str | None, stream: Readable) -> None:
-    """Store a PUT to a local upload URL, checked as S3 checks a presigned upload's policy."""
-    grant = upload_grant_read(token)
+def upload_receive(
+    *, grant: UploadGrant, content_type: str, content_length: str | None, stream: Readable
+) -> None:
+    """
+    Store a PUT to a local upload URL, checked as S3 checks a presigned upload's
+    policy; once a file is there, the URL is spent (UploadUrlUsed), whatever the
+    caller checked before.
+    """
     if content_type.split(";")[0].strip().lower() != grant.content_type:
         raise UploadContentTypeMismatch(f"This URL accepts Content-Type {grant.content_type} only.")
     if not content_length or not content_length.isdigit():

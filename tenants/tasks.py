@@ -18,6 +18,14 @@ def idempotency_records_purge() -> int:
     return idempotency.records_purge()
 
 
+@shared_task(name="tenants.tasks.jwt_tokens_flush", ignore_result=True)
+def jwt_tokens_flush() -> None:
+    """Forget expired refresh tokens and their blacklist entries (simplejwt's flushexpiredtokens)."""
+    from django.core.management import call_command
+
+    call_command("flushexpiredtokens")
+
+
 @shared_task(name="tenants.tasks.shop_export_run", ignore_result=True, acks_late=True)
 def shop_export_run(export_id: str) -> None:
     """Write a shop's export to object storage."""

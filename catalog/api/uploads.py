@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from catalog import images, selectors
 from catalog.images import EXTENSIONS
 from tenants import storage
 from tenants.conventions.problems import problem_response
@@ -25,15 +26,15 @@ def _not_here(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # authorised by the signed token in the URL, like a presigned S3 URL
-def upload_put(request: HttpRequest, token: str) -> HttpResponse:
-    """Store the body under the key the token names, if type, size and expiry allow."""
+def upload_put(request: HttpRequest) -> HttpResponse:
+    """Store the body under the upload key the token names: once, if type, size, expiry and image allow."""
     if settings.STORAGE != "local":
         return _not_here(request)
     if request.method != "PUT":
         return problem_response(405, detail="Upload with PUT.", headers={"Allow": "PUT"})
     try:
-        storage.upload_receive(
-            token=token,
+        images.image_upload_receive(
+            token=request.GET.get("token", ""),
             content_type=request.META.get("CONTENT_TYPE", ""),
             content_length=request.META.get("CONTENT_LENGTH"),
             stream=request,  # read as it arrives: images are larger than request bodies may be in memory
@@ -51,7 +52,8 @@ def media_serve(request: HttpRequest, key: str) -> HttpResponseBase:
         return problem_response(405, detail="Only GET and HEAD.", headers={"Allow": "GET, HEAD"})
     path = storage.local_media_path(key)
     content_type = _MEDIA_TYPES.get(path.suffix.lower()) if path else None
-    if path is None or content_type is None:
+    # Only confirmed images: never a file some upload URL wrote, nor one whose image is gone.
+    if path is None or content_type is None or not selectors.image_file_served(key=key):
         return _not_here(request)
     response = FileResponse(path.open("rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -13,12 +13,12 @@ from tenants.conventions.problems import problem_response
 from tenants.errors import DomainError
 
 
-def download_get(request: HttpRequest, token: str) -> HttpResponseBase:
+def download_get(request: HttpRequest) -> HttpResponseBase:
     """Send the file a signed download token names, as an attachment (GET and HEAD only)."""
     if request.method not in ("GET", "HEAD"):
         return problem_response(405, detail="Only GET and HEAD.", headers={"Allow": "GET, HEAD"})
     try:
-        path, filename = storage.download_grant_read(token)
+        path, filename = storage.download_grant_read(request.GET.get("token", ""))
     except DomainError as exc:
         return problem_response(exc.status, title=exc.title, detail=exc.detail, code=str(exc.code))
     except FileNotFoundError:

@@ -1,14 +1,14 @@
 """Platform API routes (platform host): /api/platform/v1/..."""
 
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from tenants.api import views
 
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
-    path("auth/token", TokenObtainPairView.as_view(), name="auth-token"),
-    path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/token", views.SignInView.as_view(), name="auth-token"),
+    path("auth/token/refresh", views.TokenRotateView.as_view(), name="auth-token-refresh"),
+    path("auth/logout", views.SignOutView.as_view(), name="auth-logout"),
     path("me", views.MeView.as_view(), name="me"),
     path("shops", views.ShopListCreateView.as_view(), name="shops"),
     path("shops/<slug:slug>", views.ShopDetailView.as_view(), name="shop-detail"),

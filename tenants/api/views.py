@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from tenants import hooks, lifecycle, selectors, services, storage
 from tenants.api import serializers as s
@@ -42,13 +43,45 @@ def _shop_payload(
     return payload
 
 
+class SignInView(TokenObtainPairView):
+    """
+    `auth/token`. Throttled per account and per address before the password is
+    hashed (billing.ratelimits.SignInThrottle). "No such account" and "wrong
+    password" answer alike, and take alike: Django's ModelBackend hashes the
+    password for an unknown e-mail too.
+    """
+
+    throttle_scope = "sign-in"
+
+
+class TokenRotateView(TokenRefreshView):
+    """
+    `auth/token/refresh`: a refresh token is good for one use. It returns a new
+    access token and a new refresh token (ROTATE_REFRESH_TOKENS), and the one sent
+    is blacklisted (BLACKLIST_AFTER_ROTATION), so a stolen refresh token dies the
+    first time either holder uses it.
+    """
+
+
+class SignOutView(TokenBlacklistView):
+    """`auth/logout`: blacklist the refresh token sent; its access token lapses within minutes."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        super().post(request, *args, **kwargs)  # 401 problem for an invalid or used token
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class SignupView(PlatformAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_scope = "sign-up"
 
     @extend_schema(
         request=s.SignupInput,
-        responses={201: s.UserOutput},
+        responses={
+            201: s.UserOutput,
+            429: OpenApiResponse(description="Too many sign-ups for this e-mail or address."),
+        },
         auth=[],
         operation_id="auth_signup",
         summary="Sign up",

@@ -40,16 +40,32 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 # --- SimpleJWT's views (routed as they are in tenants/api/urls.py) ----------------
 
 
-def _token_view(view_class: Any, *, operation_id: str, summary: str, description: str, failure: str) -> type:
-    """`view_class` with an operation id in our style and its 401 documented."""
+def _token_view(
+    view_class: Any,
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    failure: str,
+    throttled: bool = False,
+    success: int = 200,
+) -> type:
+    """`view_class` with an operation id in our style and its 401 (and 429) documented."""
     serializer = view_class().get_serializer_class()  # SimpleJWT's, as configured
+    responses: dict[int, Any] = {
+        success: serializer if success == 200 else None,
+        401: OpenApiResponse(description=failure),
+    }
+    if throttled:
+        responses[429] = OpenApiResponse(description="Too many attempts for this account or address.")
 
     @extend_schema_view(
         post=extend_schema(
             operation_id=operation_id,
             summary=summary,
             description=description,
-            responses={200: serializer, 401: OpenApiResponse(description=failure)},
+            request=serializer,
+            responses=responses,
         )
     )
     class Documented(view_class):  # type: ignore[misc]
@@ -59,28 +75,46 @@ def _token_view(view_class: Any, *, operation_id: str, summary: str, description
 
 
 class TokenObtainPairViewSchema(OpenApiViewExtension):
-    target_class = "rest_framework_simplejwt.views.TokenObtainPairView"
+    target_class = "tenants.api.views.SignInView"
 
     def view_replacement(self) -> type:
         return _token_view(
             self.target_class,
             operation_id="auth_token",
             summary="Sign in",
-            description="Exchange an e-mail and password for a JWT access token and refresh token.",
-            failure="Wrong e-mail or password, or an inactive account.",
+            description="Exchange an e-mail and password for a JWT access token and refresh token. "
+            "Attempts are limited per account and per client address (429 with `Retry-After` beyond).",
+            failure="Wrong e-mail or password, or an inactive account (one answer for all three).",
+            throttled=True,
         )
 
 
 class TokenRefreshViewSchema(OpenApiViewExtension):
-    target_class = "rest_framework_simplejwt.views.TokenRefreshView"
+    target_class = "tenants.api.views.TokenRotateView"
 
     def view_replacement(self) -> type:
         return _token_view(
             self.target_class,
             operation_id="auth_token_refresh",
             summary="Refresh the access token",
-            description="Exchange a refresh token for a new access token.",
-            failure="The refresh token is invalid or expired.",
+            description="Exchange a refresh token for a new access token and a new refresh token; "
+            "the one sent is spent (a second use is a 401).",
+            failure="The refresh token is invalid, expired or already used.",
+        )
+
+
+class TokenBlacklistViewSchema(OpenApiViewExtension):
+    target_class = "tenants.api.views.SignOutView"
+
+    def view_replacement(self) -> type:
+        return _token_view(
+            self.target_class,
+            operation_id="auth_logout",
+            summary="Sign out",
+            description="Revoke a refresh token (it cannot be refreshed again). Access tokens "
+            "already issued stay valid until they expire (JWT_ACCESS_MINUTES).",
+            failure="The refresh token is invalid, expired or already revoked.",
+            success=204,
         )
 
 

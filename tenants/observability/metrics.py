@@ -32,6 +32,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from tenants.observability.multiprocess import multiprocess_dir
+from tenants.proxies import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ def metrics_allowed(request: HttpRequest) -> bool:
         if hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
             return True
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        # Behind a proxy the peer is the proxy: ask who the client is (tenants.proxies).
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     return any(address in network for network in _networks(tuple(settings.METRICS_ALLOWED_NETWORKS)))

@@ -12,6 +12,7 @@ from prometheus_client import Counter, Histogram
 
 from tenants.observability.context import request_id_accept, request_id_var
 from tenants.observability.metrics import REQUEST_SECONDS, REQUESTS, metrics_response
+from tenants.proxies import client_address
 
 request_logger = logging.getLogger("storefleet.request")
 
@@ -96,6 +97,8 @@ class RequestObservabilityMiddleware:
                     "status": status,
                     "duration_ms": round(seconds * 1000, 2),
                     "host": request.META.get("HTTP_HOST", ""),
+                    # The client (tenants.proxies: the peer, or the trusted proxies' word for it).
+                    "client_addr": client_address(request),
                     "remote_addr": request.META.get("REMOTE_ADDR", ""),
                     "api": api,
                     "cache": cache,

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
@@ -105,7 +105,8 @@ def local_put(api: Any, upload: dict[str, Any], data: bytes, **headers: str) -> 
     """PUT to a local upload URL as a browser's fetch() does, through the app."""
     url = urlsplit(upload["url"])
     content_type = headers.pop("content_type", upload["headers"]["Content-Type"])
-    return api.generic("PUT", url.path, data, content_type=content_type, HTTP_HOST=url.hostname, **headers)
+    target = f"{url.path}?{url.query}" if url.query else url.path
+    return api.generic("PUT", target, data, content_type=content_type, HTTP_HOST=url.hostname, **headers)
 
 
 def s3_has(s3: Any, key: str) -> bool:
@@ -148,16 +149,17 @@ def test_s3_upload_confirm_thumbnail_and_delete(
     upload = created["upload"]
     assert created["status"] == "pending" and created["url"] is None and created["thumbnail_url"] is None
     assert upload["method"] == "POST" and "headers" not in upload
-    key = upload["fields"]["key"]
-    assert key.startswith(f"tenants/{shop_a.shop.schema_name}/products/{product['id']}/") and key.endswith(
-        ".png"
-    )
+    upload_key = upload["fields"]["key"]
+    # The browser uploads beside the image's key, under uploads/ (never served); confirm moves it.
+    assert upload_key.startswith(f"uploads/tenants/{shop_a.shop.schema_name}/products/{product['id']}/")
+    assert upload_key.endswith(".png")
+    key = upload_key.removeprefix("uploads/")
     assert upload["url"] == f"{settings.AWS_S3_ENDPOINT_URL}/{s3.bucket}"
     # The policy S3 enforces: this key, this content type, 1 byte to IMAGE_MAX_BYTES.
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     assert {"Content-Type": "image/png"} in policy["conditions"]
     assert ["content-length-range", 1, settings.IMAGE_MAX_BYTES] in policy["conditions"]
-    assert {"key": key} in policy["conditions"]
+    assert {"key": upload_key} in policy["conditions"]
 
     original = png_bytes()
     assert browser_post(upload, original) == 204
@@ -166,6 +168,7 @@ def test_s3_upload_confirm_thumbnail_and_delete(
     assert confirmed.status_code == 200, confirmed.content
     body = admin.get(f"products/{product['id']}/images/{created['id']}").json()
     assert body["status"] == "ready" and body["alt"] == "Front view"
+    assert s3_has(s3, key) and not s3_has(s3, upload_key)
 
     # The worker (run eagerly on commit) verified the image and stored a thumbnail beside it.
     thumbnail_key = f"{key.rsplit('/', 1)[0]}/thumbnails/{key.rsplit('/', 1)[1].split('.')[0]}.webp"
@@ -207,7 +210,7 @@ def test_s3_confirm_refuses_and_deletes_an_oversized_or_mistyped_upload(
 def test_s3_fake_image_bytes_are_refused_by_the_thumbnailer(
     admin: AdminClient, shop_a: ShopContext, product: dict[str, Any], s3: Any
 ) -> None:
-    created = start(admin, product["id"])
+    created = start(admin, product["id"], content_type="image/gif")
     browser_post(created["upload"], b"GIF89a but not really an image at all")
     assert admin.post(f"products/{product['id']}/images/{created['id']}/confirm").status_code == 200
     use_shop(shop_a.shop)
@@ -217,8 +220,9 @@ def test_s3_fake_image_bytes_are_refused_by_the_thumbnailer(
     refused = AuditEntry.objects.get(action="product.image_refused")
     assert "not a readable image" in refused.before["reason"]
     # Its object goes once the refusal commits (the test transaction never does: run the deletion here).
-    storage.objects_delete([created["upload"]["fields"]["key"]])
-    assert not s3_has(s3, created["upload"]["fields"]["key"])
+    key = created["upload"]["fields"]["key"].removeprefix("uploads/")
+    storage.objects_delete([key])
+    assert not s3_has(s3, key)
 
 
 # --- Local storage --------------------------------------------------------------------
@@ -236,7 +240,7 @@ def test_local_upload_confirm_thumbnail_and_delete(
     created = start(admin, product["id"], content_type="image/jpeg")
     upload = created["upload"]
     assert upload["method"] == "PUT" and upload["headers"] == {"Content-Type": "image/jpeg"}
-    assert upload["url"].startswith(f"http://{shop_a.host}/api/uploads/") and "fields" not in upload
+    assert upload["url"].startswith(f"http://{shop_a.host}/api/uploads?token=") and "fields" not in upload
     original_io = io.BytesIO()
     Image.new("RGB", (300, 1200), (10, 120, 40)).save(original_io, "JPEG")
     original = original_io.getvalue()
@@ -299,22 +303,27 @@ def test_local_upload_url_refuses_what_its_token_does_not_allow(
     settings.IMAGE_MAX_BYTES = 1_000
     upload = start(admin, product["id"])["upload"]
     path = urlsplit(upload["url"]).path
-    token = path.rsplit("/", 1)[1]
+    target = f"{path}?{urlsplit(upload['url']).query}"
+    token = parse_qs(urlsplit(upload["url"]).query)["token"][0]
 
     assert_problem(local_put(api, upload, b"x" * 10, content_type="text/html"), 415)
     assert_problem(local_put(api, upload, b"x" * 1_001), 413)
     assert_problem(local_put(api, upload, b""), 411)  # no Content-Length
     assert_problem(local_put(api, upload, b"", CONTENT_LENGTH="0"), 400)
-    tampered = {
-        **upload,
-        "url": upload["url"].replace(token, token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")),
-    }
+
+    def with_token(value: str) -> dict[str, Any]:
+        return {**upload, "url": f"http://{shop_a.host}{path}?{urlencode({'token': value})}"}
+
+    tampered = with_token(token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB"))
     assert assert_problem(local_put(api, tampered, b"x" * 10), 403)["code"] == "upload_url_invalid"
-    forged = {**upload, "url": upload["url"].replace(token, token.split(":")[0] + ":x:y")}
+    forged = with_token(token.split(":")[0] + ":x:y")
     assert_problem(local_put(api, forged, b"x" * 10), 403)
     # Another shop's host will not write into this shop's folder.
-    assert_problem(api.generic("PUT", path, b"x" * 10, content_type="image/png", HTTP_HOST=shop_b.host), 403)
-    assert_problem(api.get(path, HTTP_HOST=shop_a.host), 405)
+    assert_problem(
+        api.generic("PUT", target, b"x" * 10, content_type="image/png", HTTP_HOST=shop_b.host), 403
+    )
+    assert_problem(api.get(target, HTTP_HOST=shop_a.host), 405)
+    assert_problem(api.generic("PUT", path, b"x" * 10, content_type="image/png", HTTP_HOST=shop_a.host), 403)
     assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
 
     settings.UPLOAD_URL_SECONDS = -1

@@ -551,7 +551,10 @@ WHERE n.nspname = %s AND c.relkind IN ('r', 'm', 'S')
 def size_figures(shops: int, seeded_slug: str, empty_slug: str | None) -> dict[str, Any]:
     from django.db import connection
 
-    from tenants.provisioning import schema_name_for_slug
+    from tenants.models import Shop
+
+    def schema_name_for_slug(slug: str) -> str:
+        return str(Shop.objects.get(slug=slug).schema_name)  # a shop's schema has a random suffix
 
     with connection.cursor() as cursor:
         cursor.execute(SCHEMA_SIZE_SQL, [schema_name_for_slug(seeded_slug)])

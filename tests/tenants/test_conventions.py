@@ -20,6 +20,7 @@ WRITE_ENDPOINTS = [
     ("post", "/api/platform/v1/auth/signup", "platform", False),
     ("post", "/api/platform/v1/auth/token", "platform", False),
     ("post", "/api/platform/v1/auth/token/refresh", "platform", False),
+    ("post", "/api/platform/v1/auth/logout", "platform", False),
     ("post", "/api/platform/v1/shops", "platform", True),
     ("patch", "/api/platform/v1/shops/alpha", "platform", True),
     ("post", "/api/admin/v1/api-keys", "shop", True),

@@ -93,14 +93,15 @@ def test_export_with_local_storage_gives_a_signed_link(
         export_id = _platform(api, "post", f"{shop_a.shop.slug}/export", shop_a.token()).json()["id"]
     detail = _platform(api, "get", f"{shop_a.shop.slug}/exports/{export_id}", shop_a.token()).json()
     link = detail["download_url"]
-    assert link.startswith("/api/downloads/")
+    assert link.startswith("/api/downloads?token=")
     download = api.get(link, **PLATFORM)
     assert download.status_code == 200
     assert "attachment" in download["Content-Disposition"]
     body = b"".join(download.streaming_content)
     assert [o.object.title for o in _read_lines(body) if isinstance(o.object, Product)] == ["Local Mug"]
     assert_problem(api.get(link[:-3] + "xyz", **PLATFORM), 403)  # tampered
-    assert_problem(api.get("/api/downloads/not-a-token", **PLATFORM), 403)
+    assert_problem(api.get("/api/downloads?token=not-a-token", **PLATFORM), 403)
+    assert_problem(api.get("/api/downloads", **PLATFORM), 403)
 
 
 def test_export_refusals(api, shop_a: ShopContext, shop_b: ShopContext, media_root) -> None:

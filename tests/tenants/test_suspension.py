@@ -100,3 +100,36 @@ def test_django_admin_actions_suspend_and_reactivate(client, shop_a: ShopContext
         assert response.status_code == 200
         shop_a.shop.refresh_from_db()
         assert shop_a.shop.status == status
+
+
+def test_a_suspended_shop_serves_no_pages_and_no_images(
+    api, shop_a: ShopContext, staff, tmp_path, settings, media_root, django_capture_on_commit_callbacks
+) -> None:
+    from tests.catalog.test_images import local_put, png_bytes
+
+    for app in ("storefront", "admin"):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "index.html").write_text(f"<!doctype html><title>{app}</title>")
+    settings.SPA_DIST_DIR = tmp_path
+    admin = AdminClient(api, shop_a)
+    product = admin.post("products", {"title": "Mug", "variants": [{"sku": "M", "price": "5.00"}]}).json()
+    image = admin.post(
+        f"products/{product['id']}/images", {"filename": "a.png", "content_type": "image/png"}
+    ).json()
+    local_put(api, image["upload"], png_bytes(20, 20))
+    url = admin.post(f"products/{product['id']}/images/{image['id']}/confirm").json()["url"]
+    assert api.get(url, HTTP_HOST=shop_a.host).status_code == 200
+    assert api.get("/products/mug", HTTP_HOST=shop_a.host).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _platform(api, f"{shop_a.shop.slug}/suspend", shop_a.token(staff)).status_code == 200
+    # Before: the storefront's pages and the shop's images were still served (200).
+    for path in (url, "/", "/products/mug", "/api/docs/"):
+        body = assert_problem(api.get(path, HTTP_HOST=shop_a.host), 503)
+        assert body["code"] == "shop_unavailable"
+    # The merchant can still work on the catalogue, images included.
+    assert admin.get(f"products/{product['id']}/images").status_code == 200
+    second = admin.post(
+        f"products/{product['id']}/images", {"filename": "b.png", "content_type": "image/png"}
+    )
+    assert local_put(api, second.json()["upload"], png_bytes(10, 10)).status_code == 204

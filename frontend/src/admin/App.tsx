@@ -61,7 +61,7 @@ function Header() {
               type="button"
               className="secondary"
               onClick={() => {
-                session.signOut();
+                void session.logOut();
                 queryClient.clear();
                 navigate("/login");
               }}

@@ -56,7 +56,7 @@ describe("typed calls", () => {
       vi.fn(async (input: Request | string, init?: RequestInit) => {
         const request = typeof input === "string" ? new Request(input, init) : input;
         seen.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("Authorization") ?? ""}`);
-        if (request.url.endsWith("/auth/token/refresh")) return json({ access: "new" });
+        if (request.url.endsWith("/auth/token/refresh")) return json({ access: "new", refresh: "rotated" });
         return request.headers.get("Authorization") === "Bearer new"
           ? json({ id: 1, email: "m@example.com", name: "", is_staff: false, memberships: [] })
           : json({ type: "x", title: "Unauthorized", status: 401, detail: "Token expired." }, 401);
@@ -68,11 +68,29 @@ describe("typed calls", () => {
     const me = await unwrap(session.platform().GET("/api/platform/v1/me"));
     expect(me.email).toBe("m@example.com");
     expect(session.access).toBe("new");
+    expect(storage.getItem("storefleet.refresh")).toBe("rotated"); // the spent one is never sent again
     expect(seen).toEqual([
       "GET /api/platform/v1/me Bearer old",
       "POST /api/platform/v1/auth/token/refresh ",
       "GET /api/platform/v1/me Bearer new",
     ]);
+  });
+
+  it("revokes the refresh token when the merchant signs out", async () => {
+    const sent: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: Request | string, init?: RequestInit) => {
+        const request = typeof input === "string" ? new Request(input, init) : input;
+        sent.push(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`);
+        return new Response(null, { status: 204 });
+      }),
+    );
+    const session = new Session("http://localhost:8000", window.localStorage);
+    session.signIn("access", "refresh-1");
+    await session.logOut();
+    expect(session.signedIn).toBe(false);
+    expect(sent).toEqual(['POST /api/platform/v1/auth/logout {"refresh":"refresh-1"}']);
   });
 
   it("signs out when the refresh token is refused too", async () => {

@@ -60,7 +60,10 @@ const REFRESH = "storefleet.refresh";
 
 type Listener = () => void;
 
-/** JWT pair in localStorage; access refreshed on a 401 once, then the session ends. */
+/**
+ * JWT pair in localStorage; access refreshed on a 401 once, then the session ends.
+ * A refresh token works once: each refresh stores the new one the platform answers.
+ */
 export class Session {
   private listeners = new Set<Listener>();
   private refreshing: Promise<boolean> | null = null;
@@ -92,6 +95,22 @@ export class Session {
     this.emit();
   }
 
+  /** Revoke the refresh token on the platform (auth/logout), then forget the pair. */
+  async logOut(): Promise<void> {
+    const refresh = this.storage.getItem(REFRESH);
+    this.signOut();
+    if (!refresh) return;
+    try {
+      await fetch(`${this.platformOrigin}/api/platform/v1/auth/logout`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh }),
+      });
+    } catch {
+      // Offline: the token lapses on its own (JWT_REFRESH_DAYS); this browser has forgotten it.
+    }
+  }
+
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -111,9 +130,14 @@ export class Session {
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ refresh }),
         });
-        if (!response.ok) return false;
-        const body = (await response.json()) as { access: string };
+        if (!response.ok) {
+          // Another tab may have spent this refresh token a moment ago and stored its successor.
+          const current = this.storage.getItem(REFRESH);
+          return current !== null && current !== refresh;
+        }
+        const body = (await response.json()) as { access: string; refresh?: string };
         this.storage.setItem(ACCESS, body.access);
+        if (body.refresh) this.storage.setItem(REFRESH, body.refresh);
         return true;
       } catch {
         return false;
