@@ -343,6 +343,12 @@ def storefront_page_rendered(
         field, op, value = after
         params["position"] = value
         position = f"m.{field} {op} %(position)s::{_PAGE_COLUMNS[field]}"
+    # Only the first ordering field makes cursors: the others come back as NULL, not parsed.
+    first = order_by[0].lstrip("-")
+    positions = ", ".join(
+        f"p.{field}" if field == first else f"NULL::{_PAGE_COLUMNS[field]}"
+        for field in ("min_price", "product_created_at", "relevance")
+    )
     fresh = "d.rendering_key = %(key)s"
     if max_age is not None:
         params["max_age"] = max_age
@@ -379,7 +385,7 @@ SELECT EXISTS (SELECT 1 FROM category),
                'price_bands', json_build_array({_BAND_FACETS})
            )::text FROM counts c WHERE c.overall = 1
        ) END,
-       p.product_id, p.min_price, p.product_created_at, p.relevance, d.storefront_json,
+       p.product_id, {positions}, d.storefront_json,
        pr.id IS NOT NULL, COALESCE({fresh}, false)
 FROM (SELECT 1) AS one
 LEFT JOIN page p ON true
