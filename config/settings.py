@@ -189,6 +189,9 @@ STOREFRONT_RENDERED_PAGES = env_bool("STOREFRONT_RENDERED_PAGES", True)
 BILLING_REDIS_NAMESPACE = f"billing-{TEST_RUN_ID}" if TESTING else "billing"
 # Seconds each process keeps a shop's plan limits (read by the rate limiter on every request).
 BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
+# Seconds each process keeps a host -> shop answer (changes reach every process at once
+# through HOST_CACHE_CHANNEL; this bounds staleness only while Redis is away).
+SHOP_HOST_CACHE_SECONDS = env_int("SHOP_HOST_CACHE_SECONDS", 5)
 
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,

@@ -71,6 +71,9 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 BIG_SHOP_SLUG = "coldpath-big"
 LIST_PATH = "/api/storefront/v1/products"
 ORDERINGS = ("-created", "price", "-price")
+BROWSING = ("", "&in_stock=true") + tuple(
+    f"&category={slug}" for slug, _name, parent, _nouns in storefront.CATEGORY_TREE if parent is None
+)
 TARGET_RPS = 500.0
 TARGET_P95_MS = 100.0
 
@@ -270,10 +273,18 @@ def cold_targets(args: argparse.Namespace, rng: random.Random, search: bool) -> 
         if search:
             path = f"{LIST_PATH}?q={words[rng.randrange(len(words))].replace(' ', '+')}"
         else:
-            # Page 1 of each ordering first, then page 2 of each, ...
-            pages = [(ordering, page) for page in range((count + 19) // 20) for ordering in ORDERINGS]
-            ordering, page = pages[zipf_sampler(len(pages), args.zipf_pages, rng)()]
-            path = f"{LIST_PATH}?ordering={ordering}" + (f"&cursor={_cursor(20 * page)}" if page else "")
+            # The whole list first (page 1 of each ordering, then page 2 of each, ...), then
+            # in stock only, then each top category: a shopper's browsing, most popular first.
+            pages = [
+                (browse, ordering, page)
+                for browse in BROWSING
+                for page in range((count + 19) // 20)
+                for ordering in ORDERINGS
+            ]
+            browse, ordering, page = pages[zipf_sampler(len(pages), args.zipf_pages, rng)()]
+            path = f"{LIST_PATH}?ordering={ordering}{browse}" + (
+                f"&cursor={_cursor(20 * page)}" if page else ""
+            )
         targets.append((f"{slug}.{settings.SHOP_BASE_DOMAIN}", path))
     return targets
 
@@ -415,6 +426,14 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
     cached = [(host, LIST_PATH) for host, _ in cold]
     results: list[HttpResult] = []
     profile = None
+    # Every shop starts cold (the Redis database is kept between runs, and so would the answers be).
+    from catalog.cache import storefront_cache_bump
+    from tenants.models import Shop
+
+    for schema in Shop.objects.filter(slug__startswith=density.SHOP_PREFIX).values_list(
+        "schema_name", flat=True
+    ):
+        storefront_cache_bump(schema)
     server = storefront.Gunicorn(gunicorn_env(args, storefront.free_port()), workdir / "gunicorn.log")
     editor = None
     try:
@@ -560,7 +579,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--samples", type=int, default=50_000, help="(host, path) pairs wrk cycles through.")
     parser.add_argument("--zipf-shops", type=float, default=1.0)
-    parser.add_argument("--zipf-pages", type=float, default=1.2)
+    parser.add_argument("--zipf-pages", type=float, default=1.0)
     parser.add_argument("--edits-per-second", type=float, default=1.0)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument(
