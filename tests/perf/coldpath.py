@@ -510,7 +510,10 @@ def report(
 ) -> None:
     print(f"\n## Cold path, {args.shops:,} shops of 20-200 products (+1 of {args.big_products:,})\n")
     if in_proc:
-        print(f"In process, CPU per uncached request (time.process_time, {args.rounds} rounds):\n")
+        print(
+            f"In process, CPU per uncached request (time.process_time, {args.rounds} rounds; this CPU "
+            f"right now: {storefront.cpu_calibration():.0f} ns per iteration of storefront.py's loop):\n"
+        )
         print("| request | plain (serializers) ms | fast (renderings) ms | same answer |")
         print("|---|---:|---:|---|")
         for r in in_proc:
@@ -527,11 +530,11 @@ def report(
             + " |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(groups))
-        for r in http:
-            cpu = " | ".join(f"{r.cpu_ms[g]:.2f}" if g in r.cpu_ms else "-" for g in groups)
+        for h in http:
+            cpu = " | ".join(f"{h.cpu_ms[g]:.2f}" if g in h.cpu_ms else "-" for g in groups)
             print(
-                f"| {r.label} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.p99_ms:.1f} | "
-                f"{r.miss_share:.0%} | {r.non_200} | {cpu} |"
+                f"| {h.label} | {h.rps:,.0f} | {h.p50_ms:.1f} | {h.p95_ms:.1f} | {h.p99_ms:.1f} | "
+                f"{h.miss_share:.0%} | {h.non_200} | {cpu} |"
             )
         cold, search, cached = http[0], http[1], http[2]
         checks = [
