@@ -389,3 +389,5 @@ def test_rendered_query_counts_are_pinned(
         _ok(api.get("/api/storefront/v1/products/linen-shirt", HTTP_HOST=shop_a.host))
     with django_assert_max_num_queries(2):
         _ok(api.get("/api/storefront/v1/categories", HTTP_HOST=shop_a.host))
+    with django_assert_max_num_queries(1):  # the shop comes with the host's routing
+        _ok(api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host))
