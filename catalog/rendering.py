@@ -154,15 +154,17 @@ def storefront_renderings_renew(*, batch_size: int = 500) -> int:
         storefront_renderings_write(batch)
         if max_age is not None:  # the URLs in it are new again
             SearchDocument.objects.filter(product_id__in=batch).update(refreshed_at=Now())
+    with contextlib.suppress(redis.RedisError):  # the next stale page may ask again
+        redis_client().delete(_renew_flag_key())
     return len(ids)
 
 
 def _renew_flag_key() -> str:
-    return redis_key("catalog", "renderings-renew")
+    return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, "renderings-renew")
 
 
 def storefront_renderings_renew_soon() -> None:
-    """Ask a worker to renew this shop's stale renderings (once a minute at most)."""
+    """Ask a worker to renew this shop's stale renderings (once at a time; after a minute, again)."""
     from catalog.tasks import storefront_renderings_renew as task
 
     with contextlib.suppress(redis.RedisError):

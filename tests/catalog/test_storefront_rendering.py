@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from PIL import Image
 
 from catalog import images as image_worker
@@ -391,3 +393,20 @@ def test_rendered_query_counts_are_pinned(
         _ok(api.get("/api/storefront/v1/categories", HTTP_HOST=shop_a.host))
     with django_assert_max_num_queries(1):  # the shop comes with the host's routing
         _ok(api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host))
+
+
+def test_renderings_with_presigned_urls_are_renewed_before_the_urls_expire(
+    api, shop_a: ShopContext, catalog, settings, eager_tasks: None
+) -> None:
+    settings.STORAGE, settings.AWS_QUERYSTRING_AUTH, settings.AWS_QUERYSTRING_EXPIRE = "s3", True, 3600
+    path = "/api/storefront/v1/products?ordering=price"
+    # Rendered under other URL settings: served through the serializers, and renewed.
+    response, statements = _get(api, shop_a, path)
+    assert response.status_code == 200 and statements > 1
+    assert _get(api, shop_a, path)[1] == 1
+    use_shop(shop_a.shop)
+    # Older than half the URLs' lifetime: the links in them may expire before the page does.
+    SearchDocument.objects.update(refreshed_at=timezone.now() - timedelta(minutes=31))
+    use_public()
+    assert _get(api, shop_a, path)[1] > 1
+    assert _get(api, shop_a, path)[1] == 1
