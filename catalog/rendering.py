@@ -124,6 +124,7 @@ WHERE d.product_id = r.product_id
 
 def storefront_renderings_write(product_ids: list[int]) -> None:
     """Render these products into their search documents (those without a document are skipped)."""
+    # Imported here: selectors imports search (SEARCH_CONFIG), which imports this module.
     from catalog.selectors import storefront_products_by_ids
 
     if not product_ids:
