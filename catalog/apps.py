@@ -6,3 +6,7 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import handlers  # noqa: F401  (registers the event handlers)
+        from catalog.rendering import shop_renderings_follow
+        from tenants import hooks
+
+        hooks.on_shop_updated(shop_renderings_follow)

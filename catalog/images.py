@@ -38,9 +38,9 @@ from billing.errors import LimitReached
 from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_release, usage_take
-from catalog.cache import storefront_cache_bump
 from catalog.errors import CatalogNotFound, ImageNotUploaded, ImageOrderInvalid, ImageRefused
 from catalog.models import Product, ProductImage
+from catalog.search import search_documents_refresh
 from catalog.services import _product_event
 from tenants import storage
 from tenants.audit.services import Actor, audit_record
@@ -378,7 +378,8 @@ def image_thumbnail_make(*, image_id: int) -> ProductImage | None:
             return None
         locked.thumbnail_key = thumbnail_key
         locked.save(update_fields=["thumbnail_key"])
-        transaction.on_commit(storefront_cache_bump)
+        # The product's storefront rendering shows the thumbnail's URL (and bumps the cache).
+        search_documents_refresh([locked.product_id])
     return locked
 
 

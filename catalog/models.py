@@ -177,6 +177,10 @@ class SearchDocument(models.Model):
     product_created_at = models.DateTimeField()
     search_vector = SearchVectorField()
     refreshed_at = models.DateTimeField(auto_now=True)
+    # The product as the storefront shows it (StorefrontProductOutput's JSON), rendered
+    # when the document is refreshed, and what that rendering assumed (catalog.rendering).
+    storefront_json = models.TextField(blank=True, db_default="")
+    rendering_key = models.CharField(max_length=64, blank=True, db_default="")
 
     class Meta:
         indexes = [

@@ -1,6 +1,7 @@
 """
 Search documents: the denormalised row per active product that the storefront
-lists, filters, sorts, facets and searches. Kept up to date by a worker from
+lists, filters, sorts, facets and searches, with the product's storefront JSON
+rendered beside it (catalog.rendering). Kept up to date by a worker from
 product events; `manage.py reindex` rebuilds them.
 """
 
@@ -10,6 +11,7 @@ from django.db import connection, transaction
 
 from catalog.cache import storefront_cache_bump
 from catalog.models import Product, SearchDocument
+from catalog.rendering import storefront_renderings_write
 
 # 'simple': shops write in many languages, so no language's stemming is imposed.
 SEARCH_CONFIG = "simple"
@@ -56,6 +58,7 @@ def search_documents_refresh(product_ids: list[int]) -> None:
         ).delete()
         with connection.cursor() as cursor:
             cursor.execute(_REFRESH_SQL, [product_ids])
+        storefront_renderings_write(product_ids)
         transaction.on_commit(storefront_cache_bump)
 
 
@@ -67,5 +70,6 @@ def search_documents_rebuild(*, batch_size: int = 1000) -> int:
         for start in range(0, len(ids), batch_size):
             with connection.cursor() as cursor:
                 cursor.execute(_REFRESH_SQL, [ids[start : start + batch_size]])
+            storefront_renderings_write(ids[start : start + batch_size])
         transaction.on_commit(storefront_cache_bump)
     return len(ids)

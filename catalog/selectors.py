@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from catalog.errors import CatalogNotFound
@@ -252,3 +253,176 @@ def access_category_by_slug(*, slug: str) -> Category:
             f"No category {slug!r} in this shop.", errors={"category": ["Unknown category."]}
         )
     return category
+
+
+# --- Storefront, fast forms --------------------------------------------------------
+#
+# The same answers as above, read in one statement each from the renderings the
+# worker stores beside the search documents (catalog.rendering). A view uses them
+# when every product on the page has a current rendering and falls back to the
+# plain reads otherwise; tests hold both equal.
+
+# Ordering fields the storefront list sorts on, and how a cursor's position is typed.
+_PAGE_COLUMNS = {
+    "min_price": "numeric",
+    "product_created_at": "timestamptz",
+    "relevance": "float8",
+    "product_id": "bigint",
+}
+
+
+def _bands_sql() -> tuple[str, str]:
+    counts = []
+    facets = []
+    for i, (lower, upper) in enumerate(PRICE_BANDS):
+        bound = f"min_price >= {lower}" + (f" AND min_price < {upper}" if upper is not None else "")
+        counts.append(f"count(*) FILTER (WHERE {bound}) AS band_{i}")
+        high = f"'{upper}'" if upper is not None else "NULL"
+        facets.append(f"json_build_object('min', '{lower}', 'max', {high}, 'count', c.band_{i})")
+    return ",\n           ".join(counts), ", ".join(facets)
+
+
+_BAND_COUNTS, _BAND_FACETS = _bands_sql()
+
+
+@dataclass(frozen=True)
+class RenderedRow:
+    """A product of a rendered page: its ordering values (for cursors) and its JSON."""
+
+    product_id: int
+    min_price: Decimal | None
+    product_created_at: Any
+    relevance: float | None
+    body: str | None
+    shown: bool  # still active: a document can outlive its product's status by a moment
+    current: bool  # rendered for the shop's currency and settings
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    category_known: bool
+    rows: list[RenderedRow]
+    facets: str  # the facets' JSON, as PostgreSQL built it
+
+
+def storefront_page_rendered(
+    *,
+    q: str | None,
+    category_slug: str | None,
+    min_price: Decimal | None,
+    max_price: Decimal | None,
+    in_stock: bool | None,
+    order_by: tuple[str, ...],
+    after: tuple[str, str, Any] | None,
+    offset: int,
+    limit: int,
+    rendering_key: str,
+    max_age: int | None,
+) -> RenderedPage:
+    """
+    One statement for a storefront page: the documents matching the filter, their
+    facets (one pass, GROUPING SETS) and a window of them in `order_by` (fields
+    of _PAGE_COLUMNS, `-` for descending) after an optional (field, "<" or ">",
+    value) position, with each product's rendering.
+    """
+    params: dict[str, Any] = {"key": rendering_key, "offset": offset, "limit": limit}
+    where = ["true"]
+    relevance = "NULL::real"
+    if q:
+        params["q"] = q
+        query = f"websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, %(q)s)"
+        where.append(f"d.search_vector @@ {query}")
+        relevance = f"ts_rank(d.search_vector, {query})"
+    category_cte = "category AS (SELECT NULL::varchar AS path WHERE false)"
+    if category_slug:
+        params["category"] = category_slug
+        category_cte = "category AS (SELECT path FROM catalog_category WHERE slug = %(category)s)"
+        where.append("d.category_path LIKE (SELECT path FROM category) || '%%'")
+    if min_price is not None:
+        params["min_price"] = min_price
+        where.append("d.max_price >= %(min_price)s")
+    if max_price is not None:
+        params["max_price"] = max_price
+        where.append("d.min_price <= %(max_price)s")
+    if in_stock:
+        where.append("d.in_stock")
+    order = ", ".join(f"m.{f.lstrip('-')} {'DESC' if f.startswith('-') else 'ASC'}" for f in order_by)
+    position = "true"
+    if after is not None:
+        field, op, value = after
+        params["position"] = value
+        position = f"m.{field} {op} %(position)s::{_PAGE_COLUMNS[field]}"
+    # Only the first ordering field makes cursors: the others come back as NULL, not parsed.
+    first = order_by[0].lstrip("-")
+    positions = ", ".join(
+        f"p.{field}" if field == first else f"NULL::{_PAGE_COLUMNS[field]}"
+        for field in ("min_price", "product_created_at", "relevance")
+    )
+    fresh = "d.rendering_key = %(key)s"
+    if max_age is not None:
+        params["max_age"] = max_age
+        fresh += " AND d.refreshed_at > now() - make_interval(secs => %(max_age)s)"
+    sql = f"""
+WITH {category_cte},
+matched AS (
+    SELECT d.product_id, d.min_price, d.product_created_at, d.in_stock, d.category_id,
+           {relevance} AS relevance
+    FROM catalog_searchdocument d
+    WHERE {" AND ".join(where)}
+),
+counts AS (
+    SELECT GROUPING(category_id) AS overall, category_id, count(*) AS total,
+           count(*) FILTER (WHERE in_stock) AS in_stock,
+           {_BAND_COUNTS}
+    FROM matched GROUP BY GROUPING SETS ((), (category_id))
+),
+page AS (
+    SELECT m.product_id, m.min_price, m.product_created_at, m.relevance,
+           row_number() OVER (ORDER BY {order}) AS ordinal
+    FROM matched m WHERE {position}
+    ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s
+)
+SELECT EXISTS (SELECT 1 FROM category),
+       CASE WHEN p.ordinal IS NOT DISTINCT FROM (SELECT min(ordinal) FROM page) THEN (
+           SELECT json_build_object(
+               'total', c.total, 'in_stock', c.in_stock,
+               'categories', COALESCE((
+                   SELECT json_agg(json_build_object('id', k.id, 'slug', k.slug, 'name', k.name,
+                                                     'count', x.total) ORDER BY k.path)
+                   FROM counts x JOIN catalog_category k ON k.id = x.category_id WHERE x.overall = 0
+               ), '[]'::json),
+               'price_bands', json_build_array({_BAND_FACETS})
+           )::text FROM counts c WHERE c.overall = 1
+       ) END,
+       p.product_id, {positions}, d.storefront_json,
+       pr.id IS NOT NULL, COALESCE({fresh}, false)
+FROM (SELECT 1) AS one
+LEFT JOIN page p ON true
+LEFT JOIN catalog_searchdocument d ON d.product_id = p.product_id
+LEFT JOIN catalog_product pr ON pr.id = p.product_id AND pr.status = 'active'
+ORDER BY p.ordinal
+"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+    first = result[0]
+    rows = [RenderedRow(*row[2:]) for row in result if row[2] is not None]
+    return RenderedPage(category_known=bool(first[0]) or not category_slug, rows=rows, facets=first[1])
+
+
+def storefront_product_rendered(*, slug: str, rendering_key: str, max_age: int | None) -> str | None:
+    """The current rendering of an active product, or None (no such product, or not rendered yet)."""
+    fresh = "d.rendering_key = %s"
+    params: list[Any] = [slug, rendering_key]
+    if max_age is not None:
+        fresh += " AND d.refreshed_at > now() - make_interval(secs => %s)"
+        params.append(max_age)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.storefront_json FROM catalog_product p "
+            "JOIN catalog_searchdocument d ON d.product_id = p.id "
+            f"WHERE p.slug = %s AND p.status = 'active' AND {fresh}",
+            params,
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])

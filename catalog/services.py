@@ -186,6 +186,14 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
         category.save()
         if category.path != old_path:
             _descendants_repath(old_path, category.path)
+            # Their search documents hold the old path, which the category filter matches on.
+            shown = Product.objects.filter(category__path__startswith=category.path)
+        elif (before["name"], before["slug"]) != (category.name, category.slug):
+            shown = Product.objects.filter(category=category)  # their storefront JSON names it
+        else:
+            shown = Product.objects.none()
+        for product_id in shown.order_by("id").values_list("id", flat=True):
+            _product_event("updated", product_id, actor=actor)
         audit_record(
             actor=actor,
             action="category.updated",

@@ -184,10 +184,16 @@ STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storef
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
 # Each process's copies of the cached bodies it served last (catalog.cache), in bytes.
 STOREFRONT_LOCAL_CACHE_BYTES = env_int("STOREFRONT_LOCAL_CACHE_BYTES", 8 * 1024 * 1024)
+# Storefront pages assembled by SQL from the products' pre-rendered JSON (catalog.rendering);
+# off: every page through the serializers (the same answers, slower).
+STOREFRONT_RENDERED_PAGES = env_bool("STOREFRONT_RENDERED_PAGES", True)
 # Billing's Redis counters (API calls per period): `{schema}:{namespace}:api-calls:YYYY-MM`.
 BILLING_REDIS_NAMESPACE = f"billing-{TEST_RUN_ID}" if TESTING else "billing"
 # Seconds each process keeps a shop's plan limits (read by the rate limiter on every request).
 BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
+# Seconds each process keeps a host -> shop answer (changes reach every process at once
+# through HOST_CACHE_CHANNEL; this bounds staleness only while Redis is away).
+SHOP_HOST_CACHE_SECONDS = env_int("SHOP_HOST_CACHE_SECONDS", 5)
 
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,

@@ -2,8 +2,9 @@
 Explicit extension points for the apps above `tenants`.
 
 `tenants` may not import billing (the layers point one way), yet provisioning a
-shop must also start its subscription in the same transaction, and adding a
-member must respect the plan's staff seats. So `tenants` calls the hooks listed
+shop must also start its subscription in the same transaction, adding a
+member must respect the plan's staff seats, and a new currency must reach the
+catalog's pre-rendered prices. So `tenants` calls the hooks listed
 here at those moments, and billing registers its functions in its
 `AppConfig.ready()`. A hook is a plain function run inside the caller's
 transaction: raising a `DomainError` refuses the operation and rolls it back.
@@ -28,6 +29,10 @@ class MembershipAddingHook(Protocol):
     def __call__(self, *, shop: Shop, role: str) -> object: ...
 
 
+class ShopUpdatedHook(Protocol):
+    def __call__(self, *, shop: Shop, changed: list[str]) -> object: ...
+
+
 # Extra read-only facts about shops that other apps own (e.g. billing's `plan`):
 # given shop ids, return {shop id: {field: value}} for the shop representations.
 ShopFactsHook = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
@@ -35,6 +40,7 @@ ShopFactsHook = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
 _shop_provisioned: list[ShopProvisionedHook] = []
 _membership_adding: list[MembershipAddingHook] = []
 _shop_facts: list[ShopFactsHook] = []
+_shop_updated: list[ShopUpdatedHook] = []
 
 
 def on_shop_provisioned(hook: ShopProvisionedHook) -> ShopProvisionedHook:
@@ -48,6 +54,13 @@ def on_membership_adding(hook: MembershipAddingHook) -> MembershipAddingHook:
     """Run `hook(shop=, role=)` inside `membership_add`'s transaction, before the membership is written."""
     if hook not in _membership_adding:
         _membership_adding.append(hook)
+    return hook
+
+
+def on_shop_updated(hook: ShopUpdatedHook) -> ShopUpdatedHook:
+    """Run `hook(shop=, changed=)` in `shop_update` after the shop's changed fields are saved."""
+    if hook not in _shop_updated:
+        _shop_updated.append(hook)
     return hook
 
 
@@ -66,6 +79,11 @@ def shop_provisioned(*, shop: Shop, owner: User, options: Mapping[str, Any]) -> 
 def membership_adding(*, shop: Shop, role: str) -> None:
     for hook in _membership_adding:
         hook(shop=shop, role=role)
+
+
+def shop_updated(*, shop: Shop, changed: list[str]) -> None:
+    for hook in _shop_updated:
+        hook(shop=shop, changed=changed)
 
 
 def shop_facts(shop_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -128,6 +128,7 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
         changed.append("currency")
     if changed:
         shop.save(update_fields=changed)
+        hooks.shop_updated(shop=shop, changed=changed)
         transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination, _reverse_ordering
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -17,6 +19,16 @@ CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
 LIMIT_PATTERN = re.compile(r"^[0-9]{1,6}$")
 INVALID_CURSOR = "This cursor is invalid or has expired."
+
+
+@dataclass(frozen=True)
+class CursorWindow:
+    """What a cursor asks for: rows in `order_by` past `after` (field, "<" or ">", position)."""
+
+    order_by: tuple[str, ...]
+    after: tuple[str, str, str] | None
+    offset: int
+    limit: int
 
 
 class CursorPage(CursorPagination):
@@ -53,18 +65,20 @@ class CursorPage(CursorPagination):
         except NotFound:
             # DRF answers a tampered cursor with 404; it is bad input, not a missing page.
             raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
-        if cursor is not None and cursor.position is not None:
-            self._position_check(str(cursor.position))
+        # paginate_window's caller types the position for its own statement.
+        queryset = getattr(self, "_queryset", None)
+        if queryset is not None and cursor is not None and cursor.position is not None:
+            self._position_check(queryset, str(cursor.position))
         return cursor
 
-    def _position_check(self, position: str) -> None:
+    def _position_check(self, queryset: QuerySet[Any], position: str) -> None:
         """
         Refuse a position the list's first ordering column cannot hold.
 
         DRF filters by the position as it came (`id__lt="abc"`), so a hand-made
         cursor made the query itself fail: a 500 on every list.
         """
-        field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
+        field = _ordering_field(queryset, self.ordering[0].lstrip("-"))
         try:
             if "\x00" in position:
                 raise DjangoValidationError("NUL")
@@ -79,6 +93,44 @@ class CursorPage(CursorPagination):
         response_schema = super().get_paginated_response_schema(schema)
         response_schema["required"] = ["results", "next", "previous"]
         return response_schema
+
+    def paginate_window(self, request: Request, fetch: Callable[[CursorWindow], Sequence[Any]]) -> list[Any]:
+        """
+        Paginate rows that `fetch` reads itself (for a page read in one SQL statement
+        of its own) exactly as paginate_queryset paginates a queryset in
+        `self.ordering`: same cursors, same positions, same links. Rows are
+        objects or dicts carrying the ordering's fields.
+        """
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.cursor = self.decode_cursor(request)
+        offset, reverse, current_position = self.cursor or (0, False, None)
+        ordering = tuple(self.ordering)
+        after = None
+        if current_position is not None:
+            first = ordering[0]
+            # The same test as paginate_queryset's: (cursor reversed) XOR (ordering descending).
+            op = "<" if reverse != first.startswith("-") else ">"
+            after = (first.lstrip("-"), op, str(current_position))
+        order_by = tuple(_reverse_ordering(ordering)) if reverse else ordering
+        results = list(fetch(CursorWindow(order_by, after, offset, self.page_size + 1)))
+        self.page = results[: self.page_size]
+        following = (
+            self._get_position_from_instance(results[-1], ordering) if len(results) > len(self.page) else None
+        )
+        if reverse:
+            self.page.reverse()
+            self.has_next = current_position is not None or offset > 0
+            self.has_previous = following is not None
+            self.next_position = current_position  # type: ignore[assignment]  # the stubs' Cursor says int; a str
+            self.previous_position = following
+        else:
+            self.has_next = following is not None
+            self.has_previous = current_position is not None or offset > 0
+            self.next_position = following
+            self.previous_position = current_position  # type: ignore[assignment]
+        return self.page
 
 
 def _ordering_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any]:

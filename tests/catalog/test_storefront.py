@@ -229,3 +229,22 @@ def test_reindex_rebuilds_documents(shop_a: ShopContext, catalog) -> None:
     call_command("reindex", shop="alpha")
     use_shop(shop_a.shop)
     assert SearchDocument.objects.count() == 4
+
+
+@pytest.mark.parametrize("rendered", [True, False])
+def test_moving_a_category_moves_its_products_in_the_category_filter(
+    api,
+    admin: AdminClient,
+    shop_a: ShopContext,
+    catalog,
+    django_capture_on_commit_callbacks,
+    settings,
+    rendered,
+) -> None:
+    settings.STOREFRONT_RENDERED_PAGES = rendered
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = admin.patch(f"categories/{catalog['shirts']}", {"parent": catalog["mugs"]})
+    assert moved.status_code == 200, moved.content
+    # The search documents held the old path ("/clothing/shirts/"), which the filter matches on.
+    assert _titles(_list(api, shop_a, "?category=mugs")) == ["Enamel Mug", "Linen Shirt", "Blue Oxford Shirt"]
+    assert _titles(_list(api, shop_a, "?category=clothing")) == ["Wool Jumper"]
