@@ -194,6 +194,9 @@ BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
 # X-Forwarded-For hops to trust for the client address.
 RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
 RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
+# Checkouts a minute per client address and shop: far fewer than its storefront
+# requests, as each one reserves stock.
+RATE_LIMIT_CHECKOUT_PER_MINUTE = env_int("RATE_LIMIT_CHECKOUT_PER_MINUTE", 10)
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
 # Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
@@ -204,6 +207,9 @@ OUTBOX_REDIS_NAMESPACE = f"outbox-{TEST_RUN_ID}" if TESTING else "outbox"
 # third of the CPU per order that batches of one do (e-mails and webhooks leave up
 # to this much later). 0 dispatches at once.
 OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
+# Minutes an order whose card payment did not complete holds its stock before it
+# expires (a manual order's time is the shop's own setting, 24 h by default).
+ORDER_AUTHORIZATION_EXPIRY_MINUTES = env_int("ORDER_AUTHORIZATION_EXPIRY_MINUTES", 30)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -225,6 +231,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-webhooks": {"task": "webhooks.deliveries_due", "schedule": 60.0},
     # Order events refresh their shop's report within seconds; this catches what they missed.
     "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
+    # Unpaid orders past their time give their stock back (orders.expiry).
+    "expire-unpaid-orders": {"task": "orders.tasks.unpaid_orders_expire", "schedule": 60.0},
     # Last month's invoices, soon after the month ends; hourly, since issuing twice issues nothing.
     "issue-invoices": {"task": "billing.tasks.invoices_issue_due", "schedule": 3600.0},
 }

@@ -3,8 +3,9 @@
 import datetime as dt
 
 from celery import shared_task
+from django.db import DatabaseError
 
-from orders import reports
+from orders import expiry, reports, services
 
 
 @shared_task(name="orders.tasks.sales_aggregates_refresh", ignore_result=True)
@@ -21,3 +22,25 @@ def sales_aggregates_refresh(days: int = reports.RECENT_DAYS, all_shops: bool = 
 def sales_aggregates_refresh_shop(days: list[str] | None = None) -> int:
     """Recompute one shop's sales aggregates of `days` (ISO dates; default today and yesterday)."""
     return reports.sales_recent_days_refresh(days=[dt.date.fromisoformat(day) for day in days or []])
+
+
+@shared_task(name="orders.tasks.unpaid_orders_expire", ignore_result=True)
+def unpaid_orders_expire(now: str | None = None) -> int:
+    """
+    From the public schema (beat, every minute): queue an expiry sweep for each
+    shop with unpaid orders due by `now` (ISO; default the current time).
+    """
+    return expiry.unpaid_orders_expire_fan_out(now=dt.datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(
+    name="orders.tasks.unpaid_orders_expire_shop",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=30,
+    max_retries=10,
+)
+def unpaid_orders_expire_shop(now: str | None = None) -> int:
+    """Cancel the shop's unpaid orders due by `now` (ISO) and give their stock back."""
+    return services.orders_expire_due(now=dt.datetime.fromisoformat(now) if now else None)
