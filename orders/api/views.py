@@ -103,6 +103,14 @@ class CheckoutView(StorefrontAPIView):
             402: OpenApiResponse(
                 description="The card was declined, or the shop's plan allows no more orders."
             ),
+            422: OpenApiResponse(
+                description="A payment provider the shop does not accept (`payment_method_disabled`), or "
+                "the Idempotency-Key reused with a different request."
+            ),
+            429: OpenApiResponse(
+                description='This client address\'s checkout budget (`"checkout"`) is spent until '
+                "`Retry-After` seconds have passed."
+            ),
         },
         operation_id="storefront_checkout",
         summary="Place an order from a cart (Idempotency-Key required)",

@@ -7553,7 +7553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request. */
+            /** @description A payment provider the shop does not accept (`payment_method_disabled`), or the Idempotency-Key reused with a different request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7571,7 +7571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            /** @description This client address's checkout budget (`"checkout"`) is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
                     /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
