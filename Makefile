@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test \
-	frontend-deps frontend-build client client-check chromium
+	frontend-deps frontend-build client client-check chromium nginx
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -53,8 +53,18 @@ services:
 
 # --- running -------------------------------------------------------------------
 
-run: venv frontend-build
+run: venv frontend-build nginx
 	.ci/run-local
+
+# Debian's nginx is the front `make run` serves through (.ci/serve-web): it reads
+# each request whole before gunicorn's sync workers see it, so slow clients cannot
+# hold them. (Debian's policy-rc.d, or the lack of an init, keeps the package's own
+# service from starting; serve-web runs its own instance, unprivileged.)
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing Debian's nginx, the front make run serves through"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
 
 # --- frontend ------------------------------------------------------------------
 
@@ -118,7 +128,7 @@ typecheck: venv
 imports: venv
 	$(BIN)/lint-imports --no-logo
 
-test-python: venv
+test-python: venv nginx
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the

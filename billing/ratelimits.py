@@ -1,7 +1,9 @@
 """
 Rate limits (SPEC section 2): each shop's Admin API has a budget of requests a
 minute from its plan (`api_requests_per_minute`), and its Storefront API a larger
-one per client address (`storefront_requests_per_minute`).
+one per client address (`storefront_requests_per_minute`). Checkouts (`POST
+checkout`), which reserve stock, spend a budget of their own per client address
+instead, far smaller (`RATE_LIMIT_CHECKOUT_PER_MINUTE`).
 Counted in Redis in fixed one-minute windows by one Lua script (atomic: INCR,
 and EXPIRE on the window's first request), under the shop's schema, so one
 shop's traffic never spends another's budget. Announced with the IETF
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 ADMIN_PREFIX = "/api/admin/"
 STOREFRONT_PREFIX = "/api/storefront/"
+CHECKOUT_PATH = "/api/storefront/v1/checkout"
 # How long a metered API-call counter lives after its last count (billing.metering's figure).
 USAGE_COUNTER_SECONDS = API_CALLS_KEY_DAYS * 86400
 # At most one "limiter unreachable" warning per process this often, not one a request.
@@ -189,7 +192,10 @@ def request_limit_for(request: HttpRequest) -> RequestLimit | None:
         policy = Policy("admin", admin_requests_per_minute(shop))
         return RequestLimit(policy, schema=shop.schema_name, subject=None, metered=True, once_authorised=True)
     if path.startswith(STOREFRONT_PREFIX):
-        policy = Policy("storefront", storefront_requests_per_minute(shop))
+        if path == CHECKOUT_PATH and request.method == "POST":
+            policy = Policy("checkout", settings.RATE_LIMIT_CHECKOUT_PER_MINUTE)
+        else:
+            policy = Policy("storefront", storefront_requests_per_minute(shop))
         client = rate_limit_subject(client_address(request))
         return RequestLimit(policy, schema=shop.schema_name, subject=client, metered=False)
     return None

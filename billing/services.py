@@ -190,6 +190,24 @@ def _period_orders_add(shop_id: int, amount: int, allowed: int) -> bool:
         return cursor.rowcount == 1
 
 
+def usage_record(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
+    """
+    Count `amount` more orders this month whatever the limit: for orders the shop
+    accepted within it and that are paid later (a manual order marked paid; the
+    money has arrived, so refusing to record it would help nobody).
+    """
+    if metric != Metric.ORDERS:
+        raise ValueError(f"only orders are recorded past the limit, not {metric}")
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    shop_id = shop_id if shop_id is not None else selectors.current_shop_id()
+    _period_orders_add(shop_id, amount, UNLIMITED)
+
+
+# Bigger than any count: a conditional add with this bound always fits.
+UNLIMITED = 2**62
+
+
 def usage_release(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
     """Count `amount` fewer of `metric` (a product or image deleted); never below zero."""
     if metric not in COLUMNS:

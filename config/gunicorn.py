@@ -9,7 +9,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))  # the hooks below import tenants.observability
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# `make run` binds gunicorn to loopback behind nginx (.ci/serve-web sets GUNICORN_BIND):
+# never expose sync workers to clients directly, as a slow client holds one whole.
+# Compose binds all addresses, for its edge proxy on the container network.
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One sync worker per core by default: where PostgreSQL and Redis share the cores
 # (`make run`, this repository's benchmarks), their work fills a worker's waits,
 # and more workers only switch and thrash caches. Measured on 2 cores: 2 workers

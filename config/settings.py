@@ -201,6 +201,9 @@ SHOP_HOST_CACHE_SECONDS = env_int("SHOP_HOST_CACHE_SECONDS", 5)
 # `{schema}:{RATE_LIMIT_NAMESPACE}:...`.
 RATE_LIMIT_ADMIN_PER_MINUTE = env_int("RATE_LIMIT_ADMIN_PER_MINUTE", 0) or None
 RATE_LIMIT_STOREFRONT_PER_MINUTE = env_int("RATE_LIMIT_STOREFRONT_PER_MINUTE", 0) or None
+# Checkouts a minute per client address and shop: far fewer than its storefront
+# requests, as each one reserves stock.
+RATE_LIMIT_CHECKOUT_PER_MINUTE = env_int("RATE_LIMIT_CHECKOUT_PER_MINUTE", 10)
 RATE_LIMIT_NAMESPACE = f"ratelimit-{TEST_RUN_ID}" if TESTING else "ratelimit"
 # Sign-in (auth/token) and sign-up attempts: each spends one of its account's (the
 # e-mail's) and one of its client address's, per window, before any password is hashed.
@@ -231,6 +234,9 @@ OUTBOX_REDIS_NAMESPACE = f"outbox-{TEST_RUN_ID}" if TESTING else "outbox"
 # third of the CPU per order that batches of one do (e-mails and webhooks leave up
 # to this much later). 0 dispatches at once.
 OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
+# Minutes an order whose card payment did not complete holds its stock before it
+# expires (a manual order's time is the shop's own setting, 24 h by default).
+ORDER_AUTHORIZATION_EXPIRY_MINUTES = env_int("ORDER_AUTHORIZATION_EXPIRY_MINUTES", 30)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -268,6 +274,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-sales-aggregates": {"task": "orders.tasks.sales_aggregates_refresh", "schedule": 600.0},
     # Carts unused for 7 days, deleted shop by shop (carts live in each shop's schema).
     "delete-expired-carts": {"task": "orders.tasks.carts_expired_delete", "schedule": 86400.0},
+    # Unpaid orders past their time give their stock back (orders.expiry).
+    "expire-unpaid-orders": {"task": "orders.tasks.unpaid_orders_expire", "schedule": 60.0},
     # Last month's invoices, soon after the month ends; hourly, since issuing twice issues nothing.
     "issue-invoices": {"task": "billing.tasks.invoices_issue_due", "schedule": 3600.0},
 }

@@ -13,6 +13,7 @@ class OrdersErrorCode(StrEnum):
     ORDER_NOT_FOUND = "order_not_found"
     ILLEGAL_TRANSITION = "illegal_transition"
     PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_METHOD_DISABLED = "payment_method_disabled"
     REFUND_TOO_LARGE = "refund_too_large"
 
 
@@ -66,6 +67,12 @@ class PaymentDeclined(DomainError):
     status = 402
     code = OrdersErrorCode.PAYMENT_DECLINED
     title = "Payment declined"
+
+
+class PaymentMethodDisabled(DomainError):
+    status = 422
+    code = OrdersErrorCode.PAYMENT_METHOD_DISABLED
+    title = "Payment method not accepted by this shop"
 
 
 class RefundTooLarge(DomainError):

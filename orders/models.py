@@ -58,6 +58,9 @@ class Order(models.Model):
     cart_hash = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001
     placed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True)
+    # An unpaid order gives its stock back at this moment (orders.expiry); null once
+    # paid at checkout, and for orders placed before expiry existed.
+    expires_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True)
     cancelled_at = models.DateTimeField(null=True)
     refunded_at = models.DateTimeField(null=True)
@@ -71,7 +74,13 @@ class Order(models.Model):
             )
         ]
         # The sales report counts an order on the day it was paid (orders/reports.py).
-        indexes = [models.Index(fields=["paid_at"], name="order_paid_at_idx")]
+        indexes = [
+            models.Index(fields=["paid_at"], name="order_paid_at_idx"),
+            # The expiry sweep's look-up: the few pending orders that can expire, soonest first.
+            models.Index(
+                fields=["expires_at"], name="order_pending_expiry_idx", condition=Q(status="pending")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number}"
@@ -103,6 +112,36 @@ class Cart(models.Model):
 
     def __str__(self) -> str:
         return f"cart {self.id_hash[:8]}"
+
+
+class PaymentSettings(models.Model):
+    """
+    The shop's one row of payment settings (created on first read). Manual payment
+    (bank transfer, cash) is off until the merchant turns it on: an unpaid order
+    holds stock, so a shop that does not expect them must not accept them.
+    """
+
+    SINGLETON_ID = 1
+    MANUAL_EXPIRY_HOURS_MAX = 720  # 30 days
+
+    manual_enabled = models.BooleanField(default=False)
+    manual_expiry_hours = models.PositiveIntegerField(
+        default=24, help_text="Hours an unpaid manual order holds its stock before it expires."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "payment settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="payment_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(manual_expiry_hours__gte=1, manual_expiry_hours__lte=720),
+                name="payment_settings_manual_expiry_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"manual {'on' if self.manual_enabled else 'off'}, expires after {self.manual_expiry_hours} h"
 
 
 class OrderLine(models.Model):

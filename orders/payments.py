@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from orders.errors import PaymentDeclined
+from orders.models import PaymentSettings
 from tenants.conventions.money import Money
 
 TEST_CARD_PAYS = "4242424242424242"
@@ -25,6 +26,9 @@ class Charge:
 
 class PaymentProvider(Protocol):
     code: str
+    # True when a successful charge pays the order at checkout (a card); False when the
+    # order waits for the money (manual), counted against the plan once it is paid.
+    pays_at_checkout: bool
 
     def charge(self, *, amount: Money, details: dict[str, Any]) -> Charge:
         """Take the money (or register the intent to); raise PaymentDeclined if refused."""
@@ -39,6 +43,7 @@ class ManualProvider:
     """Bank transfer, cash on delivery: the merchant marks the order paid when the money arrives."""
 
     code = "manual"
+    pays_at_checkout = False
 
     def charge(self, *, amount: Money, details: dict[str, Any]) -> Charge:
         return Charge(paid=False, reference="")
@@ -51,6 +56,7 @@ class TestProvider:
     """A card provider for tests and demos, with the well-known test card numbers."""
 
     code = "test"
+    pays_at_checkout = True
 
     def charge(self, *, amount: Money, details: dict[str, Any]) -> Charge:
         card = str(details.get("card_number", "")).replace(" ", "")
@@ -80,3 +86,15 @@ PROVIDERS: dict[str, PaymentProvider] = {
 
 def provider_for(code: str) -> PaymentProvider:
     return PROVIDERS[code]
+
+
+def payment_settings() -> PaymentSettings:
+    """The shop's payment settings: its saved row, or the defaults (manual off) until it has one."""
+    saved = PaymentSettings.objects.filter(pk=PaymentSettings.SINGLETON_ID).first()
+    return saved or PaymentSettings(pk=PaymentSettings.SINGLETON_ID)
+
+
+def providers_accepted() -> list[str]:
+    """The providers this shop takes payments with, for shoppers to choose from."""
+    manual_on = payment_settings().manual_enabled
+    return [code for code in PROVIDERS if code != ManualProvider.code or manual_on]

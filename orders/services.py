@@ -3,28 +3,36 @@ Order writes: checkout and the order's lifecycle. Each is one transaction that
 also records its audit entry and its outbox event.
 
     pending -> paid -> fulfilled;  pending|paid -> cancelled;  paid|fulfilled -> refunded
+
+An unpaid (pending) order holds its stock until `expires_at`, then
+`order_expire` cancels it and gives the stock back (`order.expired`). The plan's
+orders a month count paid orders: at checkout when the card pays, else when the
+order is marked paid; a later refund or cancellation does not give the slot back.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from billing.limits import Metric
-from billing.services import usage_take
+from billing.selectors import usage_allows
+from billing.services import usage_record, usage_take
 from catalog.models import InventoryAdjustment
 from catalog.services import stock_release, stock_reserve
 from orders.carts import cart_checkout_take
-from orders.errors import IllegalTransition, RefundTooLarge
-from orders.models import Customer, Order, OrderLine, Payment
-from orders.payments import provider_for
+from orders.errors import IllegalTransition, PaymentMethodDisabled, RefundTooLarge
+from orders.models import Customer, Order, OrderLine, Payment, PaymentSettings
+from orders.payments import ManualProvider, PaymentProvider, payment_settings, provider_for
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
@@ -117,6 +125,7 @@ def order_place(
     email = email.strip().lower()
     shopper = Actor(type="customer", id=None, label=email)
     provider = provider_for(payment_method["provider"])
+    unpaid_lifetime = _unpaid_lifetime(provider)  # refuses a provider the shop has not enabled
     # The writes go through rows_insert(): the ORM's create() cost more CPU than the statements.
     # No savepoint when nested (checkout runs inside the idempotency transaction):
     # a refusal propagates and rolls the whole of it back anyway.
@@ -125,8 +134,13 @@ def order_place(
         cart, items = cart_checkout_take(cart_id)
         token = order_token(cart_id=cart_id)
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
-        # The plan's orders a month: 402 before any charge; the count rolls back with a refusal.
-        usage_take(metric=Metric.ORDERS)
+        if provider.pays_at_checkout:
+            # The plan's orders a month: 402 before any charge; the count rolls back with a refusal.
+            usage_take(metric=Metric.ORDERS)
+        else:
+            # Counted once paid (order_mark_paid), so unpaid orders cannot use up the month;
+            # a shop already at its limit takes none.
+            usage_allows(metric=Metric.ORDERS)
         subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
         total = Money(subtotal, currency).amount
         # Charge before writing the order, so a paid order is written once as paid;
@@ -143,6 +157,7 @@ def order_place(
                     total=total,
                     status=S.PAID if charge.paid else S.PENDING,
                     paid_at=now if charge.paid else None,
+                    expires_at=None if charge.paid else now + unpaid_lifetime,
                     shipping_address=shipping_address.__dict__,
                     payment_provider=provider.code,
                     cart_hash=cart,
@@ -180,7 +195,7 @@ def order_place(
                 ]
             )
         changes = [AuditChange("order.created", "order", order.pk, after=order_snapshot(order))]
-        events = [_order_event(order, "order.created")]
+        events = [_order_event(order, "order.created", **_expiry_extra(order))]
         if charge.paid:
             reference = {"reference": charge.reference, "provider": provider.code}
             changes.append(AuditChange("order.paid", "order", order.pk, after=reference))
@@ -190,6 +205,34 @@ def order_place(
     # The caller answers with the order: hand it over with its lines and payments loaded.
     order._prefetched_objects_cache = {"lines": order_lines, "payments": payments}  # type: ignore[attr-defined]
     return order, token
+
+
+def _unpaid_lifetime(provider: PaymentProvider) -> dt.timedelta:
+    """
+    How long an order left unpaid by `provider` holds its stock: the shop's manual
+    expiry (refused while manual payment is off), or the card authorisation's.
+    """
+    if provider.code != ManualProvider.code:
+        return dt.timedelta(minutes=settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES)
+    shop_settings = payment_settings()
+    if not shop_settings.manual_enabled:
+        raise PaymentMethodDisabled(
+            "This shop does not accept manual payment (bank transfer); pay by card.",
+            errors={"payment_method.provider": ["Manual payment is turned off in this shop."]},
+        )
+    return dt.timedelta(hours=shop_settings.manual_expiry_hours)
+
+
+EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def expiry_text(moment: dt.datetime) -> str:
+    """`expires_at` as events carry it: UTC, fixed width, so text order is time order (orders.expiry)."""
+    return moment.astimezone(dt.UTC).strftime(EXPIRY_FORMAT)
+
+
+def _expiry_extra(order: Order) -> dict[str, str]:
+    return {"expires_at": expiry_text(order.expires_at)} if order.expires_at is not None else {}
 
 
 def _customer_upsert(*, email: str, name: str, now: Any) -> Customer:
@@ -252,6 +295,9 @@ def order_mark_paid(*, actor: Actor, order: Order, reference: str = "") -> Order
             amount=order.total,
             reference=reference or "marked paid",
         )
+        # Accepted within the month's limit at checkout, counted now that it is paid (even past the
+        # limit: the money has arrived).
+        usage_record(metric=Metric.ORDERS)
         _status_set(order, S.PAID, actor=actor)
     return order
 
@@ -280,6 +326,99 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
             order.save(update_fields=["refunded_amount"])
         _status_set(order, S.CANCELLED, actor=actor, reason=reason)
     return order
+
+
+def order_expire(*, order_id: int, now: dt.datetime | None = None) -> Order | None:
+    """
+    Cancel an unpaid order whose time is up and give its stock back, with an
+    `order.expired` event. The order is re-read under its row lock, so one marked
+    paid meanwhile (which holds that lock) is left alone; return None then.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .filter(pk=order_id, status=S.PENDING, expires_at__lte=now)
+            .prefetch_related("lines")
+            .first()
+        )
+        if order is None:
+            return None
+        system = Actor.system("order expiry")
+        stock_release(
+            items={line.variant_id: line.quantity for line in order.lines.all() if line.variant_id},
+            actor=system,
+            reason=InventoryAdjustment.Reason.RESTOCKED,
+            note=f"order {order.number} expired unpaid",
+        )
+        before = order_snapshot(order)
+        order.status = S.CANCELLED
+        order.cancelled_at = now
+        order.save(update_fields=["status", "cancelled_at", "updated_at"])
+        audit_record(
+            actor=system,
+            action="order.expired",
+            object_type="order",
+            object_id=order.pk,
+            before=before,
+            after=order_snapshot(order),
+        )
+        events_record(
+            events=[_order_event(order, "order.expired", expires_at=expiry_text(order.expires_at or now))]
+        )
+    return order
+
+
+def orders_expire_due(*, now: dt.datetime | None = None, batch: int = 200) -> int:
+    """
+    Expire the shop's unpaid orders due by `now`, soonest first, each in its own
+    short transaction (so no lock is held across the batch); return how many.
+    """
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        due = list(
+            Order.objects.filter(status=S.PENDING, expires_at__lte=now)
+            .order_by("expires_at", "pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        done = sum(1 for order_id in due if order_expire(order_id=order_id, now=now) is not None)
+        expired += done
+        if len(due) < batch or done == 0:
+            return expired
+
+
+def payment_settings_update(
+    *, actor: Actor, manual_enabled: bool | None = None, manual_expiry_hours: int | None = None
+) -> PaymentSettings:
+    """
+    Turn manual payment on or off and set how long its unpaid orders hold stock.
+    A new expiry applies to orders placed from now on; placed ones keep theirs.
+    """
+    with transaction.atomic():
+        current, _ = PaymentSettings.objects.select_for_update().get_or_create(
+            pk=PaymentSettings.SINGLETON_ID
+        )
+        before = {
+            "manual_enabled": current.manual_enabled,
+            "manual_expiry_hours": current.manual_expiry_hours,
+        }
+        if manual_enabled is not None:
+            current.manual_enabled = manual_enabled
+        if manual_expiry_hours is not None:
+            current.manual_expiry_hours = manual_expiry_hours
+        after = {"manual_enabled": current.manual_enabled, "manual_expiry_hours": current.manual_expiry_hours}
+        if after != before:
+            current.save(update_fields=["manual_enabled", "manual_expiry_hours", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="payment_settings.updated",
+                object_type="payment_settings",
+                object_id=current.pk,
+                before=before,
+                after=after,
+            )
+    return current
 
 
 def order_refund(*, actor: Actor, order: Order, amount: Decimal, reason: str = "") -> Order:

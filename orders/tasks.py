@@ -3,8 +3,9 @@
 import datetime as dt
 
 from celery import shared_task
+from django.db import DatabaseError
 
-from orders import carts, reports
+from orders import carts, expiry, reports, services
 from tenants.models import Shop
 
 
@@ -37,3 +38,25 @@ def carts_expired_delete() -> int:
 def carts_expired_delete_shop() -> int:
     """Delete one shop's carts unused for 7 days (a read of its small cart table and a DELETE)."""
     return carts.carts_expired_delete()
+
+
+@shared_task(name="orders.tasks.unpaid_orders_expire", ignore_result=True)
+def unpaid_orders_expire(now: str | None = None) -> int:
+    """
+    From the public schema (beat, every minute): queue an expiry sweep for each
+    shop with unpaid orders due by `now` (ISO; default the current time).
+    """
+    return expiry.unpaid_orders_expire_fan_out(now=dt.datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(
+    name="orders.tasks.unpaid_orders_expire_shop",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=30,
+    max_retries=10,
+)
+def unpaid_orders_expire_shop(now: str | None = None) -> int:
+    """Cancel the shop's unpaid orders due by `now` (ISO) and give their stock back."""
+    return services.orders_expire_due(now=dt.datetime.fromisoformat(now) if now else None)

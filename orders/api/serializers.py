@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from orders.models import Order
+from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
 from tenants.conventions.fields import StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
@@ -132,6 +132,10 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     fulfilled_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="While the order is unpaid: when it expires and gives its stock back unless paid.",
+    )
 
     def to_representation(self, order: Order) -> dict[str, Any]:
         # The declared fields above are the contract and the OpenAPI schema; this writes
@@ -186,6 +190,7 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
             "fulfilled_at": when(order.fulfilled_at),
             "cancelled_at": when(order.cancelled_at),
             "refunded_at": when(order.refunded_at),
+            "expires_at": when(order.expires_at) if order.status == Order.Status.PENDING else None,
         }
 
 
@@ -232,3 +237,36 @@ class CustomerDetailOutput(CustomerOutput):
 
 class CustomerQuery(serializers.Serializer):  # type: ignore[type-arg]
     email = StrictCharField(max_length=254, required=False)
+
+
+# --- Payment settings ------------------------------------------------------------------
+
+
+class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
+    manual_enabled = serializers.BooleanField(
+        required=False, help_text="Accept manual payment (bank transfer): orders wait unpaid, holding stock."
+    )
+    manual_expiry_hours = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=PaymentSettings.MANUAL_EXPIRY_HOURS_MAX,
+        help_text="Hours an unpaid manual order holds its stock before it expires (for orders placed later).",
+    )
+
+
+class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    manual_enabled = serializers.BooleanField()
+    manual_expiry_hours = serializers.IntegerField()
+    card_authorization_expiry_minutes = serializers.IntegerField(
+        help_text="Minutes an order whose card payment did not complete holds its stock (platform setting)."
+    )
+    providers = serializers.ListField(
+        child=serializers.CharField(), help_text="The payment providers shoppers can choose from now."
+    )
+
+
+class PaymentMethodsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    providers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The payment providers this shop accepts at checkout (`payment_method.provider`).",
+    )

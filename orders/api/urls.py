@@ -10,6 +10,7 @@ storefront_urlpatterns = [
         "carts/<str:cart_id>/items/<int:item_id>", views.CartItemView.as_view(), name="storefront-cart-item"
     ),
     path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
+    path("payment-methods", views.PaymentMethodsView.as_view(), name="storefront-payment-methods"),
     path("orders/<int:number>", views.ShopperOrderView.as_view(), name="storefront-order"),
 ]
 
@@ -23,6 +24,7 @@ admin_urlpatterns = [
     path("orders/<int:number>/cancel", views.AdminOrderCancelView.as_view(), name="admin-order-cancel"),
     path("orders/<int:number>/refund", views.AdminOrderRefundView.as_view(), name="admin-order-refund"),
     path("customers", views.AdminCustomerListView.as_view(), name="admin-customers"),
+    path("payment-settings", views.AdminPaymentSettingsView.as_view(), name="admin-payment-settings"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),
     path("reports/sales", reports.AdminSalesReportView.as_view(), name="admin-reports-sales"),
 ]

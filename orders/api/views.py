@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import carts, selectors, services
+from orders import carts, payments, selectors, services
 from orders.api import serializers as s
 from orders.errors import CartNotFound
-from orders.models import Order
+from orders.models import Order, PaymentSettings
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.auth import request_actor
 from tenants.conventions.idempotency import ANONYMOUS, idempotent
+from tenants.models import Membership
 
 ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
 
@@ -129,13 +131,25 @@ class CheckoutView(StorefrontAPIView):
             402: OpenApiResponse(
                 description="The card was declined, or the shop's plan allows no more orders."
             ),
+            422: OpenApiResponse(
+                description="A payment provider the shop does not accept (`payment_method_disabled`), or "
+                "the Idempotency-Key reused with a different request."
+            ),
+            429: OpenApiResponse(
+                description='This client address\'s checkout budget (`"checkout"`) is spent until '
+                "`Retry-After` seconds have passed."
+            ),
         },
         operation_id="storefront_checkout",
         summary="Place an order from a cart (Idempotency-Key required)",
         description="Reserves stock, takes the payment and empties the cart. A declined card answers 402 and "
-        "changes nothing; a sold-out item answers 409. A cart makes one order: the same request with the "
-        "same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 "
-        "`cart_checked_out` with the order's number. Keys are scoped to the cart.",
+        "changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment "
+        "until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its "
+        "stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request "
+        "with the same Idempotency-Key replays it (token included); any other checkout of that cart answers "
+        "409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their "
+        'own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront\'s: 429 '
+        "beyond it.",
     )
     @idempotent(required=True, principal=_cart_holder, stored_body=_without_token, replayed_body=_with_token)
     def post(self, request: Request) -> Response:
@@ -149,6 +163,16 @@ class CheckoutView(StorefrontAPIView):
         )
         body = {**s.OrderOutput(order, context=shop_context(request)).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PaymentMethodsView(StorefrontAPIView):
+    @extend_schema(
+        responses=s.PaymentMethodsOutput,
+        operation_id="storefront_payment_methods",
+        summary="The payment providers this shop accepts at checkout",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.PaymentMethodsOutput({"providers": payments.providers_accepted()}).data)
 
 
 class ShopperOrderView(StorefrontAPIView):
@@ -287,3 +311,44 @@ class AdminCustomerDetailView(OrderAdminView):
             "orders": s.OrderOutput(orders, many=True, context=shop_context(request)).data,
         }
         return Response(body)
+
+
+# --- Admin: payment settings ---------------------------------------------------------------
+
+
+def _payment_settings_body(current: PaymentSettings) -> dict[str, object]:
+    return s.PaymentSettingsOutput(
+        {
+            "manual_enabled": current.manual_enabled,
+            "manual_expiry_hours": current.manual_expiry_hours,
+            "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
+            "providers": payments.providers_accepted(),
+        }
+    ).data
+
+
+class AdminPaymentSettingsView(AdminAPIView):
+    required_scopes = {"GET": "orders:read", "PATCH": "orders:write"}
+    member_roles = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+
+    @extend_schema(
+        responses=s.PaymentSettingsOutput,
+        operation_id="admin_payment_settings_retrieve",
+        summary="The shop's payment settings",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_payment_settings_body(payments.payment_settings()))
+
+    @extend_schema(
+        request=s.PaymentSettingsInput,
+        responses=s.PaymentSettingsOutput,
+        operation_id="admin_payment_settings_update",
+        summary="Turn manual payment on or off, and set how long its unpaid orders hold stock",
+        description="Manual payment is off until turned on here. A new expiry applies to orders placed "
+        "afterwards; orders already placed keep theirs.",
+    )
+    def patch(self, request: Request) -> Response:
+        data = validated(s.PaymentSettingsInput, request.data)
+        return Response(
+            _payment_settings_body(services.payment_settings_update(actor=request_actor(request), **data))
+        )

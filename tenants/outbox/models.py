@@ -7,6 +7,7 @@ in the event's own shop schema.
 import uuid
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 
 
 class OutboxEvent(models.Model):
@@ -31,6 +32,13 @@ class OutboxEvent(models.Model):
                 condition=models.Q(dispatched_at__isnull=True),
             ),
             models.Index(fields=["schema_name", "created_at"], name="outbox_schema_idx"),
+            # The shops with unpaid orders falling due (orders.expiry): an order placed unpaid
+            # says when it expires in its order.created event, as a fixed-width UTC text.
+            models.Index(
+                KeyTextTransform("expires_at", "payload"),
+                name="outbox_order_expiry_idx",
+                condition=models.Q(type="order.created"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ class EventType(models.TextChoices):
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
     ORDER_CANCELLED = "order.cancelled"
+    ORDER_EXPIRED = "order.expired"  # unpaid past its time: cancelled, its stock returned
     ORDER_REFUNDED = "order.refunded"
     PRODUCT_CREATED = "product.created"
     PRODUCT_UPDATED = "product.updated"

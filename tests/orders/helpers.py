@@ -22,6 +22,13 @@ DECLINED = {"provider": "test", "card_number": "4000000000000002"}
 MANUAL = {"provider": "manual"}
 
 
+def manual_payment_on(admin: AdminClient, *, hours: int = 24) -> dict[str, Any]:
+    """Let the shop take manual payment (off until the merchant turns it on)."""
+    response = admin.patch("payment-settings", {"manual_enabled": True, "manual_expiry_hours": hours})
+    assert response.status_code == 200, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
 def sellable_product(
     admin: AdminClient, *, stock: int = 10, price: str = "20.00", title: str = "Enamel Mug"
 ) -> dict[str, Any]:
@@ -58,6 +65,7 @@ def checkout(
     cart_id: str,
     payment: dict[str, Any] = PAYS,
     key: str | None = None,
+    remote_addr: str = "127.0.0.1",
     **overrides: Any,
 ):
     body = {
@@ -67,4 +75,12 @@ def checkout(
         "payment_method": payment,
         **overrides,
     }
-    return storefront(api, ctx, "post", "checkout", body, HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex)
+    return storefront(
+        api,
+        ctx,
+        "post",
+        "checkout",
+        body,
+        HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex,
+        REMOTE_ADDR=remote_addr,
+    )

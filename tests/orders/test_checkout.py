@@ -16,7 +16,15 @@ from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem
-from tests.orders.helpers import DECLINED, MANUAL, cart_with, checkout, sellable_product, storefront
+from tests.orders.helpers import (
+    DECLINED,
+    MANUAL,
+    cart_with,
+    checkout,
+    manual_payment_on,
+    sellable_product,
+    storefront,
+)
 
 
 @pytest.fixture
@@ -108,6 +116,7 @@ def test_declined_card_is_402_and_changes_nothing(api, admin: AdminClient, shop_
 @pytest.mark.django_db
 def test_manual_payment_leaves_the_order_pending(api, admin: AdminClient, shop_a: ShopContext) -> None:
     variant = sellable_product(admin)["variants"][0]["id"]
+    manual_payment_on(admin)
     order = checkout(api, shop_a, cart_with(api, shop_a, variant), payment=MANUAL).json()
     assert order["status"] == "pending" and order["payments"] == []
 
@@ -166,16 +175,19 @@ def test_no_oversell_under_concurrent_checkouts(committed_shop: ShopContext, dja
         statuses: list[int] = []
         lock = threading.Lock()
 
-        def buy(cart_id: str) -> None:
+        def buy(shopper: int, cart_id: str) -> None:
             try:
                 barrier.wait(10)
-                status = checkout(APIClient(), committed_shop, cart_id, key=uuid.uuid4().hex).status_code
+                address = f"198.51.100.{shopper}"  # thirty shoppers, each within their checkout budget
+                status = checkout(
+                    APIClient(), committed_shop, cart_id, key=uuid.uuid4().hex, remote_addr=address
+                ).status_code
                 with lock:
                     statuses.append(status)
             finally:
                 connections.close_all()
 
-        threads = [threading.Thread(target=buy, args=(cart_id,)) for cart_id in carts]
+        threads = [threading.Thread(target=buy, args=pair) for pair in enumerate(carts)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -27,7 +27,7 @@ from tenants.outbox.services import events_dispatch, events_relay
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, make_user
-from tests.orders.helpers import MANUAL, cart_with, checkout, sellable_product
+from tests.orders.helpers import MANUAL, cart_with, checkout, manual_payment_on, sellable_product
 
 SHOPPER = "ada@example.com"
 
@@ -123,6 +123,7 @@ def test_an_order_sends_the_confirmation_the_staff_notices_and_on_fulfilment_the
 
 @pytest.mark.django_db
 def test_a_pending_order_says_so(api, shop_a: ShopContext, mailoutbox, django_capture_on_commit_callbacks):
+    manual_payment_on(AdminClient(api, shop_a))
     _place_order(api, shop_a, django_capture_on_commit_callbacks, payment=MANUAL)
     assert "once your payment has arrived" in _sent(mailoutbox, "Your order")[SHOPPER].body
     assert "(awaiting payment)" in _sent(mailoutbox, "New order")["owner@alpha.example"].body

@@ -11,7 +11,7 @@ from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem
-from tests.orders.helpers import MANUAL, PAYS, cart_with, checkout, sellable_product
+from tests.orders.helpers import MANUAL, PAYS, cart_with, checkout, manual_payment_on, sellable_product
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ def admin(api, shop_a: ShopContext) -> AdminClient:
 @pytest.fixture
 def place(api, admin: AdminClient, shop_a: ShopContext):
     variant = sellable_product(admin, stock=10, price="25.00")["variants"][0]["id"]
+    manual_payment_on(admin)
 
     def place_order(payment=PAYS, quantity: int = 2) -> int:
         response = checkout(api, shop_a, cart_with(api, shop_a, variant, quantity), payment=payment)

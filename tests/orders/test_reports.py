@@ -20,7 +20,7 @@ from tenants.models import ApiKey
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem, bearer
-from tests.orders.helpers import MANUAL, PAYS, checkout, sellable_product, storefront
+from tests.orders.helpers import MANUAL, PAYS, checkout, manual_payment_on, sellable_product, storefront
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def catalog(admin: AdminClient) -> dict[str, dict[str, int]]:
     for title, price in (("Mug", "25.00"), ("Pen", "10.00"), ("Cap", "5.00")):
         product = sellable_product(admin, stock=100, price=price, title=title)
         made[title] = {"product": product["id"], "variant": product["variants"][0]["id"]}
+    manual_payment_on(admin)
     return made
 
 

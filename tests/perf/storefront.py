@@ -4,10 +4,12 @@ Storefront benchmark: how many catalog requests per second gunicorn serves, and 
 One big shop (`bench.localhost`, 5,000 active products in a small category tree,
 1-3 variants each, titles and descriptions built from a fixed vocabulary so a
 search matches a subset) and 100 small shops (10 products each) are seeded in a
-database of the benchmark's own. Gunicorn is then started exactly as `make run`
-starts it (`.venv/bin/gunicorn -c config/gunicorn.py config.wsgi`, so the same
-workers, worker class, access log and worker recycling), with `DEBUG=0`, and a
-load generator drives these scenarios against it, one after the other:
+database of the benchmark's own. The server is then started exactly as `make run`
+starts it (`.ci/serve-web`: nginx in front of `.venv/bin/gunicorn -c
+config/gunicorn.py config.wsgi`, so the same front, workers, worker class, access
+log and worker recycling; `--front none` runs gunicorn alone, as `make run` did
+before 2026-12-04), with `DEBUG=0`, and a load generator drives these scenarios
+against it, one after the other:
 
 - list, cached:          `/api/storefront/v1/products`, the response cache warmed first;
 - list, small shop:      the same on one of the 100 small shops;
@@ -701,12 +703,20 @@ def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
 
 
 class Gunicorn:
-    """Gunicorn as `make run` starts it, on a free port, its output in a log file."""
+    """
+    The web server as `make run` starts it (nginx in front of gunicorn, or with
+    `front="none"` gunicorn alone), on free ports, its output in a log file.
+    """
 
-    COMMAND = (".venv/bin/gunicorn", "-c", "config/gunicorn.py", "config.wsgi")
+    COMMANDS = {
+        "nginx": (".ci/serve-web",),
+        "none": (".venv/bin/gunicorn", "-c", "config/gunicorn.py", "config.wsgi"),
+    }
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, front: str = "nginx") -> None:
         self.env = env
+        self.front = front
+        self.COMMAND = self.COMMANDS[front]
         self.port = int(env["PORT"])
         self.log_path = log_path
         self.database = urlsplit(env["DATABASE_URL"]).path.strip("/")
@@ -746,12 +756,26 @@ class Gunicorn:
 
     @property
     def pid(self) -> int:
-        if self.process is None:
+        """gunicorn's master: the process started, or serve-web's gunicorn child behind nginx."""
+        master = self.master_pid()
+        if master is None:
             raise RuntimeError("gunicorn is not running")
-        return self.process.pid
+        return master
+
+    def master_pid(self) -> int | None:
+        if self.process is None:
+            return None
+        if self.front == "none":
+            return self.process.pid
+        parent = self.process.pid
+        masters = [
+            pid for pid, info in proc_table().items() if info.ppid == parent and "gunicorn" in info.cmdline
+        ]
+        return masters[0] if masters else None
 
     def worker_pids(self) -> list[int]:
-        return [pid for pid, info in proc_table().items() if info.ppid == self.pid] if self.process else []
+        master = self.master_pid()
+        return [pid for pid, info in proc_table().items() if info.ppid == master] if master else []
 
     def boots(self) -> int:
         """How many workers gunicorn has booted so far (the first ones and every recycled one)."""
@@ -811,7 +835,7 @@ class CpuSnapshot:
     busy: int  # busy clock ticks of the whole machine (all cores)
 
 
-CPU_GROUPS = ("gunicorn", "load", "postgres", "redis", "other")
+CPU_GROUPS = ("gunicorn", "edge", "load", "postgres", "redis", "other")
 
 
 def cpu_snapshot(gunicorn_pid: int, database: str) -> CpuSnapshot:
@@ -827,6 +851,8 @@ def cpu_snapshot(gunicorn_pid: int, database: str) -> CpuSnapshot:
         name = info.short_name()
         if pid == gunicorn_pid or info.ppid == gunicorn_pid:
             group = "gunicorn"
+        elif info.comm == "nginx":
+            group = "edge"
         elif info.comm == "wrk" or pid == os.getpid():
             group = "load"
         elif info.comm == "postgres" or info.cmdline.startswith("postgres"):
@@ -1117,7 +1143,8 @@ class ScenarioResult:
         others = ", ".join(f"{name} {cores:.2f}" for name, cores in self.cpu.top_others)
         other = f"{cpu['other']:.2f}" + (f" ({others})" if others else "")
         return (
-            f"| {self.scenario.label} | {cpu['gunicorn']:.2f} | {per_request:,.0f} | {cpu['load']:.2f} "
+            f"| {self.scenario.label} | {cpu['gunicorn']:.2f} | {per_request:,.0f} | {cpu['edge']:.2f} "
+            f"| {cpu['load']:.2f} "
             f"| {cpu['postgres']:.2f} | {cpu['redis']:.2f} | {other} | {self.cpu.machine:.2f} "
             f"| {self.worker_boots} |"
         )
@@ -1370,7 +1397,7 @@ def machine_context(args: argparse.Namespace, gunicorn_env: dict[str, str], load
         f"({worker_class}), preload_app {conf.get('preload_app', False)}, "
         f"max_requests {conf.get('max_requests', 0)} (+ up to {conf.get('max_requests_jitter', 0)}), "
         f"access log {'on' if conf.get('accesslog') else 'off'}, keepalive {conf.get('keepalive', 2)} s; "
-        f"DEBUG=0; overrides: {overrides}\n"
+        f"DEBUG=0; front: {args.front}; overrides: {overrides}\n"
         f"load: {load.describe()}; {args.duration:.0f} s per scenario after {args.warmup:.0f} s of warm-up"
     )
 
@@ -1396,10 +1423,10 @@ def report(
     print("CPU used during each scenario, in cores (2.00 = both cores busy the whole time):")
     print()
     print(
-        "| scenario | gunicorn | gunicorn CPU us/request | load generator | postgres | redis | other "
+        "| scenario | gunicorn | gunicorn CPU us/request | nginx | load generator | postgres | redis | other "
         "| machine | worker boots |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(result.cpu_row())
 
@@ -1492,6 +1519,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=2,
         help=f"runs of a scenario again when others used >= {NOISE_CORES} cores; the quietest run counts",
     )
+    parser.add_argument(
+        "--front",
+        choices=sorted(Gunicorn.COMMANDS),
+        default="nginx",
+        help="nginx in front of gunicorn, as make run serves (default), or gunicorn alone",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument(
@@ -1545,7 +1578,8 @@ def benchmark(args: argparse.Namespace, workdir: Path, config: dict[str, Any]) -
     env.update(bench_environment(args.database_url, args.redis_url))
     env.update(dict(item.split("=", 1) for item in args.gunicorn_env))
     env["PORT"] = str(free_port())
-    server = Gunicorn(env, workdir / "gunicorn.log")
+    env["GUNICORN_PORT"] = str(free_port())
+    server = Gunicorn(env, workdir / "gunicorn.log", front=args.front)
     load = LoadGenerator(server.port, args.threads, args.connections, workdir)
     print(machine_context(args, env, load))
     print(

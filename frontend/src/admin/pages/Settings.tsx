@@ -5,6 +5,17 @@ import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { usePlatform, useShopApi } from "../session";
 
+export const MANUAL_EXPIRY_HOURS_MAX = 720;
+
+/** Client-side check of the payment settings form: whole hours, 1 to 30 days. */
+export function validateExpiryHours(hours: string): FieldErrors {
+  const value = Number(hours.trim());
+  if (!/^\d+$/.test(hours.trim()) || value < 1 || value > MANUAL_EXPIRY_HOURS_MAX) {
+    return { manual_expiry_hours: [`Whole hours from 1 to ${MANUAL_EXPIRY_HOURS_MAX}.`] };
+  }
+  return {};
+}
+
 export function SettingsPage() {
   const { slug } = useShopApi();
   const platform = usePlatform();
@@ -17,6 +28,7 @@ export function SettingsPage() {
   return (
     <>
       <SettingsForm key={shop.data.name} slug={slug} name={shop.data.name} currency={shop.data.currency} domain={shop.data.domain} />
+      <PaymentSection />
       <PlanSection current={shop.data.plan} />
       <DomainsSection slug={slug} />
       <ExportSection slug={slug} />
@@ -61,6 +73,74 @@ function SettingsForm({ slug, name: initial, currency, domain }: { slug: string;
         </button>
       </form>
     </>
+  );
+}
+
+/** Payment settings (shop Admin API): manual payment is off until turned on here. */
+export function PaymentSection() {
+  const { api, slug } = useShopApi();
+  const current = useQuery({
+    queryKey: ["payment-settings", slug],
+    queryFn: () => unwrap(api.GET("/api/admin/v1/payment-settings")),
+  });
+  return (
+    <section aria-labelledby="payments-heading">
+      <h2 id="payments-heading">Payments</h2>
+      {current.isPending && <Loading />}
+      <ErrorMessage error={current.error} onRetry={() => current.refetch()} />
+      {current.data && (
+        <PaymentForm
+          key={`${current.data.manual_enabled}-${current.data.manual_expiry_hours}`}
+          enabled={current.data.manual_enabled}
+          hours={current.data.manual_expiry_hours}
+          cardMinutes={current.data.card_authorization_expiry_minutes}
+        />
+      )}
+    </section>
+  );
+}
+
+function PaymentForm({ enabled: initialEnabled, hours: initialHours, cardMinutes }: { enabled: boolean; hours: number; cardMinutes: number }) {
+  const { api, slug } = useShopApi();
+  const queryClient = useQueryClient();
+  const [enabled, setEnabled] = useState(initialEnabled);
+  const [hours, setHours] = useState(String(initialHours));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const save = useMutation({
+    mutationFn: () =>
+      unwrap(api.PATCH("/api/admin/v1/payment-settings", { body: { manual_enabled: enabled, manual_expiry_hours: Number(hours.trim()) } })),
+    onSuccess: (saved) => queryClient.setQueryData(["payment-settings", slug], saved),
+  });
+  const all = mergeErrors(errors, save.error);
+  return (
+    <form
+      className="narrow"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        const found = validateExpiryHours(hours);
+        setErrors(found);
+        if (!Object.keys(found).length) save.mutate();
+      }}
+    >
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        Accept manual payment (bank transfer, cash on delivery)
+      </label>
+      <Field
+        label="Unpaid manual orders expire after (hours)"
+        inputMode="numeric"
+        value={hours}
+        onChange={(e) => setHours(e.target.value)}
+        errors={all.manual_expiry_hours}
+        hint={`Until then an unpaid order holds its stock; then it is cancelled and the stock returns. Unfinished card payments expire after ${cardMinutes} minutes.`}
+      />
+      <ErrorMessage error={save.error} />
+      {save.isSuccess && <Notice>Saved.</Notice>}
+      <button type="submit" disabled={save.isPending}>
+        Save payments
+      </button>
+    </form>
   );
 }
 

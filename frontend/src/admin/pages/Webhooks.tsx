@@ -11,6 +11,7 @@ const EVENTS: WebhookEvent[] = [
   "order.paid",
   "order.fulfilled",
   "order.cancelled",
+  "order.expired",
   "order.refunded",
   "product.created",
   "product.updated",

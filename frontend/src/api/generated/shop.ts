@@ -342,6 +342,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/payment-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's payment settings
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_payment_settings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Turn manual payment on or off, and set how long its unpaid orders hold stock
+         * @description Manual payment is off until turned on here. A new expiry applies to orders placed afterwards; orders already placed keep theirs.
+         */
+        patch: operations["admin_payment_settings_update"];
+        trace?: never;
+    };
     "/api/admin/v1/products": {
         parameters: {
             query?: never;
@@ -827,7 +852,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order from a cart (Idempotency-Key required)
-         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409. A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart.
+         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it.
          */
         post: operations["storefront_checkout"];
         delete?: never;
@@ -848,6 +873,26 @@ export interface paths {
          * @description Storefront API (shop host): anonymous shoppers.
          */
         get: operations["storefront_orders_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/payment-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payment providers this shop accepts at checkout
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        get: operations["storefront_payment_methods"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1153,6 +1198,7 @@ export interface components {
          *     * `order.paid` - Order Paid
          *     * `order.fulfilled` - Order Fulfilled
          *     * `order.cancelled` - Order Cancelled
+         *     * `order.expired` - Order Expired
          *     * `order.refunded` - Order Refunded
          *     * `product.created` - Product Created
          *     * `product.updated` - Product Updated
@@ -1160,7 +1206,7 @@ export interface components {
          *     * `inventory.low` - Inventory Low
          * @enum {string}
          */
-        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low";
+        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low";
         FacetCategoryOutput: {
             count: number;
             id: number;
@@ -1275,6 +1321,11 @@ export interface components {
             currency: string;
             /** Format: email */
             email: string;
+            /**
+             * Format: date-time
+             * @description While the order is unpaid: when it expires and gives its stock back unless paid.
+             */
+            expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
             lines: components["schemas"]["OrderLineOutput"][];
@@ -1477,6 +1528,12 @@ export interface components {
             is_active?: boolean;
             url?: string;
         };
+        PatchedPaymentSettingsInputRequest: {
+            /** @description Accept manual payment (bank transfer): orders wait unpaid, holding stock. */
+            manual_enabled?: boolean;
+            /** @description Hours an unpaid manual order holds its stock before it expires (for orders placed later). */
+            manual_expiry_hours?: number;
+        };
         PatchedProductUpdateInputRequest: {
             attributes?: unknown;
             category?: number | null;
@@ -1502,6 +1559,10 @@ export interface components {
             card_number?: string;
             provider: components["schemas"]["ProviderEnum"];
         };
+        PaymentMethodsOutput: {
+            /** @description The payment providers this shop accepts at checkout (`payment_method.provider`). */
+            providers: string[];
+        };
         PaymentOutput: {
             readonly amount: {
                 /** @example 19.99 */
@@ -1516,6 +1577,14 @@ export interface components {
             reason: string;
             reference: string;
         };
+        PaymentSettingsOutput: {
+            /** @description Minutes an order whose card payment did not complete holds its stock (platform setting). */
+            card_authorization_expiry_minutes: number;
+            manual_enabled: boolean;
+            manual_expiry_hours: number;
+            /** @description The payment providers shoppers can choose from now. */
+            providers: string[];
+        };
         /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         PlacedOrderOutput: {
             /** Format: date-time */
@@ -1523,6 +1592,11 @@ export interface components {
             currency: string;
             /** Format: email */
             email: string;
+            /**
+             * Format: date-time
+             * @description While the order is unpaid: when it expires and gives its stock back unless paid.
+             */
+            expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
             lines: components["schemas"]["OrderLineOutput"][];
@@ -3960,6 +4034,194 @@ export interface operations {
             };
             /** @description Idempotency-Key reused with a different request. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_payment_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentSettingsOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_payment_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedPaymentSettingsInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentSettingsOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7291,7 +7553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request. */
+            /** @description A payment provider the shop does not accept (`payment_method_disabled`), or the Idempotency-Key reused with a different request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7309,7 +7571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            /** @description This client address's checkout budget (`"checkout"`) is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
                     /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
@@ -7367,6 +7629,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds until the budget resets. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_payment_methods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+                    RateLimit?: string;
+                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethodsOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */

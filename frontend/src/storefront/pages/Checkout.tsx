@@ -1,4 +1,4 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
@@ -76,6 +76,13 @@ export function CheckoutPage() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_FORM);
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
+  // Manual payment is offered only where the merchant turned it on.
+  const methods = useQuery({
+    queryKey: ["payment-methods"],
+    queryFn: () => unwrap(api.GET("/api/storefront/v1/payment-methods")),
+    staleTime: 60_000,
+  });
+  const manualAccepted = methods.data?.providers.includes("manual") ?? false;
 
   const checkout = useMutation({
     mutationFn: (cartId: string) => {
@@ -164,7 +171,7 @@ export function CheckoutPage() {
           <legend>Payment</legend>
           <SelectField label="Payment method" value={form.provider} onChange={set("provider")}>
             <option value="test">Card (test payments)</option>
-            <option value="manual">Pay later (bank transfer)</option>
+            {manualAccepted && <option value="manual">Pay later (bank transfer)</option>}
           </SelectField>
           {form.provider === "test" && (
             <Field

@@ -13,6 +13,7 @@ export function OrderSummary({ order }: { order: Order }) {
       <p>
         Status: <span className="badge">{order.status}</span> · placed {new Date(order.placed_at).toLocaleString()}
       </p>
+      {order.expires_at && <Notice>Awaiting payment: unless paid by {new Date(order.expires_at).toLocaleString()}, the order is cancelled.</Notice>}
       <div className="table-wrap">
         <table>
           <caption className="visually-hidden">Items ordered</caption>
