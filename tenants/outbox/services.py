@@ -33,6 +33,7 @@ from tenants.inserts import rows_insert
 from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
+from tenants.persist import persist_with_retries
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
@@ -146,8 +147,12 @@ def events_dispatch(*, limit: int = BATCH) -> int:
             errors.append(error)
     done = [event.pk for event in events if event.pk not in failed]
     if done:
-        OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
-            dispatched_at=timezone.now()
+        # The handlers' sends are done: record that even if the session died meanwhile.
+        persist_with_retries(
+            lambda: OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
+                dispatched_at=timezone.now()
+            ),
+            what=f"{len(done)} dispatched events of {schema}",
         )
     if len(events) == limit:
         dispatch_soon(schema=schema)  # more are waiting: the next batch, in another task
