@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -56,9 +56,11 @@ RETRY_JITTER = 0.1
 # timeout, an hour by default, to another worker again).
 COUNTDOWN_LIMIT_SECONDS = 15 * 60
 INTERRUPTED = "Interrupted: the worker stopped before the answer was recorded."
+NOT_SENT = "Not sent: the database session was lost while the attempt was being claimed."
 # What the sweep queued is not queued again for this long (unless its task ran and
-# rescheduled it): time enough for the webhook workers to work through a backlog.
-SWEEP_HOLD = timedelta(minutes=10)
+# rescheduled it). Longer, and a lost task waits longer; shorter, and a backlog that
+# takes the workers longer to get through is queued twice (the copy finds nothing to do).
+SWEEP_HOLD = timedelta(minutes=2)
 # The most deliveries one sweep queues; the next sweep, a minute later, goes on.
 SWEEP_MAX = 20_000
 Status = WebhookDelivery.Status
@@ -304,18 +306,8 @@ def breaker_pause(*, consecutive_pauses: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.WEBHOOK_BREAKER_PAUSE_MAX_SECONDS))
 
 
-def delivery_attempt(*, delivery_id: str, queued_until: datetime | None = None) -> WebhookAttempt | None:
-    """
-    Make the next attempt of a delivery if it is due and no other worker holds
-    it; record the answer; schedule a retry or dead-letter it. Return the
-    attempt, or None if there was nothing to do (not due, held elsewhere, or
-    deferred: the endpoint is paused or at its concurrency cap). `queued_until`
-    is the sweep's mark: the delivery is due if it still carries it.
-    """
-    now = timezone.now()
-    due = Q(next_attempt_at__lte=now)
-    if queued_until is not None:
-        due |= Q(next_attempt_at=queued_until)
+def _claim(*, delivery_id: str, due: Q, now: datetime) -> tuple[WebhookDelivery, WebhookAttempt] | None:
+    """Claim a due delivery for one attempt starting `now`, within its endpoint's limits; None if not now."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -343,6 +335,44 @@ def delivery_attempt(*, delivery_id: str, queued_until: datetime | None = None) 
         delivery.next_attempt_at = now + attempt_lease()
         delivery.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
         attempt = WebhookAttempt.objects.create(delivery=delivery, number=delivery.attempts, started_at=now)
+    return delivery, attempt
+
+
+def _claim_release(*, delivery_id: str, started_at: datetime) -> None:
+    """Undo a claim whose commit went unconfirmed: its attempt never sent anything; due again now."""
+    with transaction.atomic():
+        closed = WebhookAttempt.objects.filter(
+            delivery_id=delivery_id, started_at=started_at, duration_ms__isnull=True
+        ).update(duration_ms=0, error=NOT_SENT)
+        if closed:
+            WebhookDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=timezone.now())
+
+
+def delivery_attempt(*, delivery_id: str, queued_until: datetime | None = None) -> WebhookAttempt | None:
+    """
+    Make the next attempt of a delivery if it is due and no other worker holds
+    it; record the answer; schedule a retry or dead-letter it. Return the
+    attempt, or None if there was nothing to do (not due, held elsewhere, or
+    deferred: the endpoint is paused or at its concurrency cap). `queued_until`
+    is the sweep's mark: the delivery is due if it still carries it.
+    """
+    now = timezone.now()
+    due = Q(next_attempt_at__lte=now)
+    if queued_until is not None:
+        due |= Q(next_attempt_at=queued_until)
+    try:
+        claimed = _claim(delivery_id=delivery_id, due=due, now=now)
+    except DatabaseError:
+        # The session died: if the claim committed nonetheless, nothing was sent yet; hand it back.
+        persist_with_retries(
+            lambda: _claim_release(delivery_id=delivery_id, started_at=now),
+            what=f"the release of webhook delivery {delivery_id}",
+        )
+        raise
+    if claimed is None:
+        return None
+    delivery, attempt = claimed
+    endpoint = delivery.endpoint
 
     answer = _send(delivery)
 
