@@ -27,7 +27,7 @@ class GuardedQoS(kombu_redis.QoS):
     def restore_unacked(self, client: Any = None) -> Any:
         if client is None and getattr(self.channel.connection, "client", None) is None:
             logger.warning(
-                "Broker connection already released: leaving %s unacknowledged message(s) to be restored later",
+                "Broker connection released: leaving %s unacknowledged message(s) to be restored later",
                 len(self._delivered),
             )
             self._delivered.clear()

@@ -16,8 +16,8 @@ from django_tenants.postgresql_backend.base import FakeTenant
 
 from tenants.conventions.problems import problem_response
 from tenants.keys import redis_client
-from tenants.observability.heartbeat import heartbeats_summary
 from tenants.models import Shop
+from tenants.observability.heartbeat import heartbeats_summary
 from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 

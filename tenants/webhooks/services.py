@@ -61,6 +61,8 @@ NOT_SENT = "Not sent: the database session was lost while the attempt was being 
 # rescheduled it). Longer, and a lost task waits longer; shorter, and a backlog that
 # takes the workers longer to get through is queued twice (the copy finds nothing to do).
 SWEEP_HOLD = timedelta(minutes=2)
+# An attempt that finds its endpoint at its concurrency cap tries again this much later.
+BUSY_RETRY = timedelta(seconds=1)
 # The most deliveries one sweep queues; the next sweep, a minute later, goes on.
 SWEEP_MAX = 20_000
 Status = WebhookDelivery.Status
@@ -288,8 +290,9 @@ def _defer(delivery: WebhookDelivery, *, until: datetime) -> None:
     wait = (until - timezone.now()).total_seconds()
     if wait <= COUNTDOWN_LIMIT_SECONDS:
         schema = current_schema()
+        # A moment's margin: the task must not arrive before the delivery is due.
         transaction.on_commit(
-            lambda: deliveries_queue([str(delivery.pk)], countdown=max(wait, 0) + 1, schema=schema)
+            lambda: deliveries_queue([str(delivery.pk)], countdown=max(wait, 0) + 0.2, schema=schema)
         )
 
 
@@ -326,8 +329,8 @@ def _claim(*, delivery_id: str, due: Q, now: datetime) -> tuple[WebhookDelivery,
         tripped = endpoint.consecutive_failures >= settings.WEBHOOK_BREAKER_FAILURES
         cap = 1 if tripped else settings.WEBHOOK_ENDPOINT_CONCURRENCY
         if endpoint_in_flight(endpoint_id=endpoint.pk, now=now) >= cap:
-            # A slot frees within one attempt's time budget.
-            _defer(delivery, until=now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS))
+            # A healthy endpoint frees a slot in a moment; a hanging one is soon paused.
+            _defer(delivery, until=now + BUSY_RETRY)
             return None
         # An attempt still open here was cut off by a dead worker (its lease ran out).
         WebhookAttempt.objects.filter(delivery=delivery, duration_ms__isnull=True).update(error=INTERRUPTED)

@@ -79,7 +79,7 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def report(name: str, **figures: Any) -> None:
@@ -381,7 +381,9 @@ class Workers:
 
     def wait_ready(self, *names: str, seconds: float = 60) -> None:
         for name in names:
-            wait_for(lambda: " ready." in self.log(name), f"worker {name} to be ready", seconds, self.logs)
+            wait_for(
+                lambda name=name: " ready." in self.log(name), f"worker {name} ready", seconds, self.logs
+            )
 
     def alive(self, name: str) -> bool:
         return self.started[name].poll() is None
@@ -410,7 +412,7 @@ class Workers:
 
 @pytest.fixture
 def test_database(django_db_setup: None) -> None:
-    """The connection is on the test database (pytest-django makes it only for a session with a django_db test)."""
+    """Be on the test database (pytest-django makes it only for a session with a django_db test)."""
     if not connection.settings_dict["NAME"].startswith("test_"):
         pytest.fail(
             "No test database: run tests/faults with a django_db test in the session (each file has one)."

@@ -42,7 +42,7 @@ def endpoint_add(
 
 @dataclass
 class Shopper:
-    """Checkouts through the Storefront API of one shop (in this process), one variant with plenty of stock."""
+    """Checkouts through one shop's Storefront API (in this process), of one variant with plenty of stock."""
 
     api: APIClient
     ctx: ShopContext

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from tenants.schemas import use_public, use_shop
-from tenants.webhooks.models import WebhookAttempt, WebhookDelivery
+from tenants.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks.services import deliveries_due_queue
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext
@@ -87,8 +87,21 @@ def test_a_hanging_endpoint_holds_up_no_other_shop_and_no_email(
         assert figures["bystander_email_p95_s"] < 2.0, figures
         assert figures["troubled_shop_email_p95_s"] < 2.0, figures
 
-        # The hanging endpoint never had more than its cap in flight, and the breaker paused it.
-        assert hanging.most_in_flight <= settings.WEBHOOK_ENDPOINT_CONCURRENCY, hanging.most_in_flight
+        # The hanging endpoint never had more than its cap of attempts in flight (the receiver
+        # itself holds on to connections the workers gave up on), and the breaker paused it.
+        use_shop(troubled.shop)
+        spans = [
+            (a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms or 0))
+            for a in WebhookAttempt.objects.filter(delivery__endpoint_id=hanging_endpoint.pk)
+        ]
+        use_public()
+        most_at_once = max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
+        assert most_at_once <= settings.WEBHOOK_ENDPOINT_CONCURRENCY, spans
+        # Five timeouts in a row, at most two at a time, five seconds each: paused within ~15 s.
+        wait_for(
+            lambda: _paused(troubled, hanging_endpoint.pk), "the breaker to pause the hanging endpoint", 60
+        )
+        paused_after = time.monotonic() - started
         shown = AdminClient(api, troubled).get(f"webhooks/{hanging_endpoint.pk}")
         assert shown.status_code == 200, shown.content
         assert shown.json()["paused_until"] is not None, shown.json()
@@ -105,7 +118,8 @@ def test_a_hanging_endpoint_holds_up_no_other_shop_and_no_email(
             orders_per_shop=orders,
             load_seconds=elapsed,
             posts_to_hanging_endpoint=posts_while_paused,
-            most_in_flight_there=hanging.most_in_flight,
+            most_attempts_at_once_there=most_at_once,
+            paused_after_s=paused_after,
             **figures,
         )
 
@@ -146,7 +160,7 @@ def _sweep_drains(private_redis: RedisServer, shop_a: ShopContext, shop_b: ShopC
     assert queued == backlog + few
 
     client = redis.Redis.from_url(private_redis.url)
-    # Celery's Redis transport pushes on the left and workers pop on the right: reverse to get the order served.
+    # Celery's Redis transport pushes on the left and workers pop on the right: reversed, the order served.
     messages = [json.loads(raw) for raw in reversed(client.lrange(settings.WEBHOOK_QUEUE, 0, -1))]
     served = [(m["headers"]["_schema_name"], json.loads(_body(m))[0][0]) for m in messages]
     assert len(served) == backlog + few
@@ -170,6 +184,14 @@ def _sweep_drains(private_redis: RedisServer, shop_a: ShopContext, shop_b: ShopC
     # A second sweep finds nothing left to queue: what was queued is marked as such.
     assert deliveries_due_queue() == 0
     report("sweep of a backlog", deliveries=queued, seconds=took)
+
+
+def _paused(ctx: ShopContext, endpoint_id: int) -> bool:
+    use_shop(ctx.shop)
+    try:
+        return WebhookEndpoint.objects.filter(pk=endpoint_id, paused_until__isnull=False).exists()
+    finally:
+        use_public()
 
 
 def _body(message: dict) -> str:
