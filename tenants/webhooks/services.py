@@ -74,8 +74,12 @@ def attempts_max() -> int:
 
 
 def attempt_lease() -> timedelta:
-    """How long an attempt holds its delivery: the POST's timeout and a margin for the bookkeeping."""
-    return timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    """
+    How long an attempt holds its delivery: the POST's time budget, the time its
+    answer may take to record (OUTCOME_RECORD_SECONDS) and a margin. A delivery
+    whose worker died mid-attempt is attempted again once this has passed.
+    """
+    return timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.OUTCOME_RECORD_SECONDS + 10)
 
 
 def retry_delay(*, attempt_number: int) -> float | None:
