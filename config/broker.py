@@ -26,11 +26,12 @@ logger = logging.getLogger(__name__)
 class GuardedQoS(kombu_redis.QoS):
     def restore_unacked(self, client: Any = None) -> Any:
         if client is None and getattr(self.channel.connection, "client", None) is None:
+            delivered: Any = self._delivered
             logger.warning(
                 "Broker connection released: leaving %s unacknowledged message(s) to be restored later",
-                len(self._delivered),
+                len(delivered),
             )
-            self._delivered.clear()
+            delivered.clear()
             return None
         return super().restore_unacked(client)
 

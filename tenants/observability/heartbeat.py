@@ -54,7 +54,8 @@ def heartbeats_read(*, now: float | None = None) -> list[QueueHeartbeat]:
         settings.WEBHOOK_QUEUE: float("-inf"),
     }
     alive: dict[str, int] = dict.fromkeys(newest, 0)
-    for raw, score in redis_client().zrange(settings.WORKER_HEARTBEAT_KEY, 0, -1, withscores=True):
+    entries: Any = redis_client().zrange(settings.WORKER_HEARTBEAT_KEY, 0, -1, withscores=True)
+    for raw, score in entries:
         try:
             queues = json.loads(raw)["queues"]
         except (ValueError, KeyError, TypeError):

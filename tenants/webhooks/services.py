@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -349,7 +350,7 @@ def _claim_release(*, delivery_id: str, started_at: datetime) -> None:
     """Undo a claim whose commit went unconfirmed: its attempt never sent anything; due again now."""
     with transaction.atomic():
         closed = WebhookAttempt.objects.filter(
-            delivery_id=delivery_id, started_at=started_at, duration_ms__isnull=True
+            delivery_id=uuid.UUID(delivery_id), started_at=started_at, duration_ms__isnull=True
         ).update(duration_ms=0, error=NOT_SENT)
         if closed:
             WebhookDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=timezone.now())
