@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -119,8 +119,9 @@ def events_dispatch(*, limit: int = BATCH) -> int:
     them, oldest first, and mark them done; return how many are done. Each
     handler gets the events of its types at once. A handler that raises leaves
     its events pending (the relay hands them over again once their claim is
-    CLAIM_FOR old) and the other handlers still run; its error is raised at the
-    end. Only the current shop's events are ever taken, as a task never acts
+    CLAIM_FOR old; at once, in a new dispatch, when all that failed was the
+    database session) and the other handlers still run; its error is raised at
+    the end. Only the current shop's events are ever taken, as a task never acts
     outside its shop.
     """
     schema = current_schema()
@@ -154,7 +155,17 @@ def events_dispatch(*, limit: int = BATCH) -> int:
             ),
             what=f"{len(done)} dispatched events of {schema}",
         )
-    if len(events) == limit:
+    session_lost = bool(failed) and all(isinstance(e, (OperationalError, InterfaceError)) for e in errors)
+    if session_lost:
+        # Only the database session was lost (a restart, a terminated backend): hand the
+        # events straight back rather than wait for the relay, and dispatch them again.
+        persist_with_retries(
+            lambda: OutboxEvent.objects.filter(pk__in=failed, dispatched_at__isnull=True).update(
+                claimed_at=None
+            ),
+            what=f"the release of {len(failed)} events of {schema}",
+        )
+    if len(events) == limit or session_lost:
         dispatch_soon(schema=schema)  # more are waiting: the next batch, in another task
     if errors:
         raise errors[0]

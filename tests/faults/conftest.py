@@ -11,6 +11,13 @@ them are terminated; receivers and sinks listen on free local ports.
 
 Scale: `make test` runs the quick form (a few orders a test); `make test-faults`
 sets FAULTS_FULL=1, which runs each test under a larger load and longer faults.
+
+Adding a fault: a new `test_<what breaks>.py` here, with one `@pytest.mark.django_db`
+test (so the session has a test database) and tests that take `workers` (then
+`start_both()`), `beat`, `private_redis`, `smtp_sink`, `committed_shop` /
+`other_shop` and `api`; load through `support.Shopper`, break something, then
+check with `support.outcome(...).assert_exactly_once()` and print the figures with
+`report(...)`, sizes from `scaled(quick, full)`.
 """
 
 from __future__ import annotations
