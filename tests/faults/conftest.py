@@ -241,11 +241,14 @@ class SmtpSink:
     A small SMTP server that keeps every message it accepts. A message to
     `stall_for` is stored at once, and the final 250 is held back until
     `release` is set: the mail server has the mail, the worker does not know yet.
+    A message to `hold_before` waits at its RCPT, before the server has it, until
+    `release` is set (or the sender goes away).
     """
 
     def __init__(self) -> None:
         self.received: list[Mail] = []
         self.stall_for = ""
+        self.hold_before = ""
         self.stalled = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -264,6 +267,9 @@ class SmtpSink:
                         self.wfile.write(b"250 OK\r\n")
                     elif verb == b"RCPT":
                         recipients.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                        if sink.hold_before and sink.hold_before in recipients:
+                            sink.stalled.set()
+                            sink.release.wait(60)
                         self.wfile.write(b"250 OK\r\n")
                     elif verb == b"DATA":
                         self.wfile.write(b"354 go ahead\r\n")

@@ -92,3 +92,50 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing_in_effec
             webhooks_sent_again=sum(deliveries.values()) - len(deliveries),
             **result.figures(),
         )
+
+
+def test_a_worker_killed_before_the_mail_server_has_a_message_sends_the_rest_and_nothing_twice(
+    workers: Workers, beat: Beat, smtp_sink: SmtpSink, committed_shop: ShopContext, django_db_blocker, api
+) -> None:
+    """Killed mid-batch, before the admin's notice (formerly tests/orders/test_worker_crash.py)."""
+    from orders.models import SentEmail
+    from tenants.models import Membership
+    from tenants.schemas import use_public, use_shop
+    from tests.conftest import make_user
+
+    shop = committed_shop
+    admin, owner, clerk = "admin@committed.example", shop.owner.email, "clerk@committed.example"
+    with django_db_blocker.unblock():
+        extra_users = []
+        try:
+            for address, role in ((admin, Membership.Role.ADMIN), (clerk, Membership.Role.STAFF)):
+                extra_users.append(make_user(address))
+                Membership.objects.create(user=extra_users[-1], shop=shop.shop, role=role)
+            shopper = Shopper(api, shop)
+            shopper.stock()
+            # Owners and admins are notified in address order: the admin's notice comes after
+            # the confirmation and before the owner's.
+            smtp_sink.hold_before = admin
+            workers.start("mail", queues=[settings.CELERY_TASK_DEFAULT_QUEUE])
+            workers.wait_ready("mail")
+            shopper.order()
+            wait_for(smtp_sink.stalled.is_set, "the admin's notice to be on its way", logs=workers.logs)
+            workers.started["mail"].kill()
+            assert [mail.to for mail in smtp_sink.received] == [SHOPPER]
+            use_shop(shop.shop)
+            assert list(SentEmail.objects.values_list("recipient", flat=True)) == [SHOPPER]
+            use_public()
+
+            smtp_sink.hold_before = ""
+            smtp_sink.release.set()
+            workers.start("mail-2", queues=[settings.CELERY_TASK_DEFAULT_QUEUE])
+            wait_for(lambda: all_delivered(shop), "the second worker to send the rest", 60, workers.logs)
+            time.sleep(1)
+            assert Counter(mail.to for mail in smtp_sink.received) == {SHOPPER: 1, admin: 1, owner: 1}
+            use_shop(shop.shop)
+            assert SentEmail.objects.count() == 3  # the clerk (staff) is not notified
+            use_public()
+        finally:
+            use_public()
+            for user in extra_users:
+                user.delete()
