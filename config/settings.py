@@ -207,7 +207,8 @@ OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # kombu's Redis transport with a guard that keeps a worker alive through a Redis restart (config/broker.py).
-CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import connection
 
 import tenants.keys
+import tenants.selectors
 from config.celery import app as celery_app
 from tenants.outbox.services import events_relay
 from tenants.schemas import use_public
@@ -174,6 +175,9 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     A Redis of the test's own, and this process pointed at it (cache, carts,
     outbox wake-ups, the Celery broker) until the test ends.
     """
+    # This process' host-cache listener subscribes once, to the Redis configured when it
+    # starts: start it on the shared one now, so it does not stay on this one after the test.
+    tenants.selectors._listener_start()
     server = RedisServer(tmp_path)
     server.start()
     saved = (settings.REDIS_URL, settings.CELERY_BROKER_URL, celery_app.conf.broker_url, tenants.keys._redis)
