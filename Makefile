@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 # Where .ci/services records servers it started away from the default address.
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
-.PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test \
+.PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test test-faults \
 	frontend-deps frontend-build client client-check chromium nginx
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
+	@echo "make test-faults  the fault suite at full load (Redis, PostgreSQL, workers, endpoints; minutes)"
 
 # --- environment ---------------------------------------------------------------
 
@@ -130,6 +131,11 @@ imports: venv
 
 test-python: venv nginx
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+# tests/faults at full load and length (make test runs its quick form); prints the figures.
+test-faults: venv
+	.ci/services
+	$(SERVICES_ENV) STOREFLEET_TESTING=1 FAULTS_FULL=1 $(BIN)/pytest tests/faults -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
 # browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).

@@ -13,6 +13,7 @@ from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.cache import SimpleCache
 from tenant_schemas_celery.task import TenantTask
 
+from tenants.observability.heartbeat import ConsumerHeartbeat
 from tenants.schemas import connections_recycle_over_budget
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -69,6 +70,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 DEFAULT_DB_REUSE_MAX = "0" if settings.TESTING else "1000"
 app.conf["CELERY_DB_REUSE_MAX"] = int(os.environ.get("CELERY_DB_REUSE_MAX", DEFAULT_DB_REUSE_MAX))
 app.autodiscover_tasks()
+app.steps["consumer"].add(ConsumerHeartbeat)
 
 
 @task_prerun.connect

@@ -239,6 +239,9 @@ OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
 ORDER_AUTHORIZATION_EXPIRY_MINUTES = env_int("ORDER_AUTHORIZATION_EXPIRY_MINUTES", 30)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# kombu's Redis transport with a guard that keeps a worker alive through a Redis restart (config/broker.py).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
 CELERY_RESULT_BACKEND = None
 # Queuing a task from a request (waking the outbox after a checkout) must never hang the
 # answer on a frozen or unreachable broker: about a second to connect and to read, no retry
@@ -258,8 +261,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Tests run tasks inline (the worker isolation test starts a real worker instead).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
 CELERY_TASK_EAGER_PROPAGATES = TESTING
+# Webhook attempts wait on merchants' servers: they have a queue and workers of their
+# own (`celery worker -Q webhooks`), so a slow endpoint never delays e-mails or the outbox.
+WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE", f"webhooks-{TEST_RUN_ID}" if TESTING else "webhooks")
 if TESTING:
     CELERY_TASK_DEFAULT_QUEUE = f"celery-{TEST_RUN_ID}"
+CELERY_TASK_ROUTES = {"webhooks.delivery_attempt": {"queue": WEBHOOK_QUEUE}}
+# Workers write a heartbeat to Redis this often (`{WORKER_HEARTBEAT_KEY}:<hostname>`, kept
+# for three beats); /readyz reports the live ones and the age of the newest beat.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_HEARTBEAT_KEY = f"worker-heartbeat-{TEST_RUN_ID}" if TESTING else "worker-heartbeat"
+# A worker that has sent an e-mail or a webhook records it, retrying on fresh
+# database sessions, for up to this long before the send may be repeated.
+OUTCOME_RECORD_SECONDS = env_int("OUTCOME_RECORD_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "tenants.outbox.relay", "schedule": 15.0},
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
@@ -379,7 +393,17 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env_bool(
     "WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG or env_bool("STOREFLEET_LOCAL", False)
 )
 # One POST may take this long in all (connect, send, answer).
-WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+# Attempts in flight at once to one endpoint; a slow endpoint holds at most this
+# many of the webhook workers' processes, and the rest wait their turn.
+WEBHOOK_ENDPOINT_CONCURRENCY = env_int("WEBHOOK_ENDPOINT_CONCURRENCY", 2)
+# The circuit breaker: this many failed attempts in a row (errors, timeouts,
+# non-2xx answers) pause an endpoint for WEBHOOK_BREAKER_PAUSE_SECONDS, doubled on
+# each pause in a row up to WEBHOOK_BREAKER_PAUSE_MAX_SECONDS; then one attempt
+# probes it, and a success closes the breaker.
+WEBHOOK_BREAKER_FAILURES = env_int("WEBHOOK_BREAKER_FAILURES", 5)
+WEBHOOK_BREAKER_PAUSE_SECONDS = env_int("WEBHOOK_BREAKER_PAUSE_SECONDS", 30)
+WEBHOOK_BREAKER_PAUSE_MAX_SECONDS = env_int("WEBHOOK_BREAKER_PAUSE_MAX_SECONDS", 3600)
 # Seconds to wait before each retry (±10% jitter): 1 min, 4, 16, 64, 256, then 8 h
 # twice, so eight attempts over about 22 hours; after the last, the delivery is dead.
 WEBHOOK_RETRY_DELAYS = [

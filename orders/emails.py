@@ -4,18 +4,24 @@ shop's owners and admins, the shipping notice. Each is rendered from a plain-tex
 and an HTML template (`orders/templates/orders/email/<kind>.txt|.html`) and sent
 through Django's e-mail backend, from `DEFAULT_FROM_EMAIL` under the shop's name.
 
-Sending is idempotent per (event, kind, recipient), as the outbox delivers each
-event at least once. The `SentEmail` row is inserted in a transaction, the mail
-sent inside it, and the transaction committed only after the backend accepted
-the mail:
+Sending is exactly once in effect per (event, kind, recipient), as the outbox
+delivers each event at least once. The `SentEmail` row is inserted in a
+transaction, the mail sent inside it, and the transaction committed only after
+the backend accepted the mail:
 - a send that raises rolls the row back, so the retry sends it (nothing lost);
 - a run of the same event at the same time waits on the row's unique index and
   then skips it (nothing sent twice);
 - a worker killed before the commit leaves no row (PostgreSQL rolls back), so the
-  retry sends it.
-One window remains: the SMTP server accepted the mail and the worker died before
-the commit. The retry then sends it again. That is the usual at-least-once trade;
-the opposite order (commit the row, then send) would lose the mail instead.
+  retry sends it;
+- a session that dies between the send and the commit (a restarted database, a
+  terminated backend) loses the row with it: the row is then written again on a
+  fresh connection, retried for up to OUTCOME_RECORD_SECONDS, before the handler
+  goes on, so the retry of the event finds it and sends nothing.
+What remains is a worker killed in the moment between the SMTP server's
+acceptance and the commit, or a database down for longer than the retries: the
+mail then goes again, with the same deterministic `Message-ID`
+(`email_message_id`), which mail servers and clients use to collapse the copies.
+The opposite order (commit the row, then send) would lose the mail instead.
 The transaction is held for one SMTP exchange, which `EMAIL_TIMEOUT` bounds.
 
 A worker sends a batch of events' e-mails over one backend connection (one SMTP
@@ -36,12 +42,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 
 from orders.models import Order, SentEmail
 from tenants.conventions.money import Money
 from tenants.models import Membership, Shop
+from tenants.persist import persist_with_retries
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
@@ -171,21 +178,49 @@ def email_message(
     return message
 
 
-def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives) -> bool:
-    """Send a one-recipient message unless it was sent for this event already; True if sent now."""
-    (recipient,) = message.to
-    with transaction.atomic(), connection.cursor() as cursor:
-        # One statement claims the (event, kind, recipient) row or finds it taken; a
-        # concurrent run of the same event waits here on the unique index.
+def email_message_id(*, event_id: uuid.UUID, kind: str, recipient: str) -> str:
+    """The `Message-ID` of the e-mail of `kind` to `recipient` for an event: the same on every send."""
+    key = uuid.uuid5(event_id, f"{kind}:{recipient.lower()}")
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or settings.SHOP_BASE_DOMAIN
+    return f"<{key}@{domain}>"
+
+
+def _sent_record(*, event_id: uuid.UUID, kind: str, recipient: str) -> bool:
+    """Write the (event, kind, recipient) row unless it is there; True if this call wrote it."""
+    with connection.cursor() as cursor:
+        # One statement claims the row or finds it taken; a concurrent run of the
+        # same event waits here on the unique index.
         cursor.execute(
             f"INSERT INTO {SentEmail._meta.db_table} (event_id, kind, recipient, sent_at) "
             "VALUES (%s, %s, %s, now()) ON CONFLICT (event_id, kind, recipient) DO NOTHING RETURNING id",
             [event_id, kind, recipient],
         )
-        if cursor.fetchone() is None:
-            return False
-        # Raises on failure, rolling the row back so that the event's retry sends it.
-        message.send()
+        return cursor.fetchone() is not None
+
+
+def email_send_once(*, event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives) -> bool:
+    """Send a one-recipient message unless it was sent for this event already; True if sent now."""
+    (recipient,) = message.to
+    message.extra_headers["Message-ID"] = email_message_id(event_id=event_id, kind=kind, recipient=recipient)
+    sent = False
+    try:
+        with transaction.atomic():
+            if not _sent_record(event_id=event_id, kind=kind, recipient=recipient):
+                return False
+            # Raises on failure, rolling the row back so that the event's retry sends it.
+            message.send()
+            sent = True
+    except DatabaseError:
+        if not sent:
+            raise
+        # Sent, but the session died before the row committed: write it on a fresh one.
+        logger.warning(
+            "Recording %s to %s for event %s again after a database error", kind, recipient, event_id
+        )
+        persist_with_retries(
+            lambda: _sent_record(event_id=event_id, kind=kind, recipient=recipient),
+            what=f"the {kind} e-mail to {recipient} for event {event_id}",
+        )
     logger.info("Sent %s to %s for event %s", kind, recipient, event_id)
     return True
 

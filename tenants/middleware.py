@@ -17,6 +17,7 @@ from django_tenants.postgresql_backend.base import FakeTenant
 from tenants.conventions.problems import problem_response
 from tenants.keys import redis_client
 from tenants.models import Shop
+from tenants.observability.heartbeat import heartbeats_summary
 from tenants.schemas import use_public, use_shop
 from tenants.selectors import shop_for_host
 
@@ -28,7 +29,8 @@ SUSPENDED_SERVES = ("/api/admin/", "/api/uploads/")
 class HealthCheckMiddleware:
     """
     `GET /healthz` (the process is up) and `GET /readyz` (PostgreSQL and Redis
-    answer), before host routing: load balancers probe by IP, not by shop host.
+    answer; also, for information, each queue's live workers and their last
+    heartbeat), before host routing: load balancers probe by IP, not by shop host.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -53,10 +55,16 @@ class HealthCheckMiddleware:
             redis_client().ping()
         except Exception as exc:
             checks["redis"] = f"error: {exc.__class__.__name__}"
+        # Workers are reported, not required: a web process serves without them (the
+        # outbox keeps what they will send), and a load balancer must not drop it for that.
+        workers = heartbeats_summary() if checks["redis"] == "ok" else {"status": "unknown"}
         if all(value == "ok" for value in checks.values()):
-            return JsonResponse({"status": "ok", "checks": checks})
+            return JsonResponse({"status": "ok", "checks": checks, "workers": workers})
         return problem_response(
-            503, title="Not ready", detail="A dependency is unreachable.", extensions={"checks": checks}
+            503,
+            title="Not ready",
+            detail="A dependency is unreachable.",
+            extensions={"checks": checks, "workers": workers},
         )
 
 

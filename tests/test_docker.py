@@ -21,8 +21,8 @@ from django.conf import settings
 DOCKER = Path(settings.BASE_DIR) / "docker"
 COMPOSE = DOCKER / "compose.yaml"
 DOCKERFILE = DOCKER / "Dockerfile"
-APP_SERVICES = {"web", "worker", "beat", "migrate"}
-LONG_RUNNING = {"postgres", "redis", "pgbouncer", "web", "worker", "beat", "edge"}
+APP_SERVICES = {"web", "worker", "webhook-worker", "beat", "migrate"}
+LONG_RUNNING = {"postgres", "redis", "pgbouncer", "web", "worker", "webhook-worker", "beat", "edge"}
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +148,11 @@ def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_webhook_attempts_have_workers_of_their_own(compose) -> None:
+    services = compose["services"]
+    hooks = services["webhook-worker"]["command"]
+    assert hooks[hooks.index("--queues") + 1] == "webhooks"  # WEBHOOK_QUEUE's default outside tests
+    assert "--queues" not in services["worker"]["command"]  # the default queue only
+    assert services["webhook-worker"]["restart"] == services["worker"]["restart"] == "unless-stopped"

@@ -107,6 +107,32 @@ class DatabaseCollector(Collector):
         yield by_status
 
 
+class WorkerHeartbeatCollector(Collector):
+    """Seconds since each queue's workers last beat (tenants.observability.heartbeat), at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from tenants.observability.heartbeat import heartbeats_read
+
+        try:
+            beats = heartbeats_read()
+        except Exception:
+            logger.warning("metrics: reading worker heartbeats failed", exc_info=True)
+            return
+        age = GaugeMetricFamily(
+            "storefleet_worker_heartbeat_age_seconds",
+            "Seconds since a worker consuming the queue last beat (+Inf: never).",
+            labels=["queue"],
+        )
+        alive = GaugeMetricFamily(
+            "storefleet_workers_alive", "Workers consuming the queue that beat recently.", labels=["queue"]
+        )
+        for beat in beats:
+            age.add_metric([beat.queue], beat.age_seconds)
+            alive.add_metric([beat.queue], beat.workers)
+        yield age
+        yield alive
+
+
 def metrics_text() -> bytes:
     """Render every metric: all processes' samples (multiprocess mode) or this one's, plus the gauges."""
     path = multiprocess_dir()
@@ -118,6 +144,7 @@ def metrics_text() -> bytes:
         samples = generate_latest(REGISTRY)
     database = CollectorRegistry()
     database.register(DatabaseCollector())
+    database.register(WorkerHeartbeatCollector())
     return samples + generate_latest(database)
 
 

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -33,6 +33,7 @@ from tenants.inserts import rows_insert
 from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
+from tenants.persist import persist_with_retries
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
@@ -124,8 +125,9 @@ def events_dispatch(*, limit: int = BATCH) -> int:
     them, oldest first, and mark them done; return how many are done. Each
     handler gets the events of its types at once. A handler that raises leaves
     its events pending (the relay hands them over again once their claim is
-    CLAIM_FOR old) and the other handlers still run; its error is raised at the
-    end. Only the current shop's events are ever taken, as a task never acts
+    CLAIM_FOR old; at once, in a new dispatch, when all that failed was the
+    database session) and the other handlers still run; its error is raised at
+    the end. Only the current shop's events are ever taken, as a task never acts
     outside its shop.
     """
     schema = current_schema()
@@ -152,10 +154,24 @@ def events_dispatch(*, limit: int = BATCH) -> int:
             errors.append(error)
     done = [event.pk for event in events if event.pk not in failed]
     if done:
-        OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
-            dispatched_at=timezone.now()
+        # The handlers' sends are done: record that even if the session died meanwhile.
+        persist_with_retries(
+            lambda: OutboxEvent.objects.filter(pk__in=done, dispatched_at__isnull=True).update(
+                dispatched_at=timezone.now()
+            ),
+            what=f"{len(done)} dispatched events of {schema}",
         )
-    if len(events) == limit:
+    session_lost = bool(failed) and all(isinstance(e, (OperationalError, InterfaceError)) for e in errors)
+    if session_lost:
+        # Only the database session was lost (a restart, a terminated backend): hand the
+        # events straight back rather than wait for the relay, and dispatch them again.
+        persist_with_retries(
+            lambda: OutboxEvent.objects.filter(pk__in=failed, dispatched_at__isnull=True).update(
+                claimed_at=None
+            ),
+            what=f"the release of {len(failed)} events of {schema}",
+        )
+    if len(events) == limit or session_lost:
         dispatch_soon(schema=schema)  # more are waiting: the next batch, in another task
     if errors:
         raise errors[0]

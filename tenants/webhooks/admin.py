@@ -20,11 +20,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
-    list_display = ["url", "is_active", "events", "created_at"]
+    list_display = ["url", "is_active", "paused_until", "consecutive_failures", "events", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
     # Never the secret: staff have no need to see it, and the merchant saw it once.
-    fields = ["url", "description", "events", "is_active", "created_at", "updated_at"]
+    fields = [
+        "url",
+        "description",
+        "events",
+        "is_active",
+        "paused_until",
+        "consecutive_failures",
+        "consecutive_pauses",
+        "created_at",
+        "updated_at",
+    ]
 
 
 class WebhookAttemptInline(admin.TabularInline):  # type: ignore[type-arg]

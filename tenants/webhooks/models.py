@@ -36,6 +36,13 @@ class WebhookEndpoint(models.Model):
     events = ArrayField(models.CharField(max_length=64, choices=EventType.choices))
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
+    # The circuit breaker: after WEBHOOK_BREAKER_FAILURES failed attempts in a row the
+    # endpoint is paused, each pause twice as long as the one before, until one succeeds.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_pauses = models.PositiveIntegerField(default=0)
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="No attempts before this (the circuit breaker is open)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +115,14 @@ class WebhookAttempt(models.Model):
         ordering = ["number"]
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="webhooks_attempt_number_once"),
+        ]
+        indexes = [
+            # The attempts in flight, counted against an endpoint's concurrency cap.
+            models.Index(
+                fields=["started_at"],
+                name="webhooks_attempt_open_idx",
+                condition=models.Q(duration_ms__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

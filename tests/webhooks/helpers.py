@@ -47,6 +47,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.time() when it arrived
 
 
 class Receiver:
@@ -63,16 +64,24 @@ class Receiver:
         self.received: list[Received] = []
         self.release = threading.Event()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests it held at once
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
+                    receiver.received.append(
+                        Received(self.path, dict(self.headers.items()), body, time.time())
+                    )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 if receiver.delay:
                     receiver.release.wait(receiver.delay)
+                with receiver._lock:
+                    receiver.in_flight -= 1
                 answer = receiver.answer or (b'{"received": true}' if status < 300 else b"nope")
                 try:
                     self.send_response(status)

@@ -326,3 +326,36 @@ def test_shop_b_never_sees_shop_a_endpoints(api, shop_a: ShopContext, shop_b: Sh
     assert_problem(api.get("/api/admin/v1/webhooks", HTTP_HOST=shop_a.host, HTTP_AUTHORIZATION=b_key), 401)
     use_shop(shop_a.shop)
     assert WebhookEndpoint.objects.filter(is_active=True).count() == 1
+
+
+def test_a_paused_endpoint_shows_its_pause_and_resumes_on_a_new_url_or_when_re_enabled(
+    admin: AdminClient, shop_a: ShopContext
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    created = admin.post("webhooks", endpoint_body())
+    endpoint_id = created.json()["id"]
+    assert created.json()["paused_until"] is None and created.json()["consecutive_failures"] == 0
+
+    def trip() -> str:
+        use_shop(shop_a.shop)
+        until = timezone.now() + timedelta(minutes=5)
+        WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+            consecutive_failures=7, consecutive_pauses=2, paused_until=until
+        )
+        return until.isoformat().replace("+00:00", "Z")
+
+    trip()
+    shown = admin.get(f"webhooks/{endpoint_id}").json()
+    assert shown["paused_until"] is not None and shown["consecutive_failures"] == 7
+    # A description change leaves the breaker alone; a new URL resets it.
+    assert admin.patch(f"webhooks/{endpoint_id}", {"description": "ERP"}).json()["paused_until"] is not None
+    resumed = admin.patch(f"webhooks/{endpoint_id}", {"url": PUBLIC_URL + "/v2"}).json()
+    assert resumed["paused_until"] is None and resumed["consecutive_failures"] == 0
+    # So does switching it off and on again.
+    trip()
+    assert admin.patch(f"webhooks/{endpoint_id}", {"is_active": False}).json()["paused_until"] is not None
+    again = admin.patch(f"webhooks/{endpoint_id}", {"is_active": True}).json()
+    assert again["paused_until"] is None and again["consecutive_failures"] == 0

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import connection, transaction
 
 from config.celery import app as celery_app
@@ -28,13 +29,14 @@ from tests.webhooks.helpers import Receiver, independent_verify
 
 @pytest.fixture
 def worker(django_db_blocker):
-    """A real Celery worker (in a thread) consuming from the test Redis."""
+    """A real Celery worker (in a thread) consuming the test Redis' default and webhook queues."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.WEBHOOK_QUEUE]
     try:
         with (
             django_db_blocker.unblock(),
-            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"),
+            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING", queues=queues),
         ):
             yield
     finally:

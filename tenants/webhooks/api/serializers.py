@@ -66,6 +66,14 @@ class EndpointOutput(serializers.Serializer):  # type: ignore[type-arg]
     description = serializers.CharField()
     events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
     is_active = serializers.BooleanField()
+    consecutive_failures = serializers.IntegerField(
+        help_text="Failed attempts in a row; WEBHOOK_BREAKER_FAILURES of them pause the endpoint."
+    )
+    paused_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The circuit breaker is open: no attempts before this; then one attempt probes the "
+        "endpoint, and a success resumes every delivery. Changing the URL or re-enabling it resumes at once.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -103,6 +103,7 @@ export function WebhooksPage() {
           <li key={endpoint.id}>
             <Link to={String(endpoint.id)}>{endpoint.url}</Link> <span className="muted">{endpoint.events.join(", ")}</span>{" "}
             {!endpoint.is_active && <span className="badge warn">paused</span>}
+            {endpoint.is_active && endpoint.paused_until && <span className="badge warn">failing: paused</span>}
           </li>
         ))}
       </ul>
@@ -171,6 +172,13 @@ export function WebhookDetailPage() {
       </p>
       <h1>{e.url}</h1>
       <p>Events: {e.events.join(", ")}</p>
+      {e.paused_until && (
+        <p className="notice warn" role="status">
+          Paused after {e.consecutive_failures} failed attempts in a row: no deliveries before{" "}
+          {new Date(e.paused_until).toLocaleString()}. One attempt then tests the endpoint, and a success resumes the
+          rest. Changing its URL, or pausing and resuming it, resumes at once.
+        </p>
+      )}
       {secret && <SecretNotice secret={secret} onDone={() => setSecret(null)} />}
       <div className="actions">
         <button type="button" className="secondary" onClick={() => toggle.mutate(!e.is_active)}>

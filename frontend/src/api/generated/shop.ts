@@ -1170,23 +1170,37 @@ export interface components {
             url: string;
         };
         EndpointOutput: {
+            /** @description Failed attempts in a row; WEBHOOK_BREAKER_FAILURES of them pause the endpoint. */
+            consecutive_failures: number;
             /** Format: date-time */
             created_at: string;
             description: string;
             events: components["schemas"]["EventsEnum"][];
             id: number;
             is_active: boolean;
+            /**
+             * Format: date-time
+             * @description The circuit breaker is open: no attempts before this; then one attempt probes the endpoint, and a success resumes every delivery. Changing the URL or re-enabling it resumes at once.
+             */
+            paused_until: string | null;
             /** Format: date-time */
             updated_at: string;
             url: string;
         };
         EndpointWithSecretOutput: {
+            /** @description Failed attempts in a row; WEBHOOK_BREAKER_FAILURES of them pause the endpoint. */
+            consecutive_failures: number;
             /** Format: date-time */
             created_at: string;
             description: string;
             events: components["schemas"]["EventsEnum"][];
             id: number;
             is_active: boolean;
+            /**
+             * Format: date-time
+             * @description The circuit breaker is open: no attempts before this; then one attempt probes the endpoint, and a success resumes every delivery. Changing the URL or re-enabling it resumes at once.
+             */
+            paused_until: string | null;
             /** @description The signing secret (`whsec_...`). Shown only in this response; store it now. */
             secret: string;
             /** Format: date-time */
