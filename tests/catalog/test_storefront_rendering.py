@@ -27,6 +27,7 @@ from catalog.models import ProductImage, SearchDocument
 from config.celery import app as celery_app
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
+from tests.catalog.test_images import local_put
 from tests.conftest import PLATFORM, ShopContext, assert_problem, bearer
 
 pytestmark = pytest.mark.django_db
@@ -213,8 +214,7 @@ def _image_add(
         ),
         201,
     )
-    url = urlsplit(created["upload"]["url"])
-    put = api.generic("PUT", url.path, _png(), content_type="image/png", HTTP_HOST=url.hostname)
+    put = local_put(api, created["upload"], _png())
     assert put.status_code == 204, put.content
     with capture(execute=True):
         _ok(admin.post(f"products/{product_id}/images/{created['id']}/confirm"))
