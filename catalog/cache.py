@@ -13,8 +13,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import Any
+from urllib.parse import quote
 
 import redis
 from django.conf import settings
@@ -158,10 +157,14 @@ def storefront_cache_get(request_key: str, *, limit: RequestLimit | None = None)
     return version, body
 
 
-def request_cache_key(path: str, query: Iterable[tuple[str, Any]]) -> str:
-    """The cache key of a storefront GET: its path and its sorted query."""
-    canonical = "&".join(f"{name}={value}" for name, value in sorted(query))
-    return hashlib.sha1(f"{path}?{canonical}".encode()).hexdigest()
+def request_cache_key(path: str, query: str, *, currency: str) -> str:
+    """
+    The cache key of a storefront GET: its path, the canonical query string of the
+    parameters its view uses (already escaped, see storefront_cacheable) and the
+    shop's currency, which every price in the body is written in. The path is
+    escaped too, so no path, query and currency can run into another's.
+    """
+    return hashlib.sha1(f"{quote(path)}?{query}#{currency}".encode()).hexdigest()
 
 
 def storefront_cache_set(request_key: str, version: str, body: bytes) -> None:

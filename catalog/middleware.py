@@ -7,31 +7,49 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from rest_framework.exceptions import ValidationError
 
 from billing.ratelimits import request_limit, too_many_requests
 from catalog.cache import request_cache_key, storefront_cache_get, storefront_cache_set
 
 CACHEABLE = "storefront_cacheable"
 
+# Given the request, the canonical query string of the parameters its view uses; raises
+# a DRF ValidationError when they are bad (the view then answers the 400 itself).
+CacheQuery = Callable[[HttpRequest], str]
 
-def storefront_cacheable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Mark an anonymous storefront GET view whose 200 answers may be cached per shop."""
-    setattr(view, CACHEABLE, True)
+
+def _no_query(request: HttpRequest) -> str:
+    return ""
+
+
+def storefront_cacheable(
+    view: Callable[..., HttpResponse], *, query: CacheQuery = _no_query
+) -> Callable[..., HttpResponse]:
+    """
+    Mark an anonymous storefront GET view whose 200 answers may be cached per shop.
+    `query` gives the part of the cache key that comes from the query string, built
+    from the same parsed parameters the view runs with; by default a view reads no
+    parameters, and none change its key.
+    """
+    setattr(view, CACHEABLE, query)
     return view
 
 
 @functools.lru_cache(maxsize=4096)
-def _cacheable(urlconf: str | None, path_info: str) -> bool:
+def _cache_query(urlconf: str | None, path_info: str) -> CacheQuery | None:
     """
-    Whether the path's view is marked cacheable. Resolving the path was a tenth
-    of a cached answer's CPU; URLconfs never change while the process runs, so
-    each path is resolved once (the most recent 4,096 paths are remembered).
+    How the path's view keys its query, or None when it is not cacheable. Resolving
+    the path was a tenth of a cached answer's CPU; URLconfs never change while the
+    process runs, so each path is resolved once (the most recent 4,096 paths are
+    remembered).
     """
     try:
         match = resolve(path_info, urlconf=urlconf)
     except Resolver404:
-        return False
-    return bool(getattr(match.func, CACHEABLE, False))
+        return None
+    query: CacheQuery | None = getattr(match.func, CACHEABLE, None)
+    return query
 
 
 class StorefrontCacheMiddleware:
@@ -50,9 +68,14 @@ class StorefrontCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or not request.path.startswith("/api/storefront/"):
             return self.get_response(request)
-        if not _cacheable(getattr(request, "urlconf", None), request.path_info):
+        cache_query = _cache_query(getattr(request, "urlconf", None), request.path_info)
+        if cache_query is None:
             return self.get_response(request)
-        request_key = request_cache_key(request.path, request.GET.items())
+        try:
+            query = cache_query(request)
+        except ValidationError:
+            return self.get_response(request)  # the view answers with the 400 problem
+        request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
         limit = request_limit(request)
         version, body = storefront_cache_get(request_key, limit=limit)
         if limit is not None and limit.decision is not None and not limit.decision.allowed:

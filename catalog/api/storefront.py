@@ -2,16 +2,104 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.http import HttpRequest, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors
 from catalog.api import serializers as s
 from catalog.errors import CatalogNotFound
-from tenants.api.base import StorefrontAPIView, shop_context
+from tenants.api.base import StorefrontAPIView, shop_context, shop_currency
+from tenants.conventions.pagination import (
+    PAGE_SIZE,
+    ParsedCursorPage,
+    cursor_parse,
+    cursor_text,
+    page_size_parse,
+)
+
+# The list's orderings: each is unique (the product id breaks ties), as cursor pages need.
+ORDERINGS = {
+    "price": ("min_price", "product_id"),
+    "-price": ("-min_price", "-product_id"),
+    "-created": ("-product_created_at", "-product_id"),
+    "relevance": ("-relevance", "-product_id"),
+}
+
+
+@dataclass(frozen=True)
+class StorefrontListParams:
+    """
+    The product list's query, validated and with its defaults filled in. The view
+    runs exactly this, and the response cache keys the answer by exactly this
+    (`canonical()`), so the two cannot disagree: parameters the list does not know
+    are not in it, and two spellings of one request (`limit=20` or none, `10` or
+    `10.00`, any order) are one entry.
+    """
+
+    q: str
+    category: str
+    min_price: Decimal | None
+    max_price: Decimal | None
+    in_stock: bool | None
+    ordering: str
+    limit: int
+    cursor: Cursor | None
+
+    def canonical(self, *, cursor: bool = True) -> str:
+        """The query string that means this: fixed order, defaults left out, every value escaped."""
+        pairs: list[tuple[str, str]] = []
+        if self.q:
+            pairs.append(("q", self.q))
+        if self.category:
+            pairs.append(("category", self.category))
+        for name, amount in (("min_price", self.min_price), ("max_price", self.max_price)):
+            if amount is not None:
+                pairs.append((name, f"{amount.normalize():f}"))
+        if self.in_stock is not None:
+            pairs.append(("in_stock", "true" if self.in_stock else "false"))
+        if self.ordering != ("relevance" if self.q else "-created"):
+            pairs.append(("ordering", self.ordering))
+        if self.limit != PAGE_SIZE:
+            pairs.append(("limit", str(self.limit)))
+        if cursor and self.cursor is not None:
+            pairs.append(("cursor", cursor_text(self.cursor)))
+        return urlencode(pairs, quote_via=quote, safe="")
+
+
+def storefront_list_params(query: QueryDict, *, currency: str) -> StorefrontListParams:
+    """Validate the product list's query (a 400 problem if it is bad); ignore parameters it does not know."""
+    serializer = s.StorefrontListQuery(data=query, context={"currency": currency})
+    serializer.is_valid(raise_exception=True)
+    data: dict[str, Any] = serializer.validated_data
+    q = data.get("q") or ""
+    ordering = data.get("ordering") or ("relevance" if q else "-created")
+    if ordering == "relevance" and not q:
+        raise ValidationError({"ordering": ["Ordering by relevance needs a search (q)."]})
+    return StorefrontListParams(
+        q=q,
+        category=data.get("category") or "",
+        min_price=data.get("min_price"),
+        max_price=data.get("max_price"),
+        in_stock=data.get("in_stock"),
+        ordering=ordering,
+        limit=page_size_parse(query.get("limit")),
+        cursor=cursor_parse(query.get("cursor")),
+    )
+
+
+def storefront_list_cache_query(request: HttpRequest) -> str:
+    """The product list's part of its cache key (see StorefrontListParams)."""
+    return storefront_list_params(request.GET, currency=request.tenant.currency).canonical()  # type: ignore[attr-defined]
 
 
 class StorefrontCategoriesView(StorefrontAPIView):
@@ -48,36 +136,31 @@ class StorefrontProductListView(StorefrontAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = s.StorefrontListQuery(data=request.query_params, context=shop_context(request))  # type: ignore[attr-defined]
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = storefront_list_params(request.query_params, currency=shop_currency(request))
         category = None
-        if params.get("category"):
+        if params.category:
             try:
-                category = selectors.access_category_by_slug(slug=params["category"])
+                category = selectors.access_category_by_slug(slug=params.category)
             except CatalogNotFound:
                 raise ValidationError({"category": ["Unknown category."]}) from None
         filters = selectors.StorefrontFilter(
-            q=params.get("q") or None,
+            q=params.q or None,
             category=category,
-            min_price=params.get("min_price"),
-            max_price=params.get("max_price"),
-            in_stock=params.get("in_stock"),
+            min_price=params.min_price,
+            max_price=params.max_price,
+            in_stock=params.in_stock,
         )
-        ordering = params.get("ordering") or ("relevance" if filters.q else "-created")
-        if ordering == "relevance" and not filters.q:
-            raise ValidationError({"ordering": ["Ordering by relevance needs a search (q)."]})
         documents = selectors.storefront_documents(filters)
-        paginator = self.paginator
-        paginator.ordering = {  # type: ignore[union-attr]
-            "price": ("min_price", "product_id"),
-            "-price": ("-min_price", "-product_id"),
-            "-created": ("-product_created_at", "-product_id"),
-            "relevance": ("-relevance", "-product_id"),
-        }[ordering]
-        page = paginator.paginate_queryset(documents, request, view=self) or []  # type: ignore[union-attr]
+        query = params.canonical(cursor=False)
+        paginator = ParsedCursorPage(
+            ordering=ORDERINGS[params.ordering],
+            page_size=params.limit,
+            cursor=params.cursor,
+            link=f"{request.path}?{query}" if query else request.path,
+        )
+        page = paginator.paginate_queryset(documents, request, view=self)
         products = selectors.storefront_products_by_ids([doc.product_id for doc in page])
-        context = shop_context(request)  # type: ignore[attr-defined]
+        context = shop_context(request)
         results = [
             s.StorefrontProductOutput(products[doc.product_id], context=context).data
             for doc in page
@@ -86,8 +169,8 @@ class StorefrontProductListView(StorefrontAPIView):
         return Response(
             {
                 "results": results,
-                "next": paginator.get_next_link(),  # type: ignore[union-attr]
-                "previous": paginator.get_previous_link(),  # type: ignore[union-attr]
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
                 "facets": selectors.storefront_facets(documents),
             }
         )

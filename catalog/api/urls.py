@@ -49,7 +49,9 @@ storefront_urlpatterns = [
     ),
     path(
         "products",
-        storefront_cacheable(storefront.StorefrontProductListView.as_view()),
+        storefront_cacheable(
+            storefront.StorefrontProductListView.as_view(), query=storefront.storefront_list_cache_query
+        ),
         name="storefront-products",
     ),
     path(

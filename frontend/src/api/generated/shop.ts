@@ -1745,7 +1745,17 @@ export interface components {
         };
         StorefrontProductPageOutput: {
             facets: components["schemas"]["FacetsOutput"];
+            /**
+             * Format: uri-reference
+             * @description The next page as a relative reference (path and query, no scheme or host): resolve it against the host you called. Null on the last page.
+             * @example /api/storefront/v1/products?cursor=cD0yMDI2LTEyLTA0&q=mug
+             */
             next: string | null;
+            /**
+             * Format: uri-reference
+             * @description The previous page, as `next` writes it. Null on the first page.
+             * @example /api/storefront/v1/products?cursor=cD0yMDI2LTEyLTA0&q=mug
+             */
             previous: string | null;
             results: components["schemas"]["StorefrontProductOutput"][];
         };
