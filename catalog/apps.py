@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog import handlers  # noqa: F401  (registers the event handlers)
+        from catalog.cache import storefront_cache_shop_updated
+        from tenants import hooks
+
+        # Storefront bodies write prices in the shop's currency (see tenants/hooks.py).
+        hooks.on_shop_updated(storefront_cache_shop_updated)

@@ -13,13 +13,16 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import redis
 from django.conf import settings
+from django.db import transaction
 
 from billing.ratelimits import RequestLimit
 from tenants.keys import RedisScript, ScriptCall, redis_client, redis_key, redis_scripts_run
+from tenants.models import Shop
 
 
 def _version_key(schema: str | None = None) -> str:
@@ -50,6 +53,18 @@ def storefront_cache_bump(schema: str | None = None) -> None:
     # Cached entries expire by TTL anyway; a Redis outage must not fail the write.
     with contextlib.suppress(redis.RedisError):
         redis_scripts_run([(_BUMP, [_version_key(schema)], [])])
+
+
+def storefront_cache_shop_updated(*, shop: Shop, changed: Sequence[str]) -> None:
+    """
+    A `tenants.hooks.on_shop_updated` hook: a new currency changes every price in the
+    shop's cached bodies, so they go once the change commits. (The currency is also
+    part of each key, so a process still holding the shop's old settings never
+    stores an old-currency body where a current one is looked for.)
+    """
+    if "currency" in changed:
+        schema = shop.schema_name
+        transaction.on_commit(lambda: storefront_cache_bump(schema))
 
 
 # KEYS[1] the shop's version, KEYS[2] the response's key less its version; ARGV[1] the

@@ -14,7 +14,7 @@ one service, so a reader of `tenants.services` sees where other apps join in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tenants.models import Shop, User
@@ -28,12 +28,17 @@ class MembershipAddingHook(Protocol):
     def __call__(self, *, shop: Shop, role: str) -> object: ...
 
 
+class ShopUpdatedHook(Protocol):
+    def __call__(self, *, shop: Shop, changed: Sequence[str]) -> object: ...
+
+
 # Extra read-only facts about shops that other apps own (e.g. billing's `plan`):
 # given shop ids, return {shop id: {field: value}} for the shop representations.
 ShopFactsHook = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
 
 _shop_provisioned: list[ShopProvisionedHook] = []
 _membership_adding: list[MembershipAddingHook] = []
+_shop_updated: list[ShopUpdatedHook] = []
 _shop_facts: list[ShopFactsHook] = []
 
 
@@ -48,6 +53,13 @@ def on_membership_adding(hook: MembershipAddingHook) -> MembershipAddingHook:
     """Run `hook(shop=, role=)` inside `membership_add`'s transaction, before the membership is written."""
     if hook not in _membership_adding:
         _membership_adding.append(hook)
+    return hook
+
+
+def on_shop_updated(hook: ShopUpdatedHook) -> ShopUpdatedHook:
+    """Run `hook(shop=, changed=)` inside `shop_update`'s transaction, after the changed fields are saved."""
+    if hook not in _shop_updated:
+        _shop_updated.append(hook)
     return hook
 
 
@@ -66,6 +78,11 @@ def shop_provisioned(*, shop: Shop, owner: User, options: Mapping[str, Any]) -> 
 def membership_adding(*, shop: Shop, role: str) -> None:
     for hook in _membership_adding:
         hook(shop=shop, role=role)
+
+
+def shop_updated(*, shop: Shop, changed: Sequence[str]) -> None:
+    for hook in _shop_updated:
+        hook(shop=shop, changed=changed)
 
 
 def shop_facts(shop_ids: list[int]) -> dict[int, dict[str, Any]]:

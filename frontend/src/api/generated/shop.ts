@@ -565,7 +565,7 @@ export interface paths {
         };
         /**
          * Daily sales: orders, revenue, average order value, and the top products
-         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. Amounts are in the shop's currency. At most 366 days; without `from` and `to`, the last 30 days up to today.
+         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
          */
         get: operations["admin_reports_sales"];
         put?: never;
@@ -1272,6 +1272,7 @@ export interface components {
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
             email: string;
@@ -1520,6 +1521,7 @@ export interface components {
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
             email: string;
@@ -1631,7 +1633,10 @@ export interface components {
          */
         ReasonEnum: "received" | "correction" | "damaged" | "returned" | "sold" | "restocked";
         RefundInputRequest: {
-            /** @example 19.99 */
+            /**
+             * @description In the order's currency.
+             * @example 19.99
+             */
             amount: string;
             /** @default  */
             reason?: string;
@@ -1693,6 +1698,7 @@ export interface components {
             };
         };
         SalesReportOutput: {
+            /** @description Every amount is in it: the orders placed in this currency. */
             currency: string;
             /** @description Every day of the period, oldest first. */
             days: components["schemas"]["SalesDayOutput"][];
@@ -5676,6 +5682,8 @@ export interface operations {
     admin_reports_sales: {
         parameters: {
             query?: {
+                /** @description The orders placed in this currency (default: the shop's currency). */
+                currency?: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
                 /** @description First day (default: 29 days before `to`) */
                 from?: string;
                 /** @description Last day, included (default: today, UTC) */
