@@ -160,7 +160,8 @@ class RecordMoneyField(serializers.Field):
         currency = instance
         for name in self.currency_path:
             currency = getattr(currency, name)
-        return Money(super().get_attribute(instance), str(currency))
+        amount: Decimal = super().get_attribute(instance)  # type: ignore[assignment]  # a stored amount
+        return Money(amount, str(currency))
 
     def to_representation(self, value: Money) -> dict[str, str]:
         return value.as_json()
