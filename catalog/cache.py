@@ -95,11 +95,12 @@ class _Copies:
     """
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, bytes, float, str]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[str, bytes] | None:
+    def get(self, key: str) -> tuple[str, bytes, str] | None:
+        """(version, body, ETag) of the copy held for `key`, if any."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -108,17 +109,18 @@ class _Copies:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key, last=False)
-            return entry[0], entry[1]
+            return entry[0], entry[1], entry[3]
 
-    def put(self, key: str, version: str, body: bytes, ttl_ms: int) -> None:
+    def put(self, key: str, version: str, body: bytes, ttl_ms: int, etag: str = "") -> None:
         budget = settings.STOREFRONT_LOCAL_CACHE_BYTES
         if ttl_ms <= 0 or len(body) > budget // 8:
             return
+        etag = etag or body_etag(body)
         # A little short of Redis' own expiry, so this copy never outlives the entry.
         expires = time.monotonic() + ttl_ms / 1000 - 0.05
         with self._lock:
             self._drop(key)
-            self._entries[key] = (version, body, expires)
+            self._entries[key] = (version, body, expires, etag)
             self._entries.move_to_end(key, last=False)
             self._bytes += len(body)
             while self._bytes > budget:
@@ -138,13 +140,20 @@ class _Copies:
 copies = _Copies()
 
 
+def body_etag(body: bytes) -> str:
+    """A strong ETag: equal bodies, equal tags (the body's hash; a copy keeps its tag)."""
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
 def _response_key(request_key: str) -> str:
     return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")
 
 
-def storefront_cache_get(request_key: str, *, limit: RequestLimit | None = None) -> tuple[str, bytes | None]:
+def storefront_cache_get(
+    request_key: str, *, limit: RequestLimit | None = None
+) -> tuple[str, bytes | None, str]:
     """
-    Return (current version, cached body or None) for a request key. The
+    Return (current version, cached body or None, its ETag) for a request key. The
     request's rate limit, if given and not counted yet, is counted in the same
     round trip.
     """
@@ -159,17 +168,19 @@ def storefront_cache_get(request_key: str, *, limit: RequestLimit | None = None)
     except redis.RedisError as exc:
         if limit is not None and counting:
             limit.fail_open(exc)
-        return "", None
+        return "", None, ""
     if limit is not None and counting:
         limit.receive(results[0])
     answer = results[-1]
     version = answer[0].decode()
     if len(answer) == 1:  # the copy this process holds is current
-        return version, held[1] if held is not None else None
+        return (version, held[1], held[2]) if held is not None else (version, None, "")
     body, ttl_ms = answer[1], int(answer[2])
-    if body is not None:
-        copies.put(key, version, body, ttl_ms)
-    return version, body
+    if body is None:
+        return version, None, ""
+    etag = body_etag(body)
+    copies.put(key, version, body, ttl_ms, etag)
+    return version, body, etag
 
 
 def request_cache_key(path: str, query: str, *, currency: str) -> str:
@@ -182,10 +193,10 @@ def request_cache_key(path: str, query: str, *, currency: str) -> str:
     return hashlib.sha1(f"{quote(path)}?{query}#{currency}".encode()).hexdigest()
 
 
-def storefront_cache_set(request_key: str, version: str, body: bytes) -> None:
+def storefront_cache_set(request_key: str, version: str, body: bytes, etag: str) -> None:
     if not version:
         return
     key = _response_key(request_key)
     with contextlib.suppress(redis.RedisError):
         redis_client().set(key + version, body, ex=settings.STOREFRONT_CACHE_SECONDS)
-        copies.put(key, version, body, settings.STOREFRONT_CACHE_SECONDS * 1000)
+        copies.put(key, version, body, settings.STOREFRONT_CACHE_SECONDS * 1000, etag)

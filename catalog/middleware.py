@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
+from django.utils.http import parse_etags
 from rest_framework.exceptions import ValidationError
 
 from billing.ratelimits import request_limit, too_many_requests
-from catalog.cache import request_cache_key, storefront_cache_get, storefront_cache_set
+from catalog.cache import body_etag, request_cache_key, storefront_cache_get, storefront_cache_set
 
 CACHEABLE = "storefront_cacheable"
 
@@ -77,16 +79,53 @@ class StorefrontCacheMiddleware:
             return self.get_response(request)  # the view answers with the 400 problem
         request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
         limit = request_limit(request)
-        version, body = storefront_cache_get(request_key, limit=limit)
+        version, body, etag = storefront_cache_get(request_key, limit=limit)
         if limit is not None and limit.decision is not None and not limit.decision.allowed:
             return too_many_requests(limit.decision)
         if body is not None:
-            # With its length given, gunicorn sends the body as it is, not in chunks: a write
-            # and the chunk framing less per answer.
-            headers = {"Content-Length": str(len(body)), "X-Cache": "hit"}
-            return HttpResponse(body, content_type="application/json", headers=headers)
+            return _answer(request, body, etag, "hit")
         response = self.get_response(request)
-        if response.status_code == 200 and not response.streaming:
-            storefront_cache_set(request_key, version, response.content)
-        response["X-Cache"] = "miss"
-        return response
+        if response.status_code != 200 or response.streaming:
+            response["X-Cache"] = "miss"
+            return response
+        body = response.content
+        etag = body_etag(body)
+        storefront_cache_set(request_key, version, body, etag)
+        return _answer(request, body, etag, "miss", response)
+
+
+def _answer(
+    request: HttpRequest, body: bytes, etag: str, cache: str, rendered: HttpResponse | None = None
+) -> HttpResponse:
+    """
+    A storefront answer any cache may keep: a strong ETag (the body's hash), and
+    `Cache-Control` letting shared caches (a CDN, the docker/ edge) serve it for
+    STOREFRONT_SHARED_MAX_AGE seconds and a while longer while they refresh it;
+    browsers revalidate every time. `If-None-Match` with that tag gets a 304.
+    """
+    headers = {"ETag": etag, "Cache-Control": _cache_control(), "X-Cache": cache}
+    if _not_modified(request, etag):
+        return HttpResponseNotModified(headers=headers)
+    if rendered is None:
+        # With its length given, gunicorn sends the body as it is, not in chunks: a write
+        # and the chunk framing less per answer.
+        headers["Content-Length"] = str(len(body))
+        return HttpResponse(body, content_type="application/json", headers=headers)
+    for name, value in headers.items():
+        rendered[name] = value
+    return rendered
+
+
+def _cache_control() -> str:
+    return (
+        f"public, max-age=0, s-maxage={settings.STOREFRONT_SHARED_MAX_AGE}, "
+        f"stale-while-revalidate={settings.STOREFRONT_STALE_WHILE_REVALIDATE}"
+    )
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    # RFC 9110: If-None-Match compares weakly, so W/"x" matches "x"; * matches any.
+    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in parse_etags(header))
