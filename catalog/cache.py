@@ -1,9 +1,12 @@
 """
-The storefront cache, per shop. Cached responses are keyed by a per-shop
-version number that every catalog change bumps, so invalidation is one INCR
-and a stale response is never served after the bump. Bodies live in Redis, and
-each process keeps copies of those it served last, which Redis vouches for on
-every lookup (see _Copies).
+The storefront cache, per shop. A cached answer is stored under two version
+numbers: the shop's, and its tag's (what the answer shows: the lists, one
+product's page, the category tree). A change bumps the tags it touches (or the
+shop's, for everything), so invalidation is an INCR or two, and no answer of an
+older version is ever taken for the current one. While one request renders an
+invalidated entry, the others get the last body stored, marked stale. Bodies
+live in Redis, and each process keeps copies of those it served last, which
+Redis vouches for on every lookup (see _Copies). One round trip a lookup.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import redis
@@ -38,21 +42,61 @@ local now = redis.call('TIME')
 return now[1] * 1000000 + now[2]
 """
 
+
+def _tag_key(tag: str, schema: str | None = None) -> str:
+    return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, "tag", tag, schema=schema)
+
+
+# Tags: the part of the catalog an answer shows (LISTS: every list and search page;
+# product:<slug>: one product's page; CATEGORIES: the tree). An answer's version is the
+# shop's version and its tag's, so a change invalidates the pages that show it and
+# leaves the rest warm; the shop's version still invalidates everything at once.
+LISTS = "lists"
+CATEGORIES = "categories"
+
+
+def product_tag(slug: str) -> str:
+    return f"product:{slug}"
+
+
+# Each key is bumped (INCR), or started from the clock when missing. ARGV[1] the
+# milliseconds a tag's version lives ('' for none: the shop's lives for good); tags
+# of pages nobody asks for (any slug can be asked for) must not pile up. A tag that
+# expired restarts from the clock, far above any number it reached before.
 _BUMP = RedisScript(
     f"""
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
-local start = (function() {_VERSION_START} end)()
-redis.call('SET', KEYS[1], string.format('%d', start))
-return start
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCR', key)
+    if ARGV[1] ~= '' then redis.call('PEXPIRE', key, ARGV[1]) end
+  else
+    local start = string.format('%d', (function() {_VERSION_START} end)())
+    if ARGV[1] ~= '' then redis.call('SET', key, start, 'PX', ARGV[1]) else redis.call('SET', key, start) end
+  end
+end
 """
 )
+
+
+def _tag_ttl_ms() -> int:
+    # Outlives every body stored under it (a body lives STOREFRONT_CACHE_SECONDS).
+    return 2 * settings.STOREFRONT_CACHE_SECONDS * 1000
 
 
 def storefront_cache_bump(schema: str | None = None) -> None:
     """Invalidate every cached storefront response of the current (or given) shop."""
     # Cached entries expire by TTL anyway; a Redis outage must not fail the write.
     with contextlib.suppress(redis.RedisError):
-        redis_scripts_run([(_BUMP, [_version_key(schema)], [])])
+        redis_scripts_run([(_BUMP, [_version_key(schema)], [""])])
+
+
+def storefront_cache_bump_tags(tags: Iterable[str], schema: str | None = None) -> None:
+    """Invalidate the cached storefront responses of these tags (see LISTS, product_tag)."""
+    keys = [_tag_key(tag, schema) for tag in sorted(set(tags))]
+    if not keys:
+        return
+    with contextlib.suppress(redis.RedisError):
+        redis_scripts_run([(_BUMP, keys, [_tag_ttl_ms()])])
 
 
 def storefront_cache_shop_updated(*, shop: Shop, changed: Sequence[str]) -> None:
@@ -67,21 +111,43 @@ def storefront_cache_shop_updated(*, shop: Shop, changed: Sequence[str]) -> None
         transaction.on_commit(lambda: storefront_cache_bump(schema))
 
 
-# KEYS[1] the shop's version, KEYS[2] the response's key less its version; ARGV[1] the
-# version of the copy this process holds ('' for none). Returns {version} when that
-# copy is current, else {version, body or false, its milliseconds to live}.
+# KEYS[1] the shop's version, KEYS[2] the answer's tag's version, KEYS[3] the answer's
+# key less its suffix. ARGV[1] the version of the copy this process holds ('' for none),
+# ARGV[2] a tag version's milliseconds to live, ARGV[3] a refresh's milliseconds.
+# Returns {version} when that copy is current; {version, body, its ms to live} when
+# Redis has the current body; {version, false, 0} when this request must render it
+# (it holds the refresh); {version, last body or false when the caller holds it, its
+# ms to live, last version} while another request refreshes the entry: the last body
+# stored is served meanwhile (stale-while-revalidate, one refresh per key at a time).
 _LOOKUP = RedisScript(
     f"""
-local version = redis.call('GET', KEYS[1])
-if not version then
-  version = string.format('%d', (function() {_VERSION_START} end)())
-  redis.call('SET', KEYS[1], version)
+local function current(key, ttl)
+  local v = redis.call('GET', key)
+  if not v then
+    v = string.format('%d', (function() {_VERSION_START} end)())
+    if ttl then redis.call('SET', key, v, 'PX', ttl) else redis.call('SET', key, v) end
+  end
+  return v
 end
+local version = current(KEYS[1], nil) .. '.' .. current(KEYS[2], ARGV[2])
 if version == ARGV[1] then return {{version}} end
-local key = KEYS[2] .. version
-return {{version, redis.call('GET', key), redis.call('PTTL', key)}}
+local key = KEYS[3] .. 'v' .. version
+local body = redis.call('GET', key)
+if body then return {{version, body, redis.call('PTTL', key)}} end
+local last = redis.call('GET', KEYS[3] .. 'last')
+if not last or redis.call('SET', KEYS[3] .. 'refresh', '1', 'NX', 'PX', ARGV[3]) then
+  return {{version, false, 0}}
+end
+if last == ARGV[1] then return {{version, false, 0, last}} end
+local stale = KEYS[3] .. 'v' .. last
+body = redis.call('GET', stale)
+if not body then return {{version, false, 0}} end
+return {{version, body, redis.call('PTTL', stale), last}}
 """
 )
+
+# How long one request may take to render an entry before another may try.
+REFRESH_MS = 5000
 
 
 class _Copies:
@@ -146,20 +212,29 @@ def body_etag(body: bytes) -> str:
 
 
 def _response_key(request_key: str) -> str:
-    return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "v")
+    return redis_key(settings.STOREFRONT_CACHE_NAMESPACE, request_key, "")
 
 
-def storefront_cache_get(
-    request_key: str, *, limit: RequestLimit | None = None
-) -> tuple[str, bytes | None, str]:
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """What the lookup found: the version to store under, and a body (current, or stale) if any."""
+
+    version: str
+    body: bytes | None = None
+    etag: str = ""
+    stale: bool = False
+
+
+def storefront_cache_get(request_key: str, *, tag: str, limit: RequestLimit | None = None) -> CachedAnswer:
     """
-    Return (current version, cached body or None, its ETag) for a request key. The
-    request's rate limit, if given and not counted yet, is counted in the same
-    round trip.
+    Look a request key up (under its tag) in one round trip, counting the
+    request's rate limit there too if given and not counted yet.
     """
     key = _response_key(request_key)
     held = copies.get(key)
-    calls: list[ScriptCall] = [(_LOOKUP, [_version_key(), key], [held[0] if held else ""])]
+    calls: list[ScriptCall] = [
+        (_LOOKUP, [_version_key(), _tag_key(tag), key], [held[0] if held else "", _tag_ttl_ms(), REFRESH_MS])
+    ]
     counting = limit is not None and not limit.counted
     if limit is not None and counting:
         calls.insert(0, limit.call())
@@ -168,19 +243,22 @@ def storefront_cache_get(
     except redis.RedisError as exc:
         if limit is not None and counting:
             limit.fail_open(exc)
-        return "", None, ""
+        return CachedAnswer("")
     if limit is not None and counting:
         limit.receive(results[0])
     answer = results[-1]
     version = answer[0].decode()
     if len(answer) == 1:  # the copy this process holds is current
-        return (version, held[1], held[2]) if held is not None else (version, None, "")
+        return CachedAnswer(version, held[1], held[2]) if held is not None else CachedAnswer(version)
     body, ttl_ms = answer[1], int(answer[2])
+    stale = len(answer) == 4
     if body is None:
-        return version, None, ""
+        if stale and held is not None:  # the last body is the copy this process holds
+            return CachedAnswer(version, held[1], held[2], stale=True)
+        return CachedAnswer(version)
     etag = body_etag(body)
-    copies.put(key, version, body, ttl_ms, etag)
-    return version, body, etag
+    copies.put(key, answer[3].decode() if stale else version, body, ttl_ms, etag)
+    return CachedAnswer(version, body, etag, stale=stale)
 
 
 def request_cache_key(path: str, query: str, *, currency: str) -> str:
@@ -194,9 +272,15 @@ def request_cache_key(path: str, query: str, *, currency: str) -> str:
 
 
 def storefront_cache_set(request_key: str, version: str, body: bytes, etag: str) -> None:
+    """Store the body rendered for `version`, mark it the last one, and end the refresh."""
     if not version:
         return
     key = _response_key(request_key)
+    seconds = settings.STOREFRONT_CACHE_SECONDS
     with contextlib.suppress(redis.RedisError):
-        redis_client().set(key + version, body, ex=settings.STOREFRONT_CACHE_SECONDS)
-        copies.put(key, version, body, settings.STOREFRONT_CACHE_SECONDS * 1000, etag)
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.set(f"{key}v{version}", body, ex=seconds)
+        pipe.set(f"{key}last", version, ex=seconds)
+        pipe.delete(f"{key}refresh")
+        pipe.execute()
+        copies.put(key, version, body, seconds * 1000, etag)

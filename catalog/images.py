@@ -32,10 +32,9 @@ from billing.errors import LimitReached
 from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_release, usage_take
-from catalog.cache import storefront_cache_bump
 from catalog.errors import CatalogNotFound, ImageNotUploaded, ImageOrderInvalid, ImageRefused
 from catalog.models import Product, ProductImage
-from catalog.services import _product_event
+from catalog.services import _product_event, _storefront_product_changed
 from tenants import storage
 from tenants.audit.services import Actor, audit_record
 from tenants.keys import storage_key
@@ -309,7 +308,7 @@ def image_thumbnail_make(*, image_id: int) -> ProductImage | None:
             return None
         locked.thumbnail_key = thumbnail_key
         locked.save(update_fields=["thumbnail_key"])
-        transaction.on_commit(storefront_cache_bump)
+        _storefront_product_changed(locked.product_id)
     return locked
 
 

@@ -26,22 +26,24 @@ def _no_query(request: HttpRequest) -> str:
 
 
 def storefront_cacheable(
-    view: Callable[..., HttpResponse], *, query: CacheQuery = _no_query
+    view: Callable[..., HttpResponse], *, tag: str | Callable[..., str], query: CacheQuery = _no_query
 ) -> Callable[..., HttpResponse]:
     """
     Mark an anonymous storefront GET view whose 200 answers may be cached per shop.
-    `query` gives the part of the cache key that comes from the query string, built
-    from the same parsed parameters the view runs with; by default a view reads no
-    parameters, and none change its key.
+    `tag` names the part of the catalog its answers show (catalog.cache.LISTS, ...),
+    or makes it from the URL's arguments (product_tag(slug)): a change invalidates
+    the answers of the tags it touches. `query` gives the part of the cache key that
+    comes from the query string, built from the same parsed parameters the view runs
+    with; by default a view reads no parameters, and none change its key.
     """
-    setattr(view, CACHEABLE, query)
+    setattr(view, CACHEABLE, (tag, query))
     return view
 
 
 @functools.lru_cache(maxsize=4096)
-def _cache_query(urlconf: str | None, path_info: str) -> CacheQuery | None:
+def _cacheable(urlconf: str | None, path_info: str) -> tuple[str, CacheQuery] | None:
     """
-    How the path's view keys its query, or None when it is not cacheable. Resolving
+    The path's view's tag and query key, or None when it is not cacheable. Resolving
     the path was a tenth of a cached answer's CPU; URLconfs never change while the
     process runs, so each path is resolved once (the most recent 4,096 paths are
     remembered).
@@ -50,8 +52,11 @@ def _cache_query(urlconf: str | None, path_info: str) -> CacheQuery | None:
         match = resolve(path_info, urlconf=urlconf)
     except Resolver404:
         return None
-    query: CacheQuery | None = getattr(match.func, CACHEABLE, None)
-    return query
+    marked = getattr(match.func, CACHEABLE, None)
+    if marked is None:
+        return None
+    tag, query = marked
+    return (tag(**match.kwargs) if callable(tag) else tag), query
 
 
 class StorefrontCacheMiddleware:
@@ -59,9 +64,10 @@ class StorefrontCacheMiddleware:
     Sits right after host routing. For a GET to a view marked cacheable, look the
     answer up in the shop's cache (one Redis round trip) and return it at once;
     otherwise let the request through and store a 200 answer. The request's rate
-    limit (billing.ratelimits) is counted in that same round trip. The shop's version
-    number, bumped by every catalog change, is part of the key, so nothing stale
-    is ever served.
+    limit (billing.ratelimits) is counted in that same round trip. The versions of
+    the shop and of the answer's tag, bumped by the changes that touch it, are part
+    of the key; an older body is served only while another request renders the
+    current one, and marked so (X-Cache: stale, no-cache).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -70,27 +76,28 @@ class StorefrontCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "GET" or not request.path.startswith("/api/storefront/"):
             return self.get_response(request)
-        cache_query = _cache_query(getattr(request, "urlconf", None), request.path_info)
-        if cache_query is None:
+        cacheable = _cacheable(getattr(request, "urlconf", None), request.path_info)
+        if cacheable is None:
             return self.get_response(request)
+        tag, cache_query = cacheable
         try:
             query = cache_query(request)
         except ValidationError:
             return self.get_response(request)  # the view answers with the 400 problem
         request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
         limit = request_limit(request)
-        version, body, etag = storefront_cache_get(request_key, limit=limit)
+        found = storefront_cache_get(request_key, tag=tag, limit=limit)
         if limit is not None and limit.decision is not None and not limit.decision.allowed:
             return too_many_requests(limit.decision)
-        if body is not None:
-            return _answer(request, body, etag, "hit")
+        if found.body is not None:
+            return _answer(request, found.body, found.etag, "stale" if found.stale else "hit")
         response = self.get_response(request)
         if response.status_code != 200 or response.streaming:
             response["X-Cache"] = "miss"
             return response
         body = response.content
         etag = body_etag(body)
-        storefront_cache_set(request_key, version, body, etag)
+        storefront_cache_set(request_key, found.version, body, etag)
         return _answer(request, body, etag, "miss", response)
 
 
@@ -103,7 +110,13 @@ def _answer(
     STOREFRONT_SHARED_MAX_AGE seconds and a while longer while they refresh it;
     browsers revalidate every time. `If-None-Match` with that tag gets a 304.
     """
-    headers = {"ETag": etag, "Cache-Control": _cache_control(), "X-Cache": cache}
+    # A stale answer (served while another request renders the current one) is for
+    # this request only: no shared cache may keep it.
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "no-cache" if cache == "stale" else _cache_control(),
+        "X-Cache": cache,
+    }
     if _not_modified(request, etag):
         return HttpResponseNotModified(headers=headers)
     if rendered is None:

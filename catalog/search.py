@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from catalog.cache import storefront_cache_bump
+from catalog.cache import LISTS, storefront_cache_bump_tags
 from catalog.models import Product, SearchDocument
 
 # 'simple': shops write in many languages, so no language's stemming is imposed.
@@ -46,6 +46,11 @@ ON CONFLICT (product_id) DO UPDATE SET
 """
 
 
+def _lists_changed() -> None:
+    """Search documents feed the list and search pages only; product pages stay warm."""
+    storefront_cache_bump_tags([LISTS])
+
+
 def search_documents_refresh(product_ids: list[int]) -> None:
     """Rebuild the documents of these products (dropping those no longer active or gone)."""
     if not product_ids:
@@ -56,7 +61,7 @@ def search_documents_refresh(product_ids: list[int]) -> None:
         ).delete()
         with connection.cursor() as cursor:
             cursor.execute(_REFRESH_SQL, [product_ids])
-        transaction.on_commit(storefront_cache_bump)
+        transaction.on_commit(_lists_changed)
 
 
 def search_documents_rebuild(*, batch_size: int = 1000) -> int:
@@ -67,5 +72,5 @@ def search_documents_rebuild(*, batch_size: int = 1000) -> int:
         for start in range(0, len(ids), batch_size):
             with connection.cursor() as cursor:
                 cursor.execute(_REFRESH_SQL, [ids[start : start + batch_size]])
-        transaction.on_commit(storefront_cache_bump)
+        transaction.on_commit(_lists_changed)
     return len(ids)

@@ -334,3 +334,87 @@ def test_reindex_rebuilds_documents(shop_a: ShopContext, catalog) -> None:
     call_command("reindex", shop="alpha")
     use_shop(shop_a.shop)
     assert SearchDocument.objects.count() == 4
+
+
+# --- Invalidation by product; the last body while one request refreshes ------------------
+
+DETAIL = "/api/storefront/v1/products/"
+
+
+def _price_change(admin: AdminClient, product_id: int, price: str, capture) -> None:
+    variant = admin.get(f"products/{product_id}").json()["variants"][0]["id"]
+    with capture(execute=True):
+        response = admin.patch(f"products/{product_id}/variants/{variant}", {"price": price})
+    assert response.status_code == 200, response.content
+
+
+def test_a_product_change_invalidates_its_page_and_the_lists_not_other_products(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    pages = [f"{DETAIL}enamel-mug", f"{DETAIL}wool-jumper", LIST, "/api/storefront/v1/categories"]
+    for page in pages:
+        assert api.get(page, HTTP_HOST=shop_a.host)["X-Cache"] == "miss"
+    _price_change(admin, catalog["Enamel Mug"], "14.00", django_capture_on_commit_callbacks)
+    after = {page: api.get(page, HTTP_HOST=shop_a.host) for page in pages}
+    assert after[f"{DETAIL}enamel-mug"]["X-Cache"] == "miss"
+    assert after[f"{DETAIL}enamel-mug"].json()["variants"][0]["price"]["amount"] == "14.00"
+    assert after[LIST]["X-Cache"] == "miss"
+    assert after[LIST].json()["results"][0]["variants"][0]["price"]["amount"] == "14.00"
+    assert after[f"{DETAIL}wool-jumper"]["X-Cache"] == "hit"  # another product's page stays warm
+    assert after["/api/storefront/v1/categories"]["X-Cache"] == "hit"
+
+
+def test_a_renamed_or_deleted_product_leaves_no_page_behind(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    for slug in ("enamel-mug", "wool-jumper"):
+        assert api.get(f"{DETAIL}{slug}", HTTP_HOST=shop_a.host).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.patch(f"products/{catalog['Enamel Mug']}", {"slug": "stoneware-mug"})
+        admin.delete(f"products/{catalog['Wool Jumper']}")
+    assert_problem(api.get(f"{DETAIL}enamel-mug", HTTP_HOST=shop_a.host), 404)
+    assert_problem(api.get(f"{DETAIL}wool-jumper", HTTP_HOST=shop_a.host), 404)
+    assert api.get(f"{DETAIL}stoneware-mug", HTTP_HOST=shop_a.host).json()["title"] == "Enamel Mug"
+
+
+def test_a_category_change_invalidates_every_page(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    detail = f"{DETAIL}enamel-mug"
+    api.get(detail, HTTP_HOST=shop_a.host)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.patch(f"categories/{catalog['mugs']}", {"name": "Cups"})
+    response = api.get(detail, HTTP_HOST=shop_a.host)
+    assert response["X-Cache"] == "miss" and response.json()["category"]["name"] == "Cups"
+
+
+def test_while_one_request_refreshes_an_entry_the_others_get_the_last_body(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    from catalog import cache
+    from tenants import keys
+    from tenants.schemas import current_schema
+
+    detail = f"{DETAIL}enamel-mug"
+    old = api.get(detail, HTTP_HOST=shop_a.host)
+    _price_change(admin, catalog["Enamel Mug"], "14.00", django_capture_on_commit_callbacks)
+    # Another worker's lookup just took the entry's refresh and is rendering it.
+    use_shop(shop_a.shop)
+    assert current_schema() == shop_a.shop.schema_name
+    request_key = cache.request_cache_key(detail, "", currency="EUR")
+    first = cache.storefront_cache_get(request_key, tag=cache.product_tag("enamel-mug"))
+    assert first.body is None  # this one renders
+    second = cache.storefront_cache_get(request_key, tag=cache.product_tag("enamel-mug"))
+    assert second.stale and second.body == old.content  # only one refresh at a time
+    use_public()
+    stale = api.get(detail, HTTP_HOST=shop_a.host)
+    assert stale["X-Cache"] == "stale" and stale.content == old.content
+    assert stale["Cache-Control"] == "no-cache"  # no shared cache keeps a stale answer
+    assert stale.json()["variants"][0]["price"]["amount"] == "12.50"
+    # The refresher gave up (or its worker died): the lock lapses and the next request renders.
+    use_shop(shop_a.shop)
+    keys.redis_client().delete(f"{cache._response_key(request_key)}refresh")
+    use_public()
+    fresh = api.get(detail, HTTP_HOST=shop_a.host)
+    assert fresh["X-Cache"] == "miss" and fresh.json()["variants"][0]["price"]["amount"] == "14.00"
+    assert api.get(detail, HTTP_HOST=shop_a.host)["X-Cache"] == "hit"
