@@ -116,9 +116,10 @@ def storefront_cache_shop_updated(*, shop: Shop, changed: Sequence[str]) -> None
 # ARGV[2] a tag version's milliseconds to live, ARGV[3] a refresh's milliseconds.
 # Returns {version} when that copy is current; {version, body, its ms to live} when
 # Redis has the current body; {version, false, 0} when this request must render it
-# (it holds the refresh); {version, last body or false when the caller holds it, its
-# ms to live, last version} while another request refreshes the entry: the last body
-# stored is served meanwhile (stale-while-revalidate, one refresh per key at a time).
+# ({version, false, 1}: and it holds the entry's refresh); {version, last body, or
+# false when the caller holds that one, its ms to live, last version} while another
+# request refreshes the entry: the last body stored is served meanwhile
+# (stale-while-revalidate, one refresh per entry at a time).
 _LOOKUP = RedisScript(
     f"""
 local function current(key, ttl)
@@ -135,9 +136,8 @@ local key = KEYS[3] .. 'v' .. version
 local body = redis.call('GET', key)
 if body then return {{version, body, redis.call('PTTL', key)}} end
 local last = redis.call('GET', KEYS[3] .. 'last')
-if not last or redis.call('SET', KEYS[3] .. 'refresh', '1', 'NX', 'PX', ARGV[3]) then
-  return {{version, false, 0}}
-end
+if not last then return {{version, false, 0}} end
+if redis.call('SET', KEYS[3] .. 'refresh', '1', 'NX', 'PX', ARGV[3]) then return {{version, false, 1}} end
 if last == ARGV[1] then return {{version, false, 0, last}} end
 local stale = KEYS[3] .. 'v' .. last
 body = redis.call('GET', stale)
@@ -223,6 +223,7 @@ class CachedAnswer:
     body: bytes | None = None
     etag: str = ""
     stale: bool = False
+    refreshing: bool = False  # this request renders the entry, while others get the last body
 
 
 def storefront_cache_get(request_key: str, *, tag: str, limit: RequestLimit | None = None) -> CachedAnswer:
@@ -255,7 +256,7 @@ def storefront_cache_get(request_key: str, *, tag: str, limit: RequestLimit | No
     if body is None:
         if stale and held is not None:  # the last body is the copy this process holds
             return CachedAnswer(version, held[1], held[2], stale=True)
-        return CachedAnswer(version)
+        return CachedAnswer(version, refreshing=not stale and ttl_ms == 1)
     etag = body_etag(body)
     copies.put(key, answer[3].decode() if stale else version, body, ttl_ms, etag)
     return CachedAnswer(version, body, etag, stale=stale)
@@ -269,6 +270,16 @@ def request_cache_key(path: str, query: str, *, currency: str) -> str:
     escaped too, so no path, query and currency can run into another's.
     """
     return hashlib.sha1(f"{quote(path)}?{query}#{currency}".encode()).hexdigest()
+
+
+def storefront_cache_forget(request_key: str) -> None:
+    """
+    The entry's refresh found nothing to store (the product is gone, or hidden):
+    drop its last body, so nobody is served it meanwhile, and end the refresh.
+    """
+    key = _response_key(request_key)
+    with contextlib.suppress(redis.RedisError):
+        redis_client().delete(f"{key}last", f"{key}refresh")
 
 
 def storefront_cache_set(request_key: str, version: str, body: bytes, etag: str) -> None:

@@ -12,7 +12,13 @@ from django.utils.http import parse_etags
 from rest_framework.exceptions import ValidationError
 
 from billing.ratelimits import request_limit, too_many_requests
-from catalog.cache import body_etag, request_cache_key, storefront_cache_get, storefront_cache_set
+from catalog.cache import (
+    body_etag,
+    request_cache_key,
+    storefront_cache_forget,
+    storefront_cache_get,
+    storefront_cache_set,
+)
 
 CACHEABLE = "storefront_cacheable"
 
@@ -93,6 +99,8 @@ class StorefrontCacheMiddleware:
             return _answer(request, found.body, found.etag, "stale" if found.stale else "hit")
         response = self.get_response(request)
         if response.status_code != 200 or response.streaming:
+            if found.refreshing:
+                storefront_cache_forget(request_key)
             response["X-Cache"] = "miss"
             return response
         body = response.content
