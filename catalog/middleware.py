@@ -9,7 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_etags
-from rest_framework.exceptions import ValidationError
 
 from billing.ratelimits import request_limit, too_many_requests
 from catalog.cache import (
@@ -22,9 +21,9 @@ from catalog.cache import (
 
 CACHEABLE = "storefront_cacheable"
 
-# Given the request, the canonical query string of the parameters its view uses; raises
-# a DRF ValidationError when they are bad (the view then answers the 400 itself).
-CacheQuery = Callable[[HttpRequest], str]
+# Given the request, the canonical query string of the parameters its view uses, or None
+# when they are bad (the view then answers the 400 itself).
+CacheQuery = Callable[[HttpRequest], str | None]
 
 
 def _no_query(request: HttpRequest) -> str:
@@ -86,9 +85,8 @@ class StorefrontCacheMiddleware:
         if cacheable is None:
             return self.get_response(request)
         tag, cache_query = cacheable
-        try:
-            query = cache_query(request)
-        except ValidationError:
+        query = cache_query(request)
+        if query is None:
             return self.get_response(request)  # the view answers with the 400 problem
         request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
         limit = request_limit(request)

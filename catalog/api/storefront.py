@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -97,9 +98,22 @@ def storefront_list_params(query: QueryDict, *, currency: str) -> StorefrontList
     )
 
 
-def storefront_list_cache_query(request: HttpRequest) -> str:
-    """The product list's part of its cache key (see StorefrontListParams)."""
-    return storefront_list_params(request.GET, currency=request.tenant.currency).canonical()  # type: ignore[attr-defined]
+def storefront_list_cache_query(request: HttpRequest) -> str | None:
+    """The product list's part of its cache key (see StorefrontListParams); None when the query is bad."""
+    return _canonical_query(request.META.get("QUERY_STRING", ""), request.tenant.currency)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_query(query_string: str, currency: str) -> str | None:
+    """
+    storefront_list_params(...).canonical() of a raw query string, remembered per
+    process for the 4,096 most recent: DRF's validation cost more CPU than the
+    whole rest of a cached answer, and shoppers ask for the same URLs again.
+    """
+    try:
+        return storefront_list_params(QueryDict(query_string), currency=currency).canonical()
+    except ValidationError:
+        return None
 
 
 class StorefrontCategoriesView(StorefrontAPIView):
