@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -173,7 +174,7 @@ def storefront_renderings_renew_soon() -> None:
             task.delay()
 
 
-def shop_renderings_follow(*, shop: Shop, changed: list[str]) -> None:
+def shop_renderings_follow(*, shop: Shop, changed: Sequence[str]) -> None:
     """`shop_updated` hook: a new currency re-renders every price of the shop (by a worker, after commit)."""
     if "currency" not in changed:
         return

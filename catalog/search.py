@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from catalog.cache import storefront_cache_bump
+from catalog.cache import LISTS, product_tag, storefront_cache_bump, storefront_cache_bump_tags
 from catalog.models import Product, SearchDocument
 from catalog.rendering import storefront_renderings_write
 
@@ -48,6 +48,15 @@ ON CONFLICT (product_id) DO UPDATE SET
 """
 
 
+def _pages_changed(product_ids: list[int]) -> None:
+    """
+    Search documents feed the list and search pages, and the renderings beside them
+    the products' own pages; other products' pages stay warm.
+    """
+    slugs = Product.objects.filter(pk__in=product_ids).values_list("slug", flat=True)
+    storefront_cache_bump_tags([LISTS, *(product_tag(slug) for slug in slugs)])
+
+
 def search_documents_refresh(product_ids: list[int]) -> None:
     """Rebuild the documents of these products (dropping those no longer active or gone)."""
     if not product_ids:
@@ -59,7 +68,7 @@ def search_documents_refresh(product_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_REFRESH_SQL, [product_ids])
         storefront_renderings_write(product_ids)
-        transaction.on_commit(storefront_cache_bump)
+        transaction.on_commit(lambda: _pages_changed(product_ids))
 
 
 def search_documents_rebuild(*, batch_size: int = 1000) -> int:
@@ -71,5 +80,6 @@ def search_documents_rebuild(*, batch_size: int = 1000) -> int:
             with connection.cursor() as cursor:
                 cursor.execute(_REFRESH_SQL, [ids[start : start + batch_size]])
             storefront_renderings_write(ids[start : start + batch_size])
+        # Every product page was rendered again.
         transaction.on_commit(storefront_cache_bump)
     return len(ids)

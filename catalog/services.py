@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
 from catalog.attributes import attribute_schema_check, attributes_check
-from catalog.cache import storefront_cache_bump
+from catalog.cache import LISTS, product_tag, storefront_cache_bump, storefront_cache_bump_tags
 from catalog.errors import (
     CategoryCycle,
     CategoryHasChildren,
@@ -93,12 +93,27 @@ def product_snapshot(product: Product) -> dict[str, Any]:
 
 
 def _after_commit_refresh() -> None:
+    """Once the change commits, invalidate every cached storefront answer (categories show everywhere)."""
     transaction.on_commit(storefront_cache_bump)
 
 
-def _product_event(action: str, product_id: int, *, actor: Actor) -> None:
+def _storefront_product_changed(product_id: int, *, slugs: Iterable[str] = ()) -> None:
+    """
+    Once the change commits, invalidate the product's page (under its slug, and any
+    slug it had: `slugs`) and every list and search page; other products' pages stay warm.
+    """
+    had = set(slugs)
+
+    def bump() -> None:
+        current = set(Product.objects.filter(pk=product_id).values_list("slug", flat=True))
+        storefront_cache_bump_tags([LISTS, *(product_tag(slug) for slug in had | current)])
+
+    transaction.on_commit(bump)
+
+
+def _product_event(action: str, product_id: int, *, actor: Actor, slugs: Iterable[str] = ()) -> None:
     event_record(type=f"product.{action}", payload={"product_id": product_id, "actor": actor.label})
-    _after_commit_refresh()
+    _storefront_product_changed(product_id, slugs=slugs)
 
 
 # --- Categories ------------------------------------------------------------------
@@ -346,7 +361,7 @@ def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product
                 before=before,
                 after=after,
             )
-            _product_event("updated", product.pk, actor=actor)
+            _product_event("updated", product.pk, actor=actor, slugs=[before["slug"]])
     return product
 
 
@@ -375,7 +390,7 @@ def product_delete(*, actor: Actor, product: Product) -> None:
         audit_record(
             actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
         )
-        _product_event("deleted", product_id, actor=actor)
+        _product_event("deleted", product_id, actor=actor, slugs=[before["slug"]])
 
 
 # --- Variants and stock ----------------------------------------------------------

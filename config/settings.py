@@ -182,6 +182,11 @@ CACHES = {
 # Storefront responses are cached per shop, keyed by a version each change bumps.
 STOREFRONT_CACHE_NAMESPACE = f"storefront-{TEST_RUN_ID}" if TESTING else "storefront"
 STOREFRONT_CACHE_SECONDS = env_int("STOREFRONT_CACHE_SECONDS", 300)
+# What cached storefront answers tell shared caches (a CDN, the docker/ edge): keep an
+# answer this long (a change shows within it), and serve it this much longer while
+# one request refreshes it.
+STOREFRONT_SHARED_MAX_AGE = env_int("STOREFRONT_SHARED_MAX_AGE", 1)
+STOREFRONT_STALE_WHILE_REVALIDATE = env_int("STOREFRONT_STALE_WHILE_REVALIDATE", 30)
 # Each process's copies of the cached bodies it served last (catalog.cache), in bytes.
 STOREFRONT_LOCAL_CACHE_BYTES = env_int("STOREFRONT_LOCAL_CACHE_BYTES", 8 * 1024 * 1024)
 # Storefront pages assembled by SQL from the products' pre-rendered JSON (catalog.rendering);

@@ -195,11 +195,14 @@ def sales_amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore
 
 class DailySales(models.Model):
     """
-    One day's sales (UTC), recomputed from the orders by `orders.reports`: orders
-    paid that day, what they came to less the refunds made that day, and units sold.
+    One day's sales (UTC) in one currency, recomputed from the orders by
+    `orders.reports`: orders paid that day, what they came to less the refunds made
+    that day, and units sold. A shop that changed its currency has a row per
+    currency its orders were placed in: amounts in two currencies never add up.
     """
 
-    date = models.DateField(unique=True)
+    date = models.DateField()
+    currency = models.CharField(max_length=3, help_text="The currency the orders counted were placed in.")
     orders = models.PositiveIntegerField(default=0)
     revenue = sales_amount_field(help_text="Totals of the orders paid that day, less refunds made that day.")
     refunds = sales_amount_field()
@@ -207,11 +210,15 @@ class DailySales(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["date"]
+        ordering = ["date", "currency"]
         verbose_name_plural = "daily sales"
+        constraints = [
+            # PostgreSQL's own name for it (see DailyProductSales).
+            models.UniqueConstraint(fields=["date", "currency"], name="orders_dailysales_date_currency_key")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.date}: {self.orders} orders, {self.revenue}"
+        return f"{self.date}: {self.orders} orders, {self.revenue} {self.currency}"
 
     @property
     def gross(self) -> Decimal:
@@ -220,23 +227,25 @@ class DailySales(models.Model):
 
 
 class DailyProductSales(models.Model):
-    """One product's units and line totals in the orders paid on a day (UTC)."""
+    """One product's units and line totals in the orders paid on a day (UTC), per currency."""
 
     date = models.DateField()
+    currency = models.CharField(max_length=3, help_text="The currency the orders counted were placed in.")
     product_id = models.BigIntegerField()
     title = models.CharField(max_length=255, help_text="The title it was sold under that day.")
     quantity = models.PositiveIntegerField(default=0)
     revenue = sales_amount_field()
 
     class Meta:
-        ordering = ["date", "product_id"]
+        ordering = ["date", "currency", "product_id"]
         verbose_name_plural = "daily product sales"
         constraints = [
             # PostgreSQL's own name for it: django-tenants' clone_schema, which copies the template
             # into new shops, re-creates multi-column UNIQUE constraints under that name, so any
             # other name would differ between shops and break a later migration that drops it.
             models.UniqueConstraint(
-                fields=["date", "product_id"], name="orders_dailyproductsales_date_product_id_key"
+                fields=["date", "currency", "product_id"],
+                name="orders_dailyproductsales_date_currency_product_id_key",
             )
         ]
 

@@ -15,6 +15,9 @@ merchant's payouts see it (and as Shopify's sales reports count returns):
 - average order value: what the day's orders came to before refunds, divided by
                 their number (so a refund of an old order does not distort today's).
 
+Every figure is kept per currency, the one each order was placed in: a shop that
+changed its currency reports its old orders in theirs, never summed with the new.
+
 So a day's figures settle once the day is over: only today and yesterday (for
 events dispatched late across midnight) ever need recomputing. They are
 recomputed whole from the order tables, so every refresh is idempotent:
@@ -37,7 +40,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -84,10 +87,11 @@ class _Day:
 def sales_days_refresh(*, first: dt.date, last: dt.date) -> int:
     """
     Recompute the current shop's DailySales and DailyProductSales rows of the days
-    `first`..`last` (inclusive) from its orders; return how many days had sales.
+    `first`..`last` (inclusive) from its orders; return how many (day, currency)
+    rows had sales.
     """
     start, end = day_start(first), day_start(last) + dt.timedelta(days=1)
-    by_day: dict[dt.date, _Day] = defaultdict(_Day)
+    by_day: dict[tuple[dt.date, str], _Day] = defaultdict(_Day)
     with transaction.atomic():
         # One refresh of a shop at a time, so an older computation never overwrites a newer one.
         with connection.cursor() as cursor:
@@ -96,68 +100,73 @@ def sales_days_refresh(*, first: dt.date, last: dt.date) -> int:
         paid = Order.objects.filter(paid_at__gte=start, paid_at__lt=end)
         for row in (
             paid.annotate(day=TruncDate("paid_at", tzinfo=UTC))
-            .values("day")
+            .values("day", "currency")
             .annotate(orders=Count("id"), gross=Sum("total"))
             .order_by()
         ):
-            by_day[row["day"]].orders = row["orders"]
-            by_day[row["day"]].gross = row["gross"]
+            by_day[row["day"], row["currency"]].orders = row["orders"]
+            by_day[row["day"], row["currency"]].gross = row["gross"]
         for row in (
             Payment.objects.filter(kind=Payment.Kind.REFUND, created_at__gte=start, created_at__lt=end)
-            .annotate(day=TruncDate("created_at", tzinfo=UTC))
-            .values("day")
+            .annotate(day=TruncDate("created_at", tzinfo=UTC), currency=F("order__currency"))
+            .values("day", "currency")
             .annotate(amount=Sum("amount"))
             .order_by()
         ):
-            by_day[row["day"]].refunds = row["amount"]
+            by_day[row["day"], row["currency"]].refunds = row["amount"]
         for row in (
             OrderLine.objects.filter(order__paid_at__gte=start, order__paid_at__lt=end)
-            .annotate(day=TruncDate("order__paid_at", tzinfo=UTC))
-            .values("day", "product_id")
+            .annotate(day=TruncDate("order__paid_at", tzinfo=UTC), currency=F("order__currency"))
+            .values("day", "currency", "product_id")
             .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"), title=Max("title"))
             .order_by()
         ):
-            day = by_day[row["day"]]
+            day = by_day[row["day"], row["currency"]]
             day.items_sold += row["quantity"]
             if row["product_id"] is not None:  # lines from before products were recorded
                 day.products[row["product_id"]] = row
 
         in_range = {"date__gte": first, "date__lte": last}
-        DailySales.objects.filter(**in_range).exclude(date__in=list(by_day)).delete()
+        stale_days = DailySales.objects.filter(**in_range)
+        for date, currency in by_day:
+            stale_days = stale_days.exclude(date=date, currency=currency)
+        stale_days.delete()
         DailySales.objects.bulk_create(
             [
                 DailySales(
                     date=date,
+                    currency=currency,
                     orders=day.orders,
                     revenue=day.gross - day.refunds,
                     refunds=day.refunds,
                     items_sold=day.items_sold,
                 )
-                for date, day in sorted(by_day.items())
+                for (date, currency), day in sorted(by_day.items())
             ],
             update_conflicts=True,
-            unique_fields=["date"],
+            unique_fields=["date", "currency"],
             update_fields=["orders", "revenue", "refunds", "items_sold", "updated_at"],
         )
         sold = [
             DailyProductSales(
                 date=date,
+                currency=currency,
                 product_id=product_id,
                 title=row["title"],
                 quantity=row["quantity"],
                 revenue=row["revenue"],
             )
-            for date, day in sorted(by_day.items())
+            for (date, currency), day in sorted(by_day.items())
             for product_id, row in sorted(day.products.items())
         ]
         stale = DailyProductSales.objects.filter(**in_range)
-        for date, day in by_day.items():
-            stale = stale.exclude(date=date, product_id__in=list(day.products))
+        for (date, currency), day in by_day.items():
+            stale = stale.exclude(date=date, currency=currency, product_id__in=list(day.products))
         stale.delete()
         DailyProductSales.objects.bulk_create(
             sold,
             update_conflicts=True,
-            unique_fields=["date", "product_id"],
+            unique_fields=["date", "currency", "product_id"],
             update_fields=["title", "quantity", "revenue"],
         )
     return len(by_day)
@@ -223,7 +232,7 @@ def sales_refresh_fan_out(*, days: int = RECENT_DAYS, all_shops: bool = False) -
 
 @dataclass(frozen=True)
 class SalesFigures:
-    """A day's (or a period's) figures; amounts in the shop's currency."""
+    """A day's (or a period's) figures; amounts in the report's currency."""
 
     orders: int = 0
     revenue: Decimal = ZERO
@@ -269,9 +278,14 @@ class SalesReport:
         return sum(self.days, SalesFigures())
 
 
-def sales_report(*, date_from: dt.date, date_to: dt.date, top: int = TOP_PRODUCTS) -> SalesReport:
-    """The current shop's sales of `date_from`..`date_to` (inclusive), day by day, and its top products."""
-    in_range = {"date__gte": date_from, "date__lte": date_to}
+def sales_report(
+    *, date_from: dt.date, date_to: dt.date, currency: str, top: int = TOP_PRODUCTS
+) -> SalesReport:
+    """
+    The current shop's sales in `currency` (of the orders placed in it) of
+    `date_from`..`date_to` (inclusive), day by day, and its top products.
+    """
+    in_range = {"date__gte": date_from, "date__lte": date_to, "currency": currency}
     stored = {row.date: row for row in DailySales.objects.filter(**in_range)}
     days = []
     for offset in range((date_to - date_from).days + 1):

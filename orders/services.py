@@ -438,7 +438,11 @@ def order_refund(*, actor: Actor, order: Order, amount: Decimal, reason: str = "
             order,
             S.REFUNDED,
             actor=actor,
-            refund={"amount": str(Money(amount, order.currency).amount), "reason": reason},
+            refund={
+                "amount": str(Money(amount, order.currency).amount),
+                "currency": order.currency,
+                "reason": reason,
+            },
         )
     return order
 

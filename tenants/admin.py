@@ -33,8 +33,10 @@ class ShopAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Shop | None = None) -> list[str]:
-        # Status changes go through the actions (audited, routing caches invalidated everywhere).
-        return [*self.readonly_fields, "status"]
+        # Status changes go through the actions (audited, routing caches invalidated everywhere);
+        # currency changes through the Platform API (shop_update: every process's host cache and
+        # the storefront cache forget the old one).
+        return [*self.readonly_fields, "status", "currency"]
 
     def _status_action(
         self, request: HttpRequest, queryset: QuerySet[Shop], change: object, verb: str

@@ -2,9 +2,8 @@
 Explicit extension points for the apps above `tenants`.
 
 `tenants` may not import billing (the layers point one way), yet provisioning a
-shop must also start its subscription in the same transaction, adding a
-member must respect the plan's staff seats, and a new currency must reach the
-catalog's pre-rendered prices. So `tenants` calls the hooks listed
+shop must also start its subscription in the same transaction, and adding a
+member must respect the plan's staff seats. So `tenants` calls the hooks listed
 here at those moments, and billing registers its functions in its
 `AppConfig.ready()`. A hook is a plain function run inside the caller's
 transaction: raising a `DomainError` refuses the operation and rolls it back.
@@ -15,7 +14,7 @@ one service, so a reader of `tenants.services` sees where other apps join in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from tenants.models import Shop, User
@@ -30,7 +29,7 @@ class MembershipAddingHook(Protocol):
 
 
 class ShopUpdatedHook(Protocol):
-    def __call__(self, *, shop: Shop, changed: list[str]) -> object: ...
+    def __call__(self, *, shop: Shop, changed: Sequence[str]) -> object: ...
 
 
 # Extra read-only facts about shops that other apps own (e.g. billing's `plan`):
@@ -39,8 +38,8 @@ ShopFactsHook = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
 
 _shop_provisioned: list[ShopProvisionedHook] = []
 _membership_adding: list[MembershipAddingHook] = []
-_shop_facts: list[ShopFactsHook] = []
 _shop_updated: list[ShopUpdatedHook] = []
+_shop_facts: list[ShopFactsHook] = []
 
 
 def on_shop_provisioned(hook: ShopProvisionedHook) -> ShopProvisionedHook:
@@ -58,7 +57,7 @@ def on_membership_adding(hook: MembershipAddingHook) -> MembershipAddingHook:
 
 
 def on_shop_updated(hook: ShopUpdatedHook) -> ShopUpdatedHook:
-    """Run `hook(shop=, changed=)` in `shop_update` after the shop's changed fields are saved."""
+    """Run `hook(shop=, changed=)` inside `shop_update`'s transaction, after the changed fields are saved."""
     if hook not in _shop_updated:
         _shop_updated.append(hook)
     return hook
@@ -81,7 +80,7 @@ def membership_adding(*, shop: Shop, role: str) -> None:
         hook(shop=shop, role=role)
 
 
-def shop_updated(*, shop: Shop, changed: list[str]) -> None:
+def shop_updated(*, shop: Shop, changed: Sequence[str]) -> None:
     for hook in _shop_updated:
         hook(shop=shop, changed=changed)
 

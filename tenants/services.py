@@ -127,9 +127,10 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
         shop.currency = currency
         changed.append("currency")
     if changed:
-        shop.save(update_fields=changed)
-        hooks.shop_updated(shop=shop, changed=changed)
-        transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+        with transaction.atomic():
+            shop.save(update_fields=changed)
+            hooks.shop_updated(shop=shop, changed=changed)
+            transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
 
 

@@ -119,19 +119,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (Debian: nginx-light)")
-def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
+def edge_config(tmp_path: Path, *, upstream: str = "127.0.0.1:8000", port: int | None = None) -> Path:
+    """The edge configuration as a standalone nginx.conf under `tmp_path`, for `upstream`."""
     edge = (DOCKER / "nginx" / "edge.conf").read_text()
     # `web` only resolves inside compose's network; the ports only bind as root.
-    edge = edge.replace("server web:8000", "server 127.0.0.1:8000")
-    port = free_port()
-    edge = re.sub(r"listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;", edge)
+    edge = edge.replace("server web:8000", f"server {upstream}")
+    edge = re.sub(
+        r"listen 80 default_server;", f"listen 127.0.0.1:{port or free_port()} default_server;", edge
+    )
     edge = re.sub(r"listen \[::\]:80 default_server;", "", edge)
+    edge = edge.replace("/var/cache/nginx/storefront", str(tmp_path / "cache"))
     (tmp_path / "edge.conf").write_text(edge)
-    (tmp_path / "nginx.conf").write_text(
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
         f"""
         pid {tmp_path}/nginx.pid;
         error_log {tmp_path}/error.log;
+        # Tests run as root: the workers keep root's rights over the temporary directories.
+        user root;
         events {{}}
         http {{
             include /etc/nginx/mime.types;
@@ -141,10 +146,14 @@ def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
         }}
         """
     )
+    return conf
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (Debian: nginx-light)")
+def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
+    conf = edge_config(tmp_path)
     result = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr

@@ -306,10 +306,27 @@ class FacetsOutput(serializers.Serializer):  # type: ignore[type-arg]
     price_bands = FacetPriceBandOutput(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "uri-reference",
+        "examples": ["/api/storefront/v1/products?cursor=cD0yMDI2LTEyLTA0&q=mug"],
+    }
+)
+class PageLinkField(serializers.CharField):
+    """A neighbouring page as a relative reference (path and query), resolved against the shop's host."""
+
+
 class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-arg]
     results = StorefrontProductOutput(many=True)
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
+    next = PageLinkField(
+        allow_null=True,
+        help_text="The next page as a relative reference (path and query, no scheme or host): resolve it "
+        "against the host you called. Null on the last page.",
+    )
+    previous = PageLinkField(
+        allow_null=True, help_text="The previous page, as `next` writes it. Null on the first page."
+    )
     facets = FacetsOutput()
 
 
@@ -320,8 +337,7 @@ class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
     max_price = AmountInputField(required=False)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(choices=["price", "-price", "-created", "relevance"], required=False)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000)
-    cursor = StrictCharField(required=False, max_length=500)
+    # `limit` and `cursor` follow the rules every list shares (tenants.conventions.pagination).
 
 
 class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from catalog.api import images, storefront, views
+from catalog.cache import CATEGORIES, LISTS, product_tag
 from catalog.middleware import storefront_cacheable
 
 admin_urlpatterns = [
@@ -44,17 +45,21 @@ admin_urlpatterns = [
 storefront_urlpatterns = [
     path(
         "categories",
-        storefront_cacheable(storefront.StorefrontCategoriesView.as_view()),
+        storefront_cacheable(storefront.StorefrontCategoriesView.as_view(), tag=CATEGORIES),
         name="storefront-categories",
     ),
     path(
         "products",
-        storefront_cacheable(storefront.StorefrontProductListView.as_view()),
+        storefront_cacheable(
+            storefront.StorefrontProductListView.as_view(),
+            tag=LISTS,
+            query=storefront.storefront_list_cache_query,
+        ),
         name="storefront-products",
     ),
     path(
         "products/<slug:slug>",
-        storefront_cacheable(storefront.StorefrontProductDetailView.as_view()),
+        storefront_cacheable(storefront.StorefrontProductDetailView.as_view(), tag=product_tag),
         name="storefront-product-detail",
     ),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from orders import reports
 from tenants.api.base import AdminAPIView, shop_currency, validated
-from tenants.conventions.money import ShopMoneyField
+from tenants.conventions.money import CURRENCIES, ShopMoneyField
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -30,11 +30,14 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
         return {
             "from": serializers.DateField(required=False, input_formats=["%Y-%m-%d"]),
             "to": serializers.DateField(required=False, input_formats=["%Y-%m-%d"]),
+            "currency": serializers.ChoiceField(choices=CURRENCIES, required=False),
         }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         # `?from=&to=` (empty values) asks for the defaults, as leaving them out does.
-        present = {name: data.get(name) for name in ("from", "to") if data.get(name) not in (None, "")}
+        present = {
+            name: data.get(name) for name in ("from", "to", "currency") if data.get(name) not in (None, "")
+        }
         return super().to_internal_value(present)  # type: ignore[no-any-return]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +53,7 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
             raise serializers.ValidationError({"from": ["Must not be after `to`."]})
         if (date_to - date_from).days + 1 > MAX_DAYS:
             raise serializers.ValidationError({"to": [f"At most {MAX_DAYS} days from `from`."]})
-        return {"date_from": date_from, "date_to": date_to}
+        return {"date_from": date_from, "date_to": date_to, "currency": attrs.get("currency")}
 
 
 class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -77,7 +80,7 @@ class TopProductOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class SalesReportOutput(serializers.Serializer):  # type: ignore[type-arg]
-    currency = serializers.CharField()
+    currency = serializers.CharField(help_text="Every amount is in it: the orders placed in this currency.")
     totals = SalesFiguresOutput()
     days = SalesDayOutput(many=True, help_text="Every day of the period, oldest first.")
     top_products = TopProductOutput(many=True, help_text=f"At most {reports.TOP_PRODUCTS}, by revenue.")
@@ -104,8 +107,10 @@ class AdminSalesReportView(AdminAPIView):
             "in full). `revenue` is what the orders paid that day came to, less the refunds made that day; "
             "`average_order_value` is what those orders came to before refunds, divided by their number; "
             "`items_sold` and the top products count the lines of the orders paid. A past day's figures "
-            "never change. The figures are kept by workers and trail the orders by a few seconds. Amounts "
-            f"are in the shop's currency. At most {MAX_DAYS} days; without `from` and `to`, the last "
+            "never change. The figures are kept by workers and trail the orders by a few seconds. The report "
+            "counts the orders placed in one currency, the shop's own unless `currency` names another "
+            "(orders keep the currency they were placed in when the shop changes its own; amounts in two "
+            f"currencies are never added up). At most {MAX_DAYS} days; without `from` and `to`, the last "
             f"{DEFAULT_DAYS} days up to today."
         ),
         parameters=[
@@ -115,12 +120,20 @@ class AdminSalesReportView(AdminAPIView):
                 description=f"First day (default: {DEFAULT_DAYS - 1} days before `to`)",
             ),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, included (default: today, UTC)"),
+            OpenApiParameter(
+                "currency",
+                OpenApiTypes.STR,
+                enum=CURRENCIES,
+                description="The orders placed in this currency (default: the shop's currency).",
+            ),
         ],
     )
     def get(self, request: Request) -> Response:
         query = validated(SalesReportQuery, request.query_params)
-        report = reports.sales_report(date_from=query["date_from"], date_to=query["date_to"])
-        currency = shop_currency(request)
+        currency = query["currency"] or shop_currency(request)
+        report = reports.sales_report(
+            date_from=query["date_from"], date_to=query["date_to"], currency=currency
+        )
         body = {
             "date_from": report.date_from,
             "date_to": report.date_to,

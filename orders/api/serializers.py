@@ -11,7 +11,7 @@ from rest_framework import serializers
 from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
 from tenants.conventions.fields import StrictCharField
-from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
+from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 
 # --- Carts ---------------------------------------------------------------------------
 
@@ -86,15 +86,15 @@ class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     sku = serializers.CharField()
     title = serializers.CharField()
     variant_title = serializers.CharField()
-    unit_price = ShopMoneyField()
+    unit_price = RecordMoneyField(currency_source="order.currency")
     quantity = serializers.IntegerField()
-    line_total = ShopMoneyField()
+    line_total = RecordMoneyField(currency_source="order.currency")
 
 
 class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.CharField()
     provider = serializers.CharField()
-    amount = ShopMoneyField()
+    amount = RecordMoneyField(currency_source="order.currency")
     reference = serializers.CharField()
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -119,10 +119,12 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     number = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
     email = serializers.EmailField()
-    currency = serializers.CharField()
-    subtotal = ShopMoneyField()
-    total = ShopMoneyField()
-    refunded_amount = ShopMoneyField()
+    currency = serializers.CharField(
+        help_text="The currency the order was placed in; all its amounts are in it."
+    )
+    subtotal = RecordMoneyField()
+    total = RecordMoneyField()
+    refunded_amount = RecordMoneyField()
     shipping_address = AddressOutput()
     payment_provider = serializers.CharField()
     lines = OrderLineOutput(many=True, source="lines.all")
@@ -141,7 +143,8 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
         # The declared fields above are the contract and the OpenAPI schema; this writes
         # them out by hand, as DRF's generic rendering built and copied some forty fields
         # per order (2.4 ms of the checkout's CPU). A test holds the two renderings equal.
-        currency = self.context["currency"]
+        # Every amount in the order's own currency: the shop's may have changed since.
+        currency = order.currency
 
         def money(amount: Decimal) -> dict[str, str]:
             return Money(amount, currency).as_json()
@@ -218,7 +221,7 @@ class MarkPaidInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class RefundInput(serializers.Serializer):  # type: ignore[type-arg]
-    amount = AmountInputField()
+    amount = AmountInputField(help_text="In the order's currency.")
     reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 

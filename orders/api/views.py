@@ -161,7 +161,7 @@ class CheckoutView(StorefrontAPIView):
             payment_method=data["payment_method"],
             currency=shop_currency(request),
         )
-        body = {**s.OrderOutput(order, context=shop_context(request)).data, "token": token}
+        body = {**s.OrderOutput(order).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -185,7 +185,7 @@ class ShopperOrderView(StorefrontAPIView):
     def get(self, request: Request, number: int) -> Response:
         query = validated(s.OrderTokenQuery, request.query_params, context=shop_context(request))
         order = selectors.access_order_by_number_and_token(number=number, token=query["token"])
-        return Response(s.OrderOutput(order, context=shop_context(request)).data)
+        return Response(s.OrderOutput(order).data)
 
 
 # --- Admin: orders and customers --------------------------------------------------------
@@ -196,7 +196,7 @@ class OrderAdminView(AdminAPIView):
 
     def order_response(self, order_number: int) -> Response:
         order = selectors.access_order_by_number(number=order_number)
-        return Response(s.OrderOutput(order, context=shop_context(self.request)).data)
+        return Response(s.OrderOutput(order).data)
 
 
 class AdminOrderListView(OrderAdminView):
@@ -216,7 +216,7 @@ class AdminOrderListView(OrderAdminView):
     def get(self, request: Request) -> Response:
         query = validated(s.OrderQuery, request.query_params, context=shop_context(request))
         page = self.paginate_queryset(selectors.orders_for_admin(**query)) or []
-        return self.get_paginated_response(s.OrderOutput(page, many=True, context=shop_context(request)).data)
+        return self.get_paginated_response(s.OrderOutput(page, many=True).data)
 
 
 class AdminOrderDetailView(OrderAdminView):
@@ -274,8 +274,8 @@ class AdminOrderRefundView(OrderAdminView):
         summary="Refund part or all of a paid or fulfilled order",
     )
     def post(self, request: Request, number: int) -> Response:
-        data = validated(s.RefundInput, request.data, context=shop_context(request))
         order = selectors.access_order_by_number(number=number)
+        data = validated(s.RefundInput, request.data, context={"currency": order.currency})
         services.order_refund(
             actor=request_actor(request), order=order, amount=data["amount"], reason=data["reason"]
         )
@@ -308,7 +308,7 @@ class AdminCustomerDetailView(OrderAdminView):
         orders = selectors.orders_for_admin().filter(customer=customer)[:100]
         body = {
             **s.CustomerOutput(customer).data,
-            "orders": s.OrderOutput(orders, many=True, context=shop_context(request)).data,
+            "orders": s.OrderOutput(orders, many=True).data,
         }
         return Response(body)
 

@@ -140,3 +140,28 @@ class ShopMoneyField(serializers.Field):
 
     def to_representation(self, value: Decimal) -> dict[str, str]:
         return Money(value, self.context["currency"]).as_json()
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class RecordMoneyField(serializers.Field):
+    """
+    Serialize a stored Decimal in the currency its record carries (an order, its
+    lines and payments keep the currency they were placed in), never the shop's
+    current one: a shop that changes currency must not relabel its old orders.
+    `currency_source` is the dotted path from the record to that currency.
+    """
+
+    def __init__(self, *, currency_source: str = "currency", **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        self.currency_path = currency_source.split(".")
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Money:
+        currency = instance
+        for name in self.currency_path:
+            currency = getattr(currency, name)
+        amount: Decimal = super().get_attribute(instance)  # type: ignore[assignment]  # a stored amount
+        return Money(amount, str(currency))
+
+    def to_representation(self, value: Money) -> dict[str, str]:
+        return value.as_json()

@@ -4,21 +4,73 @@ from __future__ import annotations
 
 import math
 import re
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib import parse
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, QuerySet
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, _reverse_ordering
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
+CURSOR_MAX_LENGTH = 500
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
 LIMIT_PATTERN = re.compile(r"^[0-9]{1,6}$")
 INVALID_CURSOR = "This cursor is invalid or has expired."
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# DRF's guard against cursors that ask the database to skip ever more rows.
+OFFSET_CUTOFF = 1000
+
+
+def page_size_parse(raw: str | None) -> int:
+    """The page size `?limit=` asks for: 1 to 100 (larger values are capped), 20 without it."""
+    if raw is None:
+        return PAGE_SIZE
+    if not LIMIT_PATTERN.match(raw) or int(raw) < 1:
+        raise ValidationError({"limit": [f"Must be an integer between 1 and {MAX_PAGE_SIZE}."]})
+    return min(int(raw), MAX_PAGE_SIZE)
+
+
+def cursor_parse(raw: str | None) -> Cursor | None:
+    """
+    The position `?cursor=` points at, or None for the first page. A cursor must be
+    what `next`/`previous` handed out: DRF's base64 decoding skips stray characters,
+    so junk could decode to "the first page", and DRF answers a tampered cursor with
+    404, though it is bad input, not a missing page.
+    """
+    if raw is None:
+        return None
+    if len(raw) > CURSOR_MAX_LENGTH or not CURSOR_PATTERN.match(raw):
+        raise ValidationError({"cursor": [INVALID_CURSOR]})
+    try:
+        tokens = parse.parse_qs(b64decode(raw.encode("ascii")).decode("ascii"), keep_blank_values=True)
+        offset = int(tokens.get("o", ["0"])[0])
+        reverse = bool(int(tokens.get("r", ["0"])[0]))
+    except (TypeError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+    if offset < 0:
+        raise ValidationError({"cursor": [INVALID_CURSOR]})
+    position = tokens.get("p", [None])[0]
+    # DRF's stubs type the position as an int; DRF keeps it as the text the cursor carried.
+    return Cursor(offset=min(offset, OFFSET_CUTOFF), reverse=reverse, position=position)  # type: ignore[arg-type]
+
+
+def cursor_text(cursor: Cursor) -> str:
+    """A cursor as `?cursor=` carries it (DRF's encoding): equal cursors, equal texts."""
+    tokens = {}
+    if cursor.offset != 0:
+        tokens["o"] = str(cursor.offset)
+    if cursor.reverse:
+        tokens["r"] = "1"
+    if cursor.position is not None:
+        tokens["p"] = str(cursor.position)
+    return b64encode(parse.urlencode(tokens).encode("ascii")).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -32,18 +84,14 @@ class CursorWindow:
 
 
 class CursorPage(CursorPagination):
-    page_size = 20
-    max_page_size = 100
+    page_size = PAGE_SIZE
+    max_page_size = MAX_PAGE_SIZE
     page_size_query_param = "limit"
+    offset_cutoff = OFFSET_CUTOFF
     ordering = "-id"
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not LIMIT_PATTERN.match(raw) or int(raw) < 1:
-            raise ValidationError({"limit": [f"Must be an integer between 1 and {self.max_page_size}."]})
-        return min(int(raw), self.max_page_size)
+        return page_size_parse(request.query_params.get(self.page_size_query_param))
 
     def paginate_queryset(
         self,
@@ -55,16 +103,9 @@ class CursorPage(CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
-        raw = request.query_params.get(self.cursor_query_param)
-        # DRF's base64 decoding skips stray characters, so junk can decode to "the
-        # first page"; a cursor must be what `next`/`previous` handed out.
-        if raw and not CURSOR_PATTERN.match(raw):
-            raise ValidationError({"cursor": [INVALID_CURSOR]})
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound:
-            # DRF answers a tampered cursor with 404; it is bad input, not a missing page.
-            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+        return self._position_checked(cursor_parse(request.query_params.get(self.cursor_query_param)))
+
+    def _position_checked(self, cursor: Cursor | None) -> Cursor | None:
         # paginate_window's caller types the position for its own statement.
         queryset = getattr(self, "_queryset", None)
         if queryset is not None and cursor is not None and cursor.position is not None:
@@ -89,6 +130,10 @@ class CursorPage(CursorPagination):
         except (DjangoValidationError, ValueError, TypeError, OverflowError):
             raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
 
+    def _links_base(self, request: Request) -> str:
+        """The URL `next` and `previous` are built on."""
+        return request.build_absolute_uri()
+
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response_schema = super().get_paginated_response_schema(schema)
         response_schema["required"] = ["results", "next", "previous"]
@@ -103,7 +148,7 @@ class CursorPage(CursorPagination):
         """
         self.request = request
         self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = self._links_base(request)
         self.cursor = self.decode_cursor(request)
         offset, reverse, current_position = self.cursor or (0, False, None)
         ordering = tuple(self.ordering)
@@ -131,6 +176,38 @@ class CursorPage(CursorPagination):
             self.next_position = following
             self.previous_position = current_position  # type: ignore[assignment]
         return self.page
+
+
+class ParsedCursorPage(CursorPage):
+    """
+    A page of a list whose query was parsed already (its page size and cursor are
+    given), linking to its neighbours by relative references built from that parsed
+    query (`/api/storefront/v1/products?cursor=...&q=cup`). Nothing of the request's
+    Host, port, scheme or unknown parameters gets into the links, so one cached body
+    is right for every shopper on every host of the shop.
+    """
+
+    def __init__(
+        self, *, ordering: tuple[str, ...], page_size: int, cursor: Cursor | None, link: str
+    ) -> None:
+        self.ordering = ordering  # type: ignore[assignment]  # DRF takes a field or a tuple of fields
+        self._page_size = page_size
+        self._cursor = cursor
+        self._link = link
+
+    def get_page_size(self, request: Request) -> int:
+        return self._page_size
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        return self._position_checked(self._cursor)
+
+    def _links_base(self, request: Request) -> str:
+        return self._link
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        page = super().paginate_queryset(queryset, request, view) or []
+        self.base_url = self._link  # read by get_next_link and get_previous_link
+        return page
 
 
 def _ordering_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any]:

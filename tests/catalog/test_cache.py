@@ -103,7 +103,7 @@ def test_copies_keep_to_their_byte_budget_dropping_the_least_recently_used(setti
     copies = cache._Copies()
     for name in ("a", "b", "c"):
         copies.put(name, "1", b"x" * 900, ttl_ms=60_000)
-    assert copies.get("a") == ("1", b"x" * 900)  # a is now the most recently used
+    assert copies.get("a") == ("1", b"x" * 900, cache.body_etag(b"x" * 900))  # a is now the most recent
     for name in ("d", "e", "f", "g", "h", "i"):
         copies.put(name, "1", b"x" * 900, ttl_ms=60_000)
     assert copies.get("b") is None and copies.get("a") is not None
@@ -127,3 +127,53 @@ def test_scripts_run_together_in_one_round_trip_each_with_its_own_keys_and_args(
         assert client.get(key) == b"5"
     finally:
         client.delete(key)
+
+
+# --- Shared caches: ETag, 304, Cache-Control ------------------------------------------------
+
+
+def test_storefront_answers_carry_a_strong_etag_and_304_on_if_none_match(api, shop_a: ShopContext) -> None:
+    miss = api.get(LIST, HTTP_HOST=shop_a.host)
+    etag = miss["ETag"]
+    assert miss["X-Cache"] == "miss" and etag.startswith('"') and not etag.startswith("W/")
+    assert miss["Cache-Control"] == "public, max-age=0, s-maxage=1, stale-while-revalidate=30"
+    hit = api.get(LIST, HTTP_HOST=shop_a.host)
+    assert hit["X-Cache"] == "hit" and hit["ETag"] == etag and hit["Cache-Control"] == miss["Cache-Control"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        revalidated = api.get(LIST, HTTP_HOST=shop_a.host, HTTP_IF_NONE_MATCH=header)
+        assert revalidated.status_code == 304, header
+        assert revalidated.content == b"" and revalidated["ETag"] == etag
+        assert revalidated["Cache-Control"] == miss["Cache-Control"]
+    other = api.get(LIST, HTTP_HOST=shop_a.host, HTTP_IF_NONE_MATCH='"not-this-one"')
+    assert other.status_code == 200 and other.content == miss.content
+
+
+def test_a_change_gives_a_new_etag_and_the_old_one_no_longer_matches(
+    api, shop_a: ShopContext, django_capture_on_commit_callbacks
+) -> None:
+    etag = api.get(LIST, HTTP_HOST=shop_a.host)["ETag"]
+    _product_create(api, shop_a, django_capture_on_commit_callbacks, "Tea towel")
+    changed = api.get(LIST, HTTP_HOST=shop_a.host, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    # A miss answered 304 too when the body rendered is the one the client holds.
+    cache.copies.clear()
+    keys.redis_client().delete(cache._version_key(shop_a.shop.schema_name))
+    again = api.get(LIST, HTTP_HOST=shop_a.host, HTTP_IF_NONE_MATCH=changed["ETag"])
+    assert again.status_code == 304 and again["X-Cache"] == "miss"
+
+
+def test_shared_cache_lifetimes_come_from_the_settings(api, shop_a: ShopContext, settings) -> None:
+    settings.STOREFRONT_SHARED_MAX_AGE = 5
+    settings.STOREFRONT_STALE_WHILE_REVALIDATE = 60
+    response = api.get(LIST, HTTP_HOST=shop_a.host)
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=5, stale-while-revalidate=60"
+
+
+def test_answers_that_are_not_shared_say_nothing_to_shared_caches(api, shop_a: ShopContext) -> None:
+    missing = api.get(f"{LIST}/no-such-product", HTTP_HOST=shop_a.host)
+    assert missing.status_code == 404 and "public" not in missing.get("Cache-Control", "")
+    bad = api.get(f"{LIST}?min_price=abc", HTTP_HOST=shop_a.host)
+    assert bad.status_code == 400 and "public" not in bad.get("Cache-Control", "") and "ETag" not in bad
+    cart = api.post("/api/storefront/v1/carts", HTTP_HOST=shop_a.host)
+    cart_body = api.get(f"/api/storefront/v1/carts/{cart.json()['id']}", HTTP_HOST=shop_a.host)
+    assert cart_body.status_code == 200 and "public" not in cart_body.get("Cache-Control", "")

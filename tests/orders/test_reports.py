@@ -19,7 +19,7 @@ from tenants import services as tenant_services
 from tenants.models import ApiKey
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
-from tests.conftest import ShopContext, assert_problem, bearer
+from tests.conftest import PLATFORM, ShopContext, assert_problem, bearer
 from tests.orders.helpers import MANUAL, PAYS, checkout, manual_payment_on, sellable_product, storefront
 
 pytestmark = pytest.mark.django_db
@@ -231,9 +231,16 @@ def test_top_products_are_the_ten_best_by_revenue_under_their_latest_title(
     use_shop(shop_a.shop)
     for product_id in range(1, 13):  # product 12 sells best, product 1 least
         DailyProductSales.objects.create(
-            date=D1, product_id=product_id, title=f"Old {product_id}", quantity=1, revenue=product_id
+            date=D1,
+            currency="EUR",
+            product_id=product_id,
+            title=f"Old {product_id}",
+            quantity=1,
+            revenue=product_id,
         )
-    DailyProductSales.objects.create(date=D2, product_id=3, title="New 3", quantity=5, revenue=Decimal(20))
+    DailyProductSales.objects.create(
+        date=D2, currency="EUR", product_id=3, title="New 3", quantity=5, revenue=Decimal(20)
+    )
     use_public()
     top = admin.get("reports/sales", data={"from": D1, "to": D2}).json()["top_products"]
     assert [p["product"] for p in top] == [3, 12, 11, 10, 9, 8, 7, 6, 5, 4]
@@ -474,3 +481,37 @@ def test_report_reads_are_few_queries(
     with django_assert_max_num_queries(6):
         response = admin.get("reports/sales", data={"from": "2025-03-05", "to": "2026-03-04"})
     assert response.status_code == 200 and len(response.json()["days"]) == 365
+
+
+def test_a_shop_that_changed_currency_reports_each_currency_apart(
+    api, admin: AdminClient, shop_a: ShopContext, catalog, django_capture_on_commit_callbacks
+) -> None:
+    """
+    A EUR shop sells, switches to USD, sells again: the same day's report used to add
+    the two orders up under the shop's new currency.
+    """
+    mug = catalog["Mug"]["variant"]
+    in_eur = place(api, shop_a, {mug: 2})  # 50.00 EUR
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = api.patch(
+            "/api/platform/v1/shops/alpha",
+            {"currency": "USD"},
+            format="json",
+            **PLATFORM,
+            **bearer(shop_a.token()),
+        )
+    assert changed.status_code == 200
+    in_usd = place(api, shop_a, {mug: 1})  # 25.00 USD
+    for number in (in_eur, in_usd):
+        backdate(shop_a, number, placed=D1, paid=D1)
+    refresh(shop_a, D1, D1)
+
+    usd = admin.get("reports/sales", data={"from": D1, "to": D1}).json()  # the shop's currency now
+    assert usd["currency"] == "USD"
+    assert usd["totals"]["orders"] == 1 and usd["totals"]["revenue"] == money("25.00", "USD")
+    assert usd["top_products"][0]["revenue"] == money("25.00", "USD")
+    eur = admin.get("reports/sales", data={"from": D1, "to": D1, "currency": "EUR"}).json()
+    assert eur["currency"] == "EUR"
+    assert eur["totals"]["orders"] == 1 and eur["totals"]["revenue"] == money("50.00")
+    assert eur["days"][0]["items_sold"] == 2
+    assert_problem(admin.get("reports/sales", data={"currency": "XXX"}), 400)

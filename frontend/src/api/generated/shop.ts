@@ -590,7 +590,7 @@ export interface paths {
         };
         /**
          * Daily sales: orders, revenue, average order value, and the top products
-         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. Amounts are in the shop's currency. At most 366 days; without `from` and `to`, the last 30 days up to today.
+         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
          */
         get: operations["admin_reports_sales"];
         put?: never;
@@ -852,7 +852,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order from a cart (Idempotency-Key required)
-         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it.
+         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it.
          */
         post: operations["storefront_checkout"];
         delete?: never;
@@ -1332,6 +1332,7 @@ export interface components {
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
             email: string;
@@ -1603,6 +1604,7 @@ export interface components {
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
             email: string;
@@ -1719,7 +1721,10 @@ export interface components {
          */
         ReasonEnum: "received" | "correction" | "damaged" | "returned" | "sold" | "restocked";
         RefundInputRequest: {
-            /** @example 19.99 */
+            /**
+             * @description In the order's currency.
+             * @example 19.99
+             */
             amount: string;
             /** @default  */
             reason?: string;
@@ -1781,6 +1786,7 @@ export interface components {
             };
         };
         SalesReportOutput: {
+            /** @description Every amount is in it: the orders placed in this currency. */
             currency: string;
             /** @description Every day of the period, oldest first. */
             days: components["schemas"]["SalesDayOutput"][];
@@ -1833,7 +1839,17 @@ export interface components {
         };
         StorefrontProductPageOutput: {
             facets: components["schemas"]["FacetsOutput"];
+            /**
+             * Format: uri-reference
+             * @description The next page as a relative reference (path and query, no scheme or host): resolve it against the host you called. Null on the last page.
+             * @example /api/storefront/v1/products?cursor=cD0yMDI2LTEyLTA0&q=mug
+             */
             next: string | null;
+            /**
+             * Format: uri-reference
+             * @description The previous page, as `next` writes it. Null on the first page.
+             * @example /api/storefront/v1/products?cursor=cD0yMDI2LTEyLTA0&q=mug
+             */
             previous: string | null;
             results: components["schemas"]["StorefrontProductOutput"][];
         };
@@ -5942,6 +5958,8 @@ export interface operations {
     admin_reports_sales: {
         parameters: {
             query?: {
+                /** @description The orders placed in this currency (default: the shop's currency). */
+                currency?: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
                 /** @description First day (default: 29 days before `to`) */
                 from?: string;
                 /** @description Last day, included (default: today, UTC) */
