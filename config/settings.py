@@ -119,7 +119,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees view exceptions first: problems, not debug pages, with DEBUG on.
+    "tenants.conventions.problems.ProblemMiddleware",
 ]
+CSRF_FAILURE_VIEW = "tenants.conventions.problems.csrf_failure"
 
 TEMPLATES = [
     {

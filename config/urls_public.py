@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import spa
 from tenants.api import downloads
+from tenants.conventions import problems
 
 handler400 = "tenants.conventions.problems.bad_request"
 handler403 = "tenants.conventions.problems.permission_denied"
@@ -24,4 +25,6 @@ urlpatterns = [
     # The merchant admin SPA: /app/ and every client-side route under it.
     path("", RedirectView.as_view(url="/app/", permanent=False)),
     re_path(r"^app/(?P<path>(?:[^/.]+/)*[^/.]*)$", spa.admin, name="spa-admin"),
+    # Last: every other path is a 404 problem, DEBUG or not.
+    re_path(r"^(?P<path>.*)$", problems.no_route),
 ]

@@ -12,6 +12,7 @@ from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
+from tenants.conventions import problems
 from tenants.webhooks.api.urls import admin_urlpatterns as webhooks_admin
 
 handler400 = "tenants.conventions.problems.bad_request"
@@ -33,3 +34,5 @@ if settings.MEDIA_URL.startswith("/"):
 # client-side routes); unknown API, media, static and admin paths stay 404 problems.
 STOREFRONT_ROUTES = r"^(?!api/|static/|media/|admin/)(?P<path>(?:[^/.]+/)*[^/.]*)$"
 urlpatterns.append(re_path(STOREFRONT_ROUTES, spa.storefront, name="spa-storefront"))
+# Last: every other path is a 404 problem, DEBUG or not.
+urlpatterns.append(re_path(r"^(?P<path>.*)$", problems.no_route))

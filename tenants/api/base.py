@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -14,21 +15,35 @@ from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
 from tenants.conventions.idempotency import idempotent
 
 
-class PlatformAPIView(GenericAPIView):  # type: ignore[type-arg]
+class MethodFirstAPIView(GenericAPIView):  # type: ignore[type-arg]
+    """
+    Answer a method the resource does not have with 405 before authentication:
+    the answer does not depend on who asks, and a client without credentials
+    should not be told to sign in (or be refused) for a request that can never work.
+    """
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+class PlatformAPIView(MethodFirstAPIView):
     """Platform API (platform host): a signed-in platform user."""
 
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated]
 
 
-class StorefrontAPIView(GenericAPIView):  # type: ignore[type-arg]
+class StorefrontAPIView(MethodFirstAPIView):
     """Storefront API (shop host): anonymous shoppers."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
 
-class AdminAPIView(GenericAPIView):  # type: ignore[type-arg]
+class AdminAPIView(MethodFirstAPIView):
     """
     Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
     against `required_scopes`. Every `post` honours `Idempotency-Key`.
