@@ -29,9 +29,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.cache import copies as storefront_copies
 from tenants import provisioning, selectors, services
+from tenants.conventions.problems import problem_type
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
-from tenants.conventions.problems import problem_type
 from tenants.schemas import use_public
 
 PASSWORD = "correct-horse-battery-staple"

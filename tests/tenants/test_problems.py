@@ -111,7 +111,9 @@ def test_missing_credentials_are_401_with_a_challenge(api, shop_a, debug) -> Non
 
 
 @pytest.mark.django_db
-def test_an_error_in_a_plain_django_view_is_a_problem_with_debug_on(api, shop_a, settings, monkeypatch) -> None:
+def test_an_error_in_a_plain_django_view_is_a_problem_with_debug_on(
+    api, shop_a, settings, monkeypatch
+) -> None:
     """Views outside DRF (local uploads and media) answer problems, not debug pages."""
     settings.DEBUG = True
     settings.STORAGE = "local"
@@ -173,7 +175,8 @@ def test_every_problem_code_has_a_documented_type() -> None:
     codes |= {str(cls.default_code) for cls in _subclasses(drf_exceptions.APIException)}
     codes -= {"invalid"}  # DRF's ValidationError: answered as `validation_failed`
     codes |= _codes_in_source()
-    codes |= {"bad_authorization_header", "no_active_account", "user_inactive", "password_changed"}  # SimpleJWT
+    # SimpleJWT's own codes
+    codes |= {"bad_authorization_header", "no_active_account", "user_inactive", "password_changed"}
     missing = codes - documented_problem_codes()
     assert not missing, f"add these to docs/problems.md: {sorted(missing)}"
     assert problem_type("insufficient_stock") == "https://storefleet.dev/problems/insufficient-stock"
