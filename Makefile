@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test \
-	frontend-deps frontend-build client client-check chromium
+	frontend-deps frontend-build client client-check api-lint chromium
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -23,6 +23,7 @@ help:
 	@echo "make services     make sure PostgreSQL and Redis are up and the database exists"
 	@echo "make format       ruff check --fix, then ruff format"
 	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
+	@echo "make api-lint     lint both OpenAPI documents with Redocly and Spectral (zero warnings)"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 
@@ -94,6 +95,14 @@ client: $(OPENAPI_DIR) $(NODE_MODULES)
 client-check: $(OPENAPI_DIR) $(NODE_MODULES)
 	cd $(FRONTEND) && node scripts/generate-client.mjs --check ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
 
+# Both documents through stock linters, offline: Redocly's recommended rules (warnings
+# fail too) and Spectral's OpenAPI rules, each with zero errors and zero warnings.
+api-lint: $(OPENAPI_DIR) $(NODE_MODULES)
+	cd $(FRONTEND) && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		npx --no-install redocly lint --config ../redocly.yaml ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+	cd $(FRONTEND) && npx --no-install spectral lint --ruleset ../.spectral.yaml --fail-severity=warn \
+		../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+
 # Debian's Chromium drives the browser test (playwright-core never downloads one).
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -125,6 +134,7 @@ test-python: venv
 # browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).
 test-frontend: venv chromium
 	$(MAKE) --no-print-directory client-check
+	$(MAKE) --no-print-directory api-lint
 	cd $(FRONTEND) && npx tsc --noEmit
 	cd $(FRONTEND) && npx eslint --max-warnings=0 .
 	cd $(FRONTEND) && npx vitest run

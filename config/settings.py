@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tenants.conventions.problems.exception_handler",
     # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
     "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tenants.conventions.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
 }
@@ -281,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
+        "Currency": "tenants.conventions.money.CURRENCIES",
     },
     # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
     "PATH_CONVERTER_OVERRIDES": {
@@ -292,6 +293,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.conventions.openapi.add_problem_responses",
         "tenants.conventions.openapi.name_document",
+        "tenants.conventions.openapi.finish_document",
     ],
 }
 

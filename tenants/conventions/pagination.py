@@ -1,4 +1,4 @@
-"""Cursor pagination for every list: `?limit=` (default 20, max 100) and `?cursor=`."""
+"""Cursor pagination for every list: `?limit=` (default 20, 1 to 100) and `?cursor=`."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ class CursorPage(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not LIMIT_PATTERN.match(raw) or int(raw) < 1:
+        # Refused, not capped: a client asking for 500 should learn it gets at most 100.
+        if not LIMIT_PATTERN.match(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"limit": [f"Must be an integer between 1 and {self.max_page_size}."]})
-        return min(int(raw), self.max_page_size)
+        return int(raw)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         raw = request.query_params.get(self.cursor_query_param)
@@ -42,6 +43,21 @@ class CursorPage(CursorPagination):
             raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        response_schema = super().get_paginated_response_schema(schema)
-        response_schema["required"] = ["results", "next", "previous"]
-        return response_schema
+        # OpenAPI 3.1 spells "or null" as a type array (DRF's own schema says `nullable`).
+        def link(direction: str, end: str, cursor: str) -> dict[str, Any]:
+            return {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": f"The {direction} page's URL, or null on the {end} page.",
+                "examples": [f"https://demo.storefleet.dev/api/admin/v1/products?cursor={cursor}"],
+            }
+
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "next": link("next", "last", "cD0yMDI2LTEyLTAx"),
+                "previous": link("previous", "first", "cj0xJnA9MjAyNi0xMi0wMQ%3D%3D"),
+                "results": schema,
+            },
+        }

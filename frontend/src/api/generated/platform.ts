@@ -418,53 +418,10 @@ export interface components {
             used: number | null;
         };
         /**
-         * @description * `AED` - AED
-         *     * `AUD` - AUD
-         *     * `BGN` - BGN
-         *     * `BHD` - BHD
-         *     * `BRL` - BRL
-         *     * `CAD` - CAD
-         *     * `CHF` - CHF
-         *     * `CLP` - CLP
-         *     * `CNY` - CNY
-         *     * `CZK` - CZK
-         *     * `DKK` - DKK
-         *     * `EGP` - EGP
-         *     * `EUR` - EUR
-         *     * `GBP` - GBP
-         *     * `HKD` - HKD
-         *     * `HUF` - HUF
-         *     * `IDR` - IDR
-         *     * `ILS` - ILS
-         *     * `INR` - INR
-         *     * `ISK` - ISK
-         *     * `JOD` - JOD
-         *     * `JPY` - JPY
-         *     * `KRW` - KRW
-         *     * `KWD` - KWD
-         *     * `MAD` - MAD
-         *     * `MXN` - MXN
-         *     * `MYR` - MYR
-         *     * `NOK` - NOK
-         *     * `NZD` - NZD
-         *     * `OMR` - OMR
-         *     * `PHP` - PHP
-         *     * `PLN` - PLN
-         *     * `RON` - RON
-         *     * `SAR` - SAR
-         *     * `SEK` - SEK
-         *     * `SGD` - SGD
-         *     * `THB` - THB
-         *     * `TND` - TND
-         *     * `TRY` - TRY
-         *     * `TWD` - TWD
-         *     * `UAH` - UAH
-         *     * `USD` - USD
-         *     * `VND` - VND
-         *     * `ZAR` - ZAR
+         * @description ISO 4217 currency code.
          * @enum {string}
          */
-        CurrencyEnum: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
+        Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
         DomainInputRequest: {
             /** @description A hostname you control, e.g. shop.example.com. */
             domain: string;
@@ -506,21 +463,11 @@ export interface components {
          */
         ExportOutputStatusEnum: "pending" | "running" | "done" | "failed";
         InvoiceLineOutput: {
-            readonly amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            amount: components["schemas"]["Money"];
             description: string;
             kind: components["schemas"]["KindEnum"];
             quantity: number;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
         };
         InvoiceOutput: {
             /** Format: date-time */
@@ -536,12 +483,7 @@ export interface components {
             /** @description The code of the plan charged. */
             plan: string;
             status: components["schemas"]["InvoiceOutputStatusEnum"];
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
             /** Format: date-time */
             voided_at: string | null;
         };
@@ -566,7 +508,7 @@ export interface components {
              * @description A platform user's e-mail.
              */
             email: string;
-            /** @default staff */
+            /** @description Defaults to `"staff"`. */
             role?: components["schemas"]["MemberRoleEnum"];
         };
         MemberOutput: {
@@ -606,6 +548,12 @@ export interface components {
             limit: number;
             used: number;
         };
+        /** @description An amount of money: a decimal string (never a float) in a currency. */
+        Money: {
+            /** @example 19.99 */
+            amount: string;
+            currency: components["schemas"]["Currency"];
+        };
         OrdersUsageOutput: {
             /** @description Orders the monthly fee covers; more are billed as overage. */
             included: number;
@@ -616,12 +564,14 @@ export interface components {
         PaginatedDomainOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["DomainOutput"][];
@@ -629,12 +579,14 @@ export interface components {
         PaginatedInvoiceOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InvoiceOutput"][];
@@ -642,12 +594,14 @@ export interface components {
         PaginatedMemberOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["MemberOutput"][];
@@ -655,12 +609,14 @@ export interface components {
         PaginatedPlanOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["PlanOutput"][];
@@ -668,18 +624,20 @@ export interface components {
         PaginatedShopOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ShopOutput"][];
         };
         PatchedShopUpdateInputRequest: {
-            currency?: components["schemas"]["CurrencyEnum"];
+            currency?: components["schemas"]["Currency"];
             name?: string;
         };
         PeriodOutput: {
@@ -709,30 +667,15 @@ export interface components {
             name: string;
             overage: components["schemas"]["PlanOverageOutput"];
             /** @description The monthly fee. */
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
         };
         PlanOverageOutput: {
             included_api_calls_per_month: number;
             included_orders_per_month: number;
             /** @description Charged for each started 1,000 Admin API calls beyond those. */
-            readonly per_1000_api_calls: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            per_1000_api_calls: components["schemas"]["Money"];
             /** @description Charged for each order beyond the included ones. */
-            readonly per_order: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            per_order: components["schemas"]["Money"];
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -762,13 +705,17 @@ export interface components {
          */
         ReasonEnum: "requested" | "deletion";
         ShopCreateInputRequest: {
-            /** @default USD */
-            currency?: components["schemas"]["CurrencyEnum"];
+            /** @description Defaults to `"USD"`. */
+            currency?: components["schemas"]["Currency"];
             name: string;
             /** @description A plan's code (see `plans`); the free plan if left out. */
             plan?: string;
             /** @description 3–40 of a-z, 0-9 and hyphens; becomes the subdomain. */
             slug: string;
+        };
+        ShopDeleteInputRequest: {
+            /** @description The shop's slug, to confirm the deletion. */
+            confirm: string;
         };
         ShopDeletionOutput: {
             /** @description The final export, written before anything is removed. */
@@ -799,7 +746,7 @@ export interface components {
         SignupInputRequest: {
             /** Format: email */
             email: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             name?: string;
             password: string;
         };
@@ -835,12 +782,7 @@ export interface components {
             period: string;
             plan: string;
             /** @description So far: usage keeps counting until the period ends. */
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
             usage: components["schemas"]["UpcomingUsageOutput"];
         };
         UpcomingUsageOutput: {
@@ -869,7 +811,10 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The authentication scheme(s) to use. */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -984,6 +929,7 @@ export interface operations {
             /** @description Wrong e-mail or password, or an inactive account. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1070,6 +1016,7 @@ export interface operations {
             /** @description The refresh token is invalid or expired. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1152,6 +1099,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1192,7 +1140,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1243,7 +1191,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1272,6 +1220,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1289,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1433,6 +1383,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1477,7 +1428,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShopDeleteInputRequest"];
+            };
+        };
         responses: {
             202: {
                 headers: {
@@ -1499,6 +1454,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1569,6 +1525,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1627,7 +1584,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1658,6 +1615,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1728,6 +1686,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1821,6 +1780,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1896,6 +1856,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1990,6 +1951,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2030,7 +1992,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2061,6 +2023,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2127,6 +2090,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2167,7 +2131,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2198,6 +2162,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2268,6 +2233,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2370,6 +2336,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2445,6 +2412,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2538,6 +2506,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2608,6 +2577,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2701,6 +2671,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2794,6 +2765,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {

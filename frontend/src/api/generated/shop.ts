@@ -917,7 +917,188 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "inventory.low": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A variant's stock fell to or below its low-stock threshold.
+         * @description Sent to each active endpoint subscribed to `inventory.low`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_inventory_low"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was cancelled: its stock went back and a paid order was refunded in full.
+         * @description Sent to each active endpoint subscribed to `order.cancelled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_cancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was placed (paid or not).
+         * @description Sent to each active endpoint subscribed to `order.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.fulfilled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was shipped.
+         * @description Sent to each active endpoint subscribed to `order.fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_fulfilled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order's payment was captured, or it was marked paid.
+         * @description Sent to each active endpoint subscribed to `order.paid`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Part or all of an order's payment was refunded.
+         * @description Sent to each active endpoint subscribed to `order.refunded`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_refunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was created.
+         * @description Sent to each active endpoint subscribed to `product.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was deleted.
+         * @description Sent to each active endpoint subscribed to `product.deleted`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product, its variants or its images changed.
+         * @description Sent to each active endpoint subscribed to `product.updated`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AddressOutput: {
@@ -987,7 +1168,7 @@ export interface components {
             object_type: string;
         };
         CancelInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             reason?: string;
         };
         CartItemInputRequest: {
@@ -1000,22 +1181,12 @@ export interface components {
             available: boolean;
             /** @description The item id (the variant's id). */
             id: number;
-            readonly line_total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            line_total: components["schemas"]["Money"];
             product: number;
             quantity: number;
             sku: string;
             title: string;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
             variant: number;
             variant_title: string;
         };
@@ -1023,18 +1194,13 @@ export interface components {
             id: string;
             item_count: number;
             lines: components["schemas"]["CartLineOutput"][];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
         };
         CategoryInputRequest: {
             attribute_schema?: Record<string, never> | null;
             name: string;
             parent?: number | null;
-            /** @default 0 */
+            /** @description Defaults to `0`. */
             position?: number;
             slug?: string;
         };
@@ -1058,6 +1224,11 @@ export interface components {
             payment_method: components["schemas"]["PaymentMethodInputRequest"];
             shipping_address: components["schemas"]["ShippingAddressInputRequest"];
         };
+        /**
+         * @description ISO 4217 currency code.
+         * @enum {string}
+         */
+        Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
         CustomerDetailOutput: {
             /** Format: email */
             email: string;
@@ -1115,11 +1286,11 @@ export interface components {
          */
         DeliveryOutputStatusEnum: "pending" | "failed" | "succeeded" | "dead";
         EndpointInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             description?: string;
             /** @description The event types this endpoint receives. */
             events: components["schemas"]["EventsEnum"][];
-            /** @default true */
+            /** @description Defaults to `true`. */
             is_active?: boolean;
             /** @description An http(s) URL on the public internet; private and loopback addresses are refused. */
             url: string;
@@ -1193,7 +1364,7 @@ export interface components {
             order: number[];
         };
         ImageUploadInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             alt?: string;
             /** @description image/jpeg, image/png, image/webp or image/gif. */
             content_type: string;
@@ -1217,7 +1388,7 @@ export interface components {
         };
         InventoryAdjustmentInputRequest: {
             delta: number;
-            /** @default  */
+            /** @description Defaults to `""`. */
             note?: string;
             reason: components["schemas"]["ReasonEnum"];
             variant: number;
@@ -1244,27 +1415,23 @@ export interface components {
             variant: number;
         };
         MarkPaidInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             reference?: string;
+        };
+        /** @description An amount of money: a decimal string (never a float) in a currency. */
+        Money: {
+            /** @example 19.99 */
+            amount: string;
+            currency: components["schemas"]["Currency"];
         };
         OrderLineOutput: {
             id: number;
-            readonly line_total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            line_total: components["schemas"]["Money"];
             product: number | null;
             quantity: number;
             sku: string;
             title: string;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
             variant: number | null;
             variant_title: string;
         };
@@ -1285,28 +1452,13 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
-            readonly refunded_amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
             status: components["schemas"]["OrderStatusEnum"];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
         };
         /**
          * @description * `pending` - Pending
@@ -1320,12 +1472,14 @@ export interface components {
         PaginatedApiKeyOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ApiKeyOutput"][];
@@ -1333,12 +1487,14 @@ export interface components {
         PaginatedAuditEntryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["AuditEntryOutput"][];
@@ -1346,12 +1502,14 @@ export interface components {
         PaginatedCategoryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["CategoryOutput"][];
@@ -1359,12 +1517,14 @@ export interface components {
         PaginatedCustomerOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["CustomerOutput"][];
@@ -1372,12 +1532,14 @@ export interface components {
         PaginatedDeliveryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["DeliveryOutput"][];
@@ -1385,12 +1547,14 @@ export interface components {
         PaginatedEndpointOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["EndpointOutput"][];
@@ -1398,12 +1562,14 @@ export interface components {
         PaginatedImageOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ImageOutput"][];
@@ -1411,12 +1577,14 @@ export interface components {
         PaginatedInventoryAdjustmentOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InventoryAdjustmentOutput"][];
@@ -1424,12 +1592,14 @@ export interface components {
         PaginatedInventoryItemOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InventoryItemOutput"][];
@@ -1437,12 +1607,14 @@ export interface components {
         PaginatedOrderOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["OrderOutput"][];
@@ -1450,12 +1622,14 @@ export interface components {
         PaginatedProductOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ProductOutput"][];
@@ -1503,12 +1677,7 @@ export interface components {
             provider: components["schemas"]["ProviderEnum"];
         };
         PaymentOutput: {
-            readonly amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            amount: components["schemas"]["Money"];
             /** Format: date-time */
             created_at: string;
             kind: string;
@@ -1533,30 +1702,15 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
-            readonly refunded_amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
             status: components["schemas"]["OrderStatusEnum"];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -1582,10 +1736,10 @@ export interface components {
         ProductInputRequest: {
             attributes?: unknown;
             category?: number | null;
-            /** @default  */
+            /** @description Defaults to `""`. */
             description?: string;
             slug?: string;
-            /** @default draft */
+            /** @description Defaults to `"draft"`. */
             status?: components["schemas"]["ProductStatusEnum"];
             title: string;
             variants: components["schemas"]["VariantInputRequest"][];
@@ -1633,17 +1787,12 @@ export interface components {
         RefundInputRequest: {
             /** @example 19.99 */
             amount: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             reason?: string;
         };
         SalesDayOutput: {
             /** @description What an order paid came to on average, before refunds. */
-            readonly average_order_value: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            average_order_value: components["schemas"]["Money"];
             /** Format: date */
             date: string;
             /** @description Units in the orders paid. */
@@ -1651,46 +1800,21 @@ export interface components {
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
-            readonly refunds: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
         };
         SalesFiguresOutput: {
             /** @description What an order paid came to on average, before refunds. */
-            readonly average_order_value: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            average_order_value: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
-            readonly refunds: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
         };
         SalesReportOutput: {
             currency: string;
@@ -1718,7 +1842,7 @@ export interface components {
             /** @description ISO 3166-1 alpha-2, e.g. DE. */
             country: string;
             line1: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             line2?: string;
             name: string;
             postal_code: string;
@@ -1755,23 +1879,13 @@ export interface components {
             slug: string;
         };
         StorefrontVariantOutput: {
-            readonly compare_at_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            } | null;
+            compare_at_price: components["schemas"]["Money"] | null;
             id: number;
             readonly in_stock: boolean;
             options: {
                 [key: string]: string;
             };
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
             sku: string;
             title: string;
         };
@@ -1779,12 +1893,7 @@ export interface components {
             product: number;
             quantity: number;
             /** @description Line totals of its units in the orders paid. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
             /** @description The title it last sold under in the period. */
             title: string;
         };
@@ -1806,7 +1915,7 @@ export interface components {
         VariantInputRequest: {
             /** @example 19.99 */
             compare_at_price?: string | null;
-            /** @default 5 */
+            /** @description Defaults to `5`. */
             low_stock_threshold?: number;
             options?: {
                 [key: string]: string;
@@ -1814,29 +1923,19 @@ export interface components {
             /** @example 19.99 */
             price: string;
             sku: string;
-            /** @default 0 */
+            /** @description Defaults to `0`. */
             stock?: number;
-            /** @default  */
+            /** @description Defaults to `""`. */
             title?: string;
         };
         VariantOutput: {
-            readonly compare_at_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            } | null;
+            compare_at_price: components["schemas"]["Money"] | null;
             id: number;
             low_stock_threshold: number;
             options: {
                 [key: string]: string;
             };
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
             sku: string;
             stock: number;
             title: string;
@@ -1845,7 +1944,22 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description How long shared and private caches may keep the answer. */
+        "Cache-Control": string;
+        /** @description The representation's entity tag; send it back in `If-None-Match` to revalidate. */
+        ETag: string;
+        /** @description Present (`true`) when this is the stored response to a repeated Idempotency-Key. */
+        "Idempotent-Replayed": "true";
+        /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+        RateLimit: string;
+        /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+        "RateLimit-Policy": string;
+        /** @description Seconds until the request may be sent again. */
+        "Retry-After": number;
+        /** @description The authentication scheme(s) to use. */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1855,7 +1969,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1866,10 +1980,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1888,6 +2000,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1915,12 +2028,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1956,12 +2066,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1980,6 +2087,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2043,12 +2151,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2079,10 +2184,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2101,6 +2204,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2128,12 +2232,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2164,10 +2265,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +2285,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2213,12 +2313,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,7 +2338,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 object_id?: number;
                 object_type?: string;
@@ -2254,10 +2351,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2276,6 +2371,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2303,12 +2399,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,7 +2424,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2342,10 +2435,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2364,6 +2455,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2391,12 +2483,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2432,12 +2521,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2456,6 +2542,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,12 +2606,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2555,10 +2639,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2577,6 +2659,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2604,12 +2687,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2641,10 +2721,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2661,6 +2739,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2688,12 +2767,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2728,10 +2804,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2750,6 +2824,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2795,12 +2870,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2825,7 +2897,7 @@ export interface operations {
                 cursor?: string;
                 /** @description E-mail contains. */
                 email?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2836,10 +2908,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2858,6 +2928,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,12 +2956,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2921,10 +2989,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2943,6 +3009,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2970,12 +3037,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2998,7 +3062,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Only at or below the threshold. */
                 low_stock?: boolean;
@@ -3011,10 +3075,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3033,6 +3095,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3060,12 +3123,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3088,7 +3148,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 variant?: number;
             };
@@ -3100,10 +3160,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3122,6 +3180,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3149,12 +3208,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3190,12 +3246,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +3267,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3277,12 +3331,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3306,7 +3357,7 @@ export interface operations {
                 /** @description The pagination cursor value. */
                 cursor?: string;
                 email?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 placed_from?: string;
                 placed_to?: string;
@@ -3320,10 +3371,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3342,6 +3391,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3369,12 +3419,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3405,10 +3452,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3427,6 +3472,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3454,12 +3500,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3497,12 +3540,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3521,6 +3561,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3584,12 +3625,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3623,12 +3661,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3647,6 +3682,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3710,12 +3746,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3753,12 +3786,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3777,6 +3807,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3840,12 +3871,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3883,12 +3911,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3907,6 +3932,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3970,12 +3996,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3999,7 +4022,7 @@ export interface operations {
                 category?: number;
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Title contains, or exact SKU. */
                 q?: string;
@@ -4013,10 +4036,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4035,6 +4056,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4062,12 +4084,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4103,12 +4122,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4127,6 +4143,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4199,12 +4216,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4235,10 +4249,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4257,6 +4269,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4284,12 +4297,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4321,10 +4331,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4341,6 +4349,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4368,12 +4377,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4408,10 +4414,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4430,6 +4434,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4475,12 +4480,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4503,7 +4505,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -4516,10 +4518,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4538,6 +4538,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4565,12 +4566,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4608,12 +4606,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4632,6 +4627,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4704,12 +4700,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4741,10 +4734,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4763,6 +4754,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4790,12 +4782,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4828,10 +4817,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4848,6 +4835,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4875,12 +4863,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4915,12 +4900,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4939,6 +4921,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5011,12 +4994,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5039,7 +5019,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: {
@@ -5059,12 +5039,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5083,6 +5060,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5146,12 +5124,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,10 +5157,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5204,6 +5177,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5231,12 +5205,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5274,12 +5245,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5298,6 +5266,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5361,12 +5330,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5398,10 +5364,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5420,6 +5384,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5447,12 +5412,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5485,10 +5447,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5505,6 +5465,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5532,12 +5493,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5573,10 +5531,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5595,6 +5551,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5640,12 +5597,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5679,10 +5633,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5701,6 +5653,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5728,12 +5681,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5756,7 +5706,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -5767,10 +5717,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5789,6 +5737,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5816,12 +5765,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5857,12 +5803,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5881,6 +5824,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5944,12 +5888,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5980,10 +5921,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6002,6 +5941,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6029,12 +5969,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6066,10 +6003,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6086,6 +6021,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6113,12 +6049,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6153,10 +6086,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6175,6 +6106,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6220,12 +6152,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6248,7 +6177,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Only deliveries in this status (`dead`: the dead letters). */
                 status?: "dead" | "failed" | "pending" | "succeeded";
@@ -6263,10 +6192,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6285,6 +6212,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6312,12 +6240,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6349,10 +6274,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6371,6 +6294,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6398,12 +6322,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6438,12 +6359,9 @@ export interface operations {
         responses: {
             202: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6462,6 +6380,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6525,12 +6444,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6564,12 +6480,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6588,6 +6501,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6651,12 +6565,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6685,10 +6596,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6743,12 +6652,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6788,10 +6694,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6819,12 +6725,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6868,10 +6771,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6926,12 +6827,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6973,10 +6871,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7002,12 +6898,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7052,10 +6945,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7101,12 +6992,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7144,10 +7032,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7175,12 +7063,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7225,12 +7110,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7312,12 +7194,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7359,10 +7238,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7390,12 +7269,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7430,7 +7306,7 @@ export interface operations {
                 /** @description The cursor of a page, from `next`. */
                 cursor?: string;
                 in_stock?: boolean;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 max_price?: string;
                 /** @description Decimal string, e.g. "10.00". */
@@ -7447,10 +7323,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7478,12 +7354,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7523,10 +7396,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7554,12 +7427,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7597,10 +7467,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7628,12 +7498,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7657,6 +7524,408 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    webhook_inventory_low: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "inventory.low";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        low_stock_threshold: number;
+                        product_id: number;
+                        sku: string;
+                        /** @description Stock after the change that crossed the threshold. */
+                        stock: number;
+                        variant_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "inventory.low";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_cancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.cancelled";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: string;
+                        order_id: number;
+                        reason: string;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.cancelled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.created";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: string;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_fulfilled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.fulfilled";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: string;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.fulfilled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_paid: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.paid";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: string;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.paid";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_refunded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.refunded";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: string;
+                        order_id: number;
+                        refund: {
+                            amount: string;
+                            reason: string;
+                        };
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.refunded";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.created";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.deleted";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.updated";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
