@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test \
-	frontend-deps frontend-build client client-check api-lint chromium
+	frontend-deps frontend-build client client-check api-lint chromium fuzz
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -24,6 +24,7 @@ help:
 	@echo "make format       ruff check --fix, then ruff format"
 	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
 	@echo "make api-lint     lint both OpenAPI documents with Redocly and Spectral (zero warnings)"
+	@echo "make fuzz         the long Schemathesis run against a live server (FUZZ_MAX_EXAMPLES=150)"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 
@@ -111,6 +112,14 @@ chromium:
 	fi
 
 # --- checks --------------------------------------------------------------------
+
+# The long Schemathesis run (tests/test_contract_fuzz.py with a larger budget; `make test`
+# runs the same with FUZZ_MAX_EXAMPLES=10). Reports in test-artifacts/fuzz/.
+FUZZ_MAX_EXAMPLES ?= 150
+fuzz: venv
+	.ci/services
+	$(SERVICES_ENV) STOREFLEET_TESTING=1 FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) \
+		$(BIN)/pytest tests/test_contract_fuzz.py -q -p no:cacheprovider -s
 
 lint: venv
 	$(BIN)/ruff check .

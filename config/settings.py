@@ -256,6 +256,7 @@ REST_FRAMEWORK = {
     # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
     "DEFAULT_THROTTLE_CLASSES": ["billing.ratelimits.ShopBudgetThrottle"],
     "DEFAULT_SCHEMA_CLASS": "tenants.conventions.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "tenants.conventions.metadata.ViewMetadata",
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
 }
@@ -275,6 +276,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import spa
 from tenants.api import downloads
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/platform/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     # Local object storage (STORAGE=local): signed download links (exports); S3 presigns its own.
     path("api/downloads/<str:token>", downloads.download_get, name="storage-download"),

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin + webhooks_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.
     path("api/uploads/<str:token>", uploads.upload_put, name="storage-upload"),
 ]

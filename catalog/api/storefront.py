@@ -48,7 +48,7 @@ class StorefrontProductListView(StorefrontAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = s.StorefrontListQuery(data=request.query_params, context=shop_context(request))  # type: ignore[attr-defined]
+        query = s.StorefrontListQuery(data=request.query_params.dict(), context=shop_context(request))  # type: ignore[attr-defined]
         query.is_valid(raise_exception=True)
         params = query.validated_data
         category = None

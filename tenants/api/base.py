@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.http import QueryDict
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -68,6 +69,10 @@ def validated(
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate request data with an input serializer; raise a 400 problem if it is bad."""
+    if isinstance(data, QueryDict):
+        # DRF reads a QueryDict as an HTML form, where `?to=` means "left out"; in a URL
+        # it is an empty value, refused unless the field allows blanks (as documented).
+        data = data.dict()
     serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data  # type: ignore[no-any-return]

@@ -6,8 +6,11 @@ every operation may answer with.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -303,17 +306,26 @@ def add_problem_responses(
     return result
 
 
+@functools.cache
+def _integration_guide() -> str:
+    """docs/api.md without its title (the document has its own)."""
+    text = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    return text.split("\n", 1)[1].strip() if text.startswith("# ") else text
+
+
 def name_document(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """Title each host's document after the APIs in it."""
     platform = getattr(generator, "urlconf", None) == settings.PUBLIC_SCHEMA_URLCONF
     info = result.setdefault("info", {})
     info["title"] = "Storefleet Platform API" if platform else "Storefleet Storefront and Admin APIs"
-    info["description"] = (
+    summary = (
         "Served on the platform host: sign-up, JWT sign-in and shop management."
         if platform
         else "Served on each shop's host: the Storefront API (anonymous) and the Admin API "
         "(a member's JWT or a per-shop API key)."
     )
+    # The integrator's guide, rendered by Redoc and Swagger UI above the operations.
+    info["description"] = f"{summary}\n\n{_integration_guide()}"
     return result
 
 
@@ -461,6 +473,94 @@ def _webhooks() -> dict[str, Any]:
     return webhooks
 
 
+# Path parameters a created resource fills in, and the field of its answer that holds the value.
+_KEY_FIELDS = {"slug": "slug", "number": "number"}
+# Creates that answer their parent (the cart), not what they created.
+_ANSWERS_THE_PARENT = {"/api/storefront/v1/carts/{cart_id}/items"}
+# Links no path shape implies: a cart's id is what checkout takes, and its order's number.
+_EXTRA_LINKS = {
+    ("/api/storefront/v1/carts", "post"): {
+        "storefront_checkout": {
+            "operationId": "storefront_checkout",
+            "requestBody": {"cart": "$response.body#/id"},
+            "description": "Check the new cart out.",
+        },
+    },
+    # Adding an item answers the whole cart; the item's id is the variant's.
+    ("/api/storefront/v1/carts/{cart_id}/items", "post"): {
+        "storefront_cart_items_update": {
+            "operationId": "storefront_cart_items_update",
+            "parameters": {"cart_id": "$request.path.cart_id", "item_id": "$request.body#/variant"},
+        },
+        "storefront_cart_items_remove": {
+            "operationId": "storefront_cart_items_remove",
+            "parameters": {"cart_id": "$request.path.cart_id", "item_id": "$request.body#/variant"},
+        },
+        "storefront_checkout": {
+            "operationId": "storefront_checkout",
+            "requestBody": {"cart": "$request.path.cart_id"},
+            "description": "Check the cart out.",
+        },
+    },
+    ("/api/storefront/v1/checkout", "post"): {
+        "admin_orders_retrieve": {
+            "operationId": "admin_orders_retrieve",
+            "parameters": {"number": "$response.body#/number"},
+            "description": "Read the order in the Admin API.",
+        },
+    },
+}
+
+
+def _response_fields(result: dict[str, Any], response: dict[str, Any]) -> set[str]:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = result["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return set(schema.get("properties", {}))
+
+
+def add_links(result: dict[str, Any]) -> None:
+    """
+    OpenAPI links from each create to what can be done with what it created:
+    `POST /things` → every operation under `/things/{thing_id}` (or `{slug}`,
+    `{number}`), the new value taken from the answer. Clients and Schemathesis's
+    stateful tests follow them (create → read → update → delete).
+    """
+    paths = result.get("paths", {})
+    operation_ids = {op["operationId"] for item in paths.values() for op in item.values()}
+    for path, path_item in paths.items():
+        create = path_item.get("post")
+        if create is None:
+            continue
+        ok = next((code for code in ("201", "200") if code in create["responses"]), None)
+        if ok is None:
+            continue
+        fields = _response_fields(result, create["responses"][ok])
+        links: dict[str, Any] = {}
+        for other, other_item in paths.items() if path not in _ANSWERS_THE_PARENT else ():
+            match = re.fullmatch(re.escape(path) + r"/\{(\w+)\}(/.*)?", other)
+            if match is None:
+                continue
+            name = match.group(1)
+            field = _KEY_FIELDS.get(name, "id")
+            if field not in fields or (name not in _KEY_FIELDS and not name.endswith("_id")):
+                continue
+            parameters = {name: f"$response.body#/{field}"}
+            # The create's own path parameters carry over: .../{product_id}/variants → .../{variant_id}
+            parameters.update({p: f"$request.path.{p}" for p in re.findall(r"\{(\w+)\}", path)})
+            for operation in other_item.values():
+                if set(re.findall(r"\{(\w+)\}", other)) <= set(parameters):
+                    links[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {p: parameters[p] for p in re.findall(r"\{(\w+)\}", other)},
+                    }
+        for name, link in _EXTRA_LINKS.get((path, "post"), {}).items():
+            if link["operationId"] in operation_ids:
+                links[name] = link
+        if links:
+            create["responses"][ok]["links"] = dict(sorted(links.items()))
+
+
 def finish_document(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """
     Make the document clean OpenAPI 3.1 for stock linters and generators: every
@@ -495,6 +595,7 @@ def finish_document(result: dict[str, Any], generator: Any, request: Any, public
     components["headers"] = {
         name: h for name, h in HEADERS.items() if f'"#/components/headers/{name}"' in text
     }
+    add_links(result)
     if not platform:
         result["webhooks"] = _webhooks()
         used_tags.add("webhooks")

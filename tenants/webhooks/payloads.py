@@ -16,7 +16,7 @@ _ORDER = {
     "type": "object",
     "properties": {
         "order_id": {"type": "integer"},
-        "number": {"type": "string", "description": "The order number shoppers see."},
+        "number": {"type": "integer", "description": "The order number shoppers see."},
         "status": {"type": "string", "enum": ["pending", "paid", "fulfilled", "cancelled", "refunded"]},
         "email": {"type": "string", "format": "email"},
         "total": MONEY_REF,

@@ -7594,7 +7594,7 @@ export interface operations {
                         /** Format: email */
                         email: string;
                         /** @description The order number shoppers see. */
-                        number: string;
+                        number: number;
                         order_id: number;
                         reason: string;
                         /** @enum {string} */
@@ -7641,7 +7641,7 @@ export interface operations {
                         /** Format: email */
                         email: string;
                         /** @description The order number shoppers see. */
-                        number: string;
+                        number: number;
                         order_id: number;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
@@ -7687,7 +7687,7 @@ export interface operations {
                         /** Format: email */
                         email: string;
                         /** @description The order number shoppers see. */
-                        number: string;
+                        number: number;
                         order_id: number;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
@@ -7733,7 +7733,7 @@ export interface operations {
                         /** Format: email */
                         email: string;
                         /** @description The order number shoppers see. */
-                        number: string;
+                        number: number;
                         order_id: number;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
@@ -7779,7 +7779,7 @@ export interface operations {
                         /** Format: email */
                         email: string;
                         /** @description The order number shoppers see. */
-                        number: string;
+                        number: number;
                         order_id: number;
                         refund: {
                             amount: string;
