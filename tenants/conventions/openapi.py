@@ -233,8 +233,8 @@ def _problem_codes(
         codes += ["413", "415"]
     if _secured(operation):
         codes += ["401", "403"]
-    if method == "post":
-        codes.append("409")
+    if method in ("post", "put", "patch", "delete"):
+        codes.append("409")  # unique slugs and SKUs, illegal transitions, the last owner or variant
     if honours_key:
         codes.append("422")
     if requires_key:
@@ -437,7 +437,7 @@ def _webhooks() -> dict[str, Any]:
                     "see docs/api.md."
                 ),
                 "tags": ["webhooks"],
-                "security": [{}],
+                "security": [],
                 "parameters": [
                     {
                         "name": "Storefleet-Signature",
@@ -581,8 +581,10 @@ def finish_document(result: dict[str, Any], generator: Any, request: Any, public
     used_tags: set[str] = set()
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            # Anonymous operations say so with an empty list: `[{}]` ("credentials optional")
+            # makes generators such as openapi-python-client demand an authenticated client.
             security = operation.get("security") or [{}]
-            operation["security"] = [{}] if {} in security else security
+            operation["security"] = [] if {} in security else security
             used_tags.update(operation.get("tags", []))
     components = result.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
