@@ -119,8 +119,12 @@ def test_generated_python_client_runs_the_whole_flow(live: LiveServer, tmp_path:
     platform = _generate(live, settings.PLATFORM_HOST, "platform_client", tmp_path)
     base_url = f"http://127.0.0.1:{live.port}"
 
-    from platform_client.api.platform import auth_signup, auth_token, shops_create
-    from platform_client.models import ShopCreateInputRequest, SignupInputRequest, TokenObtainPairRequest
+    from platform_client.api.platform import auth_signup, auth_token, shops_create  # type: ignore[import-not-found]
+    from platform_client.models import (  # type: ignore[import-not-found]
+        ShopCreateInputRequest,
+        SignupInputRequest,
+        TokenObtainPairRequest,
+    )
 
     anonymous = platform.Client(base_url=base_url, headers={"Host": settings.PLATFORM_HOST})
     email = f"{slug}@example.com"
@@ -140,7 +144,7 @@ def test_generated_python_client_runs_the_whole_flow(live: LiveServer, tmp_path:
     assert created.status_code == 201, created.content
 
     shop = _generate(live, shop_host, "shop_client", tmp_path)
-    from shop_client.api.admin import (
+    from shop_client.api.admin import (  # type: ignore[import-not-found]
         admin_images_confirm,
         admin_images_create,
         admin_images_list,
@@ -149,12 +153,12 @@ def test_generated_python_client_runs_the_whole_flow(live: LiveServer, tmp_path:
         admin_products_create,
         admin_webhooks_create,
     )
-    from shop_client.api.storefront import (
+    from shop_client.api.storefront import (  # type: ignore[import-not-found]
         storefront_cart_items_add,
         storefront_carts_create,
         storefront_checkout,
     )
-    from shop_client.models import (
+    from shop_client.models import (  # type: ignore[import-not-found]
         CartItemInputRequest,
         CheckoutInputRequest,
         EndpointInputRequest,

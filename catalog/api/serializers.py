@@ -316,7 +316,7 @@ class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-
 class QueryBooleanField(serializers.BooleanField):
     """A boolean query parameter: `true`/`false` (and 1/0); left out, it is None. `?x=null` is refused."""
 
-    NULL_VALUES: set[object] = set()
+    NULL_VALUES: set[str | None] = set()  # type: ignore[misc]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(required=False, allow_null=True, default=None, **kwargs)  # type: ignore[arg-type]

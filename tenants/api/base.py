@@ -26,7 +26,7 @@ class MethodFirstAPIView(GenericAPIView):  # type: ignore[type-arg]
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
-            raise MethodNotAllowed(request.method)
+            raise MethodNotAllowed(request.method or "")
         super().initial(request, *args, **kwargs)
 
 

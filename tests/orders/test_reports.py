@@ -381,7 +381,8 @@ def test_defaults_are_the_last_30_days_up_to_today(admin: AdminClient) -> None:
     # Empty values are not dates (the document says `format: date`): leave them out for the defaults.
     for empty in ({"from": ""}, {"to": ""}):
         assert_problem(admin.get("reports/sales", data=empty), 400)
-    for query in ({},):
+    no_dates: list[dict[str, str]] = [{}]
+    for query in no_dates:
         body = admin.get("reports/sales", data=query).json()
         assert body["to"] == today().isoformat()
         assert body["from"] == (today() - dt.timedelta(days=29)).isoformat()
