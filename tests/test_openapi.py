@@ -732,3 +732,24 @@ def test_plain_options_answers_on_every_path(api, shop_a, documents, document) -
             url, HTTP_HOST=_host(document, shop_a), HTTP_AUTHORIZATION=f"Bearer {shop_a.token()}"
         )
         assert response.status_code < 500, (path, response.status_code, response.content[:200])
+
+
+@pytest.mark.django_db
+def test_a_deprecated_operation_says_so_in_headers_and_document(api, shop_a, monkeypatch) -> None:
+    """docs/api.md's policy: `deprecated: true`, and answers carry Deprecation, Sunset and Link."""
+    import datetime as dt
+
+    from tenants.api.views import StorefrontShopView
+    from tenants.conventions.deprecation import Deprecation
+
+    monkeypatch.setattr(
+        StorefrontShopView, "deprecation", Deprecation(since=dt.date(2026, 1, 1), sunset=dt.date(2027, 7, 1))
+    )
+    response = api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
+    assert response.status_code == 200
+    assert response["Deprecation"] == "@1767225600"
+    assert response["Sunset"] == "Thu, 01 Jul 2027 00:00:00 GMT"
+    assert response["Link"] == '<https://storefleet.dev/changelog>; rel="deprecation"'
+    operation = _generate("shop")["paths"]["/api/storefront/v1/shop"]["get"]
+    assert operation["deprecated"] is True
+    assert {"Deprecation", "Sunset", "Link"} <= set(operation["responses"]["200"]["headers"])

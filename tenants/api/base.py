@@ -13,6 +13,7 @@ from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.conventions.deprecation import Deprecation
 from tenants.conventions.idempotency import idempotent
 
 
@@ -22,6 +23,16 @@ class MethodFirstAPIView(GenericAPIView):  # type: ignore[type-arg]
     the answer does not depend on who asks, and a client without credentials
     should not be told to sign in (or be refused) for a request that can never work.
     """
+
+    # Set on a view on its way out (docs/api.md): its answers then say so in headers.
+    deprecation: ClassVar[Deprecation | None] = None
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.deprecation is not None:
+            for name, value in self.deprecation.headers().items():
+                response[name] = value
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()

@@ -179,6 +179,18 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "The methods the resource has.",
         "schema": {"type": "string"},
     },
+    "Deprecation": {
+        "description": "When this operation was deprecated (RFC 9745), e.g. `@1767225600`.",
+        "schema": {"type": "string"},
+    },
+    "Sunset": {
+        "description": "When it stops answering (RFC 8594), an HTTP date.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'Where the change is explained: `<...>; rel="deprecation"`.',
+        "schema": {"type": "string"},
+    },
     "WWW-Authenticate": {
         "description": "The authentication scheme(s) to use.",
         "schema": {"type": "string"},
@@ -296,6 +308,15 @@ def add_problem_responses(
                     if code.startswith("2"):
                         response.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = _header_ref(
                             idempotency.REPLAYED_HEADER
+                        )
+            deprecation = getattr(views.get((path, method)), "deprecation", None)
+            if deprecation is not None:
+                operation["deprecated"] = True
+                for code, response in responses.items():
+                    if code.startswith("2"):
+                        headers = response.setdefault("headers", {})
+                        headers.update(
+                            {name: _header_ref(name) for name in ("Deprecation", "Sunset", "Link")}
                         )
             if "401" in responses:
                 responses["401"].setdefault("headers", {})["WWW-Authenticate"] = _header_ref(
