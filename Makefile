@@ -24,7 +24,7 @@ help:
 	@echo "make format       ruff check --fix, then ruff format"
 	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
 	@echo "make api-lint     lint both OpenAPI documents with Redocly and Spectral (zero warnings)"
-	@echo "make fuzz         the long Schemathesis run against a live server (FUZZ_MAX_EXAMPLES=40)"
+	@echo "make fuzz         the long Schemathesis run against a live server (FUZZ_MAX_EXAMPLES=150)"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 
@@ -115,7 +115,7 @@ chromium:
 
 # The long Schemathesis run (tests/test_contract_fuzz.py with a larger budget; `make test`
 # runs the same with FUZZ_MAX_EXAMPLES=10). Reports in test-artifacts/fuzz/.
-FUZZ_MAX_EXAMPLES ?= 40
+FUZZ_MAX_EXAMPLES ?= 150
 fuzz: venv
 	.ci/services
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) \

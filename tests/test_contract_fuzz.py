@@ -9,13 +9,15 @@ update → delete; cart → items → checkout), signed in as the shop's owner a
 an API key, on both documents.
 
 `make test` runs a bounded budget (FUZZ_MAX_EXAMPLES, default 10 a phase and
-operation); `make fuzz` the long run whose figures are in the README.
+operation); `make fuzz` the long run whose figures are in the README. FUZZ_ST_ARGS
+adds options to `st run` (say, `--include-path-regex api-keys` to replay one area).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +28,9 @@ from django.conf import settings
 from django.db import connection
 
 from tenants import services
-from tenants.models import ApiKey
+from tenants.models import ApiKey, IdempotencyRecord, Shop, User
+from tenants.outbox.models import OutboxEvent
+from tenants.schemas import use_public
 from tests.conftest import ShopContext
 from tests.e2e.test_browser_flow import LiveServer
 
@@ -51,9 +55,16 @@ class FuzzServer(LiveServer):
 
 @pytest.fixture
 def fuzz_server(committed_shop: ShopContext, django_db_blocker, tmp_path: Path) -> Iterator[FuzzServer]:  # type: ignore[no-untyped-def]
-    """gunicorn serving the committed shop (whose fixture removes it afterwards)."""
+    """
+    gunicorn serving the committed shop (whose fixture removes it afterwards); the
+    users and shops the fuzzer signs up and creates are removed here, so the rest of
+    the run sees the database it expects.
+    """
     server = FuzzServer(tmp_path)
     with django_db_blocker.unblock():
+        use_public()
+        users_before = set(User.objects.values_list("pk", flat=True))
+        shops_before = set(Shop.objects.values_list("pk", flat=True))
         connection.close()  # the servers get the database to themselves
         try:
             server.start(
@@ -65,6 +76,13 @@ def fuzz_server(committed_shop: ShopContext, django_db_blocker, tmp_path: Path) 
             yield server
         finally:
             server.stop()
+            use_public()
+            for shop in Shop.objects.exclude(pk__in=shops_before):
+                IdempotencyRecord.objects.filter(schema_name=shop.schema_name).delete()
+                OutboxEvent.objects.filter(schema_name=shop.schema_name).delete()
+                shop.delete(force_drop=True)
+            User.objects.exclude(pk__in=users_before).delete()
+            connection.close()
 
 
 def _document(server: LiveServer, host: str, path: Path) -> Path:
@@ -121,6 +139,7 @@ def test_schemathesis_finds_no_failure(
         "none",
         "--no-color",
     ]
+    command += shlex.split(os.environ.get("FUZZ_ST_ARGS", ""))  # e.g. --include-path-regex api-keys
     result = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=3600)
     # The whole report (every failure with its curl line) is kept; the summary is printed.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tenants import provisioning
+from tenants.models import IdempotencyRecord, Shop, User
+from tenants.outbox.models import OutboxEvent
+from tenants.schemas import use_public
+from tests.conftest import TEST_POOL_SIZE
 from tests.e2e.test_browser_flow import LiveServer
 from tests.test_contract_fuzz import FuzzServer
 
@@ -44,9 +49,16 @@ class ClientFlowServer(FuzzServer):
 
 
 @pytest.fixture
-def live(transactional_db: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def live(django_db_setup: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """
+    gunicorn on the test database; what the flow signs up and creates is committed,
+    and removed afterwards (no flush: the seeded plans and the warm pool stay).
+    """
     server = ClientFlowServer(tmp_path)
     with django_db_blocker.unblock():
+        use_public()
+        users_before = set(User.objects.values_list("pk", flat=True))
+        shops_before = set(Shop.objects.values_list("pk", flat=True))
         connection.close()
         try:
             server.start(
@@ -64,6 +76,13 @@ def live(transactional_db: None, django_db_blocker, tmp_path: Path) -> Iterator[
             yield server
         finally:
             server.stop()
+            use_public()
+            for shop in Shop.objects.exclude(pk__in=shops_before):
+                IdempotencyRecord.objects.filter(schema_name=shop.schema_name).delete()
+                OutboxEvent.objects.filter(schema_name=shop.schema_name).delete()
+                shop.delete(force_drop=True)
+            User.objects.exclude(pk__in=users_before).delete()
+            provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
             connection.close()
 
 

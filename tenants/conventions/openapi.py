@@ -496,6 +496,9 @@ def _webhooks() -> dict[str, Any]:
 
 # Path parameters a created resource fills in, and the field of its answer that holds the value.
 _KEY_FIELDS = {"slug": "slug", "number": "number"}
+# Reads no create links to: a revoked API key stays readable (with `revoked_at`, for the
+# audit trail), which a client following create → revoke → read would take for a bug.
+_NOT_LINKED = {"api_keys_retrieve"}
 # Creates that answer their parent (the cart), not what they created.
 _ANSWERS_THE_PARENT = {"/api/storefront/v1/carts/{cart_id}/items"}
 # Links no path shape implies: a cart's id is what checkout takes, and its order's number.
@@ -570,6 +573,8 @@ def add_links(result: dict[str, Any]) -> None:
             # The create's own path parameters carry over: .../{product_id}/variants → .../{variant_id}
             parameters.update({p: f"$request.path.{p}" for p in re.findall(r"\{(\w+)\}", path)})
             for operation in other_item.values():
+                if operation["operationId"] in _NOT_LINKED:
+                    continue
                 if set(re.findall(r"\{(\w+)\}", other)) <= set(parameters):
                     links[operation["operationId"]] = {
                         "operationId": operation["operationId"],
