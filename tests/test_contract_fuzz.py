@@ -140,7 +140,8 @@ def test_schemathesis_finds_no_failure(
         "--no-color",
     ]
     command += shlex.split(os.environ.get("FUZZ_ST_ARGS", ""))  # e.g. --include-path-regex api-keys
-    result = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=3600)
+    env = {**os.environ, "PYTHONPATH": str(BASE_DIR)}  # schemathesis.toml's hooks: tests.fuzz_hooks
+    result = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=3600)
     # The whole report (every failure with its curl line) is kept; the summary is printed.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{run}.txt").write_text(result.stdout + result.stderr)
