@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test test-faults \
-	frontend-deps frontend-build client client-check chromium nginx
+	frontend-deps frontend-build client client-check api-lint chromium nginx fuzz
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -23,6 +23,8 @@ help:
 	@echo "make services     make sure PostgreSQL and Redis are up and the database exists"
 	@echo "make format       ruff check --fix, then ruff format"
 	@echo "make client       regenerate the SPA's typed API client from the OpenAPI documents"
+	@echo "make api-lint     lint both OpenAPI documents with Redocly and Spectral (zero warnings)"
+	@echo "make fuzz         the long Schemathesis run against a live server (FUZZ_MAX_EXAMPLES=150)"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 	@echo "make test-faults  the fault suite at full load (Redis, PostgreSQL, workers, endpoints; minutes)"
@@ -105,6 +107,14 @@ client: $(OPENAPI_DIR) $(NODE_MODULES)
 client-check: $(OPENAPI_DIR) $(NODE_MODULES)
 	cd $(FRONTEND) && node scripts/generate-client.mjs --check ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
 
+# Both documents through stock linters, offline: Redocly's recommended rules (warnings
+# fail too) and Spectral's OpenAPI rules, each with zero errors and zero warnings.
+api-lint: $(OPENAPI_DIR) $(NODE_MODULES)
+	cd $(FRONTEND) && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		npx --no-install redocly lint --config ../redocly.yaml ../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+	cd $(FRONTEND) && npx --no-install spectral lint --ruleset ../.spectral.yaml --fail-severity=warn \
+		../$(OPENAPI_DIR)/platform.json ../$(OPENAPI_DIR)/shop.json
+
 # Debian's Chromium drives the browser test (playwright-core never downloads one).
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -113,6 +123,14 @@ chromium:
 	fi
 
 # --- checks --------------------------------------------------------------------
+
+# The long Schemathesis run (tests/test_contract_fuzz.py with a larger budget; `make test`
+# runs the same with FUZZ_MAX_EXAMPLES=10). Reports in test-artifacts/fuzz/.
+FUZZ_MAX_EXAMPLES ?= 150
+fuzz: venv
+	.ci/services
+	$(SERVICES_ENV) STOREFLEET_TESTING=1 FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) \
+		$(BIN)/pytest tests/test_contract_fuzz.py -q -p no:cacheprovider -s
 
 lint: venv
 	$(BIN)/ruff check .
@@ -141,6 +159,7 @@ test-faults: venv
 # browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).
 test-frontend: venv chromium
 	$(MAKE) --no-print-directory client-check
+	$(MAKE) --no-print-directory api-lint
 	cd $(FRONTEND) && npx tsc --noEmit
 	cd $(FRONTEND) && npx eslint --max-warnings=0 .
 	cd $(FRONTEND) && npx vitest run

@@ -121,7 +121,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees view exceptions first: problems, not debug pages, with DEBUG on.
+    "tenants.conventions.problems.ProblemMiddleware",
 ]
+CSRF_FAILURE_VIEW = "tenants.conventions.problems.csrf_failure"
 
 TEMPLATES = [
     {
@@ -327,7 +330,7 @@ REST_FRAMEWORK = {
         "billing.ratelimits.ShopBudgetThrottle",
         "billing.ratelimits.SignInThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tenants.conventions.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     # DRF's own reading of X-Forwarded-For agrees with tenants.proxies (only NUM_PROXIES hops).
     "NUM_PROXIES": NUM_PROXIES,
@@ -351,12 +354,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
+        "Currency": "tenants.conventions.money.CURRENCIES",
     },
     # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
     "PATH_CONVERTER_OVERRIDES": {
@@ -368,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tenants.conventions.openapi.add_problem_responses",
         "tenants.conventions.openapi.name_document",
+        "tenants.conventions.openapi.finish_document",
     ],
 }
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
@@ -12,6 +12,7 @@ from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
+from tenants.conventions import problems
 from tenants.webhooks.api.urls import admin_urlpatterns as webhooks_admin
 
 handler400 = "tenants.conventions.problems.bad_request"
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin + webhooks_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.
     # The signed token comes as `?token=`: query strings stay out of the app's and the edge's logs.
     path("api/uploads", uploads.upload_put, name="storage-upload"),
@@ -34,3 +36,5 @@ if settings.MEDIA_URL.startswith("/"):
 # client-side routes); unknown API, media, static and admin paths stay 404 problems.
 STOREFRONT_ROUTES = r"^(?!api/|static/|media/|admin/)(?P<path>(?:[^/.]+/)*[^/.]*)$"
 urlpatterns.append(re_path(STOREFRONT_ROUTES, spa.storefront, name="spa-storefront"))
+# Last: every other path is a 404 problem, DEBUG or not.
+urlpatterns.append(re_path(r"^(?P<path>.*)$", problems.no_route))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
@@ -80,9 +81,16 @@ class ShopRoutingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         use_public()
-        # get_host() raises DisallowedHost for a malformed Host header; Django's
-        # handler400 turns that into a 400 problem.
-        hostname, _port = split_domain_port(request.get_host())
+        try:
+            hostname, _port = split_domain_port(request.get_host())
+        except DisallowedHost:
+            # Answered here, not by handler400: with DEBUG on Django would send its HTML page.
+            return problem_response(
+                400,
+                title="Malformed Host header",
+                detail="The Host header is not a valid host.",
+                code="bad_host",
+            )
         if hostname == settings.PLATFORM_HOST:
             request.tenant = PUBLIC_TENANT  # type: ignore[attr-defined]
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]

@@ -6,7 +6,9 @@ flushed at the end of the run).
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.cache import copies as storefront_copies
 from tenants import provisioning, selectors, services
+from tenants.conventions.problems import problem_type
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public
@@ -286,5 +289,16 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
     assert response["Content-Type"] == "application/problem+json"  # type: ignore[index]
     body = response.json()  # type: ignore[attr-defined]
     assert body["status"] == status
-    assert {"type", "title", "status", "detail"} <= set(body)
+    assert {"type", "title", "status", "detail", "code"} <= set(body)
+    # One `type` URI per kind of error, each described in docs/problems.md.
+    assert body["type"] == problem_type(body["code"]), body
+    assert body["code"] in documented_problem_codes(), f"{body['code']!r} is not in docs/problems.md"
+    assert isinstance(body["detail"], str) and not body["detail"].lstrip().startswith(("{", "[")), body
     return body  # type: ignore[no-any-return]
+
+
+@functools.cache
+def documented_problem_codes() -> frozenset[str]:
+    """The codes docs/problems.md describes: the first cell of each table row."""
+    text = (Path(settings.BASE_DIR) / "docs" / "problems.md").read_text()
+    return frozenset(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE))

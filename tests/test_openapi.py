@@ -161,15 +161,15 @@ def test_operations_name_the_auth_they_accept(documents) -> None:
         "/api/platform/v1/auth/token",
         "/api/platform/v1/auth/token/refresh",
     ):
-        assert {} in platform[path]["post"].get("security", [{}]), path  # no credentials needed
-    assert {} in platform["/api/platform/v1/plans"]["get"].get("security", [{}])  # plans are public
+        assert platform[path]["post"]["security"] == [], path  # no credentials needed
+    assert platform["/api/platform/v1/plans"]["get"]["security"] == []  # plans are public
     for path, method in (("/api/platform/v1/me", "get"), ("/api/platform/v1/shops", "post")):
         assert platform[path][method]["security"] == [{"jwtAuth": []}]
     shop = documents["shop"]["paths"]
     for path, method, operation in _operations(documents["shop"]):
         if path.startswith("/api/admin/"):
             assert operation["security"] == [{"jwtAuth": []}, {"apiKeyAuth": []}], (method, path)
-    assert {} in shop["/api/storefront/v1/shop"]["get"]["security"]
+    assert shop["/api/storefront/v1/shop"]["get"]["security"] == []
 
 
 @pytest.mark.django_db
@@ -245,6 +245,151 @@ def test_document_details_match_the_api(documents) -> None:
     # The platform API does not take Idempotency-Key.
     for _path, _method, operation in _operations(documents["platform"]):
         assert all(p["name"] != "Idempotency-Key" for p in operation.get("parameters", []))
+
+
+# --- A clean 3.1 document for stock tools (issue 15) -------------------------------------
+
+
+def _walk(node: Any, path: str = "#") -> Iterator[tuple[str, Any]]:
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}/{index}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("document", ["platform", "shop"])
+def test_document_is_plain_3_1_without_nullable(documents, document) -> None:
+    """Was: `nullable` (3.0) on every paginated `next`/`previous`, which 3.1 tools reject or ignore."""
+    schema = documents[document]
+    nullable = [path for path, node in _walk(schema) if isinstance(node, dict) and "nullable" in node]
+    assert not nullable, nullable[:5]
+    page = next(v for k, v in schema["components"]["schemas"].items() if k.startswith("Paginated"))
+    for link in ("next", "previous"):
+        assert page["properties"][link]["type"] == ["string", "null"]
+        for example in page["properties"][link]["examples"]:
+            assert re.fullmatch(r"https://[^\s\"]+\?cursor=[A-Za-z0-9%]+", example), example
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("document", ["platform", "shop"])
+def test_document_states_security_servers_license_contact_and_tags(documents, document) -> None:
+    schema = documents[document]
+    assert schema["servers"] and all(server["url"] for server in schema["servers"])
+    assert schema["info"]["license"]["name"] and schema["info"]["contact"]["email"]
+    declared = {tag["name"] for tag in schema["tags"]}
+    for path, method, operation in _operations(schema):
+        security = operation["security"]  # every operation says, anonymous ones too ([])
+        assert {} not in security, (method, path, security)
+        assert set(operation["tags"]) <= declared, (method, path)
+    for path, method, operation in _operations({"paths": schema.get("webhooks", {})}):
+        assert set(operation["tags"]) <= declared, (method, path)
+
+
+@pytest.mark.django_db
+def test_anonymous_operations_need_no_credentials(documents) -> None:
+    platform, shop = documents["platform"]["paths"], documents["shop"]["paths"]
+    for path in (
+        "/api/platform/v1/auth/signup",
+        "/api/platform/v1/auth/token",
+        "/api/platform/v1/auth/token/refresh",
+    ):
+        assert platform[path]["post"]["security"] == []
+    assert platform["/api/platform/v1/plans"]["get"]["security"] == []
+    for path, method, operation in _operations(documents["shop"]):
+        if path.startswith("/api/storefront/"):
+            assert operation["security"] == [], (method, path)
+    assert shop["/api/storefront/v1/shop"]["get"]["security"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("document", ["platform", "shop"])
+def test_money_currency_and_problem_are_shared_components(documents, document) -> None:
+    """Was: 23 inlined copies of the Money shape and of the currency enum in a generated client."""
+    schema = documents[document]
+    components = schema["components"]["schemas"]
+    assert components["Money"]["properties"]["currency"] == {"$ref": "#/components/schemas/Currency"}
+    assert "EUR" in components["Currency"]["enum"]
+    text = json.dumps({k: v for k, v in schema.items() if k != "components"}) + json.dumps(
+        {k: v for k, v in components.items() if k not in ("Money", "Currency")}
+    )
+    inline_money = [
+        path
+        for path, node in _walk(schema)
+        if isinstance(node, dict)
+        and set(node.get("properties", {})) == {"amount", "currency"}
+        and path != "#/components/schemas/Money"
+    ]
+    assert inline_money == [], inline_money
+    inline_currency = [
+        path
+        for path, node in _walk(schema)
+        if isinstance(node, dict)
+        and node.get("enum") == components["Currency"]["enum"]
+        and path.count("/") > 3
+    ]
+    assert inline_currency == [], inline_currency
+    if document == "shop":
+        assert '"#/components/schemas/Money"' in text
+    assert '"#/components/schemas/Problem"' in text
+
+
+@pytest.mark.django_db
+def test_shop_deletion_declares_its_body(documents) -> None:
+    """Was: `DELETE shops/{slug}` needed `{"confirm": slug}` that the document did not declare."""
+    operation = documents["platform"]["paths"]["/api/platform/v1/shops/{slug}"]["delete"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    ref = body["$ref"].rsplit("/", 1)[-1]
+    component = documents["platform"]["components"]["schemas"][ref]
+    assert component["required"] == ["confirm"] and "confirm" in component["properties"]
+
+
+@pytest.mark.django_db
+def test_headers_limit_and_idempotency_key_are_declared(documents) -> None:
+    shop = documents["shop"]
+    headers = shop["components"]["headers"]
+    assert {"RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed", "ETag"} <= set(headers)
+    products = shop["paths"]["/api/storefront/v1/products"]["get"]["responses"]
+    assert {"RateLimit", "RateLimit-Policy", "ETag", "Cache-Control"} <= set(products["200"]["headers"])
+    assert products["429"]["headers"]["Retry-After"] == {"$ref": "#/components/headers/Retry-After"}
+    (limit,) = [
+        p for p in shop["paths"]["/api/admin/v1/products"]["get"]["parameters"] if p["name"] == "limit"
+    ]
+    assert limit["schema"]["maximum"] == 100
+    checkout = shop["paths"]["/api/storefront/v1/checkout"]["post"]
+    (key,) = [p for p in checkout["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["required"] is True and key["schema"]["pattern"] == "^[!-~]{1,255}$"
+    assert checkout["responses"]["201"]["headers"]["Idempotent-Replayed"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("document", ["platform", "shop"])
+def test_optional_request_fields_carry_no_default(documents, document) -> None:
+    """openapi-typescript makes a field with a `default` required; an optional field must stay optional."""
+    for name, component in documents[document]["components"]["schemas"].items():
+        if name.endswith("Request"):
+            required = set(component.get("required", []))
+            for field_name, field_schema in component.get("properties", {}).items():
+                if field_name not in required:
+                    assert "default" not in field_schema, (name, field_name)
+
+
+@pytest.mark.django_db
+def test_webhook_events_are_documented_with_their_payloads(documents) -> None:
+    from tenants.webhooks.models import EventType
+
+    webhooks = documents["shop"]["webhooks"]
+    assert set(webhooks) == set(EventType.values)
+    for event_type, item in webhooks.items():
+        body = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["properties"]["type"] == {"type": "string", "const": event_type}
+        assert {"id", "type", "created_at", "data"} == set(body["required"])
+        headers = {p["name"] for p in item["post"]["parameters"]}
+        assert {"Storefleet-Signature", "Storefleet-Event", "Storefleet-Delivery"} <= headers
+    assert "webhooks" not in documents["platform"]
 
 
 # --- Generation: no drf-spectacular warnings or errors ----------------------------------
@@ -569,3 +714,42 @@ def test_hostile_requests_get_a_problem_not_a_server_error(api, shop_a, name) ->
     assert response.status_code < 500, (response.status_code, response.content[:300])
     if response.status_code >= 400:
         assert response["Content-Type"] == PROBLEM_TYPE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("document", ["platform", "shop"])
+def test_plain_options_answers_on_every_path(api, shop_a, documents, document) -> None:
+    """Was: 500 on 17 of 78 paths (views without a `serializer_class`)."""
+    api.raise_request_exception = False
+    samples = {
+        "slug": shop_a.shop.slug,
+        "cart_id": "0" * 32,
+        "delivery_id": "e3e70682-c209-1cac-a29f-6fbed82c07cd",
+    }
+    for path in documents[document]["paths"]:
+        url = re.sub(r"\{(\w+)\}", lambda m: str(samples.get(m.group(1), 1)), path)
+        response = api.options(
+            url, HTTP_HOST=_host(document, shop_a), HTTP_AUTHORIZATION=f"Bearer {shop_a.token()}"
+        )
+        assert response.status_code < 500, (path, response.status_code, response.content[:200])
+
+
+@pytest.mark.django_db
+def test_a_deprecated_operation_says_so_in_headers_and_document(api, shop_a, monkeypatch) -> None:
+    """docs/api.md's policy: `deprecated: true`, and answers carry Deprecation, Sunset and Link."""
+    import datetime as dt
+
+    from tenants.api.views import StorefrontShopView
+    from tenants.conventions.deprecation import Deprecation
+
+    monkeypatch.setattr(
+        StorefrontShopView, "deprecation", Deprecation(since=dt.date(2026, 1, 1), sunset=dt.date(2027, 7, 1))
+    )
+    response = api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host)
+    assert response.status_code == 200
+    assert response["Deprecation"] == "@1767225600"
+    assert response["Sunset"] == "Thu, 01 Jul 2027 00:00:00 GMT"
+    assert response["Link"] == '<https://storefleet.dev/changelog>; rel="deprecation"'
+    operation = _generate("shop")["paths"]["/api/storefront/v1/shop"]["get"]
+    assert operation["deprecated"] is True
+    assert {"Deprecation", "Sunset", "Link"} <= set(operation["responses"]["200"]["headers"])

@@ -36,7 +36,10 @@ class AdminImageListView(CatalogAdminView):
     )
     def get(self, request: Request, product_id: int) -> Response:
         product = selectors.access_product_by_id(product_id=product_id)
-        return Response(self.output(s.ImageOutput, product.images.all(), many=True))
+        paginator = self.paginator
+        paginator.ordering = ("position", "id")  # type: ignore[union-attr]  # the order shoppers see
+        page = paginator.paginate_queryset(product.images.all(), request, view=self) or []  # type: ignore[union-attr]
+        return self.get_paginated_response(self.output(s.ImageOutput, page, many=True))
 
     @extend_schema(
         request=s.ImageUploadInput,

@@ -68,7 +68,7 @@ class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
     )
     category = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
-    variants = VariantInput(many=True, allow_empty=False, max_length=100)  # type: ignore[call-arg]
+    variants = VariantInput(many=True, allow_empty=False, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 
 class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -330,12 +330,21 @@ class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-
     facets = FacetsOutput()
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter: `true`/`false` (and 1/0); left out, it is None. `?x=null` is refused."""
+
+    NULL_VALUES: set[str | None] = set()  # type: ignore[misc]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(required=False, allow_null=True, default=None, **kwargs)  # type: ignore[arg-type]
+
+
 class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
     q = StrictCharField(max_length=200, required=False, allow_blank=True)
     category = serializers.RegexField(SLUG_RE, max_length=140, required=False)
     min_price = AmountInputField(required=False)
     max_price = AmountInputField(required=False)
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    in_stock = QueryBooleanField()
     ordering = serializers.ChoiceField(choices=["price", "-price", "-created", "relevance"], required=False)
     # `limit` and `cursor` follow the rules every list shares (tenants.conventions.pagination).
 

@@ -114,7 +114,8 @@ class StorefrontListParams:
 
 def storefront_list_params(query: QueryDict, *, currency: str) -> StorefrontListParams:
     """Validate the product list's query (a 400 problem if it is bad); ignore parameters it does not know."""
-    serializer = s.StorefrontListQuery(data=query, context={"currency": currency})
+    # A plain dict: as a QueryDict DRF would read it as an HTML form (`in_stock=null` as false).
+    serializer = s.StorefrontListQuery(data=query.dict(), context={"currency": currency})
     serializer.is_valid(raise_exception=True)
     data: dict[str, Any] = serializer.validated_data
     q = data.get("q") or ""

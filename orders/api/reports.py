@@ -34,10 +34,8 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
         }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        # `?from=&to=` (empty values) asks for the defaults, as leaving them out does.
-        present = {
-            name: data.get(name) for name in ("from", "to", "currency") if data.get(name) not in (None, "")
-        }
+        # Leave a value out for its default; `?to=` (empty) is not a date, as the document says.
+        present = {name: data.get(name) for name in ("from", "to", "currency") if data.get(name) is not None}
         return super().to_internal_value(present)  # type: ignore[no-any-return]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.http import QueryDict
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -11,24 +13,49 @@ from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.conventions.deprecation import Deprecation
 from tenants.conventions.idempotency import idempotent
 
 
-class PlatformAPIView(GenericAPIView):  # type: ignore[type-arg]
+class MethodFirstAPIView(GenericAPIView):  # type: ignore[type-arg]
+    """
+    Answer a method the resource does not have with 405 before authentication:
+    the answer does not depend on who asks, and a client without credentials
+    should not be told to sign in (or be refused) for a request that can never work.
+    """
+
+    # Set on a view on its way out (docs/api.md): its answers then say so in headers.
+    deprecation: ClassVar[Deprecation | None] = None
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.deprecation is not None:
+            for name, value in self.deprecation.headers().items():
+                response[name] = value
+        return response
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method or "")
+        super().initial(request, *args, **kwargs)
+
+
+class PlatformAPIView(MethodFirstAPIView):
     """Platform API (platform host): a signed-in platform user."""
 
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated]
 
 
-class StorefrontAPIView(GenericAPIView):  # type: ignore[type-arg]
+class StorefrontAPIView(MethodFirstAPIView):
     """Storefront API (shop host): anonymous shoppers."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
 
-class AdminAPIView(GenericAPIView):  # type: ignore[type-arg]
+class AdminAPIView(MethodFirstAPIView):
     """
     Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
     against `required_scopes`. Every `post` honours `Idempotency-Key`.
@@ -53,6 +80,10 @@ def validated(
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate request data with an input serializer; raise a 400 problem if it is bad."""
+    if isinstance(data, QueryDict):
+        # DRF reads a QueryDict as an HTML form, where `?to=` means "left out"; in a URL
+        # it is an empty value, refused unless the field allows blanks (as documented).
+        data = data.dict()
     serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data  # type: ignore[no-any-return]

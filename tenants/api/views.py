@@ -149,6 +149,8 @@ class ShopListCreateView(PlatformAPIView):
 
 
 class ShopDetailView(PlatformAPIView):
+    delete_has_body = True  # {"confirm": "<slug>"}
+
     @extend_schema(
         responses=s.ShopOutput,
         operation_id="shops_retrieve",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,10 @@ from tenants.models import ApiKey, IdempotencyRecord
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Visible ASCII, no spaces: what a header carries unchanged through every proxy. The
+# OpenAPI documents publish this pattern.
+KEY_PATTERN_TEXT = f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
+KEY_PATTERN = re.compile(KEY_PATTERN_TEXT)
 RETENTION = timedelta(hours=24)
 # Headers worth replaying besides the body.
 STORED_HEADERS = ("Location",)
@@ -216,8 +221,10 @@ def _store(
 
 
 def _key_check(key: str) -> None:
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise IdempotencyKeyInvalid(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.")
+    if not KEY_PATTERN.fullmatch(key):
+        raise IdempotencyKeyInvalid(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (a UUID is a good key)."
+        )
 
 
 def idempotent(

@@ -1,4 +1,4 @@
-"""Cursor pagination for every list: `?limit=` (default 20, max 100) and `?cursor=`."""
+"""Cursor pagination for every list: `?limit=` (default 20, 1 to 100) and `?cursor=`."""
 
 from __future__ import annotations
 
@@ -29,12 +29,13 @@ OFFSET_CUTOFF = 1000
 
 
 def page_size_parse(raw: str | None) -> int:
-    """The page size `?limit=` asks for: 1 to 100 (larger values are capped), 20 without it."""
+    """The page size `?limit=` asks for: 1 to 100, 20 without it."""
     if raw is None:
         return PAGE_SIZE
-    if not LIMIT_PATTERN.match(raw) or int(raw) < 1:
+    # Refused, not capped: a client asking for 500 should learn it gets at most 100.
+    if not LIMIT_PATTERN.match(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise ValidationError({"limit": [f"Must be an integer between 1 and {MAX_PAGE_SIZE}."]})
-    return min(int(raw), MAX_PAGE_SIZE)
+    return int(raw)
 
 
 def cursor_parse(raw: str | None) -> Cursor | None:
@@ -135,9 +136,24 @@ class CursorPage(CursorPagination):
         return request.build_absolute_uri()
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        response_schema = super().get_paginated_response_schema(schema)
-        response_schema["required"] = ["results", "next", "previous"]
-        return response_schema
+        # OpenAPI 3.1 spells "or null" as a type array (DRF's own schema says `nullable`).
+        def link(direction: str, end: str, cursor: str) -> dict[str, Any]:
+            return {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": f"The {direction} page's URL, or null on the {end} page.",
+                "examples": [f"https://demo.storefleet.dev/api/admin/v1/products?cursor={cursor}"],
+            }
+
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "next": link("next", "last", "cD0yMDI2LTEyLTAx"),
+                "previous": link("previous", "first", "cj0xJnA9MjAyNi0xMi0wMQ%3D%3D"),
+                "results": schema,
+            },
+        }
 
     def paginate_window(self, request: Request, fetch: Callable[[CursorWindow], Sequence[Any]]) -> list[Any]:
         """

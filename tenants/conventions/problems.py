@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from django.core import signals
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, resolve
+from django.utils.log import log_response
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 
 from tenants.errors import DomainError
@@ -22,7 +26,33 @@ from tenants.errors import DomainError
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Each `type` is this base and the problem's code; docs/problems.md describes every one.
 PROBLEM_TYPE_BASE = getattr(settings, "PROBLEM_TYPE_BASE", "https://storefleet.dev/problems/")
+
+# The code of a problem that has no more specific one: one per HTTP status we answer.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    402: "payment_required",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def problem_type(code: str) -> str:
+    """The `type` URI of a problem code."""
+    return f"{PROBLEM_TYPE_BASE}{code.replace('_', '-')}"
 
 
 def problem_response(
@@ -36,15 +66,16 @@ def problem_response(
     extensions: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
     """Return an `application/problem+json` response."""
+    # Every problem has a code and a `type` URI documented in docs/problems.md, so a
+    # client can branch on it and a person can look it up; never "about:blank".
+    code = code or STATUS_CODES.get(status) or ("server_error" if status >= 500 else "bad_request")
     body: dict[str, Any] = {
-        # Plain HTTP errors use "about:blank" as RFC 9457 asks; our own codes get a URI.
-        "type": f"{PROBLEM_TYPE_BASE}{code.replace('_', '-')}" if code else "about:blank",
+        "type": problem_type(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail or HTTPStatus(status).description or HTTPStatus(status).phrase,
+        "code": code,
     }
-    if code:
-        body["code"] = code
     if errors is not None:
         body["errors"] = dict(errors)
     body.update(extensions or {})
@@ -121,21 +152,30 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
             headers["Allow"] = ", ".join(context["view"].allowed_methods)
         status = exc.status_code
         title = next((t for cls, t in _DRF_TITLES.items() if isinstance(exc, cls)), None)
-        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        detail, code = _drf_detail_and_code(exc)
         return problem_response(
             status,
             title=title,
-            detail=str(detail),
-            code=_drf_code(exc),
+            detail=detail,
+            code=code,
             headers=headers,
             errors=getattr(exc, "errors", None),  # the parser names the fields it refused
         )
     return None
 
 
-def _drf_code(exc: drf_exceptions.APIException) -> str | None:
+def _drf_detail_and_code(exc: drf_exceptions.APIException) -> tuple[str, str | None]:
+    """One readable `detail` and the code, also for SimpleJWT's dict details."""
+    detail = exc.detail
+    if isinstance(detail, Mapping):
+        # SimpleJWT: {"detail": "Given token not valid ...", "code": "token_not_valid", "messages": [...]}
+        code = detail.get("code")
+        text = detail.get("detail")
+        return (str(text) if text else str(exc.default_detail)), (str(code) if code else None)
+    if isinstance(detail, list):
+        return " ".join(str(item) for item in detail) or str(exc.default_detail), None
     codes = exc.get_codes()
-    return codes if isinstance(codes, str) else None
+    return str(detail), codes if isinstance(codes, str) else None
 
 
 # --- Django's own error handlers (handler400/403/404/500 in both URL confs) -----
@@ -157,3 +197,66 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return problem_response(500, detail="Something went wrong on our side; it has been logged.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's admin forms refused as a problem, not an HTML page."""
+    return problem_response(403, detail=f"CSRF verification failed: {reason}", code="csrf_failed")
+
+
+@csrf_exempt
+def no_route(request: HttpRequest, path: str = "") -> HttpResponse:
+    """
+    The last pattern of both URL confs. Django answers an unmatched URL with its
+    HTML debug page when DEBUG is on, whatever handler404 says; matching every
+    path keeps the 404 a problem in every mode. Keeps APPEND_SLASH's redirect.
+    """
+    if settings.APPEND_SLASH and not request.path_info.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{request.path_info}/", getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not no_route:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return page_not_found(request)
+
+
+class ProblemMiddleware:
+    """
+    Turn exceptions from views outside DRF (uploads, downloads, the SPA, Django's
+    admin) into problems. Without DEBUG Django's handlers do that already; with it
+    Django would answer its HTML debug pages, with settings and a traceback.
+    Unexpected errors are still logged with their traceback (and re-raised in
+    tests, as Django's test client expects).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not settings.DEBUG:
+            return None  # Django's handler400/403/404/500 answer, and log, as in production
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        if isinstance(exception, DjangoPermissionDenied):
+            return permission_denied(request, exception)
+        if isinstance(exception, (SuspiciousOperation, RequestDataTooBig)):
+            return bad_request(request, exception)
+        signals.got_request_exception.send(sender=self.__class__, request=request)
+        response = problem_response(
+            500,
+            detail="Something went wrong on our side; it has been logged.",
+            extensions={"exception": f"{type(exception).__name__}: {exception}"},  # DEBUG only
+        )
+        log_response(
+            "%s: %s",
+            response.reason_phrase,
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
+        )
+        return response

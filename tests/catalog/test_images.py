@@ -438,7 +438,7 @@ def test_another_shops_images_are_unreachable(
         assert_problem(shop_b_admin.get(path), 404)
         assert_problem(shop_b_admin.post(f"{path}/confirm"), 404)
         assert_problem(shop_b_admin.delete(path), 404)
-    assert shop_b_admin.get(f"products/{bravo['id']}/images").json() == []
+    assert shop_b_admin.get(f"products/{bravo['id']}/images").json()["results"] == []
     path = f"products/{product['id']}/images/{created['id']}"
     # Shop A's owner token on shop B's host gets nowhere.
     cross = AdminClient(api, shop_b, authorization=f"Bearer {shop_a.token()}")
@@ -466,7 +466,7 @@ def test_reorder(admin: AdminClient, shop_a: ShopContext, product: dict[str, Any
             admin.post(f"products/{product['id']}/images/reorder", {"order": order}), 400
         )
         assert all(field.startswith("order") for field in problem["errors"]), problem
-    assert [i["id"] for i in admin.get(f"products/{product['id']}/images").json()] == [c, a, b]
+    assert [i["id"] for i in admin.get(f"products/{product['id']}/images").json()["results"]] == [c, a, b]
 
 
 def test_read_scope_cannot_write_images(
@@ -503,7 +503,7 @@ def test_storefront_shows_ready_images_with_urls(
     row = image_row(shop_a, ready["id"])
     assert shown["id"] == ready["id"]
     assert shown["url"] == f"/media/{row.key}" and shown["thumbnail_url"] == f"/media/{row.thumbnail_key}"
-    admin_images = admin.get(f"products/{product['id']}/images").json()
+    admin_images = admin.get(f"products/{product['id']}/images").json()["results"]
     assert [i["status"] for i in admin_images] == ["ready", "pending"]
 
 

@@ -438,53 +438,10 @@ export interface components {
             used: number | null;
         };
         /**
-         * @description * `AED` - AED
-         *     * `AUD` - AUD
-         *     * `BGN` - BGN
-         *     * `BHD` - BHD
-         *     * `BRL` - BRL
-         *     * `CAD` - CAD
-         *     * `CHF` - CHF
-         *     * `CLP` - CLP
-         *     * `CNY` - CNY
-         *     * `CZK` - CZK
-         *     * `DKK` - DKK
-         *     * `EGP` - EGP
-         *     * `EUR` - EUR
-         *     * `GBP` - GBP
-         *     * `HKD` - HKD
-         *     * `HUF` - HUF
-         *     * `IDR` - IDR
-         *     * `ILS` - ILS
-         *     * `INR` - INR
-         *     * `ISK` - ISK
-         *     * `JOD` - JOD
-         *     * `JPY` - JPY
-         *     * `KRW` - KRW
-         *     * `KWD` - KWD
-         *     * `MAD` - MAD
-         *     * `MXN` - MXN
-         *     * `MYR` - MYR
-         *     * `NOK` - NOK
-         *     * `NZD` - NZD
-         *     * `OMR` - OMR
-         *     * `PHP` - PHP
-         *     * `PLN` - PLN
-         *     * `RON` - RON
-         *     * `SAR` - SAR
-         *     * `SEK` - SEK
-         *     * `SGD` - SGD
-         *     * `THB` - THB
-         *     * `TND` - TND
-         *     * `TRY` - TRY
-         *     * `TWD` - TWD
-         *     * `UAH` - UAH
-         *     * `USD` - USD
-         *     * `VND` - VND
-         *     * `ZAR` - ZAR
+         * @description ISO 4217 currency code.
          * @enum {string}
          */
-        CurrencyEnum: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
+        Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
         DomainInputRequest: {
             /** @description A hostname you control, e.g. shop.example.com. */
             domain: string;
@@ -526,21 +483,11 @@ export interface components {
          */
         ExportOutputStatusEnum: "pending" | "running" | "done" | "failed";
         InvoiceLineOutput: {
-            readonly amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            amount: components["schemas"]["Money"];
             description: string;
             kind: components["schemas"]["KindEnum"];
             quantity: number;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
         };
         InvoiceOutput: {
             /** Format: date-time */
@@ -556,12 +503,7 @@ export interface components {
             /** @description The code of the plan charged. */
             plan: string;
             status: components["schemas"]["InvoiceOutputStatusEnum"];
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
             /** Format: date-time */
             voided_at: string | null;
         };
@@ -586,7 +528,7 @@ export interface components {
              * @description A platform user's e-mail.
              */
             email: string;
-            /** @default staff */
+            /** @description Defaults to `"staff"`. */
             role?: components["schemas"]["MemberRoleEnum"];
         };
         MemberOutput: {
@@ -626,6 +568,12 @@ export interface components {
             limit: number;
             used: number;
         };
+        /** @description An amount of money: a decimal string (never a float) in a currency. */
+        Money: {
+            /** @example 19.99 */
+            amount: string;
+            currency: components["schemas"]["Currency"];
+        };
         OrdersUsageOutput: {
             /** @description Orders the monthly fee covers; more are billed as overage. */
             included: number;
@@ -636,12 +584,14 @@ export interface components {
         PaginatedDomainOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["DomainOutput"][];
@@ -649,12 +599,14 @@ export interface components {
         PaginatedInvoiceOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InvoiceOutput"][];
@@ -662,12 +614,14 @@ export interface components {
         PaginatedMemberOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["MemberOutput"][];
@@ -675,12 +629,14 @@ export interface components {
         PaginatedPlanOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["PlanOutput"][];
@@ -688,18 +644,20 @@ export interface components {
         PaginatedShopOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ShopOutput"][];
         };
         PatchedShopUpdateInputRequest: {
-            currency?: components["schemas"]["CurrencyEnum"];
+            currency?: components["schemas"]["Currency"];
             name?: string;
         };
         PeriodOutput: {
@@ -729,30 +687,15 @@ export interface components {
             name: string;
             overage: components["schemas"]["PlanOverageOutput"];
             /** @description The monthly fee. */
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
         };
         PlanOverageOutput: {
             included_api_calls_per_month: number;
             included_orders_per_month: number;
             /** @description Charged for each started 1,000 Admin API calls beyond those. */
-            readonly per_1000_api_calls: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            per_1000_api_calls: components["schemas"]["Money"];
             /** @description Charged for each order beyond the included ones. */
-            readonly per_order: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            per_order: components["schemas"]["Money"];
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -782,13 +725,17 @@ export interface components {
          */
         ReasonEnum: "requested" | "deletion";
         ShopCreateInputRequest: {
-            /** @default USD */
-            currency?: components["schemas"]["CurrencyEnum"];
+            /** @description Defaults to `"USD"`. */
+            currency?: components["schemas"]["Currency"];
             name: string;
             /** @description A plan's code (see `plans`); the free plan if left out. */
             plan?: string;
             /** @description 3–40 of a-z, 0-9 and hyphens; becomes the subdomain. */
             slug: string;
+        };
+        ShopDeleteInputRequest: {
+            /** @description The shop's slug, to confirm the deletion. */
+            confirm: string;
         };
         ShopDeletionOutput: {
             /** @description The final export, written before anything is removed. */
@@ -819,7 +766,7 @@ export interface components {
         SignupInputRequest: {
             /** Format: email */
             email: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             name?: string;
             password: string;
         };
@@ -859,12 +806,7 @@ export interface components {
             period: string;
             plan: string;
             /** @description So far: usage keeps counting until the period ends. */
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
             usage: components["schemas"]["UpcomingUsageOutput"];
         };
         UpcomingUsageOutput: {
@@ -893,7 +835,10 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The authentication scheme(s) to use. */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -930,6 +875,7 @@ export interface operations {
             /** @description The refresh token is invalid, expired or already revoked. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1102,6 +1048,7 @@ export interface operations {
             /** @description Wrong e-mail or password, or an inactive account (one answer for all three). */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1197,6 +1144,7 @@ export interface operations {
             /** @description The refresh token is invalid, expired or already used. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1279,6 +1227,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1319,7 +1268,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1370,7 +1319,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1399,6 +1348,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1467,6 +1417,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1560,6 +1511,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1604,7 +1556,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShopDeleteInputRequest"];
+            };
+        };
         responses: {
             202: {
                 headers: {
@@ -1626,6 +1582,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1643,6 +1600,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1696,6 +1662,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1713,6 +1680,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1754,7 +1730,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1785,6 +1761,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1855,6 +1832,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1948,6 +1926,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +2002,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2117,6 +2097,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2157,7 +2138,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2188,6 +2169,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2254,6 +2236,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2294,7 +2277,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2325,6 +2308,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2395,6 +2379,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2497,6 +2482,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2572,6 +2558,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2665,6 +2652,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2735,6 +2723,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2828,6 +2817,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2921,6 +2911,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {

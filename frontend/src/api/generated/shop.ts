@@ -962,7 +962,208 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "inventory.low": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A variant's stock fell to or below its low-stock threshold.
+         * @description Sent to each active endpoint subscribed to `inventory.low`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_inventory_low"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was cancelled: its stock went back and a paid order was refunded in full.
+         * @description Sent to each active endpoint subscribed to `order.cancelled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_cancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was placed (paid or not).
+         * @description Sent to each active endpoint subscribed to `order.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An unpaid order passed its time: it was cancelled and its stock went back.
+         * @description Sent to each active endpoint subscribed to `order.expired`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_expired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.fulfilled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order was shipped.
+         * @description Sent to each active endpoint subscribed to `order.fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_fulfilled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An order's payment was captured, or it was marked paid.
+         * @description Sent to each active endpoint subscribed to `order.paid`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Part or all of an order's payment was refunded.
+         * @description Sent to each active endpoint subscribed to `order.refunded`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_refunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was created.
+         * @description Sent to each active endpoint subscribed to `product.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product was deleted.
+         * @description Sent to each active endpoint subscribed to `product.deleted`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A product, its variants or its images changed.
+         * @description Sent to each active endpoint subscribed to `product.updated`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_product_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AddressOutput: {
@@ -1032,7 +1233,7 @@ export interface components {
             object_type: string;
         };
         CancelInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             reason?: string;
         };
         CartItemInputRequest: {
@@ -1045,22 +1246,12 @@ export interface components {
             available: boolean;
             /** @description The item id (the variant's id). */
             id: number;
-            readonly line_total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            line_total: components["schemas"]["Money"];
             product: number;
             quantity: number;
             sku: string;
             title: string;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
             variant: number;
             variant_title: string;
         };
@@ -1068,18 +1259,13 @@ export interface components {
             id: string;
             item_count: number;
             lines: components["schemas"]["CartLineOutput"][];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
         };
         CategoryInputRequest: {
             attribute_schema?: Record<string, never> | null;
             name: string;
             parent?: number | null;
-            /** @default 0 */
+            /** @description Defaults to `0`. */
             position?: number;
             slug?: string;
         };
@@ -1103,6 +1289,11 @@ export interface components {
             payment_method: components["schemas"]["PaymentMethodInputRequest"];
             shipping_address: components["schemas"]["ShippingAddressInputRequest"];
         };
+        /**
+         * @description ISO 4217 currency code.
+         * @enum {string}
+         */
+        Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
         CustomerDetailOutput: {
             /** Format: email */
             email: string;
@@ -1160,11 +1351,11 @@ export interface components {
          */
         DeliveryOutputStatusEnum: "pending" | "failed" | "succeeded" | "dead";
         EndpointInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             description?: string;
             /** @description The event types this endpoint receives. */
             events: components["schemas"]["EventsEnum"][];
-            /** @default true */
+            /** @description Defaults to `true`. */
             is_active?: boolean;
             /** @description An http(s) URL on the public internet; private and loopback addresses are refused. */
             url: string;
@@ -1253,7 +1444,7 @@ export interface components {
             order: number[];
         };
         ImageUploadInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             alt?: string;
             /** @description image/jpeg, image/png, image/webp or image/gif. */
             content_type: string;
@@ -1277,7 +1468,7 @@ export interface components {
         };
         InventoryAdjustmentInputRequest: {
             delta: number;
-            /** @default  */
+            /** @description Defaults to `""`. */
             note?: string;
             reason: components["schemas"]["ReasonEnum"];
             variant: number;
@@ -1304,27 +1495,23 @@ export interface components {
             variant: number;
         };
         MarkPaidInputRequest: {
-            /** @default  */
+            /** @description Defaults to `""`. */
             reference?: string;
+        };
+        /** @description An amount of money: a decimal string (never a float) in a currency. */
+        Money: {
+            /** @example 19.99 */
+            amount: string;
+            currency: components["schemas"]["Currency"];
         };
         OrderLineOutput: {
             id: number;
-            readonly line_total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            line_total: components["schemas"]["Money"];
             product: number | null;
             quantity: number;
             sku: string;
             title: string;
-            readonly unit_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            unit_price: components["schemas"]["Money"];
             variant: number | null;
             variant_title: string;
         };
@@ -1351,28 +1538,13 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
-            readonly refunded_amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
             status: components["schemas"]["OrderStatusEnum"];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
         };
         /**
          * @description * `pending` - Pending
@@ -1386,12 +1558,14 @@ export interface components {
         PaginatedApiKeyOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ApiKeyOutput"][];
@@ -1399,12 +1573,14 @@ export interface components {
         PaginatedAuditEntryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["AuditEntryOutput"][];
@@ -1412,12 +1588,14 @@ export interface components {
         PaginatedCategoryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["CategoryOutput"][];
@@ -1425,12 +1603,14 @@ export interface components {
         PaginatedCustomerOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["CustomerOutput"][];
@@ -1438,12 +1618,14 @@ export interface components {
         PaginatedDeliveryOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["DeliveryOutput"][];
@@ -1451,12 +1633,14 @@ export interface components {
         PaginatedEndpointOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["EndpointOutput"][];
@@ -1464,12 +1648,14 @@ export interface components {
         PaginatedImageOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ImageOutput"][];
@@ -1477,12 +1663,14 @@ export interface components {
         PaginatedInventoryAdjustmentOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InventoryAdjustmentOutput"][];
@@ -1490,12 +1678,14 @@ export interface components {
         PaginatedInventoryItemOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["InventoryItemOutput"][];
@@ -1503,12 +1693,14 @@ export interface components {
         PaginatedOrderOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["OrderOutput"][];
@@ -1516,12 +1708,14 @@ export interface components {
         PaginatedProductOutputList: {
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
              */
             next: string | null;
             /**
              * Format: uri
-             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
              */
             previous: string | null;
             results: components["schemas"]["ProductOutput"][];
@@ -1579,12 +1773,7 @@ export interface components {
             providers: string[];
         };
         PaymentOutput: {
-            readonly amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            amount: components["schemas"]["Money"];
             /** Format: date-time */
             created_at: string;
             kind: string;
@@ -1623,30 +1812,15 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
-            readonly refunded_amount: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
             status: components["schemas"]["OrderStatusEnum"];
-            readonly subtotal: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            subtotal: components["schemas"]["Money"];
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
-            readonly total: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            total: components["schemas"]["Money"];
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -1672,10 +1846,10 @@ export interface components {
         ProductInputRequest: {
             attributes?: unknown;
             category?: number | null;
-            /** @default  */
+            /** @description Defaults to `""`. */
             description?: string;
             slug?: string;
-            /** @default draft */
+            /** @description Defaults to `"draft"`. */
             status?: components["schemas"]["ProductStatusEnum"];
             title: string;
             variants: components["schemas"]["VariantInputRequest"][];
@@ -1726,17 +1900,12 @@ export interface components {
              * @example 19.99
              */
             amount: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             reason?: string;
         };
         SalesDayOutput: {
             /** @description What an order paid came to on average, before refunds. */
-            readonly average_order_value: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            average_order_value: components["schemas"]["Money"];
             /** Format: date */
             date: string;
             /** @description Units in the orders paid. */
@@ -1744,46 +1913,21 @@ export interface components {
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
-            readonly refunds: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
         };
         SalesFiguresOutput: {
             /** @description What an order paid came to on average, before refunds. */
-            readonly average_order_value: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            average_order_value: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
-            readonly refunds: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
         };
         SalesReportOutput: {
             /** @description Every amount is in it: the orders placed in this currency. */
@@ -1812,7 +1956,7 @@ export interface components {
             /** @description ISO 3166-1 alpha-2, e.g. DE. */
             country: string;
             line1: string;
-            /** @default  */
+            /** @description Defaults to `""`. */
             line2?: string;
             name: string;
             postal_code: string;
@@ -1859,23 +2003,13 @@ export interface components {
             slug: string;
         };
         StorefrontVariantOutput: {
-            readonly compare_at_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            } | null;
+            compare_at_price: components["schemas"]["Money"] | null;
             id: number;
             readonly in_stock: boolean;
             options: {
                 [key: string]: string;
             };
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
             sku: string;
             title: string;
         };
@@ -1883,12 +2017,7 @@ export interface components {
             product: number;
             quantity: number;
             /** @description Line totals of its units in the orders paid. */
-            readonly revenue: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            revenue: components["schemas"]["Money"];
             /** @description The title it last sold under in the period. */
             title: string;
         };
@@ -1910,7 +2039,7 @@ export interface components {
         VariantInputRequest: {
             /** @example 19.99 */
             compare_at_price?: string | null;
-            /** @default 5 */
+            /** @description Defaults to `5`. */
             low_stock_threshold?: number;
             options?: {
                 [key: string]: string;
@@ -1918,29 +2047,19 @@ export interface components {
             /** @example 19.99 */
             price: string;
             sku: string;
-            /** @default 0 */
+            /** @description Defaults to `0`. */
             stock?: number;
-            /** @default  */
+            /** @description Defaults to `""`. */
             title?: string;
         };
         VariantOutput: {
-            readonly compare_at_price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            } | null;
+            compare_at_price: components["schemas"]["Money"] | null;
             id: number;
             low_stock_threshold: number;
             options: {
                 [key: string]: string;
             };
-            readonly price: {
-                /** @example 19.99 */
-                amount: string;
-                /** @enum {string} */
-                currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-            };
+            price: components["schemas"]["Money"];
             sku: string;
             stock: number;
             title: string;
@@ -1949,7 +2068,22 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description How long shared and private caches may keep the answer. */
+        "Cache-Control": string;
+        /** @description The representation's entity tag; send it back in `If-None-Match` to revalidate. */
+        ETag: string;
+        /** @description Present (`true`) when this is the stored response to a repeated Idempotency-Key. */
+        "Idempotent-Replayed": "true";
+        /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
+        RateLimit: string;
+        /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
+        "RateLimit-Policy": string;
+        /** @description Seconds until the request may be sent again. */
+        "Retry-After": number;
+        /** @description The authentication scheme(s) to use. */
+        "WWW-Authenticate": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1959,7 +2093,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -1970,10 +2104,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1992,6 +2124,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2019,12 +2152,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2060,12 +2190,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2084,6 +2211,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2147,12 +2275,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2183,10 +2308,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2205,6 +2328,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2232,12 +2356,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2268,10 +2389,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2290,6 +2409,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2314,15 +2434,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,7 +2471,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 object_id?: number;
                 object_type?: string;
@@ -2358,10 +2484,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2380,6 +2504,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,12 +2532,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2435,7 +2557,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2446,10 +2568,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2468,6 +2588,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2495,12 +2616,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2536,12 +2654,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2560,6 +2675,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2623,12 +2739,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2659,10 +2772,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2681,6 +2792,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2708,12 +2820,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2745,10 +2854,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2765,6 +2872,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2789,15 +2897,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2832,10 +2946,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2854,6 +2966,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2871,6 +2984,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2899,12 +3021,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2929,7 +3048,7 @@ export interface operations {
                 cursor?: string;
                 /** @description E-mail contains. */
                 email?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -2940,10 +3059,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,6 +3079,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2989,12 +3107,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3025,10 +3140,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3047,6 +3160,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3074,12 +3188,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3102,7 +3213,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Only at or below the threshold. */
                 low_stock?: boolean;
@@ -3115,10 +3226,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3137,6 +3246,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3164,12 +3274,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3192,7 +3299,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 variant?: number;
             };
@@ -3204,10 +3311,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3226,6 +3331,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3253,12 +3359,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,12 +3397,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3318,6 +3418,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3381,12 +3482,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3410,7 +3508,7 @@ export interface operations {
                 /** @description The pagination cursor value. */
                 cursor?: string;
                 email?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 placed_from?: string;
                 placed_to?: string;
@@ -3424,10 +3522,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3446,6 +3542,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3473,12 +3570,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3509,10 +3603,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3531,6 +3623,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3558,12 +3651,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3601,12 +3691,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3625,6 +3712,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3688,12 +3776,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3727,12 +3812,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3751,6 +3833,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3814,12 +3897,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3857,12 +3937,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3881,6 +3958,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3944,12 +4022,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3987,12 +4062,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4011,6 +4083,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4074,12 +4147,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4108,10 +4178,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4130,6 +4198,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4157,12 +4226,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,10 +4261,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4217,6 +4281,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4234,6 +4299,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4262,12 +4336,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,7 +4362,7 @@ export interface operations {
                 category?: number;
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Title contains, or exact SKU. */
                 q?: string;
@@ -4305,10 +4376,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4327,6 +4396,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4354,12 +4424,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4395,12 +4462,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4419,6 +4483,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4491,12 +4556,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4527,10 +4589,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4549,6 +4609,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4576,12 +4637,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4613,10 +4671,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4633,6 +4689,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4657,15 +4714,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4700,10 +4763,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4722,6 +4783,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4739,6 +4801,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4767,12 +4838,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4795,7 +4863,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -4808,10 +4876,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4830,6 +4896,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4857,12 +4924,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4900,12 +4964,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4924,6 +4985,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4996,12 +5058,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5033,10 +5092,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5055,6 +5112,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5082,12 +5140,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5120,10 +5175,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5140,6 +5193,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5164,15 +5218,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5207,12 +5267,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5231,6 +5288,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5303,12 +5361,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5331,7 +5386,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: {
@@ -5351,12 +5406,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5375,6 +5427,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5438,12 +5491,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5474,10 +5524,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5496,6 +5544,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5523,12 +5572,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5566,12 +5612,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5590,6 +5633,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5653,12 +5697,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5690,10 +5731,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5712,6 +5751,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5739,12 +5779,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5777,10 +5814,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5797,6 +5832,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5821,15 +5857,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5865,10 +5907,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5887,6 +5927,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5904,6 +5945,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5932,12 +5982,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5959,7 +6006,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The orders placed in this currency (default: the shop's currency). */
-                currency?: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
+                currency?: components["schemas"]["Currency"];
                 /** @description First day (default: 29 days before `to`) */
                 from?: string;
                 /** @description Last day, included (default: today, UTC) */
@@ -5973,10 +6020,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5995,6 +6040,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6022,12 +6068,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6050,7 +6093,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -6061,10 +6104,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6083,6 +6124,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6110,12 +6152,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6151,12 +6190,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6175,6 +6211,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6238,12 +6275,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6274,10 +6308,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6296,6 +6328,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6323,12 +6356,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6360,10 +6390,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6380,6 +6408,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6404,15 +6433,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6447,10 +6482,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6469,6 +6502,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6486,6 +6520,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6514,12 +6557,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6542,7 +6582,7 @@ export interface operations {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 /** @description Only deliveries in this status (`dead`: the dead letters). */
                 status?: "dead" | "failed" | "pending" | "succeeded";
@@ -6557,10 +6597,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6579,6 +6617,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6606,12 +6645,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6643,10 +6679,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6665,6 +6699,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6692,12 +6727,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6732,12 +6764,9 @@ export interface operations {
         responses: {
             202: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6756,6 +6785,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6819,12 +6849,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6858,12 +6885,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6882,6 +6906,7 @@ export interface operations {
             /** @description Missing or invalid credentials. */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6945,12 +6970,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6979,10 +7001,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7037,12 +7057,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7082,10 +7099,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7113,12 +7130,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7162,10 +7176,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7220,12 +7232,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7267,10 +7276,8 @@ export interface operations {
             /** @description No response body */
             204: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7293,15 +7300,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7346,10 +7359,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7367,6 +7378,15 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7395,12 +7415,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7438,10 +7455,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7469,12 +7486,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7519,12 +7533,9 @@ export interface operations {
         responses: {
             201: {
                 headers: {
-                    /** @description Present (`true`) when this is a stored response replayed for a repeated Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7606,12 +7617,9 @@ export interface operations {
             /** @description This client address's checkout budget (`"checkout"`) is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7653,10 +7661,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7684,12 +7692,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7727,10 +7732,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7758,12 +7763,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7798,7 +7800,7 @@ export interface operations {
                 /** @description The cursor of a page, from `next`. */
                 cursor?: string;
                 in_stock?: boolean;
-                /** @description Page size, 1 to 100 (default 20); larger values are capped at 100. */
+                /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 max_price?: string;
                 /** @description Decimal string, e.g. "10.00". */
@@ -7815,10 +7817,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7846,12 +7848,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7891,10 +7890,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7922,12 +7921,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7965,10 +7961,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7996,12 +7992,9 @@ export interface operations {
             /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
-                    /** @description What is left of it and the seconds until it resets, e.g. `"admin";r=119;t=60`. */
-                    RateLimit?: string;
-                    /** @description The budget this request spends, e.g. `"admin";q=120;w=60` (IETF RateLimit headers). */
-                    "RateLimit-Policy"?: string;
-                    /** @description Seconds until the budget resets. */
-                    "Retry-After"?: number;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8025,6 +8018,465 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    webhook_inventory_low: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "inventory.low";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        low_stock_threshold: number;
+                        product_id: number;
+                        sku: string;
+                        /** @description Stock after the change that crossed the threshold. */
+                        stock: number;
+                        variant_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "inventory.low";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_cancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.cancelled";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        reason: string;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.cancelled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.created";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /**
+                         * Format: date-time
+                         * @description When an unpaid order gives its stock back (UTC).
+                         */
+                        expires_at?: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_expired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.expired";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /**
+                         * Format: date-time
+                         * @description When an unpaid order gives its stock back (UTC).
+                         */
+                        expires_at: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.expired";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_fulfilled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.fulfilled";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.fulfilled";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_paid: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.paid";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.paid";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_refunded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.refunded";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** Format: email */
+                        email: string;
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        refund: {
+                            amount: string;
+                            currency: string;
+                            reason: string;
+                        };
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        total: components["schemas"]["Money"];
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.refunded";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.created";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.deleted";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_product_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "product.updated";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change: a member's e-mail, an API key or `system`. */
+                        actor: string;
+                        product_id: number;
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "product.updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
