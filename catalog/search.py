@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from catalog.cache import LISTS, product_tag, storefront_cache_bump, storefront_cache_bump_tags
 from catalog.models import Product, SearchDocument
 from catalog.rendering import storefront_renderings_write
+from tenants.schemas import current_schema
 
 # 'simple': shops write in many languages, so no language's stemming is imposed.
 SEARCH_CONFIG = "simple"
@@ -48,13 +49,17 @@ ON CONFLICT (product_id) DO UPDATE SET
 """
 
 
-def _pages_changed(product_ids: list[int]) -> None:
+def _pages_changed_on_commit(product_ids: list[int]) -> None:
     """
-    Search documents feed the list and search pages, and the renderings beside them
-    the products' own pages; other products' pages stay warm.
+    Once this commits, invalidate the list and search pages (fed by the search
+    documents) and these products' own pages (fed by the renderings beside them);
+    other products' pages stay warm. The tags and the shop are read now: by the time
+    the commit's callbacks run, the connection may be on another schema.
     """
     slugs = Product.objects.filter(pk__in=product_ids).values_list("slug", flat=True)
-    storefront_cache_bump_tags([LISTS, *(product_tag(slug) for slug in slugs)])
+    tags = [LISTS, *(product_tag(slug) for slug in slugs)]
+    schema = current_schema()
+    transaction.on_commit(lambda: storefront_cache_bump_tags(tags, schema=schema))
 
 
 def search_documents_refresh(product_ids: list[int]) -> None:
@@ -68,7 +73,7 @@ def search_documents_refresh(product_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_REFRESH_SQL, [product_ids])
         storefront_renderings_write(product_ids)
-        transaction.on_commit(lambda: _pages_changed(product_ids))
+        _pages_changed_on_commit(product_ids)
 
 
 def search_documents_rebuild(*, batch_size: int = 1000) -> int:
@@ -81,5 +86,6 @@ def search_documents_rebuild(*, batch_size: int = 1000) -> int:
                 cursor.execute(_REFRESH_SQL, [ids[start : start + batch_size]])
             storefront_renderings_write(ids[start : start + batch_size])
         # Every product page was rendered again.
-        transaction.on_commit(storefront_cache_bump)
+        schema = current_schema()
+        transaction.on_commit(lambda: storefront_cache_bump(schema))
     return len(ids)

@@ -24,7 +24,12 @@ from tenants.selectors import shop_for_host
 
 PUBLIC_TENANT = FakeTenant(schema_name="public")
 # What a suspended shop's host still answers; anything else there is a 503 problem.
-SUSPENDED_SERVES = ("/api/admin/", "/api/uploads/")
+SUSPENDED_SERVES_UNDER = "/api/admin/"
+SUSPENDED_SERVES_UPLOADS = "/api/uploads"  # the signed upload URLs (token in the query)
+
+
+def _suspended_shop_serves(path: str) -> bool:
+    return path.startswith(SUSPENDED_SERVES_UNDER) or path == SUSPENDED_SERVES_UPLOADS
 
 
 class HealthCheckMiddleware:
@@ -103,7 +108,7 @@ class ShopRoutingMiddleware:
                     detail=f"No shop is served at {hostname!r}.",
                     code="shop_not_found",
                 )
-            if shop.status == Shop.Status.SUSPENDED and not request.path.startswith(SUSPENDED_SERVES):
+            if shop.status == Shop.Status.SUSPENDED and not _suspended_shop_serves(request.path):
                 # Before the storefront cache: a suspended shop shows and sells nothing (API,
                 # cached answers, pages, images). Its Admin API, and the upload URLs it hands
                 # out, keep working, so the merchant can put things right.

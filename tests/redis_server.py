@@ -27,9 +27,13 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """One redis-server process of this test's own, without persistence (as the shared one)."""
+    """
+    One redis-server process of this test's own: without persistence (as the shared
+    one), or with the append-only file (as compose runs it: `appendonly=True`).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, *, appendonly: bool = False) -> None:
+        self.appendonly = appendonly
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = tempfile.mkdtemp(prefix="storefleet-redis-")
@@ -40,7 +44,11 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for the fault tests"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                *("--appendonly", "yes" if self.appendonly else "no"),
+            ],
             cwd=self.dir,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -40,7 +40,6 @@ from urllib.parse import quote
 
 import kombu.pools
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
@@ -50,6 +49,7 @@ from config.celery import app as celery_app
 from tenants.outbox.services import events_relay
 from tenants.schemas import use_public
 from tenants.webhooks.services import deliveries_due_queue
+from tests.redis_server import RedisServer
 
 FULL = os.environ.get("FAULTS_FULL", "") not in ("", "0")
 BASE_DIR = Path(settings.BASE_DIR)
@@ -101,72 +101,13 @@ def report(name: str, **figures: Any) -> None:
 
 # --- Redis --------------------------------------------------------------------------
 
-
-class RedisServer:
-    """A redis-server of the test's own on a free port, with the append-only file as in compose."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.dir = tmp / "redis"
-        self.dir.mkdir()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        log = (self.dir / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--dir",
-                str(self.dir),
-                "--protected-mode",
-                "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        wait_for(lambda: _pings(client), "the private redis-server to answer", 10)
-
-    def kill(self) -> None:
-        """SIGKILL: the server vanishes mid-conversation, as in a crash."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(10)
-
-    def freeze(self) -> None:
-        """SIGSTOP: connections stay open but nothing answers."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(10)
+# RedisServer (tests/redis_server.py) is imported here for the fault tests that name it.
 
 
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
+@pytest.fixture(autouse=True)
+def _checkout_budget_for_the_load(settings: Any) -> None:
+    """The loads check out from one client address: the per-client checkout budget is not under test here."""
+    settings.RATE_LIMIT_CHECKOUT_PER_MINUTE = 100_000
 
 
 @pytest.fixture
@@ -178,8 +119,7 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     # This process' host-cache listener subscribes once, to the Redis configured when it
     # starts: start it on the shared one now, so it does not stay on this one after the test.
     tenants.selectors._listener_start()
-    server = RedisServer(tmp_path)
-    server.start()
+    server = RedisServer(appendonly=True).start()
     saved = (settings.REDIS_URL, settings.CELERY_BROKER_URL, celery_app.conf.broker_url, tenants.keys._redis)
     namespace = settings.OUTBOX_REDIS_NAMESPACE
     # The workers' name for the outbox wake-up flags (tests elsewhere use one per session).
@@ -191,13 +131,12 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
         settings.REDIS_URL, settings.CELERY_BROKER_URL, celery_app.conf.broker_url, tenants.keys._redis = (
             saved
         )
         settings.OUTBOX_REDIS_NAMESPACE = namespace
         _celery_connections_forget()
-        shutil.rmtree(server.dir, ignore_errors=True)
 
 
 def _celery_connections_forget() -> None:
