@@ -27,6 +27,7 @@ from django.db import transaction
 from billing.ratelimits import RequestLimit
 from tenants.keys import RedisScript, ScriptCall, redis_client, redis_key, redis_scripts_run
 from tenants.models import Shop
+from tenants.schemas import current_schema
 
 
 def _version_key(schema: str | None = None) -> str:
@@ -97,6 +98,18 @@ def storefront_cache_bump_tags(tags: Iterable[str], schema: str | None = None) -
         return
     with contextlib.suppress(redis.RedisError):
         redis_scripts_run([(_BUMP, keys, [_tag_ttl_ms()])])
+
+
+def storefront_pages_changed_on_commit(slugs: Iterable[str]) -> None:
+    """
+    Once the current transaction commits, invalidate every list and search page and
+    the pages of the products with these slugs; other products' pages stay warm. The
+    shop is taken now: when the commit's callbacks run, the connection may be on
+    another schema.
+    """
+    tags = [LISTS, *(product_tag(slug) for slug in set(slugs))]
+    schema = current_schema()
+    transaction.on_commit(lambda: storefront_cache_bump_tags(tags, schema=schema))
 
 
 def storefront_cache_shop_updated(*, shop: Shop, changed: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from catalog.cache import LISTS, product_tag, storefront_cache_bump, storefront_cache_bump_tags
+from catalog.cache import storefront_cache_bump, storefront_pages_changed_on_commit
 from catalog.models import Product, SearchDocument
 from catalog.rendering import storefront_renderings_write
 from tenants.schemas import current_schema
@@ -49,19 +49,6 @@ ON CONFLICT (product_id) DO UPDATE SET
 """
 
 
-def _pages_changed_on_commit(product_ids: list[int]) -> None:
-    """
-    Once this commits, invalidate the list and search pages (fed by the search
-    documents) and these products' own pages (fed by the renderings beside them);
-    other products' pages stay warm. The tags and the shop are read now: by the time
-    the commit's callbacks run, the connection may be on another schema.
-    """
-    slugs = Product.objects.filter(pk__in=product_ids).values_list("slug", flat=True)
-    tags = [LISTS, *(product_tag(slug) for slug in slugs)]
-    schema = current_schema()
-    transaction.on_commit(lambda: storefront_cache_bump_tags(tags, schema=schema))
-
-
 def search_documents_refresh(product_ids: list[int]) -> None:
     """Rebuild the documents of these products (dropping those no longer active or gone)."""
     if not product_ids:
@@ -73,7 +60,10 @@ def search_documents_refresh(product_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_REFRESH_SQL, [product_ids])
         storefront_renderings_write(product_ids)
-        _pages_changed_on_commit(product_ids)
+        # The renderings feed the products' own pages, the documents the lists.
+        storefront_pages_changed_on_commit(
+            Product.objects.filter(pk__in=product_ids).values_list("slug", flat=True)
+        )
 
 
 def search_documents_rebuild(*, batch_size: int = 1000) -> int:

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
 from catalog.attributes import attribute_schema_check, attributes_check
-from catalog.cache import LISTS, product_tag, storefront_cache_bump, storefront_cache_bump_tags
+from catalog.cache import storefront_cache_bump, storefront_pages_changed_on_commit
 from catalog.errors import (
     CategoryCycle,
     CategoryHasChildren,
@@ -100,15 +100,11 @@ def _after_commit_refresh() -> None:
 def _storefront_product_changed(product_id: int, *, slugs: Iterable[str] = ()) -> None:
     """
     Once the change commits, invalidate the product's page (under its slug, and any
-    slug it had: `slugs`) and every list and search page; other products' pages stay warm.
+    slug it had: `slugs`) and every list and search page; other products' pages stay
+    warm. Called after the change is written, so the slug read here is the new one.
     """
-    had = set(slugs)
-
-    def bump() -> None:
-        current = set(Product.objects.filter(pk=product_id).values_list("slug", flat=True))
-        storefront_cache_bump_tags([LISTS, *(product_tag(slug) for slug in had | current)])
-
-    transaction.on_commit(bump)
+    current = Product.objects.filter(pk=product_id).values_list("slug", flat=True)
+    storefront_pages_changed_on_commit([*slugs, *current])
 
 
 def _product_event(action: str, product_id: int, *, actor: Actor, slugs: Iterable[str] = ()) -> None:

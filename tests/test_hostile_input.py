@@ -118,7 +118,9 @@ def _operation_params(select: Any) -> list[Any]:
 
 
 def _anonymous_allowed(operation: dict[str, Any]) -> bool:
-    return {} in operation.get("security", [{}])
+    """The document says an operation is anonymous with `security: []` (or a `{}` alternative)."""
+    security = operation.get("security", [])
+    return security == [] or {} in security
 
 
 def _credentials(shop: ShopContext) -> dict[str, str]:

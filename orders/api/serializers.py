@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
-from tenants.conventions.fields import StrictCharField
+from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 
 # --- Carts ---------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class CustomerQuery(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
-    manual_enabled = serializers.BooleanField(
+    manual_enabled = StrictBooleanField(
         required=False, help_text="Accept manual payment (bank transfer): orders wait unpaid, holding stock."
     )
     manual_expiry_hours = serializers.IntegerField(

@@ -6,6 +6,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, not "yes", 1 or "on"."""
+
+    default_error_messages = {"not_a_boolean": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of turning them into strings."""
 

@@ -7,17 +7,20 @@ validate against the schema published for their type.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
+from orders import services as order_services
 from tenants.outbox.models import OutboxEvent
-from tenants.schemas import use_public
+from tenants.schemas import use_public, use_shop
 from tenants.webhooks.models import EventType
 from tenants.webhooks.services import delivery_body
 from tests.catalog.helpers import AdminClient
@@ -55,6 +58,10 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     assert admin.post(f"orders/{pending['number']}/cancel", {"reason": "changed mind"}).status_code == 200
     spare = sellable_product(admin, title="Spare")
     assert admin.delete(f"products/{spare['id']}").status_code == 204
+    unpaid = sellable_product(admin, title="Unpaid")
+    checkout(api, shop_a, cart_with(api, shop_a, unpaid["variants"][0]["id"]), payment=MANUAL)
+    use_shop(shop_a.shop)
+    assert order_services.orders_expire_due(now=timezone.now() + dt.timedelta(days=2)) == 1
     use_public()
 
     events = list(OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name).order_by("id"))

@@ -6,20 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tenants.conventions.fields import StrictCharField
+from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.webhooks.models import EventType, WebhookDelivery
 from tenants.webhooks.ssrf import MAX_URL_LENGTH
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false, not "yes", 1 or "on"."""
-
-    default_error_messages = {"not_a_boolean": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("not_a_boolean")
-        return data
 
 
 def _events_field(**kwargs: Any) -> serializers.ListField:
