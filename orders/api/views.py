@@ -29,7 +29,7 @@ def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Re
 
 
 def _cart_body(view: carts.CartView, status_code: int = 200) -> Response:
-    return Response(s.CartOutput(view).data, status=status_code)
+    return Response(s.cart_output(view), status=status_code)
 
 
 # --- Storefront: carts -----------------------------------------------------------------
