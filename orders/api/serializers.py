@@ -26,6 +26,29 @@ class CartItemUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     quantity = serializers.IntegerField(min_value=1, max_value=1000)
 
 
+_CART_ITEM_BOUNDS = {"variant": (1, 2**62), "quantity": (1, 1000)}
+
+
+def cart_item_input_plain(data: Any, *, fields: tuple[str, ...]) -> dict[str, int] | None:
+    """
+    What CartItemInput (fields variant and quantity) or CartItemUpdateInput
+    (quantity) validates `data` to, when `data` is exactly those fields as JSON
+    integers in range; None for anything else, which the serializer then judges
+    (and words the 400 for). Building the serializer's fields cost more than
+    the request's SQL; a test holds the two equal.
+    """
+    if type(data) is not dict or len(data) != len(fields):
+        return None
+    plain = {}
+    for name in fields:
+        value = data.get(name)
+        low, high = _CART_ITEM_BOUNDS[name]
+        if type(value) is not int or not low <= value <= high:
+            return None
+        plain[name] = value
+    return plain
+
+
 class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(source="item_id", help_text="The item id (the variant's id).")
     variant = serializers.IntegerField(source="variant.id")

@@ -136,3 +136,37 @@ def test_cart_requests_run_their_pinned_statements(api, admin: AdminClient, shop
     removed = statements("delete", f"carts/{cart_id}/items/{variant}")
     counts = [len(created), len(added), len(viewed), len(changed), len(removed)]
     assert counts == [1, 3, 2, 3, 2], [created, added, viewed, changed, removed]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"variant": 7, "quantity": 1},
+        {"variant": 2**62, "quantity": 1000},
+        {"variant": 2**62 + 1, "quantity": 1},
+        {"variant": 7, "quantity": 1001},
+        {"variant": 0, "quantity": 1},
+        {"variant": 7, "quantity": 0},
+        {"variant": True, "quantity": 1},
+        {"variant": 7, "quantity": 1.0},
+        {"variant": "7", "quantity": "2"},
+        {"variant": 7},
+        {"quantity": 5},
+        {"variant": 7, "quantity": 1, "note": "x"},
+        {"variant": None, "quantity": 1},
+        [7, 1],
+        "7",
+    ],
+)
+def test_cart_item_input_plain_agrees_with_the_serializers(body: object) -> None:
+    """The fast form accepts only what the input serializers accept, with the same values; else it defers."""
+    from orders.api.serializers import CartItemInput, CartItemUpdateInput, cart_item_input_plain
+
+    for serializer_class, fields in ((CartItemInput, ("variant", "quantity")), (CartItemUpdateInput, ("quantity",))):
+        plain = cart_item_input_plain(body, fields=fields)
+        if plain is None:
+            continue
+        serializer = serializer_class(data=body)
+        assert serializer.is_valid(), (body, serializer.errors)
+        assert plain == dict(serializer.validated_data)
+        assert all(type(value) is int for value in plain.values())
