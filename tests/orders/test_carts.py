@@ -162,7 +162,10 @@ def test_cart_item_input_plain_agrees_with_the_serializers(body: object) -> None
     """The fast form accepts only what the input serializers accept, with the same values; else it defers."""
     from orders.api.serializers import CartItemInput, CartItemUpdateInput, cart_item_input_plain
 
-    for serializer_class, fields in ((CartItemInput, ("variant", "quantity")), (CartItemUpdateInput, ("quantity",))):
+    for serializer_class, fields in (
+        (CartItemInput, ("variant", "quantity")),
+        (CartItemUpdateInput, ("quantity",)),
+    ):
         plain = cart_item_input_plain(body, fields=fields)
         if plain is None:
             continue
