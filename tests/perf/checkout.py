@@ -1313,7 +1313,7 @@ def report(
             print(level.row())
 
     print()
-    source = "order placed_at -> confirmation e-mail written (Message-ID time, +-10 ms)"
+    source = "order placed_at -> confirmation e-mail sent (its SentEmail row's sent_at)"
     print(f"Order -> e-mail ({source if emails else 'no orders.emails module: not measured'}) and order ->")
     print(
         "outbox dispatched (order.created: created_at -> dispatched_at), for the orders placed in the "
