@@ -53,12 +53,18 @@ The database (`storefleet_checkout_perf` by default; the name must end in
 --keep). The Redis database (`redis://127.0.0.1:6379/13` by default; 0 and 15 are
 refused) is flushed at the start and the end.
 
+--cpu-only skips gunicorn and the worker processes: it measures, in this process,
+the application CPU (median time.process_time) of each cart request, of the
+checkout and of an order's share of the outbox dispatcher (e-mails, webhook
+deliveries), with a cProfile of each under --cprofile (see cpu_measure).
+
 Run it by hand from the repository root; pytest never collects tests/perf. With
 the defaults it takes about 5 minutes:
 
     .venv/bin/python tests/perf/checkout.py
     .venv/bin/python tests/perf/checkout.py --concurrency 4,8 --duration 10 --profile never
     .venv/bin/python tests/perf/checkout.py --gunicorn-env WEB_CONCURRENCY=4
+    .venv/bin/python tests/perf/checkout.py --cpu-only --products 50 --cpu-rounds 200 [--cprofile]
 """
 
 from __future__ import annotations
