@@ -29,7 +29,7 @@ def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Re
 
 
 def _cart_body(view: carts.CartView, status_code: int = 200) -> Response:
-    return Response(s.CartOutput(view).data, status=status_code)
+    return Response(s.cart_output(view), status=status_code)
 
 
 # --- Storefront: carts -----------------------------------------------------------------
@@ -65,7 +65,9 @@ class CartItemsView(StorefrontAPIView):
         summary="Add a variant to the cart",
     )
     def post(self, request: Request, cart_id: str) -> Response:
-        data = validated(s.CartItemInput, request.data, context=shop_context(request))
+        data = s.cart_item_input_plain(request.data, fields=("variant", "quantity")) or validated(
+            s.CartItemInput, request.data, context=shop_context(request)
+        )
         view = carts.cart_item_add(
             cart_id, variant_id=data["variant"], quantity=data["quantity"], currency=shop_currency(request)
         )
@@ -80,7 +82,9 @@ class CartItemView(StorefrontAPIView):
         summary="Change an item's quantity",
     )
     def patch(self, request: Request, cart_id: str, item_id: int) -> Response:
-        data = validated(s.CartItemUpdateInput, request.data, context=shop_context(request))
+        data = s.cart_item_input_plain(request.data, fields=("quantity",)) or validated(
+            s.CartItemUpdateInput, request.data, context=shop_context(request)
+        )
         view = carts.cart_item_set(
             cart_id, item_id=item_id, quantity=data["quantity"], currency=shop_currency(request)
         )

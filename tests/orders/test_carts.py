@@ -79,3 +79,97 @@ def test_unknown_carts_and_items_are_404(api, shop_a: ShopContext) -> None:
     cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
     assert_problem(storefront(api, shop_a, "patch", f"carts/{cart_id}/items/12345", {"quantity": 1}), 404)
     assert_problem(storefront(api, shop_a, "delete", f"carts/{cart_id}/items/12345"), 404)
+
+
+def test_cart_answers_are_the_cart_serializers(api, admin: AdminClient, shop_a: ShopContext) -> None:
+    """Cart requests answer with a written-out rendering; it must stay CartOutput's, field for field."""
+    from orders import carts
+    from orders.api.serializers import CartOutput
+    from tenants.schemas import use_public, use_shop
+
+    mug = sellable_product(admin, stock=5, price="12.50", title="Enamel Mug")
+    bowl = sellable_product(admin, stock=3, price="7.05", title="Bowl")
+    mug_variant, bowl_variant = mug["variants"][0]["id"], bowl["variants"][0]["id"]
+    admin.patch(f"products/{mug['id']}/variants/{mug_variant}", {"title": "Large"})
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": bowl_variant, "quantity": 3})
+    added = storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": mug_variant, "quantity": 2})
+    admin.patch(f"products/{bowl['id']}/variants/{bowl_variant}", {"stock": 1})  # the bowl line: unavailable
+    answers = {
+        "changed": storefront(api, shop_a, "patch", f"carts/{cart_id}/items/{mug_variant}", {"quantity": 1}),
+        "viewed": storefront(api, shop_a, "get", f"carts/{cart_id}"),
+    }
+    use_shop(shop_a.shop)
+    try:
+        expected = CartOutput(carts.cart_view(cart_id, currency="EUR")).data
+    finally:
+        use_public()
+    assert [line["available"] for line in expected["lines"]] == [True, False]  # mug, then bowl
+    assert expected["lines"][0]["title"] == "Enamel Mug" and expected["lines"][0]["variant_title"] == "Large"
+    assert answers["viewed"].json() == expected
+    assert answers["changed"].json() == expected
+    added_lines = added.json()["lines"]
+    assert [line["available"] for line in added_lines] == [True, True]
+    assert added.json()["subtotal"] == {"amount": "46.15", "currency": "EUR"}
+
+
+def test_cart_requests_run_their_pinned_statements(api, admin: AdminClient, shop_a: ShopContext) -> None:
+    """Each cart request is a few short statements on one cart row and its variants; pinned."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    variant = sellable_product(admin, stock=5)["variants"][0]["id"]
+    other = sellable_product(admin, stock=5)["variants"][0]["id"]
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": other, "quantity": 1})
+
+    def statements(method: str, path: str, body: object = None) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = storefront(api, shop_a, method, path, body)
+        assert response.status_code in (200, 201), response.content
+        return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SET search_path")]
+
+    created = statements("post", "carts")
+    added = statements("post", f"carts/{cart_id}/items", {"variant": variant, "quantity": 1})
+    viewed = statements("get", f"carts/{cart_id}")
+    changed = statements("patch", f"carts/{cart_id}/items/{variant}", {"quantity": 2})
+    removed = statements("delete", f"carts/{cart_id}/items/{variant}")
+    counts = [len(created), len(added), len(viewed), len(changed), len(removed)]
+    assert counts == [1, 3, 2, 3, 2], [created, added, viewed, changed, removed]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"variant": 7, "quantity": 1},
+        {"variant": 2**62, "quantity": 1000},
+        {"variant": 2**62 + 1, "quantity": 1},
+        {"variant": 7, "quantity": 1001},
+        {"variant": 0, "quantity": 1},
+        {"variant": 7, "quantity": 0},
+        {"variant": True, "quantity": 1},
+        {"variant": 7, "quantity": 1.0},
+        {"variant": "7", "quantity": "2"},
+        {"variant": 7},
+        {"quantity": 5},
+        {"variant": 7, "quantity": 1, "note": "x"},
+        {"variant": None, "quantity": 1},
+        [7, 1],
+        "7",
+    ],
+)
+def test_cart_item_input_plain_agrees_with_the_serializers(body: object) -> None:
+    """The fast form accepts only what the input serializers accept, with the same values; else it defers."""
+    from orders.api.serializers import CartItemInput, CartItemUpdateInput, cart_item_input_plain
+
+    for serializer_class, fields in (
+        (CartItemInput, ("variant", "quantity")),
+        (CartItemUpdateInput, ("quantity",)),
+    ):
+        plain = cart_item_input_plain(body, fields=fields)
+        if plain is None:
+            continue
+        serializer = serializer_class(data=body)
+        assert serializer.is_valid(), (body, serializer.errors)
+        assert plain == dict(serializer.validated_data)
+        assert all(type(value) is int for value in plain.values())
