@@ -25,7 +25,7 @@ from tenants.webhooks.models import EventType
 from tenants.webhooks.services import delivery_body
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext
-from tests.orders.helpers import MANUAL, cart_with, checkout, sellable_product
+from tests.orders.helpers import MANUAL, cart_with, checkout, manual_payment_on, sellable_product
 
 DOCUMENT_URI = "urn:storefleet:shop-document"
 
@@ -53,6 +53,7 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     assert (
         admin.post(f"orders/{paid['number']}/refund", {"amount": "5.00", "reason": "dent"}).status_code == 200
     )
+    manual_payment_on(admin)
     other = sellable_product(admin, title="Other")
     pending = checkout(api, shop_a, cart_with(api, shop_a, other["variants"][0]["id"]), payment=MANUAL).json()
     assert admin.post(f"orders/{pending['number']}/cancel", {"reason": "changed mind"}).status_code == 200
