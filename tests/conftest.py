@@ -103,6 +103,13 @@ def _no_refill_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "_warm_pool_refill_soon", lambda: None)
 
 
+def committed_shop_drop(shop: Shop) -> None:
+    """Remove a shop that a test committed: its rows in public, then its schema."""
+    IdempotencyRecord.objects.filter(schema_name=shop.schema_name).delete()
+    OutboxEvent.objects.filter(schema_name=shop.schema_name).delete()
+    shop.delete(force_drop=True)
+
+
 @dataclass
 class ShopContext:
     shop: Shop
@@ -168,10 +175,7 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
             yield ctx
         finally:
             use_public()
-            schema = ctx.shop.schema_name
-            IdempotencyRecord.objects.filter(schema_name=schema).delete()
-            OutboxEvent.objects.filter(schema_name=schema).delete()
-            ctx.shop.delete(force_drop=True)
+            committed_shop_drop(ctx.shop)
             ctx.owner.delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
 

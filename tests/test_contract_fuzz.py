@@ -28,10 +28,9 @@ from django.conf import settings
 from django.db import connection
 
 from tenants import services
-from tenants.models import ApiKey, IdempotencyRecord, Shop, User
-from tenants.outbox.models import OutboxEvent
+from tenants.models import ApiKey, Shop, User
 from tenants.schemas import use_public
-from tests.conftest import ShopContext
+from tests.conftest import ShopContext, committed_shop_drop
 from tests.e2e.test_browser_flow import LiveServer
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -79,9 +78,7 @@ def fuzz_server(committed_shop: ShopContext, django_db_blocker, tmp_path: Path) 
             server.stop()
             use_public()
             for shop in Shop.objects.exclude(pk__in=shops_before):
-                IdempotencyRecord.objects.filter(schema_name=shop.schema_name).delete()
-                OutboxEvent.objects.filter(schema_name=shop.schema_name).delete()
-                shop.delete(force_drop=True)
+                committed_shop_drop(shop)
             User.objects.exclude(pk__in=users_before).delete()
             connection.close()
 

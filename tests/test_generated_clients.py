@@ -32,10 +32,9 @@ from django.conf import settings
 from django.db import connection
 
 from tenants import provisioning
-from tenants.models import IdempotencyRecord, Shop, User
-from tenants.outbox.models import OutboxEvent
+from tenants.models import Shop, User
 from tenants.schemas import use_public
-from tests.conftest import TEST_POOL_SIZE
+from tests.conftest import TEST_POOL_SIZE, committed_shop_drop
 from tests.e2e.test_browser_flow import LiveServer
 from tests.test_contract_fuzz import FuzzServer
 
@@ -78,9 +77,7 @@ def live(django_db_setup: None, django_db_blocker, tmp_path: Path) -> Iterator[L
             server.stop()
             use_public()
             for shop in Shop.objects.exclude(pk__in=shops_before):
-                IdempotencyRecord.objects.filter(schema_name=shop.schema_name).delete()
-                OutboxEvent.objects.filter(schema_name=shop.schema_name).delete()
-                shop.delete(force_drop=True)
+                committed_shop_drop(shop)
             User.objects.exclude(pk__in=users_before).delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
             connection.close()

@@ -442,9 +442,7 @@ def beat(workers: Workers, django_db_blocker: Any) -> Iterator[Beat]:
 def other_shop(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     """A second shop with committed rows (as `committed_shop`), for faults that must stay in one shop."""
     from tenants import provisioning
-    from tenants.models import IdempotencyRecord
-    from tenants.outbox.models import OutboxEvent
-    from tests.conftest import TEST_POOL_SIZE, make_shop
+    from tests.conftest import TEST_POOL_SIZE, committed_shop_drop, make_shop
 
     with django_db_blocker.unblock():
         ctx = make_shop("bystander")
@@ -452,9 +450,6 @@ def other_shop(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
             yield ctx
         finally:
             use_public()
-            schema = ctx.shop.schema_name
-            IdempotencyRecord.objects.filter(schema_name=schema).delete()
-            OutboxEvent.objects.filter(schema_name=schema).delete()
-            ctx.shop.delete(force_drop=True)
+            committed_shop_drop(ctx.shop)
             ctx.owner.delete()
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)

@@ -7,6 +7,8 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
+from catalog.models import Variant
+from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext
 
@@ -84,3 +86,11 @@ def checkout(
         HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex,
         REMOTE_ADDR=remote_addr,
     )
+
+
+def variant_stock(ctx: ShopContext, variant_id: int) -> int:
+    """A variant's stock as the shop's database holds it."""
+    use_shop(ctx.shop)
+    stock = Variant.objects.get(pk=variant_id).stock
+    use_public()
+    return stock

@@ -24,19 +24,13 @@ from tests.orders.helpers import (
     manual_payment_on,
     sellable_product,
     storefront,
+    variant_stock,
 )
 
 
 @pytest.fixture
 def admin(api, shop_a: ShopContext) -> AdminClient:
     return AdminClient(api, shop_a)
-
-
-def _stock(ctx: ShopContext, variant_id: int) -> int:
-    use_shop(ctx.shop)
-    stock = Variant.objects.get(pk=variant_id).stock
-    use_public()
-    return stock
 
 
 @pytest.mark.django_db
@@ -59,7 +53,7 @@ def test_checkout_pays_with_the_test_card_and_empties_the_cart(
         (product["variants"][0]["sku"], 2, "18.00")
     ]
     assert len(order["token"]) >= 24
-    assert _stock(shop_a, variant) == 3
+    assert variant_stock(shop_a, variant) == 3
     assert storefront(api, shop_a, "get", f"carts/{cart_id}").json()["lines"] == []
 
     use_shop(shop_a.shop)
@@ -104,7 +98,7 @@ def test_declined_card_is_402_and_changes_nothing(api, admin: AdminClient, shop_
     cart_id = cart_with(api, shop_a, variant, 2)
     body = assert_problem(checkout(api, shop_a, cart_id, payment=DECLINED), 402)
     assert body["code"] == "payment_declined"
-    assert _stock(shop_a, variant) == 5
+    assert variant_stock(shop_a, variant) == 5
     use_shop(shop_a.shop)
     assert not Order.objects.exists() and not Customer.objects.exists()
     assert not OutboxEvent.objects.filter(type__startswith="order.").exists()
@@ -148,7 +142,7 @@ def test_bad_checkout_input_changes_nothing(api, admin: AdminClient, shop_a: Sho
     cart_id = cart_with(api, shop_a, variant)
     response = checkout(api, shop_a, cart_id, **overrides)
     assert 400 <= response.status_code < 500 and response["Content-Type"] == "application/problem+json"
-    assert _stock(shop_a, variant) == 3
+    assert variant_stock(shop_a, variant) == 3
 
 
 @pytest.mark.django_db

@@ -38,19 +38,13 @@ from tests.orders.helpers import (
     manual_payment_on,
     sellable_product,
     storefront,
+    variant_stock,
 )
 
 
 @pytest.fixture
 def admin(api, shop_a: ShopContext) -> AdminClient:
     return AdminClient(api, shop_a)
-
-
-def _stock(ctx: ShopContext, variant_id: int) -> int:
-    use_shop(ctx.shop)
-    stock = Variant.objects.get(pk=variant_id).stock
-    use_public()
-    return stock
 
 
 def _order(ctx: ShopContext, number: int) -> Order:
@@ -95,7 +89,7 @@ def test_manual_payment_is_refused_until_the_merchant_turns_it_on(
     assert body["code"] == "payment_method_disabled"
     assert "manual payment" in body["detail"]
     assert body["errors"] == {"payment_method.provider": ["Manual payment is turned off in this shop."]}
-    assert _stock(shop_a, variant) == 5
+    assert variant_stock(shop_a, variant) == 5
     use_shop(shop_a.shop)
     assert not Order.objects.exists()
     use_public()
@@ -111,7 +105,7 @@ def test_manual_payment_is_refused_until_the_merchant_turns_it_on(
     assert order["status"] == "pending" and order["payments"] == []
     expires = dt.datetime.fromisoformat(order["expires_at"])
     assert before + dt.timedelta(hours=48) <= expires <= timezone.now() + dt.timedelta(hours=48)
-    assert _stock(shop_a, variant) == 3
+    assert variant_stock(shop_a, variant) == 3
     (created,) = _events(shop_a, "order.created")
     assert created.payload["expires_at"] == expires.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -185,16 +179,16 @@ def test_an_unpaid_order_expires_and_the_next_shopper_gets_the_last_unit(
     unpaid = checkout(api, shop_a, cart_with(api, shop_a, variant), payment=MANUAL)
     assert unpaid.status_code == 201, unpaid.content
     number = unpaid.json()["number"]
-    assert _stock(shop_a, variant) == 0
+    assert variant_stock(shop_a, variant) == 0
     assert assert_problem(checkout(api, shop_a, shopper_cart), 409)["code"] == "insufficient_stock"
 
     _expire_at(timezone.now() + dt.timedelta(minutes=119))  # not yet due
-    assert _order(shop_a, number).status == "pending" and _stock(shop_a, variant) == 0
+    assert _order(shop_a, number).status == "pending" and variant_stock(shop_a, variant) == 0
 
     _expire_at(timezone.now() + dt.timedelta(hours=2, minutes=1))
     expired = _order(shop_a, number)
     assert expired.status == "cancelled" and expired.cancelled_at is not None
-    assert _stock(shop_a, variant) == 1
+    assert variant_stock(shop_a, variant) == 1
     use_shop(shop_a.shop)
     restock = InventoryAdjustment.objects.filter(variant_id=variant).order_by("id").last()
     assert restock is not None and (restock.delta, restock.reason) == (1, "restocked")
@@ -211,7 +205,7 @@ def test_an_unpaid_order_expires_and_the_next_shopper_gets_the_last_unit(
     # The paying shopper now gets the unit; a second sweep changes nothing.
     assert checkout(api, shop_a, shopper_cart).status_code == 201
     _expire_at(timezone.now() + dt.timedelta(hours=3))
-    assert len(_events(shop_a, "order.expired")) == 1 and _stock(shop_a, variant) == 0
+    assert len(_events(shop_a, "order.expired")) == 1 and variant_stock(shop_a, variant) == 0
 
 
 @pytest.mark.django_db
@@ -223,7 +217,7 @@ def test_a_paid_order_is_never_expired(api, admin: AdminClient, shop_a: ShopCont
     assert paid.status_code == 200 and paid.json()["expires_at"] is None
     _expire_at(timezone.now() + dt.timedelta(days=2))
     assert _order(shop_a, number).status == "paid"
-    assert _stock(shop_a, variant) == 2
+    assert variant_stock(shop_a, variant) == 2
     assert _events(shop_a, "order.expired") == []
 
 
@@ -356,7 +350,7 @@ def test_the_checkout_beyond_the_clients_budget_is_429(
     body = assert_problem(refused, 429)
     assert body["code"] == "rate_limited" and f"{quota} requests" in body["detail"]
     assert 1 <= int(refused["Retry-After"]) <= 60
-    assert _stock(shop_a, variant) == 5  # refused before the checkout ran
+    assert variant_stock(shop_a, variant) == 5  # refused before the checkout ran
 
     # Browsing is not checking out: the storefront budget is untouched; another shopper checks out.
     browsing = storefront(api, shop_a, "get", "products", REMOTE_ADDR="203.0.113.7")
