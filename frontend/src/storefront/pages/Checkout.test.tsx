@@ -49,6 +49,7 @@ function renderAt(path: string, checkoutAnswers: Array<() => Response | Promise<
         if (!answer) throw new Error("unexpected checkout");
         return answer();
       }
+      if (url.endsWith("/payment-methods")) return json({ providers: ["test"] });
       return cartAnswer();
     }),
   );
