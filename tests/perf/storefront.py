@@ -719,7 +719,8 @@ class Gunicorn:
     }
 
     def __init__(self, env: dict[str, str], log_path: Path, front: str = "nginx") -> None:
-        self.env = env
+        # Behind nginx, gunicorn's own port defaults to PORT + 1, which may be taken: pick a free one.
+        self.env = {"GUNICORN_PORT": str(free_port()), **env}
         self.front = front
         self.COMMAND = self.COMMANDS[front]
         self.port = int(env["PORT"])
@@ -1624,7 +1625,6 @@ def benchmark(args: argparse.Namespace, workdir: Path, config: dict[str, Any]) -
     env.update(bench_environment(args.database_url, args.redis_url))
     env.update(dict(item.split("=", 1) for item in args.gunicorn_env))
     env["PORT"] = str(free_port())
-    env["GUNICORN_PORT"] = str(free_port())
     server = Gunicorn(env, workdir / "gunicorn.log", front=args.front)
     load = LoadGenerator(server.port, args.threads, args.connections, workdir)
     print(machine_context(args, env, load))
