@@ -530,8 +530,18 @@ def deliveries_due_queue(*, per_shop: int = 100, limit: int = SWEEP_MAX) -> int:
         if not due:
             break
         queued_until = now + SWEEP_HOLD
-        for schema, delivery_ids in due.items():
-            _deliveries_mark_queued(schema=schema, delivery_ids=delivery_ids, queued_until=queued_until)
+        # Only what is still due gets the mark and a task: a delivery claimed since the read
+        # above carries its attempt's lease, which the mark must not replace.
+        marked = {
+            schema: _deliveries_mark_queued(
+                schema=schema, delivery_ids=delivery_ids, queued_until=queued_until, marked_if_at_most=now
+            )
+            for schema, delivery_ids in due.items()
+        }
+        # In the read's order (oldest first): RETURNING keeps none.
+        due = {schema: [i for i in due[schema] if i in set(ids)] for schema, ids in marked.items() if ids}
+        if not due:
+            continue
         not_queued: dict[str, list[str]] = defaultdict(list)
         for position in range(max(len(ids) for ids in due.values())):
             for schema, delivery_ids in due.items():
@@ -545,16 +555,36 @@ def deliveries_due_queue(*, per_shop: int = 100, limit: int = SWEEP_MAX) -> int:
         if not_queued:
             # The broker is down: what did not go is due again at once, for the next sweep.
             for schema, delivery_ids in not_queued.items():
-                _deliveries_mark_queued(schema=schema, delivery_ids=delivery_ids, queued_until=now)
+                _deliveries_mark_queued(
+                    schema=schema, delivery_ids=delivery_ids, queued_until=now, marked_if_equal=queued_until
+                )
             break
     return queued
 
 
-def _deliveries_mark_queued(*, schema: str, delivery_ids: list[str], queued_until: datetime) -> None:
+def _deliveries_mark_queued(
+    *,
+    schema: str,
+    delivery_ids: list[str],
+    queued_until: datetime,
+    marked_if_at_most: datetime | None = None,
+    marked_if_equal: datetime | None = None,
+) -> list[str]:
+    """
+    Set `next_attempt_at` to `queued_until` on those deliveries whose own is still at
+    most `marked_if_at_most` (due) or equal to `marked_if_equal` (our mark); return
+    their ids. Another worker's claim meanwhile moved its delivery's past both.
+    """
     quote = connection.ops.quote_name
+    value: datetime | None
+    if marked_if_at_most is not None:
+        condition, value = "next_attempt_at <= %s", marked_if_at_most
+    else:
+        condition, value = "next_attempt_at = %s", marked_if_equal
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(schema)}.{quote(WebhookDelivery._meta.db_table)} SET next_attempt_at = %s"
-            " WHERE id = ANY(%s::uuid[])",
-            [queued_until, delivery_ids],
+            f" WHERE id = ANY(%s::uuid[]) AND {condition} RETURNING id",
+            [queued_until, delivery_ids, value],
         )
+        return [str(row[0]) for row in cursor.fetchall()]

@@ -377,6 +377,31 @@ def test_an_attempt_cut_off_by_a_dead_worker_is_made_again_by_the_sweep(
     assert first.error.startswith("Interrupted") and second.response_status == 200
 
 
+def test_the_sweep_leaves_a_delivery_claimed_after_it_read_it_due(
+    admin: AdminClient, shop_a: ShopContext, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    The sweep reads what is due, then marks it queued: a worker's claim in between
+    (seen in the fault suite as a webhook POSTed twice) must keep its lease, and the
+    sweep must queue no second attempt of it.
+    """
+    subscribe(admin, receiver.url)
+    use_shop(shop_a.shop)
+    event = outbox.event_record(type="inventory.low", payload={})
+    (delivery_id,) = services.deliveries_create_for_events(events=[event])
+    leased_until = timezone.now() + services.attempt_lease()
+    WebhookDelivery.objects.filter(pk=delivery_id).update(attempts=1, next_attempt_at=leased_until)
+    WebhookAttempt.objects.create(delivery_id=delivery_id, number=1, started_at=timezone.now())
+    # The sweep's first read happened just before that claim; its next reads find nothing due.
+    reads = iter([{shop_a.shop.schema_name: [str(delivery_id)]}])
+    monkeypatch.setattr(services.selectors, "deliveries_due_by_schema", lambda **_: next(reads, {}))
+    use_public()
+    assert services.deliveries_due_queue() == 0  # marked nothing, queued nothing
+    delivery = the_delivery(shop_a)
+    assert delivery.next_attempt_at == leased_until and delivery.attempts == 1
+    assert receiver.received == []
+
+
 # --- The sweep and shops --------------------------------------------------------------------
 
 
