@@ -13,7 +13,6 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -26,7 +25,6 @@ from catalog import images as image_services
 from catalog import tasks
 from catalog.errors import ImageRefused
 from catalog.models import ProductImage
-from config.celery import app as celery_app
 from tenants import storage
 from tenants.audit.models import AuditEntry
 from tenants.schemas import use_shop
@@ -37,18 +35,6 @@ pytestmark = pytest.mark.django_db
 
 
 # --- Fixtures (moto_endpoint, s3 and media_root live in tests/conftest.py) ------------
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Queued tasks run at once, in this process (as a worker would, schema switch included)."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager = conf.task_eager_propagates = True
-    try:
-        yield
-    finally:
-        conf.task_always_eager, conf.task_eager_propagates = saved
 
 
 @pytest.fixture

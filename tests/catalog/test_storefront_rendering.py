@@ -7,9 +7,7 @@ write the renderings depend on.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,15 +17,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from PIL import Image
 
 from catalog import images as image_worker
 from catalog.cache import storefront_cache_bump
 from catalog.models import ProductImage, SearchDocument
-from config.celery import app as celery_app
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
-from tests.catalog.test_images import local_put
+from tests.catalog.test_images import local_put, png_bytes
 from tests.conftest import PLATFORM, ShopContext, assert_problem, bearer
 
 pytestmark = pytest.mark.django_db
@@ -49,17 +45,6 @@ LIST_QUERIES = [
 ]
 # After each write: fewer queries, still every ordering, a search, the filters and a page turn.
 AFTER_WRITE_QUERIES = ["?limit=3", "?ordering=price&limit=4", "?q=shirt", "?category=clothing&in_stock=true"]
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.task_always_eager = conf.task_eager_propagates = True
-    try:
-        yield
-    finally:
-        conf.task_always_eager, conf.task_eager_propagates = saved
 
 
 @pytest.fixture
@@ -199,12 +184,6 @@ def test_rendered_pages_equal_the_serializers(api, shop_a: ShopContext, catalog,
     assert_storefront_equal(api, shop_a, catalog, settings, LIST_QUERIES)
 
 
-def _png() -> bytes:
-    picture = io.BytesIO()
-    Image.new("RGB", (60, 40), (200, 10, 10)).save(picture, "PNG")
-    return picture.getvalue()
-
-
 def _image_add(
     api: Any, admin: AdminClient, ctx: ShopContext, product_id: int, alt: str, capture: Any
 ) -> int:
@@ -214,7 +193,7 @@ def _image_add(
         ),
         201,
     )
-    put = local_put(api, created["upload"], _png())
+    put = local_put(api, created["upload"], png_bytes(60, 40))
     assert put.status_code == 204, put.content
     with capture(execute=True):
         _ok(admin.post(f"products/{product_id}/images/{created['id']}/confirm"))
