@@ -109,6 +109,11 @@ WHERE colocation_id = ANY(%s) GROUP BY colocation_id
 """
 
 
+def schema_nodes(schema_names: list[str]) -> dict[str, Node]:
+    """The worker of each of these schemas that is a distributed schema (others are left out)."""
+    return {schema: Node(name, port) for schema, name, port, _ in _rows(_SCHEMA_NODES_SQL, [schema_names])}
+
+
 def shop_placements(*, measure: Measure = "queries") -> list[ShopPlacement]:
     """Every shop's worker and load (queries lately, or bytes), busiest first."""
     workers()
