@@ -43,8 +43,10 @@ def _quiet_request_log() -> Iterator[None]:
     """The suite prints its figures (-s); one log line per request under load would bury them."""
     import logging
 
-    logger = logging.getLogger("storefleet.request")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("storefleet.request", "celery.app.trace")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
     yield
-    logger.setLevel(level)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
