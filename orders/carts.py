@@ -264,7 +264,8 @@ def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int]]:
         # The time is a parameter: Citus refuses now() inside COALESCE in an UPDATE.
         cursor.execute(
             f"""UPDATE {TABLE} AS cart
-                SET items = '{{}}', touched_at = %(now)s, checked_out_at = coalesce(old.checked_out_at, %(now)s)
+                SET items = '{{}}', touched_at = %(now)s,
+                    checked_out_at = coalesce(old.checked_out_at, %(now)s)
                 FROM (SELECT id_hash, items, checked_out_at FROM {TABLE}
                       WHERE id_hash = %(key)s AND {_LIVE} FOR UPDATE) AS old
                 WHERE cart.id_hash = old.id_hash

@@ -186,15 +186,16 @@ def shop_move(*, slug: str, to: Node | None = None, progress: Progress = lambda 
     if to == placement.node:
         progress(f"Shop {slug} ({placement.schema_name}) is on {to} already; nothing to move.")
         return None
-    progress(f"Moving shop {slug} ({placement.schema_name}, {placement.load:,} bytes) from {placement.node} to {to}…")
+    progress(
+        f"Moving shop {slug} ({placement.schema_name}, {placement.load:,} bytes) "
+        f"from {placement.node} to {to}…"
+    )
     seconds = _schema_move(placement.schema_name, to)
     progress(f"Moved shop {slug} to {to} in {seconds:.1f} s.")
     return Move(slug, placement.schema_name, placement.node, to, placement.load, seconds)
 
 
-def rebalance_plan(
-    placements: list[ShopPlacement], nodes: list[Node], *, max_moves: int
-) -> list[Move]:
+def rebalance_plan(placements: list[ShopPlacement], nodes: list[Node], *, max_moves: int) -> list[Move]:
     """
     Moves that even out the workers' loads: each takes the busiest shop of the most
     loaded worker that still narrows its gap to the least loaded one, and moves it
@@ -246,7 +247,9 @@ def shops_rebalance(
         return []
     done: list[Move] = []
     for number, move in enumerate(plan, start=1):
-        line = f"[{number}/{len(plan)}] shop {move.slug} ({move.load:,} {unit}): {move.source} -> {move.target}"
+        line = (
+            f"[{number}/{len(plan)}] shop {move.slug} ({move.load:,} {unit}): {move.source} -> {move.target}"
+        )
         if dry_run:
             progress(line + " (dry run)")
             done.append(move)

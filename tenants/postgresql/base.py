@@ -2,6 +2,7 @@ from typing import Any
 
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.schema import DatabaseSchemaEditor as PostgreSQLSchemaEditor
+from django.db.backends.utils import truncate_name
 
 # The name PostgreSQL gives an unnamed column CHECK constraint, so a column added
 # by a migration looks the same as one created with its table.
@@ -19,9 +20,8 @@ class DatabaseSchemaEditor(PostgreSQLSchemaEditor):
         if not field.db_parameters(connection=self.connection)["check"]:
             super().add_field(model, field)
             return
-        name = _CHECK_NAME.format(table=model._meta.db_table, column=field.column)
-        if len(name.encode()) > _MAX_NAME:
-            name = self._create_index_name(model._meta.db_table, [field.column], suffix="_check")
+        # Too long a name is cut, with a hash of the whole, as Django cuts its own.
+        name = truncate_name(_CHECK_NAME.format(table=model._meta.db_table, column=field.column), _MAX_NAME)
         unnamed = self.sql_check_constraint
         self.sql_check_constraint = f"CONSTRAINT {self.quote_name(name)} {unnamed}"
         try:

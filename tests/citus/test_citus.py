@@ -41,7 +41,8 @@ def _node_of(schema: str) -> Node | None:
 def _tables(schema: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_class WHERE relnamespace = to_regnamespace(%s) AND relkind = 'r'", [schema]
+            "SELECT count(*) FROM pg_class WHERE relnamespace = to_regnamespace(%s) AND relkind = 'r'",
+            [schema],
         )
         return int(cursor.fetchone()[0])
 
@@ -150,7 +151,9 @@ def test_admin_writes_storefront_checkout_events_and_emails(shop: ShopContext) -
 
 def test_a_rolling_migration_reaches_shops_the_template_and_the_spares(shop: ShopContext, tmp_path) -> None:
     try:
-        with override_settings(MIGRATION_MODULES={"catalog": rolling._probe_module(tmp_path, rolling.ADD_COLUMN)}):
+        with override_settings(
+            MIGRATION_MODULES={"catalog": rolling._probe_module(tmp_path, rolling.ADD_COLUMN)}
+        ):
             call_command("migrate_schemas", interactive=False, verbosity=0, parallel=2, batch_size=1)
             use_public()
             spares = list(SpareSchema.objects.values_list("schema_name", flat=True))

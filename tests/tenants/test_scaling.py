@@ -51,7 +51,7 @@ def test_a_migration_adding_a_checked_column_names_its_constraint() -> None:
 
     from catalog.models import Product
 
-    field = models.PositiveIntegerField(default=0)
+    field: models.Field[int, int] = models.PositiveIntegerField(default=0)
     field.set_attributes_from_name("probe_count")
     with connection.schema_editor(collect_sql=True) as editor:
         editor.add_field(Product, field)
@@ -59,7 +59,7 @@ def test_a_migration_adding_a_checked_column_names_its_constraint() -> None:
     assert 'CONSTRAINT "catalog_product_probe_count_check" CHECK ("probe_count" >= 0)' in add
     assert editor.sql_check_constraint == "CHECK (%(check)s)"  # put back for the next statement
 
-    plain = models.CharField(max_length=5, null=True)
+    plain: models.Field[str | None, str | None] = models.CharField(max_length=5, null=True)
     plain.set_attributes_from_name("probe_note")
     with connection.schema_editor(collect_sql=True) as editor:
         editor.add_field(Product, plain)
