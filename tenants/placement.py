@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db import connection
+from django.db import InternalError, connection
 
 from tenants.models import Shop
 from tenants.schemas import use_public
@@ -150,14 +150,34 @@ def shop_placement(slug: str, *, measure: Measure = "bytes") -> ShopPlacement:
     )
 
 
-def _schema_move(schema_name: str, target: Node) -> float:
+# Citus drops a moved shop's old tables later, in the background. Moving it back onto
+# that worker before they are gone fails ("orphaned shard ... leftover from the
+# previous move"), as does the clean-up while a session still holds them: clean up
+# and try again for a while.
+_ORPHANED = "leftover from the previous move"
+CLEANUP_ATTEMPTS = 15
+CLEANUP_WAIT = 2.0
+
+
+def _schema_move(schema_name: str, target: Node, progress: Progress = lambda line: None) -> float:
     started = time.monotonic()
-    with connection.cursor() as cursor:
-        # Not in a transaction: Citus copies the tables by logical replication, then
-        # blocks the shop's writes only while it switches the placement over.
-        cursor.execute(
-            "SELECT citus_schema_move(%s::regnamespace, %s, %s)", [schema_name, target.name, target.port]
-        )
+    for attempt in range(1, CLEANUP_ATTEMPTS + 1):
+        try:
+            with connection.cursor() as cursor:
+                # Not in a transaction: Citus copies the tables by logical replication,
+                # then blocks the shop's writes only while it switches the placement over.
+                cursor.execute(
+                    "SELECT citus_schema_move(%s::regnamespace, %s, %s)",
+                    [schema_name, target.name, target.port],
+                )
+            break
+        except InternalError as error:
+            if _ORPHANED not in str(error) or attempt == CLEANUP_ATTEMPTS:
+                raise
+            progress(f"{target} still holds this shop's tables from an earlier move; cleaning up…")
+            time.sleep(CLEANUP_WAIT)
+            with connection.cursor() as cursor:
+                cursor.execute("CALL citus_cleanup_orphaned_resources()")
     return time.monotonic() - started
 
 
@@ -190,7 +210,7 @@ def shop_move(*, slug: str, to: Node | None = None, progress: Progress = lambda 
         f"Moving shop {slug} ({placement.schema_name}, {placement.load:,} bytes) "
         f"from {placement.node} to {to}…"
     )
-    seconds = _schema_move(placement.schema_name, to)
+    seconds = _schema_move(placement.schema_name, to, progress)
     progress(f"Moved shop {slug} to {to} in {seconds:.1f} s.")
     return Move(slug, placement.schema_name, placement.node, to, placement.load, seconds)
 
@@ -255,7 +275,7 @@ def shops_rebalance(
             done.append(move)
             continue
         progress(line + "…")
-        seconds = _schema_move(move.schema_name, move.target)
+        seconds = _schema_move(move.schema_name, move.target, progress)
         progress(f"[{number}/{len(plan)}] moved in {seconds:.1f} s")
         done.append(Move(move.slug, move.schema_name, move.source, move.target, move.load, seconds))
     return done
