@@ -146,6 +146,27 @@ def test_admin_writes_storefront_checkout_events_and_emails(shop: ShopContext) -
     assert again.status_code == 201 and again.json()["number"] == order["number"]
 
 
+def test_seed_demo_builds_the_demo_shop_and_its_search_documents(unblocked) -> None:
+    """seed_demo refreshes search documents with INSERT ... SELECT (the time as a parameter)."""
+    from catalog.management.commands.seed_demo import DEMO_EMAIL
+    from catalog.models import Product
+
+    assert not Shop.objects.filter(slug="demo").exists(), "the cluster database has a demo shop already"
+    try:
+        call_command("seed_demo", stdout=StringIO())
+        use_public()
+        demo = Shop.objects.get(slug="demo")
+        assert _node_of(demo.schema_name) in placement.workers()
+        use_shop(demo)
+        assert Product.objects.count() == SearchDocument.objects.count() > 0
+    finally:
+        use_public()
+        for leftover in Shop.objects.filter(slug="demo"):
+            committed_shop_drop(leftover)
+        User.objects.filter(email=DEMO_EMAIL).delete()
+        provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
+
+
 # --- migrations, backups ------------------------------------------------------------
 
 
