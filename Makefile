@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test test-faults \
-	frontend-deps frontend-build client client-check api-lint chromium nginx fuzz
+	frontend-deps frontend-build client client-check api-lint chromium nginx fuzz test-citus
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -28,6 +28,7 @@ help:
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
 	@echo "make test-faults  the fault suite at full load (Redis, PostgreSQL, workers, endpoints; minutes)"
+	@echo "make test-citus   by hand, not in CI: the Citus suite against CITUS_URL (tests/citus/README.md)"
 
 # --- environment ---------------------------------------------------------------
 
@@ -154,6 +155,12 @@ test-python: venv nginx
 test-faults: venv
 	.ci/services
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 FAULTS_FULL=1 $(BIN)/pytest tests/faults -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# By hand, never in CI (CI cannot build Citus): a coordinator with two workers,
+# set up as tests/citus/README.md says, at CITUS_URL.
+test-citus: venv
+	@test -n "$${CITUS_URL:-}" || { echo "Set CITUS_URL to the Citus coordinator's database (tests/citus/README.md)."; exit 2; }
+	STOREFLEET_TESTING=1 DATABASE_URL="$$CITUS_URL" $(BIN)/pytest tests/citus -v -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
 # browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).

@@ -7,7 +7,10 @@ product events; `manage.py reindex` rebuilds them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
+from django.utils import timezone
 
 from catalog.cache import storefront_cache_bump, storefront_pages_changed_on_commit
 from catalog.models import Product, SearchDocument
@@ -18,7 +21,9 @@ from tenants.schemas import current_schema
 SEARCH_CONFIG = "simple"
 
 # One statement builds (or replaces) a product's document from its rows: title and
-# SKUs weigh most, attribute values next, the description least.
+# SKUs weigh most, attribute values next, the description least. The refresh time is
+# a parameter, not now(): Citus 13.2 fails an INSERT ... SELECT into a distributed
+# schema whose select list calls a stable function.
 _REFRESH_SQL = f"""
 INSERT INTO catalog_searchdocument
     (product_id, title, category_id, category_path, min_price, max_price, in_stock,
@@ -28,7 +33,7 @@ SELECT p.id, p.title, p.category_id, COALESCE(c.path, ''), v.min_price, v.max_pr
        setweight(to_tsvector('{SEARCH_CONFIG}', p.title || ' ' || v.skus), 'A')
        || setweight(to_tsvector('{SEARCH_CONFIG}', COALESCE(a.attribute_text, '')), 'B')
        || setweight(to_tsvector('{SEARCH_CONFIG}', p.description), 'C'),
-       now()
+       %(refreshed_at)s
 FROM catalog_product p
 LEFT JOIN catalog_category c ON c.id = p.category_id
 JOIN LATERAL (
@@ -40,13 +45,17 @@ LEFT JOIN LATERAL (
     SELECT string_agg(value, ' ') AS attribute_text
     FROM jsonb_each_text(CASE WHEN jsonb_typeof(p.attributes) = 'object' THEN p.attributes ELSE '{{}}' END)
 ) a ON true
-WHERE p.id = ANY(%s) AND p.status = 'active'
+WHERE p.id = ANY(%(product_ids)s) AND p.status = 'active'
 ON CONFLICT (product_id) DO UPDATE SET
     title = EXCLUDED.title, category_id = EXCLUDED.category_id, category_path = EXCLUDED.category_path,
     min_price = EXCLUDED.min_price, max_price = EXCLUDED.max_price, in_stock = EXCLUDED.in_stock,
     product_created_at = EXCLUDED.product_created_at, search_vector = EXCLUDED.search_vector,
     refreshed_at = EXCLUDED.refreshed_at
 """
+
+
+def _refresh_params(product_ids: list[int]) -> dict[str, Any]:
+    return {"product_ids": product_ids, "refreshed_at": timezone.now()}
 
 
 def search_documents_refresh(product_ids: list[int]) -> None:
@@ -58,7 +67,7 @@ def search_documents_refresh(product_ids: list[int]) -> None:
             product__status=Product.Status.ACTIVE
         ).delete()
         with connection.cursor() as cursor:
-            cursor.execute(_REFRESH_SQL, [product_ids])
+            cursor.execute(_REFRESH_SQL, _refresh_params(product_ids))
         storefront_renderings_write(product_ids)
         # The renderings feed the products' own pages, the documents the lists.
         storefront_pages_changed_on_commit(
@@ -73,7 +82,7 @@ def search_documents_rebuild(*, batch_size: int = 1000) -> int:
         ids = list(Product.objects.filter(status=Product.Status.ACTIVE).values_list("id", flat=True))
         for start in range(0, len(ids), batch_size):
             with connection.cursor() as cursor:
-                cursor.execute(_REFRESH_SQL, [ids[start : start + batch_size]])
+                cursor.execute(_REFRESH_SQL, _refresh_params(ids[start : start + batch_size]))
             storefront_renderings_write(ids[start : start + batch_size])
         # Every product page was rendered again.
         schema = current_schema()

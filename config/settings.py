@@ -153,6 +153,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# What django-tenants wraps: Django's PostgreSQL backend, naming the constraints
+# of added columns (Citus refuses unnamed ones; tenants/postgresql).
+ORIGINAL_BACKEND = "tenants.postgresql"
 # A database session caches the catalog of every schema it touches and never
 # shrinks: close a connection (at the end of a request or task) once it has run
 # queries in more than this many schemas (see tenants/schemas.py; 0 = never).

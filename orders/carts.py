@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from catalog.errors import InsufficientStock, VariantUnavailable
 from catalog.models import Product, Variant
@@ -260,14 +261,16 @@ def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int]]:
     """
     key = cart_hash(cart_id)
     with connection.cursor() as cursor:
+        # The time is a parameter: Citus refuses now() inside COALESCE in an UPDATE.
         cursor.execute(
             f"""UPDATE {TABLE} AS cart
-                SET items = '{{}}', touched_at = now(), checked_out_at = coalesce(old.checked_out_at, now())
+                SET items = '{{}}', touched_at = %(now)s,
+                    checked_out_at = coalesce(old.checked_out_at, %(now)s)
                 FROM (SELECT id_hash, items, checked_out_at FROM {TABLE}
-                      WHERE id_hash = %s AND {_LIVE} FOR UPDATE) AS old
+                      WHERE id_hash = %(key)s AND {_LIVE} FOR UPDATE) AS old
                 WHERE cart.id_hash = old.id_hash
                 RETURNING old.items, old.checked_out_at IS NOT NULL""",
-            [key],
+            {"now": timezone.now(), "key": key},
         )
         row = cursor.fetchone()
     if row is None:

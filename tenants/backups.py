@@ -262,6 +262,23 @@ def _redis_keys_forget(schema_name: str) -> int:
     return deleted
 
 
+_CITUS_SCHEMA_SHARDING = "citus.enable_schema_based_sharding"
+
+
+def _schema_distribute_if_sharded(schema_name: str) -> bool:
+    """
+    Make a restored schema what a new shop's schema is on this database: on Citus
+    with schema-based sharding, a distributed schema (its tables together on one
+    worker); elsewhere nothing to do. Return whether it was distributed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true) = 'on'", [_CITUS_SCHEMA_SHARDING])
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute("SELECT citus_schema_distribute(%s::regnamespace)", [schema_name])
+    return True
+
+
 def shop_restore(*, path: Path) -> Shop:
     """Restore a shop from a backup into this database; refuses if its slug, schema or domains are taken."""
     use_public()
@@ -270,6 +287,11 @@ def shop_restore(*, path: Path) -> Shop:
         _check_target(manifest, public)
         schema = manifest["schema_name"]
         args, env = _pg_environment()
+        # On Citus with schema-based sharding, pg_restore's CREATE SCHEMA would make a
+        # distributed schema at once, whose tables then refuse the dump's ALTER TABLE
+        # ... ADD GENERATED AS IDENTITY. So the schema is restored as a plain one and
+        # distributed whole afterwards. Elsewhere the setting is an unused placeholder.
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c {_CITUS_SCHEMA_SHARDING}=off".strip()
         # --single-transaction: a failed restore leaves no half schema behind.
         result = subprocess.run(
             [
@@ -288,6 +310,7 @@ def shop_restore(*, path: Path) -> Shop:
         if result.returncode != 0:
             raise BackupInvalid(f"pg_restore failed: {result.stderr.strip()}")
     try:
+        _schema_distribute_if_sharded(schema)
         with transaction.atomic():
             shop = _public_restore(public)
     except Exception:

@@ -42,3 +42,25 @@ def test_a_shop_schema_references_no_other_schema(shop_a: ShopContext) -> None:
             [[shop_a.shop.schema_name, TEMPLATE_SCHEMA]],
         )
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_migration_adding_a_checked_column_names_its_constraint() -> None:
+    """Citus refuses `ADD COLUMN ... CHECK (...)` unnamed; the named form means the same on PostgreSQL."""
+    from django.db import models
+
+    from catalog.models import Product
+
+    field: models.Field[int, int] = models.PositiveIntegerField(default=0)
+    field.set_attributes_from_name("probe_count")
+    with connection.schema_editor(collect_sql=True) as editor:
+        editor.add_field(Product, field)
+    (add,) = [sql for sql in editor.collected_sql if "ADD COLUMN" in sql]
+    assert 'CONSTRAINT "catalog_product_probe_count_check" CHECK ("probe_count" >= 0)' in add
+    assert editor.sql_check_constraint == "CHECK (%(check)s)"  # put back for the next statement
+
+    plain: models.Field[str | None, str | None] = models.CharField(max_length=5, null=True)
+    plain.set_attributes_from_name("probe_note")
+    with connection.schema_editor(collect_sql=True) as editor:
+        editor.add_field(Product, plain)
+    assert not [sql for sql in editor.collected_sql if "CONSTRAINT" in sql]
