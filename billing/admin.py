@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from billing import invoicing, services
+from billing import invoicing, selectors, services
 from billing.limits import limit_message
 from billing.models import Invoice, InvoiceLine, Plan, PlanChange, ShopUsage, Subscription, UsagePeriod
 
@@ -33,6 +34,11 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
         # Subscriptions and invoices refer to plans; retire a plan by moving its shops instead.
         return False
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Every process keeps its shops' limits: make them all read the plan again.
+        transaction.on_commit(lambda: selectors.shop_plan_limits_forget())
 
 
 class PlanChangeInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -6,8 +6,6 @@ subscriptions, usage and invoices.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +19,12 @@ from billing.limits import Metric, limit_message
 from billing.models import Invoice, Plan, ShopUsage, Subscription, UsagePeriod
 from billing.periods import period_bounds, period_of
 from tenants.models import Membership, Shop
+from tenants.process_cache import ProcessCache
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PLAN = "free"
-# Limits are read on every Admin and Storefront API request (rate limits), so each
-# process keeps them a few seconds; a plan change clears this process's copy at
-# once and reaches the others within this many seconds.
-LIMITS_CACHE_SECONDS = float(getattr(settings, "BILLING_LIMITS_CACHE_SECONDS", 5.0))
-LIMITS_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +61,14 @@ LIMIT_NAMES = (
     "storefront_requests_per_minute",
 )
 
-_limits_cache: dict[int, tuple[float, PlanLimits]] = {}
-_limits_lock = threading.Lock()
+# Limits are read on every Admin and Storefront API request (rate limits), so each
+# process keeps them; a plan change, or an edit of a plan, makes every process forget.
+_limits_cache: ProcessCache[int, PlanLimits] = ProcessCache(
+    "plan-limits",
+    seconds=settings.BILLING_LIMITS_CACHE_SECONDS,
+    size=settings.BILLING_LIMITS_CACHE_SIZE,
+    key_type=int,
+)
 
 
 def plans_list() -> QuerySet[Plan]:
@@ -91,31 +91,25 @@ def shop_plan(shop: Shop | int) -> Plan:
 
 def shop_plan_limits(shop: Shop | int) -> PlanLimits:
     """
-    The limits of a shop's plan, cached in this process for a few seconds: what
-    the rate limiter reads on every request (`api_requests_per_minute` on the
-    Admin API, `storefront_requests_per_minute` per client on the Storefront API).
+    The limits of a shop's plan, kept in this process: what the rate limiter
+    reads on every request (`api_requests_per_minute` on the Admin API,
+    `storefront_requests_per_minute` per client on the Storefront API).
     """
     shop_id = shop if isinstance(shop, int) else shop.pk
-    now = time.monotonic()
-    with _limits_lock:
-        hit = _limits_cache.get(shop_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+    found, limits = _limits_cache.get(shop_id)
+    if found and limits is not None:
+        return limits
     limits = PlanLimits.of(shop_plan(shop_id))
-    with _limits_lock:
-        if len(_limits_cache) >= LIMITS_CACHE_SIZE:
-            _limits_cache.clear()
-        _limits_cache[shop_id] = (now + LIMITS_CACHE_SECONDS, limits)
+    _limits_cache.put(shop_id, limits)
     return limits
 
 
 def shop_plan_limits_forget(shop_id: int | None = None) -> None:
-    """Drop cached limits of one shop (after its plan changed) or of all shops."""
-    with _limits_lock:
-        if shop_id is None:
-            _limits_cache.clear()
-        else:
-            _limits_cache.pop(shop_id, None)
+    """Forget one shop's limits (its plan changed) or every shop's (a plan changed), in every process."""
+    if shop_id is None:
+        _limits_cache.clear()
+    else:
+        _limits_cache.forget([shop_id])
 
 
 def subscription_for_shop(*, shop: Shop) -> Subscription | None:

@@ -200,11 +200,17 @@ STOREFRONT_LOCAL_CACHE_BYTES = env_int("STOREFRONT_LOCAL_CACHE_BYTES", 8 * 1024 
 STOREFRONT_RENDERED_PAGES = env_bool("STOREFRONT_RENDERED_PAGES", True)
 # Billing's Redis counters (API calls per period): `{schema}:{namespace}:api-calls:YYYY-MM`.
 BILLING_REDIS_NAMESPACE = f"billing-{TEST_RUN_ID}" if TESTING else "billing"
-# Seconds each process keeps a shop's plan limits (read by the rate limiter on every request).
-BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 5)
-# Seconds each process keeps a host -> shop answer (changes reach every process at once
-# through HOST_CACHE_CHANNEL; this bounds staleness only while Redis is away).
-SHOP_HOST_CACHE_SECONDS = env_int("SHOP_HOST_CACHE_SECONDS", 5)
+# What each process keeps of the public schema for the request path (tenants.process_cache):
+# a shop's plan limits (read by the rate limiter on every request) and host -> shop answers.
+# Changes reach every process at once through HOST_CACHE_CHANNEL, so these lifetimes only
+# bound how long a long-tail shop stays in memory; while a process is not subscribed
+# (Redis away) it trusts what it keeps for PROCESS_CACHE_UNHEARD_SECONDS only.
+BILLING_LIMITS_CACHE_SECONDS = env_int("BILLING_LIMITS_CACHE_SECONDS", 600)
+SHOP_HOST_CACHE_SECONDS = env_int("SHOP_HOST_CACHE_SECONDS", 600)
+# Entries per process; the long tail of a 10,000-shop database fits.
+SHOP_HOST_CACHE_SIZE = env_int("SHOP_HOST_CACHE_SIZE", 16384)
+BILLING_LIMITS_CACHE_SIZE = env_int("BILLING_LIMITS_CACHE_SIZE", 16384)
+PROCESS_CACHE_UNHEARD_SECONDS = env_int("PROCESS_CACHE_UNHEARD_SECONDS", 5)
 
 # Rate limits (requests a minute) come from each shop's plan: the Admin API's per
 # shop, the Storefront API's per client address of a shop. These, when set,
@@ -236,7 +242,7 @@ if NUM_PROXIES < 0:
 if NUM_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = False
-# Processes tell each other here to forget cached host → shop lookups (tenants.selectors).
+# Processes tell each other here to forget what they keep (tenants.process_cache).
 HOST_CACHE_CHANNEL = f"host-cache-{TEST_RUN_ID}" if TESTING else "host-cache"
 # The outbox's per-shop wake-up flags: `{schema}:{OUTBOX_REDIS_NAMESPACE}:dispatch-pending`.
 OUTBOX_REDIS_NAMESPACE = f"outbox-{TEST_RUN_ID}" if TESTING else "outbox"

@@ -3,61 +3,36 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Iterable
 
-import redis
 from django.conf import settings
 from django.db.models import QuerySet
 
 from tenants.errors import NotAllowed, ResourceNotFound, ShopNotFound
-from tenants.keys import host_cache_channel, redis_client
 from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+from tenants.process_cache import ProcessCache
 
 logger = logging.getLogger(__name__)
 
-# Host → shop answers are kept per process for a few seconds: at 1,000 requests/s
-# a database round trip per request for the same few rows is pure waste. The
-# cache is bounded (LRU), so a process that sees 10,000 shops stays small.
-HOST_CACHE_SECONDS = float(getattr(settings, "SHOP_HOST_CACHE_SECONDS", 5.0))
+# Host → shop answers are kept in each process (an LRU, so a process that sees
+# 10,000 shops stays small) and forgotten in all of them by the services that
+# change a shop or a domain (tenants.process_cache).
+_host_cache: ProcessCache[str, Shop | None] = ProcessCache(
+    "hosts", seconds=settings.SHOP_HOST_CACHE_SECONDS, size=settings.SHOP_HOST_CACHE_SIZE
+)
 # Unknown hosts are remembered briefly too (a flood of random hosts should not
 # become a flood of queries), but not so long that a new shop waits to appear.
 UNKNOWN_HOST_CACHE_SECONDS = 1.0
-HOST_CACHE_SIZE = int(getattr(settings, "SHOP_HOST_CACHE_SIZE", 4096))
-
-_host_cache: OrderedDict[str, tuple[float, Shop | None]] = OrderedDict()
-_host_cache_lock = threading.Lock()
-# Every process listens for invalidations on a Redis channel (a daemon thread,
-# started after fork on the first lookup), so a suspension, a deleted shop or a
-# moved domain takes effect in all processes at once; if Redis is away, the
-# few-seconds lifetime above still bounds how stale an answer can be.
-_listener_pid: int | None = None
-_listener_lock = threading.Lock()
-host_cache_listening = threading.Event()
-_CLEAR_ALL = "*"
 
 
 def shop_for_host(hostname: str) -> Shop | None:
     """Return the shop a hostname routes to, or None for an unknown host."""
-    if _listener_pid != os.getpid():
-        _listener_start()
-    now = time.monotonic()
-    with _host_cache_lock:
-        hit = _host_cache.get(hostname)
-        if hit is not None and hit[0] > now:
-            _host_cache.move_to_end(hostname)
-            return hit[1]
+    found, shop = _host_cache.get(hostname)
+    if found:
+        return shop
     domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     shop = domain.tenant if domain is not None else None
-    with _host_cache_lock:
-        ttl = HOST_CACHE_SECONDS if shop is not None else UNKNOWN_HOST_CACHE_SECONDS
-        _host_cache[hostname] = (now + ttl, shop)
-        _host_cache.move_to_end(hostname)
-        while len(_host_cache) > HOST_CACHE_SIZE:
-            _host_cache.popitem(last=False)
+    _host_cache.put(hostname, shop, seconds=None if shop is not None else UNKNOWN_HOST_CACHE_SECONDS)
     return shop
 
 
@@ -68,14 +43,7 @@ def host_cache_forget(hostname: str) -> None:
 
 def hosts_forget(hostnames: Iterable[str]) -> None:
     """Forget cached host lookups here at once, and in every other process through Redis."""
-    names = list(hostnames)
-    _hosts_forget_here(names)
-    try:
-        client = redis_client()
-        for name in names:
-            client.publish(host_cache_channel(), name)
-    except redis.RedisError:
-        logger.warning("Could not broadcast host-cache invalidation for %s", names, exc_info=True)
+    _host_cache.forget(hostnames)
 
 
 def shop_hosts_forget(shop: Shop) -> None:
@@ -85,49 +53,12 @@ def shop_hosts_forget(shop: Shop) -> None:
 
 def host_cache_clear() -> None:
     """Forget all cached host lookups in this process."""
-    with _host_cache_lock:
-        _host_cache.clear()
+    _host_cache.clear_here()
 
 
-def _hosts_forget_here(hostnames: Iterable[str]) -> None:
-    with _host_cache_lock:
-        for hostname in hostnames:
-            if hostname == _CLEAR_ALL:
-                _host_cache.clear()
-            else:
-                _host_cache.pop(hostname, None)
-
-
-def _listener_start() -> None:
-    global _listener_pid
-    with _listener_lock:
-        if _listener_pid == os.getpid():
-            return
-        _listener_pid = os.getpid()
-        host_cache_listening.clear()
-        threading.Thread(target=_listen, name="host-cache-invalidations", daemon=True).start()
-
-
-def _listen() -> None:
-    """Apply invalidations published by any process; resubscribe (and start clean) after an outage."""
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, health_check_interval=30)
-    resubscribing = False
-    while True:
-        try:
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(host_cache_channel())
-            if resubscribing:
-                host_cache_clear()  # whatever was published while we were not listening is lost
-            resubscribing = True
-            host_cache_listening.set()
-            for message in pubsub.listen():
-                data = message.get("data")
-                if isinstance(data, bytes):
-                    _hosts_forget_here([data.decode()])
-        except Exception:
-            host_cache_listening.clear()
-            logger.warning("Host-cache invalidations unreachable; retrying", exc_info=True)
-            time.sleep(1)
+def host_cache_clear_everywhere() -> None:
+    """Forget all cached host lookups in every process (shops were restored or moved in bulk)."""
+    _host_cache.clear()
 
 
 def shops_for_user(*, user: User) -> QuerySet[Shop]:

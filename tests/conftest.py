@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from catalog.cache import copies as storefront_copies
-from tenants import provisioning, selectors, services
+from tenants import process_cache, provisioning, services
 from tenants.conventions.problems import problem_type
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
@@ -75,12 +75,12 @@ def _redis_test_keys() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_request_state() -> Iterator[None]:
-    """Each test starts on the public schema with no cached host lookups or storefront copies."""
-    selectors.host_cache_clear()
+    """Each test starts on the public schema with nothing kept per process (hosts, limits, copies)."""
+    process_cache.clear_here_all()
     storefront_copies.clear()
     yield
     use_public()
-    selectors.host_cache_clear()
+    process_cache.clear_here_all()
 
 
 @pytest.fixture(autouse=True)

@@ -103,12 +103,12 @@ def redis_server() -> Iterator[RedisServer]:
 
 def app_redis_at(settings: Any, url: str) -> None:
     """Point the app's Redis client (cache, rate limits, outbox flags) at `url`; a new client is made."""
-    from tenants import selectors
+    from tenants import process_cache
     from tenants.keys import redis_client_reset
 
     # The host-cache listener thread keeps the URL it starts with, for the whole process:
     # start it on the shared test Redis first, or it would stay on this one after it is gone.
-    selectors._listener_start()
-    selectors.host_cache_listening.wait(5)
+    process_cache.listener_start()
+    process_cache.listening.wait(5)
     settings.REDIS_URL = url
     redis_client_reset()

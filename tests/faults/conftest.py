@@ -44,6 +44,7 @@ from django.conf import settings
 from django.db import connection
 
 import tenants.keys
+import tenants.process_cache
 import tenants.selectors
 from config.celery import app as celery_app
 from tenants.outbox.services import events_relay
@@ -118,7 +119,7 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """
     # This process' host-cache listener subscribes once, to the Redis configured when it
     # starts: start it on the shared one now, so it does not stay on this one after the test.
-    tenants.selectors._listener_start()
+    tenants.process_cache.listener_start()
     server = RedisServer(appendonly=True).start()
     saved = (settings.REDIS_URL, settings.CELERY_BROKER_URL, celery_app.conf.broker_url, tenants.keys._redis)
     namespace = settings.OUTBOX_REDIS_NAMESPACE

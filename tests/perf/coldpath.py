@@ -43,8 +43,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import bisect
-import itertools
 import json
 import os
 import random
@@ -64,7 +62,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
     sys.path.insert(0, str(REPO_ROOT))
 from tests.perf import density, storefront  # noqa: E402
-from tests.perf.support import database_config, database_drop  # noqa: E402
+from tests.perf.support import database_config, database_drop, zipf_sampler  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_coldpath_perf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -246,13 +244,6 @@ def in_process(args: argparse.Namespace) -> list[InProcessResult]:
 # --- through gunicorn ------------------------------------------------------------------
 
 
-def zipf_sampler(n: int, s: float, rng: random.Random) -> Callable[[], int]:
-    """Ranks 0..n-1 with P(k) proportional to 1/(k+1)^s."""
-    weights = list(itertools.accumulate(1 / (k + 1) ** s for k in range(n)))
-    total = weights[-1]
-    return lambda: bisect.bisect_left(weights, rng.random() * total)
-
-
 def shops_by_popularity(args: argparse.Namespace) -> list[tuple[str, int]]:
     """(slug, products) of the shops, most visited first: a fixed random order, the same in every process."""
     shops = [(density.shop_slug(i), products_for(i)) for i in range(args.shops)]
@@ -346,7 +337,7 @@ def http_run(
     database = server.database
     before = storefront.cpu_snapshot(server.pid, database)
     editor_before = proc_ticks(editor.pid) if editor else 0
-    result = load.run(targets, nocache=False, seconds=seconds)
+    result = load.run(targets, uncached=False, seconds=seconds)
     after = storefront.cpu_snapshot(server.pid, database)
     use = storefront.CpuUse.between(before, after)
     requests = max(1, result.load.requests)
@@ -443,7 +434,7 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
         for host in sorted({host for host, _ in cached}):
             storefront.http_get(server.port, host, LIST_PATH)
         # Connections, plan limits, code paths: on other samples, so the measured ones start cold.
-        load.run(cold_targets(args, random.Random(1), search=False), nocache=False, seconds=3)
+        load.run(cold_targets(args, random.Random(1), search=False), uncached=False, seconds=3)
         editor = subprocess.Popen(
             [sys.executable, __file__, "--edit-loop", *sys.argv[1:]],
             env={**os.environ, "CELERY_TASK_ALWAYS_EAGER": "1"},
@@ -490,7 +481,7 @@ def profile_cold(
         print("py-spy not found (.venv/bin/pip install py-spy); profile skipped", file=sys.stderr)
         return None
     raw = workdir / "profile-cold.txt"
-    wait = load.start(targets, nocache=False, seconds=args.profile + 3)
+    wait = load.start(targets, uncached=False, seconds=args.profile + 3)
     time.sleep(1.5)
     command = [
         str(py_spy), "record", "--pid", str(server.pid), "--subprocesses", "--nonblocking",

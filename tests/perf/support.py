@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
+import random
 import re
 import subprocess
 from collections.abc import Callable, Iterator
@@ -84,3 +87,10 @@ def wrk_start(
         return data
 
     return wait
+
+
+def zipf_sampler(n: int, s: float, rng: random.Random) -> Callable[[], int]:
+    """Ranks 0..n-1 with P(k) proportional to 1/(k+1)^s."""
+    weights = list(itertools.accumulate(1 / (k + 1) ** s for k in range(n)))
+    total = weights[-1]
+    return lambda: bisect.bisect_left(weights, rng.random() * total)
