@@ -78,7 +78,6 @@ def customer_signup(*, email: str, password: str, name: str = "") -> Customer:
             _password_check(password, customer)
             customer.password = make_password(password)
             customer.signed_up_at = now
-            customer.tokens_valid_after = now
             customer.save()
             audit_record(
                 actor=customer_actor(customer),
@@ -207,10 +206,9 @@ def customer_password_reset_confirm(*, token: str, password: str) -> Customer:
         _password_check(password, customer)
         now = timezone.now()
         customer.password = make_password(password)
-        # Whole seconds, as tokens' `iat`: a token issued in this very second would otherwise pass.
-        customer.tokens_valid_after = now.replace(microsecond=0) + dt.timedelta(seconds=1)
+        customer.token_generation += 1
         customer.email_verified_at = customer.email_verified_at or now
-        customer.save(update_fields=["password", "tokens_valid_after", "email_verified_at"])
+        customer.save(update_fields=["password", "token_generation", "email_verified_at"])
         audit_record(
             actor=customer_actor(customer),
             action="customer.password_reset",

@@ -362,7 +362,7 @@ def order_link_send(*, event_id: uuid.UUID, order: Order) -> int:
     shop = _current_shop()
     rendered = email_render(
         kind=Kind.ORDER_LINK,
-        subject=f"Your order #{order.number} at {shop.name}",
+        subject=f"The link to your order #{order.number} at {shop.name}",
         context={"shop_name": shop.name, "number": order.number, "order_url": order_url(shop_domain(shop), order)},
     )
     with get_connection() as mail:

@@ -34,8 +34,9 @@ class Customer(models.Model):
     password = models.CharField(max_length=128, blank=True, default="", db_default="")
     signed_up_at = models.DateTimeField(null=True, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
-    # Tokens (sign-in JWTs) issued before this moment are refused: set when the password changes.
-    tokens_valid_after = models.DateTimeField(null=True, blank=True)
+    # Sign-in JWTs carry the generation they were issued in; a password reset moves it on,
+    # and every token issued before is refused.
+    token_generation = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-id"]

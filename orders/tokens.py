@@ -57,7 +57,12 @@ def customer_tokens_mint(customer: Customer, *, now: dt.datetime | None = None) 
     """A fresh access and refresh token for a customer of the current shop."""
     now = now or timezone.now()
     schema = current_schema()
-    base = {"aud": customer_audience(schema), "sub": str(customer.pk), "iat": int(now.timestamp())}
+    base = {
+        "aud": customer_audience(schema),
+        "sub": str(customer.pk),
+        "gen": customer.token_generation,
+        "iat": int(now.timestamp()),
+    }
 
     def mint(kind: str, lifetime: dt.timedelta) -> str:
         claims = {**base, "token_type": kind, "jti": uuid.uuid4().hex, "exp": int((now + lifetime).timestamp())}
@@ -93,8 +98,7 @@ def customer_token_read(token: str, *, kind: str) -> dict[str, Any]:
 
 def token_still_valid(customer: Customer, claims: dict[str, Any]) -> bool:
     """False for a token issued before the customer's password last changed."""
-    cutoff = customer.tokens_valid_after
-    return cutoff is None or int(claims["iat"]) >= int(cutoff.timestamp())
+    return claims.get("gen") == customer.token_generation
 
 
 # --- e-mailed links: verify the e-mail, reset the password ------------------------------
