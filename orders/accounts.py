@@ -51,9 +51,11 @@ def customer_actor(customer: Customer) -> Actor:
 
 def _password_check(password: str, customer: Customer) -> None:
     try:
-        validate_password(password, user=customer)
+        validate_password(password, user=customer)  # type: ignore[arg-type]  # any object with email and name
     except DjangoValidationError as exc:
-        raise CustomerPasswordWeak("The password is too weak.", errors={"password": list(exc.messages)}) from exc
+        raise CustomerPasswordWeak(
+            "The password is too weak.", errors={"password": list(exc.messages)}
+        ) from exc
 
 
 def customer_signup(*, email: str, password: str, name: str = "") -> Customer:
@@ -244,7 +246,9 @@ def customer_address_create(*, customer: Customer, fields: dict[str, Any]) -> Cu
 def customer_address_update(*, address: CustomerAddress, fields: dict[str, Any]) -> CustomerAddress:
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=address.customer_id).first()
-        changed = [name for name in ADDRESS_FIELDS if name in fields and fields[name] != getattr(address, name)]
+        changed = [
+            name for name in ADDRESS_FIELDS if name in fields and fields[name] != getattr(address, name)
+        ]
         for name in changed:
             setattr(address, name, fields[name])
         if fields.get("is_default") and not address.is_default:
@@ -293,7 +297,9 @@ def order_reorder(*, order: Order, cart_id: str | None, currency: str) -> Reorde
             unavailable.append(line.sku)
             continue
         try:
-            carts.cart_item_add(cart_id, variant_id=line.variant_id, quantity=line.quantity, currency=currency)
+            carts.cart_item_add(
+                cart_id, variant_id=line.variant_id, quantity=line.quantity, currency=currency
+            )
         except (VariantUnavailable, InsufficientStock):
             unavailable.append(line.sku)
     return Reorder(cart=carts.cart_view(cart_id, currency=currency), unavailable=unavailable)

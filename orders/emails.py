@@ -363,7 +363,11 @@ def order_link_send(*, event_id: uuid.UUID, order: Order) -> int:
     rendered = email_render(
         kind=Kind.ORDER_LINK,
         subject=f"The link to your order #{order.number} at {shop.name}",
-        context={"shop_name": shop.name, "number": order.number, "order_url": order_url(shop_domain(shop), order)},
+        context={
+            "shop_name": shop.name,
+            "number": order.number,
+            "order_url": order_url(shop_domain(shop), order),
+        },
     )
     with get_connection() as mail:
         message = email_message(rendered, to=order.email, shop=shop, connection=mail)

@@ -86,6 +86,7 @@ def access_customer_address_by_id(*, customer: Customer, address_id: int) -> Cus
         raise CustomerAddressNotFound("No such address in your account.")
     return address
 
+
 def orders_for_admin(
     *,
     status: str | None = None,

@@ -65,7 +65,12 @@ def customer_tokens_mint(customer: Customer, *, now: dt.datetime | None = None) 
     }
 
     def mint(kind: str, lifetime: dt.timedelta) -> str:
-        claims = {**base, "token_type": kind, "jti": uuid.uuid4().hex, "exp": int((now + lifetime).timestamp())}
+        claims = {
+            **base,
+            "token_type": kind,
+            "jti": uuid.uuid4().hex,
+            "exp": int((now + lifetime).timestamp()),
+        }
         return jwt.encode(claims, _signing_key(schema), algorithm=ALGORITHM)
 
     return TokenPair(
@@ -130,7 +135,11 @@ def customer_link_read(token: str, *, purpose: str, max_age: dt.timedelta) -> in
         raise CustomerLinkInvalid("This link has expired; ask for a new one.") from None
     except (signing.BadSignature, ValueError, UnicodeError):
         raise CustomerLinkInvalid("This link is not valid.") from None
-    if not isinstance(value, dict) or not isinstance(value.get("c"), int) or not isinstance(value.get("f"), str):
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("c"), int)
+        or not isinstance(value.get("f"), str)
+    ):
         raise CustomerLinkInvalid("This link is not valid.")
     return int(value["c"])
 

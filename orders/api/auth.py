@@ -29,7 +29,9 @@ class CustomerJWTAuthentication(BaseAuthentication):
         keyword, _, token = header.partition(" ")
         token = token.strip()
         if keyword != "Bearer" or not token or " " in token:
-            raise AuthenticationFailed("Send `Authorization: Bearer <customer access token>`.", code="bad_authorization_header")
+            raise AuthenticationFailed(
+                "Send `Authorization: Bearer <customer access token>`.", code="bad_authorization_header"
+            )
         try:
             claims = tokens.customer_token_read(token, kind=tokens.ACCESS)
         except tokens.TokenRefused:

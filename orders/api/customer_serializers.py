@@ -30,7 +30,7 @@ class CustomerTokensOutput(serializers.Serializer):  # type: ignore[type-arg]
     refresh = serializers.CharField(help_text="Good for one `customer/token/refresh`.")
 
 
-class CustomerOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerAccountOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -92,11 +92,11 @@ class ReorderInput(serializers.Serializer):  # type: ignore[type-arg]
 class ReorderOutput(serializers.Serializer):  # type: ignore[type-arg]
     cart = CartOutput()
     unavailable = serializers.ListField(
-        child=serializers.CharField(), help_text="SKUs of lines that could not go back in (gone, or out of stock)."
+        child=serializers.CharField(),
+        help_text="SKUs of lines that could not go back in (gone, or out of stock).",
     )
 
 
 class OrderLookupInput(serializers.Serializer):  # type: ignore[type-arg]
     email = serializers.EmailField(max_length=254)
     number = serializers.IntegerField(min_value=1, max_value=ORDER_NUMBER_MAX)
-

@@ -32,7 +32,7 @@ def _tokens_body(pair: tokens.TokenPair) -> dict[str, str]:
 
 
 class CustomerPublicView(StorefrontAPIView):
-    """An anonymous `customer/...` endpoint whose refusals of credentials are 401 with the Bearer challenge."""
+    """An anonymous `customer/...` endpoint; a refused sign-in is a 401 with the Bearer challenge."""
 
     def get_authenticate_header(self, request: Request) -> str:
         return CUSTOMER_REALM
@@ -54,17 +54,18 @@ class CustomerSignupView(CustomerPublicView):
 
     @extend_schema(
         request=cs.CustomerSignupInput,
-        responses={201: cs.CustomerOutput, 429: THROTTLED},
+        responses={201: cs.CustomerAccountOutput, 429: THROTTLED},
         auth=[],
         operation_id="storefront_customer_signup",
         summary="Open a shopper account in this shop",
         description="Sends a verification e-mail. An e-mail with an account here answers 409 "
-        "`customer_email_taken`; a guest's e-mail becomes an account, and its guest orders show once verified.",
+        "`customer_email_taken`; a guest's e-mail becomes an account, and its guest orders show once "
+        "verified.",
     )
     def post(self, request: Request) -> Response:
         data = validated(cs.CustomerSignupInput, request.data)
         customer = accounts.customer_signup(email=data["email"], password=data["password"], name=data["name"])
-        return Response(cs.CustomerOutput(customer).data, status=status.HTTP_201_CREATED)
+        return Response(cs.CustomerAccountOutput(customer).data, status=status.HTTP_201_CREATED)
 
 
 class CustomerTokenView(CustomerPublicView):
@@ -83,7 +84,9 @@ class CustomerTokenView(CustomerPublicView):
         data = validated(cs.CustomerSignInInput, request.data)
         customer = accounts.customer_sign_in(email=data["email"], password=data["password"])
         if customer is None:
-            raise AuthenticationFailed("No account in this shop with that e-mail and password.", code="no_active_account")
+            raise AuthenticationFailed(
+                "No account in this shop with that e-mail and password.", code="no_active_account"
+            )
         return Response(_tokens_body(tokens.customer_tokens_mint(customer)))
 
 
@@ -101,33 +104,35 @@ class CustomerTokenRefreshView(CustomerPublicView):
         data = validated(cs.CustomerRefreshInput, request.data)
         refreshed = accounts.customer_tokens_refresh(refresh=data["refresh"])
         if refreshed is None:
-            raise AuthenticationFailed("The refresh token is not valid (used, expired or not this shop's).", code="token_not_valid")
+            raise AuthenticationFailed(
+                "The refresh token is not valid (used, expired or not this shop's).", code="token_not_valid"
+            )
         return Response(_tokens_body(refreshed[1]))
 
 
 class CustomerMeView(CustomerView):
     @extend_schema(
-        responses=cs.CustomerOutput, operation_id="storefront_customer_me", summary="The signed-in customer"
+        responses=cs.CustomerAccountOutput, operation_id="storefront_customer_me", summary="The signed-in customer"
     )
     def get(self, request: Request) -> Response:
-        return Response(cs.CustomerOutput(self.customer(request)).data)
+        return Response(cs.CustomerAccountOutput(self.customer(request)).data)
 
     @extend_schema(
         request=cs.CustomerUpdateInput,
-        responses=cs.CustomerOutput,
+        responses=cs.CustomerAccountOutput,
         operation_id="storefront_customer_me_update",
         summary="Change the profile",
     )
     def patch(self, request: Request) -> Response:
         data = validated(cs.CustomerUpdateInput, request.data)
         customer = accounts.customer_update(customer=self.customer(request), name=data.get("name"))
-        return Response(cs.CustomerOutput(customer).data)
+        return Response(cs.CustomerAccountOutput(customer).data)
 
 
 class CustomerVerifyEmailView(CustomerPublicView):
     @extend_schema(
         request=cs.CustomerLinkInput,
-        responses={200: cs.CustomerOutput},
+        responses={200: cs.CustomerAccountOutput},
         auth=[],
         operation_id="storefront_customer_verify_email",
         summary="Verify the e-mail with the e-mailed link's token",
@@ -135,7 +140,7 @@ class CustomerVerifyEmailView(CustomerPublicView):
     )
     def post(self, request: Request) -> Response:
         data = validated(cs.CustomerLinkInput, request.data)
-        return Response(cs.CustomerOutput(accounts.customer_email_verify(token=data["token"])).data)
+        return Response(cs.CustomerAccountOutput(accounts.customer_email_verify(token=data["token"])).data)
 
 
 class CustomerVerifyEmailResendView(CustomerView):
@@ -170,7 +175,7 @@ class CustomerPasswordResetView(CustomerPublicView):
 class CustomerPasswordResetConfirmView(CustomerPublicView):
     @extend_schema(
         request=cs.CustomerPasswordResetConfirmInput,
-        responses={200: cs.CustomerOutput},
+        responses={200: cs.CustomerAccountOutput},
         auth=[],
         operation_id="storefront_customer_password_reset_confirm",
         summary="Set a new password with the e-mailed link's token",
@@ -180,7 +185,7 @@ class CustomerPasswordResetConfirmView(CustomerPublicView):
     def post(self, request: Request) -> Response:
         data = validated(cs.CustomerPasswordResetConfirmInput, request.data)
         customer = accounts.customer_password_reset_confirm(token=data["token"], password=data["password"])
-        return Response(cs.CustomerOutput(customer).data)
+        return Response(cs.CustomerAccountOutput(customer).data)
 
 
 class CustomerAddressListView(CustomerView):

@@ -22,7 +22,9 @@ storefront_urlpatterns = [
     ),
     path("customer/me", customers.CustomerMeView.as_view(), name="storefront-customer-me"),
     path(
-        "customer/verify-email", customers.CustomerVerifyEmailView.as_view(), name="storefront-customer-verify"
+        "customer/verify-email",
+        customers.CustomerVerifyEmailView.as_view(),
+        name="storefront-customer-verify",
     ),
     path(
         "customer/verify-email/resend",
@@ -40,7 +42,9 @@ storefront_urlpatterns = [
         name="storefront-customer-password-reset-confirm",
     ),
     path(
-        "customer/addresses", customers.CustomerAddressListView.as_view(), name="storefront-customer-addresses"
+        "customer/addresses",
+        customers.CustomerAddressListView.as_view(),
+        name="storefront-customer-addresses",
     ),
     path(
         "customer/addresses/<int:address_id>",

@@ -55,7 +55,12 @@ def _link(message: EmailMultiAlternatives, path: str) -> str:
 def signup(api, ctx: ShopContext, capture, email: str = SHOPPER, password: str = PASSWORD, **extra: Any):
     with capture(execute=True):
         return storefront(
-            api, ctx, "post", "customer/signup", {"email": email, "password": password, "name": "Ada"}, **extra
+            api,
+            ctx,
+            "post",
+            "customer/signup",
+            {"email": email, "password": password, "name": "Ada"},
+            **extra,
         )
 
 
@@ -76,7 +81,9 @@ def as_customer(api, ctx: ShopContext, access: str, method: str, path: str, body
 
 def _verify(api, ctx: ShopContext, email: str = SHOPPER) -> None:
     (message,) = _mails(email, "Confirm your e-mail")
-    response = storefront(api, ctx, "post", "customer/verify-email", {"token": _link(message, "/account/verify")})
+    response = storefront(
+        api, ctx, "post", "customer/verify-email", {"token": _link(message, "/account/verify")}
+    )
     assert response.status_code == 200, response.content
 
 
@@ -166,14 +173,23 @@ def test_a_customer_token_works_only_on_its_shop_and_only_for_customer_endpoints
 ) -> None:
     in_a = account(api, shop_a, django_capture_on_commit_callbacks)
     # The same e-mail is a separate customer of shop B, with its own password.
-    assert signup(api, shop_b, django_capture_on_commit_callbacks, password="another fine passphrase").status_code == 201
-    wrong_shop_password = storefront(api, shop_b, "post", "customer/token", {"email": SHOPPER, "password": PASSWORD})
+    assert (
+        signup(
+            api, shop_b, django_capture_on_commit_callbacks, password="another fine passphrase"
+        ).status_code
+        == 201
+    )
+    wrong_shop_password = storefront(
+        api, shop_b, "post", "customer/token", {"email": SHOPPER, "password": PASSWORD}
+    )
     assert_problem(wrong_shop_password, 401)
     in_b = sign_in(api, shop_b, password="another fine passphrase")
 
     assert_problem(as_customer(api, shop_b, in_a["access"], "get", "customer/me"), 401)
     assert_problem(as_customer(api, shop_a, in_b["access"], "get", "customer/me"), 401)
-    assert_problem(storefront(api, shop_b, "post", "customer/token/refresh", {"refresh": in_a["refresh"]}), 401)
+    assert_problem(
+        storefront(api, shop_b, "post", "customer/token/refresh", {"refresh": in_a["refresh"]}), 401
+    )
     # Not a member's token: refused by the Admin API and the Platform API.
     admin = api.get("/api/admin/v1/orders", HTTP_HOST=shop_a.host, **bearer(in_a["access"]))
     assert admin.status_code in (401, 403), admin.content
@@ -184,7 +200,7 @@ def test_a_customer_token_works_only_on_its_shop_and_only_for_customer_endpoints
     # A checkout with a token that is not valid here places nothing.
     variant = sellable_product(AdminClient(api, shop_a))["variants"][0]["id"]
     cart_id = cart_with(api, shop_a, variant)
-    refused = checkout(api, shop_a, cart_id, headers=bearer(in_b['access']))
+    refused = checkout(api, shop_a, cart_id, headers=bearer(in_b["access"]))
     assert_problem(refused, 401)
     use_shop(shop_a.shop)
     assert not Order.objects.exists()
@@ -195,7 +211,9 @@ def test_forged_and_expired_access_tokens_are_refused(
 ) -> None:
     pair = account(api, shop_a, django_capture_on_commit_callbacks)
     claims = jwt.decode(pair["access"], options={"verify_signature": False})
-    forged = jwt.encode({**claims, "sub": "1"}, "a guessed key that is long enough for HS256", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "sub": "1"}, "a guessed key that is long enough for HS256", algorithm="HS256"
+    )
     none_alg = jwt.encode(claims, None, algorithm="none") if hasattr(jwt, "encode") else forged
     use_shop(shop_a.shop)
     customer = Customer.objects.get(email=SHOPPER)
@@ -238,9 +256,7 @@ def test_guest_orders_attach_to_the_account_once_its_email_is_verified(
 
     cart_id = cart_with(api, shop_a, variant)
     with django_capture_on_commit_callbacks(execute=True):
-        placed = checkout(
-            api, shop_a, cart_id, email="gift@example.com", headers=bearer(pair['access'])
-        )
+        placed = checkout(api, shop_a, cart_id, email="gift@example.com", headers=bearer(pair["access"]))
     assert placed.status_code == 201, placed.content
     signed_in_number = placed.json()["number"]
     listed = as_customer(api, shop_a, pair["access"], "get", "customer/orders").json()["results"]
@@ -268,7 +284,9 @@ def test_another_customers_orders_stay_out_of_the_account(
 # --- saved addresses ---------------------------------------------------------------------------------
 
 
-def test_saved_addresses_with_one_default(api, shop_a: ShopContext, django_capture_on_commit_callbacks) -> None:
+def test_saved_addresses_with_one_default(
+    api, shop_a: ShopContext, django_capture_on_commit_callbacks
+) -> None:
     pair = account(api, shop_a, django_capture_on_commit_callbacks)
     other = account(api, shop_a, django_capture_on_commit_callbacks, email="grace@example.com")
 
@@ -277,12 +295,16 @@ def test_saved_addresses_with_one_default(api, shop_a: ShopContext, django_captu
 
     first = call("post", "customer/addresses", ADDRESS)
     assert first.status_code == 201 and first.json()["is_default"] is True
-    second = call("post", "customer/addresses", {**ADDRESS, "city": "Paris", "country": "FR", "is_default": True})
+    second = call(
+        "post", "customer/addresses", {**ADDRESS, "city": "Paris", "country": "FR", "is_default": True}
+    )
     assert second.json()["is_default"] is True
     listed = call("get", "customer/addresses").json()
     assert [(a["city"], a["is_default"]) for a in listed] == [("London", False), ("Paris", True)]
 
-    changed = call("patch", f"customer/addresses/{first.json()['id']}", {"line2": "Flat 2", "is_default": True})
+    changed = call(
+        "patch", f"customer/addresses/{first.json()['id']}", {"line2": "Flat 2", "is_default": True}
+    )
     assert changed.status_code == 200 and changed.json()["line2"] == "Flat 2"
     assert [a["is_default"] for a in call("get", "customer/addresses").json()] == [True, False]
     bad = call("patch", f"customer/addresses/{first.json()['id']}", {"country": "France"})
@@ -296,7 +318,9 @@ def test_saved_addresses_with_one_default(api, shop_a: ShopContext, django_captu
     assert_problem(call("delete", f"customer/addresses/{2**70}"), 404)
 
     assert call("delete", f"customer/addresses/{first.json()['id']}").status_code == 204
-    assert [(a["city"], a["is_default"]) for a in call("get", "customer/addresses").json()] == [("Paris", True)]
+    assert [(a["city"], a["is_default"]) for a in call("get", "customer/addresses").json()] == [
+        ("Paris", True)
+    ]
 
 
 def test_the_number_of_saved_addresses_is_bounded(
@@ -322,9 +346,11 @@ def test_reorder_puts_the_lines_back_into_a_cart_and_names_what_cannot_go_back(
     mug = sellable_product(admin, stock=10, title="Mug")
     plate = sellable_product(admin, stock=1, title="Plate")
     cart_id = cart_with(api, shop_a, mug["variants"][0]["id"], 2)
-    storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": plate["variants"][0]["id"], "quantity": 1})
+    storefront(
+        api, shop_a, "post", f"carts/{cart_id}/items", {"variant": plate["variants"][0]["id"], "quantity": 1}
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        placed = checkout(api, shop_a, cart_id, headers=bearer(pair['access']))
+        placed = checkout(api, shop_a, cart_id, headers=bearer(pair["access"]))
     number = placed.json()["number"]
 
     response = as_customer(api, shop_a, pair["access"], "post", f"customer/orders/{number}/reorder", {})
@@ -342,7 +368,9 @@ def test_reorder_puts_the_lines_back_into_a_cart_and_names_what_cannot_go_back(
         api, shop_a, pair["access"], "post", f"customer/orders/{number}/reorder", {"cart": "0" * 32}
     )
     assert assert_problem(unknown_cart, 404)["code"] == "cart_not_found"
-    assert_problem(as_customer(api, shop_a, pair["access"], "post", f"customer/orders/{2**70}/reorder", {}), 404)
+    assert_problem(
+        as_customer(api, shop_a, pair["access"], "post", f"customer/orders/{2**70}/reorder", {}), 404
+    )
 
 
 # --- password reset ------------------------------------------------------------------------------------
@@ -360,7 +388,9 @@ def test_password_reset_is_202_either_way_and_its_link_works_once(
     assert [m.to for m in mail.outbox] == [[SHOPPER]]
     token = _link(mail.outbox[0], "/account/reset")
 
-    weak = storefront(api, shop_a, "post", "customer/password-reset/confirm", {"token": token, "password": "1"})
+    weak = storefront(
+        api, shop_a, "post", "customer/password-reset/confirm", {"token": token, "password": "1"}
+    )
     assert assert_problem(weak, 400)["code"] == "customer_password_weak"
     new_password = "a brand new passphrase"
     done = storefront(
@@ -368,13 +398,21 @@ def test_password_reset_is_202_either_way_and_its_link_works_once(
     )
     assert done.status_code == 200 and done.json()["email_verified"] is True  # the link reached the inbox
     reused = storefront(
-        api, shop_a, "post", "customer/password-reset/confirm", {"token": token, "password": "yet another one!"}
+        api,
+        shop_a,
+        "post",
+        "customer/password-reset/confirm",
+        {"token": token, "password": "yet another one!"},
     )
     assert assert_problem(reused, 400)["code"] == "customer_link_invalid"
     # Every session from before is over; the new password signs in.
     assert_problem(as_customer(api, shop_a, pair["access"], "get", "customer/me"), 401)
-    assert_problem(storefront(api, shop_a, "post", "customer/token/refresh", {"refresh": pair["refresh"]}), 401)
-    assert_problem(storefront(api, shop_a, "post", "customer/token", {"email": SHOPPER, "password": PASSWORD}), 401)
+    assert_problem(
+        storefront(api, shop_a, "post", "customer/token/refresh", {"refresh": pair["refresh"]}), 401
+    )
+    assert_problem(
+        storefront(api, shop_a, "post", "customer/token", {"email": SHOPPER, "password": PASSWORD}), 401
+    )
     assert sign_in(api, shop_a, password=new_password)["access"]
 
 
@@ -391,7 +429,11 @@ def test_forged_expired_and_other_shops_reset_links_are_refused(
 
     def confirm(ctx: ShopContext, token: str):
         return storefront(
-            api, ctx, "post", "customer/password-reset/confirm", {"token": token, "password": "a fine new phrase"}
+            api,
+            ctx,
+            "post",
+            "customer/password-reset/confirm",
+            {"token": token, "password": "a fine new phrase"},
         )
 
     for token in (token_of_b, "x", token_of_b[:-3] + "abc", "\u00e9" * 40, "a:b:c"):
@@ -534,7 +576,9 @@ def test_account_endpoints_refuse_bad_input_and_change_nothing(
     assert not OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name).exists()
 
 
-def test_signed_in_endpoints_refuse_bad_input(api, shop_a: ShopContext, django_capture_on_commit_callbacks) -> None:
+def test_signed_in_endpoints_refuse_bad_input(
+    api, shop_a: ShopContext, django_capture_on_commit_callbacks
+) -> None:
     pair = account(api, shop_a, django_capture_on_commit_callbacks)
     cases = [
         ("patch", "customer/me", {"name": "A" * 10_000}),
@@ -581,4 +625,6 @@ def test_an_unknown_idempotency_principal_never_mixes_customers_and_members(
 
 
 def test_an_unused_uuid_is_not_a_token(api, shop_a: ShopContext) -> None:
-    assert_problem(storefront(api, shop_a, "post", "customer/verify-email", {"token": str(uuid.uuid4())}), 400)
+    assert_problem(
+        storefront(api, shop_a, "post", "customer/verify-email", {"token": str(uuid.uuid4())}), 400
+    )

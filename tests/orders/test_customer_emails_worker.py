@@ -80,30 +80,43 @@ def test_account_and_order_links_arrive_through_a_real_worker_and_work(
         assert verified.status_code == 200 and verified.json()["email_verified"] is True
 
         assert storefront(api, ctx, "post", "customer/password-reset", {"email": SHOPPER}).status_code == 202
-        assert storefront(api, ctx, "post", "customer/password-reset", {"email": "x@example.com"}).status_code == 202
+        assert (
+            storefront(api, ctx, "post", "customer/password-reset", {"email": "x@example.com"}).status_code
+            == 202
+        )
         reset = _wait_for_link(mail_dir, to=SHOPPER, subject="Reset your password", path="/account/reset")
         new_password = "a brand new passphrase"
         confirmed = storefront(
             api, ctx, "post", "customer/password-reset/confirm", {"token": reset, "password": new_password}
         )
         assert confirmed.status_code == 200, confirmed.content
-        signed_in = storefront(api, ctx, "post", "customer/token", {"email": SHOPPER, "password": new_password})
+        signed_in = storefront(
+            api, ctx, "post", "customer/token", {"email": SHOPPER, "password": new_password}
+        )
         assert signed_in.status_code == 200
         access = signed_in.json()["access"]
 
         # An order placed signed in: its confirmation links to the order page, as "find my order" does.
         variant = sellable_product(AdminClient(api, ctx), stock=5)["variants"][0]["id"]
         placed = checkout(
-            api, ctx, cart_with(api, ctx, variant), email=SHOPPER, headers={"HTTP_AUTHORIZATION": f"Bearer {access}"}
+            api,
+            ctx,
+            cart_with(api, ctx, variant),
+            email=SHOPPER,
+            headers={"HTTP_AUTHORIZATION": f"Bearer {access}"},
         )
         assert placed.status_code == 201, placed.content
         number = placed.json()["number"]
-        confirmation = _wait_for_link(mail_dir, to=SHOPPER, subject=f"Your order #{number} at", path=f"/orders/{number}")
+        confirmation = _wait_for_link(
+            mail_dir, to=SHOPPER, subject=f"Your order #{number} at", path=f"/orders/{number}"
+        )
         assert storefront(api, ctx, "get", f"orders/{number}?token={confirmation}").status_code == 200
 
         looked_up = storefront(api, ctx, "post", "orders/lookup", {"email": SHOPPER, "number": number})
         assert looked_up.status_code == 202
-        again = _wait_for_link(mail_dir, to=SHOPPER, subject=f"The link to your order #{number}", path=f"/orders/{number}")
+        again = _wait_for_link(
+            mail_dir, to=SHOPPER, subject=f"The link to your order #{number}", path=f"/orders/{number}"
+        )
         assert storefront(api, ctx, "get", f"orders/{number}?token={again}").json()["number"] == number
         history = storefront(api, ctx, "get", "customer/orders", HTTP_AUTHORIZATION=f"Bearer {access}")
         assert [order["number"] for order in history.json()["results"]] == [number]

@@ -11,7 +11,6 @@ import json
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from tenants.audit.services import Actor
