@@ -58,7 +58,7 @@ def _password_check(password: str, customer: Customer) -> None:
         ) from exc
 
 
-def customer_signup(*, email: str, password: str, name: str = "") -> Customer:
+def customer_signup(*, email: str, password: str, name: str = "", _retried: bool = False) -> Customer:
     """
     Open an account in this shop. A guest who ordered with this e-mail becomes
     the account holder (their past orders show once the e-mail is verified); an
@@ -91,9 +91,9 @@ def customer_signup(*, email: str, password: str, name: str = "") -> Customer:
             event_record(type=SIGNED_UP, payload={"customer_id": customer.pk})
     except IntegrityError:
         # Another sign-up (or a guest checkout) wrote the e-mail first: try once more with that row.
-        if Customer.objects.filter(email=email).exclude(password="").exists():
+        if _retried or Customer.objects.filter(email=email).exclude(password="").exists():
             raise CustomerEmailTaken(f"An account with {email} exists in this shop.") from None
-        return customer_signup(email=email, password=password, name=name)
+        return customer_signup(email=email, password=password, name=name, _retried=True)
     return customer
 
 

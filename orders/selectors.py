@@ -72,7 +72,8 @@ def access_customer_order_by_number(*, customer: Customer, number: int) -> Order
 def order_for_link(*, number: int, email: str) -> Order | None:
     """The order with this number if it was placed with this e-mail (the "find my order" match)."""
     order = Order.objects.filter(pk=_pk_for_number(number)).first()
-    return order if order is not None and hmac.compare_digest(order.email, email) else None
+    matches = order is not None and hmac.compare_digest(order.email.encode(), email.encode())
+    return order if matches else None
 
 
 def customer_addresses(*, customer: Customer) -> QuerySet[CustomerAddress]:

@@ -147,7 +147,7 @@ def customer_link_read(token: str, *, purpose: str, max_age: dt.timedelta) -> in
 def customer_link_matches(customer: Customer, token: str, *, purpose: str) -> bool:
     """Whether the link was made for the customer as they are now (unused)."""
     value = signing.loads(token, salt=_salt(purpose))  # already checked by customer_link_read
-    return hmac.compare_digest(str(value["f"]), _fingerprint(customer, purpose))
+    return hmac.compare_digest(str(value["f"]).encode(), _fingerprint(customer, purpose).encode())
 
 
 # --- the order link ---------------------------------------------------------------------
@@ -162,7 +162,8 @@ def order_link_token(order: Order) -> str:
 
 
 def order_link_matches(order: Order, token: str) -> bool:
-    return hmac.compare_digest(order_link_token(order), token)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a query string may carry.
+    return hmac.compare_digest(order_link_token(order).encode(), token.encode("utf-8", "surrogatepass"))
 
 
 def storefront_url(domain: str, path: str) -> str:

@@ -73,7 +73,11 @@ class CustomerTokenView(CustomerPublicView):
 
     @extend_schema(
         request=cs.CustomerSignInInput,
-        responses={200: cs.CustomerTokensOutput, 429: THROTTLED},
+        responses={
+            200: cs.CustomerTokensOutput,
+            401: OpenApiResponse(description="Wrong e-mail or password (one answer for both)."),
+            429: THROTTLED,
+        },
         auth=[],
         operation_id="storefront_customer_token",
         summary="Sign in: a customer JWT pair for this shop",
@@ -93,7 +97,10 @@ class CustomerTokenView(CustomerPublicView):
 class CustomerTokenRefreshView(CustomerPublicView):
     @extend_schema(
         request=cs.CustomerRefreshInput,
-        responses={200: cs.CustomerTokensOutput},
+        responses={
+            200: cs.CustomerTokensOutput,
+            401: OpenApiResponse(description="The refresh token is used, expired, or not this shop's."),
+        },
         auth=[],
         operation_id="storefront_customer_token_refresh",
         summary="Spend a refresh token for a new pair",
@@ -112,7 +119,9 @@ class CustomerTokenRefreshView(CustomerPublicView):
 
 class CustomerMeView(CustomerView):
     @extend_schema(
-        responses=cs.CustomerAccountOutput, operation_id="storefront_customer_me", summary="The signed-in customer"
+        responses=cs.CustomerAccountOutput,
+        operation_id="storefront_customer_me",
+        summary="The signed-in customer",
     )
     def get(self, request: Request) -> Response:
         return Response(cs.CustomerAccountOutput(self.customer(request)).data)

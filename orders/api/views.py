@@ -136,6 +136,10 @@ class CheckoutView(StorefrontAPIView):
         request=s.CheckoutInput,
         responses={
             201: s.PlacedOrderOutput,
+            401: OpenApiResponse(
+                description="An `Authorization: Bearer` token was sent that is not a valid customer token "
+                "of this shop (a guest sends none)."
+            ),
             402: OpenApiResponse(
                 description="The card was declined, or the shop's plan allows no more orders."
             ),

@@ -490,6 +490,12 @@ def test_confirmation_email_links_to_the_order_page_and_the_link_opens_it(
     # Bound to the order and the shop.
     assert_problem(storefront(api, shop_a, "get", f"orders/{number + 1}?token={token}"), 404)
     assert_problem(storefront(api, shop_a, "get", f"orders/{number}?token={token[:-2]}xx"), 404)
+    for hostile in ("\u00e9" * 40, "x" * 100, "%00", "%ED%A0%80", "x" * 101):
+        response = storefront(api, shop_a, "get", f"orders/{number}?token={hostile}")
+        assert assert_problem(response, response.status_code)["code"] in (
+            "order_not_found",
+            "validation_failed",
+        )
 
 
 def test_order_link_of_one_shop_opens_nothing_in_another(
@@ -513,6 +519,7 @@ def test_find_my_order_answers_alike_and_mails_only_on_a_match(
         for email, asked in (
             ("grace@example.com", number),  # wrong e-mail
             (SHOPPER, number + 7),  # no such order
+            ("ada@b\u00fccher.example", number),  # not ASCII: compared as bytes, no match
             ("ADA@example.com ", number),  # the match (any case)
         ):
             response = storefront(api, shop_a, "post", "orders/lookup", {"email": email, "number": asked})
@@ -526,7 +533,7 @@ def test_find_my_order_answers_alike_and_mails_only_on_a_match(
     # Every request wrote the same kind of event, matched or not: the worker told them apart.
     use_public()
     events = OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name, type="order.link_requested")
-    assert events.count() == 3
+    assert events.count() == 4
 
 
 @pytest.mark.parametrize(
