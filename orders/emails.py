@@ -314,9 +314,17 @@ def shipping_notices_send(*, fulfilled: Sequence[OrderEvent]) -> int:
 # --- shoppers' account e-mails and the order link ------------------------------------------
 
 
+def _send_one(*, rendered: Rendered, to: str, shop: Shop, event_id: uuid.UUID) -> int:
+    """Send one rendered e-mail to one recipient, once for the event; 1 if it went now."""
+    with get_connection() as mail:
+        message = email_message(rendered, to=to, shop=shop, connection=mail)
+        return int(email_send_once(event_id=event_id, kind=rendered.kind, message=message))
+
+
 def _customer_link_send(
     *, event_id: uuid.UUID, customer: Customer, purpose: str, kind: str, subject: str, path: str, hours: int
 ) -> int:
+    """Send a customer a single-use link to `path`; `{shop}` in `subject` becomes the shop's name."""
     shop = _current_shop()
     token = customer_link_token(customer, purpose=purpose)
     context = {
@@ -325,10 +333,8 @@ def _customer_link_send(
         "hours": hours,
         "link_url": storefront_url(shop_domain(shop), f"{path}?{urlencode({'token': token})}"),
     }
-    rendered = email_render(kind=kind, subject=subject, context=context)
-    with get_connection() as mail:
-        message = email_message(rendered, to=customer.email, shop=shop, connection=mail)
-        return int(email_send_once(event_id=event_id, kind=kind, message=message))
+    rendered = email_render(kind=kind, subject=subject.format(shop=shop.name), context=context)
+    return _send_one(rendered=rendered, to=customer.email, shop=shop, event_id=event_id)
 
 
 def customer_verification_send(*, event_id: uuid.UUID, customer: Customer) -> int:
@@ -338,7 +344,7 @@ def customer_verification_send(*, event_id: uuid.UUID, customer: Customer) -> in
         customer=customer,
         purpose=VERIFY,
         kind=Kind.CUSTOMER_VERIFICATION,
-        subject=f"Confirm your e-mail for {_current_shop().name}",
+        subject="Confirm your e-mail for {shop}",
         path="/account/verify",
         hours=settings.CUSTOMER_VERIFY_LINK_HOURS,
     )
@@ -351,7 +357,7 @@ def customer_password_reset_send(*, event_id: uuid.UUID, customer: Customer) -> 
         customer=customer,
         purpose=PASSWORD_RESET,
         kind=Kind.CUSTOMER_PASSWORD_RESET,
-        subject=f"Reset your password at {_current_shop().name}",
+        subject="Reset your password at {shop}",
         path="/account/reset",
         hours=settings.CUSTOMER_RESET_LINK_HOURS,
     )
@@ -369,6 +375,4 @@ def order_link_send(*, event_id: uuid.UUID, order: Order) -> int:
             "order_url": order_url(shop_domain(shop), order),
         },
     )
-    with get_connection() as mail:
-        message = email_message(rendered, to=order.email, shop=shop, connection=mail)
-        return int(email_send_once(event_id=event_id, kind=rendered.kind, message=message))
+    return _send_one(rendered=rendered, to=order.email, shop=shop, event_id=event_id)

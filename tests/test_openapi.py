@@ -305,7 +305,9 @@ def test_anonymous_operations_need_no_credentials(documents) -> None:
     for path, method, operation in _operations(documents["shop"]):
         if path.startswith("/api/storefront/"):
             # Anonymous, but for a signed-in shopper's own `customer/...` (their sign-in itself is anonymous).
-            expected = [{"customerJwtAuth": []}] if path in CUSTOMER_ONLY_PATHS else []
+            expected: list[dict[str, list[str]]] = (
+                [{"customerJwtAuth": []}] if path in CUSTOMER_ONLY_PATHS else []
+            )
             assert operation["security"] == expected, (method, path)
     assert shop["/api/storefront/v1/shop"]["get"]["security"] == []
 

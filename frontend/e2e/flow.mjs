@@ -237,7 +237,7 @@ try {
   await shopper.goto(`${storefront}${await mailedLink("shopper@example.com", "Confirm your e-mail", "/account/verify")}`);
   await shopper.getByText(/is confirmed/).waitFor();
   await shopper.getByRole("link", { name: "Go to your account" }).click();
-  await shopper.getByRole("cell", { name: `#${orderNumber}` }).waitFor(); // the guest order is theirs now
+  await shopper.locator("td", { hasText: new RegExp(`^#${orderNumber}$`) }).waitFor(); // the guest order is theirs now
   await shopper.getByLabel("Full name").fill("Sam Shopper");
   await shopper.getByLabel("Address", { exact: true }).fill("1 Market Street");
   await shopper.getByLabel("City").fill("Berlin");

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from orders.api.serializers import CartOutput, ShippingAddressInput
+from orders.api.serializers import AddressOutput, CartOutput, ShippingAddressInput
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
 
 ORDER_NUMBER_MAX = 2**62
@@ -72,14 +72,8 @@ class CustomerAddressUpdateInput(CustomerAddressInput):
         self.fields["is_default"].default = serializers.empty
 
 
-class CustomerAddressOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerAddressOutput(AddressOutput):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    line1 = serializers.CharField()
-    line2 = serializers.CharField()
-    city = serializers.CharField()
-    postal_code = serializers.CharField()
-    country = serializers.CharField()
     is_default = serializers.BooleanField()
 
 
