@@ -263,6 +263,11 @@ def headers_add(response: HttpResponse, decision: Decision | None) -> None:
 # problem with `Retry-After`; every answer carries RateLimit headers for both.
 
 SIGN_IN_SCOPES = frozenset({"sign-in", "sign-up"})
+# The same budgets for a shop's shoppers (orders' customer accounts), counted in the shop's
+# schema: signing in, signing up, asking for a password reset or for an order's link again.
+CUSTOMER_SIGN_IN_SCOPES = frozenset(
+    {"customer-sign-in", "customer-sign-up", "customer-password-reset", "order-lookup"}
+)
 
 
 def _account_subject(email: object) -> str | None:
@@ -273,13 +278,13 @@ def _account_subject(email: object) -> str | None:
     return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def sign_in_limits(*, scope: str, email: object, client: str) -> list[RequestLimit]:
+def sign_in_limits(*, scope: str, email: object, client: str, schema: str = "public") -> list[RequestLimit]:
     """The budgets an attempt at `scope` spends: per account (when an e-mail was sent) and per address."""
     window = settings.AUTH_ATTEMPT_WINDOW_SECONDS
     limits = [
         RequestLimit(
             Policy(f"{scope}-address", settings.AUTH_ATTEMPTS_PER_ADDRESS, window),
-            schema="public",
+            schema=schema,
             subject=rate_limit_subject(client),
             metered=False,
         )
@@ -287,7 +292,7 @@ def sign_in_limits(*, scope: str, email: object, client: str) -> list[RequestLim
     account = _account_subject(email)
     if account is not None:
         policy = Policy(f"{scope}-account", settings.AUTH_ATTEMPTS_PER_ACCOUNT, window)
-        limits.insert(0, RequestLimit(policy, schema="public", subject=account, metered=False))
+        limits.insert(0, RequestLimit(policy, schema=schema, subject=account, metered=False))
     return limits
 
 
@@ -320,11 +325,15 @@ class SignInThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: object) -> bool:
         scope = getattr(view, "throttle_scope", None)
-        if scope not in SIGN_IN_SCOPES:
+        if scope not in SIGN_IN_SCOPES and scope not in CUSTOMER_SIGN_IN_SCOPES:
             return True
         data = request.data
         email = data.get("email") if isinstance(data, dict) else None
-        limits = sign_in_limits(scope=str(scope), email=email, client=client_address(request._request))
+        tenant = getattr(request._request, "tenant", None)
+        schema = tenant.schema_name if isinstance(tenant, Shop) else "public"
+        limits = sign_in_limits(
+            scope=str(scope), email=email, client=client_address(request._request), schema=schema
+        )
         decisions = sign_in_limits_count(limits)
         request._request._sign_in_decisions = decisions  # type: ignore[attr-defined]
         refused = [decision for decision in decisions if not decision.allowed]

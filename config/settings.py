@@ -228,6 +228,13 @@ AUTH_ATTEMPTS_PER_ACCOUNT = env_int("AUTH_ATTEMPTS_PER_ACCOUNT", 10)
 AUTH_ATTEMPTS_PER_ADDRESS = env_int("AUTH_ATTEMPTS_PER_ADDRESS", 30)
 AUTH_ATTEMPT_WINDOW_SECONDS = env_int("AUTH_ATTEMPT_WINDOW_SECONDS", 300)
 
+# Shopper accounts (orders.tokens): sign-in JWT lifetimes, and how long the e-mailed
+# links stay good (each works once in any case).
+CUSTOMER_ACCESS_MINUTES = env_int("CUSTOMER_ACCESS_MINUTES", 15)
+CUSTOMER_REFRESH_DAYS = env_int("CUSTOMER_REFRESH_DAYS", 30)
+CUSTOMER_VERIFY_LINK_HOURS = env_int("CUSTOMER_VERIFY_LINK_HOURS", 72)
+CUSTOMER_RESET_LINK_HOURS = env_int("CUSTOMER_RESET_LINK_HOURS", 2)
+
 # How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
 # Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
 # are ignored; the socket's peer is the client (tenants.proxies.client_address).
@@ -395,6 +402,12 @@ _LOCAL_SERVING = DEBUG or TESTING or env_bool("STOREFLEET_LOCAL", False)
 ADMIN_ORIGIN = os.environ.get(
     "ADMIN_ORIGIN",
     f"http://{PLATFORM_HOST}:{env_int('PORT', 8000)}" if _LOCAL_SERVING else f"https://{PLATFORM_HOST}",
+)
+# Links in shoppers' e-mails (order pages, verification, password reset) point at the
+# shop's primary domain through this template; `{domain}` is replaced.
+STOREFRONT_ORIGIN_TEMPLATE = os.environ.get(
+    "STOREFRONT_ORIGIN_TEMPLATE",
+    f"http://{{domain}}:{env_int('PORT', 8000)}" if _LOCAL_SERVING else "https://{domain}",
 )
 CORS_ALLOWED_ORIGINS = [origin.strip().rstrip("/") for origin in ADMIN_ORIGIN.split(",") if origin.strip()]
 CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key")

@@ -39,6 +39,7 @@ from decimal import Decimal
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -46,11 +47,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 
-from orders.models import Order, SentEmail
+from orders.models import Customer, Order, SentEmail
+from orders.tokens import PASSWORD_RESET, VERIFY, customer_link_token, order_link_token, storefront_url
 from tenants.conventions.money import Money
 from tenants.models import Membership, Shop
 from tenants.persist import persist_with_retries
 from tenants.schemas import current_schema
+from tenants.selectors import primary_domains
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +129,21 @@ def shop_staff(shop: Shop) -> ShopStaff:
     )
 
 
-def _order_context(shop: Shop, order: Order) -> dict[str, Any]:
+def shop_domain(shop: Shop) -> str:
+    """The shop's primary hostname, where its storefront (and so every link to it) lives."""
+    return primary_domains([shop.pk]).get(shop.pk, "")
+
+
+def order_url(domain: str, order: Order) -> str:
+    """The order's page on the storefront, opened by its link token (no sign-in needed)."""
+    return storefront_url(domain, f"/orders/{order.number}?{urlencode({'token': order_link_token(order)})}")
+
+
+def _order_context(shop: Shop, order: Order, domain: str) -> dict[str, Any]:
     currency = order.currency
     return {
         "shop_name": shop.name,
+        "order_url": order_url(domain, order),
         "number": order.number,
         "status": order.status,
         "email": order.email,
@@ -250,10 +264,11 @@ def order_created_emails_send(*, placed: Sequence[OrderEvent]) -> int:
         return 0
     shop = _current_shop()
     staff = shop_staff(shop)
+    domain = shop_domain(shop)
     sent = 0
     with get_connection() as mail:
         for event_id, order in placed:
-            context = _order_context(shop, order)
+            context = _order_context(shop, order, domain)
             confirmation = email_render(
                 kind=Kind.ORDER_CONFIRMATION,
                 subject=f"Your order #{order.number} at {shop.name}",
@@ -282,14 +297,82 @@ def shipping_notices_send(*, fulfilled: Sequence[OrderEvent]) -> int:
         return 0
     shop = _current_shop()
     owners = shop_staff(shop).owners
+    domain = shop_domain(shop)
     sent = 0
     with get_connection() as mail:
         for event_id, order in fulfilled:
             notice = email_render(
                 kind=Kind.SHIPPING_NOTICE,
                 subject=f"Your order #{order.number} from {shop.name} has shipped",
-                context=_order_context(shop, order),
+                context=_order_context(shop, order, domain),
             )
             message = email_message(notice, to=order.email, shop=shop, connection=mail, reply_to=owners)
             sent += email_send_once(event_id=event_id, kind=notice.kind, message=message)
     return sent
+
+
+# --- shoppers' account e-mails and the order link ------------------------------------------
+
+
+def _send_one(*, rendered: Rendered, to: str, shop: Shop, event_id: uuid.UUID) -> int:
+    """Send one rendered e-mail to one recipient, once for the event; 1 if it went now."""
+    with get_connection() as mail:
+        message = email_message(rendered, to=to, shop=shop, connection=mail)
+        return int(email_send_once(event_id=event_id, kind=rendered.kind, message=message))
+
+
+def _customer_link_send(
+    *, event_id: uuid.UUID, customer: Customer, purpose: str, kind: str, subject: str, path: str, hours: int
+) -> int:
+    """Send a customer a single-use link to `path`; `{shop}` in `subject` becomes the shop's name."""
+    shop = _current_shop()
+    token = customer_link_token(customer, purpose=purpose)
+    context = {
+        "shop_name": shop.name,
+        "name": customer.name,
+        "hours": hours,
+        "link_url": storefront_url(shop_domain(shop), f"{path}?{urlencode({'token': token})}"),
+    }
+    rendered = email_render(kind=kind, subject=subject.format(shop=shop.name), context=context)
+    return _send_one(rendered=rendered, to=customer.email, shop=shop, event_id=event_id)
+
+
+def customer_verification_send(*, event_id: uuid.UUID, customer: Customer) -> int:
+    """E-mail the link that verifies the account's e-mail (`/account/verify?token=`)."""
+    return _customer_link_send(
+        event_id=event_id,
+        customer=customer,
+        purpose=VERIFY,
+        kind=Kind.CUSTOMER_VERIFICATION,
+        subject="Confirm your e-mail for {shop}",
+        path="/account/verify",
+        hours=settings.CUSTOMER_VERIFY_LINK_HOURS,
+    )
+
+
+def customer_password_reset_send(*, event_id: uuid.UUID, customer: Customer) -> int:
+    """E-mail the single-use link that sets a new password (`/account/reset?token=`)."""
+    return _customer_link_send(
+        event_id=event_id,
+        customer=customer,
+        purpose=PASSWORD_RESET,
+        kind=Kind.CUSTOMER_PASSWORD_RESET,
+        subject="Reset your password at {shop}",
+        path="/account/reset",
+        hours=settings.CUSTOMER_RESET_LINK_HOURS,
+    )
+
+
+def order_link_send(*, event_id: uuid.UUID, order: Order) -> int:
+    """E-mail the order's link to the e-mail it was placed with ("find my order")."""
+    shop = _current_shop()
+    rendered = email_render(
+        kind=Kind.ORDER_LINK,
+        subject=f"The link to your order #{order.number} at {shop.name}",
+        context={
+            "shop_name": shop.name,
+            "number": order.number,
+            "order_url": order_url(shop_domain(shop), order),
+        },
+    )
+    return _send_one(rendered=rendered, to=order.email, shop=shop, event_id=event_id)

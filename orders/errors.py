@@ -15,6 +15,11 @@ class OrdersErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     PAYMENT_METHOD_DISABLED = "payment_method_disabled"
     REFUND_TOO_LARGE = "refund_too_large"
+    CUSTOMER_EMAIL_TAKEN = "customer_email_taken"
+    CUSTOMER_LINK_INVALID = "customer_link_invalid"
+    CUSTOMER_PASSWORD_WEAK = "customer_password_weak"
+    CUSTOMER_ADDRESS_NOT_FOUND = "customer_address_not_found"
+    CUSTOMER_ADDRESS_LIMIT = "customer_address_limit"
 
 
 class CartNotFound(DomainError):
@@ -79,3 +84,35 @@ class RefundTooLarge(DomainError):
     status = 409
     code = OrdersErrorCode.REFUND_TOO_LARGE
     title = "Refund exceeds what was paid"
+
+
+class CustomerEmailTaken(DomainError):
+    status = 409
+    code = OrdersErrorCode.CUSTOMER_EMAIL_TAKEN
+    title = "An account with this e-mail exists in this shop"
+
+
+class CustomerLinkInvalid(DomainError):
+    """An e-mailed link (verification, password reset) that is forged, expired or already used."""
+
+    status = 400
+    code = OrdersErrorCode.CUSTOMER_LINK_INVALID
+    title = "The link is not valid"
+
+
+class CustomerPasswordWeak(DomainError):
+    status = 400
+    code = OrdersErrorCode.CUSTOMER_PASSWORD_WEAK
+    title = "The password is too weak"
+
+
+class CustomerAddressNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.CUSTOMER_ADDRESS_NOT_FOUND
+    title = "Address not found"
+
+
+class CustomerAddressLimit(DomainError):
+    status = 409
+    code = OrdersErrorCode.CUSTOMER_ADDRESS_LIMIT
+    title = "Too many saved addresses"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from orders import emails, reports
-from orders.selectors import orders_with_lines
+from orders import accounts, emails, reports
+from orders.models import Customer
+from orders.selectors import order_for_link, orders_with_lines
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 
@@ -45,3 +46,30 @@ def send_shipping_notices(events: list[OutboxEvent]) -> None:
 def refresh_sales_report(events: list[OutboxEvent]) -> None:
     """Keep the sales report within seconds of the orders (one refresh per shop every few seconds)."""
     reports.sales_refresh_soon()
+
+
+@event_handler(accounts.SIGNED_UP, accounts.VERIFICATION_REQUESTED)
+def send_customer_verifications(events: list[OutboxEvent]) -> None:
+    """E-mail each new (or asking) account its verification link, unless verified meanwhile."""
+    for event in events:
+        customer = accounts.customer_account(customer_id=int(event.payload["customer_id"]))
+        if customer is not None and customer.email_verified_at is None:
+            emails.customer_verification_send(event_id=event.pk, customer=customer)
+
+
+@event_handler(accounts.PASSWORD_RESET_REQUESTED)
+def send_customer_password_resets(events: list[OutboxEvent]) -> None:
+    """E-mail a password-reset link to each e-mail that has an account here; nothing to the others."""
+    for event in events:
+        customer = Customer.objects.filter(email=str(event.payload["email"])).exclude(password="").first()
+        if customer is not None:
+            emails.customer_password_reset_send(event_id=event.pk, customer=customer)
+
+
+@event_handler(accounts.ORDER_LINK_REQUESTED)
+def send_order_links(events: list[OutboxEvent]) -> None:
+    """E-mail the order's link where the number and e-mail asked with match an order; nothing otherwise."""
+    for event in events:
+        order = order_for_link(number=int(event.payload["number"]), email=str(event.payload["email"]))
+        if order is not None:
+            emails.order_link_send(event_id=event.pk, order=order)

@@ -17,7 +17,12 @@ ORDER_NUMBER_OFFSET = 1000
 
 
 class Customer(models.Model):
-    """A shopper who ordered, known by e-mail."""
+    """
+    A shopper of this shop, known by e-mail: one who ordered as a guest, or one
+    who signed up (a password is set) for an account, or both. The same e-mail
+    in another shop is another customer, in that shop's schema. A guest's orders
+    show in the account of the same e-mail only once the e-mail is verified.
+    """
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -25,12 +30,70 @@ class Customer(models.Model):
     first_order_at = models.DateTimeField(null=True)
     last_order_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Empty for a guest: no account. A Django password hash once signed up.
+    password = models.CharField(max_length=128, blank=True, default="", db_default="")
+    signed_up_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Sign-in JWTs carry the generation they were issued in; a password reset moves it on,
+    # and every token issued before is refused.
+    token_generation = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def has_account(self) -> bool:
+        return bool(self.password)
+
+    # Idempotency keys of a signed-in customer are theirs (tenants.conventions.idempotency).
+    principal_kind = "customer"
+
+    @property
+    def is_authenticated(self) -> bool:
+        """What DRF's IsAuthenticated asks of `request.user`: a customer signed in with a token is."""
+        return True
+
+
+class CustomerAddress(models.Model):
+    """An address a signed-in customer saved for checkout."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    name = models.CharField(max_length=200)
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True, default="")
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="customer_one_default_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+
+class CustomerRefreshSpent(models.Model):
+    """
+    A customer's refresh token that was used: each is good for one refresh (the
+    answer carries its successor), so a stolen one dies the first time either
+    holder uses it. Kept until it would have expired anyway.
+    """
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti
 
 
 class Order(models.Model):
@@ -50,6 +113,9 @@ class Order(models.Model):
     refunded_amount = price_field(default=0)
     shipping_address = models.JSONField()
     payment_provider = models.CharField(max_length=32)
+    # Placed by the customer signed in to their account (not a guest who gave the same e-mail):
+    # such an order shows in the account before its e-mail is verified.
+    placed_signed_in = models.BooleanField(default=False, db_default=False)
     # The shopper's secret to view the order; only its hash is kept.
     token_hash = models.CharField(max_length=64)
     # The hash of the cart it was placed from (Cart.id_hash): unique, so one cart makes one order
@@ -264,6 +330,9 @@ class SentEmail(models.Model):
         ORDER_CONFIRMATION = "order_confirmation"
         NEW_ORDER_NOTICE = "new_order_notice"
         SHIPPING_NOTICE = "shipping_notice"
+        CUSTOMER_VERIFICATION = "customer_verification"
+        CUSTOMER_PASSWORD_RESET = "customer_password_reset"
+        ORDER_LINK = "order_link"
 
     event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
     kind = models.CharField(max_length=32, choices=Kind.choices)

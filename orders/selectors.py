@@ -6,11 +6,12 @@ import hmac
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from orders.errors import OrderNotFound
-from orders.models import ORDER_NUMBER_OFFSET, Customer, Order, OrderLine, Payment
+from orders.errors import CustomerAddressNotFound, OrderNotFound
+from orders.models import ORDER_NUMBER_OFFSET, Customer, CustomerAddress, Order, OrderLine, Payment
 from orders.services import token_hash
+from orders.tokens import order_link_matches
 
 ORDER_PREFETCH = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -38,11 +39,53 @@ def orders_with_lines(*, numbers: Iterable[int]) -> dict[int, Order]:
 
 
 def access_order_by_number_and_token(*, number: int, token: str) -> Order:
-    """The shopper's view: the order only with its secret token (404 either way, so numbers leak nothing)."""
+    """
+    The shopper's view: the order only with its secret token, the checkout's or
+    the e-mailed link's (404 either way, so numbers leak nothing).
+    """
     order = Order.objects.prefetch_related(*ORDER_PREFETCH).filter(pk=_pk_for_number(number)).first()
-    if order is None or not hmac.compare_digest(order.token_hash, token_hash(token)):
+    if order is None or not (
+        hmac.compare_digest(order.token_hash, token_hash(token)) or order_link_matches(order, token)
+    ):
         raise OrderNotFound("No such order, or the token does not match.")
     return order
+
+
+def customer_orders(*, customer: Customer) -> QuerySet[Order]:
+    """
+    A signed-in customer's orders, newest first: those placed signed in, and,
+    once the account's e-mail is verified, those placed as a guest with it.
+    """
+    orders = Order.objects.prefetch_related(*ORDER_PREFETCH).filter(customer=customer)
+    if customer.email_verified_at is None:
+        orders = orders.filter(placed_signed_in=True)
+    return orders.order_by("-id")
+
+
+def access_customer_order_by_number(*, customer: Customer, number: int) -> Order:
+    order = customer_orders(customer=customer).filter(pk=_pk_for_number(number)).first()
+    if order is None:
+        raise OrderNotFound(f"No order #{number} in your account.")
+    return order
+
+
+def order_for_link(*, number: int, email: str) -> Order | None:
+    """The order with this number if it was placed with this e-mail (the "find my order" match)."""
+    order = Order.objects.filter(pk=_pk_for_number(number)).first()
+    matches = order is not None and hmac.compare_digest(order.email.encode(), email.encode())
+    return order if matches else None
+
+
+def customer_addresses(*, customer: Customer) -> QuerySet[CustomerAddress]:
+    return CustomerAddress.objects.filter(customer=customer).order_by("id")
+
+
+def access_customer_address_by_id(*, customer: Customer, address_id: int) -> CustomerAddress:
+    """One of the customer's own addresses (another customer's is "not found", as is any other id)."""
+    address = CustomerAddress.objects.filter(Q(customer=customer) & Q(pk=address_id)).first()
+    if address is None:
+        raise CustomerAddressNotFound("No such address in your account.")
+    return address
 
 
 def orders_for_admin(

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -115,15 +117,18 @@ def order_place(
     shipping_address: ShippingAddress,
     payment_method: dict[str, Any],
     currency: str,
+    account: Customer | None = None,
 ) -> tuple[Order, str]:
     """
     Check out a cart: take it (one cart makes one order: a second checkout of it
     is refused with CartCheckedOut), reserve the stock, snapshot current prices
     into an order, take the payment. Any refusal (sold out, declined card) rolls
     everything back, the cart included. Return the order and its secret token.
+    With `account` (the customer signed in), the order is theirs, whatever
+    e-mail it is sent to; otherwise it goes to the customer of its e-mail.
     """
     email = email.strip().lower()
-    shopper = Actor(type="customer", id=None, label=email)
+    shopper = Actor(type="customer", id=account.pk if account else None, label=email)
     provider = provider_for(payment_method["provider"])
     unpaid_lifetime = _unpaid_lifetime(provider)  # refuses a provider the shop has not enabled
     # The writes go through rows_insert(): the ORM's create() cost more CPU than the statements.
@@ -150,7 +155,12 @@ def order_place(
         (order,) = rows_insert(
             [
                 Order(
-                    customer=_customer_upsert(email=email, name=shipping_address.name, now=now),
+                    customer=(
+                        _account_order_count(account, now=now)
+                        if account is not None
+                        else _customer_upsert(email=email, name=shipping_address.name, now=now)
+                    ),
+                    placed_signed_in=account is not None,
                     email=email,
                     currency=currency,
                     subtotal=total,
@@ -235,14 +245,27 @@ def _expiry_extra(order: Order) -> dict[str, str]:
     return {"expires_at": expiry_text(order.expires_at)} if order.expires_at is not None else {}
 
 
+def _account_order_count(account: Customer, *, now: Any) -> Customer:
+    """Count one more order for a signed-in customer."""
+    Customer.objects.filter(pk=account.pk).update(
+        orders_count=F("orders_count") + 1,
+        first_order_at=Coalesce(F("first_order_at"), Value(now)),
+        last_order_at=now,
+    )
+    return account
+
+
 def _customer_upsert(*, email: str, name: str, now: Any) -> Customer:
     """Create the customer or count one more order for them, in one statement."""
+    # An account holder's name is theirs to change; a guest's follows their latest order.
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO orders_customer
-                   (email, name, orders_count, first_order_at, last_order_at, created_at)
-               VALUES (%s, %s, 1, %s, %s, %s)
-               ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name,
+                   (email, name, orders_count, first_order_at, last_order_at, created_at, password)
+               VALUES (%s, %s, 1, %s, %s, %s, '')
+               ON CONFLICT (email) DO UPDATE SET
+                   name = CASE WHEN orders_customer.password = '' THEN EXCLUDED.name
+                               ELSE orders_customer.name END,
                    orders_count = orders_customer.orders_count + 1, last_order_at = EXCLUDED.last_order_at
                RETURNING id""",
             [email, name, now, now, now],

@@ -180,6 +180,39 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
 
 
+# --- A real Celery worker ---------------------------------------------------------------
+
+
+@pytest.fixture
+def test_database(django_db_setup: None) -> None:
+    """
+    Make sure the connection is on the test database before committing anything:
+    pytest-django creates it only if some collected test is marked django_db, and
+    otherwise `committed_shop` would write to the development database.
+    """
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
+
+
+@pytest.fixture
+def worker(django_db_blocker: Any) -> Iterator[None]:
+    """A real Celery worker (in a thread) consuming the test Redis' default and webhook queues."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app as celery_app
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.WEBHOOK_QUEUE]
+    try:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING", queues=queues),
+        ):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
 # --- A private redis-server to kill or freeze (never the shared one) -------------------
 
 

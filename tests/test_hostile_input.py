@@ -23,6 +23,8 @@ from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import Category, Product, Variant
+from orders.accounts import customer_address_create, customer_signup
+from orders.tokens import customer_tokens_mint
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor
 from tenants.models import IdempotencyRecord, Shop, User
@@ -31,6 +33,9 @@ from tenants.outbox.services import event_record
 from tenants.schemas import use_public, use_shop
 from tenants.webhooks import services as webhooks
 from tests.conftest import ShopContext, assert_problem, bearer
+from tests.orders.helpers import ADDRESS
+
+CUSTOMER_PASSWORD = "correct horse battery staple"
 
 # Both documents as `manage.py spectacular --urlconf ...` generates them, at collection.
 DOCUMENTS = {
@@ -68,8 +73,13 @@ def rows(shop_a: ShopContext) -> dict[str, Any]:
     (delivery_id,) = webhooks.deliveries_create_for_events(
         events=[event_record(type="inventory.low", payload={"variant_id": variant.pk})]
     )
+    customer = customer_signup(email="shopper@example.com", password=CUSTOMER_PASSWORD, name="Shopper")
+    address = customer_address_create(customer=customer, fields=dict(ADDRESS))
+    customer_token = customer_tokens_mint(customer).access
     use_public()
     return {
+        "customer_token": customer_token,
+        "address_id": address.pk,
         "slug": shop_a.shop.slug,
         "category_id": category.pk,
         "product_id": product.pk,
@@ -123,8 +133,9 @@ def _anonymous_allowed(operation: dict[str, Any]) -> bool:
     return security == [] or {} in security
 
 
-def _credentials(shop: ShopContext) -> dict[str, str]:
-    return bearer(shop.token())
+def _credentials(shop: ShopContext, rows: dict[str, Any], path: str) -> dict[str, str]:
+    """The credentials an API takes: a member's JWT, or on the Storefront API a customer's."""
+    return bearer(rows["customer_token"] if path.startswith("/api/storefront/") else shop.token())
 
 
 # --- Plain OPTIONS ----------------------------------------------------------------------
@@ -139,7 +150,7 @@ def test_plain_options_answers_with_allow(api, shop_a: ShopContext, rows, docume
     url = _url(path, parameters, rows)
     documented = {method.upper() for method in path_item}
 
-    response = api.options(url, HTTP_HOST=_host(document, shop_a), **_credentials(shop_a))
+    response = api.options(url, HTTP_HOST=_host(document, shop_a), **_credentials(shop_a, rows, path))
     assert response.status_code == 200, (response.status_code, response.content[:300])
     allowed = {method.strip() for method in response["Allow"].split(",")}
     assert documented | {"OPTIONS"} <= allowed, (allowed, documented)
@@ -209,7 +220,7 @@ def test_unstorable_json_is_refused_by_the_parser(
             content_type="application/json",
             HTTP_HOST=_host(document, shop_a),
             HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-            **_credentials(shop_a),
+            **_credentials(shop_a, rows, path),
         )
         problem = response["Content-Type"] == PROBLEM_TYPE and response.json()
         if not (
@@ -259,7 +270,7 @@ def test_forged_cursors_are_a_400_problem(
     api.raise_request_exception = False
     operation = DOCUMENTS[document]["paths"][path][method]
     url = _url(path, operation.get("parameters", []), rows)
-    callers = {"member": _credentials(shop_a)}
+    callers = {"member": _credentials(shop_a, rows, path)}
     if _anonymous_allowed(operation):
         callers["anonymous"] = {}
     failures = []
@@ -313,7 +324,7 @@ def test_observed_unstorable_input_is_a_400_problem(api, shop_a: ShopContext, ro
         data=body.encode(),
         content_type="application/json",
         HTTP_HOST=shop_a.host,
-        **_credentials(shop_a),
+        **_credentials(shop_a, rows, "/api/admin/"),
     )
     problem = assert_problem(response, 400)
     assert (problem["code"], list(problem["errors"])) == ("parse_error", [field])
@@ -324,7 +335,7 @@ def test_observed_unstorable_input_is_a_400_problem(api, shop_a: ShopContext, ro
         data=("{" + VALID_BODIES[path] + "}").encode(),
         content_type="application/json",
         HTTP_HOST=shop_a.host,
-        **_credentials(shop_a),
+        **_credentials(shop_a, rows, "/api/admin/"),
     )
     assert plain.status_code == 201, plain.content
 

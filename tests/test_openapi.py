@@ -40,6 +40,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from orders.accounts import customer_address_create, customer_signup
+from orders.tokens import customer_tokens_mint
 from tenants import services
 from tenants.audit.services import Actor
 from tenants.models import ApiKey, Membership
@@ -89,6 +91,7 @@ EXPECTED_SECURITY_SCHEMES = {
     "shop": {
         "jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
         "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"},
+        "customerJwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     },
 }
 
@@ -301,8 +304,22 @@ def test_anonymous_operations_need_no_credentials(documents) -> None:
     assert platform["/api/platform/v1/plans"]["get"]["security"] == []
     for path, method, operation in _operations(documents["shop"]):
         if path.startswith("/api/storefront/"):
-            assert operation["security"] == [], (method, path)
+            # Anonymous, but for a signed-in shopper's own `customer/...` (their sign-in itself is anonymous).
+            expected: list[dict[str, list[str]]] = (
+                [{"customerJwtAuth": []}] if path in CUSTOMER_ONLY_PATHS else []
+            )
+            assert operation["security"] == expected, (method, path)
     assert shop["/api/storefront/v1/shop"]["get"]["security"] == []
+
+
+CUSTOMER_ONLY_PATHS = {
+    "/api/storefront/v1/customer/me",
+    "/api/storefront/v1/customer/addresses",
+    "/api/storefront/v1/customer/addresses/{address_id}",
+    "/api/storefront/v1/customer/orders",
+    "/api/storefront/v1/customer/orders/{number}/reorder",
+    "/api/storefront/v1/customer/verify-email/resend",
+}
 
 
 @pytest.mark.django_db
@@ -516,12 +533,24 @@ def fast_password_hashing(settings) -> None:
     ]
 
 
+# Which security scheme each set of credentials is: an operation that takes another refuses them.
+CREDENTIAL_SCHEMES = {"owner-jwt": "jwtAuth", "api-key": "apiKeyAuth", "customer-jwt": "customerJwtAuth"}
+
+
 @pytest.fixture
 def fuzz_targets(shop_a: ShopContext) -> dict[str, FuzzTarget]:
     api_key, key = services.api_key_create(
         shop=shop_a.shop, name="fuzz", scopes=ApiKey.Scope.values, created_by=shop_a.owner
     )
     owner_jwt = {"Authorization": f"Bearer {shop_a.token()}"}
+    use_shop(shop_a.shop)
+    customer = customer_signup(email="fuzz-shopper@example.com", password=PASSWORD)
+    address = customer_address_create(
+        customer=customer,
+        fields={"name": "A", "line1": "B", "city": "C", "postal_code": "D", "country": "GB"},
+    )
+    customer_tokens = customer_tokens_mint(customer)
+    use_public()
     return {
         "platform": FuzzTarget(
             host=settings.PLATFORM_HOST,
@@ -541,8 +570,17 @@ def fuzz_targets(shop_a: ShopContext) -> dict[str, FuzzTarget]:
                 "anonymous": {},
                 "owner-jwt": owner_jwt,
                 "api-key": {"Authorization": f"Api-Key {key}"},
+                "customer-jwt": {"Authorization": f"Bearer {customer_tokens.access}"},
             },
-            path_parameters={"api_key_id": api_key.pk, **_webhook_rows(shop_a)},
+            path_parameters={
+                "api_key_id": api_key.pk,
+                "address_id": address.pk,
+                **_webhook_rows(shop_a),
+            },
+            bodies={
+                "storefront_customer_token": {"email": customer.email, "password": PASSWORD},
+                "storefront_customer_token_refresh": {"refresh": customer_tokens.refresh},
+            },
         ),
     }
 
@@ -626,7 +664,8 @@ def test_fuzzed_requests_get_no_server_error(document, operation_id, fuzz_target
         except Exception as exc:  # collect, so one run reports every failing credential set
             failures.append(f"--- {credentials} ---\n{exc}")
             continue
-        if credentials != "anonymous":
+        security = operation.definition.raw.get("security") or []
+        if credentials != "anonymous" and (not security or {CREDENTIAL_SCHEMES[credentials]: []} in security):
             # The credentials work: requests got past authentication into the view's own code.
             assert set(statuses) - {401}, f"{credentials} only ever got 401 on {operation_id}"
     assert not failures, f"{document} {operation_id}:\n" + "\n".join(failures)

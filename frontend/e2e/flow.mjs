@@ -2,7 +2,7 @@
 // tests/e2e/test_browser_flow.py started (E2E_PORT). playwright-core drives
 // Debian's Chromium (CHROMIUM); no browser is ever downloaded. A screenshot of
 // each step goes to E2E_ARTIFACTS.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
@@ -18,6 +18,26 @@ const storefront = `http://${slug}.localhost:${port}`;
 const email = `merchant-${slug}@example.com`;
 const password = "correct-horse-battery-staple";
 const STEP_TIMEOUT = 20_000;
+
+const mailDir = process.env.E2E_MAIL_DIR;
+
+/** The path and query of the link to `path` in the e-mail to `to` about `subject` the worker wrote (polled). */
+async function mailedLink(to, subject, path) {
+  const pattern = new RegExp(`https?://[^/\\s"]+(${path.replace(/[/?]/g, "\\$&")}\\?token=[^\\s"<&]+)`);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (mailDir && existsSync(mailDir)) {
+      for (const name of readdirSync(mailDir).sort().reverse()) {
+        for (const message of readFileSync(join(mailDir, name), "utf8").split("\n" + "-".repeat(79) + "\n")) {
+          if (!message.includes(`To: ${to}`) || !message.includes(subject)) continue;
+          const match = pattern.exec(message);
+          if (match) return match[1];
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no e-mail to ${to} about ${subject} with a link to ${path} in ${mailDir}`);
+}
 
 let step = 0;
 async function shot(page, name) {
@@ -202,10 +222,47 @@ try {
   await merchant.locator("h1 .badge", { hasText: "fulfilled" }).waitFor();
   await shot(merchant, "admin-order-fulfilled");
 
-  // The shopper's order page tells the news.
-  await shopper.goBack();
+  // --- the shopper: an account with the guest's e-mail, verified from its e-mail -------------
+  await shopper.goto(`${storefront}/account/signup`);
+  await shopper.getByLabel("Name").fill("Sam Shopper");
+  await shopper.getByLabel("E-mail").fill("shopper@example.com");
+  await shopper.getByLabel("Password").fill("a shopper's own passphrase");
+  await shot(shopper, "storefront-account-signup");
+  await shopper.getByRole("button", { name: "Create account" }).click();
+  await shopper.getByRole("heading", { name: "Your account" }).waitFor();
+  await shopper.getByText("not confirmed").waitFor();
+  await shopper.getByText("No orders yet.").waitFor(); // the guest order waits for the e-mail's confirmation
+  await shot(shopper, "storefront-account-unverified");
+
+  await shopper.goto(`${storefront}${await mailedLink("shopper@example.com", "Confirm your e-mail", "/account/verify")}`);
+  await shopper.getByText(/is confirmed/).waitFor();
+  await shopper.getByRole("link", { name: "Go to your account" }).click();
+  await shopper.locator("td", { hasText: new RegExp(`^#${orderNumber}$`) }).waitFor(); // the guest order is theirs now
+  await shopper.getByLabel("Full name").fill("Sam Shopper");
+  await shopper.getByLabel("Address", { exact: true }).fill("1 Market Street");
+  await shopper.getByLabel("City").fill("Berlin");
+  await shopper.getByLabel("Postal code").fill("10115");
+  await shopper.getByLabel("Country code").fill("DE");
+  await shopper.getByRole("button", { name: "Save address" }).click();
+  await shopper.getByText("default", { exact: true }).waitFor();
+  await shot(shopper, "storefront-account");
+
+  await shopper.getByRole("button", { name: `Order again #${orderNumber}` }).click();
+  await shopper.getByRole("heading", { name: "Your cart" }).waitFor();
+  await shopper.getByLabel("1 item in the cart").waitFor();
+  await shot(shopper, "storefront-reorder-cart");
+
+  // --- "find my order": the link comes by e-mail, whoever asks ------------------------------
   await shopper.goto(`${storefront}/orders`);
+  await shopper.getByLabel("E-mail").fill("shopper@example.com");
+  await shopper.getByLabel("Order number").fill(orderNumber);
+  await shopper.getByRole("button", { name: "E-mail me the link" }).click();
+  await shopper.getByText(/we have e-mailed its link there/).waitFor();
   await shot(shopper, "storefront-order-lookup");
+  await shopper.goto(`${storefront}${await mailedLink("shopper@example.com", `The link to your order #${orderNumber}`, `/orders/${orderNumber}`)}`);
+  await shopper.getByRole("heading", { name: `Order ${orderNumber}` }).waitFor();
+  await shopper.getByText("fulfilled", { exact: true }).waitFor();
+  await shot(shopper, "storefront-order-from-email");
 
   if (failures.length) throw new Error(failures.join("\n"));
   console.log(`browser flow passed: order ${orderNumber} on ${storefront}`);

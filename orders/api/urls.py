@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import reports, views
+from orders.api import customers, reports, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -12,6 +12,51 @@ storefront_urlpatterns = [
     path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
     path("payment-methods", views.PaymentMethodsView.as_view(), name="storefront-payment-methods"),
     path("orders/<int:number>", views.ShopperOrderView.as_view(), name="storefront-order"),
+    path("orders/lookup", customers.OrderLookupView.as_view(), name="storefront-orders-lookup"),
+    path("customer/signup", customers.CustomerSignupView.as_view(), name="storefront-customer-signup"),
+    path("customer/token", customers.CustomerTokenView.as_view(), name="storefront-customer-token"),
+    path(
+        "customer/token/refresh",
+        customers.CustomerTokenRefreshView.as_view(),
+        name="storefront-customer-token-refresh",
+    ),
+    path("customer/me", customers.CustomerMeView.as_view(), name="storefront-customer-me"),
+    path(
+        "customer/verify-email",
+        customers.CustomerVerifyEmailView.as_view(),
+        name="storefront-customer-verify",
+    ),
+    path(
+        "customer/verify-email/resend",
+        customers.CustomerVerifyEmailResendView.as_view(),
+        name="storefront-customer-verify-resend",
+    ),
+    path(
+        "customer/password-reset",
+        customers.CustomerPasswordResetView.as_view(),
+        name="storefront-customer-password-reset",
+    ),
+    path(
+        "customer/password-reset/confirm",
+        customers.CustomerPasswordResetConfirmView.as_view(),
+        name="storefront-customer-password-reset-confirm",
+    ),
+    path(
+        "customer/addresses",
+        customers.CustomerAddressListView.as_view(),
+        name="storefront-customer-addresses",
+    ),
+    path(
+        "customer/addresses/<int:address_id>",
+        customers.CustomerAddressView.as_view(),
+        name="storefront-customer-address",
+    ),
+    path("customer/orders", customers.CustomerOrderListView.as_view(), name="storefront-customer-orders"),
+    path(
+        "customer/orders/<int:number>/reorder",
+        customers.CustomerReorderView.as_view(),
+        name="storefront-customer-reorder",
+    ),
 ]
 
 admin_urlpatterns = [

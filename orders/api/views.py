@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from orders import carts, payments, selectors, services
 from orders.api import serializers as s
+from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
 from orders.errors import CartNotFound
 from orders.models import Order, PaymentSettings
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
@@ -128,10 +129,17 @@ def _with_token(request: Request, body: Any) -> Any:
 
 
 class CheckoutView(StorefrontAPIView):
+    # Anonymous (a guest) or a signed-in customer, whose order is then theirs.
+    authentication_classes = [CustomerJWTAuthentication]
+
     @extend_schema(
         request=s.CheckoutInput,
         responses={
             201: s.PlacedOrderOutput,
+            401: OpenApiResponse(
+                description="An `Authorization: Bearer` token was sent that is not a valid customer token "
+                "of this shop (a guest sends none)."
+            ),
             402: OpenApiResponse(
                 description="The card was declined, or the shop's plan allows no more orders."
             ),
@@ -153,7 +161,8 @@ class CheckoutView(StorefrontAPIView):
         "with the same Idempotency-Key replays it (token included); any other checkout of that cart answers "
         "409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their "
         'own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront\'s: 429 '
-        "beyond it.",
+        "beyond it. With a customer's `Authorization: Bearer` token the order goes into their account (a "
+        "token that is not valid for this shop answers 401); without one it is a guest order.",
     )
     @idempotent(required=True, principal=_cart_holder, stored_body=_without_token, replayed_body=_with_token)
     def post(self, request: Request) -> Response:
@@ -164,6 +173,7 @@ class CheckoutView(StorefrontAPIView):
             shipping_address=services.ShippingAddress(**data["shipping_address"]),
             payment_method=data["payment_method"],
             currency=shop_currency(request),
+            account=signed_in_customer(request),
         )
         body = {**s.OrderOutput(order).data, "token": token}
         return Response(body, status=status.HTTP_201_CREATED)

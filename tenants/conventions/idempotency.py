@@ -115,7 +115,9 @@ def request_principal(request: Request) -> str:
         return f"key:{request.auth.pk}"
     user = request.user
     if user is not None and getattr(user, "is_authenticated", False):
-        return f"user:{user.pk}"
+        # A shop's signed-in customers (orders.models.Customer) are another kind of caller
+        # than platform users, with ids of their own: each kind keeps its own key space.
+        return f"{getattr(user, 'principal_kind', 'user')}:{user.pk}"
     return ANONYMOUS
 
 

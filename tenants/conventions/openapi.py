@@ -44,6 +44,20 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
+class CustomerJWTScheme(OpenApiAuthenticationExtension):
+    # Named by path: `tenants` does not import `orders` (the dependency points the other way).
+    target_class = "orders.api.auth.CustomerJWTAuthentication"
+    name = "customerJwtAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A shopper's access token from `customer/token`, valid on this shop's hosts only.",
+        }
+
+
 # --- SimpleJWT's views (routed as they are in tenants/api/urls.py) ----------------
 
 

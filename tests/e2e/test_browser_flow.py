@@ -60,6 +60,8 @@ class LiveServer:
             "ADMIN_ORIGIN": f"http://localhost:{self.port}",
             "MEDIA_ROOT": str(self.tmp / "media"),
             "EMAIL_URL": f"file://{self.tmp / 'mail'}",
+            # Links in the shopper's e-mails point at this server (the flow follows them).
+            "STOREFRONT_ORIGIN_TEMPLATE": f"http://{{domain}}:{self.port}",
             "SPA_DIST_DIR": str(BASE_DIR / "frontend" / "dist"),
             "PYTHONPATH": str(BASE_DIR),
         }
@@ -149,6 +151,7 @@ def test_sign_up_to_first_sale_in_the_browser(storefleet_server: LiveServer) -> 
             "E2E_PORT": str(storefleet_server.port),
             "E2E_ARTIFACTS": str(artifacts),
             "E2E_USER_DATA_DIR": str(storefleet_server.tmp / "chromium-profile"),
+            "E2E_MAIL_DIR": str(storefleet_server.tmp / "mail"),
             "CHROMIUM": CHROMIUM,
         },
         capture_output=True,

@@ -68,6 +68,7 @@ def checkout(
     payment: dict[str, Any] = PAYS,
     key: str | None = None,
     remote_addr: str = "127.0.0.1",
+    headers: dict[str, str] | None = None,
     **overrides: Any,
 ):
     body = {
@@ -85,6 +86,7 @@ def checkout(
         body,
         HTTP_IDEMPOTENCY_KEY=key or uuid.uuid4().hex,
         REMOTE_ADDR=remote_addr,
+        **(headers or {}),
     )
 
 

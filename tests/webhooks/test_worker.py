@@ -11,11 +11,8 @@ import json
 import threading
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
-from config.celery import app as celery_app
 from tenants.audit.services import Actor
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_record
@@ -25,33 +22,6 @@ from tenants.webhooks.models import WebhookDelivery
 from tenants.webhooks.tasks import webhook_deliveries_due
 from tests.conftest import ShopContext
 from tests.webhooks.helpers import Receiver, independent_verify
-
-
-@pytest.fixture
-def worker(django_db_blocker):
-    """A real Celery worker (in a thread) consuming the test Redis' default and webhook queues."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.WEBHOOK_QUEUE]
-    try:
-        with (
-            django_db_blocker.unblock(),
-            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING", queues=queues),
-        ):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
-
-
-@pytest.fixture
-def test_database(django_db_setup) -> None:
-    """
-    Make sure the connection is on the test database before committing anything:
-    pytest-django creates it only if some collected test is marked django_db
-    (hence the beat test below), and otherwise `committed_shop` would write to
-    the development database.
-    """
-    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
 
 
 @pytest.mark.django_db

@@ -55,53 +55,80 @@ export function storefrontClient(origin: string = window.location.origin): ShopC
 
 // --- the merchant's session (admin) -------------------------------------------
 
-const ACCESS = "storefleet.access";
-const REFRESH = "storefleet.refresh";
-
 type Listener = () => void;
+
+/** Where a session keeps its pair and which endpoints refresh and revoke it. */
+export interface SessionKind {
+  /** localStorage keys `<prefix>.access` and `<prefix>.refresh`. */
+  prefix: string;
+  refreshPath: string;
+  /** Revokes a refresh token; without one, signing out only forgets the pair (it lapses on its own). */
+  logoutPath: string | null;
+}
+
+/** A merchant's platform session (the admin SPA). */
+export const PLATFORM_SESSION: SessionKind = {
+  prefix: "storefleet",
+  refreshPath: "/api/platform/v1/auth/token/refresh",
+  logoutPath: "/api/platform/v1/auth/logout",
+};
+
+/** A shopper's session with one shop (the storefront SPA, on the shop's host). */
+export const CUSTOMER_SESSION: SessionKind = {
+  prefix: "storefleet.customer",
+  refreshPath: "/api/storefront/v1/customer/token/refresh",
+  logoutPath: null,
+};
 
 /**
  * JWT pair in localStorage; access refreshed on a 401 once, then the session ends.
- * A refresh token works once: each refresh stores the new one the platform answers.
+ * A refresh token works once: each refresh stores the new one the server answers.
  */
 export class Session {
   private listeners = new Set<Listener>();
   private refreshing: Promise<boolean> | null = null;
   private readonly platformOrigin: string;
   private readonly storage: Storage;
+  private readonly kind: SessionKind;
+  private readonly accessKey: string;
+  private readonly refreshKey: string;
 
-  constructor(platformOrigin: string, storage: Storage = window.localStorage) {
+  /** `platformOrigin`: where the tokens come from (the platform host, or the shop's own host). */
+  constructor(platformOrigin: string, storage: Storage = window.localStorage, kind: SessionKind = PLATFORM_SESSION) {
     this.platformOrigin = platformOrigin;
     this.storage = storage;
+    this.kind = kind;
+    this.accessKey = `${kind.prefix}.access`;
+    this.refreshKey = `${kind.prefix}.refresh`;
   }
 
   get access(): string | null {
-    return this.storage.getItem(ACCESS);
+    return this.storage.getItem(this.accessKey);
   }
 
   get signedIn(): boolean {
-    return this.storage.getItem(REFRESH) !== null;
+    return this.storage.getItem(this.refreshKey) !== null;
   }
 
   signIn(access: string, refresh: string): void {
-    this.storage.setItem(ACCESS, access);
-    this.storage.setItem(REFRESH, refresh);
+    this.storage.setItem(this.accessKey, access);
+    this.storage.setItem(this.refreshKey, refresh);
     this.emit();
   }
 
   signOut(): void {
-    this.storage.removeItem(ACCESS);
-    this.storage.removeItem(REFRESH);
+    this.storage.removeItem(this.accessKey);
+    this.storage.removeItem(this.refreshKey);
     this.emit();
   }
 
   /** Revoke the refresh token on the platform (auth/logout), then forget the pair. */
   async logOut(): Promise<void> {
-    const refresh = this.storage.getItem(REFRESH);
+    const refresh = this.storage.getItem(this.refreshKey);
     this.signOut();
-    if (!refresh) return;
+    if (!refresh || !this.kind.logoutPath) return;
     try {
-      await fetch(`${this.platformOrigin}/api/platform/v1/auth/logout`, {
+      await fetch(`${this.platformOrigin}${this.kind.logoutPath}`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ refresh }),
@@ -122,22 +149,22 @@ export class Session {
 
   private refresh(): Promise<boolean> {
     this.refreshing ??= (async () => {
-      const refresh = this.storage.getItem(REFRESH);
+      const refresh = this.storage.getItem(this.refreshKey);
       if (!refresh) return false;
       try {
-        const response = await fetch(`${this.platformOrigin}/api/platform/v1/auth/token/refresh`, {
+        const response = await fetch(`${this.platformOrigin}${this.kind.refreshPath}`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ refresh }),
         });
         if (!response.ok) {
           // Another tab may have spent this refresh token a moment ago and stored its successor.
-          const current = this.storage.getItem(REFRESH);
+          const current = this.storage.getItem(this.refreshKey);
           return current !== null && current !== refresh;
         }
         const body = (await response.json()) as { access: string; refresh?: string };
-        this.storage.setItem(ACCESS, body.access);
-        if (body.refresh) this.storage.setItem(REFRESH, body.refresh);
+        this.storage.setItem(this.accessKey, body.access);
+        if (body.refresh) this.storage.setItem(this.refreshKey, body.refresh);
         return true;
       } catch {
         return false;
@@ -163,6 +190,11 @@ export class Session {
     this.signOut();
     return response;
   };
+
+  /** The Storefront API client of the shop whose host the page is on, carrying the customer's token. */
+  storefront(): ShopClient {
+    return createClient<ShopPaths>({ baseUrl: this.platformOrigin, fetch: this.fetch });
+  }
 
   platform(): PlatformClient {
     return createClient<PlatformPaths>({ baseUrl: this.platformOrigin, fetch: this.fetch });

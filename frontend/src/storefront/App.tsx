@@ -1,7 +1,8 @@
 import { useEffect } from "react";
 import { Link, NavLink, Outlet, Route, Routes } from "react-router-dom";
 import { ErrorMessage } from "../shared/ui";
-import { useCart, useShop } from "./api";
+import { useCart, useShop, useSignedIn } from "./api";
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage } from "./pages/Account";
 import { CartPage } from "./pages/Cart";
 import { CheckoutPage } from "./pages/Checkout";
 import { Home } from "./pages/Home";
@@ -11,6 +12,7 @@ import { ProductPage } from "./pages/Product";
 function Layout() {
   const shop = useShop();
   const cart = useCart();
+  const signedIn = useSignedIn();
   const name = shop.data?.name ?? "";
   useEffect(() => {
     if (name) document.title = name;
@@ -32,6 +34,9 @@ function Layout() {
             </li>
             <li>
               <NavLink to="/orders">Find an order</NavLink>
+            </li>
+            <li>
+              <NavLink to={signedIn ? "/account" : "/account/signin"}>{signedIn ? "Account" : "Sign in"}</NavLink>
             </li>
             <li>
               <NavLink to="/cart">
@@ -71,6 +76,12 @@ export function StorefrontApp() {
         <Route path="checkout" element={<CheckoutPage />} />
         <Route path="orders" element={<OrderLookupPage />} />
         <Route path="orders/:number" element={<OrderPage />} />
+        <Route path="account" element={<AccountPage />} />
+        <Route path="account/signin" element={<SignInPage />} />
+        <Route path="account/signup" element={<SignUpPage />} />
+        <Route path="account/verify" element={<VerifyEmailPage />} />
+        <Route path="account/forgot" element={<ForgotPasswordPage />} />
+        <Route path="account/reset" element={<ResetPasswordPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

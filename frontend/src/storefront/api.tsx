@@ -1,13 +1,57 @@
-import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
+import { createContext, useContext, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { storefrontClient, unwrap, type ShopClient } from "../api/client";
+import { CUSTOMER_SESSION, Session, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
 import type { Cart } from "./types";
 
 const ClientContext = createContext<ShopClient | null>(null);
+const SessionContext = createContext<Session | null>(null);
 
-export function StorefrontApiProvider({ client, children }: { client?: ShopClient; children: ReactNode }) {
-  return <ClientContext.Provider value={client ?? storefrontClient()}>{children}</ClientContext.Provider>;
+/** The shopper's session with this shop (their account), kept in this host's localStorage. */
+export function customerSession(origin: string = window.location.origin, storage: Storage = window.localStorage): Session {
+  return new Session(origin, storage, CUSTOMER_SESSION);
+}
+
+/**
+ * The Storefront API client, sending the signed-in customer's token (a guest sends none).
+ * Tests pass their own client and session.
+ */
+export function StorefrontApiProvider({ client, session, children }: { client?: ShopClient; session?: Session; children: ReactNode }) {
+  const [value] = useState(() => {
+    const chosen = session ?? customerSession();
+    return { session: chosen, client: client ?? chosen.storefront() };
+  });
+  return (
+    <SessionContext.Provider value={value.session}>
+      <ClientContext.Provider value={value.client}>{children}</ClientContext.Provider>
+    </SessionContext.Provider>
+  );
+}
+
+export function useCustomerSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error("useCustomerSession outside StorefrontApiProvider");
+  return session;
+}
+
+/** Whether a customer is signed in, re-rendering on sign-in and sign-out. */
+export function useSignedIn(): boolean {
+  const session = useCustomerSession();
+  return useSyncExternalStore(
+    (listener) => session.subscribe(listener),
+    () => session.signedIn,
+  );
+}
+
+export function useCustomer() {
+  const api = useApi();
+  const signedIn = useSignedIn();
+  return useQuery({
+    queryKey: ["customer", "me", signedIn],
+    enabled: signedIn,
+    retry: false,
+    queryFn: () => unwrap(api.GET("/api/storefront/v1/customer/me")),
+  });
 }
 
 export function useApi(): ShopClient {
@@ -46,6 +90,11 @@ function storeCartId(id: string | null): void {
 
 export function forgetCart(): void {
   storeCartId(null);
+}
+
+/** Make a cart the shopper's (e.g. the one a re-order filled). */
+export function adoptCart(id: string): void {
+  storeCartId(id);
 }
 
 /** Why the shopper's cart is gone, to tell them instead of showing an empty cart without a word. */

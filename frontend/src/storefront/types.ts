@@ -12,3 +12,4 @@ export type Order = S["OrderOutput"];
 export type PlacedOrder = S["PlacedOrderOutput"];
 export type Shop = S["StorefrontShopOutput"];
 export type Image = S["ImageOutput"];
+export type Components = S;

@@ -1,11 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
-import { cartNoticeFor, forgetCart, loseCart, useApi, useCart } from "../api";
+import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCustomer, useSignedIn } from "../api";
 import { NoCart } from "./Cart";
 
 const EMPTY_FORM = {
@@ -83,6 +83,29 @@ export function CheckoutPage() {
     staleTime: 60_000,
   });
   const manualAccepted = methods.data?.providers.includes("manual") ?? false;
+
+  // A signed-in customer's e-mail and default address fill the form once (the order goes
+  // into their account: the client sends their token with the checkout).
+  const signedIn = useSignedIn();
+  const me = useCustomer();
+  const addresses = useQuery({
+    queryKey: ["customer", "addresses"],
+    enabled: signedIn,
+    queryFn: () => unwrap(api.GET("/api/storefront/v1/customer/addresses")),
+  });
+  const prefilled = useRef(false);
+  useEffect(() => {
+    if (prefilled.current || !me.data || !addresses.data) return;
+    prefilled.current = true;
+    const address = addresses.data.find((candidate) => candidate.is_default);
+    setForm((current) => ({
+      ...current,
+      email: current.email || me.data.email,
+      ...(address && !current.line1
+        ? { name: address.name, line1: address.line1, line2: address.line2, city: address.city, postal_code: address.postal_code, country: address.country }
+        : {}),
+    }));
+  }, [me.data, addresses.data]);
 
   const checkout = useMutation({
     mutationFn: (cartId: string) => {

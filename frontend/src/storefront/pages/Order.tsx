@@ -1,9 +1,9 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { useLocation, useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
-import { ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
+import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { useApi } from "../api";
 import type { Order } from "../types";
 
@@ -86,7 +86,8 @@ export function OrderPage() {
       <h1>Order {number}</h1>
       {placed && (
         <Notice>
-          Thank you! Your order is placed. Keep this page&rsquo;s address to look the order up again.
+          Thank you! Your order is placed. This page&rsquo;s link shows the order at any time (it is in your confirmation
+          e-mail too): <a href={window.location.href}>{window.location.href}</a>
         </Notice>
       )}
       {!token && <ErrorMessage error={new Error("This link lacks the order's token.")} />}
@@ -98,26 +99,44 @@ export function OrderPage() {
 }
 
 export function OrderLookupPage() {
-  const navigate = useNavigate();
+  const api = useApi();
+  const [email, setEmail] = useState("");
   const [number, setNumber] = useState("");
-  const [token, setToken] = useState("");
-  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [clientErrors, setClientErrors] = useState<FieldErrors>({});
+  const lookup = useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/api/storefront/v1/orders/lookup", { body: { email: email.trim(), number: Number(number.trim()) } })),
+  });
+  const errors = mergeErrors(clientErrors, lookup.error);
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    const found: Record<string, string[]> = {};
-    if (!/^\d+$/.test(number.trim())) found.number = ["The order number is all digits."];
-    if (!token.trim()) found.token = ["Paste the token from your confirmation e-mail."];
-    setErrors(found);
-    if (Object.keys(found).length === 0) navigate(`/orders/${number.trim()}?token=${encodeURIComponent(token.trim())}`);
+    const found: FieldErrors = {};
+    if (!EMAIL_RE.test(email.trim())) found.email = ["Enter the e-mail the order was placed with."];
+    if (!/^\d{1,15}$/.test(number.trim())) found.number = ["The order number is all digits."];
+    setClientErrors(found);
+    if (Object.keys(found).length === 0) lookup.mutate();
   };
   return (
     <>
       <h1>Find your order</h1>
-      <form className="narrow" onSubmit={onSubmit} noValidate>
-        <Field label="Order number" inputMode="numeric" value={number} onChange={(e) => setNumber(e.target.value)} errors={errors.number} />
-        <Field label="Order token" value={token} onChange={(e) => setToken(e.target.value)} errors={errors.token} hint="From your confirmation e-mail." />
-        <button type="submit">Look up</button>
-      </form>
+      {lookup.isSuccess ? (
+        <Notice>
+          If order {number.trim()} was placed with {email.trim()}, we have e-mailed its link there. Open it to see the order.
+        </Notice>
+      ) : (
+        <form className="narrow" onSubmit={onSubmit} noValidate>
+          <p>We e-mail the order&rsquo;s link to the address it was placed with.</p>
+          <Field label="E-mail" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} errors={errors.email} />
+          <Field label="Order number" inputMode="numeric" value={number} onChange={(e) => setNumber(e.target.value)} errors={errors.number} />
+          <ErrorMessage error={lookup.error} />
+          <button type="submit" disabled={lookup.isPending}>
+            E-mail me the link
+          </button>
+        </form>
+      )}
+      <p>
+        Have an account? <Link to="/account">Your orders are in your account</Link>.
+      </p>
     </>
   );
 }

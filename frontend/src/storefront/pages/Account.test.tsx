@@ -1,0 +1,77 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { customerSession, StorefrontApiProvider } from "../api";
+import { AccountPage, SignInPage } from "./Account";
+import { OrderLookupPage } from "./Order";
+
+const json = (body: unknown, status = 200) =>
+  new Response(status === 202 ? null : JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
+  });
+
+function renderAt(path: string, answer: (request: Request) => Response) {
+  const requests: Request[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (request: Request) => {
+      requests.push(request.clone());
+      return answer(request);
+    }),
+  );
+  const session = customerSession("http://shop.localhost", window.localStorage);
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  render(
+    <QueryClientProvider client={queryClient}>
+      <StorefrontApiProvider client={session.storefront()} session={session}>
+        <MemoryRouter initialEntries={[path]}>
+          <Routes>
+            <Route path="/account" element={<AccountPage />} />
+            <Route path="/account/signin" element={<SignInPage />} />
+            <Route path="/orders" element={<OrderLookupPage />} />
+          </Routes>
+        </MemoryRouter>
+      </StorefrontApiProvider>
+    </QueryClientProvider>,
+  );
+  return { requests, session };
+}
+
+describe("shopper account", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    window.localStorage.clear();
+  });
+
+  it("sends a guest to sign in, keeps the pair, and sends it with the account's calls", async () => {
+    const { requests, session } = renderAt("/account", (request) => {
+      const path = new URL(request.url).pathname;
+      if (path.endsWith("/customer/token")) return json({ access: "acc", refresh: "ref" });
+      if (path.endsWith("/customer/me")) return json({ id: 1, email: "ada@example.com", name: "Ada", email_verified: false, signed_up_at: "2026-12-04T00:00:00Z" });
+      if (path.endsWith("/customer/addresses")) return json([]);
+      if (path.endsWith("/customer/orders")) return json({ results: [], next: null, previous: null });
+      return json({}, 404);
+    });
+    await screen.findByRole("heading", { name: "Sign in" });
+    await userEvent.type(screen.getByLabelText("E-mail"), "ada@example.com");
+    await userEvent.type(screen.getByLabelText("Password"), "secret passphrase");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    await screen.findByText("ada@example.com");
+    expect(screen.getByText("not confirmed")).toBeTruthy();
+    expect(session.signedIn).toBe(true);
+    const me = requests.find((request) => request.url.endsWith("/customer/me"));
+    expect(me?.headers.get("Authorization")).toBe("Bearer acc");
+  });
+
+  it("says the same after finding an order, whether or not it exists", async () => {
+    const { requests } = renderAt("/orders", () => json(null, 202));
+    await userEvent.type(screen.getByLabelText("E-mail"), "ada@example.com");
+    await userEvent.type(screen.getByLabelText("Order number"), "1001");
+    await userEvent.click(screen.getByRole("button", { name: "E-mail me the link" }));
+    await screen.findByText(/we have e-mailed its link there/);
+    const lookup = requests.find((request) => request.url.endsWith("/orders/lookup"));
+    expect(await lookup?.json()).toEqual({ email: "ada@example.com", number: 1001 });
+  });
+});
