@@ -135,7 +135,9 @@ class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class ImageUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
-    alt = StrictCharField(max_length=255, allow_blank=True, help_text="What the image shows, in words.")
+    alt = StrictCharField(
+        max_length=255, required=False, allow_blank=True, help_text="What the image shows, in words."
+    )
 
 
 class ImageReorderInput(serializers.Serializer):  # type: ignore[type-arg]
