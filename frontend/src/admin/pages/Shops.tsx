@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { shopOrigin, unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useMe, usePlatform } from "../session";
 
 const CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "DKK", "NOK", "PLN", "CZK", "CAD", "AUD", "JPY"];
@@ -70,7 +71,7 @@ export function CreateShopPage() {
         }),
       ),
     onSuccess: async (shop) => {
-      await queryClient.invalidateQueries({ queryKey: ["me"] });
+      await queryClient.invalidateQueries({ queryKey: queryKeys.me() });
       navigate(`/s/${shop.slug}`);
     },
   });
@@ -111,7 +112,7 @@ export function CreateShopPage() {
             <option key={code}>{code}</option>
           ))}
         </SelectField>
-        <ErrorMessage error={create.error} />
+        <ErrorMessage error={create.error} fieldsShown={["name", "slug", "currency"]} />
         <button type="submit" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create shop"}
         </button>
