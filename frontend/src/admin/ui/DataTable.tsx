@@ -158,7 +158,7 @@ export function DataTable<T>({
               const id = rowId(row);
               const checked = kept.includes(id);
               return (
-                <tr key={id} aria-selected={selectable ? checked : undefined}>
+                <tr key={id} className={checked ? "selected" : undefined}>
                   {selectable && (
                     <td className="select">
                       <input

@@ -47,16 +47,18 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={toaster}>
       {children}
-      <div className="toasts" role="status" aria-live="polite" aria-label="Notifications">
-        {toasts.map((toast) => (
-          <div key={toast.id} className={`toast toast-${toast.kind}`}>
-            <span>{toast.message}</span>
-            <button type="button" className="toast-close" onClick={() => dismiss(toast.id)} aria-label="Dismiss notification">
-              ×
-            </button>
-          </div>
-        ))}
-      </div>
+      <section className="toasts" aria-label="Notifications">
+        <div role="status" aria-live="polite">
+          {toasts.map((toast) => (
+            <div key={toast.id} className={`toast toast-${toast.kind}`}>
+              <span>{toast.message}</span>
+              <button type="button" className="toast-close" onClick={() => dismiss(toast.id)} aria-label="Dismiss notification">
+                ×
+              </button>
+            </div>
+          ))}
+        </div>
+      </section>
     </ToastContext.Provider>
   );
 }
