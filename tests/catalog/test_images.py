@@ -456,7 +456,12 @@ def test_reorder(admin: AdminClient, shop_a: ShopContext, product: dict[str, Any
 
 
 def test_alt_text_is_editable(
-    api: Any, admin: AdminClient, shop_a: ShopContext, shop_b: ShopContext, product: dict[str, Any], media_root: Path
+    api: Any,
+    admin: AdminClient,
+    shop_a: ShopContext,
+    shop_b: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
 ) -> None:
     created = start(admin, product["id"], alt="first words")
     path = f"products/{product['id']}/images/{created['id']}"
@@ -475,7 +480,9 @@ def test_alt_text_is_editable(
     for body in ({"alt": 7}, {"alt": None}, {"alt": "x" * 256}, ["alt"]):
         assert_problem(admin.patch(path, body), 400)
     for raw in (b'{"alt": "nul\\u0000byte"}', b'{"alt": "lone \\ud800 surrogate"}', b'{"alt": '):
-        response = api.generic("PATCH", f"/api/admin/v1/{path}", raw, content_type="application/json", **admin.headers)
+        response = api.generic(
+            "PATCH", f"/api/admin/v1/{path}", raw, content_type="application/json", **admin.headers
+        )
         assert_problem(response, 400)
     assert image_row(shop_a, created["id"]).alt == "kept"
     options = api.options(f"/api/admin/v1/{path}", **admin.headers)
