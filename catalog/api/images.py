@@ -74,8 +74,8 @@ class AdminImageDetailView(CatalogAdminView):
         "the storefront shows the change once its product is refreshed.",
     )
     def patch(self, request: Request, product_id: int, image_id: int) -> Response:
+        data = self.valid(s.ImageUpdateInput, request.data)  # a body that cannot be read is refused first
         image = selectors.access_image_by_id(product_id=product_id, image_id=image_id)
-        data = self.valid(s.ImageUpdateInput, request.data)
         if "alt" in data:  # a PATCH without it changes nothing
             image = images.image_update(actor=request_actor(request), image=image, alt=data["alt"])
         return Response(self.output(s.ImageOutput, image))

@@ -57,7 +57,8 @@ export const PROBLEM_WORDING: Record<string, Wording> = {
   image_refused: "This file isn't an image we can use (JPEG, PNG, WebP or GIF, not too large).",
   image_not_uploaded: "The image didn't finish uploading. Please upload it again.",
   image_order_invalid: "The images changed in the meantime. Reload the page and try again.",
-  insufficient_stock: "Not enough stock for that quantity.",
+  // The detail names what is left ("Only 1 of TEA-1 left."): worth keeping.
+  insufficient_stock: (p) => (p.detail ? `Not enough stock: ${p.detail}` : "Not enough stock for that quantity."),
   variant_unavailable: "This item isn't for sale right now.",
   upload_url_expired: "The upload took too long. Please upload the file again.",
   upload_too_large: "This file is too large.",
