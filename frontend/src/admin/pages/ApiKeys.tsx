@@ -5,6 +5,7 @@ import { Empty, ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } fr
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
 import type { Scope } from "../types";
+import { CheckboxGroup } from "../ui/CheckboxGroup";
 import { LoadMore } from "../ui/LoadMore";
 import { useToast } from "../ui/toast";
 import { SecretNotice, useSecretCreate } from "../ui/useSecretCreate";
@@ -68,24 +69,13 @@ export function ApiKeysPage() {
         }}
       >
         <Field label="Key name" value={name} onChange={(e) => setName(e.target.value)} errors={all.name} />
-        <fieldset aria-describedby={all.scopes ? "scopes-error" : undefined}>
-          <legend>Scopes</legend>
-          {SCOPES.map(({ scope, label }) => (
-            <label className="checkbox" key={scope}>
-              <input
-                type="checkbox"
-                checked={scopes.includes(scope)}
-                onChange={(e) => setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))}
-              />
-              {label} <code>{scope}</code>
-            </label>
-          ))}
-          {all.scopes && (
-            <small id="scopes-error" className="field-error">
-              {all.scopes.join(" ")}
-            </small>
-          )}
-        </fieldset>
+        <CheckboxGroup
+          legend="Scopes"
+          options={SCOPES.map(({ scope, label }) => ({ value: scope, label: <>{label} <code>{scope}</code></> }))}
+          selected={scopes}
+          onChange={setScopes}
+          errors={all.scopes}
+        />
         <ErrorMessage error={create.error} fieldsShown={["name", "scopes"]} />
         <button type="submit" disabled={create.isPending}>
           Create key

@@ -5,6 +5,7 @@ import { newIdempotencyKey, unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } from "../../shared/ui";
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
+import { CheckboxGroup } from "../ui/CheckboxGroup";
 import { LoadMore } from "../ui/LoadMore";
 import { useToast } from "../ui/toast";
 import { SecretNotice, useSecretCreate } from "../ui/useSecretCreate";
@@ -62,20 +63,7 @@ export function WebhooksPage() {
         }}
       >
         <Field label="Endpoint URL" type="url" value={url} onChange={(e) => setUrl(e.target.value)} errors={all.url} />
-        <fieldset>
-          <legend>Events</legend>
-          {EVENTS.map((name) => (
-            <label className="checkbox" key={name}>
-              <input
-                type="checkbox"
-                checked={events.includes(name)}
-                onChange={(e) => setEvents(e.target.checked ? [...events, name] : events.filter((x) => x !== name))}
-              />
-              {name}
-            </label>
-          ))}
-          {all.events && <small className="field-error">{all.events.join(" ")}</small>}
-        </fieldset>
+        <CheckboxGroup legend="Events" options={EVENTS.map((name) => ({ value: name, label: name }))} selected={events} onChange={setEvents} errors={all.events} />
         <ErrorMessage error={create.error} fieldsShown={["url", "events"]} />
         <button type="submit" disabled={create.isPending}>
           Add endpoint
