@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SERVICES_ENV := if [ -f var/services.env ]; then . var/services.env; fi;
 
 .PHONY: help venv lock run services lint format typecheck imports test-python test-frontend test test-faults \
-	frontend-deps frontend-build client client-check api-lint chromium nginx fuzz test-citus
+	frontend-deps frontend-build client client-check api-lint chromium nginx fuzz test-citus screenshots
 
 help:
 	@echo "make run          install, migrate, seed the demo shop, serve http://demo.localhost:8000/"
@@ -27,6 +27,7 @@ help:
 	@echo "make fuzz         the long Schemathesis run against a live server (FUZZ_MAX_EXAMPLES=150)"
 	@echo "make frontend-build   npm ci (when the lock changed) and build the SPA (when sources changed)"
 	@echo "make lint | typecheck | imports | test-python   the single checks"
+	@echo "make screenshots  the browser flow once, saving storefront and admin screenshots into docs/screenshots/"
 	@echo "make test-faults  the fault suite at full load (Redis, PostgreSQL, workers, endpoints; minutes)"
 	@echo "make test-citus   by hand, not in CI: the Citus suite against CITUS_URL (tests/citus/README.md)"
 
@@ -172,6 +173,15 @@ test-frontend: venv chromium
 	cd $(FRONTEND) && npx vitest run
 	$(MAKE) --no-print-directory frontend-build
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 STOREFLEET_E2E=1 $(BIN)/pytest tests/e2e -q -p no:cacheprovider
+
+# The screenshots in docs/screenshots.md: the browser flow (tests/e2e) run once
+# against a fresh shop, saving storefront home, product, cart, checkout and the
+# admin dashboard at desktop and phone sizes into docs/screenshots/.
+screenshots: venv chromium
+	.ci/services
+	$(MAKE) --no-print-directory frontend-build
+	$(SERVICES_ENV) STOREFLEET_TESTING=1 STOREFLEET_E2E=1 SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots \
+		$(BIN)/pytest tests/e2e -q -p no:cacheprovider
 
 # Every check runs even when an earlier one fails (--keep-going), so one CI run
 # reports all problems; the exit status is non-zero if any failed.

@@ -297,6 +297,30 @@ def image_reorder(*, actor: Actor, product: Product, order: list[int]) -> list[P
     return ordered
 
 
+def image_update(*, actor: Actor, image: ProductImage, alt: str) -> ProductImage:
+    """Change an image's alt text (what screen readers and search engines read for it)."""
+    with transaction.atomic():
+        locked = ProductImage.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is None:  # deleted since it was read
+            raise CatalogNotFound("No such image.")
+        if locked.alt == alt:
+            return locked
+        before = image_snapshot(locked)
+        locked.alt = alt
+        locked.save(update_fields=["alt"])
+        audit_record(
+            actor=actor,
+            action="product.image_updated",
+            object_type="product",
+            object_id=locked.product_id,
+            before=before,
+            after=image_snapshot(locked),
+        )
+        if locked.status == ProductImage.Status.READY:
+            _product_event("updated", locked.product_id, actor=actor)
+    return locked
+
+
 def image_delete(*, actor: Actor, image: ProductImage) -> None:
     """Delete an image; its original and thumbnail are removed from storage after commit."""
     with transaction.atomic():

@@ -17,7 +17,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ["scripts/**/*.mjs", "e2e/**/*.mjs"],
+    files: ["scripts/**/*.mjs"],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The browser flow runs in Node and hands functions to the page (page.evaluate).
+    files: ["e2e/**/*.mjs"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

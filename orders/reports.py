@@ -12,8 +12,9 @@ merchant's payouts see it (and as Shopify's sales reports count returns):
                 so it counts as a refund on the day it is cancelled);
 - items_sold and each product's quantity and revenue: the lines of the orders paid
                 that day (refunds are amounts, not lines, so they do not reduce them);
-- average order value: what the day's orders came to before refunds, divided by
-                their number (so a refund of an old order does not distort today's).
+- gross sales:  what the day's orders came to, before refunds (revenue + refunds);
+- average order value: gross sales divided by the orders, so both sit on the same
+                side of refunds (and a refund of an old order does not distort today's).
 
 Every figure is kept per currency, the one each order was placed in: a shop that
 changed its currency reports its old orders in theirs, never summed with the new.
@@ -240,9 +241,14 @@ class SalesFigures:
     items_sold: int = 0
 
     @property
+    def gross_sales(self) -> Decimal:
+        """What the orders paid came to, before refunds: the sum the average order is taken of."""
+        return self.revenue + self.refunds
+
+    @property
     def average_order_value(self) -> Decimal:
-        """What an order came to on average, before refunds."""
-        return (self.revenue + self.refunds) / self.orders if self.orders else ZERO
+        """What an order came to on average, before refunds (gross sales over orders)."""
+        return self.gross_sales / self.orders if self.orders else ZERO
 
     def __add__(self, other: SalesFigures) -> SalesFigures:
         return SalesFigures(

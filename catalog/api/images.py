@@ -1,4 +1,4 @@
-"""Admin API for product images: start an upload, confirm it, list, reorder, delete."""
+"""Admin API for product images: start an upload, confirm it, list, change alt text, reorder, delete."""
 
 from __future__ import annotations
 
@@ -63,6 +63,21 @@ class AdminImageDetailView(CatalogAdminView):
     @extend_schema(responses=s.ImageOutput, operation_id="admin_images_retrieve", summary="Get an image")
     def get(self, request: Request, product_id: int, image_id: int) -> Response:
         image = selectors.access_image_by_id(product_id=product_id, image_id=image_id)
+        return Response(self.output(s.ImageOutput, image))
+
+    @extend_schema(
+        request=s.ImageUpdateInput,
+        responses=s.ImageOutput,
+        operation_id="admin_images_update",
+        summary="Change an image's alt text",
+        description="The alt text is what screen readers and search engines read for the image; "
+        "the storefront shows the change once its product is refreshed.",
+    )
+    def patch(self, request: Request, product_id: int, image_id: int) -> Response:
+        data = self.valid(s.ImageUpdateInput, request.data)  # a body that cannot be read is refused first
+        image = selectors.access_image_by_id(product_id=product_id, image_id=image_id)
+        if "alt" in data:  # a PATCH without it changes nothing
+            image = images.image_update(actor=request_actor(request), image=image, alt=data["alt"])
         return Response(self.output(s.ImageOutput, image))
 
     @extend_schema(

@@ -134,6 +134,12 @@ class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
     alt = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
+class ImageUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+    alt = StrictCharField(
+        max_length=255, required=False, allow_blank=True, help_text="What the image shows, in words."
+    )
+
+
 class ImageReorderInput(serializers.Serializer):  # type: ignore[type-arg]
     order = serializers.ListField(
         child=serializers.IntegerField(min_value=1),

@@ -56,9 +56,12 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
 
 class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
     orders = serializers.IntegerField(help_text="Orders paid.")
-    revenue = ShopMoneyField(help_text="What the orders paid came to, less the refunds made.")
+    gross_sales = ShopMoneyField(help_text="What the orders paid came to, before refunds.")
+    revenue = ShopMoneyField(help_text="What the orders paid came to, less the refunds made (net revenue).")
     refunds = ShopMoneyField(help_text="Refunds made (of orders paid on any day).")
-    average_order_value = ShopMoneyField(help_text="What an order paid came to on average, before refunds.")
+    average_order_value = ShopMoneyField(
+        help_text="`gross_sales` divided by `orders`: before refunds, as `gross_sales` is."
+    )
     items_sold = serializers.IntegerField(help_text="Units in the orders paid.")
 
 
@@ -103,7 +106,9 @@ class AdminSalesReportView(AdminAPIView):
             "it was paid (pending orders, and orders cancelled before payment, never count), and a refund "
             "on the day it was made, whichever day its order was paid (cancelling a paid order refunds it "
             "in full). `revenue` is what the orders paid that day came to, less the refunds made that day; "
-            "`average_order_value` is what those orders came to before refunds, divided by their number; "
+            "`gross_sales` is what those orders came to before refunds, and `average_order_value` is "
+            "`gross_sales` divided by their number (both before refunds, so a refund of an old order never "
+            "distorts today's average); "
             "`items_sold` and the top products count the lines of the orders paid. A past day's figures "
             "never change. The figures are kept by workers and trail the orders by a few seconds. The report "
             "counts the orders placed in one currency, the shop's own unless `currency` names another "

@@ -455,6 +455,48 @@ def test_reorder(admin: AdminClient, shop_a: ShopContext, product: dict[str, Any
     assert [i["id"] for i in admin.get(f"products/{product['id']}/images").json()["results"]] == [c, a, b]
 
 
+def test_alt_text_is_editable(
+    api: Any,
+    admin: AdminClient,
+    shop_a: ShopContext,
+    shop_b: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+) -> None:
+    created = start(admin, product["id"], alt="first words")
+    path = f"products/{product['id']}/images/{created['id']}"
+    response = admin.patch(path, {"alt": "A blue teapot on a table"})
+    assert response.status_code == 200, response.content
+    assert response.json()["alt"] == "A blue teapot on a table"
+    assert admin.get(path).json()["alt"] == "A blue teapot on a table"
+    use_shop(shop_a.shop)
+    entry = AuditEntry.objects.get(action="product.image_updated")
+    assert entry.before["alt"] == "first words" and entry.after["alt"] == "A blue teapot on a table"
+    assert admin.patch(path, {"alt": ""}).json()["alt"] == ""
+
+    # Bad input is refused with a problem and changes nothing.
+    admin.patch(path, {"alt": "kept"})
+    assert admin.patch(path, {}).json()["alt"] == "kept"  # nothing to change
+    for body in ({"alt": 7}, {"alt": None}, {"alt": "x" * 256}, ["alt"]):
+        assert_problem(admin.patch(path, body), 400)
+    for raw in (b'{"alt": "nul\\u0000byte"}', b'{"alt": "lone \\ud800 surrogate"}', b'{"alt": '):
+        response = api.generic(
+            "PATCH", f"/api/admin/v1/{path}", raw, content_type="application/json", **admin.headers
+        )
+        assert_problem(response, 400)
+    assert image_row(shop_a, created["id"]).alt == "kept"
+    options = api.options(f"/api/admin/v1/{path}", **admin.headers)
+    assert options.status_code == 200 and "PATCH" in options["Allow"]
+
+    # Another product's path, an unknown id and another shop reach nothing.
+    other = admin.post("products", product_body("Other Product")).json()
+    assert_problem(admin.patch(f"products/{other['id']}/images/{created['id']}", {"alt": "no"}), 404)
+    assert_problem(admin.patch(f"{path}0", {"alt": "no"}), 404)
+    shop_b_admin = AdminClient(api, shop_b)
+    assert_problem(shop_b_admin.patch(path, {"alt": "no"}), 404)
+    assert image_row(shop_a, created["id"]).alt == "kept"
+
+
 def test_read_scope_cannot_write_images(
     api: Any, admin: AdminClient, product: dict[str, Any], media_root: Path
 ) -> None:
@@ -467,6 +509,7 @@ def test_read_scope_cannot_write_images(
     assert_problem(reader.post(base, {"filename": "a.png", "content_type": "image/png"}), 403)
     assert_problem(reader.post(f"{base}/{created['id']}/confirm"), 403)
     assert_problem(reader.post(f"{base}/reorder", {"order": [created["id"]]}), 403)
+    assert_problem(reader.patch(f"{base}/{created['id']}", {"alt": "read only"}), 403)
     assert_problem(reader.delete(f"{base}/{created['id']}"), 403)
 
 

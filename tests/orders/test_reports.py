@@ -156,6 +156,7 @@ def test_report_counts_orders_on_their_paid_day_and_refunds_on_theirs(
         {
             "date": "2026-03-01",
             "orders": 0,
+            "gross_sales": money("0.00"),
             "revenue": money("0.00"),
             "refunds": money("0.00"),
             "average_order_value": money("0.00"),
@@ -165,6 +166,7 @@ def test_report_counts_orders_on_their_paid_day_and_refunds_on_theirs(
             # Both paid orders; D1's refund is made on D3, so D1 stays as it was.
             "date": "2026-03-02",
             "orders": 2,
+            "gross_sales": money("65.00"),
             "revenue": money("65.00"),
             "refunds": money("0.00"),
             "average_order_value": money("32.50"),
@@ -174,6 +176,7 @@ def test_report_counts_orders_on_their_paid_day_and_refunds_on_theirs(
             # The pending order and the one cancelled before payment do not count.
             "date": "2026-03-03",
             "orders": 1,
+            "gross_sales": money("25.00"),
             "revenue": money("25.00"),
             "refunds": money("0.00"),
             "average_order_value": money("25.00"),
@@ -183,6 +186,7 @@ def test_report_counts_orders_on_their_paid_day_and_refunds_on_theirs(
             # 4 mugs and the pen (paid, then cancelled: refunded in full) less 20.00 of D1's order.
             "date": "2026-03-04",
             "orders": 2,
+            "gross_sales": money("110.00"),
             "revenue": money("80.00"),
             "refunds": money("30.00"),
             "average_order_value": money("55.00"),
@@ -191,6 +195,7 @@ def test_report_counts_orders_on_their_paid_day_and_refunds_on_theirs(
     ]
     assert body["totals"] == {
         "orders": 5,
+        "gross_sales": money("200.00"),
         "revenue": money("170.00"),
         "refunds": money("30.00"),
         "average_order_value": money("40.00"),
@@ -397,6 +402,7 @@ def test_defaults_are_the_last_30_days_up_to_today(admin: AdminClient) -> None:
         assert len(body["days"]) == 30 and body["top_products"] == []
         assert body["totals"] == {
             "orders": 0,
+            "gross_sales": money("0.00"),
             "revenue": money("0.00"),
             "refunds": money("0.00"),
             "average_order_value": money("0.00"),

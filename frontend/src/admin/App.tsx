@@ -1,4 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useParams } from "react-router-dom";
 import { shopOrigin } from "../api/client";
 import { ErrorMessage, Loading } from "../shared/ui";
@@ -8,13 +9,17 @@ import { CustomerDetailPage, CustomersPage } from "./pages/Customers";
 import { DashboardPage } from "./pages/Dashboard";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
-import { EditProductPage, NewProductPage, ProductsPage } from "./pages/Products";
+import { EditProductPage } from "./pages/products/EditProductPage";
+import { NewProductPage } from "./pages/products/NewProductPage";
+import { ProductsPage } from "./pages/products/ProductsPage";
 import { SettingsPage } from "./pages/Settings";
 import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
 import { WebhookDetailPage, WebhooksPage } from "./pages/Webhooks";
+import { SHOP_NAV } from "./nav";
 import { useCurrentShop, useMe, useSession, useSignedIn } from "./session";
+import { Icon } from "./ui/Icon";
 
 function RequireSignIn() {
   const signedIn = useSignedIn();
@@ -82,30 +87,18 @@ function AppLayout() {
         Skip to content
       </a>
       <Header />
-      <main id="content" tabIndex={-1}>
+      <main id="content" className="admin-main" tabIndex={-1}>
         <Outlet />
       </main>
     </>
   );
 }
 
-const SHOP_NAV = [
-  ["", "Overview"],
-  ["products", "Products"],
-  ["inventory", "Inventory"],
-  ["orders", "Orders"],
-  ["customers", "Customers"],
-  ["api-keys", "API keys"],
-  ["webhooks", "Webhooks"],
-  ["members", "Members"],
-  ["billing", "Plan and usage"],
-  ["invoices", "Invoices"],
-  ["settings", "Settings"],
-] as const;
-
 function ShopLayout() {
   const me = useMe();
   const shop = useCurrentShop();
+  // On a phone the menu folds away behind one button, so a page starts with its content.
+  const [menuOpen, setMenuOpen] = useState(false);
   if (me.isPending) return <Loading />;
   if (me.isError) return <ErrorMessage error={me.error} onRetry={() => me.refetch()} />;
   if (!shop) {
@@ -119,26 +112,37 @@ function ShopLayout() {
     );
   }
   return (
-    <div className="layout-sidebar">
-      <nav aria-label="Shop">
-        <p>
-          <strong>{shop.name}</strong>
-          <br />
-          <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
-            View storefront
-          </a>
-        </p>
-        <ul style={{ listStyle: "none", padding: 0, lineHeight: 2 }}>
-          {SHOP_NAV.map(([path, label]) => (
+    <div className="admin-layout">
+      <nav aria-label="Shop" className={`shop-nav${menuOpen ? " open" : ""}`}>
+        <div className="shop-nav-head">
+          <strong className="shop-name">{shop.name}</strong>
+          <button
+            type="button"
+            className="secondary menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="shop-nav-list"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            <Icon name={menuOpen ? "close" : "menu"} /> Menu
+          </button>
+        </div>
+        <ul id="shop-nav-list" className="plain">
+          {SHOP_NAV.map(({ path, label, icon }) => (
             <li key={path}>
-              <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path}>
-                {label}
+              <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path} onClick={() => setMenuOpen(false)}>
+                <Icon name={icon} /> <span>{label}</span>
               </NavLink>
             </li>
           ))}
+          <li>
+            <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
+              <Icon name="external" /> <span>View storefront</span>
+              <span className="visually-hidden"> (opens in a new tab)</span>
+            </a>
+          </li>
         </ul>
       </nav>
-      <div>
+      <div className="admin-content">
         <Outlet />
       </div>
     </div>

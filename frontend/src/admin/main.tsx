@@ -5,8 +5,10 @@ import { BrowserRouter } from "react-router-dom";
 import { Session } from "../api/client";
 import { ApiError } from "../api/problems";
 import "../shared/styles.css";
+import "./admin.css";
 import { AdminApp } from "./App";
 import { SessionProvider } from "./session";
+import { ToastProvider } from "./ui/toast";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -25,7 +27,9 @@ createRoot(document.getElementById("root")!).render(
     <QueryClientProvider client={queryClient}>
       <SessionProvider session={session}>
         <BrowserRouter basename="/app">
-          <AdminApp />
+          <ToastProvider>
+            <AdminApp />
+          </ToastProvider>
         </BrowserRouter>
       </SessionProvider>
     </QueryClientProvider>

@@ -3,6 +3,7 @@ import { createContext, useContext, useSyncExternalStore, type ReactNode } from 
 import { useParams } from "react-router-dom";
 import { cursorOf, Session, unwrap, type PlatformClient, type ShopClient } from "../api/client";
 import type { components as P } from "../api/generated/platform";
+import { queryKeys } from "./queryKeys";
 
 export type Membership = P["schemas"]["MembershipOutput"];
 export type Me = P["schemas"]["MeOutput"];
@@ -36,7 +37,7 @@ export function useMe() {
   const platform = usePlatform();
   const signedIn = useSignedIn();
   return useQuery({
-    queryKey: ["me"],
+    queryKey: queryKeys.me(),
     enabled: signedIn,
     queryFn: () => unwrap(platform.GET("/api/platform/v1/me")),
   });

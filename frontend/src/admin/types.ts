@@ -6,6 +6,7 @@ export type Variant = S["VariantOutput"];
 export type VariantInput = S["VariantInputRequest"];
 export type Category = S["CategoryOutput"];
 export type ImageUpload = S["ImageUploadOutput"];
+export type ProductImage = S["ImageOutput"];
 export type UploadForm = S["UploadFormOutput"];
 export type Order = S["OrderOutput"];
 export type OrderStatus = S["OrderStatusEnum"];

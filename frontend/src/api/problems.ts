@@ -1,6 +1,8 @@
 // RFC 9457 problem responses, as every Storefleet API sends them, turned into
 // errors the UI can show as readable messages.
 
+import { fieldSentences, PROBLEM_WORDING, problemSentence } from "./wording";
+
 export interface Problem {
   type: string;
   title: string;
@@ -61,26 +63,31 @@ export function toApiError(body: unknown, response: Response): ApiError {
   );
 }
 
-/** One sentence for a person: what went wrong and, where it helps, what to do. */
-export function describeError(error: unknown): string {
+/**
+ * One sentence for a person: what went wrong and, where it helps, what to do.
+ * The wording comes from one mapping (wording.ts). `fieldsShown` names the
+ * fields whose messages the form already shows beside their inputs, so they
+ * are not repeated in the summary.
+ */
+export function describeError(error: unknown, options: { fieldsShown?: readonly string[] } = {}): string {
   if (error instanceof ApiError) {
     const { problem } = error;
     if (problem.status === 429) {
       const wait = error.retryAfter ? ` in ${error.retryAfter} seconds` : " in a moment";
       return `Too many requests right now. Please try again${wait}.`;
     }
-    if (problem.code === "payment_declined" || problem.status === 402) {
-      return problem.detail ? `${problem.title}: ${problem.detail}` : problem.title;
+    const mapped = problemSentence(problem);
+    const fieldErrors = problem.errors ?? {};
+    if (Object.keys(fieldErrors).length > 0) {
+      const rest = fieldSentences(fieldErrors, options.fieldsShown ?? []);
+      const generic = !problem.code || problem.code === "validation_failed" || problem.code === "invalid";
+      const lead = generic ? null : mapped;
+      if (rest.length) return [lead, ...rest].filter(Boolean).join(" ");
+      return lead ?? "Check the fields marked below.";
     }
-    if (problem.errors && Object.keys(problem.errors).length > 0) {
-      const fields = Object.entries(problem.errors)
-        .map(([field, messages]) => `${field === "non_field_errors" ? "" : `${field}: `}${messages.join(" ")}`)
-        .join(" ");
-      return `${problem.title}. ${fields}`.trim();
-    }
-    if (problem.detail && problem.detail !== problem.title) {
-      return `${problem.title}: ${problem.detail}`;
-    }
+    if (mapped) return mapped;
+    if (problem.status >= 500) return PROBLEM_WORDING.server_error as string;
+    if (problem.detail && problem.detail !== problem.title) return problem.detail;
     return problem.title;
   }
   if (error instanceof TypeError) {

@@ -1,12 +1,23 @@
 import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from "react";
 import { describeError } from "../api/problems";
 
-/** A failed request as a readable message (never a blank page). */
-export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+/**
+ * A failed request as a readable message (never a blank page). A form passes the
+ * fields it shows messages beside (`fieldsShown`), so each message appears once.
+ */
+export function ErrorMessage({
+  error,
+  onRetry,
+  fieldsShown,
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  fieldsShown?: readonly string[];
+}) {
   if (!error) return null;
   return (
     <div className="alert alert-error" role="alert">
-      <p>{describeError(error)}</p>
+      <p>{describeError(error, { fieldsShown })}</p>
       {onRetry && (
         <button type="button" className="secondary" onClick={onRetry}>
           Try again

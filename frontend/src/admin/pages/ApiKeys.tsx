@@ -1,54 +1,60 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { newIdempotencyKey, unwrap } from "../../api/client";
-import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { unwrap } from "../../api/client";
+import { Empty, ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
 import type { Scope } from "../types";
+import { CheckboxGroup } from "../ui/CheckboxGroup";
+import { LoadMore } from "../ui/LoadMore";
+import { useToast } from "../ui/toast";
+import { SecretNotice, useSecretCreate } from "../ui/useSecretCreate";
 
-const SCOPES: Scope[] = ["catalog:read", "catalog:write", "orders:read", "orders:write", "webhooks:write"];
+export const SCOPES: { scope: Scope; label: string }[] = [
+  { scope: "catalog:read", label: "Read the catalog" },
+  { scope: "catalog:write", label: "Change the catalog" },
+  { scope: "orders:read", label: "Read orders" },
+  { scope: "orders:write", label: "Change orders" },
+  { scope: "webhooks:write", label: "Manage webhooks" },
+];
 
 export function ApiKeysPage() {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
+  const toast = useToast();
+  const keys = queryKeys.shop(slug);
   const [name, setName] = useState("");
-  const [scopes, setScopes] = useState<Scope[]>(["catalog:read"]);
+  // Nothing is ticked at first: a key gets exactly the scopes the merchant picks.
+  const [scopes, setScopes] = useState<Scope[]>([]);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [secret, setSecret] = useState<string | null>(null);
-  const list = useCursorList(["admin-api-keys", slug], (cursor) =>
-    unwrap(api.GET("/api/admin/v1/api-keys", { params: { query: { cursor } } })),
-  );
-  const create = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/admin/v1/api-keys", {
-          params: { header: { "Idempotency-Key": newIdempotencyKey() } },
-          body: { name: name.trim(), scopes },
-        }),
-      ),
-    onSuccess: (key) => {
-      setSecret(key.key);
+  const list = useCursorList(keys.apiKeys(), (cursor) => unwrap(api.GET("/api/admin/v1/api-keys", { params: { query: { cursor } } })));
+  const create = useSecretCreate({
+    create: (body: { name: string; scopes: Scope[] }, idempotencyKey) =>
+      unwrap(api.POST("/api/admin/v1/api-keys", { params: { header: { "Idempotency-Key": idempotencyKey } }, body })),
+    secretOf: (key) => key.key,
+    invalidate: keys.apiKeys(),
+    createdMessage: "API key created.",
+    onCreated: () => {
       setName("");
-      queryClient.invalidateQueries({ queryKey: ["admin-api-keys", slug] });
+      setScopes([]);
     },
   });
   const revoke = useMutation({
     mutationFn: (id: number) => unwrap(api.DELETE("/api/admin/v1/api-keys/{api_key_id}", { params: { path: { api_key_id: id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["admin-api-keys", slug] }),
+    onSuccess: () => {
+      toast.success("API key revoked.");
+      void queryClient.invalidateQueries({ queryKey: keys.apiKeys() });
+    },
+    onError: (error) => toast.error(error),
   });
   const all = mergeErrors(errors, create.error);
   return (
     <>
       <h1>API keys</h1>
-      {secret && (
-        <Notice>
-          <p>Copy the key now: it is shown only once.</p>
-          <p className="secret" aria-label="New API key">
-            {secret}
-          </p>
-          <button type="button" className="secondary" onClick={() => setSecret(null)}>
-            I have copied it
-          </button>
-        </Notice>
+      {create.secret && (
+        <SecretNotice label="New API key" secret={create.secret} onDone={create.dismissSecret}>
+          Copy the key now: it is shown only once.
+        </SecretNotice>
       )}
       <form
         className="narrow"
@@ -59,32 +65,25 @@ export function ApiKeysPage() {
           if (!name.trim()) found.name = ["Name the key after what uses it."];
           if (!scopes.length) found.scopes = ["Pick at least one scope."];
           setErrors(found);
-          if (!Object.keys(found).length) create.mutate();
+          if (!Object.keys(found).length) create.mutate({ name: name.trim(), scopes });
         }}
       >
         <Field label="Key name" value={name} onChange={(e) => setName(e.target.value)} errors={all.name} />
-        <fieldset>
-          <legend>Scopes</legend>
-          {SCOPES.map((scope) => (
-            <label className="checkbox" key={scope}>
-              <input
-                type="checkbox"
-                checked={scopes.includes(scope)}
-                onChange={(e) => setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))}
-              />
-              {scope}
-            </label>
-          ))}
-          {all.scopes && <small className="field-error">{all.scopes.join(" ")}</small>}
-        </fieldset>
-        <ErrorMessage error={create.error} />
+        <CheckboxGroup
+          legend="Scopes"
+          options={SCOPES.map(({ scope, label }) => ({ value: scope, label: <>{label} <code>{scope}</code></> }))}
+          selected={scopes}
+          onChange={setScopes}
+          errors={all.scopes}
+        />
+        <ErrorMessage error={create.error} fieldsShown={["name", "scopes"]} />
         <button type="submit" disabled={create.isPending}>
           Create key
         </button>
       </form>
       <h2>Keys</h2>
       {list.isPending && <Loading />}
-      <ErrorMessage error={list.error ?? revoke.error} />
+      <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No API keys.</Empty>}
       {list.items.length > 0 && (
         <div className="table-wrap">
@@ -124,6 +123,7 @@ export function ApiKeysPage() {
           </table>
         </div>
       )}
+      <LoadMore list={list} />
     </>
   );
 }

@@ -41,7 +41,7 @@ export function LoginPage() {
       <form className="narrow" onSubmit={onSubmit} noValidate>
         <Field label="E-mail" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} errors={all.email} />
         <Field label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} errors={all.password} />
-        <ErrorMessage error={login.error} />
+        <ErrorMessage error={login.error} fieldsShown={["email", "password"]} />
         <button type="submit" disabled={login.isPending}>
           {login.isPending ? "Signing in…" : "Sign in"}
         </button>
@@ -95,7 +95,7 @@ export function SignupPage() {
           errors={all.password}
           hint="At least 8 characters, not only digits, not a common password."
         />
-        <ErrorMessage error={signup.error} />
+        <ErrorMessage error={signup.error} fieldsShown={["name", "email", "password"]} />
         <button type="submit" disabled={signup.isPending}>
           {signup.isPending ? "Creating account…" : "Create account"}
         </button>

@@ -2,8 +2,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
-import { Empty, ErrorMessage, Loading, Notice } from "../../shared/ui";
+import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, usePlatform, useShopApi } from "../session";
+import { LoadMore } from "../ui/LoadMore";
+import { useToast } from "../ui/toast";
 
 export function bytes(value: number): string {
   if (value >= 1024 ** 3) return `${(value / 1024 ** 3).toFixed(1)} GB`;
@@ -27,17 +30,18 @@ export function PlanUsagePage() {
   const { slug } = useShopApi();
   const platform = usePlatform();
   const queryClient = useQueryClient();
+  const toast = useToast();
   const [choice, setChoice] = useState("");
   const subscription = useQuery({
-    queryKey: ["platform-subscription", slug],
+    queryKey: queryKeys.shop(slug).subscription(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}/subscription", { params: { path: { slug } } })),
   });
   const usage = useQuery({
-    queryKey: ["platform-usage", slug],
+    queryKey: queryKeys.shop(slug).usage(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}/usage", { params: { path: { slug } } })),
   });
   const plans = useQuery({
-    queryKey: ["platform-plans"],
+    queryKey: queryKeys.plans(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/plans")),
     staleTime: 10 * 60_000,
   });
@@ -45,9 +49,10 @@ export function PlanUsagePage() {
     mutationFn: (plan: string) =>
       unwrap(platform.PUT("/api/platform/v1/shops/{slug}/subscription", { params: { path: { slug } }, body: { plan } })),
     onSuccess: (updated) => {
-      queryClient.setQueryData(["platform-subscription", slug], updated);
-      queryClient.invalidateQueries({ queryKey: ["platform-usage", slug] });
-      queryClient.invalidateQueries({ queryKey: ["platform-invoices-upcoming", slug] });
+      toast.success(`The shop is now on the ${updated.plan.name} plan.`);
+      queryClient.setQueryData(queryKeys.shop(slug).subscription(), updated);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).usage() });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).upcomingInvoice() });
     },
   });
   const current = subscription.data?.plan.code;
@@ -102,7 +107,6 @@ export function PlanUsagePage() {
             </button>
           </form>
           <ErrorMessage error={change.error} />
-          {change.isSuccess && <Notice>Plan changed to {change.data.plan.name}.</Notice>}
         </section>
       )}
     </>
@@ -113,10 +117,10 @@ export function InvoicesPage() {
   const { slug } = useShopApi();
   const platform = usePlatform();
   const upcoming = useQuery({
-    queryKey: ["platform-invoices-upcoming", slug],
+    queryKey: queryKeys.shop(slug).upcomingInvoice(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}/invoices/upcoming", { params: { path: { slug } } })),
   });
-  const invoices = useCursorList(["platform-invoices", slug], (cursor) =>
+  const invoices = useCursorList(queryKeys.shop(slug).invoices(), (cursor) =>
     unwrap(platform.GET("/api/platform/v1/shops/{slug}/invoices", { params: { path: { slug }, query: { cursor } } })),
   );
   return (
@@ -186,11 +190,7 @@ export function InvoicesPage() {
             </table>
           </div>
         )}
-        {invoices.hasNextPage && (
-          <button type="button" className="secondary" onClick={() => invoices.fetchNextPage()}>
-            Load more
-          </button>
-        )}
+        <LoadMore list={invoices} />
       </section>
     </>
   );

@@ -4,13 +4,15 @@ import { Link, useParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
+import { LoadMore } from "../ui/LoadMore";
 
 export function CustomersPage() {
   const { api, slug } = useShopApi();
   const [email, setEmail] = useState("");
   const [filter, setFilter] = useState("");
-  const list = useCursorList(["admin-customers", slug, filter], (cursor) =>
+  const list = useCursorList(queryKeys.shop(slug).customers(filter), (cursor) =>
     unwrap(api.GET("/api/admin/v1/customers", { params: { query: { email: filter || undefined, cursor } } })),
   );
   return (
@@ -56,11 +58,7 @@ export function CustomersPage() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => list.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }
@@ -69,7 +67,7 @@ export function CustomerDetailPage() {
   const { api, slug } = useShopApi();
   const { customerId = "" } = useParams();
   const customer = useQuery({
-    queryKey: ["admin-customer", slug, customerId],
+    queryKey: queryKeys.shop(slug).customer(customerId),
     queryFn: () =>
       unwrap(api.GET("/api/admin/v1/customers/{customer_id}", { params: { path: { customer_id: Number(customerId) } } })),
   });

@@ -3,6 +3,8 @@ import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Loading } from "../../shared/ui";
+import { Onboarding } from "../Onboarding";
+import { queryKeys } from "../queryKeys";
 import { useShopApi } from "../session";
 import type { SalesReport } from "../types";
 
@@ -41,18 +43,45 @@ export function RevenueChart({ report }: { report: SalesReport }) {
   );
 }
 
+/**
+ * The period's figures. Gross sales and the average order are both before
+ * refunds (the average is gross sales over orders); net revenue is after them.
+ */
+export function SalesFigures({ totals }: { totals: SalesReport["totals"] }) {
+  const cards: [string, string, string?][] = [
+    ["Orders", String(totals.orders)],
+    ["Gross sales", formatMoney(money(totals.gross_sales)), "Before refunds"],
+    ["Refunds", formatMoney(money(totals.refunds))],
+    ["Net revenue", formatMoney(money(totals.revenue)), "Gross sales less refunds"],
+    ["Average order", formatMoney(money(totals.average_order_value)), "Gross sales ÷ orders"],
+    ["Items sold", String(totals.items_sold)],
+  ];
+  return (
+    <dl className="grid">
+      {cards.map(([label, value, note]) => (
+        <div className="card" key={label}>
+          <dt>{label}</dt>
+          <dd className="price">{value}</dd>
+          {note && <dd className="muted">{note}</dd>}
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 export function DashboardPage() {
   const { api, slug, name } = useShopApi();
   const today = new Date();
   const [to, setTo] = useState(isoDay(today));
   const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 29 * 86400_000)));
   const report = useQuery({
-    queryKey: ["admin-sales", slug, from, to],
+    queryKey: queryKeys.shop(slug).sales(from, to),
     queryFn: () => unwrap(api.GET("/api/admin/v1/reports/sales", { params: { query: { from, to } } })),
   });
   return (
     <>
       <h1>{name}</h1>
+      <Onboarding />
       <section aria-labelledby="sales-heading">
         <h2 id="sales-heading">Sales</h2>
         <div className="actions">
@@ -65,24 +94,7 @@ export function DashboardPage() {
         <ErrorMessage error={report.error} onRetry={() => report.refetch()} />
         {report.data && (
           <>
-            <dl className="grid">
-              <div className="card">
-                <dt>Orders</dt>
-                <dd className="price">{report.data.totals.orders}</dd>
-              </div>
-              <div className="card">
-                <dt>Revenue</dt>
-                <dd className="price">{formatMoney(money(report.data.totals.revenue))}</dd>
-              </div>
-              <div className="card">
-                <dt>Average order</dt>
-                <dd className="price">{formatMoney(money(report.data.totals.average_order_value))}</dd>
-              </div>
-              <div className="card">
-                <dt>Items sold</dt>
-                <dd className="price">{report.data.totals.items_sold}</dd>
-              </div>
-            </dl>
+            <SalesFigures totals={report.data.totals} />
             <RevenueChart report={report.data} />
             <h3>Top products</h3>
             {report.data.top_products.length === 0 ? (

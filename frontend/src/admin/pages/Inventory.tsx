@@ -3,7 +3,10 @@ import { useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
+import { LoadMore } from "../ui/LoadMore";
+import { useToast } from "../ui/toast";
 import type { InventoryItem, Reason } from "../types";
 
 const REASONS: Reason[] = ["received", "correction", "damaged", "returned", "restocked"];
@@ -11,6 +14,7 @@ const REASONS: Reason[] = ["received", "correction", "damaged", "returned", "res
 function AdjustForm({ item }: { item: InventoryItem }) {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
+  const toast = useToast();
   const [delta, setDelta] = useState("");
   const [reason, setReason] = useState<Reason>("received");
   const [error, setError] = useState("");
@@ -22,9 +26,10 @@ function AdjustForm({ item }: { item: InventoryItem }) {
           body: { variant: item.variant, delta: Number(delta), reason },
         }),
       ),
-    onSuccess: () => {
+    onSuccess: (answer) => {
+      toast.success(`Stock of ${item.sku} is now ${answer.stock_after}.`);
       setDelta("");
-      queryClient.invalidateQueries({ queryKey: ["admin-inventory", slug] });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).inventory() });
     },
   });
   return (
@@ -76,7 +81,7 @@ export function InventoryPage() {
   const { api, slug } = useShopApi();
   const [params, setParams] = useSearchParams();
   const lowOnly = params.get("low_stock") === "true";
-  const list = useCursorList(["admin-inventory", slug, lowOnly], (cursor) =>
+  const list = useCursorList(queryKeys.shop(slug).inventory(lowOnly), (cursor) =>
     unwrap(api.GET("/api/admin/v1/inventory", { params: { query: { low_stock: lowOnly || undefined, cursor } } })),
   );
   return (
@@ -117,11 +122,7 @@ export function InventoryPage() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => list.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore list={list} />
     </>
   );
 }

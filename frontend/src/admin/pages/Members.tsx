@@ -2,7 +2,10 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, usePlatform, useShopApi } from "../session";
+import { LoadMore } from "../ui/LoadMore";
+import { useToast } from "../ui/toast";
 
 const ROLES = ["staff", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
@@ -14,22 +17,28 @@ export function MembersPage() {
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("staff");
   const [errors, setErrors] = useState<FieldErrors>({});
-  const members = useCursorList(["platform-members", slug], (cursor) =>
+  const members = useCursorList(queryKeys.shop(slug).members(), (cursor) =>
     unwrap(platform.GET("/api/platform/v1/shops/{slug}/members", { params: { path: { slug }, query: { cursor } } })),
   );
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["platform-members", slug] });
+  const toast = useToast();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).members() });
   const add = useMutation({
     mutationFn: () =>
       unwrap(platform.POST("/api/platform/v1/shops/{slug}/members", { params: { path: { slug } }, body: { email: email.trim(), role } })),
     onSuccess: () => {
+      toast.success(`${email.trim()} added as ${role}.`);
       setEmail("");
-      refresh();
+      void refresh();
     },
   });
   const remove = useMutation({
     mutationFn: (id: number) =>
       unwrap(platform.DELETE("/api/platform/v1/shops/{slug}/members/{member_id}", { params: { path: { slug, member_id: id } } })),
-    onSuccess: refresh,
+    onSuccess: () => {
+      toast.success("Member removed.");
+      void refresh();
+    },
+    onError: (error) => toast.error(error),
   });
   const all = mergeErrors(errors, add.error);
   return (
@@ -51,14 +60,14 @@ export function MembersPage() {
             <option key={r}>{r}</option>
           ))}
         </SelectField>
-        <ErrorMessage error={add.error} />
+        <ErrorMessage error={add.error} fieldsShown={["email", "role"]} />
         <button type="submit" disabled={add.isPending}>
           Add member
         </button>
       </form>
       <h2>Who has access</h2>
       {members.isPending && <Loading />}
-      <ErrorMessage error={members.error ?? remove.error} />
+      <ErrorMessage error={members.error} onRetry={() => members.refetch()} />
       {members.isSuccess && members.items.length === 0 && <Empty>No members.</Empty>}
       <ul>
         {members.items.map((m) => (
@@ -70,6 +79,7 @@ export function MembersPage() {
           </li>
         ))}
       </ul>
+      <LoadMore list={members} />
     </>
   );
 }

@@ -3,18 +3,63 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
-import { Empty, ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
+import { Empty, ErrorMessage, Field, Loading, mergeErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
+import { DataTable, type Column } from "../ui/DataTable";
+import { useToast } from "../ui/toast";
 import type { Order, OrderStatus } from "../types";
 
 const STATUSES: OrderStatus[] = ["pending", "paid", "fulfilled", "cancelled", "refunded"];
+
+const ORDER_COLUMNS: Column<Order>[] = [
+  { id: "number", header: "Order", sortValue: (o) => o.number, cell: (o) => <Link to={String(o.number)}>#{o.number}</Link> },
+  { id: "placed", header: "Placed", sortValue: (o) => o.placed_at, cell: (o) => new Date(o.placed_at).toLocaleString() },
+  { id: "customer", header: "Customer", sortValue: (o) => o.email, cell: (o) => o.email },
+  { id: "status", header: "Status", sortValue: (o) => o.status, cell: (o) => <span className="badge">{o.status}</span> },
+  { id: "total", header: "Total", numeric: true, sortValue: (o) => Number(money(o.total)?.amount ?? 0), cell: (o) => formatMoney(money(o.total)) },
+];
+
+/** Fulfil the selected orders that are paid (the others are left as they are). */
+function BulkFulfil({ orders, done }: { orders: Order[]; done: () => void }) {
+  const { api, slug } = useShopApi();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const paid = orders.filter((o) => o.status === "paid");
+  const fulfil = useMutation({
+    mutationFn: async () => {
+      const results = await Promise.allSettled(
+        paid.map((o) =>
+          unwrap(
+            api.POST("/api/admin/v1/orders/{number}/fulfill", {
+              params: { path: { number: o.number }, header: { "Idempotency-Key": newIdempotencyKey() } },
+            }),
+          ),
+        ),
+      );
+      return results.filter((r) => r.status === "rejected").length;
+    },
+    onSuccess: (failed) => {
+      const fulfilled = paid.length - failed;
+      if (fulfilled) toast.success(`${fulfilled} order${fulfilled === 1 ? "" : "s"} fulfilled.`);
+      if (failed) toast.error(`${failed} order${failed === 1 ? "" : "s"} could not be fulfilled. Reload to see where they stand.`);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).orders() });
+      done();
+    },
+  });
+  return (
+    <button type="button" onClick={() => fulfil.mutate()} disabled={!paid.length || fulfil.isPending}>
+      Fulfil {paid.length} paid
+    </button>
+  );
+}
 
 export function OrdersPage() {
   const { api, slug } = useShopApi();
   const [params, setParams] = useSearchParams();
   const [email, setEmail] = useState(params.get("email") ?? "");
   const status = params.get("status") ?? "";
-  const list = useCursorList(["admin-orders", slug, status, params.get("email")], (cursor) =>
+  const list = useCursorList(queryKeys.shop(slug).orders({ status, email: params.get("email") }), (cursor) =>
     unwrap(
       api.GET("/api/admin/v1/orders", {
         params: { query: { status: (status || undefined) as OrderStatus | undefined, email: params.get("email") || undefined, cursor } },
@@ -53,39 +98,16 @@ export function OrdersPage() {
       <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No orders match.</Empty>}
       {list.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">Placed</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Total</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((order) => (
-                <tr key={order.number}>
-                  <td>
-                    <Link to={String(order.number)}>#{order.number}</Link>
-                  </td>
-                  <td>{new Date(order.placed_at).toLocaleString()}</td>
-                  <td>{order.email}</td>
-                  <td>
-                    <span className="badge">{order.status}</span>
-                  </td>
-                  <td className="num">{formatMoney(money(order.total))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => list.fetchNextPage()}>
-          Load more
-        </button>
+        <DataTable
+          caption="Orders"
+          rows={list.items}
+          columns={ORDER_COLUMNS}
+          rowId={(order) => order.number}
+          rowLabel={(order) => `order #${order.number}`}
+          selectable
+          bulkActions={(ids, clear) => <BulkFulfil orders={list.items.filter((o) => ids.includes(o.number))} done={clear} />}
+          more={list}
+        />
       )}
     </>
   );
@@ -97,7 +119,9 @@ export function OrderDetailPage() {
   const { api, slug } = useShopApi();
   const { number = "" } = useParams();
   const queryClient = useQueryClient();
-  const key = ["admin-order", slug, number];
+  const toast = useToast();
+  const keys = queryKeys.shop(slug);
+  const key = keys.order(number);
   const order = useQuery({
     queryKey: key,
     queryFn: () => unwrap(api.GET("/api/admin/v1/orders/{number}", { params: { path: { number: Number(number) } } })),
@@ -119,8 +143,9 @@ export function OrderDetailPage() {
       }
     },
     onSuccess: (updated: Order) => {
+      toast.success(`Order updated: ${updated.status}.`);
       queryClient.setQueryData(key, updated);
-      queryClient.invalidateQueries({ queryKey: ["admin-orders", slug] });
+      void queryClient.invalidateQueries({ queryKey: keys.orders() });
       setRefund("");
     },
   });
@@ -179,14 +204,13 @@ export function OrderDetailPage() {
             if (amount) act.mutate({ action: "refund", amount });
           }}
         >
-          <Field label={`Refund amount (${o.currency})`} inputMode="decimal" value={refund} onChange={(e) => setRefund(e.target.value)} errors={refundError} />
+          <Field label={`Refund amount (${o.currency})`} inputMode="decimal" value={refund} onChange={(e) => setRefund(e.target.value)} errors={mergeErrors({ amount: refundError }, act.error).amount} />
           <button type="submit" className="secondary" disabled={act.isPending}>
             Refund
           </button>
         </form>
       )}
-      <ErrorMessage error={act.error} />
-      {act.isSuccess && <Notice>Order updated: {o.status}.</Notice>}
+      <ErrorMessage error={act.error} fieldsShown={["amount"]} />
       <div className="table-wrap">
         <table>
           <thead>

@@ -2,8 +2,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
-import { ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { usePlatform, useShopApi } from "../session";
+import { useToast } from "../ui/toast";
 
 export const MANUAL_EXPIRY_HOURS_MAX = 720;
 
@@ -20,7 +22,7 @@ export function SettingsPage() {
   const { slug } = useShopApi();
   const platform = usePlatform();
   const shop = useQuery({
-    queryKey: ["platform-shop", slug],
+    queryKey: queryKeys.shop(slug).shop(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}", { params: { path: { slug } } })),
   });
   if (shop.isPending) return <Loading />;
@@ -39,13 +41,15 @@ export function SettingsPage() {
 function SettingsForm({ slug, name: initial, currency, domain }: { slug: string; name: string; currency: string; domain: string }) {
   const platform = usePlatform();
   const queryClient = useQueryClient();
+  const toast = useToast();
   const [name, setName] = useState(initial);
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({
     mutationFn: () => unwrap(platform.PATCH("/api/platform/v1/shops/{slug}", { params: { path: { slug } }, body: { name: name.trim() } })),
     onSuccess: (shop) => {
-      queryClient.setQueryData(["platform-shop", slug], shop);
-      queryClient.invalidateQueries({ queryKey: ["me"] });
+      toast.success("Shop settings saved.");
+      queryClient.setQueryData(queryKeys.shop(slug).shop(), shop);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.me() });
     },
   });
   const all = mergeErrors(errors, save.error);
@@ -66,8 +70,7 @@ function SettingsForm({ slug, name: initial, currency, domain }: { slug: string;
         }}
       >
         <Field label="Shop name" value={name} onChange={(e) => setName(e.target.value)} errors={all.name} />
-        <ErrorMessage error={save.error} />
-        {save.isSuccess && <Notice>Saved.</Notice>}
+        <ErrorMessage error={save.error} fieldsShown={["name"]} />
         <button type="submit" disabled={save.isPending}>
           Save
         </button>
@@ -80,7 +83,7 @@ function SettingsForm({ slug, name: initial, currency, domain }: { slug: string;
 export function PaymentSection() {
   const { api, slug } = useShopApi();
   const current = useQuery({
-    queryKey: ["payment-settings", slug],
+    queryKey: queryKeys.shop(slug).paymentSettings(),
     queryFn: () => unwrap(api.GET("/api/admin/v1/payment-settings")),
   });
   return (
@@ -103,13 +106,17 @@ export function PaymentSection() {
 function PaymentForm({ enabled: initialEnabled, hours: initialHours, cardMinutes }: { enabled: boolean; hours: number; cardMinutes: number }) {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
+  const toast = useToast();
   const [enabled, setEnabled] = useState(initialEnabled);
   const [hours, setHours] = useState(String(initialHours));
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({
     mutationFn: () =>
       unwrap(api.PATCH("/api/admin/v1/payment-settings", { body: { manual_enabled: enabled, manual_expiry_hours: Number(hours.trim()) } })),
-    onSuccess: (saved) => queryClient.setQueryData(["payment-settings", slug], saved),
+    onSuccess: (saved) => {
+      toast.success("Payment settings saved.");
+      queryClient.setQueryData(queryKeys.shop(slug).paymentSettings(), saved);
+    },
   });
   const all = mergeErrors(errors, save.error);
   return (
@@ -135,8 +142,7 @@ function PaymentForm({ enabled: initialEnabled, hours: initialHours, cardMinutes
         errors={all.manual_expiry_hours}
         hint={`Until then an unpaid order holds its stock; then it is cancelled and the stock returns. Unfinished card payments expire after ${cardMinutes} minutes.`}
       />
-      <ErrorMessage error={save.error} />
-      {save.isSuccess && <Notice>Saved.</Notice>}
+      <ErrorMessage error={save.error} fieldsShown={["manual_expiry_hours"]} />
       <button type="submit" disabled={save.isPending}>
         Save payments
       </button>
@@ -151,10 +157,11 @@ export function DomainsSection({ slug }: { slug: string }) {
   const [domain, setDomain] = useState("");
   const [errors, setErrors] = useState<FieldErrors>({});
   const domains = useQuery({
-    queryKey: ["platform-domains", slug],
+    queryKey: queryKeys.shop(slug).domains(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/shops/{slug}/domains", { params: { path: { slug } } })),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["platform-domains", slug] });
+  const toast = useToast();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).domains() });
   const add = useMutation({
     mutationFn: () =>
       unwrap(
@@ -164,21 +171,26 @@ export function DomainsSection({ slug }: { slug: string }) {
         }),
       ),
     onSuccess: () => {
+      toast.success(`${domain.trim().toLowerCase()} added.`);
       setDomain("");
-      refresh();
+      void refresh();
     },
   });
   const remove = useMutation({
     mutationFn: (id: number) =>
       unwrap(platform.DELETE("/api/platform/v1/shops/{slug}/domains/{domain_id}", { params: { path: { slug, domain_id: id } } })),
-    onSuccess: refresh,
+    onSuccess: () => {
+      toast.success("Domain removed.");
+      void refresh();
+    },
+    onError: (error) => toast.error(error),
   });
   const all = mergeErrors(errors, add.error);
   return (
     <section aria-labelledby="domains-heading">
       <h2 id="domains-heading">Domains</h2>
       {domains.isPending && <Loading />}
-      <ErrorMessage error={domains.error ?? remove.error} />
+      <ErrorMessage error={domains.error} onRetry={() => domains.refetch()} />
       <ul>
         {domains.data?.results.map((d) => (
           <li key={d.id}>
@@ -202,7 +214,7 @@ export function DomainsSection({ slug }: { slug: string }) {
         }}
       >
         <Field label="Add a custom domain" value={domain} onChange={(e) => setDomain(e.target.value)} errors={all.domain} hint="Point its DNS at Storefleet first." />
-        <ErrorMessage error={add.error} />
+        <ErrorMessage error={add.error} fieldsShown={["domain"]} />
         <button type="submit" disabled={add.isPending}>
           Add domain
         </button>
@@ -224,13 +236,17 @@ function limitText(name: string, value: number | null | undefined): string {
 /** Export of the whole shop (JSON Lines) by a worker: start it, follow it, download it. */
 export function ExportSection({ slug }: { slug: string }) {
   const platform = usePlatform();
+  const toast = useToast();
   const [exportId, setExportId] = useState<string | null>(null);
   const start = useMutation({
     mutationFn: () => unwrap(platform.POST("/api/platform/v1/shops/{slug}/export", { params: { path: { slug } } })),
-    onSuccess: (started) => setExportId(started.id),
+    onSuccess: (started) => {
+      toast.success("Export started: it shows here when it is ready.");
+      setExportId(started.id);
+    },
   });
   const progress = useQuery({
-    queryKey: ["platform-export", slug, exportId],
+    queryKey: queryKeys.shop(slug).export(exportId),
     enabled: exportId !== null,
     queryFn: () =>
       unwrap(platform.GET("/api/platform/v1/shops/{slug}/exports/{export_id}", { params: { path: { slug, export_id: exportId! } } })),
@@ -267,7 +283,7 @@ export function ExportSection({ slug }: { slug: string }) {
 export function PlanSection({ current }: { current?: string }) {
   const platform = usePlatform();
   const plans = useQuery({
-    queryKey: ["platform-plans"],
+    queryKey: queryKeys.plans(),
     queryFn: () => unwrap(platform.GET("/api/platform/v1/plans")),
     staleTime: 10 * 60_000,
   });

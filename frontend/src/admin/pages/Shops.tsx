@@ -3,7 +3,9 @@ import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { shopOrigin, unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useMe, usePlatform } from "../session";
+import { useToast } from "../ui/toast";
 
 const CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "DKK", "NOK", "PLN", "CZK", "CAD", "AUD", "JPY"];
 const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
@@ -60,6 +62,7 @@ export function CreateShopPage() {
   const [name, setName] = useState("");
   const [slug, setSlug] = useState("");
   const [slugTouched, setSlugTouched] = useState(false);
+  const toast = useToast();
   const [currency, setCurrency] = useState("EUR");
   const [errors, setErrors] = useState<FieldErrors>({});
   const create = useMutation({
@@ -70,7 +73,8 @@ export function CreateShopPage() {
         }),
       ),
     onSuccess: async (shop) => {
-      await queryClient.invalidateQueries({ queryKey: ["me"] });
+      await queryClient.invalidateQueries({ queryKey: queryKeys.me() });
+      toast.success(`${shop.name} is ready.`);
       navigate(`/s/${shop.slug}`);
     },
   });
@@ -111,7 +115,7 @@ export function CreateShopPage() {
             <option key={code}>{code}</option>
           ))}
         </SelectField>
-        <ErrorMessage error={create.error} />
+        <ErrorMessage error={create.error} fieldsShown={["name", "slug", "currency"]} />
         <button type="submit" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create shop"}
         </button>

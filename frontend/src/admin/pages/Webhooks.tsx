@@ -2,8 +2,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
-import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { Empty, ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
+import { CheckboxGroup } from "../ui/CheckboxGroup";
+import { LoadMore } from "../ui/LoadMore";
+import { useToast } from "../ui/toast";
+import { SecretNotice, useSecretCreate } from "../ui/useSecretCreate";
 import type { Delivery, WebhookEvent } from "../types";
 
 const EVENTS: WebhookEvent[] = [
@@ -19,49 +24,32 @@ const EVENTS: WebhookEvent[] = [
   "inventory.low",
 ];
 
-function SecretNotice({ secret, onDone }: { secret: string; onDone: () => void }) {
-  return (
-    <Notice>
-      <p>The signing secret, shown only once: verify each delivery&rsquo;s Storefleet-Signature with it.</p>
-      <p className="secret" aria-label="Signing secret">
-        {secret}
-      </p>
-      <button type="button" className="secondary" onClick={onDone}>
-        I have copied it
-      </button>
-    </Notice>
-  );
-}
+const SIGNING_SECRET_NOTE = "The signing secret, shown only once: verify each delivery’s Storefleet-Signature with it.";
 
 export function WebhooksPage() {
   const { api, slug } = useShopApi();
-  const queryClient = useQueryClient();
   const [url, setUrl] = useState("");
   const [events, setEvents] = useState<WebhookEvent[]>(["order.created"]);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [secret, setSecret] = useState<string | null>(null);
-  const list = useCursorList(["admin-webhooks", slug], (cursor) =>
-    unwrap(api.GET("/api/admin/v1/webhooks", { params: { query: { cursor } } })),
-  );
-  const create = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/admin/v1/webhooks", {
-          params: { header: { "Idempotency-Key": newIdempotencyKey() } },
-          body: { url: url.trim(), events },
-        }),
-      ),
-    onSuccess: (endpoint) => {
-      setSecret(endpoint.secret);
-      setUrl("");
-      queryClient.invalidateQueries({ queryKey: ["admin-webhooks", slug] });
-    },
+  const keys = queryKeys.shop(slug);
+  const list = useCursorList(keys.webhooks(), (cursor) => unwrap(api.GET("/api/admin/v1/webhooks", { params: { query: { cursor } } })));
+  const create = useSecretCreate({
+    create: (body: { url: string; events: WebhookEvent[] }, idempotencyKey) =>
+      unwrap(api.POST("/api/admin/v1/webhooks", { params: { header: { "Idempotency-Key": idempotencyKey } }, body })),
+    secretOf: (endpoint) => endpoint.secret,
+    invalidate: keys.webhooks(),
+    createdMessage: "Webhook endpoint added.",
+    onCreated: () => setUrl(""),
   });
   const all = mergeErrors(errors, create.error);
   return (
     <>
       <h1>Webhooks</h1>
-      {secret && <SecretNotice secret={secret} onDone={() => setSecret(null)} />}
+      {create.secret && (
+        <SecretNotice label="Signing secret" secret={create.secret} onDone={create.dismissSecret}>
+          {SIGNING_SECRET_NOTE}
+        </SecretNotice>
+      )}
       <form
         className="narrow"
         noValidate
@@ -71,32 +59,19 @@ export function WebhooksPage() {
           if (!/^https?:\/\/\S+$/.test(url.trim())) found.url = ["An http(s) URL."];
           if (!events.length) found.events = ["Pick at least one event."];
           setErrors(found);
-          if (!Object.keys(found).length) create.mutate();
+          if (!Object.keys(found).length) create.mutate({ url: url.trim(), events });
         }}
       >
         <Field label="Endpoint URL" type="url" value={url} onChange={(e) => setUrl(e.target.value)} errors={all.url} />
-        <fieldset>
-          <legend>Events</legend>
-          {EVENTS.map((name) => (
-            <label className="checkbox" key={name}>
-              <input
-                type="checkbox"
-                checked={events.includes(name)}
-                onChange={(e) => setEvents(e.target.checked ? [...events, name] : events.filter((x) => x !== name))}
-              />
-              {name}
-            </label>
-          ))}
-          {all.events && <small className="field-error">{all.events.join(" ")}</small>}
-        </fieldset>
-        <ErrorMessage error={create.error} />
+        <CheckboxGroup legend="Events" options={EVENTS.map((name) => ({ value: name, label: name }))} selected={events} onChange={setEvents} errors={all.events} />
+        <ErrorMessage error={create.error} fieldsShown={["url", "events"]} />
         <button type="submit" disabled={create.isPending}>
           Add endpoint
         </button>
       </form>
       <h2>Endpoints</h2>
       {list.isPending && <Loading />}
-      <ErrorMessage error={list.error} />
+      <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No endpoints.</Empty>}
       <ul>
         {list.items.map((endpoint) => (
@@ -107,6 +82,7 @@ export function WebhooksPage() {
           </li>
         ))}
       </ul>
+      <LoadMore list={list} />
     </>
   );
 }
@@ -118,12 +94,13 @@ export function WebhookDetailPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [status, setStatus] = useState("");
-  const [secret, setSecret] = useState<string | null>(null);
+  const toast = useToast();
+  const keys = queryKeys.shop(slug);
   const endpoint = useQuery({
-    queryKey: ["admin-webhook", slug, id],
+    queryKey: keys.webhook(id),
     queryFn: () => unwrap(api.GET("/api/admin/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: id } } })),
   });
-  const deliveries = useCursorList(["admin-deliveries", slug, id, status], (cursor) =>
+  const deliveries = useCursorList(keys.deliveries(id, status), (cursor) =>
     unwrap(
       api.GET("/api/admin/v1/webhooks/{webhook_id}/deliveries", {
         params: { path: { webhook_id: id }, query: { cursor, status: (status || undefined) as Delivery["status"] | undefined } },
@@ -137,28 +114,40 @@ export function WebhookDetailPage() {
           params: { path: { webhook_id: id, delivery_id: deliveryId }, header: { "Idempotency-Key": newIdempotencyKey() } },
         }),
       ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["admin-deliveries", slug, id] }),
+    onSuccess: () => {
+      toast.success("Redelivery queued.");
+      void queryClient.invalidateQueries({ queryKey: keys.deliveries(id) });
+    },
+    onError: (error) => toast.error(error),
   });
   const toggle = useMutation({
     mutationFn: (active: boolean) =>
       unwrap(api.PATCH("/api/admin/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: id } }, body: { is_active: active } })),
-    onSuccess: (updated) => queryClient.setQueryData(["admin-webhook", slug, id], updated),
+    onSuccess: (updated) => {
+      toast.success(updated.is_active ? "Endpoint resumed." : "Endpoint paused.");
+      queryClient.setQueryData(keys.webhook(id), updated);
+    },
+    onError: (error) => toast.error(error),
   });
-  const rotate = useMutation({
-    mutationFn: () =>
+  const rotate = useSecretCreate({
+    create: (_: void, idempotencyKey) =>
       unwrap(
         api.POST("/api/admin/v1/webhooks/{webhook_id}/rotate-secret", {
-          params: { path: { webhook_id: id }, header: { "Idempotency-Key": newIdempotencyKey() } },
+          params: { path: { webhook_id: id }, header: { "Idempotency-Key": idempotencyKey } },
         }),
       ),
-    onSuccess: (updated) => setSecret(updated.secret),
+    secretOf: (updated) => updated.secret,
+    invalidate: keys.webhook(id),
+    createdMessage: "Signing secret rotated.",
   });
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/admin/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: id } } })),
     onSuccess: () => {
-      queryClient.invalidateQueries({ queryKey: ["admin-webhooks", slug] });
+      toast.success("Endpoint deleted.");
+      void queryClient.invalidateQueries({ queryKey: keys.webhooks() });
       navigate("..", { relative: "path" });
     },
+    onError: (error) => toast.error(error),
   });
   if (endpoint.isPending) return <Loading />;
   if (endpoint.isError) return <ErrorMessage error={endpoint.error} onRetry={() => endpoint.refetch()} />;
@@ -179,7 +168,11 @@ export function WebhookDetailPage() {
           rest. Changing its URL, or pausing and resuming it, resumes at once.
         </p>
       )}
-      {secret && <SecretNotice secret={secret} onDone={() => setSecret(null)} />}
+      {rotate.secret && (
+        <SecretNotice label="Signing secret" secret={rotate.secret} onDone={rotate.dismissSecret}>
+          {SIGNING_SECRET_NOTE}
+        </SecretNotice>
+      )}
       <div className="actions">
         <button type="button" className="secondary" onClick={() => toggle.mutate(!e.is_active)}>
           {e.is_active ? "Pause" : "Resume"}
@@ -191,7 +184,7 @@ export function WebhookDetailPage() {
           Delete endpoint
         </button>
       </div>
-      <ErrorMessage error={toggle.error ?? rotate.error ?? remove.error ?? redeliver.error} />
+      <ErrorMessage error={rotate.error} />
       <h2>Deliveries</h2>
       <label htmlFor="delivery-status">Status</label>{" "}
       <select id="delivery-status" value={status} onChange={(ev) => setStatus(ev.target.value)}>
@@ -244,11 +237,7 @@ export function WebhookDetailPage() {
           </table>
         </div>
       )}
-      {deliveries.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => deliveries.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore list={deliveries} />
     </>
   );
 }

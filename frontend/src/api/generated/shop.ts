@@ -480,7 +480,11 @@ export interface paths {
         delete: operations["admin_images_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an image's alt text
+         * @description The alt text is what screen readers and search engines read for the image; the storefront shows the change once its product is refreshed.
+         */
+        patch: operations["admin_images_update"];
         trace?: never;
     };
     "/api/admin/v1/products/{product_id}/images/{image_id}/confirm": {
@@ -590,7 +594,7 @@ export interface paths {
         };
         /**
          * Daily sales: orders, revenue, average order value, and the top products
-         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
+         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `gross_sales` is what those orders came to before refunds, and `average_order_value` is `gross_sales` divided by their number (both before refunds, so a refund of an old order never distorts today's average); `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
          */
         get: operations["admin_reports_sales"];
         put?: never;
@@ -2094,6 +2098,10 @@ export interface components {
             is_active?: boolean;
             url?: string;
         };
+        PatchedImageUpdateInputRequest: {
+            /** @description What the image shows, in words. */
+            alt?: string;
+        };
         PatchedPaymentSettingsInputRequest: {
             /** @description Accept manual payment (bank transfer): orders wait unpaid, holding stock. */
             manual_enabled?: boolean;
@@ -2270,29 +2278,33 @@ export interface components {
             unavailable: string[];
         };
         SalesDayOutput: {
-            /** @description What an order paid came to on average, before refunds. */
+            /** @description `gross_sales` divided by `orders`: before refunds, as `gross_sales` is. */
             average_order_value: components["schemas"]["Money"];
             /** Format: date */
             date: string;
+            /** @description What the orders paid came to, before refunds. */
+            gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
             refunds: components["schemas"]["Money"];
-            /** @description What the orders paid came to, less the refunds made. */
+            /** @description What the orders paid came to, less the refunds made (net revenue). */
             revenue: components["schemas"]["Money"];
         };
         SalesFiguresOutput: {
-            /** @description What an order paid came to on average, before refunds. */
+            /** @description `gross_sales` divided by `orders`: before refunds, as `gross_sales` is. */
             average_order_value: components["schemas"]["Money"];
+            /** @description What the orders paid came to, before refunds. */
+            gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
             refunds: components["schemas"]["Money"];
-            /** @description What the orders paid came to, less the refunds made. */
+            /** @description What the orders paid came to, less the refunds made (net revenue). */
             revenue: components["schemas"]["Money"];
         };
         SalesReportOutput: {
@@ -5586,6 +5598,119 @@ export interface operations {
             };
             /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_images_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                image_id: number;
+                product_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedImageUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

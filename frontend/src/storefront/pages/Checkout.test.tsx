@@ -120,9 +120,9 @@ describe("checkout attempts", () => {
     ]);
     await fillAndPay();
     await pay();
-    expect(await screen.findByRole("alert")).toHaveTextContent("Problem payment_declined");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Payment declined");
     await pay(); // paying again after a decline is a new payment
-    await screen.findByText(/server_error/);
+    await screen.findByText(/went wrong on our side/);
     await userEvent.type(screen.getByLabelText("Address line 2 (optional)"), "Flat 2");
     await pay(); // another address: another order
     await screen.findAllByRole("alert");

@@ -1,0 +1,60 @@
+import { useQuery } from "@tanstack/react-query";
+import { unwrap } from "../../../api/client";
+import { Field, SelectField, type FieldErrors } from "../../../shared/ui";
+import { queryKeys } from "../../queryKeys";
+import { useShopApi } from "../../session";
+import { STATUSES, type ProductFields, type Status } from "./productForm";
+
+function useCategories() {
+  const { api, slug } = useShopApi();
+  return useQuery({
+    queryKey: queryKeys.shop(slug).categories(),
+    queryFn: () => unwrap(api.GET("/api/admin/v1/categories", { params: { query: { limit: 100 } } })),
+  });
+}
+
+export function ProductFieldset({ fields, set, errors }: { fields: ProductFields; set: (f: Partial<ProductFields>) => void; errors: FieldErrors }) {
+  const categories = useCategories();
+  const category = categories.data?.results.find((c) => String(c.id) === fields.category);
+  const schemaProps = Object.keys((category?.attribute_schema as { properties?: object } | null)?.properties ?? {});
+  return (
+    <fieldset>
+      <legend>Product</legend>
+      <Field label="Title" value={fields.title} onChange={(e) => set({ title: e.target.value })} errors={errors.title} />
+      <div className="field">
+        <label htmlFor="description">Description</label>
+        <textarea id="description" rows={4} value={fields.description} onChange={(e) => set({ description: e.target.value })} />
+      </div>
+      <div className="form-grid">
+        <SelectField label="Status" value={fields.status} onChange={(e) => set({ status: e.target.value as Status })} errors={errors.status}>
+          {STATUSES.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </SelectField>
+        <SelectField label="Category" value={fields.category} onChange={(e) => set({ category: e.target.value })} errors={errors.category}>
+          <option value="">None</option>
+          {categories.data?.results.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+      <div className="field">
+        <label htmlFor="attributes">Attributes (JSON object)</label>
+        <textarea
+          id="attributes"
+          rows={3}
+          value={fields.attributes}
+          onChange={(e) => set({ attributes: e.target.value })}
+          aria-invalid={errors.attributes ? true : undefined}
+          aria-describedby="attributes-help"
+        />
+        <small id="attributes-help" className={errors.attributes ? "field-error" : "hint"}>
+          {errors.attributes?.join(" ") ??
+            (schemaProps.length ? `This category describes: ${schemaProps.join(", ")}.` : 'For example {"color": "blue"}.')}
+        </small>
+      </div>
+    </fieldset>
+  );
+}
