@@ -222,7 +222,11 @@ class AdminProductBulkEditView(AdminAPIView):
             "Each change is audited and reported (events, webhooks) as a single edit is; stock changes go "
             "through the stock ledger."
         ),
-        examples=[OpenApiExample("Put on sale", value={"products": [1, 2], "price_change_percent": "-10"})],
+        examples=[
+            OpenApiExample(
+                "Put on sale", value={"products": [1, 2], "price_change_percent": "-10"}, request_only=True
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = validated(BulkEditInput, request.data, context=shop_context(request))

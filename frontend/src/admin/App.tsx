@@ -14,6 +14,7 @@ import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
 import { WebhookDetailPage, WebhooksPage } from "./pages/Webhooks";
+import { LiveBadge, LiveUpdates } from "./live";
 import { useCurrentShop, useMe, useSession, useSignedIn } from "./session";
 
 function RequireSignIn() {
@@ -119,29 +120,31 @@ function ShopLayout() {
     );
   }
   return (
-    <div className="layout-sidebar">
-      <nav aria-label="Shop">
-        <p>
-          <strong>{shop.name}</strong>
-          <br />
-          <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
-            View storefront
-          </a>
-        </p>
-        <ul style={{ listStyle: "none", padding: 0, lineHeight: 2 }}>
-          {SHOP_NAV.map(([path, label]) => (
-            <li key={path}>
-              <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path}>
-                {label}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <div>
-        <Outlet />
+    <LiveUpdates slug={shop.slug} domain={shop.domain}>
+      <div className="layout-sidebar">
+        <nav aria-label="Shop">
+          <p>
+            <strong>{shop.name}</strong> <LiveBadge />
+            <br />
+            <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
+              View storefront
+            </a>
+          </p>
+          <ul style={{ listStyle: "none", padding: 0, lineHeight: 2 }}>
+            {SHOP_NAV.map(([path, label]) => (
+              <li key={path}>
+                <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path}>
+                  {label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div>
+          <Outlet />
+        </div>
       </div>
-    </div>
+    </LiveUpdates>
   );
 }
 

@@ -4,6 +4,7 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { Empty, ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
+import { CsvExport } from "../bulk/CsvExport";
 import { useCursorList, useShopApi } from "../session";
 import type { Order, OrderStatus } from "../types";
 
@@ -49,6 +50,7 @@ export function OrdersPage() {
         <input id="order-email" type="search" value={email} onChange={(e) => setEmail(e.target.value)} />
         <button type="submit">Filter</button>
       </form>
+      <CsvExport kind="orders" />
       {list.isPending && <Loading />}
       <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No orders match.</Empty>}

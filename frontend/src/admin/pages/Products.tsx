@@ -4,6 +4,9 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom"
 import { absoluteUrl, newIdempotencyKey, shopOrigin, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField, type FieldErrors } from "../../shared/ui";
+import { BulkEdit } from "../bulk/BulkEdit";
+import { CsvExport } from "../bulk/CsvExport";
+import { ProductImport } from "../bulk/ProductImport";
 import { useCursorList, useShopApi } from "../session";
 import type { Product, Variant } from "../types";
 import { sendUpload } from "../upload";
@@ -99,6 +102,12 @@ export function ProductsPage() {
           Load more
         </button>
       )}
+      {/* Bulk work (src/admin/bulk/); the edit takes the products listed until the table selects. */}
+      {list.items.length > 0 && (
+        <BulkEdit productIds={list.items.map((product) => product.id)} label={`Edit the ${list.items.length} products listed`} />
+      )}
+      <ProductImport />
+      <CsvExport kind="products" />
     </>
   );
 }
