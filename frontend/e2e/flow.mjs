@@ -163,6 +163,16 @@ try {
   await shopper.getByRole("heading", { name: "Your cart" }).waitFor();
   await shot(shopper, "storefront-cart");
 
+  // The merchant watches the orders list while the shopper pays: the order must appear
+  // there through the live stream (SSE, served by uvicorn behind nginx), without a reload.
+  await merchant.getByRole("link", { name: "Orders", exact: true }).click();
+  await merchant.getByRole("heading", { name: "Orders" }).waitFor();
+  await merchant.getByText("Live", { exact: true }).waitFor();
+  let merchantLoads = 0;
+  merchant.on("load", () => {
+    merchantLoads += 1;
+  });
+
   await shopper.getByRole("link", { name: "Check out" }).click();
   await shopper.getByLabel("E-mail").fill("shopper@example.com");
   await shopper.getByLabel("Full name").fill("Sam Shopper");
@@ -183,6 +193,10 @@ try {
   const orderNumber = orderHeading.replace("Order ", "").trim();
   await shopper.getByText("paid", { exact: true }).waitFor();
   await shot(shopper, "storefront-order-confirmation");
+
+  await merchant.getByRole("link", { name: `#${orderNumber}` }).waitFor({ timeout: STEP_TIMEOUT });
+  if (merchantLoads !== 0) throw new Error("the admin reloaded to show the new order");
+  await shot(merchant, "admin-order-arrived-live");
 
   // One teapot is left: asking for five is refused with a readable message.
   await shopper.goto(`${storefront}/products/blue-teapot`);
