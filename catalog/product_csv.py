@@ -309,7 +309,7 @@ def product_rows(product: Product, by_id: dict[int, Category]) -> Iterator[list[
             else "",
         ]
     for position, image in enumerate(images[1:], start=2):
-        row: list[object] = [product.slug] + [""] * (len(COLUMNS) - 1)
+        row: list[object] = [product.slug, *([""] * (len(COLUMNS) - 1))]
         row[COLUMNS.index(IMAGE_SRC)] = object_url(image.key)
         row[COLUMNS.index(IMAGE_POSITION)] = position
         yield row

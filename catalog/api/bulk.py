@@ -50,8 +50,10 @@ class ImportOutput(serializers.Serializer):  # type: ignore[type-arg]
     products_updated = serializers.IntegerField()
     variants_created = serializers.IntegerField()
     variants_updated = serializers.IntegerField()
+    # DRF's metaclass takes declared fields off the class, so `errors` does not hide Serializer.errors.
     errors = RowErrorOutput(
-        many=True, help_text="Every refused row (at most 1000); any error means nothing was written."
+        many=True,
+        help_text="Every refused row (at most 1000); any error means nothing was written.",  # type: ignore[assignment]
     )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

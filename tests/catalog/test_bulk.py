@@ -94,7 +94,7 @@ def catalog_of(ctx: ShopContext) -> list[dict[str, Any]]:
     categories = {c.pk: c for c in Category.objects.all()}
     products = []
     for product in Product.objects.order_by("slug").prefetch_related("variants"):
-        path = []
+        path: list[str] = []
         node = product.category
         while node is not None:
             path.insert(0, node.name)

@@ -45,7 +45,7 @@ def database_url() -> str:
 
 
 class LiveServer:
-    """nginx, gunicorn, uvicorn and a Celery worker as subprocesses, stopped (and their logs kept) at the end."""
+    """.ci/serve-web (nginx, gunicorn, uvicorn) and a Celery worker, stopped (logs kept) at the end."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
