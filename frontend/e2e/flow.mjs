@@ -205,6 +205,15 @@ try {
   await shopper.getByRole("alert").filter({ hasText: "Not enough stock" }).waitFor();
   await shot(shopper, "storefront-out-of-stock");
 
+  // The shopper goes back to the order's page and stays there while the merchant ships it.
+  await shopper.goBack();
+  await shopper.getByRole("heading", { name: `Order ${orderNumber}` }).waitFor();
+  await shopper.getByText("paid", { exact: true }).waitFor();
+  let shopperLoads = 0;
+  shopper.on("load", () => {
+    shopperLoads += 1;
+  });
+
   // --- the merchant sees the order and fulfils it ----------------------------------------
   await merchant.getByRole("link", { name: "Orders", exact: true }).click();
   await merchant.getByRole("link", { name: `#${orderNumber}` }).click();
@@ -216,8 +225,10 @@ try {
   await merchant.locator("h1 .badge", { hasText: "fulfilled" }).waitFor();
   await shot(merchant, "admin-order-fulfilled");
 
-  // The shopper's order page tells the news.
-  await shopper.goBack();
+  // The shopper's order page tells the news live (its own stream, opened with the order's token).
+  await shopper.getByText("fulfilled", { exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+  if (shopperLoads !== 0) throw new Error("the order page reloaded to show the shipment");
+  await shot(shopper, "storefront-order-shipped-live");
   await shopper.goto(`${storefront}/orders`);
   await shot(shopper, "storefront-order-lookup");
 
