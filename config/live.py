@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,8 +60,27 @@ def _refused(exc: Exception, request: Request | None = None) -> HttpResponse:
     return response
 
 
-def _admin_access(request: HttpRequest) -> HttpResponse | str:
-    """The shop's schema if the caller may open its admin stream, else the problem to answer."""
+@dataclass(frozen=True)
+class Access:
+    """Whose stream may open: the shop's schema, and until when its credentials hold."""
+
+    schema: str
+    until: float
+
+
+def _until(auth: Any) -> float:
+    """
+    When the stream must end: a JWT's expiry, and at the latest LIVE_STREAM_MAX_SECONDS
+    from now, so that a revoked API key or membership stops being told within that time
+    (the client reconnects, with a fresh token, and is checked again).
+    """
+    latest = time.time() + settings.LIVE_STREAM_MAX_SECONDS
+    expiry = getattr(auth, "payload", {}).get("exp") if auth is not None else None
+    return min(latest, float(expiry)) if isinstance(expiry, int | float) else latest
+
+
+def _admin_access(request: HttpRequest) -> HttpResponse | Access:
+    """Who may open the shop's admin stream, else the problem to answer."""
     drf_request = Request(request, authenticators=[ShopJWTAuthentication(), ApiKeyAuthentication()])
     view = SimpleNamespace(required_scopes={"GET": ADMIN_STREAM_SCOPE}, member_roles=None)
     try:
@@ -70,10 +91,10 @@ def _admin_access(request: HttpRequest) -> HttpResponse | str:
         if isinstance(exc, NotAuthenticated):
             response["WWW-Authenticate"] = 'Bearer realm="admin"'
         return response
-    return current_schema()
+    return Access(current_schema(), _until(drf_request.auth))
 
 
-def _order_access(request: HttpRequest, number: int) -> HttpResponse | str:
+def _order_access(request: HttpRequest, number: int) -> HttpResponse | Access:
     token = request.GET.get("token", "")
     if not token or len(token) > 200:
         return problem_response(404, detail="No such order, or the token does not match.", code="not_found")
@@ -81,7 +102,7 @@ def _order_access(request: HttpRequest, number: int) -> HttpResponse | str:
         access_order_by_number_and_token(number=number, token=token)
     except DomainError as exc:
         return _refused(exc)
-    return current_schema()
+    return Access(current_schema(), _until(None))
 
 
 def _not_here(request: HttpRequest) -> HttpResponse | None:
@@ -125,8 +146,8 @@ def _admin_view(message: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def _event_stream(schema: str, *, shown: Shown) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_events(schema, shown), content_type=EVENT_STREAM)
+def _event_stream(access: Access, *, shown: Shown) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_events(access, shown), content_type=EVENT_STREAM)
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # nginx passes each event on at once
     return response
@@ -137,16 +158,17 @@ def sse_message(message: dict[str, Any]) -> bytes:
     return f"id: {message['id']}\nevent: {message['type']}\ndata: {data}\n\n".encode()
 
 
-async def _events(schema: str, shown: Shown) -> AsyncIterator[bytes]:
-    """Relay the shop's channel, as the stream may see it, with a comment every heartbeat."""
+async def _events(access: Access, shown: Shown) -> AsyncIterator[bytes]:
+    """Relay the shop's channel as the stream may see it, a comment every heartbeat, until `access.until`."""
+    schema = access.schema
     client = aioredis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
         await pubsub.subscribe(live_channel(schema))
         # The first bytes send the headers: the client knows it is subscribed from here on.
         yield f"retry: {RECONNECT_MS}\n: subscribed\n\n".encode()
-        while True:
-            raw = await pubsub.get_message(timeout=settings.LIVE_HEARTBEAT_SECONDS)
+        while (left := access.until - time.time()) > 0:
+            raw = await pubsub.get_message(timeout=min(settings.LIVE_HEARTBEAT_SECONDS, left))
             if raw is None:
                 yield b": keep-alive\n\n"
                 continue

@@ -247,6 +247,9 @@ OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
 # proxies keep it open and a dead client is noticed.
 LIVE_REDIS_NAMESPACE = f"live-{TEST_RUN_ID}" if TESTING else "live"
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
+# A stream ends at its JWT's expiry, and at the latest after this long, so a revoked API
+# key or membership stops hearing the shop within it (the client reconnects and is checked).
+LIVE_STREAM_MAX_SECONDS = env_int("LIVE_STREAM_MAX_SECONDS", 3600)
 # Product CSV imports (catalog.bulk): the biggest file and the most rows one import takes.
 PRODUCT_IMPORT_MAX_BYTES = env_int("PRODUCT_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 PRODUCT_IMPORT_MAX_ROWS = env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)

@@ -174,3 +174,23 @@ def test_outbox_order_events_reach_the_admin_stream(api, shop_a: ShopContext, me
     event = async_to_sync(scenario)()
     assert event["event"] == "order.created" and event["id"] == str(events[0].pk)
     assert event["data"]["number"] == placed.json()["number"] and "actor" not in event["data"]
+
+
+def test_a_stream_ends_when_its_credentials_stop_holding(shop_a: ShopContext, settings: Any) -> None:
+    # At the latest after LIVE_STREAM_MAX_SECONDS (a JWT's expiry comes first if sooner): the
+    # client reconnects and is checked again, so a revoked key or member stops hearing the shop.
+    settings.LIVE_STREAM_MAX_SECONDS = 1
+    token = shop_a.token()
+
+    async def scenario() -> list[bytes]:
+        response = await AsyncClient().get(
+            ADMIN_STREAM, headers={"host": shop_a.host, "authorization": f"Bearer {token}"}
+        )
+        chunks = []
+        async with asyncio.timeout(10):
+            async for chunk in response.streaming_content:
+                chunks.append(bytes(chunk))
+        return chunks
+
+    chunks = async_to_sync(scenario)()
+    assert chunks[0].startswith(b"retry: ")
