@@ -32,6 +32,7 @@ from redis.exceptions import RedisError
 from billing.errors import LimitReached
 from billing.limits import Metric
 from billing.selectors import usage_allows
+from billing.services import usage_take
 from catalog import product_csv
 from catalog.errors import BulkEditInvalid, CatalogNotFound
 from catalog.models import Category, CsvExport, Product, ProductImage, ProductImport, Variant
@@ -332,6 +333,15 @@ def _plans_write(
     done = 0
     next_report = PROGRESS_EVERY_ROWS
     with transaction.atomic():
+        # The plan's product slots, for the whole file at once: taken one by one, the
+        # same usage row would be updated thousands of times in one transaction, each
+        # update walking past every version the ones before left (none can be pruned yet).
+        new_products = sum(1 for plan in plans if plan.handle not in existing)
+        if new_products:
+            try:
+                usage_take(metric=Metric.PRODUCTS, amount=new_products)
+            except LimitReached as refused:
+                raise _WriteRefused(RowError(None, product_csv.HANDLE, refused.detail)) from None
         categories = _category_index()
         for plan in plans:
             try:
@@ -381,6 +391,7 @@ def _plan_write(
     if product is None:
         product_create(
             actor=actor,
+            plan_slot_taken=True,
             title=plan.title or "",
             slug=plan.handle,
             description=plan.description or "",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from billing.models import ShopUsage
 from catalog import bulk
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImport, Variant
 from catalog.product_csv import COLUMNS
@@ -140,6 +141,7 @@ def test_import_creates_products_with_variants_categories_ledger_and_events(admi
     assert InventoryAdjustment.objects.filter(reason="initial").count() == 2
     assert set(OutboxEvent.objects.values_list("type", flat=True)) == {"product.created"}
     assert AuditEntry.objects.filter(action="products.imported").count() == 1
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).products == 2  # the plan's slots, taken once
 
 
 def test_import_updates_by_handle_and_sku_through_the_ledger(admin, shop_a, run_now) -> None:
@@ -240,6 +242,7 @@ def test_an_import_refused_while_writing_leaves_nothing_behind(admin, shop_a, ru
     use_shop(shop_a.shop)
     assert Product.objects.count() == 0 and Category.objects.count() == 0
     assert not AuditEntry.objects.exists() and not OutboxEvent.objects.exists()
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).products == 0  # given back with the rollback
 
 
 def test_import_respects_the_plan_product_limit(admin, shop_a, run_now) -> None:
