@@ -370,6 +370,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
+        # Imports and exports (catalog.models.ProductImport, CsvExport): the same four states.
+        "JobStatusEnum": "catalog.models.CsvExport.Status",
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
         "Currency": "tenants.conventions.money.CURRENCIES",

@@ -285,6 +285,26 @@ def test_too_large_files_are_refused(admin, shop_a, settings) -> None:
     assert not ProductImport.objects.exists()
 
 
+def test_an_import_with_an_idempotency_key_is_replayed_not_queued_twice(admin, shop_a) -> None:
+    data = csv_file(SHIRT_ROWS)
+
+    def send(body: bytes):
+        return admin.api.post(
+            "/api/admin/v1/products/import",
+            {"file": io.BytesIO(body), "dry_run": "true"},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="import-once",
+            **admin.headers,
+        )
+
+    first, again = send(data), send(data)
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert_problem(send(data + b"other,row\r\n"), 422)  # the same key with another file
+    use_shop(shop_a.shop)
+    assert ProductImport.objects.count() == 1
+
+
 def test_import_bad_requests(admin: AdminClient) -> None:
     assert_problem(admin.post("products/import", {"file": "x"}), 415)  # JSON, not multipart
     no_file = admin.api.post(
@@ -370,7 +390,7 @@ def test_round_trip_export_then_import_into_another_shop_gives_the_same_catalog(
     assert catalog_of(shop_b) == catalog_of(shop_a)
 
 
-def test_order_export_with_date_filters(admin, shop_a, api, run_now) -> None:
+def test_order_export_with_date_filters(admin, shop_a, shop_b, api, run_now) -> None:
     from tests.orders.helpers import cart_with, checkout, sellable_product
 
     product = sellable_product(admin)
@@ -389,8 +409,11 @@ def test_order_export_with_date_filters(admin, shop_a, api, run_now) -> None:
     assert [(r["Name"], r["Lineitem quantity"], r["Email"]) for r in rows] == [
         (f"#{order.json()['number']}", "2", "ada@example.com")
     ]
-    # A product export's id is not an order export's.
+    # A product export's id is not an order export's; another shop has neither.
     assert_problem(admin.get(f"product-exports/{export['id']}"), 404)
+    assert_problem(AdminClient(api, shop_b).get(f"order-exports/{export['id']}"), 404)
+    key = admin.post("api-keys", {"name": "catalog", "scopes": ["catalog:read"]}).json()["key"]
+    assert_problem(AdminClient(api, shop_a, authorization=f"Api-Key {key}").post("orders/export", {}), 403)
 
 
 # --- Bulk edit ------------------------------------------------------------------------

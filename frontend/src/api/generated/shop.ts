@@ -1593,7 +1593,7 @@ export interface components {
             readonly progress: components["schemas"]["ProgressOutput"];
             rows_total: number;
             size: number | null;
-            status: components["schemas"]["Status480Enum"];
+            status: components["schemas"]["JobStatusEnum"];
         };
         FacetCategoryOutput: {
             count: number;
@@ -1674,7 +1674,7 @@ export interface components {
             products_updated: number;
             readonly progress: components["schemas"]["ProgressOutput"];
             rows_total: number;
-            status: components["schemas"]["Status480Enum"];
+            status: components["schemas"]["JobStatusEnum"];
             variants_created: number;
             variants_updated: number;
         };
@@ -1706,6 +1706,14 @@ export interface components {
             stock: number;
             variant: number;
         };
+        /**
+         * @description * `pending` - Pending
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        JobStatusEnum: "pending" | "running" | "done" | "failed";
         /**
          * @description * `products` - Products
          *     * `orders` - Orders
@@ -2205,14 +2213,6 @@ export interface components {
             name: string;
             postal_code: string;
         };
-        /**
-         * @description * `pending` - Pending
-         *     * `running` - Running
-         *     * `done` - Done
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        Status480Enum: "pending" | "running" | "done" | "failed";
         StorefrontCategoryOutput: {
             children: {
                 [key: string]: unknown;
