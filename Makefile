@@ -164,8 +164,9 @@ test-citus: venv
 	STOREFLEET_TESTING=1 DATABASE_URL="$$CITUS_URL" $(BIN)/pytest tests/citus -v -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
-# browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).
-test-frontend: venv chromium
+# browser flow (tests/e2e: .ci/serve-web, i.e. nginx, gunicorn and uvicorn, and a worker on free
+# ports, Chromium headless).
+test-frontend: venv chromium nginx
 	$(MAKE) --no-print-directory client-check
 	$(MAKE) --no-print-directory api-lint
 	cd $(FRONTEND) && npx tsc --noEmit

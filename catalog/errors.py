@@ -19,6 +19,7 @@ class CatalogErrorCode(StrEnum):
     IMAGE_REFUSED = "image_refused"
     IMAGE_NOT_UPLOADED = "image_not_uploaded"
     IMAGE_ORDER_INVALID = "image_order_invalid"
+    BULK_EDIT_INVALID = "bulk_edit_invalid"
 
 
 class CatalogNotFound(DomainError):
@@ -97,3 +98,9 @@ class VariantUnavailable(DomainError):
     status = 409
     code = CatalogErrorCode.VARIANT_UNAVAILABLE
     title = "Item not for sale"
+
+
+class BulkEditInvalid(DomainError):
+    status = 400
+    code = CatalogErrorCode.BULK_EDIT_INVALID
+    title = "Bulk edit refused"

@@ -6,6 +6,8 @@ price history, and the search documents the storefront lists from.
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -192,3 +194,78 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProductImport(models.Model):
+    """
+    A product CSV file being imported by a worker (catalog.bulk): checked row by
+    row, then written all at once or not at all. A dry run stops after the check.
+    While it runs, its progress lives in Redis (catalog.bulk.progress_*), since the
+    write is one transaction that nobody else can see into.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"  # written, or (dry run) found valid
+        FAILED = "failed"  # row errors (nothing written), or the worker gave up
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dry_run = models.BooleanField(default=False)
+    filename = models.CharField(max_length=255)
+    key = models.CharField(max_length=500, help_text="Object-storage key of the uploaded file.")
+    size = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    variants_created = models.PositiveIntegerField(default=0)
+    variants_updated = models.PositiveIntegerField(default=0)
+    # [{"line": 3, "column": "Variant Price", "message": "..."}]; at most IMPORT_MAX_ERRORS.
+    errors = models.JSONField(default=list, blank=True)
+    # Who asked (tenants.audit Actor fields), as the worker writes in their name.
+    requested_by = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.status})"
+
+
+class CsvExport(models.Model):
+    """A CSV file of the shop's products or orders, written by a worker to object storage."""
+
+    class Kind(models.TextChoices):
+        PRODUCTS = "products"
+        ORDERS = "orders"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What was asked for: {"from": "2026-01-01", "to": "2026-01-31"} for orders.
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    key = models.CharField(max_length=500, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} export {self.id} ({self.status})"

@@ -290,7 +290,12 @@ def product_create(
     status: str = Product.Status.DRAFT,
     category: Category | None = None,
     attributes: dict[str, Any] | None = None,
+    plan_slot_taken: bool = False,
 ) -> Product:
+    """
+    Create a product with its variants. `plan_slot_taken`: the caller took the plan's
+    product slot already, in this transaction (an import takes all of a file's at once).
+    """
     specs = list(variants)
     if not specs:
         raise LastVariant(
@@ -307,7 +312,8 @@ def product_create(
                 f"A product already uses the slug {slug!r}.", errors={"slug": ["Already in use."]}
             )
         # The plan's product limit: 402 beyond it; the slot is given back if this rolls back.
-        usage_take(metric=Metric.PRODUCTS)
+        if not plan_slot_taken:
+            usage_take(metric=Metric.PRODUCTS)
         product = Product.objects.create(
             title=title,
             slug=slug or _unique_slug(Product, title),

@@ -258,6 +258,17 @@ OUTBOX_REDIS_NAMESPACE = f"outbox-{TEST_RUN_ID}" if TESTING else "outbox"
 # third of the CPU per order that batches of one do (e-mails and webhooks leave up
 # to this much later). 0 dispatches at once.
 OUTBOX_DISPATCH_DELAY_MS = env_int("OUTBOX_DISPATCH_DELAY_MS", 500)
+# Live updates (tenants.live, config/live.py): the shop's pub/sub channel is
+# `{schema}:{LIVE_REDIS_NAMESPACE}`; an open stream sends a comment this often so
+# proxies keep it open and a dead client is noticed.
+LIVE_REDIS_NAMESPACE = f"live-{TEST_RUN_ID}" if TESTING else "live"
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
+# A stream ends at its JWT's expiry, and at the latest after this long, so a revoked API
+# key or membership stops hearing the shop within it (the client reconnects and is checked).
+LIVE_STREAM_MAX_SECONDS = env_int("LIVE_STREAM_MAX_SECONDS", 3600)
+# Product CSV imports (catalog.bulk): the biggest file and the most rows one import takes.
+PRODUCT_IMPORT_MAX_BYTES = env_int("PRODUCT_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+PRODUCT_IMPORT_MAX_ROWS = env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
 # Minutes an order whose card payment did not complete holds its stock before it
 # expires (a manual order's time is the shop's own setting, 24 h by default).
 ORDER_AUTHORIZATION_EXPIRY_MINUTES = env_int("ORDER_AUTHORIZATION_EXPIRY_MINUTES", 30)
@@ -375,6 +386,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "OrderStatusEnum": "orders.models.Order.Status",
+        # Imports and exports (catalog.models.ProductImport, CsvExport): the same four states.
+        "JobStatusEnum": "catalog.models.CsvExport.Status",
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
         "Currency": "tenants.conventions.money.CURRENCIES",

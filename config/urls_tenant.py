@@ -7,9 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
 from catalog.api.urls import storefront_urlpatterns as catalog_storefront
-from config import spa
+from config import live, spa
 from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
+from tenants.api import downloads
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
 from tenants.conventions import problems
@@ -21,6 +22,9 @@ handler404 = "tenants.conventions.problems.page_not_found"
 handler500 = "tenants.conventions.problems.server_error"
 
 urlpatterns = [
+    # Live updates (Server-Sent Events), answered by the ASGI process; gunicorn refuses them (config/live.py).
+    path("api/admin/v1/live", live.admin_stream, name="admin-live"),
+    path("api/storefront/v1/orders/<int:number>/live", live.order_stream, name="storefront-order-live"),
     path("api/storefront/v1/", include(tenants_storefront + catalog_storefront + orders_storefront)),
     path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin + webhooks_admin)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
@@ -29,6 +33,8 @@ urlpatterns = [
     # Local object storage (STORAGE=local): signed upload URLs and media files; 404 with S3.
     # The signed token comes as `?token=`: query strings stay out of the app's and the edge's logs.
     path("api/uploads", uploads.upload_put, name="storage-upload"),
+    # ... and signed download links (CSV exports), as on the platform host: an export's link works on both.
+    path("api/downloads", downloads.download_get, name="storage-download"),
 ]
 if settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", uploads.media_serve, name="media"))

@@ -5,7 +5,7 @@ import datetime as dt
 from celery import shared_task
 from django.db import DatabaseError
 
-from orders import carts, expiry, reports, services
+from orders import carts, expiry, exports, reports, services
 from tenants.models import Shop
 
 
@@ -60,3 +60,9 @@ def unpaid_orders_expire(now: str | None = None) -> int:
 def unpaid_orders_expire_shop(now: str | None = None) -> int:
     """Cancel the shop's unpaid orders due by `now` (ISO) and give their stock back."""
     return services.orders_expire_due(now=dt.datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(name="orders.order_export_run", ignore_result=True, acks_late=True)
+def order_export_run(export_id: str) -> None:
+    """Write the orders an export asked for as a CSV file to object storage (idempotent once done)."""
+    exports.order_export_run(export_id=export_id)

@@ -119,11 +119,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def edge_config(tmp_path: Path, *, upstream: str = "127.0.0.1:8000", port: int | None = None) -> Path:
-    """The edge configuration as a standalone nginx.conf under `tmp_path`, for `upstream`."""
+def edge_config(
+    tmp_path: Path, *, upstream: str = "127.0.0.1:8000", live: str = "127.0.0.1:8002", port: int | None = None
+) -> Path:
+    """The edge configuration as a standalone nginx.conf under `tmp_path`, for `upstream` (and `live`)."""
     edge = (DOCKER / "nginx" / "edge.conf").read_text()
-    # `web` only resolves inside compose's network; the ports only bind as root.
+    # `web` and `live` only resolve inside compose's network; the ports only bind as root.
     edge = edge.replace("server web:8000", f"server {upstream}")
+    edge = edge.replace("server live:8000", f"server {live}")
     edge = re.sub(
         r"listen 80 default_server;", f"listen 127.0.0.1:{port or free_port()} default_server;", edge
     )
@@ -157,6 +160,15 @@ def test_nginx_accepts_the_edge_configuration(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_live_streams_have_an_asgi_service_behind_the_edge(compose) -> None:
+    services = compose["services"]
+    assert services["live"]["command"][:2] == ["uvicorn", "config.asgi:application"]
+    assert "live" in services["edge"]["depends_on"]
+    edge = (DOCKER / "nginx" / "edge.conf").read_text()
+    assert "location ~ ^/api/(admin/v1/live|storefront/v1/orders/[0-9]+/live)$" in edge
+    assert "proxy_buffering off;" in edge
 
 
 def test_webhook_attempts_have_workers_of_their_own(compose) -> None:

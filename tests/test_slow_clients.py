@@ -46,6 +46,7 @@ class Server:
             "DATABASE_URL": database_url(),
             "PORT": str(self.port),
             "GUNICORN_PORT": str(self.gunicorn_port),
+            "LIVE_PORT": str(free_port()),  # uvicorn, for the live streams
             "PYTHONPATH": str(BASE_DIR),
         }
         with log.open("wb") as out:

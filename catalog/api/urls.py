@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog.api import images, storefront, views
+from catalog.api import bulk, images, storefront, views
 from catalog.cache import CATEGORIES, LISTS, product_tag
 from catalog.middleware import storefront_cacheable
 
@@ -10,6 +10,15 @@ admin_urlpatterns = [
         "categories/<int:category_id>", views.AdminCategoryDetailView.as_view(), name="admin-category-detail"
     ),
     path("products", views.AdminProductListView.as_view(), name="admin-products"),
+    path("products/import", bulk.AdminProductImportView.as_view(), name="admin-products-import"),
+    path("imports/<uuid:import_id>", bulk.AdminImportDetailView.as_view(), name="admin-import"),
+    path("products/export", bulk.AdminProductExportView.as_view(), name="admin-products-export"),
+    path(
+        "product-exports/<uuid:export_id>",
+        bulk.AdminProductExportDetailView.as_view(),
+        name="admin-product-export",
+    ),
+    path("products/bulk-edit", bulk.AdminProductBulkEditView.as_view(), name="admin-products-bulk-edit"),
     path("products/<int:product_id>", views.AdminProductDetailView.as_view(), name="admin-product-detail"),
     path("products/<int:product_id>/variants", views.AdminVariantListView.as_view(), name="admin-variants"),
     path(

@@ -247,6 +247,16 @@ try {
   await shot(shopper, "storefront-cart");
   await docsShot(shopper, "storefront-cart");
 
+  // The merchant watches the orders list while the shopper pays: the order must appear
+  // there through the live stream (SSE, served by uvicorn behind nginx), without a reload.
+  await merchant.getByRole("link", { name: "Orders", exact: true }).click();
+  await merchant.getByRole("heading", { name: "Orders" }).waitFor();
+  await merchant.getByText("Live", { exact: true }).waitFor();
+  let merchantLoads = 0;
+  merchant.on("load", () => {
+    merchantLoads += 1;
+  });
+
   await shopper.getByRole("link", { name: "Check out" }).click();
   await shopper.getByLabel("E-mail").fill("shopper@example.com");
   await shopper.getByLabel("Full name").fill("Sam Shopper");
@@ -269,12 +279,25 @@ try {
   await shopper.getByText("paid", { exact: true }).waitFor();
   await shot(shopper, "storefront-order-confirmation");
 
+  await merchant.getByRole("link", { name: `#${orderNumber}` }).waitFor({ timeout: STEP_TIMEOUT });
+  if (merchantLoads !== 0) throw new Error("the admin reloaded to show the new order");
+  await shot(merchant, "admin-order-arrived-live");
+
   // One teapot is left: asking for five is refused with a readable message.
   await shopper.goto(`${storefront}/products/blue-teapot`);
   await shopper.getByLabel("Quantity").fill("5");
   await shopper.getByRole("button", { name: "Add to cart" }).click();
   await shopper.getByRole("alert").filter({ hasText: "Not enough stock" }).waitFor();
   await shot(shopper, "storefront-out-of-stock");
+
+  // The shopper goes back to the order's page and stays there while the merchant ships it.
+  await shopper.goBack();
+  await shopper.getByRole("heading", { name: `Order ${orderNumber}` }).waitFor();
+  await shopper.getByText("paid", { exact: true }).waitFor();
+  let shopperLoads = 0;
+  shopper.on("load", () => {
+    shopperLoads += 1;
+  });
 
   // --- the merchant sees the order and fulfils it ----------------------------------------
   await merchant.getByRole("link", { name: "Orders", exact: true }).click();
@@ -289,6 +312,11 @@ try {
   await merchant.locator("h1 .badge", { hasText: "fulfilled" }).waitFor();
   await shot(merchant, "admin-order-fulfilled");
   await checkAdminPage(merchant, "order");
+
+  // The shopper's order page tells the news live (its own stream, opened with the order's token).
+  await shopper.getByText("fulfilled", { exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+  if (shopperLoads !== 0) throw new Error("the order page reloaded to show the shipment");
+  await shot(shopper, "storefront-order-shipped-live");
 
   // The overview after a first sale: the checklist has noticed the product and the order.
   await merchant.getByRole("link", { name: "Overview", exact: true }).click();

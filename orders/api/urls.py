@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import customers, reports, views
+from orders.api import customers, exports, reports, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -72,4 +72,10 @@ admin_urlpatterns = [
     path("payment-settings", views.AdminPaymentSettingsView.as_view(), name="admin-payment-settings"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),
     path("reports/sales", reports.AdminSalesReportView.as_view(), name="admin-reports-sales"),
+    path("orders/export", exports.AdminOrderExportView.as_view(), name="admin-orders-export"),
+    path(
+        "order-exports/<uuid:export_id>",
+        exports.AdminOrderExportDetailView.as_view(),
+        name="admin-order-export",
+    ),
 ]

@@ -1,10 +1,12 @@
 """
 Local object storage (STORAGE=local): the signed, expiring download links that
-stand in for S3's presigned GETs (shop exports). Served on the platform host;
+stand in for S3's presigned GETs (shop exports, CSV exports). Served on the platform and shop hosts;
 not part of the documented API: clients get these URLs from its answers.
 """
 
 from __future__ import annotations
+
+import mimetypes
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 
@@ -23,9 +25,10 @@ def download_get(request: HttpRequest) -> HttpResponseBase:
         return problem_response(exc.status, title=exc.title, detail=exc.detail, code=str(exc.code))
     except FileNotFoundError:
         return _gone(request)
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=filename, content_type="application/jsonl"
-    )
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if filename.endswith(".jsonl"):
+        content_type = "application/jsonl"
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.request import Request
@@ -121,9 +122,22 @@ def request_principal(request: Request) -> str:
     return ANONYMOUS
 
 
+class _FingerprintEncoder(JSONEncoder):
+    """JSON, with an uploaded file (a multipart body, e.g. a CSV import) standing as its content's hash."""
+
+    def default(self, obj: Any) -> Any:
+        if isinstance(obj, UploadedFile):
+            digest = hashlib.sha256()
+            for chunk in obj.chunks():
+                digest.update(chunk)
+            obj.seek(0)
+            return f"file:{obj.name}:{obj.size}:{digest.hexdigest()}"
+        return super().default(obj)
+
+
 def request_fingerprint(request: Request) -> str:
-    """Hash the method, path and JSON body (key order and whitespace ignored)."""
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=JSONEncoder)
+    """Hash the method, path and body (JSON: key order and whitespace ignored; files: their content)."""
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=_FingerprintEncoder)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

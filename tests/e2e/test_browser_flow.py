@@ -1,7 +1,8 @@
 """
 The browser flow (frontend/e2e/flow.mjs, playwright-core driving Debian's
-Chromium) against a live server this test starts: gunicorn and a Celery worker
-on the test database (created and dropped by pytest-django), on a free port.
+Chromium) against a live server this test starts: .ci/serve-web (nginx in front of
+gunicorn, and of uvicorn for the live-update streams, as `make run` serves) and a
+Celery worker on the test database (created and dropped by pytest-django), on free ports.
 Run by `make test-frontend` after the SPA is built; skipped by a plain pytest run.
 """
 
@@ -44,11 +45,13 @@ def database_url() -> str:
 
 
 class LiveServer:
-    """gunicorn + a Celery worker as subprocesses, stopped (and their logs kept) at the end."""
+    """.ci/serve-web (nginx, gunicorn, uvicorn) and a Celery worker, stopped (logs kept) at the end."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.port = free_port()
+        self.gunicorn_port = free_port()
+        self.live_port = free_port()
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
@@ -64,6 +67,12 @@ class LiveServer:
             "STOREFRONT_ORIGIN_TEMPLATE": f"http://{{domain}}:{self.port}",
             "SPA_DIST_DIR": str(BASE_DIR / "frontend" / "dist"),
             "PYTHONPATH": str(BASE_DIR),
+            # .ci/serve-web: nginx on PORT, gunicorn and uvicorn (the live streams) behind it.
+            "PORT": str(self.port),
+            "GUNICORN_PORT": str(self.gunicorn_port),
+            "LIVE_PORT": str(self.live_port),
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_TIMEOUT": "60",
         }
 
     def start(self, name: str, command: list[str]) -> None:
@@ -121,11 +130,7 @@ def storefleet_server(transactional_db: None, django_db_blocker, tmp_path: Path)
     with django_db_blocker.unblock():
         connection.close()  # the servers get the database to themselves
         try:
-            server.start(
-                "gunicorn",
-                [str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{server.port}"]
-                + ["--workers", "2", "--timeout", "60", "--access-logfile", "-"],
-            )
+            server.start("web", [str(BASE_DIR / ".ci" / "serve-web")])
             server.start(
                 "worker",
                 [str(bin_dir / "celery"), "-A", "config", "worker", "--pool", "solo", "-l", "warning"]

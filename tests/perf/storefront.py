@@ -720,7 +720,7 @@ class Gunicorn:
 
     def __init__(self, env: dict[str, str], log_path: Path, front: str = "nginx") -> None:
         # Behind nginx, gunicorn's own port defaults to PORT + 1, which may be taken: pick a free one.
-        self.env = {"GUNICORN_PORT": str(free_port()), **env}
+        self.env = {"GUNICORN_PORT": str(free_port()), "LIVE_PORT": str(free_port()), **env}
         self.front = front
         self.COMMAND = self.COMMANDS[front]
         self.port = int(env["PORT"])

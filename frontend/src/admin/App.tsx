@@ -17,6 +17,7 @@ import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
 import { WebhookDetailPage, WebhooksPage } from "./pages/Webhooks";
+import { LiveBadge, LiveUpdates } from "./live";
 import { SHOP_NAV } from "./nav";
 import { useCurrentShop, useMe, useSession, useSignedIn } from "./session";
 import { Icon } from "./ui/Icon";
@@ -112,40 +113,42 @@ function ShopLayout() {
     );
   }
   return (
-    <div className="admin-layout">
-      <nav aria-label="Shop" className={`shop-nav${menuOpen ? " open" : ""}`}>
-        <div className="shop-nav-head">
-          <strong className="shop-name">{shop.name}</strong>
-          <button
-            type="button"
-            className="secondary menu-toggle"
-            aria-expanded={menuOpen}
-            aria-controls="shop-nav-list"
-            onClick={() => setMenuOpen(!menuOpen)}
-          >
-            <Icon name={menuOpen ? "close" : "menu"} /> Menu
-          </button>
-        </div>
-        <ul id="shop-nav-list" className="plain">
-          {SHOP_NAV.map(({ path, label, icon }) => (
-            <li key={path}>
-              <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path} onClick={() => setMenuOpen(false)}>
-                <Icon name={icon} /> <span>{label}</span>
-              </NavLink>
+    <LiveUpdates slug={shop.slug} domain={shop.domain}>
+      <div className="admin-layout">
+        <nav aria-label="Shop" className={`shop-nav${menuOpen ? " open" : ""}`}>
+          <div className="shop-nav-head">
+            <strong className="shop-name">{shop.name}</strong> <LiveBadge />
+            <button
+              type="button"
+              className="secondary menu-toggle"
+              aria-expanded={menuOpen}
+              aria-controls="shop-nav-list"
+              onClick={() => setMenuOpen(!menuOpen)}
+            >
+              <Icon name={menuOpen ? "close" : "menu"} /> Menu
+            </button>
+          </div>
+          <ul id="shop-nav-list" className="plain">
+            {SHOP_NAV.map(({ path, label, icon }) => (
+              <li key={path}>
+                <NavLink to={path ? `/s/${shop.slug}/${path}` : `/s/${shop.slug}`} end={!path} onClick={() => setMenuOpen(false)}>
+                  <Icon name={icon} /> <span>{label}</span>
+                </NavLink>
+              </li>
+            ))}
+            <li>
+              <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
+                <Icon name="external" /> <span>View storefront</span>
+                <span className="visually-hidden"> (opens in a new tab)</span>
+              </a>
             </li>
-          ))}
-          <li>
-            <a href={shopOrigin(shop.domain)} target="_blank" rel="noreferrer">
-              <Icon name="external" /> <span>View storefront</span>
-              <span className="visually-hidden"> (opens in a new tab)</span>
-            </a>
-          </li>
-        </ul>
-      </nav>
-      <div className="admin-content">
-        <Outlet />
+          </ul>
+        </nav>
+        <div className="admin-content">
+          <Outlet />
+        </div>
       </div>
-    </div>
+    </LiveUpdates>
   );
 }
 

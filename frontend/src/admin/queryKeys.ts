@@ -20,6 +20,7 @@ const SHOP_RESOURCES = [
   "deliveries",
   "sales",
   "paymentSettings",
+  "csvJob",
   // Platform API, about this shop
   "shop",
   "members",

@@ -4,6 +4,7 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors } from "../../shared/ui";
+import { CsvExport } from "../bulk/CsvExport";
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
 import { DataTable, type Column } from "../ui/DataTable";
@@ -94,6 +95,7 @@ export function OrdersPage() {
         <input id="order-email" type="search" value={email} onChange={(e) => setEmail(e.target.value)} />
         <button type="submit">Filter</button>
       </form>
+      <CsvExport kind="orders" />
       {list.isPending && <Loading />}
       <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No orders match.</Empty>}

@@ -470,18 +470,10 @@ export interface components {
             size: number | null;
             /** Format: date-time */
             started_at: string | null;
-            status: components["schemas"]["ExportOutputStatusEnum"];
+            status: components["schemas"]["JobStatusEnum"];
             tables_done: number;
             tables_total: number;
         };
-        /**
-         * @description * `pending` - Pending
-         *     * `running` - Running
-         *     * `done` - Done
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        ExportOutputStatusEnum: "pending" | "running" | "done" | "failed";
         InvoiceLineOutput: {
             amount: components["schemas"]["Money"];
             description: string;
@@ -515,6 +507,14 @@ export interface components {
          * @enum {string}
          */
         InvoiceOutputStatusEnum: "draft" | "open" | "paid" | "void";
+        /**
+         * @description * `pending` - Pending
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        JobStatusEnum: "pending" | "running" | "done" | "failed";
         /**
          * @description * `plan` - Plan
          *     * `orders_overage` - Orders Overage

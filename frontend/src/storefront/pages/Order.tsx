@@ -1,10 +1,11 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useCallback, useState, type FormEvent } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { useApi } from "../api";
+import { useOrderLive } from "../orderLive";
 import type { Order } from "../types";
 
 export function OrderSummary({ order }: { order: Order }) {
@@ -80,6 +81,12 @@ export function OrderPage() {
         }),
       ),
   });
+  const { refetch } = order;
+  useOrderLive(
+    number,
+    token,
+    useCallback(() => void refetch(), [refetch]),
+  );
 
   return (
     <>

@@ -1,14 +1,15 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { absoluteUrl, shopOrigin, unwrap } from "../../../api/client";
 import { formatMoney, money } from "../../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../../shared/ui";
+import { BulkEdit } from "../../bulk/BulkEdit";
+import { CsvExport } from "../../bulk/CsvExport";
+import { ProductImport } from "../../bulk/ProductImport";
 import { queryKeys } from "../../queryKeys";
 import { useCursorList, useShopApi } from "../../session";
 import type { Product } from "../../types";
-import { DataTable, Thumb, type Column, type RowId } from "../../ui/DataTable";
-import { useToast } from "../../ui/toast";
+import { DataTable, Thumb, type Column } from "../../ui/DataTable";
 import { STATUSES, type Status } from "./productForm";
 
 function stockOf(product: Product): number {
@@ -17,42 +18,6 @@ function stockOf(product: Product): number {
 
 function priceOf(product: Product): number {
   return Number(money(product.variants[0]?.price)?.amount ?? 0);
-}
-
-/** Set the status of the selected products, one PATCH each (the Admin API has no bulk write). */
-function BulkStatus({ ids, done }: { ids: RowId[]; done: () => void }) {
-  const { api, slug } = useShopApi();
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  const [status, setStatus] = useState<Status>("archived");
-  const apply = useMutation({
-    mutationFn: async () => {
-      const results = await Promise.allSettled(
-        ids.map((id) => unwrap(api.PATCH("/api/admin/v1/products/{product_id}", { params: { path: { product_id: Number(id) } }, body: { status } }))),
-      );
-      return results.filter((r) => r.status === "rejected").length;
-    },
-    onSuccess: (failed) => {
-      const changed = ids.length - failed;
-      if (changed) toast.success(`${changed} product${changed === 1 ? "" : "s"} set to ${status}.`);
-      if (failed) toast.error(`${failed} product${failed === 1 ? "" : "s"} could not be changed. Reload and try again.`);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).products() });
-      done();
-    },
-  });
-  return (
-    <>
-      <label htmlFor="bulk-status">Set status</label>
-      <select id="bulk-status" value={status} onChange={(e) => setStatus(e.target.value as Status)}>
-        {STATUSES.map((s) => (
-          <option key={s}>{s}</option>
-        ))}
-      </select>
-      <button type="button" onClick={() => apply.mutate()} disabled={apply.isPending}>
-        Apply to {ids.length}
-      </button>
-    </>
-  );
 }
 
 export function ProductsPage() {
@@ -134,10 +99,12 @@ export function ProductsPage() {
           rowId={(p) => p.id}
           rowLabel={(p) => p.title}
           selectable
-          bulkActions={(ids, clear) => <BulkStatus ids={ids} done={clear} />}
+          bulkActions={(ids, clear) => <BulkEdit productIds={ids.map(Number)} onDone={clear} label={`Edit the ${ids.length} selected`} />}
           more={list}
         />
       )}
+      <ProductImport />
+      <CsvExport kind="products" />
     </>
   );
 }

@@ -1,0 +1,479 @@
+"""Admin API bulk data: product CSV import (dry run, all or nothing, guards), exports, bulk edit."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from billing.models import ShopUsage
+from catalog import bulk
+from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImport, Variant
+from catalog.product_csv import COLUMNS
+from tenants.audit.models import AuditEntry
+from tenants.outbox.models import OutboxEvent
+from tenants.schemas import use_shop
+from tests.catalog.helpers import AdminClient, product_body
+from tests.conftest import ShopContext, assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(api, shop_a: ShopContext, media_root) -> AdminClient:
+    return AdminClient(api, shop_a)
+
+
+@pytest.fixture
+def run_now(eager_tasks, django_capture_on_commit_callbacks):
+    """Jobs queued on commit run at once, in this process."""
+
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run
+
+
+def csv_file(rows: list[dict[str, str]], columns: tuple[str, ...] = COLUMNS) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue().encode()
+
+
+def upload(admin: AdminClient, data: bytes, *, dry_run: bool = False, name: str = "products.csv"):
+    return admin.api.post(
+        "/api/admin/v1/products/import",
+        {"file": io.BytesIO(data), "dry_run": "true" if dry_run else "false"},
+        format="multipart",
+        **admin.headers,
+    )
+
+
+def imported(admin: AdminClient, run_now, data: bytes, *, dry_run: bool = False) -> dict[str, Any]:
+    response = run_now(lambda: upload(admin, data, dry_run=dry_run))
+    assert response.status_code == 202, response.content
+    body = admin.get(f"imports/{response.json()['id']}").json()
+    assert body["status"] in ("done", "failed"), body
+    return body  # type: ignore[no-any-return]
+
+
+SHIRT_ROWS = [
+    {
+        "Handle": "oxford-shirt",
+        "Title": "Oxford Shirt",
+        "Body (HTML)": "<p>Cotton.</p>",
+        "Type": "Apparel > Shirts",
+        "Option1 Name": "Size",
+        "Option1 Value": "M",
+        "Variant SKU": "OX-M",
+        "Variant Price": "39.90",
+        "Variant Compare At Price": "49.90",
+        "Variant Inventory Qty": "10",
+        "Status": "active",
+    },
+    {"Handle": "oxford-shirt", "Option1 Value": "L", "Variant SKU": "OX-L", "Variant Price": "42.00"},
+    {
+        "Handle": "mug",
+        "Title": "Mug",
+        "Variant SKU": "MUG",
+        "Variant Price": "9.00",
+        "Variant Inventory Qty": "3",
+    },
+]
+
+
+def catalog_of(ctx: ShopContext) -> list[dict[str, Any]]:
+    """A shop's catalog as the CSV carries it, keyed by what a merchant sees (no ids)."""
+    use_shop(ctx.shop)
+    categories = {c.pk: c for c in Category.objects.all()}
+    products = []
+    for product in Product.objects.order_by("slug").prefetch_related("variants"):
+        path: list[str] = []
+        node = product.category
+        while node is not None:
+            path.insert(0, node.name)
+            node = categories.get(node.parent_id) if node.parent_id else None
+        products.append(
+            {
+                "slug": product.slug,
+                "title": product.title,
+                "description": product.description,
+                "status": product.status,
+                "category": path,
+                "attributes": product.attributes,
+                "variants": sorted(
+                    (v.sku, v.title, v.options, v.price, v.compare_at_price, v.stock)
+                    for v in product.variants.all()
+                ),
+            }
+        )
+    return products
+
+
+# --- Import -------------------------------------------------------------------------
+
+
+def test_import_creates_products_with_variants_categories_ledger_and_events(admin, shop_a, run_now) -> None:
+    body = imported(admin, run_now, csv_file(SHIRT_ROWS))
+    assert body["status"] == "done" and body["errors"] == []
+    assert (body["products_created"], body["variants_created"]) == (2, 3)
+    assert body["progress"] == {"phase": "done", "done": 3, "total": 3, "percent": 100}
+    use_shop(shop_a.shop)
+    shirt = Product.objects.get(slug="oxford-shirt")
+    assert shirt.status == "active" and shirt.description == "<p>Cotton.</p>"
+    assert shirt.category is not None and shirt.category.name == "Shirts"
+    assert shirt.category.parent is not None and shirt.category.parent.name == "Apparel"
+    m = Variant.objects.get(sku="OX-M")
+    assert (m.options, m.price, m.compare_at_price, m.stock) == (
+        {"Size": "M"},
+        Decimal("39.9"),
+        Decimal("49.9"),
+        10,
+    )
+    assert Product.objects.get(slug="mug").status == "draft"  # no Status: a draft, not for sale yet
+    assert InventoryAdjustment.objects.filter(reason="initial").count() == 2
+    assert set(OutboxEvent.objects.values_list("type", flat=True)) == {"product.created"}
+    assert AuditEntry.objects.filter(action="products.imported").count() == 1
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).products == 2  # the plan's slots, taken once
+
+
+def test_import_updates_by_handle_and_sku_through_the_ledger(admin, shop_a, run_now) -> None:
+    imported(admin, run_now, csv_file(SHIRT_ROWS))
+    changed = [
+        {
+            "Handle": "oxford-shirt",
+            "Title": "Oxford Shirt II",
+            "Variant SKU": "OX-M",
+            "Variant Price": "35.00",
+            "Variant Inventory Qty": "4",
+        },
+        {
+            "Handle": "oxford-shirt",
+            "Option1 Name": "Size",
+            "Option1 Value": "XL",
+            "Variant SKU": "OX-XL",
+            "Variant Price": "44.00",
+        },
+    ]
+    body = imported(admin, run_now, csv_file(changed))
+    assert body["status"] == "done", body["errors"]
+    assert (body["products_updated"], body["variants_updated"], body["variants_created"]) == (1, 1, 1)
+    use_shop(shop_a.shop)
+    m = Variant.objects.get(sku="OX-M")
+    assert (m.price, m.stock, m.product.title) == (Decimal("35"), 4, "Oxford Shirt II")
+    assert m.compare_at_price == Decimal("49.9")  # left blank: left as it was
+    assert InventoryAdjustment.objects.filter(variant=m).order_by("id").last().delta == -6  # type: ignore[union-attr]
+    assert PriceChange.objects.filter(variant=m).count() == 2
+    assert Variant.objects.filter(product__slug="oxford-shirt").count() == 3
+
+
+def test_dry_run_reports_every_row_error_and_writes_nothing(admin, shop_a, run_now) -> None:
+    rows = [
+        {"Handle": "a", "Title": "A", "Variant SKU": "A-1", "Variant Price": "1e400"},
+        {"Handle": "b", "Title": "B", "Variant SKU": "B-1", "Variant Price": "12.345"},
+        {
+            "Handle": "c",
+            "Title": "C",
+            "Variant SKU": "C-1",
+            "Variant Price": "1",
+            "Variant Inventory Qty": "99999999999",
+        },
+        {"Handle": "d", "Title": "D", "Variant SKU": "", "Variant Price": "1"},
+        {"Handle": "e", "Title": "E", "Variant SKU": "A-1", "Variant Price": "1"},
+        {"Handle": "f", "Title": "F", "Variant SKU": "F-1", "Variant Price": "1", "Status": "published"},
+        {"Handle": "no good!", "Title": "G", "Variant SKU": "G-1", "Variant Price": "1"},
+        {"Handle": "h", "Variant SKU": "H-1", "Variant Price": "1"},
+        {"Handle": "i", "Title": "I", "Variant SKU": "I-1", "Variant Price": "NaN"},
+        {"Handle": "j", "Title": "J", "Variant SKU": "J-1", "Variant Price": "1", "Attributes (JSON)": "[1]"},
+        {"Handle": "ok", "Title": "Fine", "Variant SKU": "OK-1", "Variant Price": "1"},
+    ]
+    body = imported(admin, run_now, csv_file(rows), dry_run=True)
+    assert body["status"] == "failed"
+    by_line = {(e["line"], e["column"]) for e in body["errors"]}
+    assert by_line == {
+        (2, "Variant Price"),
+        (3, "Variant Price"),
+        (4, "Variant Inventory Qty"),
+        (5, "Variant SKU"),
+        (6, "Variant SKU"),
+        (7, "Status"),
+        (8, "Handle"),
+        (9, "Title"),
+        (10, "Variant Price"),
+        (11, "Attributes (JSON)"),
+    }
+    assert body["products_created"] == 0
+    use_shop(shop_a.shop)
+    assert Product.objects.count() == 0 and Category.objects.count() == 0
+
+
+def test_dry_run_of_a_good_file_counts_what_it_would_do_and_writes_nothing(admin, shop_a, run_now) -> None:
+    body = imported(admin, run_now, csv_file(SHIRT_ROWS), dry_run=True)
+    assert body["status"] == "done" and body["dry_run"] is True
+    assert (body["products_created"], body["variants_created"]) == (2, 3)
+    use_shop(shop_a.shop)
+    assert Product.objects.count() == 0 and Category.objects.count() == 0 and OutboxEvent.objects.count() == 0
+
+
+def test_an_import_refused_while_writing_leaves_nothing_behind(admin, shop_a, run_now, monkeypatch) -> None:
+    from catalog.errors import SkuTaken
+
+    calls = {"n": 0}
+    real = bulk.product_create
+
+    def second_fails(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SkuTaken("Taken meanwhile.", errors={"sku": ["'MUG' is in use."]})
+        return real(**kwargs)
+
+    monkeypatch.setattr(bulk, "product_create", second_fails)
+    body = imported(admin, run_now, csv_file(SHIRT_ROWS))
+    assert body["status"] == "failed"
+    assert body["errors"] == [{"line": 4, "column": None, "message": "sku: 'MUG' is in use."}]
+    assert body["products_created"] == 0
+    use_shop(shop_a.shop)
+    assert Product.objects.count() == 0 and Category.objects.count() == 0
+    assert not AuditEntry.objects.exists() and not OutboxEvent.objects.exists()
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).products == 0  # given back with the rollback
+
+
+def test_import_respects_the_plan_product_limit(admin, shop_a, run_now) -> None:
+    rows = [
+        {"Handle": f"p{i}", "Title": f"P{i}", "Variant SKU": f"S{i}", "Variant Price": "1"}
+        for i in range(101)
+    ]
+    body = imported(admin, run_now, csv_file(rows))
+    assert body["status"] == "failed"
+    assert body["errors"][0]["column"] == "Handle" and "101 new products" in body["errors"][0]["message"]
+    use_shop(shop_a.shop)
+    assert Product.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"Handle,Title\r\nx,\x00bad\r\n", 400),  # NUL
+        (b"Handle,Title\r\nx,\xed\xa0\x80\r\n", 400),  # a lone surrogate's UTF-8 bytes
+        (b"Handle,Title\r\nx,\xff\r\n", 400),  # not UTF-8
+        (b"Title,Price\r\nx,1\r\n", 400),  # no Handle column
+        (b"", 400),  # empty
+        (b'Handle,Title\r\nx,"unclosed\r\n', 400),
+    ],
+)
+def test_unreadable_files_are_refused_at_once_and_nothing_is_stored(admin, shop_a, data, status) -> None:
+    body = assert_problem(upload(admin, data), status)
+    assert body["code"] == "csv_invalid"
+    use_shop(shop_a.shop)
+    assert not ProductImport.objects.exists()
+
+
+def test_too_large_files_are_refused(admin, shop_a, settings) -> None:
+    settings.PRODUCT_IMPORT_MAX_ROWS = 2
+    body = assert_problem(upload(admin, csv_file(SHIRT_ROWS)), 413)
+    assert body["code"] == "csv_too_large"
+    settings.PRODUCT_IMPORT_MAX_BYTES = 100
+    assert assert_problem(upload(admin, csv_file(SHIRT_ROWS)), 413)["code"] == "csv_too_large"
+    use_shop(shop_a.shop)
+    assert not ProductImport.objects.exists()
+
+
+def test_an_import_with_an_idempotency_key_is_replayed_not_queued_twice(admin, shop_a) -> None:
+    data = csv_file(SHIRT_ROWS)
+
+    def send(body: bytes):
+        return admin.api.post(
+            "/api/admin/v1/products/import",
+            {"file": io.BytesIO(body), "dry_run": "true"},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="import-once",
+            **admin.headers,
+        )
+
+    first, again = send(data), send(data)
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert_problem(send(data + b"other,row\r\n"), 422)  # the same key with another file
+    use_shop(shop_a.shop)
+    assert ProductImport.objects.count() == 1
+
+
+def test_import_bad_requests(admin: AdminClient) -> None:
+    assert_problem(admin.post("products/import", {"file": "x"}), 415)  # JSON, not multipart
+    no_file = admin.api.post(
+        "/api/admin/v1/products/import", {"dry_run": "true"}, format="multipart", **admin.headers
+    )
+    assert assert_problem(no_file, 400)["code"] == "validation_failed"
+    assert_problem(admin.get("imports/not-a-uuid"), 404)
+    assert_problem(admin.get("imports/00000000-0000-0000-0000-000000000000"), 404)
+    assert admin.api.options("/api/admin/v1/products/import", **admin.headers).status_code == 200
+
+
+def test_imports_and_exports_stay_in_their_shop(api, admin, shop_b, run_now) -> None:
+    job = run_now(lambda: upload(admin, csv_file(SHIRT_ROWS), dry_run=True)).json()
+    export = run_now(lambda: admin.post("products/export")).json()
+    other = AdminClient(api, shop_b)
+    assert_problem(other.get(f"imports/{job['id']}"), 404)
+    assert_problem(other.get(f"product-exports/{export['id']}"), 404)
+    # Shop A's token on shop B's host is refused outright.
+    cross = AdminClient(api, shop_b, authorization=f"Bearer {admin.ctx.token()}")
+    assert_problem(cross.get(f"imports/{job['id']}"), 403)
+    assert_problem(upload(cross, csv_file(SHIRT_ROWS)), 403)
+
+
+def test_import_needs_catalog_write(api, admin) -> None:
+    key = admin.post("api-keys", {"name": "reader", "scopes": ["catalog:read"]}).json()["key"]
+    reader = AdminClient(api, admin.ctx, authorization=f"Api-Key {key}")
+    assert_problem(upload(reader, csv_file(SHIRT_ROWS)), 403)
+    assert reader.post("products/export").status_code == 202
+
+
+# --- Export and round trip ------------------------------------------------------------
+
+
+def exported_csv(admin: AdminClient, run_now) -> bytes:
+    export = run_now(lambda: admin.post("products/export"))
+    assert export.status_code == 202, export.content
+    body = admin.get(f"product-exports/{export.json()['id']}").json()
+    assert body["status"] == "done" and body["progress"]["percent"] == 100, body
+    download = admin.api.get(body["download_url"], HTTP_HOST=admin.ctx.host)
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")
+    return b"".join(download.streaming_content)
+
+
+def test_round_trip_export_then_import_into_another_shop_gives_the_same_catalog(
+    api, admin, shop_a, shop_b, run_now
+) -> None:
+    admin.post(
+        "categories",
+        {
+            "name": "Home",
+            "attribute_schema": {"type": "object", "properties": {"material": {"type": "string"}}},
+        },
+    )
+    imported(admin, run_now, csv_file(SHIRT_ROWS))
+    use_shop(shop_a.shop)
+    home = Category.objects.get(name="Home").pk
+    admin.post(
+        "products",
+        product_body(
+            '=HYPERLINK("http://evil")',
+            category=home,
+            attributes={"material": "oak"},
+            description='Line one,\n"quoted"',
+            variants=[
+                {
+                    "sku": "-SKU",
+                    "price": "0.50",
+                    "stock": 0,
+                    "options": {"Colour": "Red", "Size": "S"},
+                    "title": "+Red",
+                }
+            ],
+        ),
+    )
+    data = exported_csv(admin, run_now)
+    text = data.decode()
+    assert "'=HYPERLINK" in text and "'-SKU" in text and "'+Red" in text  # no cell starts a formula
+    other = AdminClient(api, shop_b)
+    # Shop B has a category named like A's, without its schema: the import finds it by name.
+    body = imported(other, run_now, data)
+    assert body["status"] == "done", body["errors"]
+    assert catalog_of(shop_b) == catalog_of(shop_a)
+
+
+def test_order_export_with_date_filters(admin, shop_a, shop_b, api, run_now) -> None:
+    from tests.orders.helpers import cart_with, checkout, sellable_product
+
+    product = sellable_product(admin)
+    order = checkout(api, shop_a, cart_with(api, shop_a, product["variants"][0]["id"], 2))
+    assert order.status_code == 201, order.content
+    assert_problem(admin.post("orders/export", {"from": "2026-02-01", "to": "2026-01-01"}), 400)
+    assert_problem(admin.post("orders/export", {"from": "yesterday"}), 400)
+    assert_problem(admin.post("orders/export", {"from": "2026-01-01\x00"}), 400)
+    empty = run_now(lambda: admin.post("orders/export", {"to": "2000-01-01"})).json()
+    assert admin.get(f"order-exports/{empty['id']}").json()["rows_total"] == 0
+    export = run_now(lambda: admin.post("orders/export", {"from": "2000-01-01"})).json()
+    body = admin.get(f"order-exports/{export['id']}").json()
+    assert body["status"] == "done" and body["filters"] == {"from": "2000-01-01"}
+    download = admin.api.get(body["download_url"], HTTP_HOST=admin.ctx.host)
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [(r["Name"], r["Lineitem quantity"], r["Email"]) for r in rows] == [
+        (f"#{order.json()['number']}", "2", "ada@example.com")
+    ]
+    # A product export's id is not an order export's; another shop has neither.
+    assert_problem(admin.get(f"product-exports/{export['id']}"), 404)
+    assert_problem(AdminClient(api, shop_b).get(f"order-exports/{export['id']}"), 404)
+    key = admin.post("api-keys", {"name": "catalog", "scopes": ["catalog:read"]}).json()["key"]
+    assert_problem(AdminClient(api, shop_a, authorization=f"Api-Key {key}").post("orders/export", {}), 403)
+
+
+# --- Bulk edit ------------------------------------------------------------------------
+
+
+def test_bulk_edit_status_price_and_stock_in_one_audited_transaction(admin, shop_a) -> None:
+    first = admin.post("products", product_body("First")).json()
+    second = admin.post("products", product_body("Second")).json()
+    use_shop(shop_a.shop)
+    events_before = OutboxEvent.objects.count()
+    response = admin.post(
+        "products/bulk-edit",
+        {
+            "products": [first["id"], second["id"]],
+            "status": "archived",
+            "price_change_percent": "-10",
+            "stock": 3,
+        },
+    )
+    assert response.status_code == 200, response.content
+    use_shop(shop_a.shop)
+    assert set(Product.objects.values_list("status", flat=True)) == {"archived"}
+    assert sorted(Variant.objects.values_list("price", flat=True)) == [
+        Decimal("35.91"),
+        Decimal("35.91"),
+        Decimal("37.8"),
+        Decimal("37.8"),
+    ]
+    assert set(Variant.objects.values_list("stock", flat=True)) == {3}
+    assert InventoryAdjustment.objects.filter(reason="correction").count() == 4
+    assert AuditEntry.objects.filter(action="variant.updated").count() == 4
+    assert AuditEntry.objects.filter(action="product.updated").count() == 2
+    assert OutboxEvent.objects.count() > events_before
+
+
+def test_bulk_edit_refusals_change_nothing(api, admin, shop_a, shop_b) -> None:
+    product = admin.post("products", product_body()).json()
+    theirs = AdminClient(api, shop_b).post("products", product_body("Theirs")).json()
+    for body in (
+        {"products": [product["id"], theirs["id"] + 1000], "status": "archived"},  # one not in this shop
+        {"products": [], "status": "archived"},
+        {"products": [product["id"]]},  # nothing to change
+        {"products": [product["id"]], "price": "1.00", "price_change_percent": "5"},
+        {"products": [product["id"]], "stock": 1, "stock_delta": 1},
+        {"products": [product["id"]], "price": "1e400"},
+        {"products": [product["id"]], "price": 10},
+        {"products": [product["id"]], "stock_delta": -11},  # below zero for one variant
+        {"products": [2**70], "status": "archived"},
+        {"products": [product["id"]], "status": "gone"},
+        {"products": "1", "status": "archived"},
+    ):
+        response = admin.post("products/bulk-edit", body)
+        assert 400 <= response.status_code < 500, (body, response.content)
+    # Ids are per shop: shop A's second product has no namesake in shop B, which refuses it.
+    second = admin.post(
+        "products", product_body("Second", variants=[{"sku": "SECOND", "price": "1.00"}])
+    ).json()
+    cross = AdminClient(api, shop_b)
+    assert_problem(cross.post("products/bulk-edit", {"products": [second["id"]], "status": "archived"}), 400)
+    use_shop(shop_a.shop)
+    assert set(Product.objects.values_list("status", flat=True)) == {"active"}
+    assert sorted(Variant.objects.values_list("stock", flat=True)) == [0, 0, 10]
+    assert not AuditEntry.objects.exclude(action__in=["product.created", "api_key.created"]).exists()
