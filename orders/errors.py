@@ -15,6 +15,11 @@ class OrdersErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     PAYMENT_METHOD_DISABLED = "payment_method_disabled"
     REFUND_TOO_LARGE = "refund_too_large"
+    REFUND_LINE_INVALID = "refund_line_invalid"
+    PAYMENT_NOT_AWAITING_ACTION = "payment_not_awaiting_action"
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    PROVIDER_WEBHOOK_SIGNATURE_INVALID = "provider_webhook_signature_invalid"
+    PAYMENT_NOT_FOUND = "payment_not_found"
 
 
 class CartNotFound(DomainError):
@@ -79,3 +84,37 @@ class RefundTooLarge(DomainError):
     status = 409
     code = OrdersErrorCode.REFUND_TOO_LARGE
     title = "Refund exceeds what was paid"
+
+
+class RefundLineInvalid(DomainError):
+    """A refund line names a line of another order, or more units than are left to refund."""
+
+    status = 422
+    code = OrdersErrorCode.REFUND_LINE_INVALID
+    title = "Refund line not possible"
+
+
+class PaymentNotAwaitingAction(DomainError):
+    status = 409
+    code = OrdersErrorCode.PAYMENT_NOT_AWAITING_ACTION
+    title = "The order's payment is not awaiting the shopper"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The provider did not answer; what it did is looked up later (the money is never taken twice)."""
+
+    status = 503
+    code = OrdersErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
+    title = "Payment provider unavailable"
+
+
+class ProviderWebhookSignatureInvalid(DomainError):
+    status = 400
+    code = OrdersErrorCode.PROVIDER_WEBHOOK_SIGNATURE_INVALID
+    title = "Provider webhook signature missing, wrong or too old"
+
+
+class PaymentNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.PAYMENT_NOT_FOUND
+    title = "No such payment in this shop"

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from orders.errors import OrderNotFound
-from orders.models import ORDER_NUMBER_OFFSET, Customer, Order, OrderLine, Payment
+from orders.models import ORDER_NUMBER_OFFSET, Customer, Order, OrderEvent, OrderLine, Payment
 from orders.services import token_hash
 
 ORDER_PREFETCH = (
@@ -48,6 +48,8 @@ def access_order_by_number_and_token(*, number: int, token: str) -> Order:
 def orders_for_admin(
     *,
     status: str | None = None,
+    payment_status: str | None = None,
+    fulfillment_status: str | None = None,
     email: str | None = None,
     placed_from: datetime | None = None,
     placed_to: datetime | None = None,
@@ -55,6 +57,10 @@ def orders_for_admin(
     orders = Order.objects.prefetch_related(*ORDER_PREFETCH)
     if status:
         orders = orders.filter(status=status)
+    if payment_status:
+        orders = orders.filter(payment_status=payment_status)
+    if fulfillment_status:
+        orders = orders.filter(fulfillment_status=fulfillment_status)
     if email:
         orders = orders.filter(email=email.strip().lower())
     if placed_from:
@@ -76,3 +82,8 @@ def access_customer_by_id(*, customer_id: int) -> Customer:
     if customer is None:
         raise OrderNotFound("No customer with that id in this shop.")
     return customer
+
+
+def order_timeline(*, order: Order) -> QuerySet[OrderEvent]:
+    """The order's timeline entries (events and internal notes); the API pages them newest first."""
+    return OrderEvent.objects.filter(order=order)
