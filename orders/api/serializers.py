@@ -403,6 +403,12 @@ class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
+class ProviderWebhookOutput(serializers.Serializer):  # type: ignore[type-arg]
+    provider = serializers.CharField()
+    path = serializers.CharField(help_text="Where the provider posts, on any of the shop's hosts.")
+    secret = serializers.CharField(help_text="What the provider signs its `Provider-Signature` with.")
+
+
 class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
     manual_enabled = serializers.BooleanField()
     manual_expiry_hours = serializers.IntegerField()
@@ -411,6 +417,9 @@ class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     providers = serializers.ListField(
         child=serializers.CharField(), help_text="The payment providers shoppers can choose from now."
+    )
+    provider_webhooks = ProviderWebhookOutput(
+        many=True, help_text="The endpoints of this shop for its card providers' asynchronous confirmations."
     )
 
 

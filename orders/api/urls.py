@@ -12,6 +12,16 @@ storefront_urlpatterns = [
     path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
     path("payment-methods", views.PaymentMethodsView.as_view(), name="storefront-payment-methods"),
     path("orders/<int:number>", views.ShopperOrderView.as_view(), name="storefront-order"),
+    path(
+        "orders/<int:number>/payment-confirmation",
+        views.PaymentConfirmationView.as_view(),
+        name="storefront-order-payment-confirmation",
+    ),
+    path(
+        "payments/<str:provider>/webhook",
+        views.ProviderWebhookView.as_view(),
+        name="storefront-payment-provider-webhook",
+    ),
 ]
 
 admin_urlpatterns = [
@@ -23,6 +33,8 @@ admin_urlpatterns = [
     path("orders/<int:number>/fulfill", views.AdminOrderFulfillView.as_view(), name="admin-order-fulfill"),
     path("orders/<int:number>/cancel", views.AdminOrderCancelView.as_view(), name="admin-order-cancel"),
     path("orders/<int:number>/refund", views.AdminOrderRefundView.as_view(), name="admin-order-refund"),
+    path("orders/<int:number>/events", views.AdminOrderEventsView.as_view(), name="admin-order-events"),
+    path("orders/<int:number>/notes", views.AdminOrderNotesView.as_view(), name="admin-order-notes"),
     path("customers", views.AdminCustomerListView.as_view(), name="admin-customers"),
     path("payment-settings", views.AdminPaymentSettingsView.as_view(), name="admin-payment-settings"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),

@@ -507,6 +507,15 @@ def _payment_settings_body(current: PaymentSettings) -> dict[str, object]:
             "manual_expiry_hours": current.manual_expiry_hours,
             "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
             "providers": payments.providers_accepted(),
+            "provider_webhooks": [
+                {
+                    "provider": code,
+                    "path": f"/api/storefront/v1/payments/{code}/webhook",
+                    "secret": payments.provider_webhook_secret(code),
+                }
+                for code, provider in payments.PROVIDERS.items()
+                if provider.pays_at_checkout
+            ],
         }
     ).data
 
