@@ -314,7 +314,7 @@ class RefundInput(serializers.Serializer):  # type: ignore[type-arg]
         help_text="A plain amount, in the order's currency; without it, the lines' units at the price paid "
         "plus `shipping`.",
     )
-    lines = RefundLineInput(many=True, required=False, max_length=500)
+    lines = RefundLineInput(many=True, required=False, max_length=500)  # type: ignore[call-arg]
     shipping = AmountInputField(
         required=False, help_text="Shipping paid back, at most what is left to refund of the order."
     )
@@ -340,7 +340,8 @@ class OrderEventOutput(serializers.Serializer):  # type: ignore[type-arg]
     type = serializers.ChoiceField(choices=OrderEvent.Type.choices)
     actor = serializers.CharField(help_text="Who: a member's e-mail, an API key, the shopper, or system.")
     message = serializers.CharField()
-    data = serializers.DictField(help_text="Details of the entry (a refund's amount and lines, a reference).")
+    # A field named like Serializer.data: DRF moves declared fields off the class, so .data stays.
+    data = serializers.DictField(help_text="Details of the entry (a refund's amount and lines, a reference).")  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 

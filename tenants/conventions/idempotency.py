@@ -302,7 +302,7 @@ def idempotent(
                 if required:
                     raise IdempotencyKeyRequired(f"Send an {HEADER} header with this request.")
                 if steps:
-                    request.idempotency = KeyHold(None, "", request, stored_body, replayed_body)
+                    setattr(request, "idempotency", KeyHold(None, "", request, stored_body, replayed_body))  # noqa: B010
                 return handler(view, request, *args, **kwargs)
             _key_check(key)
             caller = request_principal(request)
@@ -311,7 +311,8 @@ def idempotent(
             scope = Scope(current_schema(), caller, key)
             fingerprint = request_fingerprint(request)
             if steps:
-                request.idempotency = KeyHold(scope, fingerprint, request, stored_body, replayed_body)
+                hold = KeyHold(scope, fingerprint, request, stored_body, replayed_body)
+                setattr(request, "idempotency", hold)  # noqa: B010
             try:
                 if steps:
                     return handler(view, request, *args, **kwargs)
