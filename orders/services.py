@@ -49,7 +49,7 @@ from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_record, usage_release, usage_take
 from catalog.models import InventoryAdjustment
-from catalog.services import stock_release, stock_reserve
+from catalog.services import ReservedLine, stock_release, stock_reserve
 from orders.carts import cart_checkout_take, cart_give_back
 from orders.errors import (
     IllegalTransition,
@@ -207,8 +207,7 @@ def order_place(
             # Counted once paid (order_mark_paid), so unpaid orders cannot use up the month;
             # a shop already at its limit takes none.
             usage_allows(metric=Metric.ORDERS)
-        subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
-        total = Money(subtotal, currency).amount
+        total = order_total(reserved=reserved, currency=currency)
         now = timezone.now()
         (order,) = rows_insert(
             [
@@ -267,6 +266,15 @@ def order_place(
     # The caller answers with the order: hand it over with its lines and payments loaded.
     order._prefetched_objects_cache = {"lines": order_lines, "payments": charges}  # type: ignore[attr-defined]
     return PlacedOrder(order=order, token=token, charge=charges[0] if charges else None)
+
+
+def order_total(*, reserved: Sequence[ReservedLine], currency: str) -> Decimal:
+    """
+    What the order comes to: the checkout's whole pricing, in one call inside its
+    first transaction (shipping, taxes and discounts replace it with a quote).
+    """
+    subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
+    return Money(subtotal, currency).amount
 
 
 def _unpaid_lifetime(provider: PaymentProvider) -> dt.timedelta:

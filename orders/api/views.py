@@ -412,7 +412,13 @@ class AdminOrderCancelView(OrderAdminView):
 class AdminOrderRefundView(AdminOrderCancelView):
     @extend_schema(
         request=s.RefundInput,
-        responses={200: s.OrderOutput, 409: OpenApiResponse(description="More than is left to refund.")},
+        responses={
+            200: s.OrderOutput,
+            409: OpenApiResponse(description="More than is left to refund, or an order not paid."),
+            422: OpenApiResponse(
+                description="A line of another order, a line named twice, or more units than are left."
+            ),
+        },
         operation_id="admin_orders_refund",
         summary="Refund part of a paid or fulfilled order, as often as needed until all of it is",
         description="Either a plain `amount`, or `lines` (units at the price paid, optionally put back into "
