@@ -84,6 +84,6 @@ def access_customer_by_id(*, customer_id: int) -> Customer:
     return customer
 
 
-def order_timeline(*, order: Order) -> QuerySet[OrderEvent]:
-    """The order's timeline entries (events and internal notes); the API pages them newest first."""
-    return OrderEvent.objects.filter(order=order)
+def order_timeline(*, number: int) -> QuerySet[OrderEvent]:
+    """The timeline entries (events and internal notes) of order `number`; the API pages them newest first."""
+    return OrderEvent.objects.filter(order_id=_pk_for_number(number))

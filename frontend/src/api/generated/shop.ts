@@ -4555,7 +4555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description More than is left to refund. */
+            /** @description More than is left to refund, or an order not paid. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4582,7 +4582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request. */
+            /** @description A line of another order, a line named twice, or more units than are left. */
             422: {
                 headers: {
                     [name: string]: unknown;
