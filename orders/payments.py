@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.utils.crypto import salted_hmac
 
 from orders.models import Payment, PaymentSettings, TestProviderPayment
@@ -121,6 +122,29 @@ class TestProvider:
         return TestProviderPayment.objects.filter(key=key).first()
 
     @staticmethod
+    def _record(payment: TestProviderPayment) -> bool:
+        """Write a new payment unless its key is known (one statement); whether it was new."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO {TestProviderPayment._meta.db_table}
+                        (key, kind, status, reference, amount, currency, capture, action_url, message,
+                         updated_at)
+                    VALUES (%s, 'charge', %s, %s, %s, %s, %s, %s, %s, now())
+                    ON CONFLICT (key) DO NOTHING""",
+                [
+                    payment.key,
+                    payment.status,
+                    payment.reference,
+                    payment.amount,
+                    payment.currency,
+                    payment.capture,
+                    payment.action_url,
+                    payment.message,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    @staticmethod
     def _answer(payment: TestProviderPayment) -> ProviderAnswer:
         return ProviderAnswer(
             status=payment.status,
@@ -130,9 +154,6 @@ class TestProvider:
         )
 
     def authorize(self, *, key: str, amount: Money, details: dict[str, Any], capture: bool) -> ProviderAnswer:
-        known = self._read(key)
-        if known is not None:
-            return self._answer(known)  # the same key: the same payment, never a second charge
         card = str(details.get("card_number", "")).replace(" ", "")
         if card == TEST_CARD_SLOW:
             time.sleep(settings.TEST_PROVIDER_SLOW_SECONDS)
@@ -153,7 +174,9 @@ class TestProvider:
         else:
             payment.status = PaymentState.FAILED
             payment.message = f"The test provider accepts only its test cards ({TEST_CARD_PAYS} pays)."
-        payment.save()
+        if not self._record(payment):
+            # The same key again: the same payment, never a second charge.
+            return self._answer(self._read(key))  # type: ignore[arg-type]
         if card == TEST_CARD_TIMES_OUT:
             # The money is taken, but the answer never arrives in time.
             time.sleep(settings.TEST_PROVIDER_SLOW_SECONDS)

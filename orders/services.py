@@ -458,15 +458,19 @@ def _checkout_paid(placed: PlacedOrder, answer: ProviderAnswer, *, actor: Actor)
     assert charge is not None
     now = timezone.now()
     # No savepoint when nested (the checkout stores its response in the same transaction).
-    with transaction.atomic(savepoint=False):
-        paid = Order.objects.filter(pk=order.pk, status=S.PENDING).update(
-            status=S.PAID, payment_status=P.PAID, paid_at=now, expires_at=None, updated_at=now
+    reference = answer.reference[:100]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_order SET status = %s, payment_status = %s, paid_at = %s, expires_at = NULL, "
+            "updated_at = %s WHERE id = %s AND status = %s",
+            [S.PAID, P.PAID, now, now, order.pk, S.PENDING],
         )
-        if not paid:
+        if cursor.rowcount != 1:
             return False
-        reference = answer.reference[:100]
-        Payment.objects.filter(pk=charge.pk).update(
-            status=PS.SUCCEEDED, reference=reference, action_url="", updated_at=now
+        cursor.execute(
+            "UPDATE orders_payment SET status = %s, reference = %s, action_url = '', updated_at = %s "
+            "WHERE id = %s",
+            [PS.SUCCEEDED, reference, now, charge.pk],
         )
         before = order_snapshot(order)
         order.status, order.payment_status, order.paid_at, order.expires_at = S.PAID, P.PAID, now, None
