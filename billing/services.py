@@ -209,12 +209,23 @@ UNLIMITED = 2**62
 
 
 def usage_release(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -> None:
-    """Count `amount` fewer of `metric` (a product or image deleted); never below zero."""
-    if metric not in COLUMNS:
+    """
+    Count `amount` fewer of `metric` (a product or image deleted; an order whose
+    payment failed or expired gives its slot of this month back); never below zero.
+    """
+    if metric not in COLUMNS and metric != Metric.ORDERS:
         raise ValueError(f"{metric} is not a running total")
     if amount <= 0:
         return
     shop_id = shop_id if shop_id is not None else selectors.current_shop_id()
+    if metric == Metric.ORDERS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE public.billing_usageperiod SET orders = GREATEST(orders - %s, 0) "
+                "WHERE shop_id = %s AND period = %s",
+                [amount, shop_id, period_of()],
+            )
+        return
     column = COLUMNS[metric]
     with connection.cursor() as cursor:
         cursor.execute(

@@ -272,6 +272,12 @@ PRODUCT_IMPORT_MAX_ROWS = env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
 # Minutes an order whose card payment did not complete holds its stock before it
 # expires (a manual order's time is the shop's own setting, 24 h by default).
 ORDER_AUTHORIZATION_EXPIRY_MINUTES = env_int("ORDER_AUTHORIZATION_EXPIRY_MINUTES", 30)
+# A card payment whose provider's answer is still unknown this long after checkout (the
+# checkout died between its steps, or the provider timed out) is looked up at the
+# provider by the expiry sweep, then finished or released (orders.services.payments_recover_due).
+PAYMENT_RECOVERY_AFTER_SECONDS = env_int("PAYMENT_RECOVERY_AFTER_SECONDS", 120)
+# How long the `test` provider's slow and timing-out test cards keep the checkout waiting.
+TEST_PROVIDER_SLOW_SECONDS = float(os.environ.get("TEST_PROVIDER_SLOW_SECONDS", "3"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # kombu's Redis transport with a guard that keeps a worker alive through a Redis restart (config/broker.py).

@@ -289,3 +289,17 @@ def carts_expired_delete() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE NOT ({_LIVE})")
         return cursor.rowcount
+
+
+def cart_give_back(key: str, *, items: dict[int, int]) -> None:
+    """
+    In the transaction that records a refused payment: make the checked-out cart
+    (by its hash) live again with the items it had, so the shopper can pay with
+    another card. A cart expired or changed since is left alone.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {TABLE} SET items = %s::jsonb, checked_out_at = NULL, touched_at = now()
+                WHERE id_hash = %s AND checked_out_at IS NOT NULL AND items = '{{}}'::jsonb""",
+            [json.dumps({str(variant): quantity for variant, quantity in items.items()}), key],
+        )

@@ -20,6 +20,11 @@ class OrdersErrorCode(StrEnum):
     CUSTOMER_PASSWORD_WEAK = "customer_password_weak"
     CUSTOMER_ADDRESS_NOT_FOUND = "customer_address_not_found"
     CUSTOMER_ADDRESS_LIMIT = "customer_address_limit"
+    REFUND_LINE_INVALID = "refund_line_invalid"
+    PAYMENT_NOT_AWAITING_ACTION = "payment_not_awaiting_action"
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    PROVIDER_WEBHOOK_SIGNATURE_INVALID = "provider_webhook_signature_invalid"
+    PAYMENT_NOT_FOUND = "payment_not_found"
 
 
 class CartNotFound(DomainError):
@@ -116,3 +121,37 @@ class CustomerAddressLimit(DomainError):
     status = 409
     code = OrdersErrorCode.CUSTOMER_ADDRESS_LIMIT
     title = "Too many saved addresses"
+
+
+class RefundLineInvalid(DomainError):
+    """A refund line names a line of another order, or more units than are left to refund."""
+
+    status = 422
+    code = OrdersErrorCode.REFUND_LINE_INVALID
+    title = "Refund line not possible"
+
+
+class PaymentNotAwaitingAction(DomainError):
+    status = 409
+    code = OrdersErrorCode.PAYMENT_NOT_AWAITING_ACTION
+    title = "The order's payment is not awaiting the shopper"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The provider did not answer; what it did is looked up later (the money is never taken twice)."""
+
+    status = 503
+    code = OrdersErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
+    title = "Payment provider unavailable"
+
+
+class ProviderWebhookSignatureInvalid(DomainError):
+    status = 400
+    code = OrdersErrorCode.PROVIDER_WEBHOOK_SIGNATURE_INVALID
+    title = "Provider webhook signature missing, wrong or too old"
+
+
+class PaymentNotFound(DomainError):
+    status = 404
+    code = OrdersErrorCode.PAYMENT_NOT_FOUND
+    title = "No such payment in this shop"

@@ -1,13 +1,17 @@
 """
-Unpaid orders give their stock back when their time is up, across every shop.
+Unpaid orders give their stock back when their time is up, across every shop;
+card payments left open by a checkout that stopped between its steps are looked
+up at their provider and finished or released on the way.
 
 An order placed unpaid carries `expires_at` (services._unpaid_lifetime: the shop's
 manual expiry, or the card authorisation's), and so does its `order.created`
 event in the public outbox, as fixed-width UTC text that an index covers
 (`outbox_order_expiry_idx`). Beat runs `orders.tasks.unpaid_orders_expire` every
 minute in the public schema: one range scan of that index names the shops with
-orders falling due since the last run, whatever the number of shops, and each
-gets one sweep (`services.orders_expire_due`) in its own schema.
+orders falling due since the last run, whatever the number of shops, and a
+second one the shops whose card orders reach PAYMENT_RECOVERY_AFTER_SECONDS;
+each gets one sweep in its own schema (`services.payments_recover_due`, then
+`services.orders_expire_due`).
 
 The run remembers in Redis up to which moment it has looked, and the next run
 starts from there (less a margin for clocks that differ between servers), so a
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
@@ -54,7 +59,17 @@ def unpaid_orders_expire_fan_out(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     remembered = cache.get(SWEPT_UNTIL_KEY)
     since = dt.datetime.fromisoformat(remembered) if remembered else now - FIRST_LOOKBACK
-    schemas = shops_with_orders_due(since=min(since, now) - CLOCK_MARGIN, until=now)
+    since = min(since, now) - CLOCK_MARGIN
+    schemas = shops_with_orders_due(since=since, until=now)
+    # A card order is looked up at its provider well before it expires, if its payment is still
+    # open PAYMENT_RECOVERY_AFTER_SECONDS after checkout: its `expires_at` is then still ahead by
+    # the difference, so the same index finds those shops in a window shifted by it.
+    ahead = dt.timedelta(minutes=settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES) - dt.timedelta(
+        seconds=settings.PAYMENT_RECOVERY_AFTER_SECONDS
+    )
+    if ahead > dt.timedelta(0):
+        recovering = shops_with_orders_due(since=since + ahead, until=now + ahead)
+        schemas = sorted(set(schemas) | set(recovering))
     for schema_name in schemas:
         unpaid_orders_expire_shop.apply_async(
             kwargs={"now": now.isoformat()}, headers={"_schema_name": schema_name}

@@ -33,7 +33,13 @@ def send_order_created_emails(events: list[OutboxEvent]) -> None:
     E-mail each shopper their confirmation and each owner and admin a new-order
     notice (once per event and recipient).
     """
-    emails.order_created_emails_send(placed=_with_orders(events))
+    # A card refused at checkout cancelled its order at once: no confirmation for an order that never was.
+    placed = [
+        (event_id, order)
+        for event_id, order in _with_orders(events)
+        if order.payment_status != order.PaymentStatus.FAILED
+    ]
+    emails.order_created_emails_send(placed=placed)
 
 
 @event_handler("order.fulfilled")

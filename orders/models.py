@@ -104,9 +104,31 @@ class Order(models.Model):
         CANCELLED = "cancelled"
         REFUNDED = "refunded"
 
+    class PaymentStatus(models.TextChoices):
+        """Where the order's money stands, beside its `status` (SPEC section 12)."""
+
+        PENDING = "pending"  # not paid yet: manual, or the card's answer is still awaited
+        AUTHORIZED = "authorized"
+        PAID = "paid"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+        FAILED = "failed"  # the provider refused: the order was cancelled, its stock returned
+        EXPIRED = "expired"  # never paid and cancelled (its time ran out, or the merchant cancelled it)
+
+    class FulfillmentStatus(models.TextChoices):
+        UNFULFILLED = "unfulfilled"
+        PARTIALLY_FULFILLED = "partially_fulfilled"
+        FULFILLED = "fulfilled"
+
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     email = models.EmailField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    fulfillment_status = models.CharField(
+        max_length=20, choices=FulfillmentStatus.choices, default=FulfillmentStatus.UNFULFILLED
+    )
     currency = models.CharField(max_length=3)
     subtotal = price_field()
     total = price_field()
@@ -222,26 +244,57 @@ class OrderLine(models.Model):
     unit_price = price_field()
     quantity = models.PositiveIntegerField()
     line_total = price_field()
+    # Units refunded so far (refund lines add up to at most `quantity`).
+    refunded_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=models.F("quantity")),
+                name="order_line_refund_within_quantity",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
 
 
 class Payment(models.Model):
+    """
+    Money moved, or about to be: a charge (the checkout's payment intent, written
+    before the provider is asked, then settled) or a refund. A charge's
+    `idempotency_key` is what the provider knows it by (the order's id), so a
+    retry or the recovery sweep asks about the same payment and never takes the
+    money twice.
+    """
+
     class Kind(models.TextChoices):
         CHARGE = "charge"
         REFUND = "refund"
 
+    class Status(models.TextChoices):
+        PENDING = "pending"  # written, the provider's answer not known yet
+        REQUIRES_ACTION = "requires_action"  # the shopper must confirm (3-D Secure, a redirect)
+        AUTHORIZED = "authorized"
+        SUCCEEDED = "succeeded"  # captured (a charge) or paid back (a refund)
+        FAILED = "failed"
+        VOIDED = "voided"
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUCCEEDED)
     provider = models.CharField(max_length=32)
     amount = price_field()
+    # Of a refund: the part of `amount` that pays back shipping (the rest is its lines').
+    shipping_amount = price_field(default=0)
     reference = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    # Where the shopper goes to confirm a payment that requires action.
+    action_url = models.CharField(max_length=2000, blank=True)
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]
@@ -252,6 +305,85 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} via {self.provider}"
+
+
+class RefundLine(models.Model):
+    """Units of an order line a refund paid back, and whether they went back into stock."""
+
+    refund = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="refund_lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="refund_lines")
+    quantity = models.PositiveIntegerField()
+    amount = price_field()
+    restocked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x line {self.order_line_id}"
+
+
+class OrderEvent(models.Model):
+    """
+    One entry of an order's timeline, kept as long as the order (the audit log is
+    purged by retention): what happened, who did it, and a merchant's internal
+    notes. Written by the service that made the change, in its transaction.
+    """
+
+    class Type(models.TextChoices):
+        PLACED = "placed"
+        PAYMENT_ACTION_REQUIRED = "payment_action_required"
+        PAYMENT_AUTHORIZED = "payment_authorized"
+        PAYMENT_CAPTURED = "payment_captured"
+        PAYMENT_FAILED = "payment_failed"
+        MARKED_PAID = "marked_paid"
+        FULFILLED = "fulfilled"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+        REFUNDED = "refunded"
+        NOTE = "note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    actor = models.CharField(
+        max_length=255, help_text="Who: a member's e-mail, an API key, the shopper, system."
+    )
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order", "id"], name="order_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} on order {self.order_id}"
+
+
+class TestProviderPayment(models.Model):
+    """
+    The `test` payment provider's own books (orders.payments.TestProvider): what a
+    remote provider would keep on its side, one row per idempotency key, written
+    outside the shop's transactions as a remote call would be. Kept in PostgreSQL
+    so the simulated provider survives a Redis outage and a killed web process.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=8, default="charge")
+    status = models.CharField(max_length=16)
+    reference = models.CharField(max_length=100)
+    amount = price_field()
+    currency = models.CharField(max_length=3)
+    capture = models.BooleanField(default=True)
+    action_url = models.CharField(max_length=2000, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"test provider {self.kind} {self.key}: {self.status}"
 
 
 def sales_amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]

@@ -9,7 +9,15 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 
 from orders.errors import CustomerAddressNotFound, OrderNotFound
-from orders.models import ORDER_NUMBER_OFFSET, Customer, CustomerAddress, Order, OrderLine, Payment
+from orders.models import (
+    ORDER_NUMBER_OFFSET,
+    Customer,
+    CustomerAddress,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+)
 from orders.services import token_hash
 from orders.tokens import order_link_matches
 
@@ -91,6 +99,8 @@ def access_customer_address_by_id(*, customer: Customer, address_id: int) -> Cus
 def orders_for_admin(
     *,
     status: str | None = None,
+    payment_status: str | None = None,
+    fulfillment_status: str | None = None,
     email: str | None = None,
     placed_from: datetime | None = None,
     placed_to: datetime | None = None,
@@ -98,6 +108,10 @@ def orders_for_admin(
     orders = Order.objects.prefetch_related(*ORDER_PREFETCH)
     if status:
         orders = orders.filter(status=status)
+    if payment_status:
+        orders = orders.filter(payment_status=payment_status)
+    if fulfillment_status:
+        orders = orders.filter(fulfillment_status=fulfillment_status)
     if email:
         orders = orders.filter(email=email.strip().lower())
     if placed_from:
@@ -119,3 +133,8 @@ def access_customer_by_id(*, customer_id: int) -> Customer:
     if customer is None:
         raise OrderNotFound("No customer with that id in this shop.")
     return customer
+
+
+def order_timeline(*, number: int) -> QuerySet[OrderEvent]:
+    """The timeline entries (events and internal notes) of order `number`; the API pages them newest first."""
+    return OrderEvent.objects.filter(order_id=_pk_for_number(number))

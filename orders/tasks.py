@@ -58,8 +58,16 @@ def unpaid_orders_expire(now: str | None = None) -> int:
     max_retries=10,
 )
 def unpaid_orders_expire_shop(now: str | None = None) -> int:
-    """Cancel the shop's unpaid orders due by `now` (ISO) and give their stock back."""
-    return services.orders_expire_due(now=dt.datetime.fromisoformat(now) if now else None)
+    """
+    Finish or release the shop's card payments left open by a stopped checkout,
+    have the providers pay back the refunds they did not answer, then cancel the
+    unpaid orders due by `now` (ISO) and give their stock back; return how many
+    orders changed.
+    """
+    moment = dt.datetime.fromisoformat(now) if now else None
+    recovered = services.payments_recover_due(now=moment)
+    services.refunds_send()
+    return recovered + services.orders_expire_due(now=moment)
 
 
 @shared_task(name="orders.order_export_run", ignore_result=True, acks_late=True)

@@ -9,7 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from orders.carts import CartView
-from orders.models import Order, PaymentSettings
+from orders.models import Order, OrderEvent, Payment, PaymentSettings
 from orders.payments import PROVIDERS
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
@@ -141,12 +141,22 @@ class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     unit_price = RecordMoneyField(currency_source="order.currency")
     quantity = serializers.IntegerField()
     line_total = RecordMoneyField(currency_source="order.currency")
+    refunded_quantity = serializers.IntegerField(help_text="Units of this line refunded so far.")
 
 
 class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Payment.Kind.choices)
+    status = serializers.ChoiceField(
+        choices=Payment.Status.choices,
+        help_text="A charge: pending until its provider answers, requires_action while the shopper "
+        "confirms it, then succeeded, authorized, failed or voided. A refund: pending until the provider "
+        "paid it back.",
+    )
     provider = serializers.CharField()
     amount = RecordMoneyField(currency_source="order.currency")
+    shipping_amount = RecordMoneyField(
+        currency_source="order.currency", help_text="Of a refund: the part that pays back shipping."
+    )
     reference = serializers.CharField()
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -170,6 +180,13 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
 
     number = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
+    payment_status = serializers.ChoiceField(choices=Order.PaymentStatus.choices)
+    fulfillment_status = serializers.ChoiceField(choices=Order.FulfillmentStatus.choices)
+    payment_action_url = serializers.CharField(
+        allow_null=True,
+        help_text="While the payment waits for the shopper (3-D Secure, a redirect): where to send them; "
+        "then `POST orders/{number}/payment-confirmation`.",
+    )
     email = serializers.EmailField()
     currency = serializers.CharField(
         help_text="The currency the order was placed in; all its amounts are in it."
@@ -205,9 +222,15 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
             return None if value is None else _DATETIME.to_representation(value)
 
         address = order.shipping_address
+        payments = list(order.payments.all())
+        waiting = Payment.Status.REQUIRES_ACTION
+        action = next((p.action_url for p in payments if p.status == waiting and p.action_url), None)
         return {
             "number": order.number,
             "status": str(order.status),
+            "payment_status": str(order.payment_status),
+            "fulfillment_status": str(order.fulfillment_status),
+            "payment_action_url": action,
             "email": order.email,
             "currency": order.currency,
             "subtotal": money(order.subtotal),
@@ -226,19 +249,22 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
                     "unit_price": money(line.unit_price),
                     "quantity": line.quantity,
                     "line_total": money(line.line_total),
+                    "refunded_quantity": line.refunded_quantity,
                 }
                 for line in order.lines.all()
             ],
             "payments": [
                 {
                     "kind": str(payment.kind),
+                    "status": str(payment.status),
                     "provider": payment.provider,
                     "amount": money(payment.amount),
+                    "shipping_amount": money(payment.shipping_amount),
                     "reference": payment.reference,
                     "reason": payment.reason,
                     "created_at": when(payment.created_at),
                 }
-                for payment in order.payments.all()
+                for payment in payments
             ],
             "placed_at": when(order.placed_at),
             "paid_at": when(order.paid_at),
@@ -255,6 +281,8 @@ class PlacedOrderOutput(OrderOutput):
 
 class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+    payment_status = serializers.ChoiceField(choices=Order.PaymentStatus.choices, required=False)
+    fulfillment_status = serializers.ChoiceField(choices=Order.FulfillmentStatus.choices, required=False)
     email = serializers.EmailField(required=False)
     placed_from = serializers.DateTimeField(required=False)
     placed_to = serializers.DateTimeField(required=False)
@@ -272,9 +300,76 @@ class MarkPaidInput(serializers.Serializer):  # type: ignore[type-arg]
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class RefundLineInput(serializers.Serializer):  # type: ignore[type-arg]
+    line = serializers.IntegerField(min_value=1, max_value=2**62, help_text="The order line's id.")
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    restock = StrictBooleanField(
+        required=False, default=False, help_text="Put the units back into stock (the stock ledger says why)."
+    )
+
+
 class RefundInput(serializers.Serializer):  # type: ignore[type-arg]
-    amount = AmountInputField(help_text="In the order's currency.")
+    amount = AmountInputField(
+        required=False,
+        help_text="A plain amount, in the order's currency; without it, the lines' units at the price paid "
+        "plus `shipping`.",
+    )
+    lines = RefundLineInput(many=True, required=False, max_length=500)  # type: ignore[call-arg]
+    shipping = AmountInputField(
+        required=False, help_text="Shipping paid back, at most what is left to refund of the order."
+    )
     reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        itemised = bool(attrs.get("lines")) or "shipping" in attrs
+        if "amount" in attrs and itemised:
+            raise serializers.ValidationError(
+                {"amount": ["Send either an amount, or lines and shipping, not both."]}
+            )
+        if "amount" not in attrs and not itemised:
+            raise serializers.ValidationError({"amount": ["Send an amount, or lines and/or shipping."]})
+        return attrs
+
+
+class NoteInput(serializers.Serializer):  # type: ignore[type-arg]
+    body = StrictCharField(max_length=5000, help_text="An internal note: only the shop's staff see it.")
+
+
+class OrderEventOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=OrderEvent.Type.choices)
+    actor = serializers.CharField(help_text="Who: a member's e-mail, an API key, the shopper, or system.")
+    message = serializers.CharField()
+    # A field named like Serializer.data: DRF moves declared fields off the class, so .data stays.
+    data = serializers.DictField(help_text="Details of the entry (a refund's amount and lines, a reference).")  # type: ignore[assignment]
+    created_at = serializers.DateTimeField()
+
+
+class PaymentConfirmationInput(serializers.Serializer):  # type: ignore[type-arg]
+    token = StrictCharField(max_length=100, help_text="The order's token from checkout.")
+    details = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="What the provider's page returned; the `test` provider's 3-D Secure page sends "
+        '`{"authentication": "approve"}` or `"decline"`.',
+    )
+
+    def validate_details(self, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > 20 or any(
+            not isinstance(item, str) or len(item) > 500 or "\x00" in item for item in value.values()
+        ):
+            raise serializers.ValidationError("At most 20 text values of up to 500 characters.")
+        return value
+
+
+class ProviderWebhookInput(serializers.Serializer):  # type: ignore[type-arg]
+    type = serializers.ChoiceField(
+        choices=["payment.succeeded", "payment.authorized", "payment.requires_action", "payment.failed"]
+    )
+    payment = StrictCharField(max_length=64, help_text="The payment's idempotency key (the order's).")
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    message = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    action_url = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class CustomerOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -309,6 +404,12 @@ class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
+class ProviderWebhookOutput(serializers.Serializer):  # type: ignore[type-arg]
+    provider = serializers.CharField()
+    path = serializers.CharField(help_text="Where the provider posts, on any of the shop's hosts.")
+    secret = serializers.CharField(help_text="What the provider signs its `Provider-Signature` with.")
+
+
 class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
     manual_enabled = serializers.BooleanField()
     manual_expiry_hours = serializers.IntegerField()
@@ -317,6 +418,9 @@ class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     providers = serializers.ListField(
         child=serializers.CharField(), help_text="The payment providers shoppers can choose from now."
+    )
+    provider_webhooks = ProviderWebhookOutput(
+        many=True, help_text="The endpoints of this shop for its card providers' asynchronous confirmations."
     )
 
 

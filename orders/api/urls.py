@@ -57,6 +57,16 @@ storefront_urlpatterns = [
         customers.CustomerReorderView.as_view(),
         name="storefront-customer-reorder",
     ),
+    path(
+        "orders/<int:number>/payment-confirmation",
+        views.PaymentConfirmationView.as_view(),
+        name="storefront-order-payment-confirmation",
+    ),
+    path(
+        "payments/<str:provider>/webhook",
+        views.ProviderWebhookView.as_view(),
+        name="storefront-payment-provider-webhook",
+    ),
 ]
 
 admin_urlpatterns = [
@@ -68,6 +78,8 @@ admin_urlpatterns = [
     path("orders/<int:number>/fulfill", views.AdminOrderFulfillView.as_view(), name="admin-order-fulfill"),
     path("orders/<int:number>/cancel", views.AdminOrderCancelView.as_view(), name="admin-order-cancel"),
     path("orders/<int:number>/refund", views.AdminOrderRefundView.as_view(), name="admin-order-refund"),
+    path("orders/<int:number>/events", views.AdminOrderEventsView.as_view(), name="admin-order-events"),
+    path("orders/<int:number>/notes", views.AdminOrderNotesView.as_view(), name="admin-order-notes"),
     path("customers", views.AdminCustomerListView.as_view(), name="admin-customers"),
     path("payment-settings", views.AdminPaymentSettingsView.as_view(), name="admin-payment-settings"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -15,12 +17,14 @@ from rest_framework.response import Response
 from orders import carts, payments, selectors, services
 from orders.api import serializers as s
 from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
-from orders.errors import CartNotFound
-from orders.models import Order, PaymentSettings
+from orders.errors import CartNotFound, PaymentDeclined, PaymentNotFound, ProviderWebhookSignatureInvalid
+from orders.models import Order, Payment, PaymentSettings
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
+from tenants.audit.services import Actor
 from tenants.auth import request_actor
-from tenants.conventions.idempotency import ANONYMOUS, idempotent
+from tenants.conventions.idempotency import ANONYMOUS, KeyHold, idempotent
 from tenants.models import Membership
+from tenants.webhooks import signing
 
 ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}
 
@@ -128,6 +132,25 @@ def _with_token(request: Request, body: Any) -> Any:
     return body
 
 
+CHECKOUT_DESCRIPTION = (
+    "Three steps, as Saleor and Medusa take them: one short transaction reserves the stock and writes a "
+    "pending order with its payment intent; the payment provider is then asked with no database lock "
+    "held, with the order's id as its idempotency key; a second short transaction records its answer. "
+    "Paid: 201, `payment_status: paid`. The provider needs the shopper (3-D Secure, a redirect): 201 with"
+    " `payment_status: pending` and `payment_action_url`; send the shopper there, then `POST "
+    "orders/{number}/payment-confirmation`. A declined card answers 402: the order is cancelled (payment "
+    "`failed`), the stock and the cart are given back. A sold-out item answers 409; a provider the shop "
+    "does not accept (manual payment until the merchant turns it on) answers 422 "
+    "`payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires "
+    "(`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it"
+    " (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's "
+    "number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-"
+    "Policy: \"checkout\"`), tighter than the storefront's: 429 beyond it. With a customer's `Authorization: "
+    "Bearer` token the order goes into their account (a token that is not valid for this shop answers 401); "
+    "without one it is a guest order."
+)
+
+
 class CheckoutView(StorefrontAPIView):
     # Anonymous (a guest) or a signed-in customer, whose order is then theirs.
     authentication_classes = [CustomerJWTAuthentication]
@@ -140,8 +163,15 @@ class CheckoutView(StorefrontAPIView):
                 description="An `Authorization: Bearer` token was sent that is not a valid customer token "
                 "of this shop (a guest sends none)."
             ),
+            202: OpenApiResponse(
+                s.PlacedOrderOutput,
+                description="The payment provider did not answer in time: the order is placed and pending; "
+                "its payment is looked up at the provider within minutes and the order paid or released.",
+            ),
             402: OpenApiResponse(
-                description="The card was declined, or the shop's plan allows no more orders."
+                description="The card was declined (the order is cancelled with payment_status `failed`, its "
+                "stock and the cart are given back: pay again with another card), or the shop's plan allows "
+                "no more orders."
             ),
             422: OpenApiResponse(
                 description="A payment provider the shop does not accept (`payment_method_disabled`), or "
@@ -154,29 +184,125 @@ class CheckoutView(StorefrontAPIView):
         },
         operation_id="storefront_checkout",
         summary="Place an order from a cart (Idempotency-Key required)",
-        description="Reserves stock, takes the payment and empties the cart. A declined card answers 402 and "
-        "changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment "
-        "until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its "
-        "stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request "
-        "with the same Idempotency-Key replays it (token included); any other checkout of that cart answers "
-        "409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their "
-        'own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront\'s: 429 '
-        "beyond it. With a customer's `Authorization: Bearer` token the order goes into their account (a "
-        "token that is not valid for this shop answers 401); without one it is a guest order.",
+        description=CHECKOUT_DESCRIPTION,
     )
-    @idempotent(required=True, principal=_cart_holder, stored_body=_without_token, replayed_body=_with_token)
+    @idempotent(
+        required=True,
+        steps=True,
+        principal=_cart_holder,
+        stored_body=_without_token,
+        replayed_body=_with_token,
+    )
     def post(self, request: Request) -> Response:
         data = validated(s.CheckoutInput, request.data, context=shop_context(request))
-        order, token = services.order_place(
-            cart_id=data["cart"],
-            email=data["email"],
-            shipping_address=services.ShippingAddress(**data["shipping_address"]),
-            payment_method=data["payment_method"],
-            currency=shop_currency(request),
-            account=signed_in_customer(request),
+        hold: KeyHold = request.idempotency  # type: ignore[attr-defined]
+        with hold.taken():
+            placed = services.order_place(
+                cart_id=data["cart"],
+                email=data["email"],
+                shipping_address=services.ShippingAddress(**data["shipping_address"]),
+                payment_method=data["payment_method"],
+                currency=shop_currency(request),
+                account=signed_in_customer(request),
+            )
+            if placed.charge is None:  # manual: nothing to ask a provider
+                return _placed_response(hold, placed, status.HTTP_201_CREATED)
+        answer = services.order_payment_request(placed=placed, payment_method=data["payment_method"])
+        with transaction.atomic():
+            order = services.order_payment_settle(
+                order_id=placed.order.pk, answer=answer, actor=_shopper(placed.order), placed=placed
+            )
+            if order.payment_status != Order.PaymentStatus.FAILED:
+                code = status.HTTP_202_ACCEPTED if answer is None else status.HTTP_201_CREATED
+                return _placed_response(hold, placed, code)
+        message = (placed.charge.reason if placed.charge else "") or "The card was declined."
+        raise PaymentDeclined(message, errors={"payment_method.card_number": [message]})
+
+
+def _shopper(order: Order) -> Actor:
+    return Actor(type="customer", id=order.customer_id if order.placed_signed_in else None, label=order.email)
+
+
+def _placed_response(hold: KeyHold, placed: services.PlacedOrder, code: int) -> Response:
+    """The placed order with its token, stored under the Idempotency-Key in the current transaction."""
+    response = Response({**s.OrderOutput(placed.order).data, "token": placed.token}, status=code)
+    hold.store(response)
+    return response
+
+
+class PaymentConfirmationView(StorefrontAPIView):
+    @extend_schema(
+        request=s.PaymentConfirmationInput,
+        responses={
+            200: s.OrderOutput,
+            402: OpenApiResponse(description="The shopper's confirmation failed: the order is cancelled."),
+            404: OpenApiResponse(description="No such order, or the token does not match."),
+            409: OpenApiResponse(description="The payment is not waiting for a confirmation."),
+            503: OpenApiResponse(description="The provider did not answer; try again."),
+        },
+        operation_id="storefront_orders_payment_confirm",
+        summary="Back from the provider's page (3-D Secure, a redirect): finish the payment",
+        description="The provider is asked what became of the payment (no database lock held) and the order "
+        "is paid, or cancelled with payment_status `failed` (402, stock and cart given back).",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        data = validated(s.PaymentConfirmationInput, request.data, context=shop_context(request))
+        order = selectors.access_order_by_number_and_token(number=number, token=data["token"])
+        order = services.order_payment_confirm(order=order, details=data["details"])
+        if order.payment_status == Order.PaymentStatus.FAILED:
+            raise PaymentDeclined("The payment was not confirmed; the order is cancelled.")
+        return Response(s.OrderOutput(selectors.access_order_by_number(number=number)).data)
+
+
+class ProviderWebhookView(StorefrontAPIView):
+    @extend_schema(
+        request=s.ProviderWebhookInput,
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Missing, wrong or stale `Provider-Signature`, or a bad body."),
+            404: OpenApiResponse(description="No such provider, or no payment of this shop under that key."),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Provider-Signature",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description='`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shop\'s '
+                "secret for this provider (Admin API `payment-settings`), at most 5 minutes old.",
+            )
+        ],
+        operation_id="storefront_payment_provider_webhook",
+        summary="Asynchronous confirmation from a payment provider (signed)",
+        description="The provider says what became of a payment (paid, authorized, awaiting the shopper, "
+        "failed); the order is settled as the checkout would have. Repeats change nothing.",
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        body = request.body  # the raw bytes the signature covers, read before the parser reads them again
+        parsed = request.data  # JSON that cannot be stored is refused here, before anything else
+        if provider not in payments.PROVIDERS or not payments.provider_for(provider).pays_at_checkout:
+            raise PaymentNotFound("This shop takes no webhooks from that provider.")
+        header = request.headers.get(PROVIDER_SIGNATURE_HEADER, "")
+        if not signing.verify(payments.provider_webhook_secret(provider), header, body):
+            raise ProviderWebhookSignatureInvalid("The Provider-Signature header does not sign this body.")
+        data = validated(s.ProviderWebhookInput, parsed)
+        answer = payments.ProviderAnswer(
+            status=WEBHOOK_STATES[data["type"]],
+            reference=data["reference"],
+            action_url=data["action_url"],
+            message=data["message"],
         )
-        body = {**s.OrderOutput(order).data, "token": token}
-        return Response(body, status=status.HTTP_201_CREATED)
+        services.provider_notification_apply(provider=provider, key=data["payment"], answer=answer)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PROVIDER_SIGNATURE_HEADER = "Provider-Signature"
+WEBHOOK_STATES = {
+    "payment.succeeded": Payment.Status.SUCCEEDED,
+    "payment.authorized": Payment.Status.AUTHORIZED,
+    "payment.requires_action": Payment.Status.REQUIRES_ACTION,
+    "payment.failed": Payment.Status.FAILED,
+}
 
 
 class PaymentMethodsView(StorefrontAPIView):
@@ -272,28 +398,90 @@ class AdminOrderCancelView(OrderAdminView):
         responses=s.OrderOutput,
         operation_id="admin_orders_cancel",
         summary="Cancel a pending or paid order (stock returned, payment refunded)",
+        description="A paid order's refund is recorded with the cancellation, then sent to the provider "
+        "with no database lock held; a provider that does not answer leaves it `pending` in `payments`.",
     )
+    @idempotent(steps=True)
     def post(self, request: Request, number: int) -> Response:
         data = validated(s.CancelInput, request.data, context=shop_context(request))
         order = selectors.access_order_by_number(number=number)
-        services.order_cancel(actor=request_actor(request), order=order, reason=data["reason"])
-        return self.order_response(number)
+        hold: KeyHold = request.idempotency  # type: ignore[attr-defined]
+        with hold.taken():
+            services.order_cancel(actor=request_actor(request), order=order, reason=data["reason"])
+        services.refunds_send(order=order)
+        return self.stored_order_response(hold, number)
+
+    def stored_order_response(self, hold: KeyHold, number: int) -> Response:
+        with transaction.atomic():
+            response = self.order_response(number)
+            hold.store(response)
+        return response
 
 
-class AdminOrderRefundView(OrderAdminView):
+class AdminOrderRefundView(AdminOrderCancelView):
     @extend_schema(
         request=s.RefundInput,
-        responses=s.OrderOutput,
+        responses={
+            200: s.OrderOutput,
+            409: OpenApiResponse(description="More than is left to refund, or an order not paid."),
+            422: OpenApiResponse(
+                description="A line of another order, a line named twice, or more units than are left."
+            ),
+        },
         operation_id="admin_orders_refund",
-        summary="Refund part or all of a paid or fulfilled order",
+        summary="Refund part of a paid or fulfilled order, as often as needed until all of it is",
+        description="Either a plain `amount`, or `lines` (units at the price paid, optionally put back into "
+        "stock) and a `shipping` amount. The order keeps its status and fulfilment until everything paid "
+        "is refunded (then `refunded`); `payment_status` says `partially_refunded` meanwhile. The provider "
+        "is asked after the refund is recorded, with no database lock held.",
     )
+    @idempotent(steps=True)
     def post(self, request: Request, number: int) -> Response:
         order = selectors.access_order_by_number(number=number)
         data = validated(s.RefundInput, request.data, context={"currency": order.currency})
-        services.order_refund(
-            actor=request_actor(request), order=order, amount=data["amount"], reason=data["reason"]
-        )
-        return self.order_response(number)
+        hold: KeyHold = request.idempotency  # type: ignore[attr-defined]
+        with hold.taken():
+            services.order_refund(
+                actor=request_actor(request),
+                order=order,
+                amount=data.get("amount"),
+                lines=[services.RefundLineRequest(**line) for line in data.get("lines", [])],
+                shipping=data.get("shipping", Decimal(0)),
+                reason=data["reason"],
+            )
+        services.refunds_send(order=order)
+        return self.stored_order_response(hold, number)
+
+
+class AdminOrderEventsView(OrderAdminView):
+    serializer_class = s.OrderEventOutput
+
+    @extend_schema(
+        responses=s.OrderEventOutput(many=True),
+        operation_id="admin_orders_events_list",
+        summary="The order's timeline: what happened to it, by whom, and internal notes (newest first)",
+    )
+    def get(self, request: Request, number: int) -> Response:
+        # The cursor is checked first (a forged one is a 400 whatever the order); an empty
+        # page then tells whether the order exists at all.
+        page = self.paginate_queryset(selectors.order_timeline(number=number)) or []
+        if not page:
+            selectors.access_order_by_number(number=number)
+        return self.get_paginated_response(s.OrderEventOutput(page, many=True).data)
+
+
+class AdminOrderNotesView(OrderAdminView):
+    @extend_schema(
+        request=s.NoteInput,
+        responses={201: s.OrderEventOutput},
+        operation_id="admin_orders_notes_create",
+        summary="Add an internal note to the order's timeline",
+    )
+    def post(self, request: Request, number: int) -> Response:
+        data = validated(s.NoteInput, request.data)
+        order = selectors.access_order_by_number(number=number)
+        note = services.order_note_add(actor=request_actor(request), order=order, body=data["body"])
+        return Response(s.OrderEventOutput(note).data, status=status.HTTP_201_CREATED)
 
 
 class AdminCustomerListView(OrderAdminView):
@@ -337,6 +525,15 @@ def _payment_settings_body(current: PaymentSettings) -> dict[str, object]:
             "manual_expiry_hours": current.manual_expiry_hours,
             "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
             "providers": payments.providers_accepted(),
+            "provider_webhooks": [
+                {
+                    "provider": code,
+                    "path": f"/api/storefront/v1/payments/{code}/webhook",
+                    "secret": payments.provider_webhook_secret(code),
+                }
+                for code, provider in payments.PROVIDERS.items()
+                if provider.pays_at_checkout
+            ],
         }
     ).data
 

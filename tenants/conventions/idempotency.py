@@ -26,11 +26,12 @@ scope sending the same body gets it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -243,9 +244,59 @@ def _key_check(key: str) -> None:
         )
 
 
+class _Replay(Exception):
+    """Leave the handler with the response stored under the key."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@dataclass
+class KeyHold:
+    """An Idempotency-Key held by a handler that runs in several transactions (`steps=True`)."""
+
+    scope: Scope | None  # None: the request carries no key, and nothing is stored
+    fingerprint: str
+    request: Request
+    stored_body: BodyFilter | None
+    replayed_body: BodyFilter | None
+
+    @contextlib.contextmanager
+    def taken(self) -> Iterator[None]:
+        """The handler's first transaction, which first takes the key (or replays, or refuses a racer)."""
+        with transaction.atomic():
+            if self.scope is not None:
+                stored = _key_claim(self.scope)
+                if stored is not None:
+                    replay = _stored_response(stored, self.fingerprint, self.request, self.replayed_body)
+                    raise _Replay(replay)
+            yield
+
+    def store(self, response: Response) -> None:
+        """In the handler's last transaction: store its response under the key (5xx answers are not)."""
+        if self.scope is None or response.status_code >= 500:
+            return
+        if not _store(self.scope, self.fingerprint, self.request, response, self.stored_body):
+            raise _Raced
+
+
+def _key_claim(scope: Scope) -> Stored | None:
+    """In the current transaction: take the key; the response stored under it, if any; 409 if in flight."""
+    locked, stored = _key_take(scope)
+    if stored is not None and stored.created_at < timezone.now() - RETENTION:
+        IdempotencyRecord.objects.filter(pk=stored.id).delete()  # expired: the key is free
+        stored = None
+    if stored is None and not locked:
+        raise IdempotencyRequestInFlight(
+            f"A request with this {HEADER} is still being processed; retry after it finishes."
+        )
+    return stored
+
+
 def idempotent(
     *,
     required: bool = False,
+    steps: bool = False,
     principal: Callable[[Request], str] | None = None,
     stored_body: BodyFilter | None = None,
     replayed_body: BodyFilter | None = None,
@@ -255,7 +306,8 @@ def idempotent(
     `required`). `principal` names an anonymous caller's key space (an
     authenticated caller's is always their own); `stored_body` takes the secrets
     out of a response before it is stored, and `replayed_body` puts them back
-    for a replay.
+    for a replay. With `steps`, the handler runs its own transactions with a
+    `KeyHold` (see the module).
     """
 
     def decorator(handler: Callable[..., Response]) -> Callable[..., Response]:
@@ -265,6 +317,8 @@ def idempotent(
             if key is None:
                 if required:
                     raise IdempotencyKeyRequired(f"Send an {HEADER} header with this request.")
+                if steps:
+                    setattr(request, "idempotency", KeyHold(None, "", request, stored_body, replayed_body))  # noqa: B010
                 return handler(view, request, *args, **kwargs)
             _key_check(key)
             caller = request_principal(request)
@@ -272,18 +326,16 @@ def idempotent(
                 caller = principal(request)
             scope = Scope(current_schema(), caller, key)
             fingerprint = request_fingerprint(request)
+            if steps:
+                hold = KeyHold(scope, fingerprint, request, stored_body, replayed_body)
+                setattr(request, "idempotency", hold)  # noqa: B010
             try:
+                if steps:
+                    return handler(view, request, *args, **kwargs)
                 with transaction.atomic():
-                    locked, stored = _key_take(scope)
-                    if stored is not None and stored.created_at < timezone.now() - RETENTION:
-                        IdempotencyRecord.objects.filter(pk=stored.id).delete()  # expired: the key is free
-                        stored = None
+                    stored = _key_claim(scope)
                     if stored is not None:
                         return _stored_response(stored, fingerprint, request, replayed_body)
-                    if not locked:
-                        raise IdempotencyRequestInFlight(
-                            f"A request with this {HEADER} is still being processed; retry after it finishes."
-                        )
                     response = handler(view, request, *args, **kwargs)
                     if response.status_code >= 500:
                         raise _ServerErrorResponse(response)
@@ -291,6 +343,8 @@ def idempotent(
                         raise _Raced
             except _ServerErrorResponse as failed:
                 return failed.response
+            except _Replay as replay:
+                return replay.response
             except _Raced:
                 # Another request with this key committed as this one took it: its work stands,
                 # this one's rolled back.

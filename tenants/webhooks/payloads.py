@@ -18,10 +18,33 @@ _ORDER = {
         "order_id": {"type": "integer"},
         "number": {"type": "integer", "description": "The order number shoppers see."},
         "status": {"type": "string", "enum": ["pending", "paid", "fulfilled", "cancelled", "refunded"]},
+        "payment_status": {
+            "type": "string",
+            "enum": [
+                "pending",
+                "authorized",
+                "paid",
+                "partially_refunded",
+                "refunded",
+                "failed",
+                "expired",
+            ],
+        },
+        "fulfillment_status": {"type": "string", "enum": ["unfulfilled", "partially_fulfilled", "fulfilled"]},
         "email": {"type": "string", "format": "email"},
         "total": MONEY_REF,
+        "refunded_amount": MONEY_REF,
     },
-    "required": ["order_id", "number", "status", "email", "total"],
+    "required": [
+        "order_id",
+        "number",
+        "status",
+        "payment_status",
+        "fulfillment_status",
+        "email",
+        "total",
+        "refunded_amount",
+    ],
 }
 _PRODUCT = {
     "type": "object",
@@ -65,17 +88,20 @@ def _with(base: dict[str, Any], **properties: Any) -> dict[str, Any]:
 
 EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
     EventType.ORDER_CREATED: (
-        "An order was placed (paid or not).",
+        "An order was placed: paid by `order.paid` once its provider answers, or cancelled with "
+        "`payment_status: failed` if the card is refused; a manual order waits for the merchant.",
         _with(_ORDER, expires_at=dict(_EXPIRES_AT, optional=True)),
     ),
     EventType.ORDER_PAID: ("An order's payment was captured, or it was marked paid.", _ORDER),
     EventType.ORDER_FULFILLED: ("An order was shipped.", _ORDER),
     EventType.ORDER_CANCELLED: (
-        "An order was cancelled: its stock went back and a paid order was refunded in full.",
+        "An order was cancelled: its stock went back and a paid order was refunded in full; `reason` "
+        "`payment_failed` when its provider refused the payment.",
         _with(_ORDER, reason={"type": "string"}),
     ),
     EventType.ORDER_REFUNDED: (
-        "Part or all of an order's payment was refunded.",
+        "Part of an order's payment was refunded (repeatable until all of it is: then `status` is "
+        "`refunded`).",
         _with(
             _ORDER,
             refund={

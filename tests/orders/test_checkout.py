@@ -93,18 +93,28 @@ def test_checkout_idempotency(api, admin: AdminClient, shop_a: ShopContext) -> N
 
 
 @pytest.mark.django_db
-def test_declined_card_is_402_and_changes_nothing(api, admin: AdminClient, shop_a: ShopContext) -> None:
+def test_a_declined_card_is_402_cancels_its_order_and_gives_stock_and_cart_back(
+    api, admin: AdminClient, shop_a: ShopContext
+) -> None:
     variant = sellable_product(admin, stock=5)["variants"][0]["id"]
     cart_id = cart_with(api, shop_a, variant, 2)
     body = assert_problem(checkout(api, shop_a, cart_id, payment=DECLINED), 402)
     assert body["code"] == "payment_declined"
     assert variant_stock(shop_a, variant) == 5
     use_shop(shop_a.shop)
-    assert not Order.objects.exists() and not Customer.objects.exists()
-    assert not OutboxEvent.objects.filter(type__startswith="order.").exists()
+    # The first step committed a pending order; the third recorded the refusal.
+    failed = Order.objects.get()
+    assert (failed.status, failed.payment_status, failed.cart_hash) == ("cancelled", "failed", None)
+    assert list(failed.payments.values_list("kind", "status")) == [("charge", "failed")]
+    assert list(failed.events.values_list("type", flat=True)) == ["placed", "payment_failed"]
+    types = list(OutboxEvent.objects.filter(type__startswith="order.").values_list("type", flat=True))
+    assert sorted(types) == ["order.cancelled", "order.created"]
     use_public()
-    assert len(storefront(api, shop_a, "get", f"carts/{cart_id}").json()["lines"]) == 1  # the cart is kept
-    assert checkout(api, shop_a, cart_id).status_code == 201  # and can be paid with another card
+    assert len(storefront(api, shop_a, "get", f"carts/{cart_id}").json()["lines"]) == 1  # the cart is back
+    again = checkout(api, shop_a, cart_id)  # and can be paid with another card
+    assert again.status_code == 201 and again.json()["payment_status"] == "paid"
+    assert again.json()["number"] != failed.number
+    assert variant_stock(shop_a, variant) == 3
 
 
 @pytest.mark.django_db
@@ -215,13 +225,17 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
     first, second = (sellable_product(admin, stock=9)["variants"][0]["id"] for _ in range(2))
     cart_id = cart_with(api, shop_a, first, 1)
     storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": second, "quantity": 2})
-    # SET search_path; then one transaction: the idempotency key's lock and look-up (one SELECT),
-    # the cart taken (locked, emptied and its lines returned by one UPDATE), two conditional
-    # stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
+    # SET search_path; then the first transaction: the idempotency key's lock and look-up (one
+    # SELECT), the cart taken (locked, emptied and its lines returned by one UPDATE), two
+    # conditional stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
     # and this month's order count (one upsert), one INSERT each for customer, order, lines,
-    # payment, audit entries and outbox events, and the INSERT that stores the idempotent response.
-    # 15 in all; the test's own transaction turns the request's into a savepoint (+2).
-    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(17):
+    # the pending charge, the timeline, the audit entry and the outbox event: 15. The test
+    # provider's own books (one INSERT, outside any transaction: what a remote provider's
+    # round trip stands for): 1. The second transaction: the order and the charge marked
+    # paid (two UPDATEs), one INSERT each for timeline, audit entry and outbox event, and
+    # the INSERT that stores the idempotent response: 6. 22 in all; the test's own
+    # transaction turns each of the request's two into a savepoint (+4).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(26):
         response = checkout(api, shop_a, cart_id)
     assert response.status_code == 201, response.content
     use_shop(shop_a.shop)

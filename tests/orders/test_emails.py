@@ -27,7 +27,7 @@ from tenants.outbox.services import events_dispatch, events_relay
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, make_user
-from tests.orders.helpers import MANUAL, cart_with, checkout, manual_payment_on, sellable_product
+from tests.orders.helpers import DECLINED, MANUAL, cart_with, checkout, manual_payment_on, sellable_product
 
 SHOPPER = "ada@example.com"
 
@@ -297,3 +297,18 @@ def test_where_mail_goes_without_email_url() -> None:
     assert "EMAIL_URL is not set" in production[-1]
     chosen = _settings_in_a_fresh_process(STOREFLEET_LOCAL="1", EMAIL_URL="smtp://mail.example.com")
     assert chosen[0] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.django_db
+def test_a_refused_card_sends_no_confirmation_and_no_notice(
+    api, shop_a: ShopContext, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    """The order was written before the provider refused it: its order.created says nothing to anyone."""
+    admin = AdminClient(api, shop_a)
+    variant = sellable_product(admin, stock=5)["variants"][0]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = checkout(api, shop_a, cart_with(api, shop_a, variant), payment=DECLINED)
+    assert refused.status_code == 402
+    use_public()
+    assert OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name, type="order.created").exists()
+    assert not _sent(mailoutbox, "Your order") and not _sent(mailoutbox, "New order")

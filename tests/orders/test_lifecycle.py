@@ -51,11 +51,17 @@ def test_manual_order_paid_fulfilled_refunded_in_parts(
     assert admin.post(f"orders/{number}/fulfill").json()["status"] == "fulfilled"
     first = admin.post(f"orders/{number}/refund", {"amount": "10.00", "reason": "scratched"})
     assert first.status_code == 200, first.content
-    assert first.json()["status"] == "refunded" and first.json()["refunded_amount"]["amount"] == "10.00"
+    # A partial refund keeps the order fulfilled; its payment says what happened.
+    assert (first.json()["status"], first.json()["payment_status"]) == ("fulfilled", "partially_refunded")
+    assert first.json()["fulfillment_status"] == "fulfilled"
+    assert first.json()["refunded_amount"]["amount"] == "10.00"
     second = admin.post(f"orders/{number}/refund", {"amount": "40.00"})
     assert second.json()["refunded_amount"]["amount"] == "50.00"
+    assert (second.json()["status"], second.json()["payment_status"]) == ("refunded", "refunded")
+    assert second.json()["fulfillment_status"] == "fulfilled"
+    # Everything is paid back: the order takes no more refunds.
     body = assert_problem(admin.post(f"orders/{number}/refund", {"amount": "0.01"}), 409)
-    assert body["code"] == "refund_too_large"
+    assert body["code"] == "illegal_transition"
     use_shop(shop_a.shop)
     order = Order.objects.get()
     assert [p.kind for p in order.payments.order_by("id")] == ["charge", "refund", "refund"]

@@ -82,7 +82,15 @@ def test_manual_payment_is_refused_until_the_merchant_turns_it_on(
         "manual_expiry_hours": 24,
         "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
         "providers": ["test"],
+        "provider_webhooks": [
+            {
+                "provider": "test",
+                "path": "/api/storefront/v1/payments/test/webhook",
+                "secret": current.json()["provider_webhooks"][0]["secret"],
+            }
+        ],
     }
+    assert current.json()["provider_webhooks"][0]["secret"].startswith("whsec_")
 
     refused = checkout(api, shop_a, cart_id, payment=MANUAL)
     body = assert_problem(refused, 422)

@@ -12,6 +12,7 @@ const SHOP_RESOURCES = [
   "inventory",
   "orders",
   "order",
+  "orderEvents",
   "customers",
   "customer",
   "apiKeys",

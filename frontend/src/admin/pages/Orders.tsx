@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
-import { Empty, ErrorMessage, Field, Loading, mergeErrors } from "../../shared/ui";
+import { Empty, ErrorMessage, Field, Loading } from "../../shared/ui";
 import { CsvExport } from "../bulk/CsvExport";
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
@@ -115,7 +115,10 @@ export function OrdersPage() {
   );
 }
 
-type Action = "mark-paid" | "fulfill" | "cancel" | "refund";
+type Action = "mark-paid" | "fulfill" | "cancel";
+
+type RefundDraft = { quantities: Record<number, string>; restock: Record<number, boolean>; shipping: string; amount: string; reason: string };
+const EMPTY_REFUND: RefundDraft = { quantities: {}, restock: {}, shipping: "", amount: "", reason: "" };
 
 export function OrderDetailPage() {
   const { api, slug } = useShopApi();
@@ -124,15 +127,25 @@ export function OrderDetailPage() {
   const toast = useToast();
   const keys = queryKeys.shop(slug);
   const key = keys.order(number);
+  const path = { number: Number(number) };
   const order = useQuery({
     queryKey: key,
-    queryFn: () => unwrap(api.GET("/api/admin/v1/orders/{number}", { params: { path: { number: Number(number) } } })),
+    queryFn: () => unwrap(api.GET("/api/admin/v1/orders/{number}", { params: { path } })),
   });
-  const [refund, setRefund] = useState("");
+  const timeline = useCursorList(keys.orderEvents(number), (cursor) =>
+    unwrap(api.GET("/api/admin/v1/orders/{number}/events", { params: { path, query: { cursor } } })),
+  );
+  const [draft, setDraft] = useState<RefundDraft>(EMPTY_REFUND);
   const [refundError, setRefundError] = useState<string[]>([]);
+  const [note, setNote] = useState("");
+  const updated = (next: Order) => {
+    queryClient.setQueryData(key, next);
+    void queryClient.invalidateQueries({ queryKey: keys.orders() });
+    void queryClient.invalidateQueries({ queryKey: keys.orderEvents(number) });
+  };
   const act = useMutation({
-    mutationFn: ({ action, amount }: { action: Action; amount?: string }) => {
-      const params = { path: { number: Number(number) }, header: { "Idempotency-Key": newIdempotencyKey() } };
+    mutationFn: ({ action }: { action: Action }) => {
+      const params = { path, header: { "Idempotency-Key": newIdempotencyKey() } };
       switch (action) {
         case "mark-paid":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/mark-paid", { params, body: {} }));
@@ -140,25 +153,65 @@ export function OrderDetailPage() {
           return unwrap(api.POST("/api/admin/v1/orders/{number}/fulfill", { params }));
         case "cancel":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/cancel", { params, body: {} }));
-        case "refund":
-          return unwrap(api.POST("/api/admin/v1/orders/{number}/refund", { params, body: { amount: amount! } }));
       }
     },
-    onSuccess: (updated: Order) => {
-      toast.success(`Order updated: ${updated.status}.`);
-      queryClient.setQueryData(key, updated);
-      void queryClient.invalidateQueries({ queryKey: keys.orders() });
-      setRefund("");
+    onSuccess: (next: Order) => {
+      toast.success(`Order updated: ${next.status}.`);
+      updated(next);
+    },
+  });
+  const refund = useMutation({
+    mutationFn: (body: RefundBody) =>
+      unwrap(api.POST("/api/admin/v1/orders/{number}/refund", { params: { path, header: { "Idempotency-Key": newIdempotencyKey() } }, body })),
+    onSuccess: (next: Order) => {
+      toast.success("Refund recorded.");
+      updated(next);
+      setDraft(EMPTY_REFUND);
+    },
+  });
+  const addNote = useMutation({
+    mutationFn: (body: string) =>
+      unwrap(api.POST("/api/admin/v1/orders/{number}/notes", { params: { path, header: { "Idempotency-Key": newIdempotencyKey() } }, body: { body } })),
+    onSuccess: () => {
+      setNote("");
+      toast.success("Note added.");
+      void queryClient.invalidateQueries({ queryKey: keys.orderEvents(number) });
     },
   });
   if (order.isPending) return <Loading />;
   if (order.isError) return <ErrorMessage error={order.error} onRetry={() => order.refetch()} />;
   const o = order.data;
+  const cardInProgress = o.payments.some((p) => p.kind === "charge" && ["pending", "requires_action", "authorized"].includes(p.status));
   const can = {
-    markPaid: o.status === "pending",
+    markPaid: o.status === "pending" && o.payment_provider === "manual",
     fulfill: o.status === "paid",
-    cancel: o.status === "pending" || o.status === "paid",
-    refund: o.status === "paid" || o.status === "fulfilled",
+    cancel: (o.status === "pending" && !cardInProgress) || o.status === "paid",
+    refund: (o.status === "paid" || o.status === "fulfilled") && (o.payment_status === "paid" || o.payment_status === "partially_refunded"),
+  };
+  const left = Number(money(o.total)?.amount ?? 0) - Number(money(o.refunded_amount)?.amount ?? 0);
+  const submitRefund = (event: FormEvent) => {
+    event.preventDefault();
+    const errors: string[] = [];
+    const lines = o.lines.flatMap((line) => {
+      const raw = (draft.quantities[line.id] ?? "").trim();
+      if (!raw) return [];
+      const quantity = Number(raw);
+      if (!Number.isInteger(quantity) || quantity < 1 || quantity > line.quantity - line.refunded_quantity) {
+        errors.push(`${line.sku}: between 1 and ${line.quantity - line.refunded_quantity}.`);
+        return [];
+      }
+      return [{ line: line.id, quantity, restock: draft.restock[line.id] ?? false }];
+    });
+    const shipping = draft.shipping.trim() ? parseAmount(draft.shipping) : undefined;
+    const amount = draft.amount.trim() ? parseAmount(draft.amount) : undefined;
+    if (draft.shipping.trim() && !shipping) errors.push("Shipping: an amount like 4.90.");
+    if (draft.amount.trim() && !amount) errors.push("Amount: an amount like 5.00.");
+    if (amount && (lines.length || shipping)) errors.push("Refund either lines and shipping, or a plain amount.");
+    if (!amount && !lines.length && !shipping) errors.push("Choose units to refund, a shipping amount, or an amount.");
+    setRefundError(errors);
+    if (errors.length) return;
+    const reason = draft.reason.trim() || undefined;
+    refund.mutate(amount ? { amount, reason } : { lines, ...(shipping ? { shipping } : {}), reason });
   };
   return (
     <>
@@ -170,6 +223,9 @@ export function OrderDetailPage() {
       <h1>
         Order #{o.number} <span className="badge">{o.status}</span>
       </h1>
+      <p>
+        Payment <span className="badge">{o.payment_status}</span> · Fulfilment <span className="badge">{o.fulfillment_status}</span>
+      </p>
       <p>
         {o.email} · placed {new Date(o.placed_at).toLocaleString()} · {o.payment_provider}
       </p>
@@ -195,24 +251,7 @@ export function OrderDetailPage() {
           </button>
         )}
       </div>
-      {can.refund && (
-        <form
-          className="actions"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            const amount = parseAmount(refund);
-            setRefundError(amount ? [] : ["An amount like 5.00."]);
-            if (amount) act.mutate({ action: "refund", amount });
-          }}
-        >
-          <Field label={`Refund amount (${o.currency})`} inputMode="decimal" value={refund} onChange={(e) => setRefund(e.target.value)} errors={mergeErrors({ amount: refundError }, act.error).amount} />
-          <button type="submit" className="secondary" disabled={act.isPending}>
-            Refund
-          </button>
-        </form>
-      )}
-      <ErrorMessage error={act.error} fieldsShown={["amount"]} />
+      <ErrorMessage error={act.error} />
       <div className="table-wrap">
         <table>
           <thead>
@@ -220,6 +259,7 @@ export function OrderDetailPage() {
               <th scope="col">Item</th>
               <th scope="col">SKU</th>
               <th scope="col" className="num">Quantity</th>
+              <th scope="col" className="num">Refunded</th>
               <th scope="col" className="num">Unit price</th>
               <th scope="col" className="num">Total</th>
             </tr>
@@ -232,6 +272,7 @@ export function OrderDetailPage() {
                 </td>
                 <td>{line.sku}</td>
                 <td className="num">{line.quantity}</td>
+                <td className="num">{line.refunded_quantity}</td>
                 <td className="num">{formatMoney(money(line.unit_price))}</td>
                 <td className="num">{formatMoney(money(line.line_total))}</td>
               </tr>
@@ -239,14 +280,14 @@ export function OrderDetailPage() {
           </tbody>
           <tfoot>
             <tr>
-              <th scope="row" colSpan={4}>
+              <th scope="row" colSpan={5}>
                 Total
               </th>
               <td className="num price">{formatMoney(money(o.total))}</td>
             </tr>
             {Number(money(o.refunded_amount)?.amount ?? 0) > 0 && (
               <tr>
-                <th scope="row" colSpan={4}>
+                <th scope="row" colSpan={5}>
                   Refunded
                 </th>
                 <td className="num">{formatMoney(money(o.refunded_amount))}</td>
@@ -255,6 +296,48 @@ export function OrderDetailPage() {
           </tfoot>
         </table>
       </div>
+      {can.refund && (
+        <form className="stack" noValidate onSubmit={submitRefund} aria-labelledby="refund-heading">
+          <h2 id="refund-heading">Refund</h2>
+          <p className="muted">
+            Up to {left.toFixed(2)} {o.currency} is left to refund; refund again later as often as needed.
+          </p>
+          {o.lines
+            .filter((line) => line.quantity > line.refunded_quantity)
+            .map((line) => (
+              <div className="actions" key={line.id}>
+                <Field
+                  label={`${line.sku}: units (of ${line.quantity - line.refunded_quantity})`}
+                  inputMode="numeric"
+                  value={draft.quantities[line.id] ?? ""}
+                  onChange={(e) => setDraft({ ...draft, quantities: { ...draft.quantities, [line.id]: e.target.value } })}
+                />
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={draft.restock[line.id] ?? false}
+                    onChange={(e) => setDraft({ ...draft, restock: { ...draft.restock, [line.id]: e.target.checked } })}
+                  />{" "}
+                  Put back into stock
+                </label>
+              </div>
+            ))}
+          <Field label={`Shipping (${o.currency})`} inputMode="decimal" value={draft.shipping} onChange={(e) => setDraft({ ...draft, shipping: e.target.value })} />
+          <Field
+            label={`Or a plain amount (${o.currency})`}
+            inputMode="decimal"
+            value={draft.amount}
+            onChange={(e) => setDraft({ ...draft, amount: e.target.value })}
+          />
+          <Field label="Reason" value={draft.reason} onChange={(e) => setDraft({ ...draft, reason: e.target.value })} errors={refundError} />
+          <div className="actions">
+            <button type="submit" className="secondary" disabled={refund.isPending}>
+              Refund
+            </button>
+          </div>
+          <ErrorMessage error={refund.error} />
+        </form>
+      )}
       <h2>Shipping address</h2>
       <address>
         {o.shipping_address.name}, {o.shipping_address.line1} {o.shipping_address.line2}, {o.shipping_address.postal_code}{" "}
@@ -267,12 +350,43 @@ export function OrderDetailPage() {
         <ul>
           {o.payments.map((p, i) => (
             <li key={i}>
-              {new Date(p.created_at).toLocaleString()}: {p.kind} {formatMoney(money(p.amount))} via {p.provider}
+              {new Date(p.created_at).toLocaleString()}: {p.kind} {formatMoney(money(p.amount))} via {p.provider} <span className="badge">{p.status}</span>
               {p.reference && ` (${p.reference})`} {p.reason && `— ${p.reason}`}
             </li>
           ))}
         </ul>
       )}
+      <h2>Timeline</h2>
+      <form
+        className="actions"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (note.trim()) addNote.mutate(note.trim());
+        }}
+      >
+        <Field label="Internal note" value={note} onChange={(e) => setNote(e.target.value)} maxLength={5000} />
+        <button type="submit" className="secondary" disabled={addNote.isPending || !note.trim()}>
+          Add note
+        </button>
+      </form>
+      <ErrorMessage error={addNote.error} />
+      <ErrorMessage error={timeline.error} onRetry={() => timeline.refetch()} />
+      <ol className="timeline" aria-label="Timeline">
+        {timeline.items.map((entry) => (
+          <li key={entry.id}>
+            <time dateTime={entry.created_at}>{new Date(entry.created_at).toLocaleString()}</time> <span className="badge">{entry.type.replace(/_/g, " ")}</span>{" "}
+            {entry.message} <span className="muted">— {entry.actor}</span>
+          </li>
+        ))}
+      </ol>
+      {timeline.hasNextPage && (
+        <button type="button" className="secondary" onClick={() => timeline.fetchNextPage()}>
+          Older entries
+        </button>
+      )}
     </>
   );
 }
+
+type RefundBody = { amount?: string; lines?: { line: number; quantity: number; restock?: boolean }[]; shipping?: string; reason?: string };

@@ -311,10 +311,30 @@ export interface paths {
         put?: never;
         /**
          * Cancel a pending or paid order (stock returned, payment refunded)
+         * @description A paid order's refund is recorded with the cancellation, then sent to the provider with no database lock held; a provider that does not answer leaves it `pending` in `payments`.
+         */
+        post: operations["admin_orders_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/orders/{number}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The order's timeline: what happened to it, by whom, and internal notes (newest first)
          * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
-        post: operations["admin_orders_cancel"];
+        get: operations["admin_orders_events_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -363,6 +383,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/orders/{number}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an internal note to the order's timeline
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        post: operations["admin_orders_notes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/orders/{number}/refund": {
         parameters: {
             query?: never;
@@ -373,9 +414,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Refund part or all of a paid or fulfilled order
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         * Refund part of a paid or fulfilled order, as often as needed until all of it is
+         * @description Either a plain `amount`, or `lines` (units at the price paid, optionally put back into stock) and a `shipping` amount. The order keeps its status and fulfilment until everything paid is refunded (then `refunded`); `payment_status` says `partially_refunded` meanwhile. The provider is asked after the refund is recorded, with no database lock held.
          */
         post: operations["admin_orders_refund"];
         delete?: never;
@@ -999,7 +1039,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order from a cart (Idempotency-Key required)
-         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it. With a customer's `Authorization: Bearer` token the order goes into their account (a token that is not valid for this shop answers 401); without one it is a guest order.
+         * @description Three steps, as Saleor and Medusa take them: one short transaction reserves the stock and writes a pending order with its payment intent; the payment provider is then asked with no database lock held, with the order's id as its idempotency key; a second short transaction records its answer. Paid: 201, `payment_status: paid`. The provider needs the shopper (3-D Secure, a redirect): 201 with `payment_status: pending` and `payment_action_url`; send the shopper there, then `POST orders/{number}/payment-confirmation`. A declined card answers 402: the order is cancelled (payment `failed`), the stock and the cart are given back. A sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it. With a customer's `Authorization: Bearer` token the order goes into their account (a token that is not valid for this shop answers 401); without one it is a guest order.
          */
         post: operations["storefront_checkout"];
         delete?: never;
@@ -1280,6 +1320,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storefront/v1/orders/{number}/payment-confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Back from the provider's page (3-D Secure, a redirect): finish the payment
+         * @description The provider is asked what became of the payment (no database lock held) and the order is paid, or cancelled with payment_status `failed` (402, stock and cart given back).
+         */
+        post: operations["storefront_orders_payment_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/storefront/v1/orders/lookup": {
         parameters: {
             query?: never;
@@ -1314,6 +1374,26 @@ export interface paths {
         get: operations["storefront_payment_methods"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/payments/{provider}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asynchronous confirmation from a payment provider (signed)
+         * @description The provider says what became of a payment (paid, authorized, awaiting the shopper, failed); the order is settled as the checkout would have. Repeats change nothing.
+         */
+        post: operations["storefront_payment_provider_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1412,7 +1492,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was cancelled: its stock went back and a paid order was refunded in full.
+         * An order was cancelled: its stock went back and a paid order was refunded in full; `reason` `payment_failed` when its provider refused the payment.
          * @description Sent to each active endpoint subscribed to `order.cancelled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_cancelled"];
@@ -1432,7 +1512,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was placed (paid or not).
+         * An order was placed: paid by `order.paid` once its provider answers, or cancelled with `payment_status: failed` if the card is refused; a manual order waits for the merchant.
          * @description Sent to each active endpoint subscribed to `order.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_created"];
@@ -1512,7 +1592,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Part or all of an order's payment was refunded.
+         * Part of an order's payment was refunded (repeatable until all of it is: then `status` is `refunded`).
          * @description Sent to each active endpoint subscribed to `order.refunded`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_refunded"];
@@ -1931,12 +2011,18 @@ export interface components {
             finished_at: string | null;
             /** Format: uuid */
             id: string;
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["ExportOutputKindEnum"];
             readonly progress: components["schemas"]["ProgressOutput"];
             rows_total: number;
             size: number | null;
             status: components["schemas"]["JobStatusEnum"];
         };
+        /**
+         * @description * `products` - Products
+         *     * `orders` - Orders
+         * @enum {string}
+         */
+        ExportOutputKindEnum: "products" | "orders";
         FacetCategoryOutput: {
             count: number;
             id: number;
@@ -1954,6 +2040,13 @@ export interface components {
             price_bands: components["schemas"]["FacetPriceBandOutput"][];
             total: number;
         };
+        /**
+         * @description * `unfulfilled` - Unfulfilled
+         *     * `partially_fulfilled` - Partially Fulfilled
+         *     * `fulfilled` - Fulfilled
+         * @enum {string}
+         */
+        FulfillmentStatusEnum: "unfulfilled" | "partially_fulfilled" | "fulfilled";
         ImageOutput: {
             alt: string;
             id: number;
@@ -2056,12 +2149,6 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "pending" | "running" | "done" | "failed";
-        /**
-         * @description * `products` - Products
-         *     * `orders` - Orders
-         * @enum {string}
-         */
-        KindEnum: "products" | "orders";
         MarkPaidInputRequest: {
             /** @description Defaults to `""`. */
             reference?: string;
@@ -2072,6 +2159,38 @@ export interface components {
             amount: string;
             currency: components["schemas"]["Currency"];
         };
+        NoteInputRequest: {
+            /** @description An internal note: only the shop's staff see it. */
+            body: string;
+        };
+        OrderEventOutput: {
+            /** @description Who: a member's e-mail, an API key, the shopper, or system. */
+            actor: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Details of the entry (a refund's amount and lines, a reference). */
+            data: {
+                [key: string]: unknown;
+            };
+            id: number;
+            message: string;
+            type: components["schemas"]["OrderEventOutputTypeEnum"];
+        };
+        /**
+         * @description * `placed` - Placed
+         *     * `payment_action_required` - Payment Action Required
+         *     * `payment_authorized` - Payment Authorized
+         *     * `payment_captured` - Payment Captured
+         *     * `payment_failed` - Payment Failed
+         *     * `marked_paid` - Marked Paid
+         *     * `fulfilled` - Fulfilled
+         *     * `cancelled` - Cancelled
+         *     * `expired` - Expired
+         *     * `refunded` - Refunded
+         *     * `note` - Note
+         * @enum {string}
+         */
+        OrderEventOutputTypeEnum: "placed" | "payment_action_required" | "payment_authorized" | "payment_captured" | "payment_failed" | "marked_paid" | "fulfilled" | "cancelled" | "expired" | "refunded" | "note";
         OrderExportInputRequest: {
             /**
              * Format: date
@@ -2089,6 +2208,8 @@ export interface components {
             line_total: components["schemas"]["Money"];
             product: number | null;
             quantity: number;
+            /** @description Units of this line refunded so far. */
+            refunded_quantity: number;
             sku: string;
             title: string;
             unit_price: components["schemas"]["Money"];
@@ -2116,11 +2237,15 @@ export interface components {
             expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
+            fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
             paid_at: string | null;
+            /** @description While the payment waits for the shopper (3-D Secure, a redirect): where to send them; then `POST orders/{number}/payment-confirmation`. */
+            payment_action_url: string | null;
             payment_provider: string;
+            payment_status: components["schemas"]["PaymentStatusEnum"];
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
@@ -2276,6 +2401,21 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["InventoryItemOutput"][];
         };
+        PaginatedOrderEventOutputList: {
+            /**
+             * Format: uri
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
+             */
+            previous: string | null;
+            results: components["schemas"]["OrderEventOutput"][];
+        };
         PaginatedOrderOutputList: {
             /**
              * Format: uri
@@ -2367,6 +2507,14 @@ export interface components {
             stock?: number;
             title?: string;
         };
+        PaymentConfirmationInputRequest: {
+            /** @description What the provider's page returned; the `test` provider's 3-D Secure page sends `{"authentication": "approve"}` or `"decline"`. */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @description The order's token from checkout. */
+            token: string;
+        };
         PaymentMethodInputRequest: {
             card_number?: string;
             provider: components["schemas"]["ProviderEnum"];
@@ -2379,19 +2527,61 @@ export interface components {
             amount: components["schemas"]["Money"];
             /** Format: date-time */
             created_at: string;
-            kind: string;
+            kind: components["schemas"]["PaymentOutputKindEnum"];
             provider: string;
             reason: string;
             reference: string;
+            /** @description Of a refund: the part that pays back shipping. */
+            shipping_amount: components["schemas"]["Money"];
+            /**
+             * @description A charge: pending until its provider answers, requires_action while the shopper confirms it, then succeeded, authorized, failed or voided. A refund: pending until the provider paid it back.
+             *
+             *     * `pending` - Pending
+             *     * `requires_action` - Requires Action
+             *     * `authorized` - Authorized
+             *     * `succeeded` - Succeeded
+             *     * `failed` - Failed
+             *     * `voided` - Voided
+             */
+            status: components["schemas"]["PaymentOutputStatusEnum"];
         };
+        /**
+         * @description * `charge` - Charge
+         *     * `refund` - Refund
+         * @enum {string}
+         */
+        PaymentOutputKindEnum: "charge" | "refund";
+        /**
+         * @description * `pending` - Pending
+         *     * `requires_action` - Requires Action
+         *     * `authorized` - Authorized
+         *     * `succeeded` - Succeeded
+         *     * `failed` - Failed
+         *     * `voided` - Voided
+         * @enum {string}
+         */
+        PaymentOutputStatusEnum: "pending" | "requires_action" | "authorized" | "succeeded" | "failed" | "voided";
         PaymentSettingsOutput: {
             /** @description Minutes an order whose card payment did not complete holds its stock (platform setting). */
             card_authorization_expiry_minutes: number;
             manual_enabled: boolean;
             manual_expiry_hours: number;
+            /** @description The endpoints of this shop for its card providers' asynchronous confirmations. */
+            provider_webhooks: components["schemas"]["ProviderWebhookOutput"][];
             /** @description The payment providers shoppers can choose from now. */
             providers: string[];
         };
+        /**
+         * @description * `pending` - Pending
+         *     * `authorized` - Authorized
+         *     * `paid` - Paid
+         *     * `partially_refunded` - Partially Refunded
+         *     * `refunded` - Refunded
+         *     * `failed` - Failed
+         *     * `expired` - Expired
+         * @enum {string}
+         */
+        PaymentStatusEnum: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
         /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         PlacedOrderOutput: {
             /** Format: date-time */
@@ -2407,11 +2597,15 @@ export interface components {
             expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
+            fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
             paid_at: string | null;
+            /** @description While the payment waits for the shopper (3-D Secure, a redirect): where to send them; then `POST orders/{number}/payment-confirmation`. */
+            payment_action_url: string | null;
             payment_provider: string;
+            payment_status: components["schemas"]["PaymentStatusEnum"];
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
@@ -2495,6 +2689,32 @@ export interface components {
          * @enum {string}
          */
         ProviderEnum: "manual" | "test";
+        ProviderWebhookInputRequest: {
+            /** @description Defaults to `""`. */
+            action_url?: string;
+            /** @description Defaults to `""`. */
+            message?: string;
+            /** @description The payment's idempotency key (the order's). */
+            payment: string;
+            /** @description Defaults to `""`. */
+            reference?: string;
+            type: components["schemas"]["ProviderWebhookInputTypeEnum"];
+        };
+        /**
+         * @description * `payment.succeeded` - payment.succeeded
+         *     * `payment.authorized` - payment.authorized
+         *     * `payment.requires_action` - payment.requires_action
+         *     * `payment.failed` - payment.failed
+         * @enum {string}
+         */
+        ProviderWebhookInputTypeEnum: "payment.succeeded" | "payment.authorized" | "payment.requires_action" | "payment.failed";
+        ProviderWebhookOutput: {
+            /** @description Where the provider posts, on any of the shop's hosts. */
+            path: string;
+            provider: string;
+            /** @description What the provider signs its `Provider-Signature` with. */
+            secret: string;
+        };
         /**
          * @description * `received` - Received
          *     * `correction` - Correction
@@ -2507,12 +2727,28 @@ export interface components {
         ReasonEnum: "received" | "correction" | "damaged" | "returned" | "sold" | "restocked";
         RefundInputRequest: {
             /**
-             * @description In the order's currency.
+             * @description A plain amount, in the order's currency; without it, the lines' units at the price paid plus `shipping`.
              * @example 19.99
              */
-            amount: string;
+            amount?: string;
+            lines?: components["schemas"]["RefundLineInputRequest"][];
             /** @description Defaults to `""`. */
             reason?: string;
+            /**
+             * @description Shipping paid back, at most what is left to refund of the order.
+             * @example 19.99
+             */
+            shipping?: string;
+        };
+        RefundLineInputRequest: {
+            /**
+             * Format: int64
+             * @description The order line's id.
+             */
+            line: number;
+            quantity: number;
+            /** @description Put the units back into stock (the stock ledger says why). Defaults to `false`. */
+            restock?: boolean;
         };
         ReorderInputRequest: {
             /** @description A cart to add to; a new cart is started without it. */
@@ -4588,6 +4824,92 @@ export interface operations {
             };
         };
     };
+    admin_orders_events_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedOrderEventOutputList"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_orders_fulfill: {
         parameters: {
             query?: never;
@@ -4834,7 +5156,7 @@ export interface operations {
             };
         };
     };
-    admin_orders_refund: {
+    admin_orders_notes_create: {
         parameters: {
             query?: never;
             header?: {
@@ -4848,11 +5170,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RefundInputRequest"];
+                "application/json": components["schemas"]["NoteInputRequest"];
             };
         };
         responses: {
-            200: {
+            201: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -4860,7 +5182,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOutput"];
+                    "application/json": components["schemas"]["OrderEventOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
@@ -4928,6 +5250,131 @@ export interface operations {
                 };
             };
             /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_orders_refund: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefundInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than is left to refund, or an order not paid. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A line of another order, a line named twice, or more units than are left. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9025,6 +9472,18 @@ export interface operations {
                     "application/json": components["schemas"]["PlacedOrderOutput"];
                 };
             };
+            /** @description The payment provider did not answer in time: the order is placed and pending; its payment is looked up at the provider within minutes and the order paid or released. */
+            202: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacedOrderOutput"];
+                };
+            };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
             400: {
                 headers: {
@@ -9044,7 +9503,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The card was declined, or the shop's plan allows no more orders. */
+            /** @description The card was declined (the order is cancelled with payment_status `failed`, its stock and the cart are given back: pay again with another card), or the shop's plan allows no more orders. */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -10800,6 +11259,117 @@ export interface operations {
             };
         };
     };
+    storefront_orders_payment_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentConfirmationInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The shopper's confirmation failed: the order is cancelled. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order, or the token does not match. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The payment is not waiting for a confirmation. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer; try again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     storefront_orders_lookup: {
         parameters: {
             query?: never;
@@ -10931,6 +11501,110 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_payment_provider_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shop's secret for this provider (Admin API `payment-settings`), at most 5 minutes old. */
+                "Provider-Signature": string;
+            };
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderWebhookInputRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, wrong or stale `Provider-Signature`, or a bad body. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such provider, or no payment of this shop under that key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11265,10 +11939,15 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
                         reason: string;
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -11317,9 +11996,14 @@ export interface operations {
                          * @description When an unpaid order gives its stock back (UTC).
                          */
                         expires_at?: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -11368,9 +12052,14 @@ export interface operations {
                          * @description When an unpaid order gives its stock back (UTC).
                          */
                         expires_at: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -11414,9 +12103,14 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -11460,9 +12154,14 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -11506,14 +12205,19 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
                         refund: {
                             amount: string;
                             currency: string;
                             reason: string;
                         };
+                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];

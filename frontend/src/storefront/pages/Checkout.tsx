@@ -142,7 +142,8 @@ export function CheckoutPage() {
     },
     onSuccess: (order, cartId) => {
       checkoutAttemptEnd(cartId);
-      forgetCart();
+      // A payment still to confirm (3-D Secure) keeps the cart: a refused confirmation gives it back.
+      if (!order.payment_action_url) forgetCart();
       queryClient.removeQueries({ queryKey: ["cart"] });
       queryClient.invalidateQueries({ queryKey: ["products"] });
       queryClient.invalidateQueries({ queryKey: ["product"] });
@@ -204,7 +205,7 @@ export function CheckoutPage() {
               value={form.card_number}
               onChange={set("card_number")}
               errors={errors.card_number ?? errors["payment_method.card_number"]}
-              hint="Test card: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined."
+              hint="Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; 4000 0027 6000 3184 asks for 3-D Secure."
             />
           )}
         </fieldset>

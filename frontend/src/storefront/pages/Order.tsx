@@ -1,10 +1,10 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState, type FormEvent } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
-import { useApi } from "../api";
+import { forgetCart, useApi } from "../api";
 import { useOrderLive } from "../orderLive";
 import type { Order } from "../types";
 
@@ -12,9 +12,10 @@ export function OrderSummary({ order }: { order: Order }) {
   return (
     <>
       <p>
-        Status: <span className="badge">{order.status}</span> · placed {new Date(order.placed_at).toLocaleString()}
+        Status: <span className="badge">{order.status}</span> · payment <span className="badge">{order.payment_status}</span> · placed{" "}
+        {new Date(order.placed_at).toLocaleString()}
       </p>
-      {order.expires_at && <Notice>Awaiting payment: unless paid by {new Date(order.expires_at).toLocaleString()}, the order is cancelled.</Notice>}
+      {order.expires_at && !order.payment_action_url && <Notice>Awaiting payment: unless paid by {new Date(order.expires_at).toLocaleString()}, the order is cancelled.</Notice>}
       <div className="table-wrap">
         <table>
           <caption className="visually-hidden">Items ordered</caption>
@@ -100,8 +101,66 @@ export function OrderPage() {
       {!token && <ErrorMessage error={new Error("This link lacks the order's token.")} />}
       {order.isLoading && <Loading label="Loading the order…" />}
       <ErrorMessage error={order.error} />
+      {order.data?.payment_action_url && <PaymentConfirmation order={order.data} token={token} />}
       {order.data && <OrderSummary order={order.data} />}
     </>
+  );
+}
+
+/**
+ * The payment waits for the shopper (3-D Secure, a redirect). The `test` provider's page is
+ * simulated here (approve or decline); a real provider's is elsewhere, and the shopper comes back
+ * to this page, which then asks the server to look the payment up.
+ */
+function PaymentConfirmation({ order, token }: { order: Order; token: string }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const simulated = order.payment_action_url?.startsWith("/checkout/authenticate") ?? false;
+  const confirm = useMutation({
+    mutationFn: (details: Record<string, string>) =>
+      unwrap(
+        api.POST("/api/storefront/v1/orders/{number}/payment-confirmation", {
+          params: { path: { number: order.number } },
+          body: { token, details },
+        }),
+      ),
+    onSuccess: (paid) => {
+      forgetCart();
+      queryClient.setQueryData(["order", String(order.number), token], paid);
+    },
+    onError: () => queryClient.invalidateQueries({ queryKey: ["order", String(order.number), token] }),
+  });
+  return (
+    <section aria-labelledby="confirm-heading" className="narrow">
+      <h2 id="confirm-heading">Confirm your payment</h2>
+      {simulated ? (
+        <>
+          <p>Your bank asks you to confirm this payment (test 3-D Secure).</p>
+          <div className="actions">
+            <button type="button" disabled={confirm.isPending} onClick={() => confirm.mutate({ authentication: "approve" })}>
+              Approve payment
+            </button>
+            <button type="button" className="secondary" disabled={confirm.isPending} onClick={() => confirm.mutate({ authentication: "decline" })}>
+              Decline
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p>Your bank asks you to confirm this payment on its page.</p>
+          <div className="actions">
+            <a className="button" href={order.payment_action_url ?? "#"}>
+              Continue to your bank
+            </a>
+            <button type="button" className="secondary" disabled={confirm.isPending} onClick={() => confirm.mutate({})}>
+              I have confirmed it
+            </button>
+          </div>
+        </>
+      )}
+      <ErrorMessage error={confirm.error} />
+      {confirm.isError && <p>Your cart is kept: go back to it to pay with another card.</p>}
+    </section>
   );
 }
 
