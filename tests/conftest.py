@@ -180,6 +180,25 @@ def committed_shop(django_db_setup: None, django_db_blocker) -> Iterator[ShopCon
             provisioning.warm_pool_fill(size=TEST_POOL_SIZE)  # committed sign-ups used real spares
 
 
+@pytest.fixture
+def worker(django_db_blocker: Any) -> Iterator[None]:
+    """A real Celery worker (in a thread) consuming from the test Redis; tasks are queued, not run eagerly."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app as celery_app
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"),
+        ):
+            yield
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
 # --- A private redis-server to kill or freeze (never the shared one) -------------------
 
 

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 from celery import shared_task
-from celery.contrib.testing.worker import start_worker
 from django.db import IntegrityError, connection, transaction
 
 from catalog.models import Product
-from config.celery import app as celery_app
 from tenants.schemas import current_schema, use_public, use_shop
 from tests.conftest import ShopContext, bearer, make_shop
 
@@ -115,21 +113,6 @@ def record_schema(label: str) -> None:
     with SEEN_LOCK:
         schema = current_schema()
         SEEN[label] = {"schema": schema, "titles": product_titles() if schema != "public" else None}
-
-
-@pytest.fixture
-def worker(django_db_blocker):
-    """A real Celery worker (in a thread) consuming from the test Redis."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        with (
-            django_db_blocker.unblock(),
-            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"),
-        ):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
 
 
 def test_a_task_sent_from_a_shop_runs_in_that_shops_schema(
