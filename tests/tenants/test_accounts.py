@@ -388,3 +388,15 @@ def test_tokens_with_nul_or_lone_surrogates_are_refused(
     assert assert_problem(response, 400)["code"] == "parse_error"
     assert OutboxEvent.objects.count() == events
     assert not User.objects.filter(email="grace@example.com").exists()
+
+
+def test_the_relay_hands_over_the_public_schemas_stale_events(api: Any, monkeypatch: Any) -> None:
+    from tenants.outbox import services as outbox
+
+    woken: list[str] = []
+    monkeypatch.setattr(outbox, "_dispatcher_wake", lambda schema: woken.append(schema) or True)
+    make_user("ada@example.com")
+    post(api, RESET, {"email": "ada@example.com"})
+    OutboxEvent.objects.filter(schema_name="public").update(created_at=timezone.now() - timedelta(minutes=5))
+    assert outbox.events_relay() == 1
+    assert woken == ["public"]
