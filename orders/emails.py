@@ -107,6 +107,9 @@ def _order_context(shop: Shop, order: Order) -> dict[str, Any]:
         "subtotal": money_text(order.subtotal, currency),
         "total": money_text(order.total, currency),
         "address": order.shipping_address,
+        "tracking_number": order.tracking_number,
+        "carrier": order.carrier,
+        "tracking_url": order.tracking_url,
     }
 
 

@@ -21,6 +21,9 @@ class Customer(models.Model):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
+    note = models.TextField(
+        blank=True, help_text="The merchant's internal notes; never shown to the shopper."
+    )
     orders_count = models.PositiveIntegerField(default=0)
     first_order_at = models.DateTimeField(null=True)
     last_order_at = models.DateTimeField(null=True)
@@ -62,6 +65,10 @@ class Order(models.Model):
     # paid at checkout, and for orders placed before expiry existed.
     expires_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True)
+    # Given when the order is fulfilled; in the shipping e-mail and the order.fulfilled webhook.
+    tracking_number = models.CharField(max_length=100, blank=True, default="")
+    carrier = models.CharField(max_length=100, blank=True, default="")
+    tracking_url = models.URLField(max_length=500, blank=True, default="")
     cancelled_at = models.DateTimeField(null=True)
     refunded_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)

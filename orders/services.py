@@ -302,11 +302,36 @@ def order_mark_paid(*, actor: Actor, order: Order, reference: str = "") -> Order
     return order
 
 
-def order_fulfill(*, actor: Actor, order: Order) -> Order:
+def order_fulfill(
+    *, actor: Actor, order: Order, tracking_number: str = "", carrier: str = "", tracking_url: str = ""
+) -> Order:
+    """Mark a paid order shipped, with its tracking (shown in the shipping e-mail and the webhook)."""
     with transaction.atomic():
         order = _locked(order)
-        _status_set(order, S.FULFILLED, actor=actor)
+        order.tracking_number, order.carrier, order.tracking_url = tracking_number, carrier, tracking_url
+        order.save(update_fields=["tracking_number", "carrier", "tracking_url"])
+        tracking = {"number": tracking_number, "carrier": carrier, "url": tracking_url}
+        _status_set(order, S.FULFILLED, actor=actor, tracking=tracking)
     return order
+
+
+def customer_note_set(*, actor: Actor, customer: Customer, note: str) -> Customer:
+    """Replace the merchant's internal notes about a customer."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = customer.note
+        if note != before:
+            customer.note = note
+            customer.save(update_fields=["note"])
+            audit_record(
+                actor=actor,
+                action="customer.note_changed",
+                object_type="customer",
+                object_id=customer.pk,
+                before={"note": before},
+                after={"note": note},
+            )
+    return customer
 
 
 def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:

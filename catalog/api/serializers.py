@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -94,6 +96,21 @@ class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)  # type: ignore[assignment]
     attribute_schema = NullableJSONObjectField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class CategoryDeleteQuery(serializers.Serializer):  # type: ignore[type-arg]
+    reassign_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+
+
+class CategoryReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+    parent = serializers.IntegerField(
+        min_value=1, max_value=2**62, allow_null=True, help_text="Null: top level."
+    )  # type: ignore[assignment]
+    order = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        max_length=1000,
+        help_text="The ids of every subcategory of `parent`, in their new order.",
+    )
 
 
 class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -365,4 +382,20 @@ class AdjustmentQuery(serializers.Serializer):  # type: ignore[type-arg]
 
 class AuditQuery(serializers.Serializer):  # type: ignore[type-arg]
     object_type = StrictCharField(max_length=32, required=False)
-    object_id = serializers.IntegerField(min_value=1, required=False)
+    object_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    actor = StrictCharField(max_length=255, required=False)
+    action = StrictCharField(max_length=64, required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # `from` is a Python keyword, so these two cannot be declared in the class body.
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)
+        fields["to"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "from" in attrs:
+            attrs["on_from"] = attrs.pop("from")
+        if "to" in attrs:
+            attrs["on_to"] = attrs.pop("to")
+        return attrs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -258,6 +259,47 @@ class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
     email = serializers.EmailField(required=False)
     placed_from = serializers.DateTimeField(required=False)
     placed_to = serializers.DateTimeField(required=False)
+    q = StrictCharField(max_length=200, required=False)
+    total_min = AmountInputField(required=False)
+    total_max = AmountInputField(required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # `from` is a Python keyword, so these two cannot be declared in the class body.
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)
+        fields["to"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """`from`/`to` are whole days (UTC), both included; they become `placed_on_from`/`placed_on_to`."""
+        if "from" in attrs:
+            attrs["placed_on_from"] = attrs.pop("from")
+        if "to" in attrs:
+            attrs["placed_on_to"] = attrs.pop("to")
+        if attrs.get("placed_on_to") and attrs["placed_on_to"] == dt.date.max:
+            attrs["placed_on_to"] = None  # the last day there is: no upper bound
+        return attrs
+
+
+class FulfillInput(serializers.Serializer):  # type: ignore[type-arg]
+    tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    carrier = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_url = serializers.URLField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="An http(s) link."
+    )
+
+    def validate_tracking_url(self, value: str) -> str:
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("Use an http or https link.")
+        return value
+
+
+class CustomerNoteInput(serializers.Serializer):  # type: ignore[type-arg]
+    note = StrictCharField(
+        max_length=5000,
+        allow_blank=True,
+        help_text="Internal notes about the customer (never shown to them).",
+    )
 
 
 class OrderTokenQuery(serializers.Serializer):  # type: ignore[type-arg]
@@ -287,6 +329,14 @@ class CustomerOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CustomerDetailOutput(CustomerOutput):
+    note = serializers.CharField(help_text="Internal notes about the customer.")
+    total_spent = serializers.ListField(
+        child=MoneyField(),
+        help_text="What their paid orders came to, less refunds: one amount per currency they ordered in.",
+    )
+    addresses = AddressOutput(
+        many=True, help_text="The distinct shipping addresses of their orders, newest first."
+    )
     orders = OrderOutput(many=True)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import reports, views
+from orders.api import dashboard, reports, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -27,4 +27,5 @@ admin_urlpatterns = [
     path("payment-settings", views.AdminPaymentSettingsView.as_view(), name="admin-payment-settings"),
     path("customers/<int:customer_id>", views.AdminCustomerDetailView.as_view(), name="admin-customer"),
     path("reports/sales", reports.AdminSalesReportView.as_view(), name="admin-reports-sales"),
+    path("dashboard", dashboard.AdminDashboardView.as_view(), name="admin-dashboard"),
 ]
