@@ -21,8 +21,12 @@ class Customer(models.Model):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
+    # A database default: the checkout writes customers (and orders) in hand-written SQL.
     note = models.TextField(
-        blank=True, help_text="The merchant's internal notes; never shown to the shopper."
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The merchant's internal notes; never shown to the shopper.",
     )
     orders_count = models.PositiveIntegerField(default=0)
     first_order_at = models.DateTimeField(null=True)
@@ -66,9 +70,9 @@ class Order(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True)
     # Given when the order is fulfilled; in the shipping e-mail and the order.fulfilled webhook.
-    tracking_number = models.CharField(max_length=100, blank=True, default="")
-    carrier = models.CharField(max_length=100, blank=True, default="")
-    tracking_url = models.URLField(max_length=500, blank=True, default="")
+    tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
+    carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    tracking_url = models.URLField(max_length=500, blank=True, default="", db_default="")
     cancelled_at = models.DateTimeField(null=True)
     refunded_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
