@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from orders.carts import CartView
@@ -284,13 +286,20 @@ class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
 class FulfillInput(serializers.Serializer):  # type: ignore[type-arg]
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     carrier = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    tracking_url = serializers.URLField(
-        max_length=500, required=False, allow_blank=True, default="", help_text="An http(s) link."
+    tracking_url = StrictCharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An http(s) link to follow the parcel.",
     )
 
     def validate_tracking_url(self, value: str) -> str:
-        if value and not value.lower().startswith(("https://", "http://")):
-            raise serializers.ValidationError("Use an http or https link.")
+        if value:
+            try:
+                URLValidator(schemes=["http", "https"])(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError("Enter an http or https link.") from None
         return value
 
 
