@@ -187,6 +187,9 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     placed_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     fulfilled_at = serializers.DateTimeField(allow_null=True)
+    tracking_number = serializers.CharField(help_text="Given at fulfilment; empty without one.")
+    carrier = serializers.CharField(help_text="Given at fulfilment; empty without one.")
+    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
     cancelled_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(
@@ -246,6 +249,9 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
             "placed_at": when(order.placed_at),
             "paid_at": when(order.paid_at),
             "fulfilled_at": when(order.fulfilled_at),
+            "tracking_number": order.tracking_number,
+            "carrier": order.carrier,
+            "tracking_url": order.tracking_url,
             "cancelled_at": when(order.cancelled_at),
             "refunded_at": when(order.refunded_at),
             "expires_at": when(order.expires_at) if order.status == Order.Status.PENDING else None,

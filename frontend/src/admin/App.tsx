@@ -2,9 +2,13 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useParams } from "react-router-dom";
 import { shopOrigin } from "../api/client";
 import { ErrorMessage, Loading } from "../shared/ui";
+import { AcceptInvitationPage, AccountPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage } from "./pages/AccountLinks";
 import { ApiKeysPage } from "./pages/ApiKeys";
+import { AuditLogPage } from "./pages/AuditLog";
+import { CategoriesPage } from "./pages/Categories";
+import { CustomerDetailPage } from "./pages/CustomerDetail";
 import { LoginPage, SignupPage } from "./pages/Auth";
-import { CustomerDetailPage, CustomersPage } from "./pages/Customers";
+import { CustomersPage } from "./pages/Customers";
 import { DashboardPage } from "./pages/Dashboard";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
@@ -55,7 +59,13 @@ function Header() {
       )}
       <nav aria-label="Account">
         <ul>
-          {me.data && <li className="muted">{me.data.email}</li>}
+          {me.data && (
+            <li>
+              <Link to="/account" className="muted">
+                {me.data.email}
+              </Link>
+            </li>
+          )}
           <li>
             <button
               type="button"
@@ -92,6 +102,7 @@ function AppLayout() {
 const SHOP_NAV = [
   ["", "Overview"],
   ["products", "Products"],
+  ["categories", "Categories"],
   ["inventory", "Inventory"],
   ["orders", "Orders"],
   ["customers", "Customers"],
@@ -100,6 +111,7 @@ const SHOP_NAV = [
   ["members", "Members"],
   ["billing", "Plan and usage"],
   ["invoices", "Invoices"],
+  ["audit-log", "Audit log"],
   ["settings", "Settings"],
 ] as const;
 
@@ -159,15 +171,22 @@ export function AdminApp() {
     <Routes>
       <Route path="login" element={<LoginPage />} />
       <Route path="signup" element={<SignupPage />} />
+      <Route path="forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="reset-password" element={<ResetPasswordPage />} />
+      <Route path="confirm-email" element={<ConfirmEmailPage />} />
+      <Route path="accept-invitation" element={<AcceptInvitationPage />} />
       <Route element={<RequireSignIn />}>
         <Route element={<AppLayout />}>
           <Route index element={<ShopsPage />} />
           <Route path="shops/new" element={<CreateShopPage />} />
+          <Route path="account" element={<AccountPage />} />
           <Route path="s/:slug" element={<ShopLayout />}>
             <Route index element={<DashboardPage />} />
             <Route path="products" element={<ProductsPage />} />
             <Route path="products/new" element={<NewProductPage />} />
             <Route path="products/:productId" element={<EditProductPage />} />
+            <Route path="categories" element={<CategoriesPage />} />
+            <Route path="audit-log" element={<AuditLogPage />} />
             <Route path="inventory" element={<InventoryPage />} />
             <Route path="orders" element={<OrdersPage />} />
             <Route path="orders/:number" element={<OrderDetailPage />} />

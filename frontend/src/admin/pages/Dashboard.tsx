@@ -5,6 +5,7 @@ import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Loading } from "../../shared/ui";
 import { useShopApi } from "../session";
 import type { SalesReport } from "../types";
+import { DashboardToday } from "./DashboardToday";
 
 function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
@@ -53,6 +54,7 @@ export function DashboardPage() {
   return (
     <>
       <h1>{name}</h1>
+      <DashboardToday />
       <section aria-labelledby="sales-heading">
         <h2 id="sales-heading">Sales</h2>
         <div className="actions">

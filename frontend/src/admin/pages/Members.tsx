@@ -3,6 +3,7 @@ import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
 import { useCursorList, usePlatform, useShopApi } from "../session";
+import { InvitationsSection } from "./Invitations";
 
 const ROLES = ["staff", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
@@ -70,6 +71,7 @@ export function MembersPage() {
           </li>
         ))}
       </ul>
+      <InvitationsSection />
     </>
   );
 }

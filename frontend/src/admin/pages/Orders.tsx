@@ -1,54 +1,27 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { Link, useParams, useSearchParams } from "react-router-dom";
+import { useState } from "react";
+import { Link, useParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { Empty, ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
 import { useCursorList, useShopApi } from "../session";
 import type { Order, OrderStatus } from "../types";
-
-const STATUSES: OrderStatus[] = ["pending", "paid", "fulfilled", "cancelled", "refunded"];
+import { FulfilForm, OrderSearchForm, TrackingLine, useOrderSearch } from "./OrderTools";
 
 export function OrdersPage() {
   const { api, slug } = useShopApi();
-  const [params, setParams] = useSearchParams();
-  const [email, setEmail] = useState(params.get("email") ?? "");
-  const status = params.get("status") ?? "";
-  const list = useCursorList(["admin-orders", slug, status, params.get("email")], (cursor) =>
+  const search = useOrderSearch();
+  const list = useCursorList(["admin-orders", slug, search], (cursor) =>
     unwrap(
       api.GET("/api/admin/v1/orders", {
-        params: { query: { status: (status || undefined) as OrderStatus | undefined, email: params.get("email") || undefined, cursor } },
+        params: { query: { ...search, status: search.status as OrderStatus | undefined, cursor } },
       }),
     ),
   );
-  const setParam = (name: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next);
-  };
   return (
     <>
       <h1>Orders</h1>
-      <form
-        className="actions"
-        role="search"
-        onSubmit={(event: FormEvent) => {
-          event.preventDefault();
-          setParam("email", email.trim());
-        }}
-      >
-        <label htmlFor="order-status">Status</label>
-        <select id="order-status" value={status} onChange={(e) => setParam("status", e.target.value)}>
-          <option value="">Any</option>
-          {STATUSES.map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        <label htmlFor="order-email">E-mail</label>
-        <input id="order-email" type="search" value={email} onChange={(e) => setEmail(e.target.value)} />
-        <button type="submit">Filter</button>
-      </form>
+      <OrderSearchForm />
       {list.isPending && <Loading />}
       <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
       {list.isSuccess && list.items.length === 0 && <Empty>No orders match.</Empty>}
@@ -91,7 +64,7 @@ export function OrdersPage() {
   );
 }
 
-type Action = "mark-paid" | "fulfill" | "cancel" | "refund";
+type Action = "mark-paid" | "cancel" | "refund";
 
 export function OrderDetailPage() {
   const { api, slug } = useShopApi();
@@ -110,8 +83,6 @@ export function OrderDetailPage() {
       switch (action) {
         case "mark-paid":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/mark-paid", { params, body: {} }));
-        case "fulfill":
-          return unwrap(api.POST("/api/admin/v1/orders/{number}/fulfill", { params }));
         case "cancel":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/cancel", { params, body: {} }));
         case "refund":
@@ -152,11 +123,6 @@ export function OrderDetailPage() {
             Mark paid
           </button>
         )}
-        {can.fulfill && (
-          <button type="button" onClick={() => act.mutate({ action: "fulfill" })} disabled={act.isPending}>
-            Fulfil
-          </button>
-        )}
         {can.cancel && (
           <button
             type="button"
@@ -168,6 +134,8 @@ export function OrderDetailPage() {
           </button>
         )}
       </div>
+      {can.fulfill && <FulfilForm order={o} onFulfilled={(updated) => queryClient.setQueryData(key, updated)} />}
+      <TrackingLine order={o} />
       {can.refund && (
         <form
           className="actions"

@@ -7,6 +7,7 @@ import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField, 
 import { useCursorList, useShopApi } from "../session";
 import type { Product, Variant } from "../types";
 import { sendUpload } from "../upload";
+import { ProductAttributesForm } from "./AttributeSchema";
 
 const STATUSES = ["draft", "active", "archived"] as const;
 type Status = (typeof STATUSES)[number];
@@ -116,22 +117,12 @@ interface ProductFields {
   description: string;
   status: Status;
   category: string;
-  attributes: string;
-}
-
-function parseAttributes(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text || "{}");
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  attributes: Record<string, unknown>;
 }
 
 function ProductFieldset({ fields, set, errors }: { fields: ProductFields; set: (f: Partial<ProductFields>) => void; errors: FieldErrors }) {
   const categories = useCategories();
   const category = categories.data?.results.find((c) => String(c.id) === fields.category);
-  const schemaProps = Object.keys((category?.attribute_schema as { properties?: object } | null)?.properties ?? {});
   return (
     <fieldset>
       <legend>Product</legend>
@@ -156,19 +147,16 @@ function ProductFieldset({ fields, set, errors }: { fields: ProductFields; set: 
         </SelectField>
       </div>
       <div className="field">
-        <label htmlFor="attributes">Attributes (JSON object)</label>
-        <textarea
-          id="attributes"
-          rows={3}
-          value={fields.attributes}
-          onChange={(e) => set({ attributes: e.target.value })}
-          aria-invalid={errors.attributes ? true : undefined}
-          aria-describedby="attributes-help"
-        />
-        <small id="attributes-help" className={errors.attributes ? "field-error" : "hint"}>
-          {errors.attributes?.join(" ") ??
-            (schemaProps.length ? `This category describes: ${schemaProps.join(", ")}.` : 'For example {"color": "blue"}.')}
-        </small>
+        <span id="attributes-label">Attributes{category ? ` (${category.name})` : ""}</span>
+        <div role="group" aria-labelledby="attributes-label">
+          <ProductAttributesForm
+            key={fields.category}
+            schema={category?.attribute_schema}
+            value={fields.attributes}
+            onChange={(attributes) => set({ attributes })}
+          />
+        </div>
+        {errors.attributes && <small className="field-error">{errors.attributes.join(" ")}</small>}
       </div>
     </fieldset>
   );
@@ -233,7 +221,7 @@ export function NewProductPage() {
   const { api, slug } = useShopApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [fields, setFields] = useState<ProductFields>({ title: "", description: "", status: "active", category: "", attributes: "{}" });
+  const [fields, setFields] = useState<ProductFields>({ title: "", description: "", status: "active", category: "", attributes: {} });
   const [variants, setVariants] = useState<VariantRow[]>([{ ...EMPTY_VARIANT }]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [variantErrors, setVariantErrors] = useState<Record<string, string>[]>([]);
@@ -249,7 +237,7 @@ export function NewProductPage() {
             description: fields.description,
             status: fields.status,
             category: fields.category ? Number(fields.category) : null,
-            attributes: parseAttributes(fields.attributes) ?? {},
+            attributes: fields.attributes,
             variants: variants.map(variantBody),
           },
         }),
@@ -266,7 +254,6 @@ export function NewProductPage() {
     event.preventDefault();
     const found: FieldErrors = {};
     if (!fields.title.trim()) found.title = ["Give the product a title."];
-    if (parseAttributes(fields.attributes) === null) found.attributes = ["Must be a JSON object."];
     const perVariant = variants.map(validateVariant);
     setErrors(found);
     setVariantErrors(perVariant);
@@ -500,7 +487,7 @@ function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => 
     description: product.description,
     status: product.status,
     category: product.category ? String(product.category.id) : "",
-    attributes: JSON.stringify(product.attributes ?? {}, null, 2),
+    attributes: (product.attributes ?? {}) as Record<string, unknown>,
   });
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({
@@ -513,7 +500,7 @@ function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => 
             description: fields.description,
             status: fields.status,
             category: fields.category ? Number(fields.category) : null,
-            attributes: parseAttributes(fields.attributes) ?? {},
+            attributes: fields.attributes,
           },
         }),
       ),
@@ -544,8 +531,7 @@ function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => 
           event.preventDefault();
           const found: FieldErrors = {};
           if (!fields.title.trim()) found.title = ["Give the product a title."];
-          if (parseAttributes(fields.attributes) === null) found.attributes = ["Must be a JSON object."];
-          setErrors(found);
+                setErrors(found);
           if (!Object.keys(found).length) save.mutate();
         }}
       >

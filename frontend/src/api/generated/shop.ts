@@ -1600,6 +1600,8 @@ export interface components {
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description Given at fulfilment; empty without one. */
+            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -1626,6 +1628,10 @@ export interface components {
             status: components["schemas"]["OrderStatusEnum"];
             subtotal: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
+            /** @description Given at fulfilment; empty without one. */
+            tracking_number: string;
+            /** @description An http(s) link to follow the parcel, or empty. */
+            tracking_url: string;
         };
         /**
          * @description * `pending` - Pending
@@ -1878,6 +1884,8 @@ export interface components {
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description Given at fulfilment; empty without one. */
+            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -1906,6 +1914,10 @@ export interface components {
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
             total: components["schemas"]["Money"];
+            /** @description Given at fulfilment; empty without one. */
+            tracking_number: string;
+            /** @description An http(s) link to follow the parcel, or empty. */
+            tracking_url: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
