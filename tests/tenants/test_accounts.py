@@ -394,7 +394,12 @@ def test_the_relay_hands_over_the_public_schemas_stale_events(api: Any, monkeypa
     from tenants.outbox import services as outbox
 
     woken: list[str] = []
-    monkeypatch.setattr(outbox, "_dispatcher_wake", lambda schema: woken.append(schema) or True)
+
+    def wake(schema: str) -> bool:
+        woken.append(schema)
+        return True
+
+    monkeypatch.setattr(outbox, "_dispatcher_wake", wake)
     make_user("ada@example.com")
     post(api, RESET, {"email": "ada@example.com"})
     OutboxEvent.objects.filter(schema_name="public").update(created_at=timezone.now() - timedelta(minutes=5))
