@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import price_field
+from tenants.models import SentEmailRecord
 
 ORDER_NUMBER_OFFSET = 1000
 
@@ -264,28 +265,18 @@ class DailyProductSales(models.Model):
         return f"{self.date}: {self.quantity} x product {self.product_id}"
 
 
-class SentEmail(models.Model):
-    """
-    An e-mail sent for an event: one row per (event, kind, recipient), written
-    in the transaction that sends it, so a handler run again for the same event
-    (the outbox delivers at least once) skips what already went out.
-    """
+class SentEmail(SentEmailRecord):
+    """An order e-mail sent for an event of the shop (orders.emails)."""
 
     class Kind(models.TextChoices):
         ORDER_CONFIRMATION = "order_confirmation"
         NEW_ORDER_NOTICE = "new_order_notice"
         SHIPPING_NOTICE = "shipping_notice"
 
-    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="sent_email_once")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient} for {self.event_id}"

@@ -42,9 +42,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 
+from tenants.models import SentEmailRecord
 from tenants.persist import persist_with_retries
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def email_message_id(*, event_id: uuid.UUID, kind: str, recipient: str) -> str:
     return f"<{key}@{_message_id_domain(settings.DEFAULT_FROM_EMAIL, settings.SHOP_BASE_DOMAIN)}>"
 
 
-def _sent_record(*, record: type[models.Model], event_id: uuid.UUID, kind: str, recipient: str) -> bool:
+def _sent_record(*, record: type[SentEmailRecord], event_id: uuid.UUID, kind: str, recipient: str) -> bool:
     """Write the (event, kind, recipient) row unless it is there; True if this call wrote it."""
     with connection.cursor() as cursor:
         # One statement claims the row or finds it taken; a concurrent run of the
@@ -130,7 +131,7 @@ def _sent_record(*, record: type[models.Model], event_id: uuid.UUID, kind: str, 
 
 
 def email_send_once(
-    *, record: type[models.Model], event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives
+    *, record: type[SentEmailRecord], event_id: uuid.UUID, kind: str, message: EmailMultiAlternatives
 ) -> bool:
     """
     Send a one-recipient message unless it was sent for this event already (a row

@@ -285,28 +285,37 @@ class Invitation(models.Model):
         return "pending"
 
 
-class PlatformEmail(models.Model):
+class SentEmailRecord(models.Model):
     """
-    An account e-mail (password reset, e-mail change, invitation) sent for an
-    outbox event of the public schema: one row per (event, kind, recipient), as
-    orders.SentEmail is for a shop's e-mails (tenants.mail sends both).
+    An e-mail sent for an outbox event: one row per (event, kind, recipient),
+    written in the transaction that sends it (tenants.mail), so a handler run
+    again for the same event skips what already went out. Each schema that sends
+    keeps its own table: orders.SentEmail in a shop's, PlatformEmail in public.
     """
+
+    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{getattr(self, 'kind', 'e-mail')} to {self.recipient} for {self.event_id}"
+
+
+class PlatformEmail(SentEmailRecord):
+    """An account e-mail (password reset, e-mail change, invitation) sent for a public-schema event."""
 
     class Kind(models.TextChoices):
         PASSWORD_RESET = "password_reset"
         EMAIL_CHANGE = "email_change"
         INVITATION = "invitation"
 
-    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="platform_email_sent_once")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient} for {self.event_id}"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import InventoryAdjustment, Product, ProductImage
-from tenants.conventions.fields import NullableJSONObjectField, StrictCharField
+from tenants.conventions.fields import DayRangeQuery, NullableJSONObjectField, StrictCharField
 from tenants.conventions.money import AmountInputField, ShopMoneyField
 from tenants.storage import object_url
 
@@ -380,22 +378,8 @@ class AdjustmentQuery(serializers.Serializer):  # type: ignore[type-arg]
     variant = serializers.IntegerField(min_value=1, required=False)
 
 
-class AuditQuery(serializers.Serializer):  # type: ignore[type-arg]
+class AuditQuery(DayRangeQuery):
     object_type = StrictCharField(max_length=32, required=False)
     object_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
     actor = StrictCharField(max_length=255, required=False)
     action = StrictCharField(max_length=64, required=False)
-
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
-        # `from` is a Python keyword, so these two cannot be declared in the class body.
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
-        fields["to"] = serializers.DateField(required=False)
-        return fields
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "from" in attrs:
-            attrs["on_from"] = attrs.pop("from")
-        if "to" in attrs:
-            attrs["on_to"] = attrs.pop("to")
-        return attrs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from rest_framework import serializers
 from orders.carts import CartView
 from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
-from tenants.conventions.fields import StrictBooleanField, StrictCharField
+from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 
 # --- Carts ---------------------------------------------------------------------------
@@ -262,7 +261,10 @@ class PlacedOrderOutput(OrderOutput):
     token = serializers.CharField(help_text="The shopper's secret to view this order; shown only here.")
 
 
-class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
+class OrderQuery(DayRangeQuery):
+    """`from`/`to` are whole days (UTC), both included; they become `placed_on_from`/`placed_on_to`."""
+
+    day_range_prefix = "placed_on"
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
     email = serializers.EmailField(required=False)
     placed_from = serializers.DateTimeField(required=False)
@@ -270,23 +272,6 @@ class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
     q = StrictCharField(max_length=200, required=False)
     total_min = AmountInputField(required=False)
     total_max = AmountInputField(required=False)
-
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
-        # `from` is a Python keyword, so these two cannot be declared in the class body.
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
-        fields["to"] = serializers.DateField(required=False)
-        return fields
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        """`from`/`to` are whole days (UTC), both included; they become `placed_on_from`/`placed_on_to`."""
-        if "from" in attrs:
-            attrs["placed_on_from"] = attrs.pop("from")
-        if "to" in attrs:
-            attrs["placed_on_to"] = attrs.pop("to")
-        if attrs.get("placed_on_to") and attrs["placed_on_to"] == dt.date.max:
-            attrs["placed_on_to"] = None  # the last day there is: no upper bound
-        return attrs
 
 
 class FulfillInput(serializers.Serializer):  # type: ignore[type-arg]

@@ -333,8 +333,8 @@ class AdminCustomerDetailView(OrderAdminView):
         summary="Change the internal notes about a customer",
     )
     def patch(self, request: Request, customer_id: int) -> Response:
-        customer = selectors.access_customer_by_id(customer_id=customer_id)
         data = validated(s.CustomerNoteInput, request.data)
+        customer = selectors.access_customer_by_id(customer_id=customer_id)
         customer = services.customer_note_set(
             actor=request_actor(request), customer=customer, note=data["note"]
         )
