@@ -77,6 +77,7 @@ export function OrderDetailPage() {
   });
   const [refund, setRefund] = useState("");
   const [refundError, setRefundError] = useState<string[]>([]);
+  const [fulfilled, setFulfilled] = useState(false);
   const act = useMutation({
     mutationFn: ({ action, amount }: { action: Action; amount?: string }) => {
       const params = { path: { number: Number(number) }, header: { "Idempotency-Key": newIdempotencyKey() } };
@@ -134,7 +135,17 @@ export function OrderDetailPage() {
           </button>
         )}
       </div>
-      {can.fulfill && <FulfilForm order={o} onFulfilled={(updated) => queryClient.setQueryData(key, updated)} />}
+      {can.fulfill && (
+        <FulfilForm
+          order={o}
+          onFulfilled={(updated) => {
+            act.reset();
+            queryClient.setQueryData(key, updated);
+            setFulfilled(true);
+          }}
+        />
+      )}
+      {fulfilled && !act.isSuccess && <Notice>Order updated: {o.status}.</Notice>}
       <TrackingLine order={o} />
       {can.refund && (
         <form
