@@ -1,6 +1,3 @@
-import Form from "@rjsf/core";
-import type { RJSFSchema, UiSchema } from "@rjsf/utils";
-import validator from "@rjsf/validator-ajv8";
 import { useId } from "react";
 
 /**
@@ -34,7 +31,7 @@ const KEY_RE = /^[a-z][a-z0-9_]{0,49}$/;
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(value: unknown): value is JsonObject {
+export function isObject(value: unknown): value is JsonObject {
   return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
@@ -188,39 +185,5 @@ export function AttributeSchemaEditor({
         Add an attribute
       </button>
     </div>
-  );
-}
-
-/** Free attributes (a category without a schema): named text values, added and removed by the merchant. */
-const FREE_SCHEMA: RJSFSchema = { type: "object", additionalProperties: { type: "string" } };
-const HIDE_SUBMIT: UiSchema = { "ui:submitButtonOptions": { norender: true } };
-
-/**
- * A product's attributes as a form generated from its category's schema
- * (react-jsonschema-form, validated as typed with its AJV validator); the server
- * checks them again with the one validator (catalog/attributes.py).
- */
-export function ProductAttributesForm({
-  schema,
-  value,
-  onChange,
-}: {
-  schema: unknown;
-  value: Record<string, unknown>;
-  onChange: (value: Record<string, unknown>) => void;
-}) {
-  const formSchema = (isObject(schema) ? schema : FREE_SCHEMA) as RJSFSchema;
-  return (
-    <Form
-      tagName="div"
-      schema={formSchema}
-      uiSchema={HIDE_SUBMIT}
-      formData={value}
-      validator={validator}
-      liveValidate
-      showErrorList={false}
-      noHtml5Validate
-      onChange={(event) => onChange((event.formData ?? {}) as Record<string, unknown>)}
-    />
   );
 }

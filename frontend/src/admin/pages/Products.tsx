@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
+import { lazy, Suspense, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { absoluteUrl, newIdempotencyKey, shopOrigin, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
@@ -7,7 +7,8 @@ import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField, 
 import { useCursorList, useShopApi } from "../session";
 import type { Product, Variant } from "../types";
 import { sendUpload } from "../upload";
-import { ProductAttributesForm } from "./AttributeSchema";
+// react-jsonschema-form and its validator load with the first product form, not with the admin app.
+const ProductAttributesForm = lazy(() => import("./ProductAttributes"));
 
 const STATUSES = ["draft", "active", "archived"] as const;
 type Status = (typeof STATUSES)[number];
@@ -149,12 +150,14 @@ function ProductFieldset({ fields, set, errors }: { fields: ProductFields; set: 
       <div className="field">
         <span id="attributes-label">Attributes{category ? ` (${category.name})` : ""}</span>
         <div role="group" aria-labelledby="attributes-label">
-          <ProductAttributesForm
-            key={fields.category}
-            schema={category?.attribute_schema}
-            value={fields.attributes}
-            onChange={(attributes) => set({ attributes })}
-          />
+          <Suspense fallback={<Loading label="Loading the attribute form…" />}>
+            <ProductAttributesForm
+              key={fields.category}
+              schema={category?.attribute_schema}
+              value={fields.attributes}
+              onChange={(attributes) => set({ attributes })}
+            />
+          </Suspense>
         </div>
         {errors.attributes && <small className="field-error">{errors.attributes.join(" ")}</small>}
       </div>
