@@ -470,18 +470,25 @@ export function EditProductPage() {
     queryKey: ["admin-product", slug, id],
     queryFn: () => unwrap(api.GET("/api/admin/v1/products/{product_id}", { params: { path: { product_id: id } } })),
   });
+  // The editor starts afresh from each new version of the product (its key), so the
+  // "saved" notice is remembered here, for the version the save answered.
+  const [savedVersion, setSavedVersion] = useState<string | null>(null);
   if (product.isPending) return <Loading />;
   if (product.isError) return <ErrorMessage error={product.error} onRetry={() => product.refetch()} />;
   return (
     <ProductEditor
       key={product.data.updated_at}
       product={product.data}
-      onSaved={() => queryClient.invalidateQueries({ queryKey: ["admin-products", slug] })}
+      saved={savedVersion === product.data.updated_at}
+      onSaved={(updated) => {
+        if (updated) setSavedVersion(updated.updated_at);
+        void queryClient.invalidateQueries({ queryKey: ["admin-products", slug] });
+      }}
     />
   );
 }
 
-function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => void }) {
+function ProductEditor({ product, saved, onSaved }: { product: Product; saved: boolean; onSaved: (updated?: Product) => void }) {
   const { api, slug } = useShopApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -508,8 +515,8 @@ function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => 
         }),
       ),
     onSuccess: (updated) => {
+      onSaved(updated);
       queryClient.setQueryData(["admin-product", slug, product.id], updated);
-      onSaved();
     },
   });
   const remove = useMutation({
@@ -540,7 +547,7 @@ function ProductEditor({ product, onSaved }: { product: Product; onSaved: () => 
       >
         <ProductFieldset fields={fields} set={(f) => setFields({ ...fields, ...f })} errors={all} />
         <ErrorMessage error={save.error} />
-        {save.isSuccess && <Notice>Product saved.</Notice>}
+        {(save.isSuccess || saved) && <Notice>Product saved.</Notice>}
         <div className="actions">
           <button type="submit" disabled={save.isPending}>
             Save product
