@@ -216,3 +216,15 @@ def test_the_dashboard_counts_today_and_the_todos_and_says_when(admin: AdminClie
     assert low["variants"][0]["stock"] == 1
     assert before.isoformat() <= body["as_of"].replace("Z", "+00:00")
     assert "sales_report_as_of" in body
+
+
+def test_the_dashboard_counts_only_its_own_shop(
+    api: Any, admin: AdminClient, shop_a: ShopContext, shop_b: ShopContext, place
+) -> None:
+    place(quantity=2)
+    other = AdminClient(api, shop_b).get("dashboard").json()
+    assert other["today"]["orders_placed"] == 0
+    assert other["today"]["revenue"] == {"amount": "0.00", "currency": "USD"}
+    assert other["todo"] == {"unfulfilled_orders": 0, "low_stock_variants": 0, "failed_webhooks": 0}
+    foreign = AdminClient(api, shop_a, authorization=f"Bearer {shop_b.token()}")
+    assert_problem(foreign.get("dashboard"), 403)
