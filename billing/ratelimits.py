@@ -262,7 +262,20 @@ def headers_add(response: HttpResponse, decision: Decision | None) -> None:
 # (the e-mail, normalised, hashed) and one per client address. Over either, a 429
 # problem with `Retry-After`; every answer carries RateLimit headers for both.
 
-SIGN_IN_SCOPES = frozenset({"sign-in", "sign-up"})
+# Resetting a password, confirming an e-mail change and accepting an invitation spend
+# the same kind of budgets: a view may name its account with `throttle_account(request)`
+# (the e-mail by default; the account or invitation part of a link's token).
+SIGN_IN_SCOPES = frozenset(
+    {
+        "sign-in",
+        "sign-up",
+        "password-reset",
+        "password-reset-confirm",
+        "email-change",
+        "email-change-confirm",
+        "invitation-accept",
+    }
+)
 # The same budgets for a shop's shoppers (orders' customer accounts), counted in the shop's
 # schema: signing in, signing up, asking for a password reset or for an order's link again.
 CUSTOMER_SIGN_IN_SCOPES = frozenset(
@@ -327,12 +340,16 @@ class SignInThrottle(BaseThrottle):
         scope = getattr(view, "throttle_scope", None)
         if scope not in SIGN_IN_SCOPES and scope not in CUSTOMER_SIGN_IN_SCOPES:
             return True
-        data = request.data
-        email = data.get("email") if isinstance(data, dict) else None
+        account_of = getattr(view, "throttle_account", None)
+        if account_of is not None:
+            account = account_of(request)
+        else:
+            data = request.data
+            account = data.get("email") if isinstance(data, dict) else None
         tenant = getattr(request._request, "tenant", None)
         schema = tenant.schema_name if isinstance(tenant, Shop) else "public"
         limits = sign_in_limits(
-            scope=str(scope), email=email, client=client_address(request._request), schema=schema
+            scope=str(scope), email=account, client=client_address(request._request), schema=schema
         )
         decisions = sign_in_limits_count(limits)
         request._request._sign_in_decisions = decisions  # type: ignore[attr-defined]

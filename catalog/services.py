@@ -29,6 +29,7 @@ from catalog.errors import (
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
+from tenants.errors import DomainError
 from tenants.inserts import rows_insert
 from tenants.outbox.services import event_record, events_record
 from tenants.schemas import current_currency
@@ -226,12 +227,28 @@ def _descendants_repath(old_prefix: str, new_prefix: str) -> None:
     )
 
 
-def category_delete(*, actor: Actor, category: Category) -> None:
+def category_delete(*, actor: Actor, category: Category, reassign_to: Category | None = None) -> None:
+    """
+    Delete a category without subcategories. Its products move to `reassign_to`
+    (their attributes must then satisfy its schema) or, without one, lose their
+    category.
+    """
     with transaction.atomic():
         if category.children.exists():
             raise CategoryHasChildren("Move or delete its subcategories first.")
+        if reassign_to is not None and reassign_to.pk == category.pk:
+            raise DomainError(
+                "Products cannot be moved to the category being deleted.",
+                errors={"reassign_to": ["Choose another category."]},
+            )
         before = category_snapshot(category)
-        product_ids = list(category.products.values_list("id", flat=True))
+        products = list(category.products.only("id", "attributes").order_by("id"))
+        product_ids = [product.pk for product in products]
+        if reassign_to is not None:
+            for product in products:
+                attributes_check(product.attributes, reassign_to)
+            Product.objects.filter(pk__in=product_ids).update(category=reassign_to)
+            before["products_moved_to"] = reassign_to.pk
         category.delete()
         audit_record(
             actor=actor,
@@ -243,6 +260,40 @@ def category_delete(*, actor: Actor, category: Category) -> None:
         for product_id in product_ids:  # their search documents lose the category
             _product_event("updated", product_id, actor=actor)
         _after_commit_refresh()
+
+
+def categories_reorder(*, actor: Actor, parent: Category | None, order: list[int]) -> list[Category]:
+    """
+    Put the children of `parent` (top-level categories when None) in this order:
+    `order` names each of them once; their positions become 0, 1, 2...
+    """
+    with transaction.atomic():
+        siblings = {
+            category.pk: category
+            for category in Category.objects.select_for_update().filter(parent=parent).order_by("id")
+        }
+        if len(order) != len(set(order)) or set(order) != set(siblings):
+            raise DomainError(
+                "Name every subcategory of that parent once, in the new order.",
+                errors={"order": [f"Expected each of {sorted(siblings)} once."]},
+            )
+        changed = []
+        for position, category_id in enumerate(order):
+            category = siblings[category_id]
+            if category.position != position:
+                category.position = position
+                changed.append(category)
+        Category.objects.bulk_update(changed, ["position"])
+        if changed:
+            audit_record(
+                actor=actor,
+                action="categories.reordered",
+                object_type="category",
+                object_id=parent.pk if parent else None,
+                after={"parent_id": parent.pk if parent else None, "order": order},
+            )
+            _after_commit_refresh()
+    return [siblings[category_id] for category_id in order]
 
 
 # --- Products --------------------------------------------------------------------

@@ -428,6 +428,12 @@ STOREFRONT_ORIGIN_TEMPLATE = os.environ.get(
     "STOREFRONT_ORIGIN_TEMPLATE",
     f"http://{{domain}}:{env_int('PORT', 8000)}" if _LOCAL_SERVING else "https://{domain}",
 )
+# Account e-mails (tenants.accounts) link to these admin SPA pages on the first
+# ADMIN_ORIGIN. A password-reset or e-mail-change link works once, for this long;
+# an invitation, for INVITATION_DAYS after it was last sent.
+ADMIN_APP_URL = f"{ADMIN_ORIGIN.split(',')[0].strip().rstrip('/')}/app"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 CORS_ALLOWED_ORIGINS = [origin.strip().rstrip("/") for origin in ADMIN_ORIGIN.split(",") if origin.strip()]
 CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key")
 CORS_EXPOSE_HEADERS = ("Idempotent-Replayed", "RateLimit", "RateLimit-Policy", "Retry-After")

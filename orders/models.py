@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import price_field
+from tenants.models import SentEmailRecord
 
 ORDER_NUMBER_OFFSET = 1000
 
@@ -26,6 +27,13 @@ class Customer(models.Model):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
+    # A database default: the checkout writes customers (and orders) in hand-written SQL.
+    note = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The merchant's internal notes; never shown to the shopper.",
+    )
     orders_count = models.PositiveIntegerField(default=0)
     first_order_at = models.DateTimeField(null=True)
     last_order_at = models.DateTimeField(null=True)
@@ -150,6 +158,10 @@ class Order(models.Model):
     # paid at checkout, and for orders placed before expiry existed.
     expires_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True)
+    # Given when the order is fulfilled; in the shipping e-mail and the order.fulfilled webhook.
+    tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
+    carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
+    tracking_url = models.URLField(max_length=500, blank=True, default="", db_default="")
     cancelled_at = models.DateTimeField(null=True)
     refunded_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -451,12 +463,8 @@ class DailyProductSales(models.Model):
         return f"{self.date}: {self.quantity} x product {self.product_id}"
 
 
-class SentEmail(models.Model):
-    """
-    An e-mail sent for an event: one row per (event, kind, recipient), written
-    in the transaction that sends it, so a handler run again for the same event
-    (the outbox delivers at least once) skips what already went out.
-    """
+class SentEmail(SentEmailRecord):
+    """An order e-mail sent for an event of the shop (orders.emails)."""
 
     class Kind(models.TextChoices):
         ORDER_CONFIRMATION = "order_confirmation"
@@ -466,16 +474,10 @@ class SentEmail(models.Model):
         CUSTOMER_PASSWORD_RESET = "customer_password_reset"
         ORDER_LINK = "order_link"
 
-    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="sent_email_once")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient} for {self.event_id}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from orders.errors import CustomerAddressNotFound, OrderNotFound
 from orders.models import (
@@ -96,6 +98,32 @@ def access_customer_address_by_id(*, customer: Customer, address_id: int) -> Cus
     return address
 
 
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _order_search(orders: QuerySet[Order], q: str) -> QuerySet[Order]:
+    """
+    `q`: an order number (with or without `#`), or part of the e-mail, or part of
+    the customer's or the shipping address's name, case-insensitive.
+    """
+    text = q.strip()
+    if not text:
+        return orders
+    number = text.removeprefix("#")
+    if number.isascii() and number.isdigit():
+        # Digits are the order number; a number beyond any order id finds nothing.
+        pk = int(number) - ORDER_NUMBER_OFFSET if len(number) <= 18 else 0
+        return orders.filter(pk=pk) if pk > 0 else orders.none()
+    if "@" in text:
+        return orders.filter(email__icontains=text.lower())
+    return orders.filter(
+        Q(customer__name__icontains=text)
+        | Q(shipping_address__name__icontains=text)
+        | Q(email__icontains=text)
+    )
+
+
 def orders_for_admin(
     *,
     status: str | None = None,
@@ -104,7 +132,17 @@ def orders_for_admin(
     email: str | None = None,
     placed_from: datetime | None = None,
     placed_to: datetime | None = None,
+    placed_on_from: date | None = None,
+    placed_on_to: date | None = None,
+    q: str | None = None,
+    total_min: Decimal | None = None,
+    total_max: Decimal | None = None,
 ) -> QuerySet[Order]:
+    """
+    The admin's order list, newest first. `placed_on_from`/`placed_on_to` are
+    whole UTC days, both included; `total_min`/`total_max` bound the total (in
+    the currency each order was placed in).
+    """
     orders = Order.objects.prefetch_related(*ORDER_PREFETCH)
     if status:
         orders = orders.filter(status=status)
@@ -118,6 +156,16 @@ def orders_for_admin(
         orders = orders.filter(placed_at__gte=placed_from)
     if placed_to:
         orders = orders.filter(placed_at__lt=placed_to)
+    if placed_on_from:
+        orders = orders.filter(placed_at__gte=_day_start(placed_on_from))
+    if placed_on_to and placed_on_to < date.max:
+        orders = orders.filter(placed_at__lt=_day_start(placed_on_to + timedelta(days=1)))
+    if total_min is not None:
+        orders = orders.filter(total__gte=total_min)
+    if total_max is not None:
+        orders = orders.filter(total__lte=total_max)
+    if q:
+        orders = _order_search(orders, q)
     return orders.order_by("-id")
 
 
@@ -138,3 +186,36 @@ def access_customer_by_id(*, customer_id: int) -> Customer:
 def order_timeline(*, number: int) -> QuerySet[OrderEvent]:
     """The timeline entries (events and internal notes) of order `number`; the API pages them newest first."""
     return OrderEvent.objects.filter(order_id=_pk_for_number(number))
+
+
+def customer_order_history(*, customer: Customer, limit: int = 100) -> list[Order]:
+    """For the merchant: the customer's orders, newest first, on their record or placed with their e-mail."""
+    orders = Order.objects.prefetch_related(*ORDER_PREFETCH).filter(
+        Q(customer=customer) | Q(email=customer.email)
+    )
+    return list(orders.order_by("-id")[:limit])
+
+
+def customer_total_spent(*, customer: Customer) -> list[tuple[str, Decimal]]:
+    """(currency, amount) of what their paid orders came to less refunds, per currency, in one query."""
+    rows = (
+        Order.objects.filter(Q(customer=customer) | Q(email=customer.email))
+        .filter(paid_at__isnull=False)
+        .values("currency")
+        .annotate(paid=Sum("total"), refunded=Sum("refunded_amount"))
+        .order_by("currency")
+    )
+    return [(row["currency"], row["paid"] - row["refunded"]) for row in rows]
+
+
+def order_addresses(orders: list[Order]) -> list[dict[str, Any]]:
+    """The distinct shipping addresses of these orders, in their order."""
+    seen: set[tuple[tuple[str, Any], ...]] = set()
+    addresses = []
+    for order in orders:
+        address = order.shipping_address if isinstance(order.shipping_address, dict) else {}
+        key = tuple(sorted((name, str(value).strip().lower()) for name, value in address.items()))
+        if address and key not in seen:
+            seen.add(key)
+            addresses.append(address)
+    return addresses

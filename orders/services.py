@@ -702,16 +702,48 @@ def order_mark_paid(*, actor: Actor, order: Order, reference: str = "") -> Order
     return order
 
 
-def order_fulfill(*, actor: Actor, order: Order) -> Order:
-    """Ship a paid order (all of it; its payment may since have been partly refunded)."""
+def order_fulfill(
+    *, actor: Actor, order: Order, tracking_number: str = "", carrier: str = "", tracking_url: str = ""
+) -> Order:
+    """
+    Ship a paid order (all of it; its payment may since have been partly refunded),
+    with its tracking (shown in the shipping e-mail and the webhook).
+    """
     with transaction.atomic():
         order = _locked(order)
         if order.status != S.PAID:
             raise IllegalTransition(f"Only paid orders can be fulfilled; this one is {order.status}.")
         order.fulfillment_status = FS.FULFILLED
+        order.tracking_number, order.carrier, order.tracking_url = tracking_number, carrier, tracking_url
         _timeline(order, OrderEvent.Type.FULFILLED, actor, "Fulfilled.")
-        _status_set(order, S.FULFILLED, actor=actor, fields=["fulfillment_status"])
+        tracking = {"number": tracking_number, "carrier": carrier, "url": tracking_url}
+        _status_set(
+            order,
+            S.FULFILLED,
+            actor=actor,
+            fields=["fulfillment_status", "tracking_number", "carrier", "tracking_url"],
+            tracking=tracking,
+        )
     return order
+
+
+def customer_note_set(*, actor: Actor, customer: Customer, note: str) -> Customer:
+    """Replace the merchant's internal notes about a customer."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = customer.note
+        if note != before:
+            customer.note = note
+            customer.save(update_fields=["note"])
+            audit_record(
+                actor=actor,
+                action="customer.note_changed",
+                object_type="customer",
+                object_id=customer.pk,
+                before={"note": before},
+                after={"note": note},
+            )
+    return customer
 
 
 def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:

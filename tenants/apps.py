@@ -10,7 +10,10 @@ class TenantsConfig(AppConfig):
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
 
-        from tenants import live  # noqa: F401  (registers the live-updates event handler)
+        from tenants import (
+            live,  # noqa: F401  (registers the live-updates event handler)
+            platform_emails,  # noqa: F401  (registers the account e-mails' event handlers)
+        )
         from tenants.conventions import openapi  # noqa: F401
         from tenants.schemas import connections_recycle_over_budget, schema_visits_track
 

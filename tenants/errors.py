@@ -47,6 +47,9 @@ class TenantsErrorCode(StrEnum):
     ALREADY_A_MEMBER = "already_a_member"
     LAST_OWNER = "last_owner"
     BACKUP_INVALID = "backup_invalid"
+    LINK_INVALID = "link_invalid"
+    INVITATION_CLOSED = "invitation_closed"
+    PASSWORD_INCORRECT = "password_incorrect"
 
 
 class SlugInvalid(DomainError):
@@ -169,3 +172,25 @@ class BackupInvalid(DomainError):
     status = 400
     code = TenantsErrorCode.BACKUP_INVALID
     title = "The backup cannot be used"
+
+
+class LinkInvalid(DomainError):
+    """An e-mailed link's token is forged, used, superseded or past its time."""
+
+    status = 400
+    code = TenantsErrorCode.LINK_INVALID
+    title = "The link is not valid"
+
+
+class InvitationClosed(DomainError):
+    """The invitation was accepted or revoked: it cannot be sent again or revoked now."""
+
+    status = 409
+    code = TenantsErrorCode.INVITATION_CLOSED
+    title = "The invitation is closed"
+
+
+class PasswordIncorrect(DomainError):
+    status = 400
+    code = TenantsErrorCode.PASSWORD_INCORRECT
+    title = "Wrong password"

@@ -237,3 +237,85 @@ class ShopExport(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.tables_done / self.tables_total) if self.tables_total else 0
+
+
+class Invitation(models.Model):
+    """
+    An invitation, by e-mail, to join a shop with a role; accepting it creates
+    the account when the address has none, then the membership. The link's token
+    is an HMAC of the row's id and its current `nonce` (tenants.accounts), so it
+    is never stored, a resend (a new nonce) kills the link sent before, and the
+    worker that e-mails it can compute it again from the row.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=Membership.Role.choices)
+    nonce = models.CharField(max_length=32)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now, help_text="When the link last went out.")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One open invitation per address and shop: inviting again resends it.
+            models.UniqueConstraint(
+                fields=["shop", "email"],
+                name="invitation_open_unique",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.shop} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class SentEmailRecord(models.Model):
+    """
+    An e-mail sent for an outbox event: one row per (event, kind, recipient),
+    written in the transaction that sends it (tenants.mail), so a handler run
+    again for the same event skips what already went out. Each schema that sends
+    keeps its own table: orders.SentEmail in a shop's, PlatformEmail in public.
+    """
+
+    event_id = models.UUIDField(help_text="The outbox event that caused the e-mail.")
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{getattr(self, 'kind', 'e-mail')} to {self.recipient} for {self.event_id}"
+
+
+class PlatformEmail(SentEmailRecord):
+    """An account e-mail (password reset, e-mail change, invitation) sent for a public-schema event."""
+
+    class Kind(models.TextChoices):
+        PASSWORD_RESET = "password_reset"
+        EMAIL_CHANGE = "email_change"
+        INVITATION = "invitation"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="platform_email_sent_once")
+        ]

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from tenants.errors import NotAllowed, ResourceNotFound, ShopNotFound
-from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+from tenants.models import ApiKey, Domain, Invitation, Membership, Shop, ShopExport, User
 from tenants.process_cache import ProcessCache
 
 logger = logging.getLogger(__name__)
@@ -131,3 +131,14 @@ def access_membership_by_id(*, shop: Shop, member_id: int) -> Membership:
     if membership is None:
         raise ResourceNotFound("No member with that id in this shop.")
     return membership
+
+
+def invitations_of_shop(*, shop: Shop) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(shop=shop).select_related("invited_by").order_by("-id")
+
+
+def access_invitation_by_id(*, shop: Shop, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.select_related("invited_by").filter(shop=shop, pk=invitation_id).first()
+    if invitation is None:
+        raise ResourceNotFound("No invitation with that id in this shop.")
+    return invitation

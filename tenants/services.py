@@ -137,7 +137,7 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
 MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
-def _members_lock(shop: Shop) -> None:
+def members_lock(shop: Shop) -> None:
     """Queue membership changes of one shop, so seat limits and the last-owner rule hold under races."""
     Shop.objects.select_for_update(no_key=True).filter(pk=shop.pk).exists()
 
@@ -162,7 +162,7 @@ def membership_add(*, shop: Shop, by: Membership, email: str, role: str) -> Memb
             errors={"email": ["No account with this e-mail."]},
         )
     with transaction.atomic():
-        _members_lock(shop)
+        members_lock(shop)
         if Membership.objects.filter(shop=shop, user=user).exists():
             raise AlreadyAMember(f"{email} is already a member of this shop.")
         hooks.membership_adding(shop=shop, role=role)
@@ -176,7 +176,7 @@ def membership_remove(*, shop: Shop, by: Membership, membership: Membership) -> 
     if membership.role == Membership.Role.OWNER and by.role != Membership.Role.OWNER:
         raise NotAllowed("Only owners can remove an owner.")
     with transaction.atomic():
-        _members_lock(shop)
+        members_lock(shop)
         current = Membership.objects.filter(pk=membership.pk, shop=shop).first()
         if current is None:
             return
@@ -230,7 +230,7 @@ def _user_actor(user: User) -> Actor:
     return Actor(type=AuditEntry.ActorType.USER, id=user.pk, label=user.email)
 
 
-def _audit_in_shop(
+def audit_in_shop(
     shop: Shop, *, by: User, action: str, before: dict[str, str], after: dict[str, str]
 ) -> None:
     """Write the change into the shop's own audit log, where its merchants see it."""
@@ -263,7 +263,7 @@ def _status_set(*, shop: Shop, by: User, status: str, action: str) -> Shop:
             before = shop.status
             shop.status = status
             shop.save(update_fields=["status"])
-            _audit_in_shop(shop, by=by, action=action, before={"status": before}, after={"status": status})
+            audit_in_shop(shop, by=by, action=action, before={"status": before}, after={"status": status})
             logger.info("Shop %s %s by %s", shop.slug, action, by.email)
             transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
@@ -322,7 +322,7 @@ def shop_delete_request(*, shop: Shop, by: Membership, confirm: str) -> ShopExpo
         before = shop.status
         shop.status = Shop.Status.DELETING
         shop.save(update_fields=["status"])
-        _audit_in_shop(
+        audit_in_shop(
             shop,
             by=by.user,
             action="shop.deletion_requested",
@@ -397,7 +397,7 @@ def domain_add(*, shop: Shop, by: Membership, domain: str) -> Domain:
             raise DomainTaken(
                 f"{name} is already in use.", errors={"domain": [f"{name} is already in use."]}
             ) from None
-        _audit_in_shop(shop, by=by.user, action="domain.added", before={}, after={"domain": name})
+        audit_in_shop(shop, by=by.user, action="domain.added", before={}, after={"domain": name})
         transaction.on_commit(lambda: selectors.host_cache_forget(name))  # it may be cached as unknown
     return created
 
@@ -411,5 +411,5 @@ def domain_remove(*, shop: Shop, by: Membership, domain: Domain) -> None:
     name = domain.domain
     with transaction.atomic():
         domain.delete()
-        _audit_in_shop(shop, by=by.user, action="domain.removed", before={"domain": name}, after={})
+        audit_in_shop(shop, by=by.user, action="domain.removed", before={"domain": name}, after={})
         transaction.on_commit(lambda: selectors.host_cache_forget(name))

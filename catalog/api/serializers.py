@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import InventoryAdjustment, Product, ProductImage
-from tenants.conventions.fields import NullableJSONObjectField, StrictCharField
+from tenants.conventions.fields import DayRangeQuery, NullableJSONObjectField, StrictCharField
 from tenants.conventions.money import AmountInputField, ShopMoneyField
 from tenants.storage import object_url
 
@@ -94,6 +94,21 @@ class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)  # type: ignore[assignment]
     attribute_schema = NullableJSONObjectField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class CategoryDeleteQuery(serializers.Serializer):  # type: ignore[type-arg]
+    reassign_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+
+
+class CategoryReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+    parent = serializers.IntegerField(
+        min_value=1, max_value=2**62, allow_null=True, help_text="Null: top level."
+    )  # type: ignore[assignment]
+    order = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        max_length=1000,
+        help_text="The ids of every subcategory of `parent`, in their new order.",
+    )
 
 
 class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -369,6 +384,8 @@ class AdjustmentQuery(serializers.Serializer):  # type: ignore[type-arg]
     variant = serializers.IntegerField(min_value=1, required=False)
 
 
-class AuditQuery(serializers.Serializer):  # type: ignore[type-arg]
+class AuditQuery(DayRangeQuery):
     object_type = StrictCharField(max_length=32, required=False)
-    object_id = serializers.IntegerField(min_value=1, required=False)
+    object_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    actor = StrictCharField(max_length=255, required=False)
+    action = StrictCharField(max_length=64, required=False)

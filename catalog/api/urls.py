@@ -6,6 +6,7 @@ from catalog.middleware import storefront_cacheable
 
 admin_urlpatterns = [
     path("categories", views.AdminCategoryListView.as_view(), name="admin-categories"),
+    path("categories/reorder", views.AdminCategoryReorderView.as_view(), name="admin-categories-reorder"),
     path(
         "categories/<int:category_id>", views.AdminCategoryDetailView.as_view(), name="admin-category-detail"
     ),

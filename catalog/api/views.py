@@ -29,13 +29,13 @@ CATALOG_READ_WRITE = {
 }
 
 
-def _category_or_none(category_id: int | None) -> Category | None:
+def _category_or_none(category_id: int | None, *, field: str = "category") -> Category | None:
     if category_id is None:
         return None
     try:
         return selectors.access_category_by_id(category_id=category_id)
     except CatalogNotFound:
-        raise ValidationError({"category": ["Unknown category."]}) from None
+        raise ValidationError({field: ["Unknown category."]}) from None
 
 
 class CatalogAdminView(AdminAPIView):
@@ -97,11 +97,44 @@ class AdminCategoryDetailView(CatalogAdminView):
         category = services.category_update(actor=request_actor(request), category=category, **data)
         return Response(self.output(s.CategoryOutput, category))
 
-    @extend_schema(responses={204: None}, operation_id="admin_categories_delete", summary="Delete a category")
+    @extend_schema(
+        responses={204: None},
+        operation_id="admin_categories_delete",
+        summary="Delete a category (its products move to `reassign_to`, or lose their category)",
+        parameters=[
+            OpenApiParameter(
+                "reassign_to",
+                OpenApiTypes.INT,
+                description="Move the category's products here; their attributes must fit its schema.",
+            )
+        ],
+    )
     def delete(self, request: Request, category_id: int) -> Response:
         category = selectors.access_category_by_id(category_id=category_id)
-        services.category_delete(actor=request_actor(request), category=category)
+        query = self.valid(s.CategoryDeleteQuery, request.query_params)
+        target = query.get("reassign_to")
+        reassign_to = _category_or_none(target, field="reassign_to") if target is not None else None
+        services.category_delete(actor=request_actor(request), category=category, reassign_to=reassign_to)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminCategoryReorderView(CatalogAdminView):
+    @extend_schema(
+        request=s.CategoryReorderInput,
+        responses=s.CategoryOutput(many=True),
+        operation_id="admin_categories_reorder",
+        summary="Put the subcategories of a parent in a new order",
+        description="`order` names every subcategory of `parent` (top-level categories when null) once; "
+        "their positions become 0, 1, 2… in that order. Move a category elsewhere with a PATCH of its "
+        "`parent`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.valid(s.CategoryReorderInput, request.data)
+        parent = _category_or_none(data["parent"], field="parent")
+        ordered = services.categories_reorder(
+            actor=request_actor(request), parent=parent, order=data["order"]
+        )
+        return Response(self.output(s.CategoryOutput, ordered, many=True))
 
 
 # --- Products ----------------------------------------------------------------------
@@ -283,6 +316,16 @@ class AdminAuditLogView(AdminAPIView):
         parameters=[
             OpenApiParameter("object_type", OpenApiTypes.STR),
             OpenApiParameter("object_id", OpenApiTypes.INT),
+            OpenApiParameter(
+                "actor", OpenApiTypes.STR, description="Part of the actor: an e-mail, a key's name."
+            ),
+            OpenApiParameter(
+                "action",
+                OpenApiTypes.STR,
+                description="An action (`product.created`), or a family ending in a dot (`product.`).",
+            ),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="On or after this day (UTC)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="On or before this day (UTC)."),
         ],
     )
     def get(self, request: Request) -> Response:

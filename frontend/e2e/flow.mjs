@@ -84,6 +84,28 @@ async function checkAdminPage(page, name) {
   await page.setViewportSize(size);
 }
 
+/** The token of the first link to `page` in an e-mail to `to` that the worker wrote to E2E_MAIL_DIR. */
+async function mailedToken(to, page, timeout = STEP_TIMEOUT) {
+  const directory = process.env.E2E_MAIL_DIR;
+  if (!directory) throw new Error("E2E_MAIL_DIR is required to follow e-mailed links");
+  const link = new RegExp(`/app/${page}\\?token=([A-Za-z0-9._:-]+)`);
+  const giveUp = Date.now() + timeout;
+  while (Date.now() < giveUp) {
+    const files = existsSync(directory) ? readdirSync(directory) : [];
+    for (const name of files) {
+      // Undo quoted-printable soft breaks and escapes, should the body have been encoded so.
+      const text = readFileSync(join(directory, name), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      for (const message of text.split(/\n-{79}\n/)) {
+        if (!message.includes(`To: ${to}`)) continue;
+        const found = message.match(link);
+        if (found) return found[1];
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no e-mail to ${to} linking to ${page}`);
+}
+
 let step = 0;
 async function shot(page, name) {
   step += 1;
@@ -211,6 +233,28 @@ try {
   await merchant.getByRole("table", { name: "Products" }).waitFor();
   await merchant.locator("table img.thumb").waitFor();
   await checkAdminPage(merchant, "products");
+
+  // --- categories: a tree whose category describes its products' attributes, as forms ----
+  await merchant.getByRole("link", { name: "Categories", exact: true }).click();
+  await merchant.getByRole("heading", { name: "Categories" }).waitFor();
+  await merchant.getByLabel("New category").fill("Teaware");
+  await merchant.getByRole("button", { name: "Add category" }).click();
+  await merchant.getByRole("button", { name: "Edit Teaware" }).click();
+  await merchant.getByRole("button", { name: "Add an attribute" }).click();
+  await merchant.getByLabel("Key", { exact: true }).fill("material");
+  await merchant.getByLabel("Type", { exact: true }).selectOption("choice");
+  await merchant.getByLabel("Choices (comma-separated)").fill("stoneware, glass");
+  await merchant.getByLabel("Required").check();
+  await shot(merchant, "admin-category-attributes");
+  await merchant.getByRole("button", { name: "Save Teaware" }).click();
+  await merchant.locator(".category-tree .badge", { hasText: "attributes" }).waitFor();
+  await merchant.getByRole("link", { name: "Products", exact: true }).click();
+  await merchant.getByRole("link", { name: "Blue Teapot" }).click();
+  await merchant.getByLabel("Category").selectOption({ label: "Teaware" });
+  await merchant.getByLabel(/^material/).selectOption("stoneware");
+  await shot(merchant, "admin-product-attributes-form");
+  await merchant.getByRole("button", { name: "Save product" }).click();
+  await merchant.getByText("Product saved.").waitFor();
 
   // --- the shopper: search, a declined card, a paid order, then out of stock --------------
   const shopper = await context.newPage();
@@ -370,6 +414,25 @@ try {
     await shopper.getByRole("link", { name: "Blue Teapot" }).first().waitFor();
     await docsShot(shopper, "storefront-home");
   }
+
+  // --- staff by invitation: the e-mailed link creates the account and the membership -----
+  const invitee = `staff-${slug}@example.com`;
+  await merchant.getByRole("link", { name: "Members", exact: true }).click();
+  await merchant.getByLabel("Their e-mail").fill(invitee);
+  await merchant.getByRole("button", { name: "Send invitation" }).click();
+  await merchant.getByText(`Invitation sent to ${invitee}.`).waitFor();
+  await shot(merchant, "admin-invitation-sent");
+  const invitation = await mailedToken(invitee, "accept-invitation");
+  // Last step: accepting signs the new staff member in, in place of the merchant.
+  await merchant.goto(`${admin}/accept-invitation?token=${encodeURIComponent(invitation)}`);
+  await merchant.getByRole("button", { name: "I have no account yet" }).click();
+  await merchant.getByLabel("Your name").fill("Sam Staff");
+  await merchant.getByLabel("Password").fill(password);
+  await merchant.getByRole("button", { name: "Accept the invitation" }).click();
+  await merchant.getByText("You joined E2E Teas as staff.").waitFor();
+  await merchant.getByRole("link", { name: "Open E2E Teas" }).click();
+  await merchant.getByRole("heading", { name: "E2E Teas" }).waitFor();
+  await shot(merchant, "admin-invited-staff-in-shop");
 
   console.log(`axe checked ${axe.checked.length} admin pages`);
   failures.push(...axe.violations);

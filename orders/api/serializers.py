@@ -6,12 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from orders.carts import CartView
 from orders.models import Order, OrderEvent, Payment, PaymentSettings
 from orders.payments import PROVIDERS
-from tenants.conventions.fields import StrictBooleanField, StrictCharField
+from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 
 # --- Carts ---------------------------------------------------------------------------
@@ -201,6 +203,9 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     placed_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     fulfilled_at = serializers.DateTimeField(allow_null=True)
+    tracking_number = serializers.CharField(help_text="Given at fulfilment; empty without one.")
+    carrier = serializers.CharField(help_text="Given at fulfilment; empty without one.")
+    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
     cancelled_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(
@@ -269,6 +274,9 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
             "placed_at": when(order.placed_at),
             "paid_at": when(order.paid_at),
             "fulfilled_at": when(order.fulfilled_at),
+            "tracking_number": order.tracking_number,
+            "carrier": order.carrier,
+            "tracking_url": order.tracking_url,
             "cancelled_at": when(order.cancelled_at),
             "refunded_at": when(order.refunded_at),
             "expires_at": when(order.expires_at) if order.status == Order.Status.PENDING else None,
@@ -279,13 +287,47 @@ class PlacedOrderOutput(OrderOutput):
     token = serializers.CharField(help_text="The shopper's secret to view this order; shown only here.")
 
 
-class OrderQuery(serializers.Serializer):  # type: ignore[type-arg]
+class OrderQuery(DayRangeQuery):
+    """`from`/`to` are whole days (UTC), both included; they become `placed_on_from`/`placed_on_to`."""
+
+    day_range_prefix = "placed_on"
     status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
     payment_status = serializers.ChoiceField(choices=Order.PaymentStatus.choices, required=False)
     fulfillment_status = serializers.ChoiceField(choices=Order.FulfillmentStatus.choices, required=False)
     email = serializers.EmailField(required=False)
     placed_from = serializers.DateTimeField(required=False)
     placed_to = serializers.DateTimeField(required=False)
+    q = StrictCharField(max_length=200, required=False)
+    total_min = AmountInputField(required=False)
+    total_max = AmountInputField(required=False)
+
+
+class FulfillInput(serializers.Serializer):  # type: ignore[type-arg]
+    tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    carrier = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_url = StrictCharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An http(s) link to follow the parcel.",
+    )
+
+    def validate_tracking_url(self, value: str) -> str:
+        if value:
+            try:
+                URLValidator(schemes=["http", "https"])(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError("Enter an http or https link.") from None
+        return value
+
+
+class CustomerNoteInput(serializers.Serializer):  # type: ignore[type-arg]
+    note = StrictCharField(
+        max_length=5000,
+        allow_blank=True,
+        help_text="Internal notes about the customer (never shown to them).",
+    )
 
 
 class OrderTokenQuery(serializers.Serializer):  # type: ignore[type-arg]
@@ -382,6 +424,14 @@ class CustomerOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CustomerDetailOutput(CustomerOutput):
+    note = serializers.CharField(help_text="Internal notes about the customer.")
+    total_spent = serializers.ListField(
+        child=MoneyField(),
+        help_text="What their paid orders came to, less refunds: one amount per currency they ordered in.",
+    )
+    addresses = AddressOutput(
+        many=True, help_text="The distinct shipping addresses of their orders, newest first."
+    )
     orders = OrderOutput(many=True)
 
 

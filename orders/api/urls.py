@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import customers, exports, reports, views
+from orders.api import customers, dashboard, exports, reports, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -90,4 +90,5 @@ admin_urlpatterns = [
         exports.AdminOrderExportDetailView.as_view(),
         name="admin-order-export",
     ),
+    path("dashboard", dashboard.AdminDashboardView.as_view(), name="admin-dashboard"),
 ]

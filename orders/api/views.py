@@ -18,11 +18,12 @@ from orders import carts, payments, selectors, services
 from orders.api import serializers as s
 from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
 from orders.errors import CartNotFound, PaymentDeclined, PaymentNotFound, ProviderWebhookSignatureInvalid
-from orders.models import Order, Payment, PaymentSettings
+from orders.models import Customer, Order, Payment, PaymentSettings
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.audit.services import Actor
 from tenants.auth import request_actor
 from tenants.conventions.idempotency import ANONYMOUS, KeyHold, idempotent
+from tenants.conventions.money import Money
 from tenants.models import Membership
 from tenants.webhooks import signing
 
@@ -351,6 +352,15 @@ class AdminOrderListView(OrderAdminView):
             OpenApiParameter("email", OpenApiTypes.STR),
             OpenApiParameter("placed_from", OpenApiTypes.DATETIME),
             OpenApiParameter("placed_to", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="An order number (`1042` or `#1042`), part of an e-mail, or part of a name.",
+            ),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="Placed on or after this day (UTC)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Placed on or before this day (UTC)."),
+            OpenApiParameter("total_min", OpenApiTypes.STR, description="Total at least this (a decimal)."),
+            OpenApiParameter("total_max", OpenApiTypes.STR, description="Total at most this (a decimal)."),
         ],
     )
     def get(self, request: Request) -> Response:
@@ -381,14 +391,17 @@ class AdminOrderMarkPaidView(OrderAdminView):
 
 class AdminOrderFulfillView(OrderAdminView):
     @extend_schema(
-        request=None,
+        request=s.FulfillInput,
         responses=s.OrderOutput,
         operation_id="admin_orders_fulfill",
         summary="Mark a paid order fulfilled (shipped)",
+        description="With an optional tracking number, carrier and tracking link, shown in the shipping "
+        "e-mail and sent in the `order.fulfilled` webhook.",
     )
     def post(self, request: Request, number: int) -> Response:
+        data = validated(s.FulfillInput, request.data)
         order = selectors.access_order_by_number(number=number)
-        services.order_fulfill(actor=request_actor(request), order=order)
+        services.order_fulfill(actor=request_actor(request), order=order, **data)
         return self.order_response(number)
 
 
@@ -500,6 +513,8 @@ class AdminCustomerListView(OrderAdminView):
 
 
 class AdminCustomerDetailView(OrderAdminView):
+    required_scopes = {"GET": "orders:read", "PATCH": "orders:write"}
+
     @extend_schema(
         responses=s.CustomerDetailOutput,
         operation_id="admin_customers_retrieve",
@@ -507,12 +522,36 @@ class AdminCustomerDetailView(OrderAdminView):
     )
     def get(self, request: Request, customer_id: int) -> Response:
         customer = selectors.access_customer_by_id(customer_id=customer_id)
-        orders = selectors.orders_for_admin().filter(customer=customer)[:100]
-        body = {
-            **s.CustomerOutput(customer).data,
-            "orders": s.OrderOutput(orders, many=True).data,
-        }
-        return Response(body)
+        return Response(_customer_detail(customer))
+
+    @extend_schema(
+        request=s.CustomerNoteInput,
+        responses=s.CustomerDetailOutput,
+        operation_id="admin_customers_update",
+        summary="Change the internal notes about a customer",
+    )
+    def patch(self, request: Request, customer_id: int) -> Response:
+        data = validated(s.CustomerNoteInput, request.data)
+        customer = selectors.access_customer_by_id(customer_id=customer_id)
+        customer = services.customer_note_set(
+            actor=request_actor(request), customer=customer, note=data["note"]
+        )
+        return Response(_customer_detail(customer))
+
+
+def _customer_detail(customer: Customer) -> dict[str, Any]:
+    """A customer with their orders (on their record or with their e-mail), addresses and total spent."""
+    orders = selectors.customer_order_history(customer=customer)
+    return {
+        **s.CustomerOutput(customer).data,
+        "note": customer.note,
+        "total_spent": [
+            Money(amount, currency).as_json()
+            for currency, amount in selectors.customer_total_spent(customer=customer)
+        ],
+        "addresses": s.AddressOutput(selectors.order_addresses(orders), many=True).data,
+        "orders": s.OrderOutput(orders, many=True).data,
+    }
 
 
 # --- Admin: payment settings ---------------------------------------------------------------

@@ -140,3 +140,64 @@ class MemberOutput(serializers.Serializer):  # type: ignore[type-arg]
     name = serializers.CharField(source="user.name")
     role = serializers.ChoiceField(choices=Membership.Role.choices)
     created_at = serializers.DateTimeField()
+
+
+# --- Accounts by e-mailed link: password reset, e-mail change, invitations ---------------
+
+TOKEN_MAX = 512  # every link token is far shorter; longer input is refused before any look-up
+
+
+class PasswordResetInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):  # type: ignore[type-arg]
+    token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class EmailChangeInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254, help_text="The new address; a link goes there.")
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class LinkTokenInput(serializers.Serializer):  # type: ignore[type-arg]
+    token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
+
+
+class InvitationInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, default="staff")
+
+
+class InvitationOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    status = serializers.ChoiceField(choices=["pending", "expired", "accepted", "revoked"])
+    invited_by = serializers.EmailField(source="invited_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class InvitationAcceptInput(serializers.Serializer):  # type: ignore[type-arg]
+    token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
+    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    password = StrictCharField(
+        max_length=128,
+        write_only=True,
+        trim_whitespace=False,
+        required=False,
+        help_text="Needed when the invited address has no account yet: the new account's password.",
+    )
+
+
+class InvitationAcceptedOutput(serializers.Serializer):  # type: ignore[type-arg]
+    shop = serializers.CharField(help_text="The shop's slug.")
+    shop_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    email = serializers.EmailField(help_text="The account that joined; sign in with it.")
+    account_created = serializers.BooleanField()

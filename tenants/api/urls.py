@@ -2,13 +2,26 @@
 
 from django.urls import path
 
-from tenants.api import views
+from tenants.api import accounts, views
 
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
     path("auth/token", views.SignInView.as_view(), name="auth-token"),
     path("auth/token/refresh", views.TokenRotateView.as_view(), name="auth-token-refresh"),
     path("auth/logout", views.SignOutView.as_view(), name="auth-logout"),
+    path("auth/password-reset", accounts.PasswordResetView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password-reset/confirm",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    path("auth/email-change", accounts.EmailChangeView.as_view(), name="auth-email-change"),
+    path(
+        "auth/email-change/confirm",
+        accounts.EmailChangeConfirmView.as_view(),
+        name="auth-email-change-confirm",
+    ),
+    path("invitations/accept", accounts.InvitationAcceptView.as_view(), name="invitations-accept"),
     path("me", views.MeView.as_view(), name="me"),
     path("shops", views.ShopListCreateView.as_view(), name="shops"),
     path("shops/<slug:slug>", views.ShopDetailView.as_view(), name="shop-detail"),
@@ -31,5 +44,18 @@ urlpatterns = [
         "shops/<slug:slug>/members/<int:member_id>",
         views.ShopMemberDetailView.as_view(),
         name="shop-member-detail",
+    ),
+    path(
+        "shops/<slug:slug>/invitations", accounts.InvitationListCreateView.as_view(), name="shop-invitations"
+    ),
+    path(
+        "shops/<slug:slug>/invitations/<int:invitation_id>",
+        accounts.InvitationDetailView.as_view(),
+        name="shop-invitation-detail",
+    ),
+    path(
+        "shops/<slug:slug>/invitations/<int:invitation_id>/resend",
+        accounts.InvitationResendView.as_view(),
+        name="shop-invitation-resend",
     ),
 ]

@@ -42,3 +42,25 @@ class NullableJSONObjectField(serializers.JSONField):
         if data is not None and not isinstance(data, dict):
             self.fail("not_an_object")
         return super().to_internal_value(data)  # type: ignore[arg-type]
+
+
+class DayRangeQuery(serializers.Serializer):  # type: ignore[type-arg]
+    """
+    A query serializer with `from` and `to`: whole days (`YYYY-MM-DD`), both
+    included, handed on as `<day_range_prefix>_from` and `_to`. (`from` is a Python
+    keyword, so the two cannot be declared in a class body.)
+    """
+
+    day_range_prefix = "on"
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+        fields["to"] = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("from", "to"):
+            if name in attrs:
+                attrs[f"{self.day_range_prefix}_{name}"] = attrs.pop(name)
+        return attrs

@@ -50,6 +50,8 @@ CLAIM_FOR = timedelta(seconds=30)
 # An event still undispatched this long after it was written is handed to a worker again.
 RELAY_AFTER = timedelta(seconds=30)
 RELAY_BATCH = 500
+# Events of the public schema (platform accounts' e-mails) run there, with no shop.
+PUBLIC_SCHEMA = "public"
 # A wake-up flag whose task was lost expires, so the next commit queues a new one.
 WAKE_SECONDS = 60
 
@@ -211,9 +213,9 @@ def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
         OutboxEvent.objects.filter(
             Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(claimed_at__lt=cutoff),
             dispatched_at__isnull=True,
-            # A deleted shop's events have nowhere to run.
-            schema_name__in=Shop.objects.values("schema_name"),
         )
+        # A deleted shop's events have nowhere to run; the public schema's (account e-mails) always can.
+        .filter(Q(schema_name__in=Shop.objects.values("schema_name")) | Q(schema_name=PUBLIC_SCHEMA))
         .order_by("created_at")
         .values_list("pk", "schema_name")[:RELAY_BATCH]
     )

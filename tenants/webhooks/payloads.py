@@ -93,7 +93,21 @@ EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
         _with(_ORDER, expires_at=dict(_EXPIRES_AT, optional=True)),
     ),
     EventType.ORDER_PAID: ("An order's payment was captured, or it was marked paid.", _ORDER),
-    EventType.ORDER_FULFILLED: ("An order was shipped.", _ORDER),
+    EventType.ORDER_FULFILLED: (
+        "An order was shipped, with its tracking (empty strings when the merchant gave none).",
+        _with(
+            _ORDER,
+            tracking={
+                "type": "object",
+                "properties": {
+                    "number": {"type": "string"},
+                    "carrier": {"type": "string"},
+                    "url": {"type": "string", "description": "An http(s) link, or empty."},
+                },
+                "required": ["number", "carrier", "url"],
+            },
+        ),
+    ),
     EventType.ORDER_CANCELLED: (
         "An order was cancelled: its stock went back and a paid order was refunded in full; `reason` "
         "`payment_failed` when its provider refused the payment.",

@@ -156,7 +156,7 @@ def test_sign_up_to_first_sale_in_the_browser(storefleet_server: LiveServer) -> 
             "E2E_PORT": str(storefleet_server.port),
             "E2E_ARTIFACTS": str(artifacts),
             "E2E_USER_DATA_DIR": str(storefleet_server.tmp / "chromium-profile"),
-            "E2E_MAIL_DIR": str(storefleet_server.tmp / "mail"),
+            "E2E_MAIL_DIR": str(storefleet_server.tmp / "mail"),  # the worker's e-mails (EMAIL_URL)
             "CHROMIUM": CHROMIUM,
         },
         capture_output=True,

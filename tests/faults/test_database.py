@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orders.emails import email_message_id
 from orders.models import SentEmail
+from tenants.mail import email_message_id
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tenants.webhooks.models import WebhookDelivery

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 from celery import shared_task
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -32,7 +31,6 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.celery import app as celery_app
 from tenants.models import SpareSchema
 from tenants.observability.context import request_id_var
 from tenants.observability.logs import JsonFormatter
@@ -268,20 +266,6 @@ TASK_LOG = "tests.observability.task"
 @shared_task(name="tests.observability.log_in_task")
 def log_in_task(label: str) -> None:
     logging.getLogger(TASK_LOG).warning("ran %s", label)  # the test worker logs WARNING and up
-
-
-@pytest.fixture
-def worker(django_db_blocker):
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        with (
-            django_db_blocker.unblock(),
-            start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"),
-        ):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
 
 
 def test_a_task_queued_by_a_request_logs_its_request_id_and_shop(committed_shop: ShopContext, worker) -> None:

@@ -3,9 +3,13 @@ import { useState } from "react";
 import { Link, Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useParams } from "react-router-dom";
 import { shopOrigin } from "../api/client";
 import { ErrorMessage, Loading } from "../shared/ui";
+import { AcceptInvitationPage, AccountPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage } from "./pages/AccountLinks";
 import { ApiKeysPage } from "./pages/ApiKeys";
+import { AuditLogPage } from "./pages/AuditLog";
+import { CategoriesPage } from "./pages/Categories";
+import { CustomerDetailPage } from "./pages/CustomerDetail";
 import { LoginPage, SignupPage } from "./pages/Auth";
-import { CustomerDetailPage, CustomersPage } from "./pages/Customers";
+import { CustomersPage } from "./pages/Customers";
 import { DashboardPage } from "./pages/Dashboard";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
@@ -61,7 +65,13 @@ function Header() {
       )}
       <nav aria-label="Account">
         <ul>
-          {me.data && <li className="muted">{me.data.email}</li>}
+          {me.data && (
+            <li>
+              <Link to="/account" className="muted">
+                {me.data.email}
+              </Link>
+            </li>
+          )}
           <li>
             <button
               type="button"
@@ -166,15 +176,22 @@ export function AdminApp() {
     <Routes>
       <Route path="login" element={<LoginPage />} />
       <Route path="signup" element={<SignupPage />} />
+      <Route path="forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="reset-password" element={<ResetPasswordPage />} />
+      <Route path="confirm-email" element={<ConfirmEmailPage />} />
+      <Route path="accept-invitation" element={<AcceptInvitationPage />} />
       <Route element={<RequireSignIn />}>
         <Route element={<AppLayout />}>
           <Route index element={<ShopsPage />} />
           <Route path="shops/new" element={<CreateShopPage />} />
+          <Route path="account" element={<AccountPage />} />
           <Route path="s/:slug" element={<ShopLayout />}>
             <Route index element={<DashboardPage />} />
             <Route path="products" element={<ProductsPage />} />
             <Route path="products/new" element={<NewProductPage />} />
             <Route path="products/:productId" element={<EditProductPage />} />
+            <Route path="categories" element={<CategoriesPage />} />
+            <Route path="audit-log" element={<AuditLogPage />} />
             <Route path="inventory" element={<InventoryPage />} />
             <Route path="orders" element={<OrdersPage />} />
             <Route path="orders/:number" element={<OrderDetailPage />} />

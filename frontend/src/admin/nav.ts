@@ -4,6 +4,7 @@ import type { IconName } from "./ui/Icon";
 export const SHOP_NAV: readonly { path: string; label: string; icon: IconName }[] = [
   { path: "", label: "Overview", icon: "home" },
   { path: "products", label: "Products", icon: "tag" },
+  { path: "categories", label: "Categories", icon: "layers" },
   { path: "inventory", label: "Inventory", icon: "layers" },
   { path: "orders", label: "Orders", icon: "receipt" },
   { path: "customers", label: "Customers", icon: "users" },
@@ -12,5 +13,6 @@ export const SHOP_NAV: readonly { path: string; label: string; icon: IconName }[
   { path: "members", label: "Members", icon: "team" },
   { path: "billing", label: "Plan and usage", icon: "card" },
   { path: "invoices", label: "Invoices", icon: "file" },
+  { path: "audit-log", label: "Audit log", icon: "file" },
   { path: "settings", label: "Settings", icon: "settings" },
 ];

@@ -21,6 +21,8 @@ const SHOP_RESOURCES = [
   "deliveries",
   "sales",
   "paymentSettings",
+  "auditLog",
+  "dashboard",
   "csvJob",
   // Platform API, about this shop
   "shop",

@@ -1,8 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { unwrap } from "../../api/client";
-import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
@@ -59,42 +57,6 @@ export function CustomersPage() {
         </div>
       )}
       <LoadMore list={list} />
-    </>
-  );
-}
-
-export function CustomerDetailPage() {
-  const { api, slug } = useShopApi();
-  const { customerId = "" } = useParams();
-  const customer = useQuery({
-    queryKey: queryKeys.shop(slug).customer(customerId),
-    queryFn: () =>
-      unwrap(api.GET("/api/admin/v1/customers/{customer_id}", { params: { path: { customer_id: Number(customerId) } } })),
-  });
-  if (customer.isPending) return <Loading />;
-  if (customer.isError) return <ErrorMessage error={customer.error} onRetry={() => customer.refetch()} />;
-  const c = customer.data;
-  return (
-    <>
-      <p>
-        <Link to=".." relative="path">
-          ← Customers
-        </Link>
-      </p>
-      <h1>{c.name || c.email}</h1>
-      <p>
-        {c.email} · {c.orders_count} order{c.orders_count === 1 ? "" : "s"}
-      </p>
-      <ul>
-        {c.orders.map((o) => (
-          <li key={o.number}>
-            <Link to={`../../orders/${o.number}`} relative="path">
-              #{o.number}
-            </Link>{" "}
-            {new Date(o.placed_at).toLocaleDateString()} · {o.status} · {formatMoney(money(o.total))}
-          </li>
-        ))}
-      </ul>
     </>
   );
 }

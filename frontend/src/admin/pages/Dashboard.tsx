@@ -7,6 +7,7 @@ import { Onboarding } from "../Onboarding";
 import { queryKeys } from "../queryKeys";
 import { useShopApi } from "../session";
 import type { SalesReport } from "../types";
+import { DashboardToday } from "./DashboardToday";
 
 function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
@@ -82,6 +83,7 @@ export function DashboardPage() {
     <>
       <h1>{name}</h1>
       <Onboarding />
+      <DashboardToday />
       <section aria-labelledby="sales-heading">
         <h2 id="sales-heading">Sales</h2>
         <div className="actions">

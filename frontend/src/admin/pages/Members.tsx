@@ -6,6 +6,7 @@ import { queryKeys } from "../queryKeys";
 import { useCursorList, usePlatform, useShopApi } from "../session";
 import { LoadMore } from "../ui/LoadMore";
 import { useToast } from "../ui/toast";
+import { InvitationsSection } from "./Invitations";
 
 const ROLES = ["staff", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
@@ -80,6 +81,7 @@ export function MembersPage() {
         ))}
       </ul>
       <LoadMore list={members} />
+      <InvitationsSection />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Link, useParams, useSearchParams } from "react-router-dom";
+import { Link, useParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { Empty, ErrorMessage, Field, Loading } from "../../shared/ui";
@@ -10,8 +10,7 @@ import { useCursorList, useShopApi } from "../session";
 import { DataTable, type Column } from "../ui/DataTable";
 import { useToast } from "../ui/toast";
 import type { Order, OrderStatus } from "../types";
-
-const STATUSES: OrderStatus[] = ["pending", "paid", "fulfilled", "cancelled", "refunded"];
+import { FulfilForm, OrderSearchForm, TrackingLine, useOrderSearch } from "./OrderTools";
 
 const ORDER_COLUMNS: Column<Order>[] = [
   { id: "number", header: "Order", sortValue: (o) => o.number, cell: (o) => <Link to={String(o.number)}>#{o.number}</Link> },
@@ -57,44 +56,18 @@ function BulkFulfil({ orders, done }: { orders: Order[]; done: () => void }) {
 
 export function OrdersPage() {
   const { api, slug } = useShopApi();
-  const [params, setParams] = useSearchParams();
-  const [email, setEmail] = useState(params.get("email") ?? "");
-  const status = params.get("status") ?? "";
-  const list = useCursorList(queryKeys.shop(slug).orders({ status, email: params.get("email") }), (cursor) =>
+  const search = useOrderSearch();
+  const list = useCursorList(queryKeys.shop(slug).orders(search), (cursor) =>
     unwrap(
       api.GET("/api/admin/v1/orders", {
-        params: { query: { status: (status || undefined) as OrderStatus | undefined, email: params.get("email") || undefined, cursor } },
+        params: { query: { ...search, status: search.status as OrderStatus | undefined, cursor } },
       }),
     ),
   );
-  const setParam = (name: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next);
-  };
   return (
     <>
       <h1>Orders</h1>
-      <form
-        className="actions"
-        role="search"
-        onSubmit={(event: FormEvent) => {
-          event.preventDefault();
-          setParam("email", email.trim());
-        }}
-      >
-        <label htmlFor="order-status">Status</label>
-        <select id="order-status" value={status} onChange={(e) => setParam("status", e.target.value)}>
-          <option value="">Any</option>
-          {STATUSES.map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        <label htmlFor="order-email">E-mail</label>
-        <input id="order-email" type="search" value={email} onChange={(e) => setEmail(e.target.value)} />
-        <button type="submit">Filter</button>
-      </form>
+      <OrderSearchForm />
       <CsvExport kind="orders" />
       {list.isPending && <Loading />}
       <ErrorMessage error={list.error} onRetry={() => list.refetch()} />
@@ -115,7 +88,7 @@ export function OrdersPage() {
   );
 }
 
-type Action = "mark-paid" | "fulfill" | "cancel";
+type Action = "mark-paid" | "cancel";
 
 type RefundDraft = { quantities: Record<number, string>; restock: Record<number, boolean>; shipping: string; amount: string; reason: string };
 const EMPTY_REFUND: RefundDraft = { quantities: {}, restock: {}, shipping: "", amount: "", reason: "" };
@@ -149,8 +122,6 @@ export function OrderDetailPage() {
       switch (action) {
         case "mark-paid":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/mark-paid", { params, body: {} }));
-        case "fulfill":
-          return unwrap(api.POST("/api/admin/v1/orders/{number}/fulfill", { params }));
         case "cancel":
           return unwrap(api.POST("/api/admin/v1/orders/{number}/cancel", { params, body: {} }));
       }
@@ -235,11 +206,6 @@ export function OrderDetailPage() {
             Mark paid
           </button>
         )}
-        {can.fulfill && (
-          <button type="button" onClick={() => act.mutate({ action: "fulfill" })} disabled={act.isPending}>
-            Fulfil
-          </button>
-        )}
         {can.cancel && (
           <button
             type="button"
@@ -251,6 +217,16 @@ export function OrderDetailPage() {
           </button>
         )}
       </div>
+      {can.fulfill && (
+        <FulfilForm
+          order={o}
+          onFulfilled={(next) => {
+            toast.success(`Order updated: ${next.status}.`);
+            updated(next);
+          }}
+        />
+      )}
+      <TrackingLine order={o} />
       <ErrorMessage error={act.error} />
       <div className="table-wrap">
         <table>

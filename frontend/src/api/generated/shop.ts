@@ -112,7 +112,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a category
+         * Delete a category (its products move to `reassign_to`, or lose their category)
          * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
@@ -125,6 +125,26 @@ export interface paths {
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         patch: operations["admin_categories_update"];
+        trace?: never;
+    };
+    "/api/admin/v1/categories/reorder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the subcategories of a parent in a new order
+         * @description `order` names every subcategory of `parent` (top-level categories when null) once; their positions become 0, 1, 2… in that order. Move a category elsewhere with a PATCH of its `parent`.
+         */
+        post: operations["admin_categories_reorder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/v1/customers": {
@@ -161,6 +181,31 @@ export interface paths {
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         get: operations["admin_customers_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the internal notes about a customer
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        patch: operations["admin_customers_update"];
+        trace?: never;
+    };
+    "/api/admin/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today's figures and the to-dos
+         * @description Counted from the orders, stock and webhook deliveries when asked (`as_of`), unlike the sales report, which trails the orders by the few seconds its workers take (`sales_report_as_of`). Money is in the shop's currency; orders placed in another are not added in.
+         */
+        get: operations["admin_dashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -352,8 +397,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a paid order fulfilled (shipped)
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         * @description With an optional tracking number, carrier and tracking link, shown in the shipping e-mail and sent in the `order.fulfilled` webhook.
          */
         post: operations["admin_orders_fulfill"];
         delete?: never;
@@ -1552,7 +1596,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was shipped.
+         * An order was shipped, with its tracking (empty strings when the merchant gave none).
          * @description Sent to each active endpoint subscribed to `order.fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_fulfilled"];
@@ -1803,6 +1847,15 @@ export interface components {
             name: string;
             slug: string;
         };
+        CategoryReorderInputRequest: {
+            /** @description The ids of every subcategory of `parent`, in their new order. */
+            order: number[];
+            /**
+             * Format: int64
+             * @description Null: top level.
+             */
+            parent: number | null;
+        };
         CheckoutInputRequest: {
             cart: string;
             /** Format: email */
@@ -1848,6 +1901,8 @@ export interface components {
             postal_code: string;
         };
         CustomerDetailOutput: {
+            /** @description The distinct shipping addresses of their orders, newest first. */
+            addresses: components["schemas"]["AddressOutput"][];
             /** Format: email */
             email: string;
             /** Format: date-time */
@@ -1856,8 +1911,12 @@ export interface components {
             /** Format: date-time */
             last_order_at: string | null;
             name: string;
+            /** @description Internal notes about the customer. */
+            note: string;
             orders: components["schemas"]["OrderOutput"][];
             orders_count: number;
+            /** @description What their paid orders came to, less refunds: one amount per currency they ordered in. */
+            total_spent: components["schemas"]["Money"][];
         };
         CustomerEmailInputRequest: {
             /** Format: email */
@@ -1903,6 +1962,20 @@ export interface components {
             access: string;
             /** @description Good for one `customer/token/refresh`. */
             refresh: string;
+        };
+        DashboardOutput: {
+            /**
+             * Format: date-time
+             * @description When these figures were read: they are live to this moment.
+             */
+            as_of: string;
+            /**
+             * Format: date-time
+             * @description When the sales report (`reports/sales`), which workers keep, was last refreshed.
+             */
+            sales_report_as_of: string | null;
+            today: components["schemas"]["TodayOutput"];
+            todo: components["schemas"]["TodoOutput"];
         };
         DeliveryOutput: {
             attempt_count: number;
@@ -2039,6 +2112,14 @@ export interface components {
             in_stock: number;
             price_bands: components["schemas"]["FacetPriceBandOutput"][];
             total: number;
+        };
+        FulfillInputRequest: {
+            /** @description Defaults to `""`. */
+            carrier?: string;
+            /** @description Defaults to `""`. */
+            tracking_number?: string;
+            /** @description An http(s) link to follow the parcel. Defaults to `""`. */
+            tracking_url?: string;
         };
         /**
          * @description * `unfulfilled` - Unfulfilled
@@ -2226,6 +2307,8 @@ export interface components {
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description Given at fulfilment; empty without one. */
+            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -2256,6 +2339,10 @@ export interface components {
             status: components["schemas"]["OrderStatusEnum"];
             subtotal: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
+            /** @description Given at fulfilment; empty without one. */
+            tracking_number: string;
+            /** @description An http(s) link to follow the parcel, or empty. */
+            tracking_url: string;
         };
         /**
          * @description * `pending` - Pending
@@ -2466,6 +2553,10 @@ export interface components {
             name?: string;
             postal_code?: string;
         };
+        PatchedCustomerNoteInputRequest: {
+            /** @description Internal notes about the customer (never shown to them). */
+            note?: string;
+        };
         PatchedCustomerUpdateInputRequest: {
             name?: string;
         };
@@ -2586,6 +2677,8 @@ export interface components {
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
+            /** @description Given at fulfilment; empty without one. */
+            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -2618,6 +2711,10 @@ export interface components {
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
             total: components["schemas"]["Money"];
+            /** @description Given at fulfilment; empty without one. */
+            tracking_number: string;
+            /** @description An http(s) link to follow the parcel, or empty. */
+            tracking_url: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -2878,6 +2975,29 @@ export interface components {
             price: components["schemas"]["Money"];
             sku: string;
             title: string;
+        };
+        TodayOutput: {
+            /**
+             * Format: date
+             * @description Today (UTC).
+             */
+            date: string;
+            /** @description Orders paid today (in the shop's currency). */
+            orders_paid: number;
+            /** @description Orders placed today, paid or not. */
+            orders_placed: number;
+            /** @description What the orders paid today came to, less their refunds. */
+            revenue: components["schemas"]["Money"];
+            /** @description Storefront visitors: not tracked by the platform, so always null. */
+            visitors: number | null;
+        };
+        TodoOutput: {
+            /** @description Webhook deliveries failing or dead, changed within the last 7 days. */
+            failed_webhooks: number;
+            /** @description Variants at or below their low-stock threshold. */
+            low_stock_variants: number;
+            /** @description Paid orders waiting to be fulfilled. */
+            unfulfilled_orders: number;
         };
         TopProductOutput: {
             product: number;
@@ -3335,12 +3455,20 @@ export interface operations {
     admin_audit_log: {
         parameters: {
             query?: {
+                /** @description An action (`product.created`), or a family ending in a dot (`product.`). */
+                action?: string;
+                /** @description Part of the actor: an e-mail, a key's name. */
+                actor?: string;
                 /** @description The pagination cursor value. */
                 cursor?: string;
+                /** @description On or after this day (UTC). */
+                from?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 object_id?: number;
                 object_type?: string;
+                /** @description On or before this day (UTC). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -3708,7 +3836,10 @@ export interface operations {
     };
     admin_categories_delete: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Move the category's products here; their attributes must fit its schema. */
+                reassign_to?: number;
+            };
             header?: never;
             path: {
                 category_id: number;
@@ -3907,6 +4038,134 @@ export interface operations {
             };
         };
     };
+    admin_categories_reorder: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryReorderInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCategoryOutputList"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_customers_list: {
         parameters: {
             query?: {
@@ -4012,6 +4271,197 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetailOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_customers_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCustomerNoteInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDetailOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
@@ -4536,11 +4986,21 @@ export interface operations {
                 /** @description The pagination cursor value. */
                 cursor?: string;
                 email?: string;
+                /** @description Placed on or after this day (UTC). */
+                from?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 placed_from?: string;
                 placed_to?: string;
+                /** @description An order number (`1042` or `#1042`), part of an e-mail, or part of a name. */
+                q?: string;
                 status?: "cancelled" | "fulfilled" | "paid" | "pending" | "refunded";
+                /** @description Placed on or before this day (UTC). */
+                to?: string;
+                /** @description Total at most this (a decimal). */
+                total_max?: string;
+                /** @description Total at least this (a decimal). */
+                total_min?: string;
             };
             header?: never;
             path?: never;
@@ -4922,7 +5382,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FulfillInputRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -12114,6 +12578,12 @@ export interface operations {
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
+                        tracking: {
+                            carrier: string;
+                            number: string;
+                            /** @description An http(s) link, or empty. */
+                            url: string;
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;

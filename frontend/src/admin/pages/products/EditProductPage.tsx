@@ -43,7 +43,7 @@ function ProductEditor({ product }: { product: Product }) {
     description: product.description,
     status: product.status,
     category: product.category ? String(product.category.id) : "",
-    attributes: JSON.stringify(product.attributes ?? {}, null, 2),
+    attributes: (product.attributes ?? {}) as Record<string, unknown>,
   });
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({

@@ -1,9 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
 import { unwrap } from "../../../api/client";
-import { Field, SelectField, type FieldErrors } from "../../../shared/ui";
+import { Field, Loading, SelectField, type FieldErrors } from "../../../shared/ui";
 import { queryKeys } from "../../queryKeys";
 import { useShopApi } from "../../session";
 import { STATUSES, type ProductFields, type Status } from "./productForm";
+
+// react-jsonschema-form and its validator load with the first product form, not with the admin app.
+const ProductAttributesForm = lazy(() => import("./ProductAttributes"));
 
 function useCategories() {
   const { api, slug } = useShopApi();
@@ -16,7 +20,6 @@ function useCategories() {
 export function ProductFieldset({ fields, set, errors }: { fields: ProductFields; set: (f: Partial<ProductFields>) => void; errors: FieldErrors }) {
   const categories = useCategories();
   const category = categories.data?.results.find((c) => String(c.id) === fields.category);
-  const schemaProps = Object.keys((category?.attribute_schema as { properties?: object } | null)?.properties ?? {});
   return (
     <fieldset>
       <legend>Product</legend>
@@ -41,19 +44,18 @@ export function ProductFieldset({ fields, set, errors }: { fields: ProductFields
         </SelectField>
       </div>
       <div className="field">
-        <label htmlFor="attributes">Attributes (JSON object)</label>
-        <textarea
-          id="attributes"
-          rows={3}
-          value={fields.attributes}
-          onChange={(e) => set({ attributes: e.target.value })}
-          aria-invalid={errors.attributes ? true : undefined}
-          aria-describedby="attributes-help"
-        />
-        <small id="attributes-help" className={errors.attributes ? "field-error" : "hint"}>
-          {errors.attributes?.join(" ") ??
-            (schemaProps.length ? `This category describes: ${schemaProps.join(", ")}.` : 'For example {"color": "blue"}.')}
-        </small>
+        <span id="attributes-label">Attributes{category ? ` (${category.name})` : ""}</span>
+        <div role="group" aria-labelledby="attributes-label">
+          <Suspense fallback={<Loading label="Loading the attribute form…" />}>
+            <ProductAttributesForm
+              key={fields.category}
+              schema={category?.attribute_schema}
+              value={fields.attributes}
+              onChange={(attributes) => set({ attributes })}
+            />
+          </Suspense>
+        </div>
+        {errors.attributes && <small className="field-error">{errors.attributes.join(" ")}</small>}
       </div>
     </fieldset>
   );

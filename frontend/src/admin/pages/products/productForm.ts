@@ -9,24 +9,14 @@ export interface ProductFields {
   description: string;
   status: Status;
   category: string;
-  attributes: string;
+  attributes: Record<string, unknown>;
 }
 
 export const PRODUCT_FORM_FIELDS = ["title", "description", "status", "category", "attributes"] as const;
 
-export function parseAttributes(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text || "{}");
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 export function validateProduct(fields: ProductFields): FieldErrors {
   const found: FieldErrors = {};
   if (!fields.title.trim()) found.title = ["Give the product a title."];
-  if (parseAttributes(fields.attributes) === null) found.attributes = ["Must be a JSON object."];
   return found;
 }
 
@@ -36,6 +26,6 @@ export function productBody(fields: ProductFields) {
     description: fields.description,
     status: fields.status,
     category: fields.category ? Number(fields.category) : null,
-    attributes: parseAttributes(fields.attributes) ?? {},
+    attributes: fields.attributes,
   };
 }
