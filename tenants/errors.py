@@ -47,6 +47,7 @@ class TenantsErrorCode(StrEnum):
     ALREADY_A_MEMBER = "already_a_member"
     LAST_OWNER = "last_owner"
     BACKUP_INVALID = "backup_invalid"
+    DIRECTORY_LOCATION_MISSING = "directory_location_missing"
 
 
 class SlugInvalid(DomainError):
@@ -169,3 +170,11 @@ class BackupInvalid(DomainError):
     status = 400
     code = TenantsErrorCode.BACKUP_INVALID
     title = "The backup cannot be used"
+
+
+class DirectoryLocationMissing(DomainError):
+    """A shop asked to be listed in the directory without a location to list it at."""
+
+    status = 400
+    code = TenantsErrorCode.DIRECTORY_LOCATION_MISSING
+    title = "A listed shop needs a location"

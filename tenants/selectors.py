@@ -8,14 +8,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import redis
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
 from tenants.errors import NotAllowed, ResourceNotFound, ShopNotFound
 from tenants.keys import host_cache_channel, redis_client
-from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+from tenants.models import ApiKey, DirectoryProfile, Domain, Membership, Shop, ShopExport, User
 
 logger = logging.getLogger(__name__)
 
@@ -200,3 +204,98 @@ def access_membership_by_id(*, shop: Shop, member_id: int) -> Membership:
     if membership is None:
         raise ResourceNotFound("No member with that id in this shop.")
     return membership
+
+
+@dataclass(frozen=True)
+class DirectoryShop:
+    """One shop of the directory's nearby list, `distance_m` metres from the point asked about."""
+
+    shop_id: int
+    slug: str
+    name: str
+    domain: str
+    description: str
+    address: str
+    latitude: Decimal
+    longitude: Decimal
+    categories: list[str]
+    pickup: bool
+    opening_hours: str
+    distance_m: float
+
+
+# The directory's orderings (as CursorPage spells them) and the SQL of each column.
+_DIRECTORY_COLUMNS = {"distance_m": "distance_m", "shop_id": "d.shop_id"}
+
+
+def directory_nearby(
+    *,
+    latitude: float,
+    longitude: float,
+    radius_m: float,
+    q: str | None,
+    category: str | None,
+    order_by: tuple[str, ...],
+    after: tuple[str, str, float] | None,
+    offset: int,
+    limit: int,
+) -> list[DirectoryShop]:
+    """
+    Listed shops of active shops within `radius_m` of the point, in `order_by`
+    (`distance_m` then `shop_id`, either way), past `after` (the distance a
+    cursor stopped at) and `offset`.
+
+    ST_DWithin on the geography column is what the partial GiST index
+    (`directory_location_gist`, listed shops only) answers; distances are on the
+    sphere (`use_spheroid => false`) for the filter and the order alike, so the
+    order is exactly the order of the `distance_km` shown.
+    """
+    params: dict[str, Any] = {
+        "lat": latitude,
+        "lng": longitude,
+        "radius": radius_m,
+        "active": Shop.Status.ACTIVE,
+        "offset": offset,
+        "limit": limit,
+    }
+    conditions = []
+    if category:
+        params["category"] = category
+        conditions.append("%(category)s = ANY(d.categories)")
+    if q:
+        params["q"] = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append("(s.name ILIKE %(q)s OR d.description ILIKE %(q)s)")
+    if after is not None:
+        field, op, position = after
+        if field != "distance_m" or op not in ("<", ">"):
+            raise ValueError(f"cannot page the directory after {after!r}")
+        params["position"] = position
+        conditions.append(f"public.ST_Distance(d.location, here.point, false) {op} %(position)s::float8")
+    order = ", ".join(
+        f"{_DIRECTORY_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}" for name in order_by
+    )
+    extra = "".join(f" AND {condition}" for condition in conditions)
+    sql = f"""
+        WITH here AS (
+            SELECT public.ST_SetSRID(public.ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326)::public.geography
+                AS point
+        )
+        SELECT d.shop_id, s.slug, s.name, COALESCE(dom.domain, ''), d.description, d.address,
+               d.latitude, d.longitude, d.categories, d.pickup, d.opening_hours,
+               public.ST_Distance(d.location, here.point, false) AS distance_m
+        FROM here, tenants_directoryprofile d
+        JOIN tenants_shop s ON s.id = d.shop_id
+        LEFT JOIN tenants_domain dom ON dom.tenant_id = d.shop_id AND dom.is_primary
+        WHERE d.listed AND s.status = %(active)s
+          AND public.ST_DWithin(d.location, here.point, %(radius)s::float8, false){extra}
+        ORDER BY {order}
+        OFFSET %(offset)s LIMIT %(limit)s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [DirectoryShop(*row) for row in cursor.fetchall()]
+
+
+def directory_profile_of(*, shop: Shop) -> DirectoryProfile | None:
+    """The shop's directory profile, or None before its owners first set one."""
+    return DirectoryProfile.objects.filter(shop=shop).first()
