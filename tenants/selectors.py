@@ -228,7 +228,15 @@ class DirectoryShop:
 _DIRECTORY_COLUMNS = {"distance_m": "distance_m", "shop_id": "d.shop_id"}
 
 
-def directory_nearby(
+def directory_nearby(**query: Any) -> list[DirectoryShop]:
+    """The page of the directory `directory_nearby_sql(**query)` describes."""
+    sql, params = directory_nearby_sql(**query)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [DirectoryShop(*row) for row in cursor.fetchall()]
+
+
+def directory_nearby_sql(
     *,
     latitude: float,
     longitude: float,
@@ -239,9 +247,9 @@ def directory_nearby(
     after: tuple[str, str, float] | None,
     offset: int,
     limit: int,
-) -> list[DirectoryShop]:
+) -> tuple[str, dict[str, Any]]:
     """
-    Listed shops of active shops within `radius_m` of the point, in `order_by`
+    The statement (and its parameters) reading listed shops of active shops within `radius_m` of the point, in `order_by`
     (`distance_m` then `shop_id`, either way), past `after` (the distance a
     cursor stopped at) and `offset`.
 
@@ -291,9 +299,7 @@ def directory_nearby(
         ORDER BY {order}
         OFFSET %(offset)s LIMIT %(limit)s
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [DirectoryShop(*row) for row in cursor.fetchall()]
+    return sql, params
 
 
 def directory_profile_of(*, shop: Shop) -> DirectoryProfile | None:
