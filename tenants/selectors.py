@@ -249,15 +249,18 @@ def directory_nearby_sql(
     limit: int,
 ) -> tuple[str, dict[str, Any]]:
     """
-    The statement (and its parameters) reading listed shops of active shops within `radius_m` of the point, in `order_by`
-    (`distance_m` then `shop_id`, either way), past `after` (the distance a
-    cursor stopped at) and `offset`.
+    The statement (and its parameters) reading listed shops of active shops
+    within `radius_m` of the point, in `order_by` (`distance_m` then `shop_id`,
+    either way), past `after` (the distance a cursor stopped at) and `offset`.
 
-    ST_DWithin on the geography column is what the partial GiST index
-    (`directory_location_gist`, listed shops only) answers; distances are on the
-    sphere (`use_spheroid => false`) for the filter and the order alike, so the
-    order is exactly the order of the `distance_km` shown.
+    Both the radius (ST_DWithin) and the order (`<->`, the sphere distance) are
+    answered by the partial GiST index `directory_location_gist` (listed shops
+    only): an ordered index scan that stops once a page is read, whatever the
+    number of shops in the radius. The distance shown is that same `<->` value, so
+    the order is exactly the order of the `distance_km` shown, and a cursor's
+    position compares with it exactly.
     """
+    point = "public.ST_SetSRID(public.ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326)::public.geography"
     params: dict[str, Any] = {
         "lat": latitude,
         "lng": longitude,
@@ -278,26 +281,27 @@ def directory_nearby_sql(
         if field != "distance_m" or op not in ("<", ">"):
             raise ValueError(f"cannot page the directory after {after!r}")
         params["position"] = position
-        conditions.append(f"public.ST_Distance(d.location, here.point, false) {op} %(position)s::float8")
+        conditions.append(f"(d.location <-> {point}) {op} %(position)s::float8")
     order = ", ".join(
         f"{_DIRECTORY_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}" for name in order_by
     )
     extra = "".join(f" AND {condition}" for condition in conditions)
+    # The page first, then its shops' domains: 21 lookups, not one per shop in the radius.
     sql = f"""
-        WITH here AS (
-            SELECT public.ST_SetSRID(public.ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326)::public.geography
-                AS point
-        )
-        SELECT d.shop_id, s.slug, s.name, COALESCE(dom.domain, ''), d.description, d.address,
-               d.latitude, d.longitude, d.categories, d.pickup, d.opening_hours,
-               public.ST_Distance(d.location, here.point, false) AS distance_m
-        FROM here, tenants_directoryprofile d
-        JOIN tenants_shop s ON s.id = d.shop_id
-        LEFT JOIN tenants_domain dom ON dom.tenant_id = d.shop_id AND dom.is_primary
-        WHERE d.listed AND s.status = %(active)s
-          AND public.ST_DWithin(d.location, here.point, %(radius)s::float8, false){extra}
-        ORDER BY {order}
-        OFFSET %(offset)s LIMIT %(limit)s
+        SELECT page.shop_id, page.slug, page.name, COALESCE(dom.domain, ''), page.description, page.address,
+               page.latitude, page.longitude, page.categories, page.pickup, page.opening_hours, page.distance_m
+        FROM (
+            SELECT d.shop_id, s.slug, s.name, d.description, d.address, d.latitude, d.longitude,
+                   d.categories, d.pickup, d.opening_hours, d.location <-> {point} AS distance_m
+            FROM tenants_directoryprofile d
+            JOIN tenants_shop s ON s.id = d.shop_id
+            WHERE d.listed AND s.status = %(active)s
+              AND public.ST_DWithin(d.location, {point}, %(radius)s::float8, false){extra}
+            ORDER BY {order}
+            OFFSET %(offset)s LIMIT %(limit)s
+        ) page
+        LEFT JOIN tenants_domain dom ON dom.tenant_id = page.shop_id AND dom.is_primary
+        ORDER BY {order.replace("d.shop_id", "page.shop_id")}
     """
     return sql, params
 
