@@ -283,13 +283,15 @@ def directory_nearby_sql(
         params["position"] = position
         conditions.append(f"(d.location <-> {point}) {op} %(position)s::float8")
     order = ", ".join(
-        f"{_DIRECTORY_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}" for name in order_by
+        f"{_DIRECTORY_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in order_by
     )
     extra = "".join(f" AND {condition}" for condition in conditions)
     # The page first, then its shops' domains: 21 lookups, not one per shop in the radius.
     sql = f"""
-        SELECT page.shop_id, page.slug, page.name, COALESCE(dom.domain, ''), page.description, page.address,
-               page.latitude, page.longitude, page.categories, page.pickup, page.opening_hours, page.distance_m
+        SELECT page.shop_id, page.slug, page.name, COALESCE(dom.domain, ''), page.description,
+               page.address, page.latitude, page.longitude, page.categories, page.pickup,
+               page.opening_hours, page.distance_m
         FROM (
             SELECT d.shop_id, s.slug, s.name, d.description, d.address, d.latitude, d.longitude,
                    d.categories, d.pickup, d.opening_hours, d.location <-> {point} AS distance_m

@@ -121,7 +121,9 @@ class DirectoryShopListView(MethodFirstAPIView):
                 f"(default {DEFAULT_RADIUS_KM:g}).",
             ),
             OpenApiParameter(
-                "q", OpenApiTypes.STR, description="Words in the shop's name or description (at most 100 characters)."
+                "q",
+                OpenApiTypes.STR,
+                description="Words in the shop's name or description (at most 100 characters).",
             ),
             OpenApiParameter("category", OpenApiTypes.STR, description="Only shops in this category."),
         ],

@@ -63,11 +63,13 @@ class DirectoryCoordinate(serializers.DecimalField):
 
 
 class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
-    listed = StrictBooleanField(required=False, help_text="Show the shop in the directory (needs a location).")
+    listed = StrictBooleanField(
+        required=False, help_text="Show the shop in the directory (needs a location)."
+    )
     description = StrictCharField(max_length=2000, required=False, allow_blank=True)
     address = StrictCharField(max_length=300, required=False, allow_blank=True)
-    latitude = DirectoryCoordinate(limit=90, required=False, help_text="Decimal degrees, −90 to 90.")
-    longitude = DirectoryCoordinate(limit=180, required=False, help_text="Decimal degrees, −180 to 180.")
+    latitude = DirectoryCoordinate(limit=90, required=False, help_text="Decimal degrees, -90 to 90.")
+    longitude = DirectoryCoordinate(limit=180, required=False, help_text="Decimal degrees, -180 to 180.")
     categories = serializers.ListField(
         child=serializers.RegexField(DIRECTORY_CATEGORY, max_length=40, help_text=DIRECTORY_CATEGORY_HELP),
         max_length=10,
@@ -75,7 +77,10 @@ class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
     )
     pickup = StrictBooleanField(required=False, help_text="Shoppers can collect orders at the address.")
     opening_hours = StrictCharField(
-        max_length=300, required=False, allow_blank=True, help_text="As shoppers read it, e.g. `Mon–Sat 9–18`."
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        help_text="As shoppers read it, e.g. `Mon–Sat 9–18`.",
     )
 
 
@@ -83,8 +88,12 @@ class DirectoryProfileOutput(serializers.Serializer):  # type: ignore[type-arg]
     listed = serializers.BooleanField()
     description = serializers.CharField()
     address = serializers.CharField()
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
+    )
     categories = serializers.ListField(child=serializers.CharField())
     pickup = serializers.BooleanField()
     opening_hours = serializers.CharField()
@@ -109,7 +118,9 @@ class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     created_at = serializers.DateTimeField()
     directory = DirectoryProfileOutput(
-        required=False, allow_null=True, help_text="The directory profile (one shop's answers); null until set."
+        required=False,
+        allow_null=True,
+        help_text="The directory profile (one shop's answers); null until set.",
     )
 
 
@@ -124,7 +135,9 @@ class DirectoryShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     categories = serializers.ListField(child=serializers.CharField())
     pickup = serializers.BooleanField()
     opening_hours = serializers.CharField()
-    distance_km = serializers.FloatField(help_text="From the point asked about, in kilometres (great circle).")
+    distance_km = serializers.FloatField(
+        help_text="From the point asked about, in kilometres (great circle)."
+    )
 
 
 class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -156,8 +156,12 @@ def measure(requests: int, rng: random.Random) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DIRECTORY_PERF_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DIRECTORY_PERF_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
     parser.add_argument("--shops", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

@@ -30,8 +30,10 @@ def directory_shop(
     categories: tuple[str, ...] = (),
     description: str = "",
 ) -> Shop:
-    """A shop row with a directory profile; the directory reads only the public schema, so no schema is made."""
-    shop = Shop.objects.create(schema_name=f"dir_{slug.replace('-', '_')}", slug=slug, name=slug.title(), status=status)
+    """A shop row with a directory profile (the directory reads only the public schema: no schema made)."""
+    shop = Shop.objects.create(
+        schema_name=f"dir_{slug.replace('-', '_')}", slug=slug, name=slug.title(), status=status
+    )
     Domain.objects.create(tenant=shop, domain=f"{slug}.shops.test", is_primary=True)
     DirectoryProfile.objects.create(
         shop=shop,
@@ -55,7 +57,11 @@ def slugs(response: Any) -> list[str]:
 
 def patch_shop(api: Any, ctx: ShopContext, body: Any, token: str | None = None) -> Any:
     return api.patch(
-        f"/api/platform/v1/shops/{ctx.shop.slug}", body, format="json", **PLATFORM, **bearer(token or ctx.token())
+        f"/api/platform/v1/shops/{ctx.shop.slug}",
+        body,
+        format="json",
+        **PLATFORM,
+        **bearer(token or ctx.token()),
     )
 
 
@@ -77,7 +83,12 @@ def test_nearest_first_with_distances_on_known_cities(api) -> None:
     assert paris["domain"] == "paris.shops.test" and paris["latitude"] == pytest.approx(48.8566)
 
     # From Berlin the order turns round; the radius leaves the far ones out.
-    assert slugs(nearby(api, near="52.52,13.405", radius_km="2000")) == ["berlin", "paris", "london", "madrid"]
+    assert slugs(nearby(api, near="52.52,13.405", radius_km="2000")) == [
+        "berlin",
+        "paris",
+        "london",
+        "madrid",
+    ]
     assert slugs(nearby(api, near="52.52,13.405", radius_km="900")) == ["berlin", "paris"]
     assert slugs(nearby(api, near="52.52,13.405")) == ["berlin"]  # 25 km by default
 
@@ -134,7 +145,8 @@ def test_pages_follow_the_distance_order_through_ties(api) -> None:
 
 def test_the_nearby_query_uses_the_gist_index(api) -> None:
     Shop.objects.bulk_create(
-        Shop(schema_name=f"dir_many_{index}", slug=f"many-{index}", name=f"Many {index}") for index in range(2000)
+        Shop(schema_name=f"dir_many_{index}", slug=f"many-{index}", name=f"Many {index}")
+        for index in range(2000)
     )
     shops = Shop.objects.filter(slug__startswith="many-").order_by("id")
     DirectoryProfile.objects.bulk_create(
@@ -303,7 +315,9 @@ def test_listing_needs_a_location(api, shop_a: ShopContext) -> None:
         ('{"opening_hours": "' + "x" * 301 + '"}', "opening_hours"),
     ],
 )
-def test_bad_profiles_are_400_problems_and_change_nothing(api, shop_a: ShopContext, raw: str, field: str | None) -> None:
+def test_bad_profiles_are_400_problems_and_change_nothing(
+    api, shop_a: ShopContext, raw: str, field: str | None
+) -> None:
     response = api.patch(
         f"/api/platform/v1/shops/{shop_a.shop.slug}",
         ('{"directory": ' + raw + "}").encode(),
@@ -317,7 +331,9 @@ def test_bad_profiles_are_400_problems_and_change_nothing(api, shop_a: ShopConte
     assert not DirectoryProfile.objects.filter(shop=shop_a.shop).exists()
 
 
-def test_only_owners_and_admins_of_that_shop_edit_its_profile(api, shop_a: ShopContext, shop_b: ShopContext) -> None:
+def test_only_owners_and_admins_of_that_shop_edit_its_profile(
+    api, shop_a: ShopContext, shop_b: ShopContext
+) -> None:
     stranger = make_user("stranger@example.com")
     body = {"directory": {"latitude": 1, "longitude": 1}}
     assert_problem(patch_shop(api, shop_a, body, token=shop_a.token(stranger)), 404)
