@@ -6,6 +6,7 @@ import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { CustomerDetailPage, CustomersPage } from "./pages/Customers";
 import { DashboardPage } from "./pages/Dashboard";
+import { DirectoryPage } from "./pages/Directory";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage, NewProductPage, ProductsPage } from "./pages/Products";
@@ -159,6 +160,8 @@ export function AdminApp() {
     <Routes>
       <Route path="login" element={<LoginPage />} />
       <Route path="signup" element={<SignupPage />} />
+      {/* Anyone may look for shops: no sign-in. */}
+      <Route path="directory" element={<DirectoryPage />} />
       <Route element={<RequireSignIn />}>
         <Route element={<AppLayout />}>
           <Route index element={<ShopsPage />} />
