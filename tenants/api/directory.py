@@ -18,7 +18,13 @@ from rest_framework.response import Response
 from tenants import selectors
 from tenants.api import serializers as s
 from tenants.api.base import MethodFirstAPIView
-from tenants.conventions.pagination import INVALID_CURSOR, CursorPage, CursorWindow
+from tenants.conventions.pagination import (
+    INVALID_CURSOR,
+    CursorPage,
+    CursorWindow,
+    cursor_parse,
+    page_size_parse,
+)
 from tenants.conventions.parsers import UNSTORABLE_CHARACTER
 
 # Plain decimal degrees: no exponent, no NaN or Infinity, nothing huge, before any float().
@@ -73,6 +79,17 @@ def directory_query_parse(params: QueryDict) -> DirectoryQuery:
     category = params.get("category", "")
     if category and not CATEGORY_PATTERN.match(category):
         errors["category"] = [s.DIRECTORY_CATEGORY_HELP]
+    # The page asked for is checked here too, so one answer names every bad parameter.
+    try:
+        page_size_parse(params.get("limit"))
+    except ValidationError as refused:
+        errors.update(refused.detail)  # type: ignore[arg-type]
+    try:
+        cursor = cursor_parse(params.get("cursor"))
+        if cursor is not None and cursor.position is not None:
+            _distance_position(str(cursor.position))
+    except ValidationError as refused:
+        errors.update(refused.detail)  # type: ignore[arg-type]
     if errors:
         raise ValidationError(errors)
     return DirectoryQuery(latitude, longitude, radius_km, q, category)

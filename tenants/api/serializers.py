@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -54,8 +53,8 @@ class DirectoryCoordinate(serializers.DecimalField):
         super().__init__(
             max_digits=9,
             decimal_places=6,
-            min_value=Decimal(-limit),
-            max_value=Decimal(limit),
+            min_value=-limit,
+            max_value=limit,
             coerce_to_string=False,
             allow_null=True,
             **kwargs,
