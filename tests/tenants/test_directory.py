@@ -342,3 +342,28 @@ def test_only_owners_and_admins_of_that_shop_edit_its_profile(
     assert patch_shop(api, shop_b, body).status_code == 200
     assert not DirectoryProfile.objects.filter(shop=shop_a.shop).exists()
     assert DirectoryProfile.objects.get(shop=shop_b.shop).latitude == 1
+
+
+def test_a_backup_keeps_the_directory_profile(shop_a: ShopContext) -> None:
+    import json
+
+    from tenants import backups
+
+    DirectoryProfile.objects.create(
+        shop=shop_a.shop, listed=True, latitude=PARIS[0], longitude=PARIS[1], categories=["ceramics"]
+    )
+    public = json.loads(json.dumps(backups._public_rows(shop_a.shop)))
+    assert public["directory"]["latitude"] == "48.856600"
+    Shop.objects.filter(pk=shop_a.shop.pk).delete()  # its public rows only; the schema stays
+    assert not DirectoryProfile.objects.exists()
+    restored = backups._public_restore(public)
+    profile = DirectoryProfile.objects.get(shop=restored)
+    assert (profile.listed, profile.latitude, profile.longitude, profile.categories) == (
+        True,
+        PARIS[0],
+        PARIS[1],
+        ["ceramics"],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tenants_directoryprofile WHERE location IS NOT NULL")
+        assert cursor.fetchone() == (1,)
