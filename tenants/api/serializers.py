@@ -83,19 +83,24 @@ class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class DirectoryProfileOutput(serializers.Serializer):  # type: ignore[type-arg]
-    listed = serializers.BooleanField()
+class DirectoryPublicFields(serializers.Serializer):  # type: ignore[type-arg]
+    """What a directory profile shows shoppers, in both answers that carry it."""
+
     description = serializers.CharField()
     address = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    pickup = serializers.BooleanField()
+    opening_hours = serializers.CharField()
+
+
+class DirectoryProfileOutput(DirectoryPublicFields):
+    listed = serializers.BooleanField()
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
     )
     longitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
     )
-    categories = serializers.ListField(child=serializers.CharField())
-    pickup = serializers.BooleanField()
-    opening_hours = serializers.CharField()
 
 
 class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -123,17 +128,12 @@ class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class DirectoryShopOutput(serializers.Serializer):  # type: ignore[type-arg]
+class DirectoryShopOutput(DirectoryPublicFields):
     slug = serializers.CharField()
     name = serializers.CharField()
     domain = serializers.CharField(help_text="The shop's primary hostname (its storefront).")
-    description = serializers.CharField()
-    address = serializers.CharField()
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False)
-    categories = serializers.ListField(child=serializers.CharField())
-    pickup = serializers.BooleanField()
-    opening_hours = serializers.CharField()
     distance_km = serializers.FloatField(
         help_text="From the point asked about, in kilometres (great circle)."
     )

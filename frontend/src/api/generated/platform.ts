@@ -483,6 +483,7 @@ export interface components {
             /** @description Shoppers can collect orders at the address. */
             pickup?: boolean;
         };
+        /** @description What a directory profile shows shoppers, in both answers that carry it. */
         DirectoryProfileOutput: {
             address: string;
             categories: string[];
@@ -495,6 +496,7 @@ export interface components {
             opening_hours: string;
             pickup: boolean;
         };
+        /** @description What a directory profile shows shoppers, in both answers that carry it. */
         DirectoryShopOutput: {
             address: string;
             categories: string[];
