@@ -158,7 +158,9 @@ def _directory_profile_change(*, shop: Shop, fields: dict[str, Any]) -> Director
     unknown = set(fields) - DIRECTORY_FIELDS
     if unknown:
         raise ValueError(f"not directory profile fields: {sorted(unknown)}")
-    profile = DirectoryProfile.objects.select_for_update().filter(shop=shop).first()
+    # The shop's row is the lock: two first edits at once would both insert a profile.
+    Shop.objects.select_for_update(no_key=True).filter(pk=shop.pk).exists()
+    profile = DirectoryProfile.objects.filter(shop=shop).first()
     if profile is None:
         profile = DirectoryProfile(shop=shop)
     for field, value in fields.items():
