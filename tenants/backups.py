@@ -36,6 +36,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from django_tenants.utils import schema_exists
 
 from tenants.errors import BackupInvalid
 from tenants.keys import redis_client
-from tenants.models import ApiKey, Domain, Membership, Shop, User
+from tenants.models import ApiKey, DirectoryProfile, Domain, Membership, Shop, User
 from tenants.provisioning import schema_migrate
 from tenants.schemas import use_public
 
@@ -100,13 +101,19 @@ def _row(instance: Any, exclude: set[str]) -> dict[str, Any]:
         if field.primary_key or field.name in exclude or field.is_relation:
             continue
         value = field.value_from_object(instance)
-        row[field.name] = value.isoformat() if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)  # exactly as stored (coordinates); the model field parses it back
+        row[field.name] = value
     return row
 
 
 def _public_rows(shop: Shop) -> dict[str, Any]:
     memberships = Membership.objects.filter(shop=shop).select_related("user").order_by("id")
+    directory = DirectoryProfile.objects.filter(shop=shop).first()
     return {
+        "directory": None if directory is None else _row(directory, exclude=set()),
         "shop": _row(shop, exclude=set()),
         "domains": [
             _row(domain, exclude=set()) for domain in Domain.objects.filter(tenant=shop).order_by("id")
@@ -250,6 +257,8 @@ def _public_restore(public: dict[str, Any]) -> Shop:
             or User.objects.filter(email=key.get("created_by") or "").first()
         )
         ApiKey.objects.create(shop=shop, created_by=created_by, **_parse(key, ApiKey))
+    if public.get("directory"):  # backups from before the directory have none
+        DirectoryProfile.objects.create(shop=shop, **_parse(public["directory"], DirectoryProfile))
     return shop
 
 

@@ -50,6 +50,7 @@ class TenantsErrorCode(StrEnum):
     LINK_INVALID = "link_invalid"
     INVITATION_CLOSED = "invitation_closed"
     PASSWORD_INCORRECT = "password_incorrect"
+    DIRECTORY_LOCATION_MISSING = "directory_location_missing"
 
 
 class SlugInvalid(DomainError):
@@ -194,3 +195,11 @@ class PasswordIncorrect(DomainError):
     status = 400
     code = TenantsErrorCode.PASSWORD_INCORRECT
     title = "Wrong password"
+
+
+class DirectoryLocationMissing(DomainError):
+    """A shop asked to be listed in the directory without a location to list it at."""
+
+    status = 400
+    code = TenantsErrorCode.DIRECTORY_LOCATION_MISSING
+    title = "A listed shop needs a location"

@@ -319,3 +319,49 @@ class PlatformEmail(SentEmailRecord):
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="platform_email_sent_once")
         ]
+
+
+class DirectoryProfile(models.Model):
+    """
+    A shop's public profile in the platform's shop directory (`directory/shops`).
+    The shop opts in with `listed`; only listed, active shops with a location are shown.
+
+    The table also has a `location geography(Point, 4326)` column that PostgreSQL
+    generates from latitude and longitude (migration 0005), with a GiST index: the
+    nearby query reads it in raw SQL (tenants.selectors.directory_nearby), so the ORM
+    needs no GIS backend (django.contrib.gis would bring in GDAL for nothing).
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True, related_name="directory")
+    listed = models.BooleanField(default=False)
+    description = models.TextField(blank=True, max_length=2000)
+    address = models.CharField(max_length=300, blank=True)
+    # Decimal degrees; six places are about 0.1 m, more than a shop front needs.
+    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True)
+    categories = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    pickup = models.BooleanField(default=False, help_text="Shoppers can collect orders at the address.")
+    opening_hours = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90), name="directory_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__gte=-180, longitude__lte=180), name="directory_longitude_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__isnull=False, longitude__isnull=False),
+                name="directory_location_whole",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(listed=False) | models.Q(latitude__isnull=False),
+                name="directory_listed_located",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"directory profile of {self.shop_id}"

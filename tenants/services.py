@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -20,6 +21,7 @@ from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import (
     AlreadyAMember,
     ConfirmationMismatch,
+    DirectoryLocationMissing,
     DomainError,
     DomainInvalid,
     DomainLimit,
@@ -36,7 +38,7 @@ from tenants.errors import (
     SlugTaken,
     UserNotFound,
 )
-from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, User
+from tenants.models import ApiKey, DirectoryProfile, Domain, Membership, Shop, ShopExport, User
 from tenants.schemas import use_public, use_shop
 
 logger = logging.getLogger(__name__)
@@ -115,8 +117,18 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", pla
     return shop
 
 
-def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency: str | None = None) -> Shop:
-    """Change a shop's settings (owners and admins)."""
+def shop_update(
+    *,
+    shop: Shop,
+    by: Membership,
+    name: str | None = None,
+    currency: str | None = None,
+    directory: dict[str, Any] | None = None,
+) -> Shop:
+    """
+    Change a shop's settings (owners and admins). `directory` holds the fields of
+    the shop's directory profile to change; the others keep their values.
+    """
     if by.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
         raise NotAllowed("Only the shop's owners and admins can change its settings.")
     changed = []
@@ -126,12 +138,48 @@ def shop_update(*, shop: Shop, by: Membership, name: str | None = None, currency
     if currency is not None and currency != shop.currency:
         shop.currency = currency
         changed.append("currency")
-    if changed:
-        with transaction.atomic():
+    with transaction.atomic():
+        if directory:
+            _directory_profile_change(shop=shop, fields=directory)
+        if changed:
             shop.save(update_fields=changed)
             hooks.shop_updated(shop=shop, changed=changed)
             transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
     return shop
+
+
+DIRECTORY_FIELDS = frozenset(
+    {"listed", "description", "address", "latitude", "longitude", "categories", "pickup", "opening_hours"}
+)
+
+
+def _directory_profile_change(*, shop: Shop, fields: dict[str, Any]) -> DirectoryProfile:
+    """Apply `fields` to the shop's directory profile (made on first use), inside the caller's transaction."""
+    unknown = set(fields) - DIRECTORY_FIELDS
+    if unknown:
+        raise ValueError(f"not directory profile fields: {sorted(unknown)}")
+    # The shop's row is the lock: two first edits at once would both insert a profile.
+    Shop.objects.select_for_update(no_key=True).filter(pk=shop.pk).exists()
+    profile = DirectoryProfile.objects.filter(shop=shop).first()
+    if profile is None:
+        profile = DirectoryProfile(shop=shop)
+    for field, value in fields.items():
+        if field == "categories":
+            value = list(dict.fromkeys(value))  # the first of each, in the merchant's order
+        setattr(profile, field, value)
+    if (profile.latitude is None) != (profile.longitude is None):
+        missing = "latitude" if profile.latitude is None else "longitude"
+        raise DomainError(
+            "A location needs both latitude and longitude.",
+            errors={f"directory.{missing}": ["Send latitude and longitude together (or both null)."]},
+        )
+    if profile.listed and profile.latitude is None:
+        raise DirectoryLocationMissing(
+            "A shop is listed in the directory at its location: send latitude and longitude.",
+            errors={"directory.listed": ["Set latitude and longitude first (or in the same request)."]},
+        )
+    profile.save()
+    return profile
 
 
 MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)

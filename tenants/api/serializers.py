@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from tenants.conventions.fields import StrictCharField
+from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.conventions.money import CURRENCIES
 from tenants.models import ApiKey, Membership, Shop, ShopExport
 
@@ -40,9 +42,73 @@ class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
+DIRECTORY_CATEGORY = r"^[a-z0-9][a-z0-9-]{0,39}$"
+DIRECTORY_CATEGORY_HELP = "1–40 of a-z, 0-9 and hyphens, e.g. `bakery`."
+
+
+class DirectoryCoordinate(serializers.DecimalField):
+    """Decimal degrees as a JSON number: NaN and Infinity are refused by DRF, huge values by the range."""
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=9,
+            decimal_places=6,
+            min_value=-limit,
+            max_value=limit,
+            coerce_to_string=False,
+            allow_null=True,
+            **kwargs,
+        )
+
+
+class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
+    listed = StrictBooleanField(
+        required=False, help_text="Show the shop in the directory (needs a location)."
+    )
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    address = StrictCharField(max_length=300, required=False, allow_blank=True)
+    latitude = DirectoryCoordinate(limit=90, required=False, help_text="Decimal degrees, -90 to 90.")
+    longitude = DirectoryCoordinate(limit=180, required=False, help_text="Decimal degrees, -180 to 180.")
+    categories = serializers.ListField(
+        child=serializers.RegexField(DIRECTORY_CATEGORY, max_length=40, help_text=DIRECTORY_CATEGORY_HELP),
+        max_length=10,
+        required=False,
+    )
+    pickup = StrictBooleanField(required=False, help_text="Shoppers can collect orders at the address.")
+    opening_hours = StrictCharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        help_text="As shoppers read it, e.g. `Mon–Sat 9–18`.",
+    )
+
+
+class DirectoryPublicFields(serializers.Serializer):  # type: ignore[type-arg]
+    """What a directory profile shows shoppers, in both answers that carry it."""
+
+    description = serializers.CharField()
+    address = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    pickup = serializers.BooleanField()
+    opening_hours = serializers.CharField()
+
+
+class DirectoryProfileOutput(DirectoryPublicFields):
+    listed = serializers.BooleanField()
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, coerce_to_string=False, allow_null=True
+    )
+
+
 class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=120, required=False)
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+    directory = DirectoryProfileInput(
+        required=False, help_text="The shop's directory profile: only the fields sent change."
+    )
 
 
 class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -55,6 +121,22 @@ class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
     plan = serializers.CharField(required=False, help_text="The code of the shop's plan.")
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     created_at = serializers.DateTimeField()
+    directory = DirectoryProfileOutput(
+        required=False,
+        allow_null=True,
+        help_text="The directory profile (one shop's answers); null until set.",
+    )
+
+
+class DirectoryShopOutput(DirectoryPublicFields):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    domain = serializers.CharField(help_text="The shop's primary hostname (its storefront).")
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, coerce_to_string=False)
+    distance_km = serializers.FloatField(
+        help_text="From the point asked about, in kilometres (great circle)."
+    )
 
 
 class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]

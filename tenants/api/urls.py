@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenants.api import accounts, views
+from tenants.api import accounts, directory, views
 
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("invitations/accept", accounts.InvitationAcceptView.as_view(), name="invitations-accept"),
     path("me", views.MeView.as_view(), name="me"),
+    path("directory/shops", directory.DirectoryShopListView.as_view(), name="directory-shops"),
     path("shops", views.ShopListCreateView.as_view(), name="shops"),
     path("shops/<slug:slug>", views.ShopDetailView.as_view(), name="shop-detail"),
     path("shops/<slug:slug>/suspend", views.ShopSuspendView.as_view(), name="shop-suspend"),

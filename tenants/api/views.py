@@ -43,6 +43,14 @@ def _shop_payload(
     return payload
 
 
+def _shop_detail_payload(shop: Shop, role: str) -> dict[str, Any]:
+    """One shop's representation with its directory profile (lists leave the profile out)."""
+    domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
+    profile = selectors.directory_profile_of(shop=shop)
+    payload = {**_shop_payload(shop, domain, role), "directory": profile}
+    return s.ShopOutput(payload).data  # type: ignore[no-any-return]
+
+
 class SignInView(TokenObtainPairView):
     """
     `auth/token`. Throttled per account and per address before the password is
@@ -159,22 +167,22 @@ class ShopDetailView(PlatformAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
-        domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
-        return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
+        return Response(_shop_detail_payload(shop, membership.role))
 
     @extend_schema(
         request=s.ShopUpdateInput,
         responses=s.ShopOutput,
         operation_id="shops_update",
         summary="Update a shop",
-        description="Change a shop's name or currency (owners and admins).",
+        description="Change a shop's name, currency or directory profile (owners and admins). "
+        "A shop is listed in the directory (`directory/shops`) with `directory.listed`, which needs "
+        "`latitude` and `longitude`.",
     )
     def patch(self, request: Request, slug: str) -> Response:
         shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
         data = validated(s.ShopUpdateInput, request.data)
         shop = services.shop_update(shop=shop, by=membership, **data)
-        domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
-        return Response(s.ShopOutput(_shop_payload(shop, domain, membership.role)).data)
+        return Response(_shop_detail_payload(shop, membership.role))
 
     @extend_schema(
         request=s.ShopDeleteInput,

@@ -11,6 +11,7 @@ import { CustomerDetailPage } from "./pages/CustomerDetail";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { CustomersPage } from "./pages/Customers";
 import { DashboardPage } from "./pages/Dashboard";
+import { DirectoryPage } from "./pages/Directory";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage } from "./pages/products/EditProductPage";
@@ -180,6 +181,8 @@ export function AdminApp() {
       <Route path="reset-password" element={<ResetPasswordPage />} />
       <Route path="confirm-email" element={<ConfirmEmailPage />} />
       <Route path="accept-invitation" element={<AcceptInvitationPage />} />
+      {/* Anyone may look for shops: no sign-in. */}
+      <Route path="directory" element={<DirectoryPage />} />
       <Route element={<RequireSignIn />}>
         <Route element={<AppLayout />}>
           <Route index element={<ShopsPage />} />

@@ -161,6 +161,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/platform/v1/directory/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shops near a point
+         * @description Listed shops within `radius_km` of `near`, nearest first, each with its distance. Anyone may ask; shops opt in through `PATCH shops/{slug}` with `directory.listed`.
+         */
+        get: operations["directory_shops_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/platform/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -268,7 +288,7 @@ export interface paths {
         head?: never;
         /**
          * Update a shop
-         * @description Change a shop's name or currency (owners and admins).
+         * @description Change a shop's name, currency or directory profile (owners and admins). A shop is listed in the directory (`directory/shops`) with `directory.listed`, which needs `latitude` and `longitude`.
          */
         patch: operations["shops_update"];
         trace?: never;
@@ -606,6 +626,61 @@ export interface components {
          * @enum {string}
          */
         Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
+        DirectoryProfileInputRequest: {
+            address?: string;
+            categories?: string[];
+            description?: string;
+            /**
+             * Format: double
+             * @description Decimal degrees, -90 to 90.
+             */
+            latitude?: number | null;
+            /** @description Show the shop in the directory (needs a location). */
+            listed?: boolean;
+            /**
+             * Format: double
+             * @description Decimal degrees, -180 to 180.
+             */
+            longitude?: number | null;
+            /** @description As shoppers read it, e.g. `Mon–Sat 9–18`. */
+            opening_hours?: string;
+            /** @description Shoppers can collect orders at the address. */
+            pickup?: boolean;
+        };
+        /** @description What a directory profile shows shoppers, in both answers that carry it. */
+        DirectoryProfileOutput: {
+            address: string;
+            categories: string[];
+            description: string;
+            /** Format: double */
+            latitude: number | null;
+            listed: boolean;
+            /** Format: double */
+            longitude: number | null;
+            opening_hours: string;
+            pickup: boolean;
+        };
+        /** @description What a directory profile shows shoppers, in both answers that carry it. */
+        DirectoryShopOutput: {
+            address: string;
+            categories: string[];
+            description: string;
+            /**
+             * Format: double
+             * @description From the point asked about, in kilometres (great circle).
+             */
+            distance_km: number;
+            /** @description The shop's primary hostname (its storefront). */
+            domain: string;
+            /** Format: double */
+            latitude: number;
+            /** Format: double */
+            longitude: number;
+            name: string;
+            opening_hours: string;
+            pickup: boolean;
+            slug: string;
+        };
         DomainInputRequest: {
             /** @description A hostname you control, e.g. shop.example.com. */
             domain: string;
@@ -810,6 +885,21 @@ export interface components {
             limit: number;
             used: number;
         };
+        PaginatedDirectoryShopOutputList: {
+            /**
+             * Format: uri
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
+             */
+            previous: string | null;
+            results: components["schemas"]["DirectoryShopOutput"][];
+        };
         PaginatedDomainOutputList: {
             /**
              * Format: uri
@@ -911,6 +1001,8 @@ export interface components {
         };
         PatchedShopUpdateInputRequest: {
             currency?: components["schemas"]["Currency"];
+            /** @description The shop's directory profile: only the fields sent change. */
+            directory?: components["schemas"]["DirectoryProfileInputRequest"];
             name?: string;
         };
         PeriodOutput: {
@@ -1000,6 +1092,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             currency: string;
+            /** @description The directory profile (one shop's answers); null until set. */
+            directory?: components["schemas"]["DirectoryProfileOutput"] | null;
             domain: string;
             name: string;
             /** @description The code of the shop's plan. */
@@ -1793,6 +1887,65 @@ export interface operations {
             };
             /** @description Unsupported media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    directory_shops_list: {
+        parameters: {
+            query: {
+                /** @description Only shops in this category. */
+                category?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `latitude,longitude` in decimal degrees, e.g. `48.8566,2.3522`. */
+                near: string;
+                /** @description Words in the shop's name or description (at most 100 characters). */
+                q?: string;
+                /** @description Search radius in km, above 0, at most 2000 (default 25). */
+                radius_km?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDirectoryShopOutputList"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
