@@ -169,7 +169,7 @@ try {
   await shopper.getByLabel("Address", { exact: true }).fill("1 Market Street");
   await shopper.getByLabel("City").fill("Berlin");
   await shopper.getByLabel("Postal code").fill("10115");
-  await shopper.getByLabel("Country code").fill("DE");
+  await shopper.getByLabel("Country", { exact: true }).selectOption({ label: "Germany" });
   await shopper.getByLabel("Card number").fill("4000000000000002");
   await shopper.getByRole("button", { name: /^Pay / }).click();
   await shopper.getByRole("alert").filter({ hasText: "Payment declined" }).waitFor();

@@ -2,7 +2,7 @@ import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNod
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { storefrontClient, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
-import type { Cart } from "./types";
+import type { Cart, CategoryNode } from "./types";
 
 const ClientContext = createContext<ShopClient | null>(null);
 
@@ -23,6 +23,26 @@ export function useShop() {
     queryFn: () => unwrap(api.GET("/api/storefront/v1/shop")),
     staleTime: 5 * 60_000,
   });
+}
+
+export function useCategories() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["categories"],
+    // The schema types children as plain objects; they are categories of the same shape.
+    queryFn: async () => (await unwrap(api.GET("/api/storefront/v1/categories"))) as CategoryNode[],
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** The category with this slug anywhere in the tree. */
+export function findCategory(tree: CategoryNode[], slug: string): CategoryNode | undefined {
+  for (const node of tree) {
+    if (node.slug === slug) return node;
+    const found = findCategory(node.children ?? [], slug);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 // --- the cart: its id in localStorage (per shop host), its contents in the shop's database ---

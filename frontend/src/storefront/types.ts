@@ -12,3 +12,5 @@ export type Order = S["OrderOutput"];
 export type PlacedOrder = S["PlacedOrderOutput"];
 export type Shop = S["StorefrontShopOutput"];
 export type Image = S["ImageOutput"];
+/** A category in the storefront's tree (children are the same shape). */
+export type CategoryNode = { id: number; name: string; slug: string; children?: CategoryNode[] };

@@ -68,9 +68,16 @@ describe("product page", () => {
     expect(button).toBeDisabled();
   });
 
-  it("shows a missing product as a message", async () => {
-    renderProduct(async () => json({ type: "x", title: "Product not found", status: 404, detail: "" }, 404));
-    expect(await screen.findByRole("alert")).toHaveTextContent("Product not found");
+  it("says a missing product is not found, and offers browsing instead of trying again", async () => {
+    renderProduct(async () => json({ type: "x", title: "Not found", status: 404, detail: "No such product in this shop." }, 404));
+    expect(await screen.findByRole("heading", { name: "Product not found" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Browse all products" })).toHaveAttribute("href", "/");
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+  });
+
+  it("offers to try again when the shop could not answer", async () => {
+    renderProduct(async () => json({ type: "x", title: "Server error", status: 500, detail: "" }, 500));
+    expect(await screen.findByRole("button", { name: "Try again" })).toBeInTheDocument();
   });
 });
 

@@ -2,9 +2,23 @@ import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
+import { ApiError } from "../../api/problems";
 import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Loading, Notice } from "../../shared/ui";
 import { useAddToCart, useApi } from "../api";
+
+/** A product that is not (or no longer) on sale: trying again cannot help, browsing can. */
+function ProductNotFound() {
+  return (
+    <>
+      <h1>Product not found</h1>
+      <p>This product is not in the shop, or is no longer on sale.</p>
+      <p>
+        <Link to="/">Browse all products</Link>
+      </p>
+    </>
+  );
+}
 
 export function ProductPage() {
   const { slug = "" } = useParams();
@@ -19,6 +33,7 @@ export function ProductPage() {
 
   if (product.isPending) return <Loading label="Loading product…" />;
   if (product.isError) {
+    if (product.error instanceof ApiError && product.error.status === 404) return <ProductNotFound />;
     return (
       <>
         <ErrorMessage error={product.error} onRetry={() => product.refetch()} />
