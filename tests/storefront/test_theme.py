@@ -1,4 +1,4 @@
-"""The theme and content pages: edited through the Admin API, shown by the Storefront API; bad input and isolation."""
+"""The theme and content pages: edited by the Admin API, shown by the Storefront API; bad input, isolation."""
 
 from __future__ import annotations
 
@@ -142,7 +142,9 @@ def test_logo_and_hero_images_are_stored_as_webp_at_their_sizes(
     # A new logo replaces the old file; removing the hero removes its files.
     with django_capture_on_commit_callbacks(execute=True):
         put_image(api, shop_a, "logo", png_bytes(300, 100))
-        response = api.delete("/api/admin/v1/theme/images/hero", HTTP_HOST=shop_a.host, **bearer(shop_a.token()))
+        response = api.delete(
+            "/api/admin/v1/theme/images/hero", HTTP_HOST=shop_a.host, **bearer(shop_a.token())
+        )
     assert response.status_code == 200 and response.json()["hero"]["image"] == []
     assert [path.name.split("-")[0] for path in media_root.rglob("*.webp")] == ["logo"]
 
