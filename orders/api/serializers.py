@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.carts import CartView
@@ -13,6 +14,7 @@ from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
+from tenants.storage import object_url
 
 # --- Carts ---------------------------------------------------------------------------
 
@@ -56,12 +58,23 @@ class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     sku = serializers.CharField(source="variant.sku")
     title = serializers.CharField(source="variant.product_title")
     variant_title = serializers.CharField(source="variant.title")
+    product_slug = serializers.CharField(
+        source="variant.product_slug", help_text="Links to the product's page."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="The product's first picture, small; null if none."
+    )
     quantity = serializers.IntegerField()
     unit_price = MoneyField()
     line_total = MoneyField()
     available = serializers.BooleanField(
         help_text="False when the item is no longer for sale or not in stock."
     )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, line: Any) -> str | None:
+        key = line.variant.thumbnail_key
+        return object_url(key) if key else None
 
 
 class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -87,6 +100,8 @@ def cart_output(view: CartView) -> dict[str, Any]:
                 "sku": line.variant.sku,
                 "title": line.variant.product_title,
                 "variant_title": line.variant.title,
+                "product_slug": line.variant.product_slug,
+                "thumbnail_url": object_url(line.variant.thumbnail_key) if line.variant.thumbnail_key else None,
                 "quantity": line.quantity,
                 "unit_price": line.unit_price.as_json(),
                 "line_total": line.line_total.as_json(),

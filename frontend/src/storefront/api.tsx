@@ -2,7 +2,7 @@ import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNod
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { storefrontClient, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
-import type { Cart, CategoryNode } from "./types";
+import type { Cart, CategoryNode, ContentPage, Theme } from "./types";
 
 const ClientContext = createContext<ShopClient | null>(null);
 
@@ -21,6 +21,25 @@ export function useShop() {
   return useQuery({
     queryKey: ["shop"],
     queryFn: () => unwrap(api.GET("/api/storefront/v1/shop")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useTheme() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["theme"],
+    queryFn: async (): Promise<Theme> => unwrap(api.GET("/api/storefront/v1/theme")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useContentPage(kind: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["content-page", kind],
+    queryFn: async (): Promise<ContentPage> =>
+      unwrap(api.GET("/api/storefront/v1/pages/{kind}", { params: { path: { kind: kind as ContentPage["kind"] } } })),
     staleTime: 5 * 60_000,
   });
 }

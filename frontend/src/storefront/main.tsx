@@ -6,6 +6,7 @@ import { ApiError } from "../api/problems";
 import "../shared/styles.css";
 import { StorefrontApiProvider } from "./api";
 import { StorefrontApp } from "./App";
+import { seedQueries } from "./seed";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -16,6 +17,8 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+seedQueries(queryClient);
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -342,6 +342,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's content pages
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_pages_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/pages/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A content page
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_pages_retrieve"];
+        /**
+         * Write a content page (creates or replaces it)
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        put: operations["admin_pages_save"];
+        post?: never;
+        /**
+         * Take a content page off the storefront
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_pages_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/payment-settings": {
         parameters: {
             query?: never;
@@ -596,6 +648,57 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/theme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The storefront's theme
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_theme_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the theme's colours, font and words
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        patch: operations["admin_theme_update"];
+        trace?: never;
+    };
+    "/api/admin/v1/theme/images/{slot}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the logo or the hero image
+         * @description The image itself is the body (PNG, JPEG, WebP or GIF, up to the request size limit). It is checked and stored as WebP: the logo within 600 × 240 pixels, the hero at several widths.
+         */
+        put: operations["admin_theme_image_set"];
+        post?: never;
+        /**
+         * Remove the logo or the hero image
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_theme_image_remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -881,6 +984,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storefront/v1/pages/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A content page of the shop (about, shipping, returns, privacy, terms, contact)
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        get: operations["storefront_pages_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/storefront/v1/payment-methods": {
         parameters: {
             query?: never;
@@ -953,6 +1076,26 @@ export interface paths {
          * @description The public facts about the shop served at this host.
          */
         get: operations["storefront_shop"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/theme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's theme and the pages its footer links to
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        get: operations["storefront_theme"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1248,8 +1391,12 @@ export interface components {
             id: number;
             line_total: components["schemas"]["Money"];
             product: number;
+            /** @description Links to the product's page. */
+            product_slug: string;
             quantity: number;
             sku: string;
+            /** @description The product's first picture, small; null if none. */
+            readonly thumbnail_url: string | null;
             title: string;
             unit_price: components["schemas"]["Money"];
             variant: number;
@@ -1288,6 +1435,18 @@ export interface components {
             email: string;
             payment_method: components["schemas"]["PaymentMethodInputRequest"];
             shipping_address: components["schemas"]["ShippingAddressInputRequest"];
+        };
+        ContentPageInputRequest: {
+            /** @description Plain text; blank lines separate paragraphs (no HTML: it is shown as written). */
+            body: string;
+            title: string;
+        };
+        ContentPageOutput: {
+            body: string;
+            kind: components["schemas"]["KindEnum"];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /**
          * @description ISO 4217 currency code.
@@ -1429,6 +1588,21 @@ export interface components {
             price_bands: components["schemas"]["FacetPriceBandOutput"][];
             total: number;
         };
+        /**
+         * @description * `system` - System sans-serif
+         *     * `humanist` - Humanist sans-serif
+         *     * `geometric` - Geometric sans-serif
+         *     * `serif` - Classic serif
+         *     * `slab` - Slab serif
+         * @enum {string}
+         */
+        FontEnum: "system" | "humanist" | "geometric" | "serif" | "slab";
+        HeroOutput: {
+            /** @description The hero image at several widths (for srcset); empty for none. */
+            image: components["schemas"]["ImageSizeOutput"][];
+            text: string;
+            title: string;
+        };
         ImageOutput: {
             alt: string;
             id: number;
@@ -1442,6 +1616,10 @@ export interface components {
         ImageReorderInputRequest: {
             /** @description Image ids, first shown first; images not listed keep their order after them. */
             order: number[];
+        };
+        ImageSizeOutput: {
+            url: string;
+            width: number;
         };
         ImageUploadInputRequest: {
             /** @description Defaults to `""`. */
@@ -1494,6 +1672,16 @@ export interface components {
             stock: number;
             variant: number;
         };
+        /**
+         * @description * `about` - About us
+         *     * `shipping` - Shipping
+         *     * `returns` - Returns
+         *     * `privacy` - Privacy policy
+         *     * `terms` - Terms of service
+         *     * `contact` - Contact
+         * @enum {string}
+         */
+        KindEnum: "about" | "shipping" | "returns" | "privacy" | "terms" | "contact";
         MarkPaidInputRequest: {
             /** @description Defaults to `""`. */
             reference?: string;
@@ -1555,6 +1743,10 @@ export interface components {
          * @enum {string}
          */
         OrderStatusEnum: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+        PageLinkOutput: {
+            kind: components["schemas"]["KindEnum"];
+            title: string;
+        };
         PaginatedApiKeyOutputList: {
             /**
              * Format: uri
@@ -1750,6 +1942,19 @@ export interface components {
             slug?: string;
             status?: components["schemas"]["ProductStatusEnum"];
             title?: string;
+        };
+        PatchedThemeInputRequest: {
+            /** @description The announcement bar and the footer, as #rrggbb (4.5:1 with white). */
+            accent_color?: string;
+            /** @description A line above every page; empty for none. */
+            announcement?: string;
+            /** @description Buttons and links, as #rrggbb; white text on it must read (4.5:1). */
+            brand_color?: string;
+            font?: components["schemas"]["FontEnum"];
+            hero_text?: string;
+            hero_title?: string;
+            /** @description Bank details and how to pay, shown on the confirmation of orders paid later. */
+            payment_instructions?: string;
         };
         PatchedVariantUpdateInputRequest: {
             /** @example 19.99 */
@@ -2012,6 +2217,19 @@ export interface components {
             price: components["schemas"]["Money"];
             sku: string;
             title: string;
+        };
+        /** @description The theme as the storefront draws it (and the admin edits it). */
+        ThemeOutput: {
+            accent_color: string;
+            announcement: string;
+            brand_color: string;
+            font: components["schemas"]["FontEnum"];
+            readonly hero: components["schemas"]["HeroOutput"];
+            readonly logo_url: string | null;
+            readonly pages: components["schemas"]["PageLinkOutput"][];
+            payment_instructions: string;
+            /** Format: date-time */
+            updated_at: string | null;
         };
         TopProductOutput: {
             product: number;
@@ -4167,6 +4385,367 @@ export interface operations {
             };
         };
     };
+    admin_pages_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"][];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContentPageInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_payment_settings_retrieve: {
         parameters: {
             query?: never;
@@ -6088,6 +6667,399 @@ export interface operations {
             };
         };
     };
+    admin_theme_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedThemeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_image_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot: "hero" | "logo";
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "image/gif": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_image_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot: "hero" | "logo";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_webhooks_list: {
         parameters: {
             query?: {
@@ -7721,6 +8693,79 @@ export interface operations {
             };
         };
     };
+    storefront_pages_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     storefront_payment_methods: {
         parameters: {
             query?: never;
@@ -7969,6 +9014,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StorefrontShopOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_theme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */

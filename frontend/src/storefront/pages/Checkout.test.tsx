@@ -7,6 +7,8 @@ import { StorefrontApiProvider } from "../api";
 import { CartPage } from "./Cart";
 import { CheckoutPage } from "./Checkout";
 
+vi.setConfig({ testTimeout: 20_000 }); // typing a whole address takes seconds on a busy machine
+
 const money = (amount: string) => ({ amount, currency: "EUR" });
 const cart = {
   id: "c".repeat(32),

@@ -17,6 +17,10 @@ const facets = {
   ],
 };
 const categories = [{ id: 1, name: "Kitchen", slug: "kitchen", children: [{ id: 2, name: "Teapots", slug: "teapots", children: [] }] }];
+const theme = {
+  brand_color: "#1f5fbf", accent_color: "#1d2330", font: "system", logo_url: null, announcement: "", payment_instructions: "",
+  hero: { title: "Teas from small gardens", text: "Picked by hand.", image: [] }, pages: [], updated_at: null,
+};
 const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
 
 function Where() {
@@ -31,6 +35,8 @@ function renderHome(path = "/") {
     vi.fn(async (request: Request) => {
       const url = new URL(request.url);
       if (url.pathname.endsWith("/categories")) return json(categories);
+      if (url.pathname.endsWith("/theme")) return json(theme);
+      if (url.pathname.endsWith("/shop")) return json({ name: "Alpha", slug: "alpha", currency: "EUR" });
       requested.push(url);
       return json({ results: [], next: null, previous: null, facets });
     }),
@@ -86,6 +92,19 @@ describe("storefront home", () => {
   it("names the category in the results heading, however deep it is", async () => {
     renderHome("/?category=teapots");
     expect(await screen.findByRole("heading", { level: 2, name: /^Teapots/ })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Welcome" })).toBeNull(); // the hero is the front page's
+  });
+
+  it("greets with the merchant's hero on the front page, and keeps the filters in a drawer on phones", async () => {
+    renderHome();
+    expect(await screen.findByRole("region", { name: "Welcome" })).toHaveTextContent("Teas from small gardens");
+    const toggle = screen.getByRole("button", { name: "Filters" });
+    expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await userEvent.click(toggle);
+    expect(toggle).toHaveAttribute("aria-expanded", "true");
+    expect(document.getElementById("filters")).toHaveClass("open");
+    await userEvent.click(await screen.findByRole("button", { name: "Show 3 products" }));
+    expect(document.getElementById("filters")).not.toHaveClass("open");
   });
 
   it("words the heading for a search, a category and both", () => {

@@ -1,13 +1,13 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { cursorOf, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
-import { findCategory, useApi, useCategories } from "../api";
-import type { Facets, Product } from "../types";
+import { findCategory, useApi, useCategories, useShop, useTheme } from "../api";
+import { LIST_FILTERS, listFilters } from "../seed";
+import type { Facets, Product, Theme } from "../types";
 
-const FILTERS = ["q", "category", "min_price", "max_price", "in_stock", "ordering"] as const;
 
 export function ProductCard({ product }: { product: Product }) {
   const image = product.images[0];
@@ -102,6 +102,30 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
   );
 }
 
+/** The merchant's hero: a headline, a line of text and a picture, at the width the screen needs. */
+export function Hero({ theme }: { theme: Theme }) {
+  const { title, text, image } = theme.hero;
+  if (!title && !text && image.length === 0) return null;
+  const largest = image[image.length - 1];
+  return (
+    <section className={`hero${largest ? " with-image" : ""}`} aria-label="Welcome">
+      {largest && (
+        <img
+          src={largest.url}
+          srcSet={image.map((size) => `${size.url} ${size.width}w`).join(", ")}
+          sizes="(max-width: 1100px) 100vw, 1100px"
+          alt=""
+          fetchPriority="high"
+        />
+      )}
+      <div className="hero-text">
+        {title && <p className="hero-title">{title}</p>}
+        {text && <p>{text}</p>}
+      </div>
+    </section>
+  );
+}
+
 /** What the results are: a search, a category, or everything. */
 export function resultsHeading(q: string | null, categoryName: string | null): string {
   if (q && categoryName) return `Results for “${q}” in ${categoryName}`;
@@ -113,7 +137,7 @@ export function Home() {
   const api = useApi();
   const [params, setParams] = useSearchParams();
   const [search, setSearch] = useState(params.get("q") ?? "");
-  const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? undefined]));
+  const filters = listFilters(params);
 
   const products = useInfiniteQuery({
     queryKey: ["products", filters],
@@ -158,8 +182,16 @@ export function Home() {
   };
 
   const categories = useCategories();
+  const theme = useTheme();
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const filtered = LIST_FILTERS.some((name) => params.get(name));
+  const activeFilters = ["category", "min_price", "in_stock"].filter((name) => params.get(name)).length;
   const categorySlug = params.get("category");
   const categoryName = categorySlug ? (findCategory(categories.data ?? [], categorySlug)?.name ?? categorySlug) : null;
+  const shop = useShop();
+  useEffect(() => {
+    if (shop.data) document.title = categoryName ? `${categoryName} – ${shop.data.name}` : shop.data.name;
+  }, [shop.data, categoryName]);
   const facets = products.data?.pages[0]?.facets;
   const items = products.data?.pages.flatMap((page) => page.results) ?? [];
 
@@ -187,8 +219,26 @@ export function Home() {
           <option value="-created">Newest</option>
         </select>
       </form>
+      {!filtered && theme.data && <Hero theme={theme.data} />}
+      <button
+        type="button"
+        className="secondary filters-toggle"
+        aria-expanded={filtersOpen}
+        aria-controls="filters"
+        onClick={() => setFiltersOpen(true)}
+      >
+        Filters{activeFilters > 0 ? ` (${activeFilters})` : ""}
+      </button>
       <div className="layout-sidebar">
-        {facets ? <FacetFilters facets={facets} params={params} set={set} /> : <div />}
+        <div id="filters" className={`filters${filtersOpen ? " open" : ""}`}>
+          <div className="filters-head">
+            <h2>Filters</h2>
+            <button type="button" className="secondary" onClick={() => setFiltersOpen(false)}>
+              Show {facets?.total ?? ""} products
+            </button>
+          </div>
+          {facets && <FacetFilters facets={facets} params={params} set={set} />}
+        </div>
         <section aria-labelledby="results-heading">
           <h2 id="results-heading">
             {resultsHeading(params.get("q"), categoryName)}

@@ -5,7 +5,7 @@ import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { countryName } from "../../shared/CountrySelect";
 import { ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
-import { useApi } from "../api";
+import { useApi, useTheme } from "../api";
 import type { Order } from "../types";
 
 /** How to pay an order placed with "pay later": amount, reference, deadline, and what happens next. */
@@ -103,6 +103,7 @@ export function OrderPage() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
   const placed = Boolean((useLocation().state as { placed?: boolean } | null)?.placed);
+  const theme = useTheme();
   const api = useApi();
   const order = useQuery({
     queryKey: ["order", number, token],
@@ -126,7 +127,7 @@ export function OrderPage() {
       {!token && <ErrorMessage error={new Error("This link lacks the order's token.")} />}
       {order.isLoading && <Loading label="Loading the order…" />}
       <ErrorMessage error={order.error} />
-      {order.data && <OrderSummary order={order.data} />}
+      {order.data && <OrderSummary order={order.data} paymentDetails={theme.data?.payment_instructions || undefined} />}
     </>
   );
 }
