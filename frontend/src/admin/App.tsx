@@ -10,6 +10,7 @@ import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage, NewProductPage, ProductsPage } from "./pages/Products";
 import { SettingsPage } from "./pages/Settings";
+import { ThemePage } from "./pages/Theme";
 import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
@@ -100,6 +101,7 @@ const SHOP_NAV = [
   ["members", "Members"],
   ["billing", "Plan and usage"],
   ["invoices", "Invoices"],
+  ["theme", "Storefront theme"],
   ["settings", "Settings"],
 ] as const;
 
@@ -179,6 +181,7 @@ export function AdminApp() {
             <Route path="members" element={<MembersPage />} />
             <Route path="billing" element={<PlanUsagePage />} />
             <Route path="invoices" element={<InvoicesPage />} />
+            <Route path="theme" element={<ThemePage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />
