@@ -155,8 +155,11 @@ test-faults: venv
 	.ci/services
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 FAULTS_FULL=1 $(BIN)/pytest tests/faults -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
-# The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
-# browser flow (tests/e2e: a live gunicorn + worker on free ports, Chromium headless).
+# The SPA: generated client up to date, tsc, ESLint, Vitest, the build and the
+# storefront's first-load JS budget, then the browser flow (tests/e2e: a live gunicorn
+# + worker on free ports, Chromium headless, axe-core on every storefront page it
+# visits) and Lighthouse's mobile profile on home, a product and the cart (floors in
+# frontend/e2e/lighthouse.mjs; scores in test-artifacts/e2e/lighthouse.json).
 test-frontend: venv chromium
 	$(MAKE) --no-print-directory client-check
 	$(MAKE) --no-print-directory api-lint
@@ -164,6 +167,7 @@ test-frontend: venv chromium
 	cd $(FRONTEND) && npx eslint --max-warnings=0 .
 	cd $(FRONTEND) && npx vitest run
 	$(MAKE) --no-print-directory frontend-build
+	cd $(FRONTEND) && npm run --silent budget
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 STOREFLEET_E2E=1 $(BIN)/pytest tests/e2e -q -p no:cacheprovider
 
 # Every check runs even when an earlier one fails (--keep-going), so one CI run

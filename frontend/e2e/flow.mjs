@@ -2,7 +2,8 @@
 // tests/e2e/test_browser_flow.py started (E2E_PORT). playwright-core drives
 // Debian's Chromium (CHROMIUM); no browser is ever downloaded. A screenshot of
 // each step goes to E2E_ARTIFACTS.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
@@ -83,6 +84,23 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 
 const failures = [];
+
+// axe-core (pinned in package.json) on every storefront page the shopper sees: any
+// violation fails the run, with its rule, impact and the elements it found.
+const axeSource = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const axeChecked = [];
+async function axeCheck(page, name) {
+  // These callbacks run in the page, where window and document are the browser's.
+  if (!(await page.evaluate(() => typeof globalThis.axe !== "undefined"))) await page.addScriptTag({ path: axeSource });
+  const results = await page.evaluate(() =>
+    globalThis.axe.run(globalThis.document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+  );
+  axeChecked.push(name);
+  for (const violation of results.violations) {
+    const targets = violation.nodes.map((node) => node.target.join(" ")).slice(0, 5).join("; ");
+    failures.push(`axe on ${name}: ${violation.id} (${violation.impact}): ${violation.help} — ${targets}`);
+  }
+}
 function watch(page, who) {
   page.on("pageerror", (error) => failures.push(`${who}: page error: ${error.message}`));
 }
@@ -130,12 +148,33 @@ try {
   await merchant.locator(".gallery img[alt='A blue teapot']").waitFor();
   await shot(merchant, "admin-product-with-image");
 
+  // The merchant brands the storefront: an announcement, a hero, a shipping page.
+  await merchant.getByRole("link", { name: "Storefront theme" }).click();
+  await merchant.getByLabel("Hero headline").fill("Teapots that pour straight");
+  await merchant.getByLabel("Announcement bar").fill("Free shipping over €50");
+  await merchant.getByRole("button", { name: "Save theme" }).click();
+  await merchant.getByText("Theme saved.").waitFor();
+  await merchant.getByLabel("Page", { exact: true }).selectOption("shipping");
+  await merchant.locator("#page-body").fill("We ship within two working days.\n\nEurope only.");
+  await merchant.getByRole("button", { name: "Publish page" }).click();
+  await merchant.getByText("Page saved.").waitFor();
+  await shot(merchant, "admin-theme");
+
   // --- the shopper: search, a declined card, a paid order, then out of stock --------------
   const shopper = await context.newPage();
   await shopper.setViewportSize({ width: 390, height: 844 }); // a phone
   watch(shopper, "storefront");
   await shopper.goto(`${storefront}/`);
   await shopper.getByRole("link", { name: "E2E Teas" }).waitFor();
+  await shopper.getByText("Free shipping over €50").waitFor();
+  await shopper.getByRole("region", { name: "Welcome" }).getByText("Teapots that pour straight").waitFor();
+  await axeCheck(shopper, "storefront home");
+  await shopper.getByRole("link", { name: "Shipping" }).click();
+  await shopper.getByRole("heading", { name: "Shipping" }).waitFor();
+  await shopper.getByText("Europe only.").waitFor();
+  await axeCheck(shopper, "storefront shipping page");
+  await shot(shopper, "storefront-content-page");
+  await shopper.goto(`${storefront}/`);
 
   // The worker indexes the new product from its event; search until it shows up.
   const found = shopper.getByRole("link", { name: "Blue Teapot" });
@@ -152,16 +191,19 @@ try {
     }
   }
   await shot(shopper, "storefront-search");
+  await axeCheck(shopper, "storefront search results");
 
   await found.click();
   await shopper.getByRole("heading", { name: "Blue Teapot" }).waitFor();
   await shopper.getByText("In stock").waitFor();
   await shot(shopper, "storefront-product");
+  await axeCheck(shopper, "storefront product");
   await shopper.getByRole("button", { name: "Add to cart" }).click();
   await shopper.getByLabel("1 item in the cart").waitFor();
   await shopper.getByRole("link", { name: "View cart" }).click();
   await shopper.getByRole("heading", { name: "Your cart" }).waitFor();
   await shot(shopper, "storefront-cart");
+  await axeCheck(shopper, "storefront cart");
 
   await shopper.getByRole("link", { name: "Check out" }).click();
   await shopper.getByLabel("E-mail").fill("shopper@example.com");
@@ -174,6 +216,7 @@ try {
   await shopper.getByRole("button", { name: /^Pay / }).click();
   await shopper.getByRole("alert").filter({ hasText: "Payment declined" }).waitFor();
   await shot(shopper, "storefront-card-declined");
+  await axeCheck(shopper, "storefront checkout (declined card)");
 
   await shopper.getByLabel("Card number").fill("4242424242424242");
   await shopper.getByRole("button", { name: /^Pay / }).click();
@@ -183,6 +226,7 @@ try {
   const orderNumber = orderHeading.replace("Order ", "").trim();
   await shopper.getByText("paid", { exact: true }).waitFor();
   await shot(shopper, "storefront-order-confirmation");
+  await axeCheck(shopper, "storefront order confirmation");
 
   // One teapot is left: asking for five is refused with a readable message.
   await shopper.goto(`${storefront}/products/blue-teapot`);
@@ -206,8 +250,12 @@ try {
   await shopper.goBack();
   await shopper.goto(`${storefront}/orders`);
   await shot(shopper, "storefront-order-lookup");
+  await axeCheck(shopper, "storefront order lookup");
 
   if (failures.length) throw new Error(failures.join("\n"));
+  console.log(`axe-core: 0 violations on ${axeChecked.length} storefront pages (${axeChecked.join(", ")})`);
+  // What the Lighthouse run (e2e/lighthouse.mjs) measures next: this shop's pages.
+  writeFileSync(join(artifacts, "flow.json"), JSON.stringify({ storefront, product: "blue-teapot" }));
   console.log(`browser flow passed: order ${orderNumber} on ${storefront}`);
 } catch (error) {
   for (const [index, page] of context.pages().entries()) {
