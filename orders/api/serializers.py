@@ -51,6 +51,10 @@ def cart_item_input_plain(data: Any, *, fields: tuple[str, ...]) -> dict[str, in
     return plain
 
 
+def _thumbnail_url(key: str) -> str | None:
+    return object_url(key) if key else None
+
+
 class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(source="item_id", help_text="The item id (the variant's id).")
     variant = serializers.IntegerField(source="variant.id")
@@ -73,8 +77,7 @@ class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_thumbnail_url(self, line: Any) -> str | None:
-        key = line.variant.thumbnail_key
-        return object_url(key) if key else None
+        return _thumbnail_url(line.variant.thumbnail_key)
 
 
 class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -101,7 +104,7 @@ def cart_output(view: CartView) -> dict[str, Any]:
                 "title": line.variant.product_title,
                 "variant_title": line.variant.title,
                 "product_slug": line.variant.product_slug,
-                "thumbnail_url": object_url(line.variant.thumbnail_key) if line.variant.thumbnail_key else None,
+                "thumbnail_url": _thumbnail_url(line.variant.thumbnail_key),
                 "quantity": line.quantity,
                 "unit_price": line.unit_price.as_json(),
                 "line_total": line.line_total.as_json(),

@@ -29,8 +29,8 @@ function Layout() {
       <a className="skip-link" href="#content">
         Skip to content
       </a>
-      {theme.data?.announcement && <p className="announcement">{theme.data.announcement}</p>}
       <header className="site">
+        {theme.data?.announcement && <p className="announcement">{theme.data.announcement}</p>}
         <Link to="/" className="brand">
           {logo ? <img src={logo} alt={name} width={150} height={60} /> : name || "\u00a0"}
         </Link>

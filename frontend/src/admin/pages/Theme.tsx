@@ -37,7 +37,7 @@ export function ThemePage() {
   return (
     <>
       <h1>Storefront theme</h1>
-      <ThemeForm key={theme.data.updated_at ?? "defaults"} theme={theme.data} />
+      <ThemeForm theme={theme.data} />
       <ImagesSection theme={theme.data} />
       <PagesSection />
     </>
@@ -186,7 +186,7 @@ function PagesSection() {
         <Loading />
       ) : (
         <PageForm
-          key={`${kind}:${existing?.updated_at ?? "new"}`}
+          key={kind}
           kind={kind}
           initialTitle={existing?.title ?? PAGE_KINDS.find(([value]) => value === kind)?.[1] ?? ""}
           initialBody={existing?.body ?? ""}
