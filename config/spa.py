@@ -146,8 +146,10 @@ def storefront(request: HttpRequest, path: str = "") -> HttpResponse:
         head = _product(request, base=base, name=name, slug=route.removeprefix("/products/"), data=data)
     elif route.startswith("/pages/") and route.count("/") == 2:
         head = _content_page(base=base, name=name, kind=route.removeprefix("/pages/"), pages=pages, data=data)
-    elif route.rstrip("/") in ("/cart", "/checkout", "/orders") or route.startswith(heads.PRIVATE_PREFIXES):
-        titles = {"/cart": "Your cart", "/checkout": "Checkout", "/account": "Your account"}
+    elif route.rstrip("/") == "/cart":
+        head = heads.plain_head(shop_name=name, base=base, path="/cart", title="Your cart", index=True)
+    elif route.startswith(heads.PRIVATE_PREFIXES):
+        titles = {"/checkout": "Checkout", "/account": "Your account"}
         title = next((text for prefix, text in titles.items() if route.startswith(prefix)), "Your order")
         head = heads.plain_head(shop_name=name, base=base, path=route, title=title)
     else:

@@ -30,8 +30,10 @@ FONT_STACKS = {
     Theme.Font.SERIF: 'Charter, "Bitstream Charter", "Sitka Text", Cambria, Georgia, serif',
     Theme.Font.SLAB: 'Rockwell, "Rockwell Nova", "Roboto Slab", "DejaVu Serif", "Sitka Small", serif',
 }
-# Routes that are the shopper's own (a cart, an order): never in a search index.
-PRIVATE_PREFIXES = ("/cart", "/checkout", "/orders", "/account")
+# Routes that are the shopper's own (their checkout, their orders, their account): never in a
+# search index. The cart page is not among them: its HTML holds no shopper's data (the cart
+# itself is read by the browser), and a crawler may see it like any page of the shop.
+PRIVATE_PREFIXES = ("/checkout", "/orders", "/account")
 
 
 def script_json(value: Any) -> str:
@@ -178,13 +180,15 @@ def content_page_head(*, shop_name: str, base: str, page: ContentPage) -> Head:
     )
 
 
-def plain_head(*, shop_name: str, base: str, path: str, title: str, status: int = 200) -> Head:
-    """Any other route: its own title, and out of search indexes (a cart, an order, a page not found)."""
+def plain_head(
+    *, shop_name: str, base: str, path: str, title: str, status: int = 200, index: bool = False
+) -> Head:
+    """Any other route: its own title, and out of search indexes unless `index` (a checkout, a 404)."""
     return Head(
         title=f"{title} – {shop_name}",
         description=summary(f"{title} at {shop_name}."),
         canonical=f"{base}{path}",
-        index=False,
+        index=index,
         status=status,
     )
 

@@ -38,13 +38,12 @@ def _answer(body: str, content_type: str) -> HttpResponse:
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    """Crawl the catalog and the shop's pages; leave carts, checkout, orders and the APIs alone."""
+    """Crawl the catalog and the shop's pages; leave checkout, orders, accounts and the APIs alone."""
     refused = _get_only(request)
     if refused is not None:
         return refused
     lines = [
         "User-agent: *",
-        "Disallow: /cart",
         "Disallow: /checkout",
         "Disallow: /orders",
         "Disallow: /account",

@@ -170,10 +170,13 @@ def test_content_pages_have_their_head_and_unknown_ones_are_404(
 
 
 def test_private_routes_stay_out_of_search_indexes(dist: Path, shop_a: ShopContext) -> None:
-    for path, title in (("/cart", "Your cart"), ("/checkout", "Checkout"), ("/orders/1001", "Your order")):
+    for path, title in (("/checkout", "Checkout"), ("/orders/1001", "Your order"), ("/orders", "Your order")):
         html = page(Client(), shop_a, path).content.decode()
         assert f"<title>{title} – Alpha</title>" in html
         assert '<meta name="robots" content="noindex">' in html
+    # The cart page holds no shopper's data (the browser reads the cart): a page like any other.
+    cart = page(Client(), shop_a, "/cart").content.decode()
+    assert "<title>Your cart – Alpha</title>" in cart and "noindex" not in cart
 
 
 def test_unknown_products_are_a_page_for_browsers_and_a_problem_for_programs(
