@@ -114,14 +114,14 @@ class AdminThemeImageView(ThemeAdminView):
         return Response(_theme_output(theme))
 
     @extend_schema(
-        responses=s.ThemeOutput,
+        responses={204: None},
         parameters=[SLOT_PARAMETER],
         operation_id="admin_theme_image_remove",
         summary="Remove the logo or the hero image",
     )
     def delete(self, request: Request, slot: str) -> Response:
-        theme = services.theme_image_remove(actor=request_actor(request), slot=_slot(slot))
-        return Response(_theme_output(theme))
+        services.theme_image_remove(actor=request_actor(request), slot=_slot(slot))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AdminContentPageListView(ThemeAdminView):

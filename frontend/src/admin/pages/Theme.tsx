@@ -123,8 +123,11 @@ function ImagesSection({ theme }: { theme: Theme }) {
               headers: { "Content-Type": file.type || "application/octet-stream" },
             }),
           )
-        : unwrap(api.DELETE("/api/admin/v1/theme/images/{slot}", { params: { path: { slot } } })),
-    onSuccess: (saved) => queryClient.setQueryData(["admin-theme", slug], saved),
+        : unwrap(api.DELETE("/api/admin/v1/theme/images/{slot}", { params: { path: { slot } } })).then(() => null),
+    onSuccess: (saved) => {
+      if (saved) queryClient.setQueryData(["admin-theme", slug], saved);
+      else queryClient.invalidateQueries({ queryKey: ["admin-theme", slug] });
+    },
   });
   const hero = theme.hero.image[0];
   return (
