@@ -154,8 +154,8 @@ class AdminContentPageView(ThemeAdminView):
         summary="Write a content page (creates or replaces it)",
     )
     def put(self, request: Request, kind: str) -> Response:
+        data = validated(s.ContentPageInput, request.data)  # a body nothing can store: 400 first
         kind = _kind(kind)
-        data = validated(s.ContentPageInput, request.data)
         page = services.content_page_save(actor=request_actor(request), kind=kind, **data)
         return Response(s.ContentPageOutput(page).data)
 
