@@ -163,9 +163,12 @@ test-citus: venv
 	@test -n "$${CITUS_URL:-}" || { echo "Set CITUS_URL to the Citus coordinator's database (tests/citus/README.md)."; exit 2; }
 	STOREFLEET_TESTING=1 DATABASE_URL="$$CITUS_URL" $(BIN)/pytest tests/citus -v -s -p no:cacheprovider $(PYTEST_ARGS)
 
-# The SPA: generated client up to date, tsc, ESLint, Vitest, the build, then the
-# browser flow (tests/e2e: .ci/serve-web, i.e. nginx, gunicorn and uvicorn, and a worker on free
-# ports, Chromium headless).
+# The SPA: generated client up to date, tsc, ESLint, Vitest, the build and the
+# storefront's first-load JS budget, then the browser flow (tests/e2e: .ci/serve-web,
+# i.e. nginx, gunicorn and uvicorn, and a worker on free ports, Chromium headless,
+# axe-core on every page it visits) and Lighthouse's mobile profile on home, a product
+# and the cart (floors in frontend/e2e/lighthouse.mjs; scores in
+# test-artifacts/e2e/lighthouse.json).
 test-frontend: venv chromium nginx
 	$(MAKE) --no-print-directory client-check
 	$(MAKE) --no-print-directory api-lint
@@ -173,6 +176,7 @@ test-frontend: venv chromium nginx
 	cd $(FRONTEND) && npx eslint --max-warnings=0 .
 	cd $(FRONTEND) && npx vitest run
 	$(MAKE) --no-print-directory frontend-build
+	cd $(FRONTEND) && npm run --silent budget
 	$(SERVICES_ENV) STOREFLEET_TESTING=1 STOREFLEET_E2E=1 $(BIN)/pytest tests/e2e -q -p no:cacheprovider
 
 # The screenshots in docs/screenshots.md: the browser flow (tests/e2e) run once

@@ -349,8 +349,8 @@ def image_delete(*, actor: Actor, image: ProductImage) -> None:
 # --- Thumbnails (run by a worker) --------------------------------------------------
 
 
-def thumbnail_render(data: bytes) -> bytes:
-    """Return a WebP thumbnail within THUMBNAIL_BOX; raise ImageRefused unless `data` is an accepted image."""
+def thumbnail_render(data: bytes, *, box: tuple[int, int] = THUMBNAIL_BOX) -> bytes:
+    """Return a WebP thumbnail within `box`; raise ImageRefused unless `data` is an accepted image."""
     if len(data) > settings.IMAGE_MAX_BYTES:
         raise ImageRefused("The file is larger than images may be.")
     try:
@@ -364,11 +364,9 @@ def thumbnail_render(data: bytes) -> bytes:
             with Image.open(io.BytesIO(data)) as picture:
                 if picture.width * picture.height > MAX_PIXELS:
                     raise ImageRefused(f"The image has more than {MAX_PIXELS} pixels.")
-                picture.draft(
-                    "RGB", (THUMBNAIL_BOX[0] * 2, THUMBNAIL_BOX[1] * 2)
-                )  # JPEG: decode at a smaller scale
+                picture.draft("RGB", (box[0] * 2, box[1] * 2))  # JPEG: decode at a smaller scale
                 thumbnail = ImageOps.exif_transpose(picture)
-                thumbnail.thumbnail(THUMBNAIL_BOX)
+                thumbnail.thumbnail(box)
                 has_alpha = thumbnail.mode in ("RGBA", "LA", "PA") or "transparency" in thumbnail.info
                 thumbnail = thumbnail.convert("RGBA" if has_alpha else "RGB")
                 out = io.BytesIO()

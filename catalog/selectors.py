@@ -426,3 +426,24 @@ def storefront_product_rendered(*, slug: str, rendering_key: str, max_age: int |
         )
         row = cursor.fetchone()
     return None if row is None else str(row[0])
+
+
+# --- Sitemaps ------------------------------------------------------------------------
+
+
+def products_on_sale_count() -> int:
+    return Product.objects.filter(status=Product.Status.ACTIVE).count()
+
+
+def products_on_sale_window(*, offset: int, limit: int) -> list[tuple[str, Any]]:
+    """(slug, updated_at) of active products, by id: a sitemap file's worth."""
+    return list(
+        Product.objects.filter(status=Product.Status.ACTIVE)
+        .order_by("id")
+        .values_list("slug", "updated_at")[offset : offset + limit]
+    )
+
+
+def categories_for_sitemap() -> list[tuple[str, Any]]:
+    """(slug, updated_at) of every category."""
+    return list(Category.objects.order_by("path").values_list("slug", "updated_at"))

@@ -69,6 +69,7 @@ TENANT_APPS = [
     "tenants.webhooks",
     "catalog",
     "orders",
+    "storefront",
 ]
 # `tenants` comes before `django_tenants` so that our `migrate_schemas` (which
 # also migrates the template and warm-pool schemas) overrides theirs.

@@ -10,6 +10,9 @@ from catalog.api.urls import storefront_urlpatterns as catalog_storefront
 from config import live, spa
 from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
+from storefront import views as storefront_views
+from storefront.api.urls import admin_urlpatterns as theme_admin
+from storefront.api.urls import storefront_urlpatterns as theme_storefront
 from tenants.api import downloads
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront
@@ -25,8 +28,14 @@ urlpatterns = [
     # Live updates (Server-Sent Events), answered by the ASGI process; gunicorn refuses them (config/live.py).
     path("api/admin/v1/live", live.admin_stream, name="admin-live"),
     path("api/storefront/v1/orders/<int:number>/live", live.order_stream, name="storefront-order-live"),
-    path("api/storefront/v1/", include(tenants_storefront + catalog_storefront + orders_storefront)),
-    path("api/admin/v1/", include(tenants_admin + catalog_admin + orders_admin + webhooks_admin)),
+    path(
+        "api/storefront/v1/",
+        include(tenants_storefront + catalog_storefront + orders_storefront + theme_storefront),
+    ),
+    path(
+        "api/admin/v1/",
+        include(tenants_admin + catalog_admin + orders_admin + webhooks_admin + theme_admin),
+    ),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -35,6 +44,15 @@ urlpatterns = [
     path("api/uploads", uploads.upload_put, name="storage-upload"),
     # ... and signed download links (CSV exports), as on the platform host: an export's link works on both.
     path("api/downloads", downloads.download_get, name="storage-download"),
+]
+# For browsers and crawlers: the shop's robots.txt, sitemaps and icon.
+urlpatterns += [
+    path("robots.txt", storefront_views.robots_txt, name="robots-txt"),
+    path("sitemap.xml", storefront_views.sitemap_index, name="sitemap"),
+    path("sitemap-pages.xml", storefront_views.sitemap_pages, name="sitemap-pages"),
+    path("sitemap-products-<int:number>.xml", storefront_views.sitemap_products, name="sitemap-products"),
+    path("favicon.svg", storefront_views.favicon, name="favicon"),
+    path("favicon.ico", storefront_views.favicon, name="favicon-ico"),
 ]
 if settings.MEDIA_URL.startswith("/"):
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", uploads.media_serve, name="media"))

@@ -1,5 +1,7 @@
 /// <reference types="vitest/config" />
-import { resolve } from "node:path";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 
@@ -27,9 +29,42 @@ function spaRoutes(): Plugin {
   };
 }
 
+const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|txt|map|webmanifest)$/;
+
+/**
+ * `vite build`: every text asset also as .gz and .br beside it, compressed once at
+ * build at the highest levels; WhiteNoise and nginx (gzip_static) serve them to
+ * clients that accept them, so no request compresses on the fly.
+ */
+function precompress(): Plugin {
+  return {
+    name: "storefleet-precompress",
+    apply: "build",
+    closeBundle() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir).flatMap((name) => {
+          const path = join(dir, name);
+          return statSync(path).isDirectory() ? walk(path) : [path];
+        });
+      for (const file of walk(resolve(import.meta.dirname, "dist"))) {
+        if (!COMPRESSIBLE.test(file)) continue;
+        const body = readFileSync(file);
+        if (body.length < 1024) continue; // smaller than a packet: not worth a second file
+        writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }));
+        writeFileSync(
+          `${file}.br`,
+          brotliCompressSync(body, {
+            params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+          }),
+        );
+      }
+    },
+  };
+}
+
 export default defineConfig(({ command }) => ({
   base: command === "serve" ? "/" : assetBase.endsWith("/") ? assetBase : `${assetBase}/`,
-  plugins: [react(), spaRoutes()],
+  plugins: [react(), spaRoutes(), precompress()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.errors import InsufficientStock, VariantUnavailable
-from catalog.models import Product, Variant
+from catalog.models import Product, ProductImage, Variant
 from orders.errors import CartCheckedOut, CartEmpty, CartItemNotFound, CartNotFound
 from orders.models import Cart, Order
 from tenants.conventions.money import Money
@@ -129,6 +129,8 @@ class CartVariant:
     stock: int
     product_title: str
     for_sale: bool  # its product is active
+    product_slug: str
+    thumbnail_key: str  # the product's first picture's thumbnail, or ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,10 @@ def cart_view(cart_id: str, *, currency: str) -> CartView:
 # Every cart request reads its variants; written out, the statement costs no ORM query building.
 _VARIANTS = f"""
     SELECT variant.id, variant.product_id, variant.sku, variant.title, variant.price, variant.stock,
-           product.title, product.status = %s
+           product.title, product.status = %s, product.slug,
+           COALESCE((SELECT image.thumbnail_key FROM {ProductImage._meta.db_table} AS image
+                     WHERE image.product_id = product.id AND image.status = %s AND image.thumbnail_key <> ''
+                     ORDER BY image.position, image.id LIMIT 1), '')
     FROM {Variant._meta.db_table} AS variant
     JOIN {Product._meta.db_table} AS product ON product.id = variant.product_id
     WHERE variant.id = ANY(%s)"""
@@ -171,7 +176,9 @@ _VARIANTS = f"""
 def _variants(variant_ids: Iterable[int]) -> dict[int, CartVariant]:
     """The cart's variants with their products, in one query."""
     with connection.cursor() as cursor:
-        cursor.execute(_VARIANTS, [Product.Status.ACTIVE.value, list(variant_ids)])
+        cursor.execute(
+            _VARIANTS, [Product.Status.ACTIVE.value, ProductImage.Status.READY.value, list(variant_ids)]
+        )
         return {row[0]: CartVariant(*row) for row in cursor.fetchall()}
 
 

@@ -15,7 +15,7 @@ from django.urls import set_urlconf
 from django.utils.cache import patch_vary_headers
 from django_tenants.postgresql_backend.base import FakeTenant
 
-from tenants.conventions.problems import problem_response
+from tenants.conventions.problems import html_not_found, prefers_html, problem_response
 from tenants.keys import redis_client
 from tenants.models import Shop
 from tenants.observability.heartbeat import heartbeats_summary
@@ -26,6 +26,10 @@ PUBLIC_TENANT = FakeTenant(schema_name="public")
 # What a suspended shop's host still answers; anything else there is a 503 problem.
 SUSPENDED_SERVES_UNDER = "/api/admin/"
 SUSPENDED_SERVES_UPLOADS = "/api/uploads"  # the signed upload URLs (token in the query)
+
+
+def _port_part(port: str) -> str:
+    return f":{port}" if port and port not in ("80", "443") else ""
 
 
 def _suspended_shop_serves(path: str) -> bool:
@@ -102,6 +106,15 @@ class ShopRoutingMiddleware:
         else:
             shop = shop_for_host(hostname)
             if shop is None or shop.status == Shop.Status.DELETING:
+                if prefers_html(request):
+                    return html_not_found(
+                        title="No shop here",
+                        message=f"No shop is served at {hostname}. Check the address for a typo.",
+                        link=(
+                            f"{request.scheme}://{settings.PLATFORM_HOST}{_port_part(_port)}/",
+                            "Go to Storefleet",
+                        ),
+                    )
                 return problem_response(
                     404,
                     title="Unknown shop",

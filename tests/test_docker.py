@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,41 @@ def test_webhook_attempts_have_workers_of_their_own(compose) -> None:
     assert hooks[hooks.index("--queues") + 1] == "webhooks"  # WEBHOOK_QUEUE's default outside tests
     assert "--queues" not in services["worker"]["command"]  # the default queue only
     assert services["webhook-worker"]["restart"] == services["worker"]["restart"] == "unless-stopped"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (Debian: nginx-light)")
+def test_the_edge_sends_the_builds_precompressed_files(tmp_path: Path) -> None:
+    """gzip_static: a client that accepts gzip gets the .gz written at build, byte for byte."""
+    import gzip
+    import urllib.request
+
+    static = tmp_path / "static" / "spa" / "assets"
+    static.mkdir(parents=True)
+    script = b"console.log('storefront');\n" * 200
+    (static / "app-abc.js").write_bytes(script)
+    (static / "app-abc.js.gz").write_bytes(gzip.compress(script))
+    port = free_port()
+    conf = edge_config(tmp_path, port=port)
+    edge = (tmp_path / "edge.conf").read_text().replace("alias /srv/static/;", f"alias {tmp_path}/static/;")
+    (tmp_path / "edge.conf").write_text(edge)
+    (tmp_path / "body").mkdir()
+    (tmp_path / "proxy").mkdir()
+    server = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"])
+    try:
+        url = f"http://127.0.0.1:{port}/static/spa/assets/app-abc.js"
+        for _ in range(50):
+            try:
+                request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+                with urllib.request.urlopen(request, timeout=2) as answer:
+                    assert answer.headers["Content-Encoding"] == "gzip"
+                    assert gzip.decompress(answer.read()) == script
+                    break
+            except OSError:  # not listening yet
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the edge did not start")
+        with urllib.request.urlopen(url, timeout=2) as plain:
+            assert plain.headers.get("Content-Encoding") is None and plain.read() == script
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.carts import CartView
@@ -15,6 +16,7 @@ from orders.models import Order, OrderEvent, Payment, PaymentSettings
 from orders.payments import PROVIDERS
 from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
+from tenants.storage import object_url
 
 # --- Carts ---------------------------------------------------------------------------
 
@@ -51,6 +53,10 @@ def cart_item_input_plain(data: Any, *, fields: tuple[str, ...]) -> dict[str, in
     return plain
 
 
+def _thumbnail_url(key: str) -> str | None:
+    return object_url(key) if key else None
+
+
 class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(source="item_id", help_text="The item id (the variant's id).")
     variant = serializers.IntegerField(source="variant.id")
@@ -58,12 +64,22 @@ class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     sku = serializers.CharField(source="variant.sku")
     title = serializers.CharField(source="variant.product_title")
     variant_title = serializers.CharField(source="variant.title")
+    product_slug = serializers.CharField(
+        source="variant.product_slug", help_text="Links to the product's page."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="The product's first picture, small; null if none."
+    )
     quantity = serializers.IntegerField()
     unit_price = MoneyField()
     line_total = MoneyField()
     available = serializers.BooleanField(
         help_text="False when the item is no longer for sale or not in stock."
     )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, line: Any) -> str | None:
+        return _thumbnail_url(line.variant.thumbnail_key)
 
 
 class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -89,6 +105,8 @@ def cart_output(view: CartView) -> dict[str, Any]:
                 "sku": line.variant.sku,
                 "title": line.variant.product_title,
                 "variant_title": line.variant.title,
+                "product_slug": line.variant.product_slug,
+                "thumbnail_url": _thumbnail_url(line.variant.thumbnail_key),
                 "quantity": line.quantity,
                 "unit_price": line.unit_price.as_json(),
                 "line_total": line.line_total.as_json(),

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
+from django.utils.html import escape
 from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
@@ -260,3 +261,34 @@ class ProblemMiddleware:
             exception=exception,
         )
         return response
+
+
+def prefers_html(request: HttpRequest) -> bool:
+    """
+    Whether the client is a browser asking for a page: a GET or HEAD whose Accept
+    puts HTML before JSON. API clients (and curl's `*/*`) keep the problem JSON.
+    """
+    if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
+        return False
+    try:
+        preferred = request.get_preferred_type(["application/json", "text/html"])
+    except ValueError:  # an Accept header that does not parse
+        return False
+    return preferred == "text/html"
+
+
+def html_not_found(*, title: str, message: str, link: tuple[str, str] | None = None) -> HttpResponse:
+    """A plain, friendly 404 page for a browser (the problem JSON is for programs)."""
+    link_html = f'<p><a href="{escape(link[0])}">{escape(link[1])}</a></p>' if link else ""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
+        "<style>body{font-family:system-ui,sans-serif;color:#1d2330;max-width:36rem;margin:15vh auto;"
+        "padding:0 1.5rem;line-height:1.5}h1{font-size:1.6rem}a{color:#1f5fbf}</style></head>"
+        f"<body><main><h1>{escape(title)}</h1><p>{escape(message)}</p>{link_html}</main></body></html>"
+    )
+    response = HttpResponse(page, status=404, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Vary"] = "Accept"
+    return response

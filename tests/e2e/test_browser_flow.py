@@ -8,11 +8,14 @@ Run by `make test-frontend` after the SPA is built; skipped by a plain pytest ru
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +169,30 @@ def test_sign_up_to_first_sale_in_the_browser(storefleet_server: LiveServer) -> 
     print(result.stdout)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n{storefleet_server.logs()}"
     assert len(list(artifacts.glob("*.png"))) >= 10
+    assert "axe-core: 0 violations on" in result.stdout
+
+    # The storefront's hashed assets go out precompressed (the build's .br and .gz, by WhiteNoise).
+    host = urllib.parse.urlsplit(json.loads((artifacts / "flow.json").read_text())["storefront"]).netloc
+    local = f"http://127.0.0.1:{storefleet_server.port}"
+    page = urllib.request.Request(f"{local}/", headers={"Host": host, "Accept": "text/html"})
+    html = urllib.request.urlopen(page, timeout=10).read().decode()
+    script = re.search(r'<script type="module" crossorigin src="([^"]+)"', html)
+    assert script, html[:2000]
+    for encoding in ("br", "gzip"):
+        request = urllib.request.Request(
+            f"{local}{script.group(1)}", headers={"Host": host, "Accept-Encoding": encoding}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.headers["Content-Encoding"] == encoding
+
+    # Lighthouse, mobile profile, on home, a product and the cart: the floors hold or the run fails.
+    lighthouse = subprocess.run(
+        ["node", "e2e/lighthouse.mjs"],
+        cwd=BASE_DIR / "frontend",
+        env={**os.environ, "E2E_ARTIFACTS": str(artifacts), "CHROME_PATH": CHROMIUM},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    print(lighthouse.stdout)
+    assert lighthouse.returncode == 0, f"{lighthouse.stdout}\n{lighthouse.stderr}"

@@ -173,3 +173,44 @@ def test_cart_item_input_plain_agrees_with_the_serializers(body: object) -> None
         assert serializer.is_valid(), (body, serializer.errors)
         assert plain == dict(serializer.validated_data)
         assert all(type(value) is int for value in plain.values())
+
+
+def test_cart_lines_link_to_their_product_and_show_its_first_picture(
+    api, admin: AdminClient, shop_a: ShopContext
+) -> None:
+    from catalog.models import ProductImage
+    from tenants.schemas import use_public, use_shop
+
+    mug = sellable_product(admin, stock=5, title="Enamel Mug")
+    bowl = sellable_product(admin, stock=5, title="Bowl")
+    use_shop(shop_a.shop)
+    try:
+        for position, (status, thumbnail) in enumerate(
+            [
+                ("pending", ""),
+                ("ready", "tenants/x/products/1/thumbnails/b.webp"),
+                ("ready", "tenants/x/t/c.webp"),
+            ]
+        ):
+            ProductImage.objects.create(
+                product_id=mug["id"],
+                key=f"k{position}",
+                filename="a.png",
+                content_type="image/png",
+                status=status,
+                thumbnail_key=thumbnail,
+                position=position,
+            )
+    finally:
+        use_public()
+    cart_id = storefront(api, shop_a, "post", "carts").json()["id"]
+    storefront(
+        api, shop_a, "post", f"carts/{cart_id}/items", {"variant": mug["variants"][0]["id"], "quantity": 1}
+    )
+    lines = storefront(
+        api, shop_a, "post", f"carts/{cart_id}/items", {"variant": bowl["variants"][0]["id"], "quantity": 1}
+    ).json()["lines"]
+    by_title = {line["title"]: line for line in lines}
+    assert by_title["Enamel Mug"]["product_slug"] == mug["slug"]
+    assert by_title["Enamel Mug"]["thumbnail_url"].endswith("tenants/x/products/1/thumbnails/b.webp")
+    assert by_title["Bowl"]["thumbnail_url"] is None

@@ -18,6 +18,7 @@ import { EditProductPage } from "./pages/products/EditProductPage";
 import { NewProductPage } from "./pages/products/NewProductPage";
 import { ProductsPage } from "./pages/products/ProductsPage";
 import { SettingsPage } from "./pages/Settings";
+import { ThemePage } from "./pages/Theme";
 import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
 import { CreateShopPage, ShopsPage } from "./pages/Shops";
@@ -206,6 +207,7 @@ export function AdminApp() {
             <Route path="members" element={<MembersPage />} />
             <Route path="billing" element={<PlanUsagePage />} />
             <Route path="invoices" element={<InvoicesPage />} />
+            <Route path="theme" element={<ThemePage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />

@@ -2,7 +2,7 @@ import { createContext, useContext, useMemo, useState, useSyncExternalStore, typ
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CUSTOMER_SESSION, Session, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
-import type { Cart } from "./types";
+import type { Cart, CategoryNode, ContentPage, Theme } from "./types";
 
 const ClientContext = createContext<ShopClient | null>(null);
 const SessionContext = createContext<Session | null>(null);
@@ -67,6 +67,45 @@ export function useShop() {
     queryFn: () => unwrap(api.GET("/api/storefront/v1/shop")),
     staleTime: 5 * 60_000,
   });
+}
+
+export function useTheme() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["theme"],
+    queryFn: async (): Promise<Theme> => unwrap(api.GET("/api/storefront/v1/theme")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useContentPage(kind: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["content-page", kind],
+    queryFn: async (): Promise<ContentPage> =>
+      unwrap(api.GET("/api/storefront/v1/pages/{kind}", { params: { path: { kind: kind as ContentPage["kind"] } } })),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useCategories() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["categories"],
+    // The schema types children as plain objects; they are categories of the same shape.
+    queryFn: async () => (await unwrap(api.GET("/api/storefront/v1/categories"))) as CategoryNode[],
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** The category with this slug anywhere in the tree. */
+export function findCategory(tree: CategoryNode[], slug: string): CategoryNode | undefined {
+  for (const node of tree) {
+    if (node.slug === slug) return node;
+    const found = findCategory(node.children ?? [], slug);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 // --- the cart: its id in localStorage (per shop host), its contents in the shop's database ---

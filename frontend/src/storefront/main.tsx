@@ -1,11 +1,12 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
+import { startTransition, StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 import { ApiError } from "../api/problems";
 import "../shared/styles.css";
 import { StorefrontApiProvider } from "./api";
 import { StorefrontApp } from "./App";
+import { seedQueries } from "./seed";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -17,14 +18,22 @@ const queryClient = new QueryClient({
   },
 });
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <StorefrontApiProvider>
-        <BrowserRouter>
-          <StorefrontApp />
-        </BrowserRouter>
-      </StorefrontApiProvider>
-    </QueryClientProvider>
-  </StrictMode>,
+seedQueries(queryClient);
+
+// The first render as a transition: React renders it in short slices and lets the
+// browser breathe between them, instead of one long task that holds the main thread
+// (what a phone's shopper feels as a page that does not answer a tap).
+const root = createRoot(document.getElementById("root")!);
+startTransition(() =>
+  root.render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <StorefrontApiProvider>
+          <BrowserRouter>
+            <StorefrontApp />
+          </BrowserRouter>
+        </StorefrontApiProvider>
+      </QueryClientProvider>
+    </StrictMode>,
+  ),
 );

@@ -13,3 +13,7 @@ export type PlacedOrder = S["PlacedOrderOutput"];
 export type Shop = S["StorefrontShopOutput"];
 export type Image = S["ImageOutput"];
 export type Components = S;
+/** A category in the storefront's tree (children are the same shape). */
+export type CategoryNode = { id: number; name: string; slug: string; children?: CategoryNode[] };
+export type Theme = S["ThemeOutput"];
+export type ContentPage = S["ContentPageOutput"];

@@ -112,7 +112,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a category (its products move to `reassign_to`, or lose their category)
+         * Delete a category
          * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
@@ -125,26 +125,6 @@ export interface paths {
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         patch: operations["admin_categories_update"];
-        trace?: never;
-    };
-    "/api/admin/v1/categories/reorder": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Put the subcategories of a parent in a new order
-         * @description `order` names every subcategory of `parent` (top-level categories when null) once; their positions become 0, 1, 2… in that order. Move a category elsewhere with a PATCH of its `parent`.
-         */
-        post: operations["admin_categories_reorder"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/admin/v1/customers": {
@@ -181,52 +161,6 @@ export interface paths {
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         get: operations["admin_customers_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change the internal notes about a customer
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
-         */
-        patch: operations["admin_customers_update"];
-        trace?: never;
-    };
-    "/api/admin/v1/dashboard": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Today's figures and the to-dos
-         * @description Counted from the orders, stock and webhook deliveries when asked (`as_of`), unlike the sales report, which trails the orders by the few seconds its workers take (`sales_report_as_of`). Money is in the shop's currency; orders placed in another are not added in.
-         */
-        get: operations["admin_dashboard"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/v1/imports/{import_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An import's status, progress and row errors
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
-         */
-        get: operations["admin_imports_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -276,27 +210,6 @@ export interface paths {
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         post: operations["admin_inventory_adjust"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/v1/order-exports/{export_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An order export's status and link
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
-         */
-        get: operations["admin_order_exports_retrieve"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -356,30 +269,10 @@ export interface paths {
         put?: never;
         /**
          * Cancel a pending or paid order (stock returned, payment refunded)
-         * @description A paid order's refund is recorded with the cancellation, then sent to the provider with no database lock held; a provider that does not answer leaves it `pending` in `payments`.
-         */
-        post: operations["admin_orders_cancel"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/v1/orders/{number}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The order's timeline: what happened to it, by whom, and internal notes (newest first)
          * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
-        get: operations["admin_orders_events_list"];
-        put?: never;
-        post?: never;
+        post: operations["admin_orders_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -397,7 +290,8 @@ export interface paths {
         put?: never;
         /**
          * Mark a paid order fulfilled (shipped)
-         * @description With an optional tracking number, carrier and tracking link, shown in the shipping e-mail and sent in the `order.fulfilled` webhook.
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         post: operations["admin_orders_fulfill"];
         delete?: never;
@@ -427,27 +321,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/v1/orders/{number}/notes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Add an internal note to the order's timeline
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
-         */
-        post: operations["admin_orders_notes_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/admin/v1/orders/{number}/refund": {
         parameters: {
             query?: never;
@@ -458,8 +331,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Refund part of a paid or fulfilled order, as often as needed until all of it is
-         * @description Either a plain `amount`, or `lines` (units at the price paid, optionally put back into stock) and a `shipping` amount. The order keeps its status and fulfilment until everything paid is refunded (then `refunded`); `payment_status` says `partially_refunded` meanwhile. The provider is asked after the refund is recorded, with no database lock held.
+         * Refund part or all of a paid or fulfilled order
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
         post: operations["admin_orders_refund"];
         delete?: never;
@@ -468,21 +342,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/v1/orders/export": {
+    "/api/admin/v1/pages": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Export orders as a CSV file
-         * @description Orders placed between `from` and `to` (UTC days, both included; either may be left out), one row per order line as Shopify's order export has them. A worker writes the file; poll `GET order-exports/{id}` for its link.
+         * The shop's content pages
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
-        post: operations["admin_orders_export"];
+        get: operations["admin_pages_list"];
+        put?: never;
+        post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/pages/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A content page
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_pages_retrieve"];
+        /**
+         * Write a content page (creates or replaces it)
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        put: operations["admin_pages_save"];
+        post?: never;
+        /**
+         * Take a content page off the storefront
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_pages_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -511,27 +417,6 @@ export interface paths {
          * @description Manual payment is off until turned on here. A new expiry applies to orders placed afterwards; orders already placed keep theirs.
          */
         patch: operations["admin_payment_settings_update"];
-        trace?: never;
-    };
-    "/api/admin/v1/product-exports/{export_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A product export's status and link
-         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
-         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
-         */
-        get: operations["admin_product_exports_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/admin/v1/products": {
@@ -647,11 +532,7 @@ export interface paths {
         delete: operations["admin_images_delete"];
         options?: never;
         head?: never;
-        /**
-         * Change an image's alt text
-         * @description The alt text is what screen readers and search engines read for the image; the storefront shows the change once its product is refreshed.
-         */
-        patch: operations["admin_images_update"];
+        patch?: never;
         trace?: never;
     };
     "/api/admin/v1/products/{product_id}/images/{image_id}/confirm": {
@@ -752,66 +633,6 @@ export interface paths {
         patch: operations["admin_variants_update"];
         trace?: never;
     };
-    "/api/admin/v1/products/bulk-edit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change the status, price or stock of selected products
-         * @description One transaction: every selected product and each of its variants changes, or (any refusal) none. Each change is audited and reported (events, webhooks) as a single edit is; stock changes go through the stock ledger.
-         */
-        post: operations["admin_products_bulk_edit"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/v1/products/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Export every product as a CSV file
-         * @description A worker writes the file (one row a variant, Shopify's product columns); poll `GET product-exports/{id}` for its link.
-         */
-        post: operations["admin_products_export"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/v1/products/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import products from a CSV file
-         * @description Upload a product CSV (multipart, field `file`; Shopify's product columns). A file that cannot be read at all (size, rows, encoding, NUL, header) is refused at once; otherwise a worker checks every row and, unless `dry_run` or any row is refused, writes the whole file in one transaction (all or nothing). Poll `GET imports/{id}` or follow the live stream for progress.
-         */
-        post: operations["admin_products_import"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/admin/v1/reports/sales": {
         parameters: {
             query?: never;
@@ -821,12 +642,63 @@ export interface paths {
         };
         /**
          * Daily sales: orders, revenue, average order value, and the top products
-         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `gross_sales` is what those orders came to before refunds, and `average_order_value` is `gross_sales` divided by their number (both before refunds, so a refund of an old order never distorts today's average); `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
+         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `average_order_value` is what those orders came to before refunds, divided by their number; `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
          */
         get: operations["admin_reports_sales"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/theme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The storefront's theme
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_theme_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the theme's colours, font and words
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        patch: operations["admin_theme_update"];
+        trace?: never;
+    };
+    "/api/admin/v1/theme/images/{slot}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the logo or the hero image
+         * @description The image itself is the body (PNG, JPEG, WebP or GIF, up to the request size limit). It is checked and stored as WebP: the logo within 600 × 240 pixels, the hero at several widths.
+         */
+        put: operations["admin_theme_image_set"];
+        post?: never;
+        /**
+         * Remove the logo or the hero image
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_theme_image_remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1083,261 +955,9 @@ export interface paths {
         put?: never;
         /**
          * Place an order from a cart (Idempotency-Key required)
-         * @description Three steps, as Saleor and Medusa take them: one short transaction reserves the stock and writes a pending order with its payment intent; the payment provider is then asked with no database lock held, with the order's id as its idempotency key; a second short transaction records its answer. Paid: 201, `payment_status: paid`. The provider needs the shopper (3-D Secure, a redirect): 201 with `payment_status: pending` and `payment_action_url`; send the shopper there, then `POST orders/{number}/payment-confirmation`. A declined card answers 402: the order is cancelled (payment `failed`), the stock and the cart are given back. A sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it. With a customer's `Authorization: Bearer` token the order goes into their account (a token that is not valid for this shop answers 401); without one it is a guest order.
+         * @description Reserves stock, takes the payment and empties the cart. A declined card answers 402 and changes nothing; a sold-out item answers 409; a provider the shop does not accept (manual payment until the merchant turns it on) answers 422 `payment_method_disabled`. An unpaid order holds its stock until `expires_at`, then expires (`order.expired`). A cart makes one order: the same request with the same Idempotency-Key replays it (token included); any other checkout of that cart answers 409 `cart_checked_out` with the order's number. Keys are scoped to the cart. Checkouts have their own budget per client address (`RateLimit-Policy: "checkout"`), tighter than the storefront's: 429 beyond it.
          */
         post: operations["storefront_checkout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/addresses": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Saved addresses
-         * @description At most 20, oldest first; one is the default.
-         */
-        get: operations["storefront_customer_addresses_list"];
-        put?: never;
-        /**
-         * Save an address
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        post: operations["storefront_customer_addresses_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/addresses/{address_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Forget a saved address
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        delete: operations["storefront_customer_addresses_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a saved address
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        patch: operations["storefront_customer_addresses_update"];
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The signed-in customer
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        get: operations["storefront_customer_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change the profile
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        patch: operations["storefront_customer_me_update"];
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/orders": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The customer's orders
-         * @description Newest first: orders placed signed in and, once the e-mail is verified, the guest orders placed with it.
-         */
-        get: operations["storefront_customer_orders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/orders/{number}/reorder": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Put an order's lines back into a cart
-         * @description Into `cart`, or a new cart; at today's prices. Lines no longer for sale or not in stock are left out and listed in `unavailable`.
-         */
-        post: operations["storefront_customer_orders_reorder"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/password-reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * E-mail a password-reset link
-         * @description 202 whether or not an account has this e-mail; the link works once and expires.
-         */
-        post: operations["storefront_customer_password_reset"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/password-reset/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Set a new password with the e-mailed link's token
-         * @description Signs out every session (tokens issued before are refused) and verifies the e-mail. A forged, expired or used link answers 400 `customer_link_invalid`.
-         */
-        post: operations["storefront_customer_password_reset_confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/signup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Open a shopper account in this shop
-         * @description Sends a verification e-mail. An e-mail with an account here answers 409 `customer_email_taken`; a guest's e-mail becomes an account, and its guest orders show once verified.
-         */
-        post: operations["storefront_customer_signup"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sign in: a customer JWT pair for this shop
-         * @description Valid only on this shop's hosts and only for `customer/...` (and to link a checkout). A wrong password and an unknown e-mail answer alike: 401 `no_active_account`.
-         */
-        post: operations["storefront_customer_token"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/token/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Spend a refresh token for a new pair
-         * @description A refresh token works once; one that was used, expired, issued before a password reset, or not this shop's answers 401 `token_not_valid`.
-         */
-        post: operations["storefront_customer_token_refresh"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/verify-email": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Verify the e-mail with the e-mailed link's token
-         * @description The link works once and expires; otherwise 400 `customer_link_invalid`.
-         */
-        post: operations["storefront_customer_verify_email"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/customer/verify-email/resend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * E-mail the verification link again
-         * @description A `customer/...` endpoint for the signed-in customer of this shop.
-         */
-        post: operations["storefront_customer_verify_email_resend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1364,40 +984,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/storefront/v1/orders/{number}/payment-confirmation": {
+    "/api/storefront/v1/pages/{kind}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Back from the provider's page (3-D Secure, a redirect): finish the payment
-         * @description The provider is asked what became of the payment (no database lock held) and the order is paid, or cancelled with payment_status `failed` (402, stock and cart given back).
+         * A content page of the shop (about, shipping, returns, privacy, terms, contact)
+         * @description Storefront API (shop host): anonymous shoppers.
          */
-        post: operations["storefront_orders_payment_confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/orders/lookup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
+        get: operations["storefront_pages_retrieve"];
         put?: never;
-        /**
-         * Find my order: e-mail its link again
-         * @description 202 whether or not an order has this number and e-mail; only when both match is the order's link (`/orders/{number}?token=`) e-mailed to that address.
-         */
-        post: operations["storefront_orders_lookup"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1418,26 +1018,6 @@ export interface paths {
         get: operations["storefront_payment_methods"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/storefront/v1/payments/{provider}/webhook": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Asynchronous confirmation from a payment provider (signed)
-         * @description The provider says what became of a payment (paid, authorized, awaiting the shopper, failed); the order is settled as the checkout would have. Repeats change nothing.
-         */
-        post: operations["storefront_payment_provider_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1504,6 +1084,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storefront/v1/theme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's theme and the pages its footer links to
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        get: operations["storefront_theme"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "inventory.low": {
@@ -1536,7 +1136,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was cancelled: its stock went back and a paid order was refunded in full; `reason` `payment_failed` when its provider refused the payment.
+         * An order was cancelled: its stock went back and a paid order was refunded in full.
          * @description Sent to each active endpoint subscribed to `order.cancelled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_cancelled"];
@@ -1556,7 +1156,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was placed: paid by `order.paid` once its provider answers, or cancelled with `payment_status: failed` if the card is refused; a manual order waits for the merchant.
+         * An order was placed (paid or not).
          * @description Sent to each active endpoint subscribed to `order.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_created"];
@@ -1596,7 +1196,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was shipped, with its tracking (empty strings when the merchant gave none).
+         * An order was shipped.
          * @description Sent to each active endpoint subscribed to `order.fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_fulfilled"];
@@ -1636,7 +1236,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Part of an order's payment was refunded (repeatable until all of it is: then `status` is `refunded`).
+         * Part or all of an order's payment was refunded.
          * @description Sent to each active endpoint subscribed to `order.refunded`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_refunded"];
@@ -1775,28 +1375,6 @@ export interface components {
             object_id: number | null;
             object_type: string;
         };
-        BulkEditInputRequest: {
-            /**
-             * @description Set every variant's price.
-             * @example 19.99
-             */
-            price?: string;
-            /**
-             * Format: decimal
-             * @description Change every variant's price by this percentage ("-10" takes 10 % off).
-             */
-            price_change_percent?: string;
-            /** @description The selected products' ids. */
-            products: number[];
-            status?: components["schemas"]["ProductStatusEnum"];
-            /** @description Set every variant's stock. */
-            stock?: number;
-            /** @description Add to (or take from) every variant's stock. */
-            stock_delta?: number;
-        };
-        BulkEditOutput: {
-            products: number[];
-        };
         CancelInputRequest: {
             /** @description Defaults to `""`. */
             reason?: string;
@@ -1813,8 +1391,12 @@ export interface components {
             id: number;
             line_total: components["schemas"]["Money"];
             product: number;
+            /** @description Links to the product's page. */
+            product_slug: string;
             quantity: number;
             sku: string;
+            /** @description The product's first picture, small; null if none. */
+            readonly thumbnail_url: string | null;
             title: string;
             unit_price: components["schemas"]["Money"];
             variant: number;
@@ -1847,15 +1429,6 @@ export interface components {
             name: string;
             slug: string;
         };
-        CategoryReorderInputRequest: {
-            /** @description The ids of every subcategory of `parent`, in their new order. */
-            order: number[];
-            /**
-             * Format: int64
-             * @description Null: top level.
-             */
-            parent: number | null;
-        };
         CheckoutInputRequest: {
             cart: string;
             /** Format: email */
@@ -1863,46 +1436,24 @@ export interface components {
             payment_method: components["schemas"]["PaymentMethodInputRequest"];
             shipping_address: components["schemas"]["ShippingAddressInputRequest"];
         };
+        ContentPageInputRequest: {
+            /** @description Plain text; blank lines separate paragraphs (no HTML: it is shown as written). */
+            body: string;
+            title: string;
+        };
+        ContentPageOutput: {
+            body: string;
+            kind: components["schemas"]["KindEnum"];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /**
          * @description ISO 4217 currency code.
          * @enum {string}
          */
         Currency: "AED" | "AUD" | "BGN" | "BHD" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY" | "CZK" | "DKK" | "EGP" | "EUR" | "GBP" | "HKD" | "HUF" | "IDR" | "ILS" | "INR" | "ISK" | "JOD" | "JPY" | "KRW" | "KWD" | "MAD" | "MXN" | "MYR" | "NOK" | "NZD" | "OMR" | "PHP" | "PLN" | "RON" | "SAR" | "SEK" | "SGD" | "THB" | "TND" | "TRY" | "TWD" | "UAH" | "USD" | "VND" | "ZAR";
-        CustomerAccountOutput: {
-            /** Format: email */
-            email: string;
-            /** @description Whether the e-mail is verified; guest orders placed with it show once it is. */
-            readonly email_verified: boolean;
-            id: number;
-            name: string;
-            /** Format: date-time */
-            signed_up_at: string;
-        };
-        CustomerAddressInputRequest: {
-            city: string;
-            /** @description ISO 3166-1 alpha-2, e.g. DE. */
-            country: string;
-            /** @description Defaults to `false`. */
-            is_default?: boolean;
-            line1: string;
-            /** @description Defaults to `""`. */
-            line2?: string;
-            name: string;
-            postal_code: string;
-        };
-        CustomerAddressOutput: {
-            city: string;
-            country: string;
-            id: number;
-            is_default: boolean;
-            line1: string;
-            line2: string;
-            name: string;
-            postal_code: string;
-        };
         CustomerDetailOutput: {
-            /** @description The distinct shipping addresses of their orders, newest first. */
-            addresses: components["schemas"]["AddressOutput"][];
             /** Format: email */
             email: string;
             /** Format: date-time */
@@ -1911,20 +1462,8 @@ export interface components {
             /** Format: date-time */
             last_order_at: string | null;
             name: string;
-            /** @description Internal notes about the customer. */
-            note: string;
             orders: components["schemas"]["OrderOutput"][];
             orders_count: number;
-            /** @description What their paid orders came to, less refunds: one amount per currency they ordered in. */
-            total_spent: components["schemas"]["Money"][];
-        };
-        CustomerEmailInputRequest: {
-            /** Format: email */
-            email: string;
-        };
-        CustomerLinkInputRequest: {
-            /** @description The `token` of the e-mailed link. */
-            token: string;
         };
         CustomerOutput: {
             /** Format: email */
@@ -1936,46 +1475,6 @@ export interface components {
             last_order_at: string | null;
             name: string;
             orders_count: number;
-        };
-        CustomerPasswordResetConfirmInputRequest: {
-            password: string;
-            /** @description The `token` of the e-mailed link. */
-            token: string;
-        };
-        CustomerRefreshInputRequest: {
-            refresh: string;
-        };
-        CustomerSignInInputRequest: {
-            /** Format: email */
-            email: string;
-            password: string;
-        };
-        CustomerSignupInputRequest: {
-            /** Format: email */
-            email: string;
-            /** @description Defaults to `""`. */
-            name?: string;
-            password: string;
-        };
-        CustomerTokensOutput: {
-            /** @description Send as `Authorization: Bearer <access>` to `customer/...`. */
-            access: string;
-            /** @description Good for one `customer/token/refresh`. */
-            refresh: string;
-        };
-        DashboardOutput: {
-            /**
-             * Format: date-time
-             * @description When these figures were read: they are live to this moment.
-             */
-            as_of: string;
-            /**
-             * Format: date-time
-             * @description When the sales report (`reports/sales`), which workers keep, was last refreshed.
-             */
-            sales_report_as_of: string | null;
-            today: components["schemas"]["TodayOutput"];
-            todo: components["schemas"]["TodoOutput"];
         };
         DeliveryOutput: {
             attempt_count: number;
@@ -2072,30 +1571,6 @@ export interface components {
          * @enum {string}
          */
         EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low";
-        ExportOutput: {
-            /** Format: date-time */
-            created_at: string;
-            /** @description A private link to the CSV file, valid for an hour; null until done. Read the export again for a new one. */
-            readonly download_url: string | null;
-            filters: {
-                [key: string]: string;
-            };
-            /** Format: date-time */
-            finished_at: string | null;
-            /** Format: uuid */
-            id: string;
-            kind: components["schemas"]["ExportOutputKindEnum"];
-            readonly progress: components["schemas"]["ProgressOutput"];
-            rows_total: number;
-            size: number | null;
-            status: components["schemas"]["JobStatusEnum"];
-        };
-        /**
-         * @description * `products` - Products
-         *     * `orders` - Orders
-         * @enum {string}
-         */
-        ExportOutputKindEnum: "products" | "orders";
         FacetCategoryOutput: {
             count: number;
             id: number;
@@ -2113,21 +1588,21 @@ export interface components {
             price_bands: components["schemas"]["FacetPriceBandOutput"][];
             total: number;
         };
-        FulfillInputRequest: {
-            /** @description Defaults to `""`. */
-            carrier?: string;
-            /** @description Defaults to `""`. */
-            tracking_number?: string;
-            /** @description An http(s) link to follow the parcel. Defaults to `""`. */
-            tracking_url?: string;
-        };
         /**
-         * @description * `unfulfilled` - Unfulfilled
-         *     * `partially_fulfilled` - Partially Fulfilled
-         *     * `fulfilled` - Fulfilled
+         * @description * `system` - System sans-serif
+         *     * `humanist` - Humanist sans-serif
+         *     * `geometric` - Geometric sans-serif
+         *     * `serif` - Classic serif
+         *     * `slab` - Slab serif
          * @enum {string}
          */
-        FulfillmentStatusEnum: "unfulfilled" | "partially_fulfilled" | "fulfilled";
+        FontEnum: "system" | "humanist" | "geometric" | "serif" | "slab";
+        HeroOutput: {
+            /** @description The hero image at several widths (for srcset); empty for none. */
+            image: components["schemas"]["ImageSizeOutput"][];
+            text: string;
+            title: string;
+        };
         ImageOutput: {
             alt: string;
             id: number;
@@ -2141,6 +1616,10 @@ export interface components {
         ImageReorderInputRequest: {
             /** @description Image ids, first shown first; images not listed keep their order after them. */
             order: number[];
+        };
+        ImageSizeOutput: {
+            url: string;
+            width: number;
         };
         ImageUploadInputRequest: {
             /** @description Defaults to `""`. */
@@ -2164,35 +1643,6 @@ export interface components {
             readonly upload: components["schemas"]["UploadFormOutput"];
             /** @description The original; null until the upload is confirmed. */
             readonly url: string | null;
-        };
-        ImportInputRequest: {
-            /** @description Check every row and report, write nothing. Defaults to `false`. */
-            dry_run?: boolean;
-            /**
-             * Format: binary
-             * @description A product CSV (Shopify's product columns; docs/bulk-data.md), UTF-8.
-             */
-            file: string;
-        };
-        ImportOutput: {
-            /** Format: date-time */
-            created_at: string;
-            dry_run: boolean;
-            /** @description Every refused row (at most 1000); any error means nothing was written. */
-            errors: components["schemas"]["RowErrorOutput"][];
-            filename: string;
-            /** Format: date-time */
-            finished_at: string | null;
-            /** Format: uuid */
-            id: string;
-            /** @description Written, or (dry run) that would be. */
-            products_created: number;
-            products_updated: number;
-            readonly progress: components["schemas"]["ProgressOutput"];
-            rows_total: number;
-            status: components["schemas"]["JobStatusEnum"];
-            variants_created: number;
-            variants_updated: number;
         };
         InventoryAdjustmentInputRequest: {
             delta: number;
@@ -2223,13 +1673,15 @@ export interface components {
             variant: number;
         };
         /**
-         * @description * `pending` - Pending
-         *     * `running` - Running
-         *     * `done` - Done
-         *     * `failed` - Failed
+         * @description * `about` - About us
+         *     * `shipping` - Shipping
+         *     * `returns` - Returns
+         *     * `privacy` - Privacy policy
+         *     * `terms` - Terms of service
+         *     * `contact` - Contact
          * @enum {string}
          */
-        JobStatusEnum: "pending" | "running" | "done" | "failed";
+        KindEnum: "about" | "shipping" | "returns" | "privacy" | "terms" | "contact";
         MarkPaidInputRequest: {
             /** @description Defaults to `""`. */
             reference?: string;
@@ -2240,75 +1692,21 @@ export interface components {
             amount: string;
             currency: components["schemas"]["Currency"];
         };
-        NoteInputRequest: {
-            /** @description An internal note: only the shop's staff see it. */
-            body: string;
-        };
-        OrderEventOutput: {
-            /** @description Who: a member's e-mail, an API key, the shopper, or system. */
-            actor: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description Details of the entry (a refund's amount and lines, a reference). */
-            data: {
-                [key: string]: unknown;
-            };
-            id: number;
-            message: string;
-            type: components["schemas"]["OrderEventOutputTypeEnum"];
-        };
-        /**
-         * @description * `placed` - Placed
-         *     * `payment_action_required` - Payment Action Required
-         *     * `payment_authorized` - Payment Authorized
-         *     * `payment_captured` - Payment Captured
-         *     * `payment_failed` - Payment Failed
-         *     * `marked_paid` - Marked Paid
-         *     * `fulfilled` - Fulfilled
-         *     * `cancelled` - Cancelled
-         *     * `expired` - Expired
-         *     * `refunded` - Refunded
-         *     * `note` - Note
-         * @enum {string}
-         */
-        OrderEventOutputTypeEnum: "placed" | "payment_action_required" | "payment_authorized" | "payment_captured" | "payment_failed" | "marked_paid" | "fulfilled" | "cancelled" | "expired" | "refunded" | "note";
-        OrderExportInputRequest: {
-            /**
-             * Format: date
-             * @description Orders placed on or after this day (UTC).
-             */
-            from?: string;
-            /**
-             * Format: date
-             * @description Orders placed on or before this day (UTC).
-             */
-            to?: string;
-        };
         OrderLineOutput: {
             id: number;
             line_total: components["schemas"]["Money"];
             product: number | null;
             quantity: number;
-            /** @description Units of this line refunded so far. */
-            refunded_quantity: number;
             sku: string;
             title: string;
             unit_price: components["schemas"]["Money"];
             variant: number | null;
             variant_title: string;
         };
-        OrderLookupInputRequest: {
-            /** Format: email */
-            email: string;
-            /** Format: int64 */
-            number: number;
-        };
         /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
-            /** @description Given at fulfilment; empty without one. */
-            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -2320,15 +1718,11 @@ export interface components {
             expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
-            fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
             paid_at: string | null;
-            /** @description While the payment waits for the shopper (3-D Secure, a redirect): where to send them; then `POST orders/{number}/payment-confirmation`. */
-            payment_action_url: string | null;
             payment_provider: string;
-            payment_status: components["schemas"]["PaymentStatusEnum"];
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
@@ -2339,10 +1733,6 @@ export interface components {
             status: components["schemas"]["OrderStatusEnum"];
             subtotal: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
-            /** @description Given at fulfilment; empty without one. */
-            tracking_number: string;
-            /** @description An http(s) link to follow the parcel, or empty. */
-            tracking_url: string;
         };
         /**
          * @description * `pending` - Pending
@@ -2353,6 +1743,10 @@ export interface components {
          * @enum {string}
          */
         OrderStatusEnum: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+        PageLinkOutput: {
+            kind: components["schemas"]["KindEnum"];
+            title: string;
+        };
         PaginatedApiKeyOutputList: {
             /**
              * Format: uri
@@ -2488,21 +1882,6 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["InventoryItemOutput"][];
         };
-        PaginatedOrderEventOutputList: {
-            /**
-             * Format: uri
-             * @description The next page's URL, or null on the last page.
-             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
-             */
-            next: string | null;
-            /**
-             * Format: uri
-             * @description The previous page's URL, or null on the first page.
-             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
-             */
-            previous: string | null;
-            results: components["schemas"]["OrderEventOutput"][];
-        };
         PaginatedOrderOutputList: {
             /**
              * Format: uri
@@ -2543,33 +1922,12 @@ export interface components {
             position?: number;
             slug?: string;
         };
-        PatchedCustomerAddressUpdateInputRequest: {
-            city?: string;
-            /** @description ISO 3166-1 alpha-2, e.g. DE. */
-            country?: string;
-            is_default?: boolean;
-            line1?: string;
-            line2?: string;
-            name?: string;
-            postal_code?: string;
-        };
-        PatchedCustomerNoteInputRequest: {
-            /** @description Internal notes about the customer (never shown to them). */
-            note?: string;
-        };
-        PatchedCustomerUpdateInputRequest: {
-            name?: string;
-        };
         PatchedEndpointUpdateInputRequest: {
             description?: string;
             /** @description The event types this endpoint receives. */
             events?: components["schemas"]["EventsEnum"][];
             is_active?: boolean;
             url?: string;
-        };
-        PatchedImageUpdateInputRequest: {
-            /** @description What the image shows, in words. */
-            alt?: string;
         };
         PatchedPaymentSettingsInputRequest: {
             /** @description Accept manual payment (bank transfer): orders wait unpaid, holding stock. */
@@ -2585,6 +1943,19 @@ export interface components {
             status?: components["schemas"]["ProductStatusEnum"];
             title?: string;
         };
+        PatchedThemeInputRequest: {
+            /** @description The announcement bar and the footer, as #rrggbb (4.5:1 with white). */
+            accent_color?: string;
+            /** @description A line above every page; empty for none. */
+            announcement?: string;
+            /** @description Buttons and links, as #rrggbb; white text on it must read (4.5:1). */
+            brand_color?: string;
+            font?: components["schemas"]["FontEnum"];
+            hero_text?: string;
+            hero_title?: string;
+            /** @description Bank details and how to pay, shown on the confirmation of orders paid later. */
+            payment_instructions?: string;
+        };
         PatchedVariantUpdateInputRequest: {
             /** @example 19.99 */
             compare_at_price?: string | null;
@@ -2598,14 +1969,6 @@ export interface components {
             stock?: number;
             title?: string;
         };
-        PaymentConfirmationInputRequest: {
-            /** @description What the provider's page returned; the `test` provider's 3-D Secure page sends `{"authentication": "approve"}` or `"decline"`. */
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @description The order's token from checkout. */
-            token: string;
-        };
         PaymentMethodInputRequest: {
             card_number?: string;
             provider: components["schemas"]["ProviderEnum"];
@@ -2618,67 +1981,23 @@ export interface components {
             amount: components["schemas"]["Money"];
             /** Format: date-time */
             created_at: string;
-            kind: components["schemas"]["PaymentOutputKindEnum"];
+            kind: string;
             provider: string;
             reason: string;
             reference: string;
-            /** @description Of a refund: the part that pays back shipping. */
-            shipping_amount: components["schemas"]["Money"];
-            /**
-             * @description A charge: pending until its provider answers, requires_action while the shopper confirms it, then succeeded, authorized, failed or voided. A refund: pending until the provider paid it back.
-             *
-             *     * `pending` - Pending
-             *     * `requires_action` - Requires Action
-             *     * `authorized` - Authorized
-             *     * `succeeded` - Succeeded
-             *     * `failed` - Failed
-             *     * `voided` - Voided
-             */
-            status: components["schemas"]["PaymentOutputStatusEnum"];
         };
-        /**
-         * @description * `charge` - Charge
-         *     * `refund` - Refund
-         * @enum {string}
-         */
-        PaymentOutputKindEnum: "charge" | "refund";
-        /**
-         * @description * `pending` - Pending
-         *     * `requires_action` - Requires Action
-         *     * `authorized` - Authorized
-         *     * `succeeded` - Succeeded
-         *     * `failed` - Failed
-         *     * `voided` - Voided
-         * @enum {string}
-         */
-        PaymentOutputStatusEnum: "pending" | "requires_action" | "authorized" | "succeeded" | "failed" | "voided";
         PaymentSettingsOutput: {
             /** @description Minutes an order whose card payment did not complete holds its stock (platform setting). */
             card_authorization_expiry_minutes: number;
             manual_enabled: boolean;
             manual_expiry_hours: number;
-            /** @description The endpoints of this shop for its card providers' asynchronous confirmations. */
-            provider_webhooks: components["schemas"]["ProviderWebhookOutput"][];
             /** @description The payment providers shoppers can choose from now. */
             providers: string[];
         };
-        /**
-         * @description * `pending` - Pending
-         *     * `authorized` - Authorized
-         *     * `paid` - Paid
-         *     * `partially_refunded` - Partially Refunded
-         *     * `refunded` - Refunded
-         *     * `failed` - Failed
-         *     * `expired` - Expired
-         * @enum {string}
-         */
-        PaymentStatusEnum: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
         /** @description An order as shoppers and merchants see it: status, money, address, lines and payments. */
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
-            /** @description Given at fulfilment; empty without one. */
-            carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
             /** Format: email */
@@ -2690,15 +2009,11 @@ export interface components {
             expires_at: string | null;
             /** Format: date-time */
             fulfilled_at: string | null;
-            fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
             paid_at: string | null;
-            /** @description While the payment waits for the shopper (3-D Secure, a redirect): where to send them; then `POST orders/{number}/payment-confirmation`. */
-            payment_action_url: string | null;
             payment_provider: string;
-            payment_status: components["schemas"]["PaymentStatusEnum"];
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
@@ -2711,10 +2026,6 @@ export interface components {
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
             total: components["schemas"]["Money"];
-            /** @description Given at fulfilment; empty without one. */
-            tracking_number: string;
-            /** @description An http(s) link to follow the parcel, or empty. */
-            tracking_url: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -2772,46 +2083,12 @@ export interface components {
          * @enum {string}
          */
         ProductStatusEnum: "draft" | "active" | "archived";
-        ProgressOutput: {
-            /** @description Rows handled so far. */
-            done: number;
-            percent: number;
-            /** @description pending, checking, checked, writing, done or failed. */
-            phase: string;
-            total: number;
-        };
         /**
          * @description * `manual` - manual
          *     * `test` - test
          * @enum {string}
          */
         ProviderEnum: "manual" | "test";
-        ProviderWebhookInputRequest: {
-            /** @description Defaults to `""`. */
-            action_url?: string;
-            /** @description Defaults to `""`. */
-            message?: string;
-            /** @description The payment's idempotency key (the order's). */
-            payment: string;
-            /** @description Defaults to `""`. */
-            reference?: string;
-            type: components["schemas"]["ProviderWebhookInputTypeEnum"];
-        };
-        /**
-         * @description * `payment.succeeded` - payment.succeeded
-         *     * `payment.authorized` - payment.authorized
-         *     * `payment.requires_action` - payment.requires_action
-         *     * `payment.failed` - payment.failed
-         * @enum {string}
-         */
-        ProviderWebhookInputTypeEnum: "payment.succeeded" | "payment.authorized" | "payment.requires_action" | "payment.failed";
-        ProviderWebhookOutput: {
-            /** @description Where the provider posts, on any of the shop's hosts. */
-            path: string;
-            provider: string;
-            /** @description What the provider signs its `Provider-Signature` with. */
-            secret: string;
-        };
         /**
          * @description * `received` - Received
          *     * `correction` - Correction
@@ -2824,72 +2101,37 @@ export interface components {
         ReasonEnum: "received" | "correction" | "damaged" | "returned" | "sold" | "restocked";
         RefundInputRequest: {
             /**
-             * @description A plain amount, in the order's currency; without it, the lines' units at the price paid plus `shipping`.
+             * @description In the order's currency.
              * @example 19.99
              */
-            amount?: string;
-            lines?: components["schemas"]["RefundLineInputRequest"][];
+            amount: string;
             /** @description Defaults to `""`. */
             reason?: string;
-            /**
-             * @description Shipping paid back, at most what is left to refund of the order.
-             * @example 19.99
-             */
-            shipping?: string;
-        };
-        RefundLineInputRequest: {
-            /**
-             * Format: int64
-             * @description The order line's id.
-             */
-            line: number;
-            quantity: number;
-            /** @description Put the units back into stock (the stock ledger says why). Defaults to `false`. */
-            restock?: boolean;
-        };
-        ReorderInputRequest: {
-            /** @description A cart to add to; a new cart is started without it. */
-            cart?: string;
-        };
-        ReorderOutput: {
-            cart: components["schemas"]["CartOutput"];
-            /** @description SKUs of lines that could not go back in (gone, or out of stock). */
-            unavailable: string[];
-        };
-        RowErrorOutput: {
-            column: string | null;
-            /** @description The file's line (the header is line 1); null: the whole file. */
-            line: number | null;
-            message: string;
         };
         SalesDayOutput: {
-            /** @description `gross_sales` divided by `orders`: before refunds, as `gross_sales` is. */
+            /** @description What an order paid came to on average, before refunds. */
             average_order_value: components["schemas"]["Money"];
             /** Format: date */
             date: string;
-            /** @description What the orders paid came to, before refunds. */
-            gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
             refunds: components["schemas"]["Money"];
-            /** @description What the orders paid came to, less the refunds made (net revenue). */
+            /** @description What the orders paid came to, less the refunds made. */
             revenue: components["schemas"]["Money"];
         };
         SalesFiguresOutput: {
-            /** @description `gross_sales` divided by `orders`: before refunds, as `gross_sales` is. */
+            /** @description What an order paid came to on average, before refunds. */
             average_order_value: components["schemas"]["Money"];
-            /** @description What the orders paid came to, before refunds. */
-            gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
             items_sold: number;
             /** @description Orders paid. */
             orders: number;
             /** @description Refunds made (of orders paid on any day). */
             refunds: components["schemas"]["Money"];
-            /** @description What the orders paid came to, less the refunds made (net revenue). */
+            /** @description What the orders paid came to, less the refunds made. */
             revenue: components["schemas"]["Money"];
         };
         SalesReportOutput: {
@@ -2976,28 +2218,18 @@ export interface components {
             sku: string;
             title: string;
         };
-        TodayOutput: {
-            /**
-             * Format: date
-             * @description Today (UTC).
-             */
-            date: string;
-            /** @description Orders paid today (in the shop's currency). */
-            orders_paid: number;
-            /** @description Orders placed today, paid or not. */
-            orders_placed: number;
-            /** @description What the orders paid today came to, less their refunds. */
-            revenue: components["schemas"]["Money"];
-            /** @description Storefront visitors: not tracked by the platform, so always null. */
-            visitors: number | null;
-        };
-        TodoOutput: {
-            /** @description Webhook deliveries failing or dead, changed within the last 7 days. */
-            failed_webhooks: number;
-            /** @description Variants at or below their low-stock threshold. */
-            low_stock_variants: number;
-            /** @description Paid orders waiting to be fulfilled. */
-            unfulfilled_orders: number;
+        /** @description The theme as the storefront draws it (and the admin edits it). */
+        ThemeOutput: {
+            accent_color: string;
+            announcement: string;
+            brand_color: string;
+            font: components["schemas"]["FontEnum"];
+            readonly hero: components["schemas"]["HeroOutput"];
+            readonly logo_url: string | null;
+            readonly pages: components["schemas"]["PageLinkOutput"][];
+            payment_instructions: string;
+            /** Format: date-time */
+            updated_at: string | null;
         };
         TopProductOutput: {
             product: number;
@@ -3455,20 +2687,12 @@ export interface operations {
     admin_audit_log: {
         parameters: {
             query?: {
-                /** @description An action (`product.created`), or a family ending in a dot (`product.`). */
-                action?: string;
-                /** @description Part of the actor: an e-mail, a key's name. */
-                actor?: string;
                 /** @description The pagination cursor value. */
                 cursor?: string;
-                /** @description On or after this day (UTC). */
-                from?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 object_id?: number;
                 object_type?: string;
-                /** @description On or before this day (UTC). */
-                to?: string;
             };
             header?: never;
             path?: never;
@@ -3836,10 +3060,7 @@ export interface operations {
     };
     admin_categories_delete: {
         parameters: {
-            query?: {
-                /** @description Move the category's products here; their attributes must fit its schema. */
-                reassign_to?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 category_id: number;
@@ -4038,134 +3259,6 @@ export interface operations {
             };
         };
     };
-    admin_categories_reorder: {
-        parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-            };
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CategoryReorderInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedCategoryOutputList"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_customers_list: {
         parameters: {
             query?: {
@@ -4271,278 +3364,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetailOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_customers_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                customer_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedCustomerNoteInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerDetailOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_dashboard: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DashboardOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_imports_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                import_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
@@ -4899,108 +3720,17 @@ export interface operations {
             };
         };
     };
-    admin_order_exports_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                export_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ExportOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_orders_list: {
         parameters: {
             query?: {
                 /** @description The pagination cursor value. */
                 cursor?: string;
                 email?: string;
-                /** @description Placed on or after this day (UTC). */
-                from?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
                 placed_from?: string;
                 placed_to?: string;
-                /** @description An order number (`1042` or `#1042`), part of an e-mail, or part of a name. */
-                q?: string;
                 status?: "cancelled" | "fulfilled" | "paid" | "pending" | "refunded";
-                /** @description Placed on or before this day (UTC). */
-                to?: string;
-                /** @description Total at most this (a decimal). */
-                total_max?: string;
-                /** @description Total at least this (a decimal). */
-                total_min?: string;
             };
             header?: never;
             path?: never;
@@ -5284,92 +4014,6 @@ export interface operations {
             };
         };
     };
-    admin_orders_events_list: {
-        parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                number: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedOrderEventOutputList"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_orders_fulfill: {
         parameters: {
             query?: never;
@@ -5382,11 +4026,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["FulfillInputRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {
@@ -5620,131 +4260,6 @@ export interface operations {
             };
         };
     };
-    admin_orders_notes_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                number: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NoteInputRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrderEventOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_orders_refund: {
         parameters: {
             query?: never;
@@ -5757,7 +4272,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RefundInputRequest"];
             };
@@ -5811,7 +4326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description More than is left to refund, or an order not paid. */
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5838,7 +4353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A line of another order, a line named twice, or more units than are left. */
+            /** @description Idempotency-Key reused with a different request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5870,31 +4385,189 @@ export interface operations {
             };
         };
     };
-    admin_orders_export: {
+    admin_pages_list: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["OrderExportInputRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            202: {
+            200: {
                 headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportOutput"];
+                    "application/json": components["schemas"]["ContentPageOutput"][];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContentPageInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentPageOutput"];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
@@ -5961,8 +4634,88 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_pages_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6152,87 +4905,6 @@ export interface operations {
             };
             /** @description Unsupported media type. */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_product_exports_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                export_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ExportOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7157,119 +5829,6 @@ export interface operations {
             };
         };
     };
-    admin_images_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                image_id: number;
-                product_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedImageUpdateInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImageOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_images_confirm: {
         parameters: {
             query?: never;
@@ -8022,380 +6581,6 @@ export interface operations {
             };
         };
     };
-    admin_products_bulk_edit: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BulkEditInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BulkEditOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_products_export: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            202: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ExportOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    admin_products_import: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["ImportInputRequest"];
-            };
-        };
-        responses: {
-            202: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A limit of the shop's plan would be crossed (the problem's `limit` and `plan` name it); upgrade the plan to go on. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Idempotency-Key reused with a different request. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     admin_reports_sales: {
         parameters: {
             query?: {
@@ -8452,6 +6637,399 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedThemeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_image_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot: "hero" | "logo";
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "image/gif": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_theme_image_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot: "hero" | "logo";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9936,18 +8514,6 @@ export interface operations {
                     "application/json": components["schemas"]["PlacedOrderOutput"];
                 };
             };
-            /** @description The payment provider did not answer in time: the order is placed and pending; its payment is looked up at the provider within minutes and the order paid or released. */
-            202: {
-                headers: {
-                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlacedOrderOutput"];
-                };
-            };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
             400: {
                 headers: {
@@ -9957,17 +8523,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An `Authorization: Bearer` token was sent that is not a valid customer token of this shop (a guest sends none). */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The card was declined (the order is cancelled with payment_status `failed`, its stock and the cart are given back: pay again with another card), or the shop's plan allows no more orders. */
+            /** @description The card was declined, or the shop's plan allows no more orders. */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -10031,1592 +8587,6 @@ export interface operations {
                 };
             };
             /** @description This client address's checkout budget (`"checkout"`) is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_addresses_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["Cache-Control"];
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAddressOutput"][];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_addresses_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerAddressInputRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAddressOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_addresses_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                address_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_addresses_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                address_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedCustomerAddressUpdateInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAddressOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["Cache-Control"];
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAccountOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_me_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedCustomerUpdateInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAccountOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_orders: {
-        parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["Cache-Control"];
-                    ETag: components["headers"]["ETag"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedOrderOutputList"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_orders_reorder: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                number: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["ReorderInputRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReorderOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_password_reset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerEmailInputRequest"];
-            };
-        };
-        responses: {
-            /** @description Accepted; the answer is the same whether or not anything matched. */
-            202: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts for this e-mail or this client address: wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_password_reset_confirm: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerPasswordResetConfirmInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAccountOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_signup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerSignupInputRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAccountOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts for this e-mail or this client address: wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerSignInInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerTokensOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Wrong e-mail or password (one answer for both). */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts for this e-mail or this client address: wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_token_refresh: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerRefreshInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerTokensOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The refresh token is used, expired, or not this shop's. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_verify_email: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CustomerLinkInputRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerAccountOutput"];
-                };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_customer_verify_email_resend: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Accepted; the answer is the same whether or not anything matched. */
-            202: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Authenticated, but not allowed here. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource on this host, or no shop at this host. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11723,138 +8693,28 @@ export interface operations {
             };
         };
     };
-    storefront_orders_payment_confirm: {
+    storefront_pages_retrieve: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                number: number;
+                kind: "about" | "contact" | "privacy" | "returns" | "shipping" | "terms";
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PaymentConfirmationInputRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOutput"];
+                    "application/json": components["schemas"]["ContentPageOutput"];
                 };
-            };
-            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The shopper's confirmation failed: the order is cancelled. */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such order, or the token does not match. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The payment is not waiting for a confirmation. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The provider did not answer; try again. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_orders_lookup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrderLookupInputRequest"];
-            };
-        };
-        responses: {
-            /** @description Accepted; the answer is the same whether or not anything matched. */
-            202: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
             400: {
@@ -11874,34 +8734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts for this e-mail or this client address: wait `Retry-After` seconds. */
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -11965,110 +8798,6 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
-            429: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    storefront_payment_provider_webhook: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shop's secret for this provider (Admin API `payment-settings`), at most 5 minutes old. */
-                "Provider-Signature": string;
-            };
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ProviderWebhookInputRequest"];
-            };
-        };
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    RateLimit: components["headers"]["RateLimit"];
-                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, wrong or stale `Provider-Signature`, or a bad body. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such provider, or no payment of this shop under that key. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported media type. */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12337,6 +9066,77 @@ export interface operations {
             };
         };
     };
+    storefront_theme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThemeOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     webhook_inventory_low: {
         parameters: {
             query?: never;
@@ -12403,15 +9203,10 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
-                        /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
                         reason: string;
-                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -12460,14 +9255,9 @@ export interface operations {
                          * @description When an unpaid order gives its stock back (UTC).
                          */
                         expires_at?: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
-                        /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
-                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -12516,14 +9306,9 @@ export interface operations {
                          * @description When an unpaid order gives its stock back (UTC).
                          */
                         expires_at: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
-                        /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
-                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -12567,23 +9352,12 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
                         /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
-                        refunded_amount: components["schemas"]["Money"];
-                        /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
-                        tracking: {
-                            carrier: string;
-                            number: string;
-                            /** @description An http(s) link, or empty. */
-                            url: string;
-                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;
@@ -12624,14 +9398,9 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
-                        /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
-                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];
@@ -12675,19 +9444,14 @@ export interface operations {
                     data: {
                         /** Format: email */
                         email: string;
-                        /** @enum {string} */
-                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
                         number: number;
                         order_id: number;
-                        /** @enum {string} */
-                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
                         refund: {
                             amount: string;
                             currency: string;
                             reason: string;
                         };
-                        refunded_amount: components["schemas"]["Money"];
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
                         total: components["schemas"]["Money"];

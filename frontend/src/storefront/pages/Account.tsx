@@ -11,6 +11,7 @@ import { ApiError } from "../../api/problems";
 import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { adoptCart, useApi, useCustomer, useCustomerSession, useSignedIn } from "../api";
 import type { Components } from "../types";
+import { CountrySelect } from "../../shared/CountrySelect";
 
 type Address = Components["CustomerAddressOutput"];
 
@@ -417,7 +418,7 @@ function Addresses() {
             <Field label="Address line 2 (optional)" autoComplete="address-line2" value={form.line2} onChange={set("line2")} errors={errors.line2} />
             <Field label="City" autoComplete="address-level2" value={form.city} onChange={set("city")} errors={errors.city} />
             <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={errors.postal_code} />
-            <Field label="Country code" autoComplete="country" maxLength={2} value={form.country} onChange={set("country")} errors={errors.country} hint="Two letters, e.g. DE" />
+            <CountrySelect value={form.country} onChange={(country) => set("country")({ target: { value: country } })} errors={errors.country} />
           </div>
           <ErrorMessage error={add.error} />
           <button type="submit" disabled={add.isPending}>

@@ -67,9 +67,18 @@ export function CartPage() {
             {data.lines.map((line) => (
               <tr key={line.id}>
                 <td>
-                  {line.title}
-                  {line.variant_title && <span className="muted"> — {line.variant_title}</span>}
-                  {!line.available && <div className="field-error">No longer available in this quantity.</div>}
+                  <div className="cart-item">
+                    {line.thumbnail_url ? (
+                      <img src={line.thumbnail_url} alt="" width={64} height={64} loading="lazy" />
+                    ) : (
+                      <span className="cart-thumb-empty" aria-hidden="true" />
+                    )}
+                    <div>
+                      <Link to={`/products/${line.product_slug}`}>{line.title}</Link>
+                      {line.variant_title && <span className="muted"> — {line.variant_title}</span>}
+                      {!line.available && <div className="field-error">No longer available in this quantity.</div>}
+                    </div>
+                  </div>
                 </td>
                 <td className="num">{formatMoney(money(line.unit_price))}</td>
                 <td>

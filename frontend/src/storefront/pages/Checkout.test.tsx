@@ -7,6 +7,8 @@ import { StorefrontApiProvider } from "../api";
 import { CartPage } from "./Cart";
 import { CheckoutPage } from "./Checkout";
 
+vi.setConfig({ testTimeout: 20_000 }); // typing a whole address takes seconds on a busy machine
+
 const money = (amount: string) => ({ amount, currency: "EUR" });
 const cart = {
   id: "c".repeat(32),
@@ -37,19 +39,26 @@ const json = (body: unknown, status = 200) =>
 const problem = (status: number, code: string, extra: Record<string, unknown> = {}) =>
   json({ type: "x", title: `Problem ${code}`, status, detail: "", code, ...extra }, status);
 
-function renderAt(path: string, checkoutAnswers: Array<() => Response | Promise<Response>>, cartAnswer = () => json(cart)) {
+function renderAt(
+  path: string,
+  checkoutAnswers: Array<() => Response | Promise<Response>>,
+  cartAnswer = () => json(cart),
+  providers = ["test"],
+) {
   const keys: Array<string | null> = [];
+  const bodies: unknown[] = [];
   vi.stubGlobal(
     "fetch",
     vi.fn(async (request: Request) => {
       const url = new URL(request.url).pathname;
       if (url.endsWith("/checkout")) {
         keys.push(request.headers.get("Idempotency-Key"));
+        bodies.push(await request.clone().json());
         const answer = checkoutAnswers.shift();
         if (!answer) throw new Error("unexpected checkout");
         return answer();
       }
-      if (url.endsWith("/payment-methods")) return json({ providers: ["test"] });
+      if (url.endsWith("/payment-methods")) return json({ providers });
       return cartAnswer();
     }),
   );
@@ -69,7 +78,7 @@ function renderAt(path: string, checkoutAnswers: Array<() => Response | Promise<
       </StorefrontApiProvider>
     </QueryClientProvider>,
   );
-  return keys;
+  return Object.assign(keys, { bodies });
 }
 
 async function fillAndPay() {
@@ -78,7 +87,7 @@ async function fillAndPay() {
   await userEvent.type(screen.getByLabelText("Address"), "1 Analytical Way");
   await userEvent.type(screen.getByLabelText("City"), "London");
   await userEvent.type(screen.getByLabelText("Postal code"), "N1 7AA");
-  await userEvent.type(screen.getByLabelText("Country code"), "GB");
+  await userEvent.selectOptions(screen.getByLabelText("Country"), "United Kingdom");
   await userEvent.type(screen.getByLabelText("Card number"), "4242424242424242");
 }
 
@@ -158,5 +167,46 @@ describe("a lost cart", () => {
     await fillAndPay();
     await pay();
     expect(await screen.findByRole("alert")).toHaveTextContent("nothing was ordered or charged");
+  });
+});
+
+describe("the address and the payment choice", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    window.localStorage.clear();
+    window.sessionStorage.clear();
+  });
+
+  it("takes the country by name and sends its ISO code (France is FR, Germany is DE, not Georgia)", async () => {
+    const sent = renderAt("/checkout", [() => json(placed, 201)]);
+    await fillAndPay();
+    const country = screen.getByLabelText("Country");
+    expect(country.tagName).toBe("SELECT");
+    await userEvent.selectOptions(country, "Germany");
+    expect(country).toHaveValue("DE");
+    await userEvent.selectOptions(country, "France");
+    await pay();
+    await screen.findByText("Order page");
+    expect((sent.bodies[0] as { shipping_address: { country: string } }).shipping_address.country).toBe("FR");
+  });
+
+  it("asks for a country instead of sending none", async () => {
+    const sent = renderAt("/checkout", []);
+    await userEvent.type(await screen.findByLabelText("E-mail"), "ada@example.com");
+    await pay();
+    expect(screen.getByLabelText("Country")).toHaveAccessibleDescription("Choose a country.");
+    expect(sent).toHaveLength(0);
+  });
+
+  it("does not say Pay when the shopper chose to pay later", async () => {
+    const sent = renderAt("/checkout", [() => json({ ...placed, status: "pending" }, 201)], () => json(cart), ["test", "manual"]);
+    await fillAndPay();
+    expect(screen.getByRole("button", { name: "Pay €24.50" })).toBeInTheDocument();
+    await screen.findByRole("option", { name: "Pay later (bank transfer)" });
+    await userEvent.selectOptions(screen.getByLabelText("Payment method"), "manual");
+    expect(screen.queryByRole("button", { name: /^Pay / })).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Place order, pay later" }));
+    await screen.findByText("Order page");
+    expect((sent.bodies[0] as { payment_method: { provider: string } }).payment_method.provider).toBe("manual");
   });
 });

@@ -4,6 +4,7 @@ import { Link, useNavigate } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
+import { COUNTRIES, CountrySelect } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
 import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCustomer, useSignedIn } from "../api";
 import { NoCart } from "./Cart";
@@ -32,7 +33,7 @@ export function validateCheckout(form: Form): FieldErrors {
   required("line1", "Address");
   required("city", "City");
   required("postal_code", "Postal code");
-  if (!/^[A-Za-z]{2}$/.test(form.country.trim())) errors.country = ["Use the two-letter country code, e.g. DE."];
+  if (!COUNTRIES.some(([code]) => code === form.country)) errors.country = ["Choose a country."];
   if (form.provider === "test" && !/^\d{12,19}$/.test(form.card_number.replace(/\s/g, ""))) {
     errors.card_number = ["Enter the card number (digits only)."];
   }
@@ -60,6 +61,12 @@ export function checkoutAttemptKey(cartId: string, body: unknown): string {
 
 function checkoutAttemptEnd(cartId: string): void {
   window.sessionStorage.removeItem(ATTEMPT_KEY + cartId);
+}
+
+/** What the button does: a card is charged now; "pay later" only places the order. */
+export function checkoutButtonLabel(provider: string, pending: boolean, amount: string): string {
+  if (pending) return "Placing order…";
+  return provider === "manual" ? "Place order, pay later" : `Pay ${amount}`;
 }
 
 /** Whether an error is the checkout's final answer (a refusal), not silence about its outcome. */
@@ -118,7 +125,7 @@ export function CheckoutPage() {
           line2: form.line2.trim(),
           city: form.city.trim(),
           postal_code: form.postal_code.trim(),
-          country: form.country.trim().toUpperCase(),
+          country: form.country,
         },
         payment_method:
           form.provider === "test"
@@ -188,7 +195,7 @@ export function CheckoutPage() {
             <Field label="Address line 2 (optional)" autoComplete="address-line2" value={form.line2} onChange={set("line2")} errors={addressErrors("line2")} />
             <Field label="City" autoComplete="address-level2" value={form.city} onChange={set("city")} errors={addressErrors("city")} required />
             <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={addressErrors("postal_code")} required />
-            <Field label="Country code" autoComplete="country" maxLength={2} value={form.country} onChange={set("country")} errors={addressErrors("country")} hint="Two letters, e.g. DE" required />
+            <CountrySelect value={form.country} onChange={(country) => setForm((current) => ({ ...current, country }))} errors={addressErrors("country")} required />
           </div>
         </fieldset>
         <fieldset>
@@ -211,7 +218,7 @@ export function CheckoutPage() {
         </fieldset>
         <ErrorMessage error={checkout.error} />
         <button type="submit" disabled={checkout.isPending}>
-          {checkout.isPending ? "Placing order…" : `Pay ${formatMoney(money(data.subtotal))}`}
+          {checkoutButtonLabel(form.provider, checkout.isPending, formatMoney(money(data.subtotal)))}
         </button>
       </form>
     </>

@@ -1,13 +1,13 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { cursorOf, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
-import { useApi } from "../api";
-import type { Facets, Product } from "../types";
+import { findCategory, useApi, useCategories, useShop, useTheme } from "../api";
+import { LIST_FILTERS, listFilters } from "../seed";
+import type { Facets, Product, Theme } from "../types";
 
-const FILTERS = ["q", "category", "min_price", "max_price", "in_stock", "ordering"] as const;
 
 export function ProductCard({ product }: { product: Product }) {
   const image = product.images[0];
@@ -35,7 +35,9 @@ export function ProductCard({ product }: { product: Product }) {
   );
 }
 
-function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSearchParams; set: (name: string, value: string | null) => void }) {
+type SetFilters = (changes: Record<string, string | null>) => void;
+
+function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSearchParams; set: SetFilters }) {
   const band = params.get("min_price") !== null || params.get("max_price") !== null
     ? `${params.get("min_price") ?? ""}-${params.get("max_price") ?? ""}`
     : "";
@@ -46,7 +48,7 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
         <ul className="plain">
           <li>
             <label className="checkbox">
-              <input type="radio" name="category" checked={!params.get("category")} onChange={() => set("category", null)} />
+              <input type="radio" name="category" checked={!params.get("category")} onChange={() => set({ category: null })} />
               All ({facets.total})
             </label>
           </li>
@@ -57,7 +59,7 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
                   type="radio"
                   name="category"
                   checked={params.get("category") === category.slug}
-                  onChange={() => set("category", category.slug)}
+                  onChange={() => set({ category: category.slug })}
                 />
                 {category.name} ({category.count})
               </label>
@@ -68,7 +70,7 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
       <fieldset>
         <legend>Price</legend>
         <label className="checkbox">
-          <input type="radio" name="price" checked={band === ""} onChange={() => { set("min_price", null); set("max_price", null); }} />
+          <input type="radio" name="price" checked={band === ""} onChange={() => set({ min_price: null, max_price: null })} />
           Any price
         </label>
         {facets.price_bands.map((priceBand) => {
@@ -79,10 +81,9 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
                 type="radio"
                 name="price"
                 checked={band === value}
-                onChange={() => {
-                  set("min_price", priceBand.min);
-                  set("max_price", priceBand.max);
-                }}
+                // One navigation for both bounds: two in a row would each start from the
+                // same old URL, and the second would drop the first's change.
+                onChange={() => set({ min_price: priceBand.min, max_price: priceBand.max })}
               />
               {priceBand.max ? `${priceBand.min} – ${priceBand.max}` : `${priceBand.min} and up`} ({priceBand.count})
             </label>
@@ -93,7 +94,7 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
         <input
           type="checkbox"
           checked={params.get("in_stock") === "true"}
-          onChange={(event) => set("in_stock", event.target.checked ? "true" : null)}
+          onChange={(event) => set({ in_stock: event.target.checked ? "true" : null })}
         />
         In stock only ({facets.in_stock})
       </label>
@@ -101,11 +102,42 @@ function FacetFilters({ facets, params, set }: { facets: Facets; params: URLSear
   );
 }
 
+/** The merchant's hero: a headline, a line of text and a picture, at the width the screen needs. */
+export function Hero({ theme }: { theme: Theme }) {
+  const { title, text, image } = theme.hero;
+  if (!title && !text && image.length === 0) return null;
+  const largest = image[image.length - 1];
+  return (
+    <section className={`hero${largest ? " with-image" : ""}`} aria-label="Welcome">
+      {largest && (
+        <img
+          src={largest.url}
+          srcSet={image.map((size) => `${size.url} ${size.width}w`).join(", ")}
+          sizes="(max-width: 1100px) 100vw, 1100px"
+          alt=""
+          fetchPriority="high"
+        />
+      )}
+      <div className="hero-text">
+        {title && <p className="hero-title">{title}</p>}
+        {text && <p>{text}</p>}
+      </div>
+    </section>
+  );
+}
+
+/** What the results are: a search, a category, or everything. */
+export function resultsHeading(q: string | null, categoryName: string | null): string {
+  if (q && categoryName) return `Results for “${q}” in ${categoryName}`;
+  if (q) return `Results for “${q}”`;
+  return categoryName ?? "All products";
+}
+
 export function Home() {
   const api = useApi();
   const [params, setParams] = useSearchParams();
   const [search, setSearch] = useState(params.get("q") ?? "");
-  const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? undefined]));
+  const filters = listFilters(params);
 
   const products = useInfiniteQuery({
     queryKey: ["products", filters],
@@ -129,12 +161,14 @@ export function Home() {
     getNextPageParam: (page) => cursorOf(page.next),
   });
 
-  const set = (name: string, value: string | null) => {
+  const set: SetFilters = (changes) => {
     setParams(
       (current) => {
         const next = new URLSearchParams(current);
-        if (value === null || value === "") next.delete(name);
-        else next.set(name, value);
+        for (const [name, value] of Object.entries(changes)) {
+          if (value === null || value === "") next.delete(name);
+          else next.set(name, value);
+        }
         return next;
       },
       { replace: false },
@@ -143,10 +177,21 @@ export function Home() {
 
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
-    set("q", search.trim() || null);
-    if (!search.trim() && params.get("ordering") === "relevance") set("ordering", null);
+    const q = search.trim() || null;
+    set(!q && params.get("ordering") === "relevance" ? { q, ordering: null } : { q });
   };
 
+  const categories = useCategories();
+  const theme = useTheme();
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const filtered = LIST_FILTERS.some((name) => params.get(name));
+  const activeFilters = ["category", "min_price", "in_stock"].filter((name) => params.get(name)).length;
+  const categorySlug = params.get("category");
+  const categoryName = categorySlug ? (findCategory(categories.data ?? [], categorySlug)?.name ?? categorySlug) : null;
+  const shop = useShop();
+  useEffect(() => {
+    if (shop.data) document.title = categoryName ? `${categoryName} – ${shop.data.name}` : shop.data.name;
+  }, [shop.data, categoryName]);
   const facets = products.data?.pages[0]?.facets;
   const items = products.data?.pages.flatMap((page) => page.results) ?? [];
 
@@ -167,18 +212,36 @@ export function Home() {
         />
         <button type="submit">Search</button>
         <label htmlFor="ordering">Sort by</label>
-        <select id="ordering" value={params.get("ordering") ?? ""} onChange={(event) => set("ordering", event.target.value || null)}>
+        <select id="ordering" value={params.get("ordering") ?? ""} onChange={(event) => set({ ordering: event.target.value || null })}>
           <option value="">{params.get("q") ? "Best match" : "Newest"}</option>
           <option value="price">Price, low to high</option>
           <option value="-price">Price, high to low</option>
           <option value="-created">Newest</option>
         </select>
       </form>
+      {!filtered && theme.data && <Hero theme={theme.data} />}
+      <button
+        type="button"
+        className="secondary filters-toggle"
+        aria-expanded={filtersOpen}
+        aria-controls="filters"
+        onClick={() => setFiltersOpen(true)}
+      >
+        Filters{activeFilters > 0 ? ` (${activeFilters})` : ""}
+      </button>
       <div className="layout-sidebar">
-        {facets ? <FacetFilters facets={facets} params={params} set={set} /> : <div />}
+        <div id="filters" className={`filters${filtersOpen ? " open" : ""}`}>
+          <div className="filters-head">
+            <h2>Filters</h2>
+            <button type="button" className="secondary" onClick={() => setFiltersOpen(false)}>
+              Show {facets?.total ?? ""} products
+            </button>
+          </div>
+          {facets && <FacetFilters facets={facets} params={params} set={set} />}
+        </div>
         <section aria-labelledby="results-heading">
           <h2 id="results-heading">
-            {params.get("q") ? `Results for “${params.get("q")}”` : "All products"}
+            {resultsHeading(params.get("q"), categoryName)}
             {facets && <span className="muted"> ({facets.total})</span>}
           </h2>
           {products.isPending && <Loading label="Loading products…" />}

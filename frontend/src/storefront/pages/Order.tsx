@@ -3,19 +3,54 @@ import { useCallback, useState, type FormEvent } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
+import { countryName } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
-import { forgetCart, useApi } from "../api";
+import { forgetCart, useApi, useTheme } from "../api";
 import { useOrderLive } from "../orderLive";
 import type { Order } from "../types";
 
-export function OrderSummary({ order }: { order: Order }) {
+/** How to pay an order placed with "pay later": amount, reference, deadline, and what happens next. */
+export function PaymentInstructions({ order, details }: { order: Order; details?: string }) {
+  return (
+    <section className="alert alert-ok" aria-labelledby="pay-heading">
+      <h2 id="pay-heading">How to pay</h2>
+      <ol>
+        <li>
+          Transfer <strong>{formatMoney(money(order.total))}</strong> by bank transfer to the shop
+          {details ? ":" : "."}
+          {details && <p className="pre-line">{details}</p>}
+        </li>
+        <li>
+          Quote <strong>order {order.number}</strong> as the payment reference, so the shop can match your payment.
+        </li>
+        {order.expires_at && (
+          <li>
+            Pay by <strong>{new Date(order.expires_at).toLocaleString()}</strong>: unpaid orders are cancelled then and the
+            items go back on sale.
+          </li>
+        )}
+      </ol>
+      <p>
+        {details ? "" : `Reply to the confirmation e-mail sent to ${order.email} for the shop's bank details. `}
+        The order ships once the payment arrives; its status here then changes to <em>paid</em>.
+      </p>
+    </section>
+  );
+}
+
+export function OrderSummary({ order, paymentDetails }: { order: Order; paymentDetails?: string }) {
   return (
     <>
       <p>
         Status: <span className="badge">{order.status}</span> · payment <span className="badge">{order.payment_status}</span> · placed{" "}
         {new Date(order.placed_at).toLocaleString()}
       </p>
-      {order.expires_at && !order.payment_action_url && <Notice>Awaiting payment: unless paid by {new Date(order.expires_at).toLocaleString()}, the order is cancelled.</Notice>}
+      {order.payment_provider === "manual" && order.status === "pending" ? (
+        <PaymentInstructions order={order} details={paymentDetails} />
+      ) : (
+        order.expires_at &&
+        !order.payment_action_url && <Notice>Awaiting payment: unless paid by {new Date(order.expires_at).toLocaleString()}, the order is cancelled.</Notice>
+      )}
       <div className="table-wrap">
         <table>
           <caption className="visually-hidden">Items ordered</caption>
@@ -60,7 +95,7 @@ export function OrderSummary({ order }: { order: Order }) {
           </>
         )}
         <br />
-        {order.shipping_address.postal_code} {order.shipping_address.city}, {order.shipping_address.country}
+        {order.shipping_address.postal_code} {order.shipping_address.city}, {countryName(order.shipping_address.country)}
       </address>
     </>
   );
@@ -71,6 +106,7 @@ export function OrderPage() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
   const placed = Boolean((useLocation().state as { placed?: boolean } | null)?.placed);
+  const theme = useTheme();
   const api = useApi();
   const order = useQuery({
     queryKey: ["order", number, token],
@@ -102,7 +138,7 @@ export function OrderPage() {
       {order.isLoading && <Loading label="Loading the order…" />}
       <ErrorMessage error={order.error} />
       {order.data?.payment_action_url && <PaymentConfirmation order={order.data} token={token} />}
-      {order.data && <OrderSummary order={order.data} />}
+      {order.data && <OrderSummary order={order.data} paymentDetails={theme.data?.payment_instructions || undefined} />}
     </>
   );
 }

@@ -5,7 +5,7 @@ import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { storefrontClient } from "../../api/client";
 import { StorefrontApiProvider } from "../api";
 import { validateCheckout } from "./Checkout";
-import { ProductPage } from "./Product";
+import { attributeLabel, ProductPage } from "./Product";
 
 const product = (inStock: boolean) => ({
   id: 7,
@@ -68,9 +68,57 @@ describe("product page", () => {
     expect(button).toBeDisabled();
   });
 
-  it("shows a missing product as a message", async () => {
-    renderProduct(async () => json({ type: "x", title: "Product not found", status: 404, detail: "" }, 404));
-    expect(await screen.findByRole("alert")).toHaveTextContent("Product not found");
+  it("says a missing product is not found, and offers browsing instead of trying again", async () => {
+    renderProduct(async () => json({ type: "x", title: "Not found", status: 404, detail: "No such product in this shop." }, 404));
+    expect(await screen.findByRole("heading", { name: "Product not found" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Browse all products" })).toHaveAttribute("href", "/");
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+  });
+
+  it("offers to try again when the shop could not answer", async () => {
+    renderProduct(async () => json({ type: "x", title: "Server error", status: 500, detail: "" }, 500));
+    expect(await screen.findByRole("button", { name: "Try again" })).toBeInTheDocument();
+  });
+});
+
+describe("product presentation", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("offers options as buttons, colours as swatches, and shows the chosen one's price", async () => {
+    const variant = (id: number, colour: string, price: string, inStock = true) => ({
+      id, sku: `TEA-${id}`, title: "", options: { colour }, price: { amount: price, currency: "EUR" }, compare_at_price: null, in_stock: inStock,
+    });
+    renderProduct(async () =>
+      json({ ...product(true), attributes: { capacity_ml: 1000 }, variants: [variant(1, "navy", "24.50"), variant(2, "red", "26.00"), variant(3, "green", "20.00", false)] }),
+    );
+    const group = await screen.findByRole("group", { name: "Option" });
+    expect(screen.queryByRole("combobox")).toBeNull();
+    expect(screen.getByRole("radio", { name: "navy" })).toBeChecked();
+    await userEvent.click(screen.getByRole("radio", { name: "red" }));
+    expect(screen.getByText("€26.00")).toBeInTheDocument();
+    expect(screen.getByRole("radio", { name: "green (sold out)" })).toBeInTheDocument();
+    expect(group.querySelectorAll(".swatch")).toHaveLength(3);
+    expect(screen.getByText("Capacity (ml)")).toBeInTheDocument();
+  });
+
+  it("shows one large picture to zoom and the others as thumbnails", async () => {
+    const image = (id: number) => ({ id, url: `/media/${id}.png`, thumbnail_url: `/media/${id}.webp`, alt: `Teapot ${id}`, position: id, status: "ready" });
+    renderProduct(async () => json({ ...product(true), images: [image(1), image(2)] }));
+    const main = await screen.findByRole("img", { name: "Teapot 1" });
+    expect(main).toHaveAttribute("src", "/media/1.webp");
+    await userEvent.click(screen.getByRole("button", { name: "Show picture 2 of 2" }));
+    expect(screen.getByRole("img", { name: "Teapot 2" })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Zoom in: Teapot 2" }));
+    const dialog = screen.getByRole("dialog", { name: "Teapot 2" });
+    expect(dialog.querySelector("img")).toHaveAttribute("src", "/media/2.png");
+    await userEvent.click(screen.getByRole("button", { name: "Close" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("words attribute names as labels", () => {
+    expect(attributeLabel("capacity_ml")).toBe("Capacity (ml)");
+    expect(attributeLabel("material")).toBe("Material");
+    expect(attributeLabel("care-instructions")).toBe("Care instructions");
   });
 });
 

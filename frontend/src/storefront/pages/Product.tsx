@@ -1,10 +1,115 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
+import { ApiError } from "../../api/problems";
 import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Loading, Notice } from "../../shared/ui";
-import { useAddToCart, useApi } from "../api";
+import { useAddToCart, useApi, useShop } from "../api";
+import type { Image, Variant } from "../types";
+
+/** An attribute's name as people read it: `capacity_ml` → "Capacity (ml)". */
+export function attributeLabel(name: string): string {
+  const units = /_(ml|l|g|kg|cm|mm|m|w|v|mah)$/i.exec(name);
+  const base = (units ? name.slice(0, -units[0].length) : name).replace(/[_-]+/g, " ").trim();
+  const words = base.charAt(0).toUpperCase() + base.slice(1);
+  return units ? `${words} (${units[1]!.toLowerCase()})` : words;
+}
+
+/** The product's pictures: one large (zoomable), the others as thumbnails to pick from. */
+function Gallery({ images, title }: { images: Image[]; title: string }) {
+  const shown = images.filter((image) => image.url || image.thumbnail_url);
+  const [index, setIndex] = useState(0);
+  const [zoomed, setZoomed] = useState(false);
+  const current = shown[Math.min(index, shown.length - 1)];
+  if (!current) return <p className="muted gallery-empty">No pictures yet.</p>;
+  const alt = (image: Image, position: number) => image.alt || `${title}, picture ${position + 1}`;
+  // The page shows the thumbnail (its only other stored width); zooming loads the original.
+  const shownUrl = current.thumbnail_url ?? current.url ?? "";
+  const full = current.url ?? current.thumbnail_url ?? "";
+  return (
+    <div className="gallery">
+      <button type="button" className="gallery-main" onClick={() => setZoomed(true)} aria-label={`Zoom in: ${alt(current, index)}`}>
+        <img
+          src={shownUrl}
+          alt={alt(current, index)}
+          width={540}
+          height={540}
+          fetchPriority="high"
+        />
+      </button>
+      {shown.length > 1 && (
+        <ul className="gallery-thumbs" aria-label="Pictures">
+          {shown.map((image, position) => (
+            <li key={image.id}>
+              <button
+                type="button"
+                aria-pressed={position === index}
+                aria-label={`Show picture ${position + 1} of ${shown.length}`}
+                onClick={() => setIndex(position)}
+              >
+                <img src={image.thumbnail_url ?? image.url ?? ""} alt="" width={72} height={72} loading="lazy" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {zoomed && (
+        <div className="zoom" role="dialog" aria-modal="true" aria-label={alt(current, index)} onClick={() => setZoomed(false)}>
+          <img src={full} alt={alt(current, index)} />
+          <button type="button" className="secondary" autoFocus onClick={() => setZoomed(false)}>
+            Close
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const SWATCH_NAMES = new Set(["color", "colour"]);
+
+/** Whether the browser reads this option value as a CSS colour ("navy", "#003366"): then it is drawn as a swatch. */
+function isColour(value: string): boolean {
+  const style = new Option().style;
+  style.color = value;
+  return style.color !== "";
+}
+
+/** Options as buttons (colours as swatches); a radio group, so the keyboard moves through them. */
+function VariantPicker({ variants, chosen, onChoose }: { variants: Variant[]; chosen?: number; onChoose: (id: number) => void }) {
+  return (
+    <fieldset className="variant-picker">
+      <legend>Option</legend>
+      {variants.map((v) => {
+        const colour = Object.entries(v.options ?? {}).find(([name]) => SWATCH_NAMES.has(name.toLowerCase()))?.[1];
+        const label = v.title || Object.values(v.options ?? {}).filter(Boolean).join(" / ") || v.sku;
+        return (
+          <label key={v.id} className={`variant${v.in_stock ? "" : " sold-out"}`}>
+            <input type="radio" name="variant" value={v.id} checked={chosen === v.id} onChange={() => onChoose(v.id)} />
+            {colour && isColour(colour) && <span className="swatch" style={{ background: colour }} aria-hidden="true" />}
+            <span>
+              {label}
+              {v.in_stock ? "" : " (sold out)"}
+            </span>
+          </label>
+        );
+      })}
+    </fieldset>
+  );
+}
+
+/** A product that is not (or no longer) on sale: trying again cannot help, browsing can. */
+function ProductNotFound() {
+  return (
+    <>
+      <h1>Product not found</h1>
+      <p>This product is not in the shop, or is no longer on sale.</p>
+      <p>
+        <Link to="/">Browse all products</Link>
+      </p>
+    </>
+  );
+}
 
 export function ProductPage() {
   const { slug = "" } = useParams();
@@ -16,9 +121,15 @@ export function ProductPage() {
   const [variantId, setVariantId] = useState<number | null>(null);
   const [quantity, setQuantity] = useState("1");
   const add = useAddToCart();
+  const shopName = useShop().data?.name;
+  const title = product.data?.title;
+  useEffect(() => {
+    if (title && shopName) document.title = `${title} – ${shopName}`;
+  }, [title, shopName]);
 
   if (product.isPending) return <Loading label="Loading product…" />;
   if (product.isError) {
+    if (product.error instanceof ApiError && product.error.status === 404) return <ProductNotFound />;
     return (
       <>
         <ErrorMessage error={product.error} onRetry={() => product.refetch()} />
@@ -45,17 +156,7 @@ export function ProductPage() {
         <Link to="/">← All products</Link>
       </p>
       <div className="product-main">
-        <div>
-          {data.images.length ? (
-            <div className="gallery">
-              {data.images.map((image, index) => (
-                <img key={image.id} src={image.url ?? image.thumbnail_url ?? ""} alt={image.alt || `${data.title}, picture ${index + 1}`} />
-              ))}
-            </div>
-          ) : (
-            <p className="muted">No pictures yet.</p>
-          )}
-        </div>
+        <Gallery images={data.images} title={data.title} />
         <div>
           <h1>{data.title}</h1>
           {data.category && <p className="muted">{data.category.name}</p>}
@@ -68,17 +169,7 @@ export function ProductPage() {
           </p>
           <form onSubmit={onAdd} className="narrow">
             {data.variants.length > 1 && (
-              <div className="field">
-                <label htmlFor="variant">Option</label>
-                <select id="variant" value={variant?.id} onChange={(event) => setVariantId(Number(event.target.value))}>
-                  {data.variants.map((v) => (
-                    <option key={v.id} value={v.id}>
-                      {v.title || v.sku} — {formatMoney(money(v.price))}
-                      {v.in_stock ? "" : " (out of stock)"}
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <VariantPicker variants={data.variants} chosen={variant?.id} onChoose={setVariantId} />
             )}
             <div className="field">
               <label htmlFor="quantity">Quantity</label>
@@ -114,7 +205,7 @@ export function ProductPage() {
             <dl>
               {Object.entries(data.attributes).map(([name, value]) => (
                 <div key={name}>
-                  <dt>{name}</dt>
+                  <dt>{attributeLabel(name)}</dt>
                   <dd>{String(value)}</dd>
                 </div>
               ))}

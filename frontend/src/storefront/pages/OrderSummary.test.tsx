@@ -1,0 +1,52 @@
+import { render, screen } from "@testing-library/react";
+import type { Order } from "../types";
+import { OrderSummary } from "./Order";
+
+const money = (amount: string) => ({ amount, currency: "EUR" });
+const order = (overrides: Partial<Order>): Order =>
+  ({
+    number: 1042,
+    status: "pending",
+    email: "ada@example.com",
+    currency: "EUR",
+    subtotal: money("32.00"),
+    total: money("32.00"),
+    refunded_amount: money("0.00"),
+    shipping_address: { name: "Ada", line1: "1 Way", line2: "", city: "Paris", postal_code: "75001", country: "FR" },
+    payment_provider: "manual",
+    lines: [],
+    payments: [],
+    placed_at: "2026-12-01T10:00:00Z",
+    paid_at: null,
+    fulfilled_at: null,
+    cancelled_at: null,
+    refunded_at: null,
+    expires_at: "2026-12-02T10:00:00Z",
+    ...overrides,
+  }) as Order;
+
+describe("order confirmation", () => {
+  it("tells how to pay an order placed to pay later: amount, reference, deadline, the shop's details", () => {
+    render(<OrderSummary order={order({})} paymentDetails={"IBAN DE89 3704 0044 0532 0130 00"} />);
+    const how = screen.getByRole("region", { name: "How to pay" });
+    expect(how).toHaveTextContent("Transfer €32.00 by bank transfer");
+    expect(how).toHaveTextContent("Quote order 1042 as the payment reference");
+    expect(how).toHaveTextContent("IBAN DE89 3704 0044 0532 0130 00");
+    expect(how).toHaveTextContent("Pay by");
+  });
+
+  it("says where the bank details come from when the shop gave none", () => {
+    render(<OrderSummary order={order({})} />);
+    expect(screen.getByRole("region", { name: "How to pay" })).toHaveTextContent("Reply to the confirmation e-mail sent to ada@example.com");
+  });
+
+  it("gives no payment instructions for a paid card order", () => {
+    render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null })} />);
+    expect(screen.queryByRole("region", { name: "How to pay" })).toBeNull();
+  });
+
+  it("names the country, not its code", () => {
+    render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null })} />);
+    expect(screen.getByText(/75001 Paris, France/)).toBeInTheDocument();
+  });
+});
