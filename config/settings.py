@@ -69,7 +69,7 @@ TENANT_APPS = [
     "tenants.webhooks",
     "catalog",
     "orders",
-    "storefront",
+    "catalog.storefront",
 ]
 # `tenants` comes before `django_tenants` so that our `migrate_schemas` (which
 # also migrates the template and warm-pool schemas) overrides theirs.

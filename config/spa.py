@@ -29,10 +29,10 @@ from catalog.api.storefront import (
     StorefrontProductDetailView,
     StorefrontProductListView,
 )
-from storefront import head as heads
-from storefront import selectors as theme_selectors
-from storefront.api.serializers import ThemeOutput, theme_hero
-from storefront.models import ContentPage
+from catalog.storefront import head as heads
+from catalog.storefront import selectors as theme_selectors
+from catalog.storefront.api.serializers import ThemeOutput, theme_hero
+from catalog.storefront.models import ContentPage
 from tenants.api.serializers import StorefrontShopOutput
 from tenants.conventions.problems import prefers_html, problem_response
 from tenants.storage import object_url

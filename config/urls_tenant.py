@@ -7,12 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from catalog.api import uploads
 from catalog.api.urls import admin_urlpatterns as catalog_admin
 from catalog.api.urls import storefront_urlpatterns as catalog_storefront
+from catalog.storefront import views as storefront_views
+from catalog.storefront.api.urls import admin_urlpatterns as theme_admin
+from catalog.storefront.api.urls import storefront_urlpatterns as theme_storefront
 from config import live, spa
 from orders.api.urls import admin_urlpatterns as orders_admin
 from orders.api.urls import storefront_urlpatterns as orders_storefront
-from storefront import views as storefront_views
-from storefront.api.urls import admin_urlpatterns as theme_admin
-from storefront.api.urls import storefront_urlpatterns as theme_storefront
 from tenants.api import downloads
 from tenants.api.shop_urls import admin_urlpatterns as tenants_admin
 from tenants.api.shop_urls import storefront_urlpatterns as tenants_storefront

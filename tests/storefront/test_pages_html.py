@@ -1,5 +1,5 @@
 """
-The storefront's HTML per route (config/spa.py, storefront/head.py): its own head
+The storefront's HTML per route (config/spa.py, catalog/storefront/head.py): its own head
 (title, description, canonical, Open Graph, JSON-LD), the first screen's data
 embedded and escaped; 404s as pages for browsers and problems for programs;
 robots.txt, sitemaps and the favicon; the unknown shop's page.
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from storefront.head import script_json
+from catalog.storefront.head import script_json
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from rest_framework.test import APIClient
 
-from storefront.models import ContentPage, Theme
-from storefront.services import contrast_ratio
+from catalog.storefront.models import ContentPage, Theme
+from catalog.storefront.services import contrast_ratio
 from tenants.audit.models import AuditEntry
 from tenants.schemas import use_shop
 from tests.catalog.helpers import AdminClient

@@ -17,10 +17,10 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from storefront import selectors, services
-from storefront.api import serializers as s
-from storefront.errors import PageNotFound, ThemeInvalid
-from storefront.models import ContentPage
+from catalog.storefront import selectors, services
+from catalog.storefront.api import serializers as s
+from catalog.storefront.errors import PageNotFound, ThemeInvalid
+from catalog.storefront.models import ContentPage
 from tenants.api.base import AdminAPIView, StorefrontAPIView, validated
 from tenants.api.views import OWNER_OR_ADMIN
 from tenants.auth import request_actor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from storefront.api import views
+from catalog.storefront.api import views
 
 storefront_urlpatterns = [
     path("theme", views.StorefrontThemeView.as_view(), name="storefront-theme"),

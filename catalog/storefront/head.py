@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils.html import escape
 
-from storefront.models import ContentPage, Theme
+from catalog.storefront.models import ContentPage, Theme
 
 DESCRIPTION_LENGTH = 160
 # Font stacks of Theme.Font: installed fonts only (nothing downloaded).

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 
 from catalog import selectors as catalog_selectors
-from storefront import selectors
+from catalog.storefront import selectors
 from tenants.conventions.problems import page_not_found, problem_response
 
 # A sitemap file holds at most 50,000 URLs (sitemaps.org); products are listed in files of this many.

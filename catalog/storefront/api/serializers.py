@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from storefront.models import ContentPage, Theme
-from storefront.selectors import hero_image_keys
+from catalog.storefront.models import ContentPage, Theme
+from catalog.storefront.selectors import hero_image_keys
 from tenants.conventions.fields import StrictCharField
 from tenants.storage import object_url
 

@@ -14,9 +14,9 @@ from django.db import transaction
 
 from catalog.errors import ImageRefused
 from catalog.images import thumbnail_render
-from storefront.errors import ThemeImageRefused, ThemeInvalid
-from storefront.models import ContentPage, Theme
-from storefront.selectors import hero_image_keys
+from catalog.storefront.errors import ThemeImageRefused, ThemeInvalid
+from catalog.storefront.models import ContentPage, Theme
+from catalog.storefront.selectors import hero_image_keys
 from tenants import storage
 from tenants.audit.services import Actor, audit_record
 from tenants.keys import storage_key

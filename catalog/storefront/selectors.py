@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storefront.errors import PageNotFound
-from storefront.models import ContentPage, Theme
+from catalog.storefront.errors import PageNotFound
+from catalog.storefront.models import ContentPage, Theme
 
 # Widths the hero image is stored at (WebP), for the storefront's srcset.
 HERO_WIDTHS = (640, 1280, 1920)
