@@ -15,6 +15,16 @@ class OrdersErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     PAYMENT_METHOD_DISABLED = "payment_method_disabled"
     REFUND_TOO_LARGE = "refund_too_large"
+    SHIPPING_ZONE_OVERLAP = "shipping_zone_overlap"
+    SHIPPING_ADDRESS_REQUIRED = "shipping_address_required"
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
+    DISCOUNT_UNKNOWN = "discount_unknown"
+    DISCOUNT_EXPIRED = "discount_expired"
+    DISCOUNT_MIN_SUBTOTAL = "discount_min_subtotal"
+    DISCOUNT_EXHAUSTED = "discount_exhausted"
+    DISCOUNT_NOT_APPLICABLE = "discount_not_applicable"
+    DISCOUNT_CODE_TAKEN = "discount_code_taken"
 
 
 class CartNotFound(DomainError):
@@ -79,3 +89,68 @@ class RefundTooLarge(DomainError):
     status = 409
     code = OrdersErrorCode.REFUND_TOO_LARGE
     title = "Refund exceeds what was paid"
+
+
+# --- Shipping and discounts ------------------------------------------------------------------
+
+
+class ShippingZoneOverlap(DomainError):
+    """A country may belong to one shipping zone only, so an address has one set of methods."""
+
+    status = 409
+    code = OrdersErrorCode.SHIPPING_ZONE_OVERLAP
+    title = "Country already in another shipping zone"
+
+
+class ShippingAddressRequired(DomainError):
+    status = 409
+    code = OrdersErrorCode.SHIPPING_ADDRESS_REQUIRED
+    title = "The cart needs a shipping address first"
+
+
+class ShippingMethodRequired(DomainError):
+    status = 422
+    code = OrdersErrorCode.SHIPPING_METHOD_REQUIRED
+    title = "Choose a shipping method"
+
+
+class ShippingMethodUnavailable(DomainError):
+    status = 422
+    code = OrdersErrorCode.SHIPPING_METHOD_UNAVAILABLE
+    title = "Shipping method not available for this cart"
+
+
+class DiscountUnknown(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_UNKNOWN
+    title = "No such discount code"
+
+
+class DiscountExpired(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_EXPIRED
+    title = "Discount not valid now"
+
+
+class DiscountMinSubtotal(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_MIN_SUBTOTAL
+    title = "Subtotal below the discount's minimum"
+
+
+class DiscountExhausted(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_EXHAUSTED
+    title = "Discount used up"
+
+
+class DiscountNotApplicable(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_NOT_APPLICABLE
+    title = "Discount does not apply to this cart"
+
+
+class DiscountCodeTaken(DomainError):
+    status = 409
+    code = OrdersErrorCode.DISCOUNT_CODE_TAKEN
+    title = "Discount code already in use"

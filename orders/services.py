@@ -30,9 +30,11 @@ from billing.services import usage_record, usage_take
 from catalog.models import InventoryAdjustment
 from catalog.services import stock_release, stock_reserve
 from orders.carts import cart_checkout_take
-from orders.errors import IllegalTransition, PaymentMethodDisabled, RefundTooLarge
+from orders.discounts import discount_uses_record
+from orders.errors import IllegalTransition, PaymentMethodDisabled, RefundTooLarge, ShippingAddressRequired
 from orders.models import Customer, Order, OrderLine, Payment, PaymentSettings
 from orders.payments import ManualProvider, PaymentProvider, payment_settings, provider_for
+from orders.quoting import checkout_quote, line_pricing, order_pricing
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
@@ -93,9 +95,32 @@ def _order_event(order: Order, event_type: str, **extra: Any) -> tuple[str, dict
             "status": order.status,
             "email": order.email,
             "total": {"amount": str(Money(order.total, order.currency).amount), "currency": order.currency},
+            **order_breakdown(order),
             **extra,
         },
     )
+
+
+def order_breakdown(order: Order) -> dict[str, Any]:
+    """The order's price breakdown as its representations and events carry it (orders.pricing)."""
+    currency = order.currency
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return Money(amount, currency).as_json()
+
+    return {
+        "totals": {
+            "subtotal": money(order.subtotal),
+            "shipping": money(order.shipping),
+            "discount": money(order.discount),
+            "tax": money(order.tax),
+            "total": money(order.total),
+        },
+        "prices_include_tax": order.prices_include_tax,
+        "tax_lines": order.tax_lines,
+        "discounts": order.discounts,
+        "shipping_method": order.shipping_method,
+    }
 
 
 @dataclass(frozen=True)
@@ -106,20 +131,23 @@ class ShippingAddress:
     postal_code: str
     country: str
     line2: str = ""
+    region: str = ""
 
 
 def order_place(
     *,
     cart_id: str,
     email: str,
-    shipping_address: ShippingAddress,
+    shipping_address: ShippingAddress | None,
     payment_method: dict[str, Any],
     currency: str,
+    shipping_method: int | None = None,
 ) -> tuple[Order, str]:
     """
     Check out a cart: take it (one cart makes one order: a second checkout of it
     is refused with CartCheckedOut), reserve the stock, snapshot current prices
-    into an order, take the payment. Any refusal (sold out, declined card) rolls
+    into an order priced by orders.pricing (shipping, discounts, tax: the address
+    and method come from the cart unless given), take the payment. Any refusal (sold out, declined card) rolls
     everything back, the cart included. Return the order and its secret token.
     """
     email = email.strip().lower()
@@ -131,7 +159,7 @@ def order_place(
     # a refusal propagates and rolls the whole of it back anyway.
     with transaction.atomic(savepoint=False):
         # First, before any charge: a racing checkout of the same cart waits here, then is refused.
-        cart, items = cart_checkout_take(cart_id)
+        cart, items, choices = cart_checkout_take(cart_id)
         token = order_token(cart_id=cart_id)
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
         if provider.pays_at_checkout:
@@ -141,8 +169,22 @@ def order_place(
             # Counted once paid (order_mark_paid), so unpaid orders cannot use up the month;
             # a shop already at its limit takes none.
             usage_allows(metric=Metric.ORDERS)
-        subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
-        total = Money(subtotal, currency).amount
+        # Re-priced from current settings, discounts counted (race-safe); see orders.quoting.
+        address = shipping_address.__dict__ if shipping_address else choices.shipping_address
+        if address is None:
+            raise ShippingAddressRequired(
+                "Give a shipping address.", errors={"shipping_address": ["Required: the cart has none."]}
+            )
+        method = shipping_method if shipping_method is not None else choices.shipping_method_id
+        quote = checkout_quote(
+            reserved=reserved,
+            choices=choices,
+            shipping_address=address,
+            shipping_method_id=method,
+            currency=currency,
+            email=email,
+        )
+        total = quote.total
         # Charge before writing the order, so a paid order is written once as paid;
         # a refusal raises here and the reservation above rolls back with it.
         charge = provider.charge(amount=Money(total, currency), details=payment_method)
@@ -150,15 +192,14 @@ def order_place(
         (order,) = rows_insert(
             [
                 Order(
-                    customer=_customer_upsert(email=email, name=shipping_address.name, now=now),
+                    customer=_customer_upsert(email=email, name=address["name"], now=now),
                     email=email,
                     currency=currency,
-                    subtotal=total,
-                    total=total,
+                    **order_pricing(quote),
                     status=S.PAID if charge.paid else S.PENDING,
                     paid_at=now if charge.paid else None,
                     expires_at=None if charge.paid else now + unpaid_lifetime,
-                    shipping_address=shipping_address.__dict__,
+                    shipping_address={"line2": "", "region": "", **address},
                     payment_provider=provider.code,
                     cart_hash=cart,
                     token_hash=token_hash(token),
@@ -177,10 +218,12 @@ def order_place(
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.unit_price * line.quantity,
+                    **line_pricing(quote, line.variant_id),
                 )
                 for line in reserved
             ]
         )
+        discount_uses_record(order=order, quote=quote, email=email)
         payments = []
         if charge.paid:
             payments = rows_insert(
