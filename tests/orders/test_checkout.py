@@ -219,9 +219,10 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
     # the cart taken (locked, emptied and its lines returned by one UPDATE), two conditional
     # stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
     # and this month's order count (one upsert), one INSERT each for customer, order, lines,
-    # payment, audit entries and outbox events, and the INSERT that stores the idempotent response.
-    # 15 in all; the test's own transaction turns the request's into a savepoint (+2).
-    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(17):
+    # payment, audit entries and outbox events, the one SELECT of the shop's pricing settings
+    # (orders.quoting), and the INSERT that stores the idempotent response.
+    # 16 in all; the test's own transaction turns the request's into a savepoint (+2).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(18):
         response = checkout(api, shop_a, cart_id)
     assert response.status_code == 201, response.content
     use_shop(shop_a.shop)
