@@ -281,7 +281,8 @@ class AppliedDiscount:
             "id": self.id,
             "code": self.code,
             "kind": self.kind,
-            "value": rate_text(self.value),
+            # Percent for a percentage, the amount (in the currency's form) for a fixed discount.
+            "value": rate_text(self.value) if self.kind != FIXED else str(rounder(currency)(self.value)),
             "amount": {"amount": str(self.amount), "currency": currency},
         }
 

@@ -12,7 +12,7 @@ from orders.countries import COUNTRY_CODES, region_valid
 from orders.models import Discount, ShippingMethod
 from orders.pricing import rate_text
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
-from tenants.conventions.money import AmountInputField, MoneyField, ShopMoneyField
+from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
 
 MAX_ID = 2**62
 
@@ -274,7 +274,7 @@ class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True)
     kind = serializers.ChoiceField(choices=Discount.Kind.choices)
-    value = serializers.CharField(allow_null=True)
+    value = serializers.SerializerMethodField(help_text="Percent, or the amount off; null for free shipping.")
     applies_to = AppliesToOutput(source="*")
     min_subtotal = ShopMoneyField(allow_null=True)
     starts_at = serializers.DateTimeField(allow_null=True)
@@ -285,6 +285,13 @@ class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
     times_used = serializers.IntegerField(help_text="Checkouts that used it (never more than usage_limit).")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_value(self, discount: Discount) -> str | None:
+        if discount.value is None or discount.kind == Discount.Kind.FREE_SHIPPING:
+            return None
+        if discount.kind == Discount.Kind.FIXED:
+            return str(Money(discount.value, self.context["currency"]).amount)
+        return rate_text(Decimal(discount.value))
 
 
 # --- The cart's choices and its breakdown ---------------------------------------------------

@@ -32,7 +32,9 @@ DE = Address("DE", postal_code="10115")
 BOOKS = 7
 
 
-def item(key: int, price: str, quantity: int = 1, *, category: int | None = None, grams: int = 0) -> PricedItem:
+def item(
+    key: int, price: str, quantity: int = 1, *, category: int | None = None, grams: int = 0
+) -> PricedItem:
     return PricedItem(key, product_id=100 + key, category_id=category, unit_price=D(price), quantity=quantity,
                       weight_grams=grams)  # fmt: skip
 
@@ -53,7 +55,14 @@ def totals(q: pricing.Quote) -> tuple[str, str, str, str, str]:
     ("items", "taxes", "method", "discounts", "expected"),
     [
         # subtotal, discount, shipping, tax, total
-        pytest.param([item(1, "10.00", 2)], GERMANY, None, [], ("20.00", "0.00", "0.00", "3.80", "23.80"), id="exclusive"),
+        pytest.param(
+            [item(1, "10.00", 2)],
+            GERMANY,
+            None,
+            [],
+            ("20.00", "0.00", "0.00", "3.80", "23.80"),
+            id="exclusive",
+        ),
         pytest.param(
             [item(1, "11.90", 2)],
             TaxTable(prices_include_tax=True, rates=GERMANY.rates),
@@ -175,7 +184,9 @@ def totals(q: pricing.Quote) -> tuple[str, str, str, str, str]:
     ],
 )
 def test_quote_table(items, taxes, method, discounts, expected) -> None:
-    q = quote(items=items, currency="EUR", taxes=taxes, now=NOW, address=DE, method=method, discounts=discounts)
+    q = quote(
+        items=items, currency="EUR", taxes=taxes, now=NOW, address=DE, method=method, discounts=discounts
+    )
     assert totals(q) == expected
     # The parts always add up to the total, and the tax lines to the tax.
     tax_added = D(0) if taxes.prices_include_tax else q.tax
@@ -211,10 +222,15 @@ def test_weight_bands_and_zone_matching() -> None:
 
 
 def test_regional_rates_and_zero_decimal_currencies() -> None:
-    us = TaxTable(rates=(CountryRate("US", D(0), "Sales tax"), CountryRate("US", D("7.25"), "CA sales tax", "CA")))
+    us = TaxTable(
+        rates=(CountryRate("US", D(0), "Sales tax"), CountryRate("US", D("7.25"), "CA sales tax", "CA"))
+    )
     q = quote(items=[item(1, "19.99")], currency="USD", taxes=us, now=NOW, address=Address("US", "CA"))
     assert (q.tax, [(t.name, t.rate) for t in q.tax_lines]) == (D("1.45"), [("CA sales tax", D("7.25"))])
-    assert quote(items=[item(1, "19.99")], currency="USD", taxes=us, now=NOW, address=Address("US", "OR")).tax == 0
+    assert (
+        quote(items=[item(1, "19.99")], currency="USD", taxes=us, now=NOW, address=Address("US", "OR")).tax
+        == 0
+    )
     jp = quote(items=[item(1, "1005", 1)], currency="JPY", taxes=TaxTable(default_rate=D(10)), now=NOW)
     assert (jp.tax, jp.total) == (D("100"), D("1105"))  # 100.5 -> 100, half-even to whole yen
     kw = quote(items=[item(1, "1.2345")], currency="KWD", taxes=TaxTable(default_rate=D(5)), now=NOW)
