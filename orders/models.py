@@ -230,6 +230,11 @@ class DailySales(models.Model):
     orders = models.PositiveIntegerField(default=0)
     revenue = sales_amount_field(help_text="Totals of the orders paid that day, less refunds made that day.")
     refunds = sales_amount_field()
+    # Of the orders paid that day: what their discounts took off, the tax and the shipping they
+    # collected (orders.pricing snapshots each on the order).
+    discounts = sales_amount_field(db_default=0)
+    tax = sales_amount_field(db_default=0)
+    shipping = sales_amount_field(db_default=0)
     items_sold = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -60,6 +60,9 @@ class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
     refunds = ShopMoneyField(help_text="Refunds made (of orders paid on any day).")
     average_order_value = ShopMoneyField(help_text="What an order paid came to on average, before refunds.")
     items_sold = serializers.IntegerField(help_text="Units in the orders paid.")
+    discounts = ShopMoneyField(help_text="What discounts took off the orders paid (revenue is net of them).")
+    tax = ShopMoneyField(help_text="Tax collected on the orders paid.")
+    shipping = ShopMoneyField(help_text="Shipping charged on the orders paid.")
 
 
 class SalesDayOutput(SalesFiguresOutput):
@@ -104,7 +107,9 @@ class AdminSalesReportView(AdminAPIView):
             "on the day it was made, whichever day its order was paid (cancelling a paid order refunds it "
             "in full). `revenue` is what the orders paid that day came to, less the refunds made that day; "
             "`average_order_value` is what those orders came to before refunds, divided by their number; "
-            "`items_sold` and the top products count the lines of the orders paid. A past day's figures "
+            "`items_sold` and the top products count the lines of the orders paid; `discounts`, `tax` and "
+            "`shipping` are what those orders' discounts took off and the tax and shipping they collected "
+            "(their `totals` at checkout). A past day's figures "
             "never change. The figures are kept by workers and trail the orders by a few seconds. The report "
             "counts the orders placed in one currency, the shop's own unless `currency` names another "
             "(orders keep the currency they were placed in when the shop changes its own; amounts in two "

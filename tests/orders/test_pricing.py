@@ -119,7 +119,8 @@ def totals(q: pricing.Quote) -> tuple[str, str, str, str, str]:
             GERMANY,
             STANDARD,
             [DiscountRule(2, "fixed", D("10.00"), code="TENOFF")],
-            # 10 split 7.50 / 2.50; tax on 22.50 and 7.50 (4.275 -> 4.28, 1.425 -> 1.42), shipping 4.90 -> 0.93
+            # 10 split 7.50 / 2.50; tax on 22.50 and 7.50 (4.275 -> 4.28, 1.425 -> 1.42),
+            # on shipping 4.90 -> 0.93
             ("40.00", "10.00", "4.90", "6.63", "41.53"),
             id="fixed amount shared, shipping taxed",
         ),

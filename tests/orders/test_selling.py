@@ -137,7 +137,7 @@ def test_a_country_in_two_zones_is_409_and_changes_nothing(admin: AdminClient, s
                 "methods": [{"name": "B", "price": "1", "weight_bands": [{"up_to_grams": -5, "price": "1"}]}],
             },
             "methods",
-        ),  # fmt: skip
+        ),
         ({**ZONE, "postal_code_prefixes": ["10<script>"]}, "postal_code_prefixes"),
         ({**ZONE, "methods": [{"id": 999999, "name": "Ghost", "price": "1"}]}, None),
     ],
@@ -301,7 +301,7 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
     api, admin: AdminClient, shop_a: ShopContext
 ) -> None:
     zone, variant = _shop_that_sells(admin)
-    standard, heavy, pickup = zone["methods"]
+    standard, _heavy, _pickup = zone["methods"]
     _discount(admin, code="WELCOME", kind="percentage", value="10")
     _discount(admin, kind="fixed", value="1.00")  # automatic: stacks with the code
     cart_id = cart_with(api, shop_a, variant, 1)
