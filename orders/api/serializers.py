@@ -99,9 +99,9 @@ class PricedCart:
         return getattr(self.view, name)
 
 
-def _priced_field(schema: Any, help_text: str = "") -> serializers.SerializerMethodField:
-    """A field of the cart's (or order's) breakdown, taken from its one written-out rendering."""
-    return extend_schema_field(schema)(serializers.SerializerMethodField(help_text=help_text or None))  # type: ignore[no-any-return]
+def _priced_field(help_text: str = "") -> serializers.SerializerMethodField:
+    """A field of the cart's (or order's) breakdown; its schema is on its get_ method."""
+    return serializers.SerializerMethodField(help_text=help_text or None)
 
 
 class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -109,40 +109,42 @@ class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
     lines = CartLineOutput(many=True)
     subtotal = MoneyField()
     item_count = serializers.IntegerField()
-    shipping_address = _priced_field(AddressOutput(allow_null=True))
-    shipping_method = _priced_field(
-        QuotedMethodOutput(allow_null=True),
-        "The chosen method while it serves the address and contents, else null.",
-    )
-    discount_codes = _priced_field(serializers.ListField(child=serializers.CharField()), "At most one code.")
-    discounts = _priced_field(
-        AppliedDiscountOutput(many=True), "The discounts that apply now, automatic ones included."
-    )
-    prices_include_tax = _priced_field(serializers.BooleanField())
-    totals = _priced_field(TotalsOutput())
-    tax_lines = _priced_field(TaxLineOutput(many=True))
+    shipping_address = _priced_field()
+    shipping_method = _priced_field("The chosen method while it serves the address and contents, else null.")
+    discount_codes = _priced_field("At most one code.")
+    discounts = _priced_field("The discounts that apply now, automatic ones included.")
+    prices_include_tax = _priced_field()
+    totals = _priced_field()
+    tax_lines = _priced_field()
 
     def _priced(self, cart: PricedCart, name: str) -> Any:
         return cart_pricing_output(cart.view, cart.priced)[name]
 
+    @extend_schema_field(AddressOutput(allow_null=True))
     def get_shipping_address(self, cart: PricedCart) -> Any:
         return self._priced(cart, "shipping_address")
 
+    @extend_schema_field(QuotedMethodOutput(allow_null=True))
     def get_shipping_method(self, cart: PricedCart) -> Any:
         return self._priced(cart, "shipping_method")
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_discount_codes(self, cart: PricedCart) -> Any:
         return self._priced(cart, "discount_codes")
 
+    @extend_schema_field(AppliedDiscountOutput(many=True))
     def get_discounts(self, cart: PricedCart) -> Any:
         return self._priced(cart, "discounts")
 
+    @extend_schema_field(serializers.BooleanField())
     def get_prices_include_tax(self, cart: PricedCart) -> Any:
         return self._priced(cart, "prices_include_tax")
 
+    @extend_schema_field(TotalsOutput())
     def get_totals(self, cart: PricedCart) -> Any:
         return self._priced(cart, "totals")
 
+    @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, cart: PricedCart) -> Any:
         return self._priced(cart, "tax_lines")
 
@@ -289,13 +291,11 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     subtotal = RecordMoneyField()
     total = RecordMoneyField()
-    totals = _priced_field(TotalsOutput(), "The breakdown, snapshotted at checkout.")
+    totals = _priced_field("The breakdown, snapshotted at checkout.")
     prices_include_tax = serializers.BooleanField()
-    tax_lines = _priced_field(TaxLineOutput(many=True), "The tax by rate.")
-    discounts = _priced_field(AppliedDiscountOutput(many=True), "The discounts applied.")
-    shipping_method = _priced_field(
-        QuotedMethodOutput(allow_null=True), "As quoted; null when nothing shipped."
-    )
+    tax_lines = _priced_field("The tax by rate.")
+    discounts = _priced_field("The discounts applied.")
+    shipping_method = _priced_field("As quoted; null when nothing shipped.")
     refunded_amount = RecordMoneyField()
     shipping_address = AddressOutput()
     payment_provider = serializers.CharField()
@@ -311,15 +311,19 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
         help_text="While the order is unpaid: when it expires and gives its stock back unless paid.",
     )
 
+    @extend_schema_field(TotalsOutput())
     def get_totals(self, order: Order) -> Any:
         return order_breakdown(order)["totals"]
 
+    @extend_schema_field(TaxLineOutput(many=True))
     def get_tax_lines(self, order: Order) -> Any:
         return order.tax_lines
 
+    @extend_schema_field(AppliedDiscountOutput(many=True))
     def get_discounts(self, order: Order) -> Any:
         return order.discounts
 
+    @extend_schema_field(QuotedMethodOutput(allow_null=True))
     def get_shipping_method(self, order: Order) -> Any:
         return order.shipping_method
 
