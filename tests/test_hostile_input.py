@@ -23,6 +23,7 @@ from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import Category, Product, Variant
+from orders.models import Discount, ShippingZone
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor
 from tenants.models import IdempotencyRecord, Shop, User
@@ -68,9 +69,13 @@ def rows(shop_a: ShopContext) -> dict[str, Any]:
     (delivery_id,) = webhooks.deliveries_create_for_events(
         events=[event_record(type="inventory.low", payload={"variant_id": variant.pk})]
     )
+    zone = ShippingZone.objects.create(name="Home", countries=["DE"])
+    discount = Discount.objects.create(code="HOSTILE", kind=Discount.Kind.FREE_SHIPPING)
     use_public()
     return {
         "slug": shop_a.shop.slug,
+        "zone_id": zone.pk,
+        "discount_id": discount.pk,
         "category_id": category.pk,
         "product_id": product.pk,
         "variant_id": variant.pk,

@@ -276,6 +276,8 @@ class CartShippingAddressView(StorefrontAPIView):
 
 
 class CartShippingMethodsView(StorefrontAPIView):
+    pagination_class = None  # a zone has at most shipping.MAX_METHODS
+
     @extend_schema(
         responses=ss.ShippingOfferOutput(many=True),
         operation_id="storefront_cart_shipping_methods",
@@ -367,7 +369,7 @@ class CartDiscountCodesView(StorefrontAPIView):
 
 class CartDiscountCodeView(StorefrontAPIView):
     @extend_schema(
-        responses=CartOutput,
+        responses={200: CartOutput},
         operation_id="storefront_cart_discount_codes_remove",
         summary="Remove the cart's discount code",
     )

@@ -12,3 +12,5 @@ export type Order = S["OrderOutput"];
 export type PlacedOrder = S["PlacedOrderOutput"];
 export type Shop = S["StorefrontShopOutput"];
 export type Image = S["ImageOutput"];
+export type ShippingAddress = S["ShippingAddressInputRequest"];
+export type ShippingOffer = S["ShippingOfferOutput"];

@@ -14,6 +14,9 @@ describe("admin pieces", () => {
       refunds: eur("0.00"),
       average_order_value: eur("0.00"),
       items_sold: orders,
+      discounts: eur("0.00"),
+      tax: eur("0.00"),
+      shipping: eur("0.00"),
     });
     const { container } = render(
       <RevenueChart
@@ -21,7 +24,7 @@ describe("admin pieces", () => {
           from: "2026-11-01",
           to: "2026-11-03",
           currency: "EUR",
-          totals: { orders: 3, revenue: eur("30.00"), refunds: eur("0.00"), average_order_value: eur("10.00"), items_sold: 3 },
+          totals: { orders: 3, revenue: eur("30.00"), refunds: eur("0.00"), average_order_value: eur("10.00"), items_sold: 3, discounts: eur("0.00"), tax: eur("0.00"), shipping: eur("0.00") },
           days: [day("2026-11-01", "10.00", 1), day("2026-11-02", "0.00", 0), day("2026-11-03", "20.00", 2)],
           top_products: [],
         }}

@@ -82,6 +82,18 @@ export function DashboardPage() {
                 <dt>Items sold</dt>
                 <dd className="price">{report.data.totals.items_sold}</dd>
               </div>
+              <div className="card">
+                <dt>Discounts given</dt>
+                <dd className="price">{formatMoney(money(report.data.totals.discounts))}</dd>
+              </div>
+              <div className="card">
+                <dt>Tax collected</dt>
+                <dd className="price">{formatMoney(money(report.data.totals.tax))}</dd>
+              </div>
+              <div className="card">
+                <dt>Shipping collected</dt>
+                <dd className="price">{formatMoney(money(report.data.totals.shipping))}</dd>
+              </div>
             </dl>
             <RevenueChart report={report.data} />
             <h3>Top products</h3>

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Totals } from "../../shared/Totals";
 import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
@@ -229,6 +230,7 @@ export function OrderDetailPage() {
           </tfoot>
         </table>
       </div>
+      <Totals breakdown={o} />
       <h2>Shipping address</h2>
       <address>
         {o.shipping_address.name}, {o.shipping_address.line1} {o.shipping_address.line2}, {o.shipping_address.postal_code}{" "}

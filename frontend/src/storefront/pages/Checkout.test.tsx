@@ -26,6 +26,19 @@ const cart = {
   ],
   subtotal: money("24.50"),
   item_count: 1,
+  shipping_address: null,
+  shipping_method: null,
+  discount_codes: [],
+  discounts: [],
+  prices_include_tax: false,
+  totals: {
+    subtotal: money("24.50"),
+    shipping: money("0.00"),
+    discount: money("0.00"),
+    tax: money("0.00"),
+    total: money("24.50"),
+  },
+  tax_lines: [],
 };
 const placed = { number: 1001, token: "secret-token", status: "paid", lines: [], total: money("24.50") };
 
@@ -50,6 +63,7 @@ function renderAt(path: string, checkoutAnswers: Array<() => Response | Promise<
         return answer();
       }
       if (url.endsWith("/payment-methods")) return json({ providers: ["test"] });
+      if (url.endsWith("/shipping-methods")) return json([]);
       return cartAnswer();
     }),
   );
@@ -78,7 +92,7 @@ async function fillAndPay() {
   await userEvent.type(screen.getByLabelText("Address"), "1 Analytical Way");
   await userEvent.type(screen.getByLabelText("City"), "London");
   await userEvent.type(screen.getByLabelText("Postal code"), "N1 7AA");
-  await userEvent.type(screen.getByLabelText("Country code"), "GB");
+  await userEvent.selectOptions(screen.getByLabelText("Country"), "GB");
   await userEvent.type(screen.getByLabelText("Card number"), "4242424242424242");
 }
 

@@ -5,8 +5,75 @@ import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
-import { cartNoticeFor, forgetCart, loseCart, useApi, useCart } from "../api";
-import { NoCart } from "./Cart";
+import { COUNTRY_CODES, countryOptions } from "../../shared/countries";
+import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCartChoices, useShippingMethods } from "../api";
+import { Totals } from "../../shared/Totals";
+import type { Cart, ShippingAddress } from "../types";
+import { DiscountCodeForm, NoCart } from "./Cart";
+
+const ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postal_code", "country"] as const;
+
+function addressOf(form: Form) {
+  return {
+    name: form.name.trim(),
+    line1: form.line1.trim(),
+    line2: form.line2.trim(),
+    city: form.city.trim(),
+    postal_code: form.postal_code.trim(),
+    country: form.country as ShippingAddress["country"], // one of COUNTRY_CODES (validateCheckout)
+  };
+}
+
+/** The shipping methods for the saved address, priced by the API; choosing one re-prices the cart. */
+function ShippingChoice({ cart, form, onAddressErrors }: { cart: Cart; form: Form; onAddressErrors: (errors: FieldErrors) => void }) {
+  const { address, method } = useCartChoices();
+  const saved = cart.shipping_address;
+  const current = addressOf(form);
+  const upToDate = saved !== null && ADDRESS_FIELDS.every((name) => (saved[name] ?? "") === current[name]);
+  const methods = useShippingMethods(cart.id, upToDate);
+  const save = () => {
+    const found = validateCheckout({ ...form, email: "a@b.co", card_number: "4242424242424242" });
+    onAddressErrors(found);
+    if (Object.keys(found).length === 0) address.mutate({ cartId: cart.id, address: current });
+  };
+  return (
+    <fieldset>
+      <legend>Shipping method</legend>
+      {!upToDate ? (
+        <button type="button" className="secondary" onClick={save} disabled={address.isPending}>
+          Show shipping options for this address
+        </button>
+      ) : methods.isLoading ? (
+        <Loading label="Finding shipping options…" />
+      ) : methods.data && methods.data.length > 0 ? (
+        <div role="radiogroup" aria-label="Shipping method">
+          {methods.data.map((offer) => (
+            <label key={offer.id} className="checkbox">
+              <input
+                type="radio"
+                name="shipping-method"
+                value={offer.id}
+                checked={cart.shipping_method?.id === offer.id}
+                onChange={() => method.mutate({ cartId: cart.id, method: offer.id })}
+              />
+              {offer.name} — {formatMoney(money(offer.price))}
+              {offer.min_days !== null && offer.max_days !== null && (
+                <span className="muted">
+                  {" "}
+                  ({offer.min_days}–{offer.max_days} days)
+                </span>
+              )}
+              {offer.pickup && <span className="muted"> (pick up)</span>}
+            </label>
+          ))}
+        </div>
+      ) : (
+        <p className="muted">No shipping charge for this address.</p>
+      )}
+      <ErrorMessage error={address.error ?? method.error ?? methods.error} />
+    </fieldset>
+  );
+}
 
 const EMPTY_FORM = {
   email: "",
@@ -32,7 +99,7 @@ export function validateCheckout(form: Form): FieldErrors {
   required("line1", "Address");
   required("city", "City");
   required("postal_code", "Postal code");
-  if (!/^[A-Za-z]{2}$/.test(form.country.trim())) errors.country = ["Use the two-letter country code, e.g. DE."];
+  if (!COUNTRY_CODES.includes(form.country)) errors.country = ["Choose the country."];
   if (form.provider === "test" && !/^\d{12,19}$/.test(form.card_number.replace(/\s/g, ""))) {
     errors.card_number = ["Enter the card number (digits only)."];
   }
@@ -76,6 +143,7 @@ export function CheckoutPage() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_FORM);
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
+  const countries = countryOptions();
   // Manual payment is offered only where the merchant turned it on.
   const methods = useQuery({
     queryKey: ["payment-methods"],
@@ -86,17 +154,12 @@ export function CheckoutPage() {
 
   const checkout = useMutation({
     mutationFn: (cartId: string) => {
+      const chosen = cart.data?.shipping_method?.id;
       const body = {
         cart: cartId,
         email: form.email.trim(),
-        shipping_address: {
-          name: form.name.trim(),
-          line1: form.line1.trim(),
-          line2: form.line2.trim(),
-          city: form.city.trim(),
-          postal_code: form.postal_code.trim(),
-          country: form.country.trim().toUpperCase(),
-        },
+        shipping_address: addressOf(form),
+        ...(chosen ? { shipping_method: chosen } : {}),
         payment_method:
           form.provider === "test"
             ? { provider: "test" as const, card_number: form.card_number.replace(/\s/g, "") }
@@ -151,6 +214,8 @@ export function CheckoutPage() {
         {data.item_count} item{data.item_count === 1 ? "" : "s"}, subtotal <strong>{formatMoney(money(data.subtotal))}</strong>.{" "}
         <Link to="/cart">Change cart</Link>
       </p>
+      <DiscountCodeForm cart={data} />
+      <Totals breakdown={data} />
       <form onSubmit={onSubmit} noValidate>
         <fieldset>
           <legend>Contact</legend>
@@ -164,9 +229,17 @@ export function CheckoutPage() {
             <Field label="Address line 2 (optional)" autoComplete="address-line2" value={form.line2} onChange={set("line2")} errors={addressErrors("line2")} />
             <Field label="City" autoComplete="address-level2" value={form.city} onChange={set("city")} errors={addressErrors("city")} required />
             <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={addressErrors("postal_code")} required />
-            <Field label="Country code" autoComplete="country" maxLength={2} value={form.country} onChange={set("country")} errors={addressErrors("country")} hint="Two letters, e.g. DE" required />
+            <SelectField label="Country" autoComplete="country" value={form.country} onChange={set("country")} errors={addressErrors("country")} required>
+              <option value="">Choose…</option>
+              {countries.map(([code, name]) => (
+                <option key={code} value={code}>
+                  {name}
+                </option>
+              ))}
+            </SelectField>
           </div>
         </fieldset>
+        <ShippingChoice cart={data} form={form} onAddressErrors={setClientErrors} />
         <fieldset>
           <legend>Payment</legend>
           <SelectField label="Payment method" value={form.provider} onChange={set("provider")}>
@@ -187,7 +260,7 @@ export function CheckoutPage() {
         </fieldset>
         <ErrorMessage error={checkout.error} />
         <button type="submit" disabled={checkout.isPending}>
-          {checkout.isPending ? "Placing order…" : `Pay ${formatMoney(money(data.subtotal))}`}
+          {checkout.isPending ? "Placing order…" : `Pay ${formatMoney(money(data.totals.total))}`}
         </button>
       </form>
     </>

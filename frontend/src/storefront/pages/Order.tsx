@@ -5,6 +5,7 @@ import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Field, Loading, Notice } from "../../shared/ui";
 import { useApi } from "../api";
+import { Totals } from "../../shared/Totals";
 import type { Order } from "../types";
 
 export function OrderSummary({ order }: { order: Order }) {
@@ -36,16 +37,9 @@ export function OrderSummary({ order }: { order: Order }) {
               </tr>
             ))}
           </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row" colSpan={2}>
-                Total
-              </th>
-              <td className="num price">{formatMoney(money(order.total))}</td>
-            </tr>
-          </tfoot>
         </table>
       </div>
+      <Totals breakdown={order} />
       <h2>Shipping to</h2>
       <address>
         {order.shipping_address.name}
