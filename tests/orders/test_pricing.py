@@ -261,3 +261,15 @@ def test_fixed_shares_add_up_exactly() -> None:
 def test_discount_refusals(rule: DiscountRule, error: type | None) -> None:
     refusal = pricing.discount_refusal(rule, items=[item(1, "20.00")], subtotal=D("20.00"), now=NOW)
     assert (type(refusal) if refusal else None) is error
+
+
+def test_the_spa_offers_the_countries_the_api_takes() -> None:
+    """frontend/src/shared/countries.ts lists the ISO codes orders.countries (pycountry) accepts."""
+    import re
+    from pathlib import Path
+
+    from orders.countries import COUNTRY_CODES
+
+    source = (Path(__file__).parents[2] / "frontend/src/shared/countries.ts").read_text()
+    (listed,) = re.findall(r'COUNTRY_CODES: readonly string\[\] = "([A-Z ]+)"', source)
+    assert listed.split(" ") == COUNTRY_CODES

@@ -9,6 +9,7 @@ import { DashboardPage } from "./pages/Dashboard";
 import { InventoryPage } from "./pages/Inventory";
 import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage, NewProductPage, ProductsPage } from "./pages/Products";
+import { DiscountsPage, ShippingPage, TaxesPage } from "./pages/Selling";
 import { SettingsPage } from "./pages/Settings";
 import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
 import { MembersPage } from "./pages/Members";
@@ -100,6 +101,9 @@ const SHOP_NAV = [
   ["members", "Members"],
   ["billing", "Plan and usage"],
   ["invoices", "Invoices"],
+  ["shipping", "Shipping"],
+  ["taxes", "Taxes"],
+  ["discounts", "Discounts"],
   ["settings", "Settings"],
 ] as const;
 
@@ -179,6 +183,9 @@ export function AdminApp() {
             <Route path="members" element={<MembersPage />} />
             <Route path="billing" element={<PlanUsagePage />} />
             <Route path="invoices" element={<InvoicesPage />} />
+            <Route path="shipping" element={<ShippingPage />} />
+            <Route path="taxes" element={<TaxesPage />} />
+            <Route path="discounts" element={<DiscountsPage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />

@@ -7,6 +7,9 @@ import { StorefrontApiProvider } from "../api";
 import { CartPage } from "./Cart";
 import { CheckoutPage } from "./Checkout";
 
+// Each test types a whole address keystroke by keystroke and picks from ~250 countries.
+vi.setConfig({ testTimeout: 20_000 });
+
 const money = (amount: string) => ({ amount, currency: "EUR" });
 const cart = {
   id: "c".repeat(32),

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
@@ -143,7 +143,16 @@ export function CheckoutPage() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_FORM);
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
-  const countries = countryOptions();
+  // The same <option> elements every render: React skips them while the shopper types.
+  const countryChoices = useMemo(
+    () =>
+      countryOptions().map(([code, name]) => (
+        <option key={code} value={code}>
+          {name}
+        </option>
+      )),
+    [],
+  );
   // Manual payment is offered only where the merchant turned it on.
   const methods = useQuery({
     queryKey: ["payment-methods"],
@@ -231,11 +240,7 @@ export function CheckoutPage() {
             <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={addressErrors("postal_code")} required />
             <SelectField label="Country" autoComplete="country" value={form.country} onChange={set("country")} errors={addressErrors("country")} required>
               <option value="">Choose…</option>
-              {countries.map(([code, name]) => (
-                <option key={code} value={code}>
-                  {name}
-                </option>
-              ))}
+              {countryChoices}
             </SelectField>
           </div>
         </fieldset>
