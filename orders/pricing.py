@@ -155,9 +155,14 @@ class TaxProvider(Protocol):
     answers the same two questions. Rounding stays here, in `quote()`.
     """
 
-    code: str
-    prices_include_tax: bool
-    shipping_taxable: bool
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def prices_include_tax(self) -> bool: ...
+
+    @property
+    def shipping_taxable(self) -> bool: ...
 
     def line_rate(self, item: PricedItem, address: Address | None) -> TaxRate: ...
 

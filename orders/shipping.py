@@ -77,11 +77,10 @@ def _overlap_check(countries: Sequence[str], *, zone_id: int | None) -> None:
     """Refuse countries already in another zone; the lock makes the check and the write one step."""
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {ShippingZone._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-    taken = (
-        ShippingZone.objects.filter(countries__overlap=list(countries))
-        .exclude(pk=zone_id)
-        .values_list("name", "countries")
-    )
+    others = ShippingZone.objects.filter(countries__overlap=list(countries))
+    if zone_id is not None:
+        others = others.exclude(pk=zone_id)
+    taken = others.values_list("name", "countries")
     clashes = sorted({(name, c) for name, theirs in taken for c in theirs if c in countries})
     if clashes:
         listed = ", ".join(f"{country} (in {name})" for name, country in clashes)

@@ -144,7 +144,7 @@ class ShippingZoneOutput(serializers.Serializer):  # type: ignore[type-arg]
 class TaxRateInput(serializers.Serializer):  # type: ignore[type-arg]
     country = country_field()
     region = serializers.RegexField(
-        r"^[A-Z0-9]{1,3}$", required=False, allow_blank=True, default="",
+        r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
         help_text="ISO 3166-2 subdivision, the part after the dash (CA of US-CA).",
     )  # fmt: skip
     rate = RateInputField()
@@ -274,7 +274,9 @@ class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True)
     kind = serializers.ChoiceField(choices=Discount.Kind.choices)
-    value = serializers.SerializerMethodField(help_text="Percent, or the amount off; null for free shipping.")
+    value = serializers.SerializerMethodField(
+        method_name="value_text", help_text="Percent, or the amount off; null for free shipping."
+    )
     applies_to = AppliesToOutput(source="*")
     min_subtotal = ShopMoneyField(allow_null=True)
     starts_at = serializers.DateTimeField(allow_null=True)
@@ -286,7 +288,8 @@ class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    def get_value(self, discount: Discount) -> str | None:
+    @extend_schema_field({"type": ["string", "null"]})
+    def value_text(self, discount: Discount) -> str | None:
         if discount.value is None or discount.kind == Discount.Kind.FREE_SHIPPING:
             return None
         if discount.kind == Discount.Kind.FIXED:

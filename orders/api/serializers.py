@@ -215,7 +215,7 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
     postal_code = StrictCharField(max_length=20)
     country = country_field()
     region = serializers.RegexField(
-        r"^[A-Z0-9]{1,3}$", required=False, allow_blank=True, default="",
+        r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
         help_text="ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates.",
     )  # fmt: skip
 

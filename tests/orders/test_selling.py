@@ -458,7 +458,14 @@ def test_a_removed_code_and_bad_cart_input(api, admin: AdminClient, shop_a: Shop
         {"country": "DE"},
     ):
         assert_problem(storefront(api, shop_a, "put", f"{path}/shipping-address", body), 400)
-    for body in ({"method": "one"}, {"method": 2**70}, {"method": -1}, {"method": None}, {}):
+    bad_methods: list[dict[str, object]] = [
+        {"method": "one"},
+        {"method": 2**70},
+        {"method": -1},
+        {"method": None},
+        {},
+    ]
+    for body in bad_methods:
         assert_problem(storefront(api, shop_a, "put", f"{path}/shipping-method", body), 400)
     assert_problem(
         storefront(api, shop_a, "put", f"{path}/shipping-address", DE_ADDRESS | {"line2": None}), 400
