@@ -365,6 +365,19 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
     use_public()
     assert event.payload["totals"] == order["totals"] and event.payload["tax_lines"] == order["tax_lines"]
     assert event.payload["discounts"] == order["discounts"]
+    # The sales report agrees to the cent: revenue net of discounts, tax and shipping collected.
+    from orders import reports
+
+    use_shop(shop_a.shop)
+    reports.sales_recent_days_refresh()
+    use_public()
+    report = admin.get("reports/sales").json()["totals"]
+    assert report["revenue"] == order["totals"]["total"]
+    assert (report["discounts"], report["tax"], report["shipping"]) == (
+        order["totals"]["discount"],
+        order["totals"]["tax"],
+        order["totals"]["shipping"],
+    )
 
 
 def test_checkout_needs_a_method_for_goods_to_ship(api, admin: AdminClient, shop_a: ShopContext) -> None:
