@@ -222,9 +222,24 @@ def checkout_quote(
     return quote
 
 
+def quoted_method(quote: Quote) -> dict[str, Any] | None:
+    """The quote's shipping method as carts and orders show it, priced; None without one."""
+    method = quote.method
+    if method is None:
+        return None
+    return {
+        "id": method.id,
+        "name": method.name,
+        "price": {"amount": str(quote.shipping), "currency": quote.currency},
+        "min_days": method.min_days,
+        "max_days": method.max_days,
+        "pickup": method.pickup,
+    }
+
+
 def order_pricing(quote: Quote) -> dict[str, Any]:
     """The order's columns that snapshot the quote (Order(**order_pricing(quote)))."""
-    method = quote.method
+    method = quoted_method(quote)
     currency = quote.currency
     return {
         "subtotal": quote.subtotal,
@@ -235,15 +250,11 @@ def order_pricing(quote: Quote) -> dict[str, Any]:
         "prices_include_tax": quote.prices_include_tax,
         "tax_lines": [line.as_json(currency) for line in quote.tax_lines],
         "discounts": [applied.as_json(currency) for applied in quote.discounts],
+        # With the rate its price was taxed at: orders snapshot every rate applied.
         "shipping_method": None
         if method is None
         else {
-            "id": method.id,
-            "name": method.name,
-            "price": {"amount": str(quote.shipping), "currency": currency},
-            "min_days": method.min_days,
-            "max_days": method.max_days,
-            "pickup": method.pickup,
+            **method,
             "tax_rate": pricing.rate_text(quote.shipping_tax_rate.rate),
             "tax_name": quote.shipping_tax_rate.name,
         },

@@ -143,7 +143,7 @@ try {
   await merchant.getByRole("link", { name: "Taxes", exact: true }).click();
   await merchant.getByRole("button", { name: "Add a rate" }).click();
   await merchant.getByLabel("Country 1").selectOption("DE");
-  await merchant.getByLabel("Rate (%)").fill("19");
+  await merchant.getByLabel("Rate (%)", { exact: true }).fill("19");
   await merchant.getByLabel("Name", { exact: true }).fill("MwSt");
   await merchant.getByRole("button", { name: "Save taxes" }).click();
   await merchant.getByText("Saved.").waitFor();

@@ -23,7 +23,7 @@ from orders.countries import region_valid
 from orders.models import Order, PaymentSettings
 from orders.payments import PROVIDERS
 from orders.pricing import rate_text
-from orders.quoting import CartQuote
+from orders.quoting import CartQuote, quoted_method
 from orders.services import order_breakdown
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
@@ -183,19 +183,9 @@ def cart_pricing_output(view: CartView, priced: CartQuote) -> dict[str, Any]:
     quote = priced.quote
     currency = quote.currency
     address = view.choices.shipping_address
-    method = quote.method
     return {
         "shipping_address": None if address is None else {"line2": "", "region": "", **address},
-        "shipping_method": None
-        if method is None
-        else {
-            "id": method.id,
-            "name": method.name,
-            "price": {"amount": str(quote.shipping), "currency": currency},
-            "min_days": method.min_days,
-            "max_days": method.max_days,
-            "pickup": method.pickup,
-        },
+        "shipping_method": quoted_method(quote),
         "discount_codes": [view.choices.discount_code] if view.choices.discount_code else [],
         "discounts": [applied.as_json(currency) for applied in quote.discounts],
         "prices_include_tax": quote.prices_include_tax,
