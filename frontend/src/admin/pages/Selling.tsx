@@ -196,7 +196,7 @@ export function TaxesPage() {
       <h1>Taxes</h1>
       {taxes.isPending && <Loading />}
       <ErrorMessage error={taxes.error} onRetry={() => taxes.refetch()} />
-      {taxes.data && <TaxesForm key={JSON.stringify(taxes.data)} current={taxes.data} />}
+      {taxes.data && <TaxesForm current={taxes.data} />}
     </>
   );
 }
