@@ -77,6 +77,8 @@ class Variant(models.Model):
     compare_at_price = price_field(null=True, blank=True)
     stock = models.IntegerField(default=0)
     low_stock_threshold = models.PositiveIntegerField(default=5)
+    # What one unit weighs packed, for weight-based shipping rates (orders.pricing).
+    weight_grams = models.PositiveIntegerField(default=0, db_default=0)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

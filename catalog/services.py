@@ -45,6 +45,7 @@ class VariantSpec:
     compare_at_price: Decimal | None = None
     stock: int = 0
     low_stock_threshold: int = 5
+    weight_grams: int = 0
     title: str = ""
     options: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ def variant_snapshot(variant: Variant) -> dict[str, Any]:
         "compare_at_price": _money(variant.compare_at_price),
         "stock": variant.stock,
         "low_stock_threshold": variant.low_stock_threshold,
+        "weight_grams": variant.weight_grams,
     }
 
 
@@ -311,6 +313,7 @@ def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position:
                 compare_at_price=spec.compare_at_price,
                 stock=spec.stock,
                 low_stock_threshold=spec.low_stock_threshold,
+                weight_grams=spec.weight_grams,
                 position=position,
             )
     except IntegrityError:
@@ -475,6 +478,7 @@ def variant_update(
     compare_at_price: Decimal | None = UNSET,
     low_stock_threshold: int = UNSET,
     stock: int = UNSET,
+    weight_grams: int = UNSET,
 ) -> Variant:
     """Change a variant; a new price goes to the price history, a new stock to the ledger as a correction."""
     with transaction.atomic():
@@ -488,6 +492,7 @@ def variant_update(
             ("options", options),
             ("compare_at_price", compare_at_price),
             ("low_stock_threshold", low_stock_threshold),
+            ("weight_grams", weight_grams),
         ):
             if value is not UNSET:
                 setattr(variant, name, value)
@@ -626,13 +631,18 @@ class ReservedLine:
     variant_title: str
     unit_price: Decimal
     quantity: int
+    # What orders.pricing needs of it, read in the same statement: its weight for shipping rates,
+    # its product's category for discount scopes and reduced tax rates.
+    weight_grams: int = 0
+    category_id: int | None = None
 
 
 _RESERVE_SQL = """
 UPDATE catalog_variant v SET stock = v.stock - %s, updated_at = now()
 FROM catalog_product p
 WHERE v.id = %s AND p.id = v.product_id AND p.status = 'active' AND v.stock >= %s
-RETURNING v.id, v.product_id, v.sku, p.title, v.title, v.price, v.stock, v.low_stock_threshold
+RETURNING v.id, v.product_id, v.sku, p.title, v.title, v.price, v.stock, v.low_stock_threshold,
+          v.weight_grams, p.category_id
 """
 
 
@@ -651,8 +661,12 @@ def stock_reserve(*, items: dict[int, int], actor: Actor, note: str = "") -> lis
             row = cursor.fetchone()
             if row is None:
                 _refuse_reservation(variant_id, quantity)
-            _, product_id, sku, title, variant_title, price, stock, threshold = row
-            reserved.append(ReservedLine(variant_id, product_id, sku, title, variant_title, price, quantity))
+            _, product_id, sku, title, variant_title, price, stock, threshold, weight, category_id = row
+            reserved.append(
+                ReservedLine(
+                    variant_id, product_id, sku, title, variant_title, price, quantity, weight, category_id
+                )
+            )
             moves.append(StockMove(variant_id, product_id, sku, -quantity, stock, threshold))
     _ledger_write(moves=moves, reason=InventoryAdjustment.Reason.SOLD, note=note, actor=actor)
     _storefront_stock_flipped({move.product_id for move in moves if move.stock_after == 0}, actor=actor)

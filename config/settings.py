@@ -398,6 +398,7 @@ SPECTACULAR_SETTINGS = {
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
         "Currency": "tenants.conventions.money.CURRENCIES",
+        "Country": "orders.countries.COUNTRY_CODES",
     },
     # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
     "PATH_CONVERTER_OVERRIDES": {

@@ -62,26 +62,55 @@ def _quantities(items: str) -> dict[int, int]:
     return {int(variant): int(quantity) for variant, quantity in json.loads(items).items()}
 
 
-def cart_quantities(cart_id: str, *, for_change: bool = False) -> dict[int, int]:
+@dataclass(frozen=True)
+class CartChoices:
+    """What the shopper chose besides the items: where it goes, how, and a discount code."""
+
+    shipping_address: dict[str, str] | None = None
+    shipping_method_id: int | None = None
+    discount_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CartRow:
+    quantities: dict[int, int]
+    choices: CartChoices
+
+
+# The columns every cart statement returns, read by _row().
+_COLUMNS = "items, shipping_address, shipping_method_id, discount_code"
+
+
+def _row(items: str, address: str | None, method_id: int | None, code: str | None) -> CartRow:
+    return CartRow(_quantities(items), CartChoices(json.loads(address) if address else None, method_id, code))
+
+
+def cart_read(cart_id: str, *, for_change: bool = False) -> CartRow:
     """
-    Return {variant id: quantity}; CartNotFound if expired or unknown, and, when
-    the cart is about to change, CartCheckedOut if it became an order.
+    Return the cart's lines and choices; CartNotFound if expired or unknown, and,
+    when the cart is about to change, CartCheckedOut if it became an order.
     """
     key = cart_hash(cart_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT items, checked_out_at IS NOT NULL, {_STALE} FROM {TABLE} WHERE id_hash = %s AND {_LIVE}",
+            f"SELECT {_COLUMNS}, checked_out_at IS NOT NULL, {_STALE} FROM {TABLE} "
+            f"WHERE id_hash = %s AND {_LIVE}",
             [key],
         )
         row = cursor.fetchone()
         if row is None:
             raise CartNotFound("No such cart (carts expire after 7 days unused).")
-        items, checked_out, stale = row
+        *columns, checked_out, stale = row
         if checked_out and for_change:
             raise _checked_out(key)
         if stale:
             cursor.execute(f"UPDATE {TABLE} SET touched_at = now() WHERE id_hash = %s", [key])
-    return _quantities(items)
+    return _row(*columns)
+
+
+def cart_quantities(cart_id: str, *, for_change: bool = False) -> dict[int, int]:
+    """Return {variant id: quantity} (see cart_read)."""
+    return cart_read(cart_id, for_change=for_change).quantities
 
 
 def _checked_out(key: str) -> CartCheckedOut:
@@ -93,28 +122,50 @@ def _checked_out(key: str) -> CartCheckedOut:
     )
 
 
-def _items_update(
-    cart_id: str, assignment: str, params: list[Any], *, having: str | None = None
-) -> dict[int, int]:
+def _items_update(cart_id: str, assignment: str, params: list[Any], *, having: str | None = None) -> CartRow:
     """
     Change a live, open cart's items in one statement (`items = <assignment>`,
-    only if it `having` that item, when given) and return them; when no row
+    only if it `having` that item, when given) and return the cart; when no row
     changed, raise why: unknown or expired cart, checked out, or no such item.
     """
+    return _cart_update(cart_id, f"items = {assignment}", params, having=having)
+
+
+def _cart_update(cart_id: str, assignments: str, params: list[Any], *, having: str | None = None) -> CartRow:
     key = cart_hash(cart_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {TABLE} SET items = {assignment}, touched_at = now()
+            f"""UPDATE {TABLE} SET {assignments}, touched_at = now()
                 WHERE id_hash = %s AND {_LIVE} AND checked_out_at IS NULL
                 {"AND items ? %s" if having is not None else ""}
-                RETURNING items""",
+                RETURNING {_COLUMNS}""",
             [*params, key, *([having] if having is not None else [])],
         )
         row = cursor.fetchone()
     if row is None:
         cart_quantities(cart_id, for_change=True)  # raises CartNotFound or CartCheckedOut
         raise CartItemNotFound("No such item in this cart.")
-    return _quantities(row[0])
+    return _row(*row)
+
+
+def cart_choices_set(
+    cart_id: str,
+    *,
+    shipping_address: dict[str, str] | object | None = ...,
+    shipping_method_id: int | object | None = ...,
+    discount_code: str | object | None = ...,
+) -> CartRow:
+    """Set some of the cart's choices (those passed; None clears one) in one statement; return the cart."""
+    assignments, params = [], []
+    for column, value in (
+        ("shipping_address", shipping_address),
+        ("shipping_method_id", shipping_method_id),
+        ("discount_code", discount_code),
+    ):
+        if value is not ...:
+            assignments.append(f"{column} = %s")
+            params.append(json.dumps(value) if column == "shipping_address" and value is not None else value)
+    return _cart_update(cart_id, ", ".join(assignments), params)
 
 
 @dataclass(frozen=True)
@@ -131,6 +182,8 @@ class CartVariant:
     for_sale: bool  # its product is active
     product_slug: str
     thumbnail_key: str  # the product's first picture's thumbnail, or ""
+    weight_grams: int = 0
+    category_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +202,7 @@ class CartView:
     lines: list[CartLine]
     subtotal: Money
     item_count: int
+    choices: CartChoices = CartChoices()
 
     @classmethod
     def empty(cls, cart_id: str, *, currency: str) -> CartView:
@@ -157,8 +211,13 @@ class CartView:
 
 def cart_view(cart_id: str, *, currency: str) -> CartView:
     """The cart with current prices; a line whose product is gone or unpublished is marked unavailable."""
-    quantities = cart_quantities(cart_id)
-    return _view(cart_id, quantities, _variants(quantities), currency=currency)
+    cart = cart_read(cart_id)
+    return _view(cart_id, cart, _variants(cart.quantities), currency=currency)
+
+
+def cart_view_of(cart_id: str, cart: CartRow, *, currency: str) -> CartView:
+    """The view of a cart just read or changed."""
+    return _view(cart_id, cart, _variants(cart.quantities), currency=currency)
 
 
 # Every cart request reads its variants; written out, the statement costs no ORM query building.
@@ -167,7 +226,8 @@ _VARIANTS = f"""
            product.title, product.status = %s, product.slug,
            COALESCE((SELECT image.thumbnail_key FROM {ProductImage._meta.db_table} AS image
                      WHERE image.product_id = product.id AND image.status = %s AND image.thumbnail_key <> ''
-                     ORDER BY image.position, image.id LIMIT 1), '')
+                     ORDER BY image.position, image.id LIMIT 1), ''),
+           variant.weight_grams, product.category_id
     FROM {Variant._meta.db_table} AS variant
     JOIN {Product._meta.db_table} AS product ON product.id = variant.product_id
     WHERE variant.id = ANY(%s)"""
@@ -182,14 +242,14 @@ def _variants(variant_ids: Iterable[int]) -> dict[int, CartVariant]:
         return {row[0]: CartVariant(*row) for row in cursor.fetchall()}
 
 
-def _view(
-    cart_id: str, quantities: dict[int, int], variants: dict[int, CartVariant], *, currency: str
-) -> CartView:
+def _view(cart_id: str, cart: CartRow, variants: dict[int, CartVariant], *, currency: str) -> CartView:
     lines = []
     subtotal = Money(Decimal(0), currency)
+    quantities = cart.quantities
     gone = [variant_id for variant_id in quantities if variant_id not in variants]
     if gone:  # deleted from the catalog: drop them
-        quantities = _items_update(cart_id, "items - %s::text[]", [[str(v) for v in gone]])
+        cart = _items_update(cart_id, "items - %s::text[]", [[str(v) for v in gone]])
+        quantities = cart.quantities
     for variant_id, quantity in quantities.items():
         variant = variants[variant_id]
         available = variant.for_sale and variant.stock >= quantity
@@ -199,7 +259,7 @@ def _view(
             subtotal = subtotal + line_total
         lines.append(CartLine(variant_id, variant, quantity, unit_price, line_total, available))
     lines.sort(key=lambda line: line.item_id)
-    return CartView(cart_id, lines, subtotal, sum(line.quantity for line in lines))
+    return CartView(cart_id, lines, subtotal, sum(line.quantity for line in lines), cart.choices)
 
 
 def _sellable(variant: CartVariant | None, quantity: int) -> None:
@@ -230,12 +290,12 @@ def cart_item_add(cart_id: str, *, variant_id: int, quantity: int, currency: str
     _sellable(variants.get(variant_id), wanted)
     item = str(variant_id)
     # An increment in the statement itself, so two adds at once both count.
-    quantities = _items_update(
+    cart = _items_update(
         cart_id,
         "jsonb_set(items, ARRAY[%s], to_jsonb(COALESCE((items ->> %s)::int, 0) + %s))",
         [item, item, quantity],
     )
-    return _view(cart_id, quantities, variants, currency=currency)
+    return _view(cart_id, cart, variants, currency=currency)
 
 
 def cart_item_set(cart_id: str, *, item_id: int, quantity: int, currency: str) -> CartView:
@@ -246,23 +306,23 @@ def cart_item_set(cart_id: str, *, item_id: int, quantity: int, currency: str) -
     variants = _variants(quantities)
     _sellable(variants.get(item_id), quantity)
     item = str(item_id)
-    quantities = _items_update(
+    cart = _items_update(
         cart_id, "jsonb_set(items, ARRAY[%s], to_jsonb(%s::int))", [item, quantity], having=item
     )
-    return _view(cart_id, quantities, variants, currency=currency)
+    return _view(cart_id, cart, variants, currency=currency)
 
 
 def cart_item_remove(cart_id: str, *, item_id: int, currency: str) -> CartView:
     """Remove an item; return the cart as it now is."""
     item = str(item_id)
-    quantities = _items_update(cart_id, "items - %s", [item], having=item)
-    return _view(cart_id, quantities, _variants(quantities), currency=currency)
+    cart = _items_update(cart_id, "items - %s", [item], having=item)
+    return _view(cart_id, cart, _variants(cart.quantities), currency=currency)
 
 
-def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int]]:
+def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int], CartChoices]:
     """
     In the checkout's transaction: lock the cart, mark it checked out and empty
-    it, in one statement; return its hash and the lines it had. A rollback (sold
+    it, in one statement; return its hash, the lines it had and its choices. A rollback (sold
     out, declined card) gives the cart back as it was. A checkout racing this one
     for the same cart waits for the lock, then finds it checked out.
     """
@@ -276,19 +336,20 @@ def cart_checkout_take(cart_id: str) -> tuple[str, dict[int, int]]:
                 FROM (SELECT id_hash, items, checked_out_at FROM {TABLE}
                       WHERE id_hash = %(key)s AND {_LIVE} FOR UPDATE) AS old
                 WHERE cart.id_hash = old.id_hash
-                RETURNING old.items, old.checked_out_at IS NOT NULL""",
+                RETURNING old.items, old.checked_out_at IS NOT NULL,
+                          cart.shipping_address, cart.shipping_method_id, cart.discount_code""",
             {"now": timezone.now(), "key": key},
         )
         row = cursor.fetchone()
     if row is None:
         raise CartNotFound("No such cart (carts expire after 7 days unused).")
-    items, checked_out = row
+    items, checked_out, *choices = row
     if checked_out:
         raise _checked_out(key)
-    quantities = _quantities(items)
-    if not quantities:
+    cart = _row(items, *choices)
+    if not cart.quantities:
         raise CartEmpty("Add something to the cart first.")
-    return key, quantities
+    return key, cart.quantities, cart.choices
 
 
 def carts_expired_delete() -> int:

@@ -119,6 +119,20 @@ def _order_context(shop: Shop, order: Order, domain: str) -> dict[str, Any]:
             for line in order.lines.all()
         ],
         "subtotal": money_text(order.subtotal, currency),
+        # The breakdown as the order snapshotted it (orders.pricing), to the cent as in the API.
+        "discount": money_text(order.discount, currency) if order.discount else "",
+        "discounts": [
+            (applied["code"] or "Promotion", money_text(Decimal(applied["amount"]["amount"]), currency))
+            for applied in order.discounts
+        ],
+        "shipping": money_text(order.shipping, currency),
+        "shipping_method": (order.shipping_method or {}).get("name", ""),
+        "tax": money_text(order.tax, currency),
+        "tax_lines": [
+            (line["name"], line["rate"], money_text(Decimal(line["amount"]["amount"]), currency))
+            for line in order.tax_lines
+        ],
+        "prices_include_tax": order.prices_include_tax,
         "total": money_text(order.total, currency),
         "address": order.shipping_address,
         "tracking_number": order.tracking_number,

@@ -25,6 +25,16 @@ class OrdersErrorCode(StrEnum):
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
     PROVIDER_WEBHOOK_SIGNATURE_INVALID = "provider_webhook_signature_invalid"
     PAYMENT_NOT_FOUND = "payment_not_found"
+    SHIPPING_ZONE_OVERLAP = "shipping_zone_overlap"
+    SHIPPING_ADDRESS_REQUIRED = "shipping_address_required"
+    SHIPPING_METHOD_REQUIRED = "shipping_method_required"
+    SHIPPING_METHOD_UNAVAILABLE = "shipping_method_unavailable"
+    DISCOUNT_UNKNOWN = "discount_unknown"
+    DISCOUNT_EXPIRED = "discount_expired"
+    DISCOUNT_MIN_SUBTOTAL = "discount_min_subtotal"
+    DISCOUNT_EXHAUSTED = "discount_exhausted"
+    DISCOUNT_NOT_APPLICABLE = "discount_not_applicable"
+    DISCOUNT_CODE_TAKEN = "discount_code_taken"
 
 
 class CartNotFound(DomainError):
@@ -155,3 +165,68 @@ class PaymentNotFound(DomainError):
     status = 404
     code = OrdersErrorCode.PAYMENT_NOT_FOUND
     title = "No such payment in this shop"
+
+
+# --- Shipping and discounts ------------------------------------------------------------------
+
+
+class ShippingZoneOverlap(DomainError):
+    """A country may belong to one shipping zone only, so an address has one set of methods."""
+
+    status = 409
+    code = OrdersErrorCode.SHIPPING_ZONE_OVERLAP
+    title = "Country already in another shipping zone"
+
+
+class ShippingAddressRequired(DomainError):
+    status = 409
+    code = OrdersErrorCode.SHIPPING_ADDRESS_REQUIRED
+    title = "The cart needs a shipping address first"
+
+
+class ShippingMethodRequired(DomainError):
+    status = 422
+    code = OrdersErrorCode.SHIPPING_METHOD_REQUIRED
+    title = "Choose a shipping method"
+
+
+class ShippingMethodUnavailable(DomainError):
+    status = 422
+    code = OrdersErrorCode.SHIPPING_METHOD_UNAVAILABLE
+    title = "Shipping method not available for this cart"
+
+
+class DiscountUnknown(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_UNKNOWN
+    title = "No such discount code"
+
+
+class DiscountExpired(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_EXPIRED
+    title = "Discount not valid now"
+
+
+class DiscountMinSubtotal(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_MIN_SUBTOTAL
+    title = "Subtotal below the discount's minimum"
+
+
+class DiscountExhausted(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_EXHAUSTED
+    title = "Discount used up"
+
+
+class DiscountNotApplicable(DomainError):
+    status = 422
+    code = OrdersErrorCode.DISCOUNT_NOT_APPLICABLE
+    title = "Discount does not apply to this cart"
+
+
+class DiscountCodeTaken(DomainError):
+    status = 409
+    code = OrdersErrorCode.DISCOUNT_CODE_TAKEN
+    title = "Discount code already in use"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -138,8 +140,20 @@ class Order(models.Model):
         max_length=20, choices=FulfillmentStatus.choices, default=FulfillmentStatus.UNFULFILLED
     )
     currency = models.CharField(max_length=3)
+    # The breakdown (orders.pricing): subtotal - discount + shipping (+ tax unless the
+    # prices include it) = total. What each rate and discount came to is snapshotted below.
     subtotal = price_field()
+    shipping = price_field(default=0, db_default=0)
+    discount = price_field(default=0, db_default=0)
+    tax = price_field(default=0, db_default=0)
     total = price_field()
+    prices_include_tax = models.BooleanField(default=False, db_default=False)
+    # [{name, rate, amount}]: the tax by rate, as shown to the shopper.
+    tax_lines = models.JSONField(default=list, db_default=[])
+    # [{id, code, kind, value, amount}]: the discounts applied (code null for automatic ones).
+    discounts = models.JSONField(default=list, db_default=[])
+    # {id, name, price, min_days, max_days, pickup} as quoted; null when nothing shipped.
+    shipping_method = models.JSONField(null=True, blank=True)
     refunded_amount = price_field(default=0)
     shipping_address = models.JSONField()
     payment_provider = models.CharField(max_length=32)
@@ -209,6 +223,11 @@ class Cart(models.Model):
     # while the daily sweep of expired carts reads the shop's whole (small) table anyway.
     touched_at = models.DateTimeField(default=timezone.now)
     checked_out_at = models.DateTimeField(null=True)
+    # Where it goes, how, and the code the shopper entered (one at most; automatic
+    # promotions need none). Checked again, and re-priced, at checkout.
+    shipping_address = models.JSONField(null=True, blank=True)
+    shipping_method_id = models.BigIntegerField(null=True, blank=True)
+    discount_code = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     def __str__(self) -> str:
         return f"cart {self.id_hash[:8]}"
@@ -258,6 +277,11 @@ class OrderLine(models.Model):
     line_total = price_field()
     # Units refunded so far (refund lines add up to at most `quantity`).
     refunded_quantity = models.PositiveIntegerField(default=0)
+    # Its share of the discounts, and the tax on what was left at the rate applied.
+    discount = price_field(default=0, db_default=0)
+    tax = price_field(default=0, db_default=0)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0, db_default=0)
+    tax_name = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -416,6 +440,11 @@ class DailySales(models.Model):
     orders = models.PositiveIntegerField(default=0)
     revenue = sales_amount_field(help_text="Totals of the orders paid that day, less refunds made that day.")
     refunds = sales_amount_field()
+    # Of the orders paid that day: what their discounts took off, the tax and the shipping they
+    # collected (orders.pricing snapshots each on the order).
+    discounts = sales_amount_field(db_default=0)
+    tax = sales_amount_field(db_default=0)
+    shipping = sales_amount_field(db_default=0)
     items_sold = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -481,3 +510,158 @@ class SentEmail(SentEmailRecord):
         constraints = [
             models.UniqueConstraint(fields=["event_id", "kind", "recipient"], name="sent_email_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} for {self.event_id}"
+
+
+# --- Selling: shipping, taxes, discounts (orders.pricing computes with them) ------------------
+
+
+def rate_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+    """A tax rate in percent (19, 5.5, 8.875), at most 100."""
+    return models.DecimalField(max_digits=7, decimal_places=4, **kwargs)  # type: ignore[arg-type]
+
+
+class ShippingZone(models.Model):
+    """
+    Where a shop ships: a set of countries (ISO 3166-1 alpha-2), optionally only
+    postal codes starting with given prefixes. A country belongs to one zone at most.
+    """
+
+    name = models.CharField(max_length=100)
+    countries = ArrayField(models.CharField(max_length=2))
+    postal_code_prefixes = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [GinIndex(fields=["countries"], name="shipping_zone_countries_gin")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingMethod(models.Model):
+    """A way to ship to a zone: a flat rate or weight bands, free above a subtotal, or pickup."""
+
+    class RateType(models.TextChoices):
+        FLAT = "flat"
+        WEIGHT = "weight"
+
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="methods")
+    name = models.CharField(max_length=100)
+    rate_type = models.CharField(max_length=8, choices=RateType.choices, default=RateType.FLAT)
+    price = price_field(default=0)
+    free_over = price_field(null=True, blank=True)
+    # [{"up_to_grams": 1000, "price": "4.90"}, ...], ascending; heavier carts get no quote.
+    weight_bands = models.JSONField(default=list, blank=True)
+    min_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    pickup = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="shipping_method_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(free_over__gte=0), name="shipping_method_free_over_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxSettings(models.Model):
+    """
+    The shop's one row of tax settings (the defaults until saved): whether prices
+    are entered with tax, whether shipping is taxed, and the rates, most specific
+    first: a category override for the country, the region's rate, the country's,
+    then the default. `rates` is [{country, region, rate, name}], `category_overrides`
+    [{category, country, rate, name}], rates as decimal strings in percent.
+    """
+
+    SINGLETON_ID = 1
+
+    prices_include_tax = models.BooleanField(default=False)
+    shipping_taxable = models.BooleanField(default=True)
+    default_rate = rate_field(default=0)
+    rates = models.JSONField(default=list, blank=True)
+    category_overrides = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "tax settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="tax_settings_singleton"),
+            models.CheckConstraint(
+                condition=Q(default_rate__gte=0, default_rate__lte=100),
+                name="tax_settings_default_rate_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"default {self.default_rate}%"
+
+
+class Discount(models.Model):
+    """
+    A code the shopper enters, or, without a code, an automatic promotion. It takes
+    a percentage or a fixed amount off the lines it applies to (all of them, or
+    those of some products or categories), or makes shipping free. `times_used`
+    only grows through one conditional UPDATE at checkout, so it never passes
+    `usage_limit` however many checkouts race.
+    """
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage"
+        FIXED = "fixed"
+        FREE_SHIPPING = "free_shipping"
+
+    # Stored upper-case: codes are matched without regard to case. NULL: automatic.
+    code = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = price_field(null=True, blank=True, help_text="Percent for percentage, amount for fixed.")
+    product_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    category_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    min_subtotal = price_field(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    usage_limit_per_customer = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    times_used = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
+                name="discount_used_within_limit",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="discount_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"automatic {self.kind} #{self.pk}"
+
+
+class DiscountUse(models.Model):
+    """One use of a discount by an order, for the per-customer limit (by e-mail)."""
+
+    discount = models.ForeignKey(Discount, on_delete=models.CASCADE, related_name="uses")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["discount", "email"], name="discount_use_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.discount_id} by {self.email}"

@@ -10,6 +10,8 @@ merchant's payouts see it (and as Shopify's sales reports count returns):
 - revenue:      what those orders came to, less the refunds made that day, whichever
                 day their order was paid (cancelling a paid order refunds it in full,
                 so it counts as a refund on the day it is cancelled);
+- discounts, tax, shipping: what the discounts of those orders took off, and the tax
+                and shipping they collected (revenue is already net of discounts);
 - items_sold and each product's quantity and revenue: the lines of the orders paid
                 that day (refunds are amounts, not lines, so they do not reduce them);
 - gross sales:  what the day's orders came to, before refunds (revenue + refunds);
@@ -81,6 +83,9 @@ class _Day:
     orders: int = 0
     gross: Decimal = ZERO
     refunds: Decimal = ZERO
+    discounts: Decimal = ZERO
+    tax: Decimal = ZERO
+    shipping: Decimal = ZERO
     items_sold: int = 0
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -102,11 +107,18 @@ def sales_days_refresh(*, first: dt.date, last: dt.date) -> int:
         for row in (
             paid.annotate(day=TruncDate("paid_at", tzinfo=UTC))
             .values("day", "currency")
-            .annotate(orders=Count("id"), gross=Sum("total"))
+            .annotate(
+                orders=Count("id"),
+                gross=Sum("total"),
+                discounts=Sum("discount"),
+                tax=Sum("tax"),
+                shipping=Sum("shipping"),
+            )
             .order_by()
         ):
-            by_day[row["day"], row["currency"]].orders = row["orders"]
-            by_day[row["day"], row["currency"]].gross = row["gross"]
+            day = by_day[row["day"], row["currency"]]
+            day.orders, day.gross = row["orders"], row["gross"]
+            day.discounts, day.tax, day.shipping = row["discounts"], row["tax"], row["shipping"]
         for row in (
             Payment.objects.filter(kind=Payment.Kind.REFUND, created_at__gte=start, created_at__lt=end)
             .annotate(day=TruncDate("created_at", tzinfo=UTC), currency=F("order__currency"))
@@ -140,13 +152,25 @@ def sales_days_refresh(*, first: dt.date, last: dt.date) -> int:
                     orders=day.orders,
                     revenue=day.gross - day.refunds,
                     refunds=day.refunds,
+                    discounts=day.discounts,
+                    tax=day.tax,
+                    shipping=day.shipping,
                     items_sold=day.items_sold,
                 )
                 for (date, currency), day in sorted(by_day.items())
             ],
             update_conflicts=True,
             unique_fields=["date", "currency"],
-            update_fields=["orders", "revenue", "refunds", "items_sold", "updated_at"],
+            update_fields=[
+                "orders",
+                "revenue",
+                "refunds",
+                "discounts",
+                "tax",
+                "shipping",
+                "items_sold",
+                "updated_at",
+            ],
         )
         sold = [
             DailyProductSales(
@@ -239,6 +263,9 @@ class SalesFigures:
     revenue: Decimal = ZERO
     refunds: Decimal = ZERO
     items_sold: int = 0
+    discounts: Decimal = ZERO
+    tax: Decimal = ZERO
+    shipping: Decimal = ZERO
 
     @property
     def gross_sales(self) -> Decimal:
@@ -256,6 +283,9 @@ class SalesFigures:
             revenue=self.revenue + other.revenue,
             refunds=self.refunds + other.refunds,
             items_sold=self.items_sold + other.items_sold,
+            discounts=self.discounts + other.discounts,
+            tax=self.tax + other.tax,
+            shipping=self.shipping + other.shipping,
         )
 
 
@@ -306,6 +336,9 @@ def sales_report(
                 revenue=row.revenue,
                 refunds=row.refunds,
                 items_sold=row.items_sold,
+                discounts=row.discounts,
+                tax=row.tax,
+                shipping=row.shipping,
             )
         )
     best = list(

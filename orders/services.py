@@ -51,8 +51,9 @@ from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_record, usage_release, usage_take
 from catalog.models import InventoryAdjustment
-from catalog.services import ReservedLine, stock_release, stock_reserve
+from catalog.services import stock_release, stock_reserve
 from orders.carts import cart_checkout_take, cart_give_back
+from orders.discounts import discount_uses_record, discount_uses_release
 from orders.errors import (
     IllegalTransition,
     PaymentMethodDisabled,
@@ -61,6 +62,7 @@ from orders.errors import (
     PaymentProviderUnavailable,
     RefundLineInvalid,
     RefundTooLarge,
+    ShippingAddressRequired,
 )
 from orders.models import Customer, Order, OrderEvent, OrderLine, Payment, PaymentSettings, RefundLine
 from orders.payments import (
@@ -72,6 +74,7 @@ from orders.payments import (
     payment_settings,
     provider_for,
 )
+from orders.quoting import checkout_quote, line_pricing, order_pricing
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
@@ -149,9 +152,32 @@ def _order_event(order: Order, event_type: str, **extra: Any) -> tuple[str, dict
                 "currency": order.currency,
             },
             "total": {"amount": str(Money(order.total, order.currency).amount), "currency": order.currency},
+            **order_breakdown(order),
             **extra,
         },
     )
+
+
+def order_breakdown(order: Order) -> dict[str, Any]:
+    """The order's price breakdown as its representations and events carry it (orders.pricing)."""
+    currency = order.currency
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return Money(amount, currency).as_json()
+
+    return {
+        "totals": {
+            "subtotal": money(order.subtotal),
+            "shipping": money(order.shipping),
+            "discount": money(order.discount),
+            "tax": money(order.tax),
+            "total": money(order.total),
+        },
+        "prices_include_tax": order.prices_include_tax,
+        "tax_lines": order.tax_lines,
+        "discounts": order.discounts,
+        "shipping_method": order.shipping_method,
+    }
 
 
 @dataclass(frozen=True)
@@ -162,6 +188,7 @@ class ShippingAddress:
     postal_code: str
     country: str
     line2: str = ""
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,15 +204,18 @@ def order_place(
     *,
     cart_id: str,
     email: str,
-    shipping_address: ShippingAddress,
+    shipping_address: ShippingAddress | None,
     payment_method: dict[str, Any],
     currency: str,
+    shipping_method: int | None = None,
     account: Customer | None = None,
 ) -> PlacedOrder:
     """
     The checkout's first step, one short transaction (the caller's, when nested):
     take the cart (one cart makes one order: a second checkout of it is refused
-    with CartCheckedOut), reserve the stock, price it, and write the pending order
+    with CartCheckedOut), reserve the stock, price it (orders.pricing: shipping,
+    discounts counted race-safe, tax; the address and method come from the cart
+    unless given), and write the pending order
     with its payment intent (a `pending` charge whose idempotency key is the
     order's). Any refusal (sold out, over the plan) rolls everything back, the
     cart included. The provider is asked afterwards, with no lock held
@@ -201,8 +231,8 @@ def order_place(
     # No savepoint when nested (checkout runs inside the idempotency transaction):
     # a refusal propagates and rolls the whole of it back anyway.
     with transaction.atomic(savepoint=False):
-        # First: a racing checkout of the same cart waits here, then is refused.
-        cart, items = cart_checkout_take(cart_id)
+        # First, before any charge: a racing checkout of the same cart waits here, then is refused.
+        cart, items, choices = cart_checkout_take(cart_id)
         token = order_token(cart_id=cart_id)
         reserved = stock_reserve(items=items, actor=shopper, note="checkout")
         if provider.pays_at_checkout:
@@ -212,7 +242,22 @@ def order_place(
             # Counted once paid (order_mark_paid), so unpaid orders cannot use up the month;
             # a shop already at its limit takes none.
             usage_allows(metric=Metric.ORDERS)
-        total = order_total(reserved=reserved, currency=currency)
+        # Re-priced from current settings, discounts counted (race-safe); see orders.quoting.
+        address = shipping_address.__dict__ if shipping_address else choices.shipping_address
+        if address is None:
+            raise ShippingAddressRequired(
+                "Give a shipping address.", errors={"shipping_address": ["Required: the cart has none."]}
+            )
+        method = shipping_method if shipping_method is not None else choices.shipping_method_id
+        quote = checkout_quote(
+            reserved=reserved,
+            choices=choices,
+            shipping_address=address,
+            shipping_method_id=method,
+            currency=currency,
+            email=email,
+        )
+        total = quote.total
         now = timezone.now()
         (order,) = rows_insert(
             [
@@ -220,17 +265,16 @@ def order_place(
                     customer=(
                         _account_order_count(account, now=now)
                         if account is not None
-                        else _customer_upsert(email=email, name=shipping_address.name, now=now)
+                        else _customer_upsert(email=email, name=address["name"], now=now)
                     ),
                     placed_signed_in=account is not None,
                     email=email,
                     currency=currency,
-                    subtotal=total,
-                    total=total,
+                    **order_pricing(quote),
                     status=S.PENDING,
                     payment_status=P.PENDING,
                     expires_at=now + unpaid_lifetime,
-                    shipping_address=shipping_address.__dict__,
+                    shipping_address={"line2": "", "region": "", **address},
                     payment_provider=provider.code,
                     cart_hash=cart,
                     token_hash=token_hash(token),
@@ -249,10 +293,12 @@ def order_place(
                     unit_price=line.unit_price,
                     quantity=line.quantity,
                     line_total=line.unit_price * line.quantity,
+                    **line_pricing(quote, line.variant_id),
                 )
                 for line in reserved
             ]
         )
+        discount_uses_record(order=order, quote=quote, email=email)
         charges = []
         if provider.pays_at_checkout:
             charges = rows_insert(
@@ -276,15 +322,6 @@ def order_place(
     # The caller answers with the order: hand it over with its lines and payments loaded.
     order._prefetched_objects_cache = {"lines": order_lines, "payments": charges}  # type: ignore[attr-defined]
     return PlacedOrder(order=order, token=token, charge=charges[0] if charges else None)
-
-
-def order_total(*, reserved: Sequence[ReservedLine], currency: str) -> Decimal:
-    """
-    What the order comes to: the checkout's whole pricing, in one call inside its
-    first transaction (shipping, taxes and discounts replace it with a quote).
-    """
-    subtotal = sum((line.unit_price * line.quantity for line in reserved), Decimal(0))
-    return Money(subtotal, currency).amount
 
 
 def _unpaid_lifetime(provider: PaymentProvider) -> dt.timedelta:
@@ -574,6 +611,7 @@ def _payment_failed(order: Order, *, actor: Actor, message: str) -> None:
         note=f"order {order.number}: payment failed",
     )
     usage_release(metric=Metric.ORDERS)
+    discount_uses_release(order=order)
     if order.cart_hash:
         # The shopper may pay for the same cart again, with another card: a new order.
         cart_give_back(order.cart_hash, items=items)
@@ -782,6 +820,7 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
             order.payment_status = P.REFUNDED
         else:
             order.payment_status = P.EXPIRED
+            discount_uses_release(order=order)
         order.expires_at = None
         _timeline(order, OrderEvent.Type.CANCELLED, actor, reason or "Cancelled.")
         _status_set(
@@ -821,6 +860,7 @@ def order_expire(*, order_id: int, now: dt.datetime | None = None) -> Order | No
         if charges.exists():
             charges.update(status=PS.VOIDED, action_url="", updated_at=now)
             usage_release(metric=Metric.ORDERS)  # taken at checkout for a card that never paid
+        discount_uses_release(order=order)
         before = order_snapshot(order)
         order.status = S.CANCELLED
         order.payment_status = P.EXPIRED

@@ -185,6 +185,7 @@ def test_generated_python_client_runs_the_whole_flow(live: LiveServer, tmp_path:
     from shop_client.models import (  # type: ignore[import-not-found]
         CartItemInputRequest,
         CheckoutInputRequest,
+        Country,
         EndpointInputRequest,
         EventsEnum,
         ImageUploadInputRequest,
@@ -247,7 +248,7 @@ def test_generated_python_client_runs_the_whole_flow(live: LiveServer, tmp_path:
                 cart=cart.id,
                 email="ada@example.com",
                 shipping_address=ShippingAddressInputRequest(
-                    name="Ada", line1="1 Main St", city="Berlin", postal_code="10115", country="DE"
+                    name="Ada", line1="1 Main St", city="Berlin", postal_code="10115", country=Country.DE
                 ),
                 payment_method=PaymentMethodInputRequest(
                     provider=ProviderEnum("test"), card_number="4242424242424242"

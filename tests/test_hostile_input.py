@@ -24,6 +24,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import Category, Product, Variant
 from orders.accounts import customer_address_create, customer_signup
+from orders.models import Discount, ShippingZone
 from orders.tokens import customer_tokens_mint
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor
@@ -76,11 +77,15 @@ def rows(shop_a: ShopContext) -> dict[str, Any]:
     customer = customer_signup(email="shopper@example.com", password=CUSTOMER_PASSWORD, name="Shopper")
     address = customer_address_create(customer=customer, fields=dict(ADDRESS))
     customer_token = customer_tokens_mint(customer).access
+    zone = ShippingZone.objects.create(name="Home", countries=["DE"])
+    discount = Discount.objects.create(code="HOSTILE", kind=Discount.Kind.FREE_SHIPPING)
     use_public()
     return {
         "customer_token": customer_token,
         "address_id": address.pk,
         "slug": shop_a.shop.slug,
+        "zone_id": zone.pk,
+        "discount_id": discount.pk,
         "category_id": category.pk,
         "product_id": product.pk,
         "variant_id": variant.pk,

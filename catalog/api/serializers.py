@@ -47,6 +47,9 @@ class VariantInput(serializers.Serializer):  # type: ignore[type-arg]
     low_stock_threshold = serializers.IntegerField(
         min_value=0, max_value=10_000_000, required=False, default=5
     )
+    weight_grams = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, required=False, default=0, help_text="One unit, packed."
+    )
 
 
 class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -57,6 +60,7 @@ class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     compare_at_price = AmountInputField(required=False, allow_null=True)
     stock = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
     low_stock_threshold = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
 
 
 class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -204,6 +208,7 @@ class VariantOutput(serializers.Serializer):  # type: ignore[type-arg]
     compare_at_price = ShopMoneyField(allow_null=True)
     stock = serializers.IntegerField()
     low_stock_threshold = serializers.IntegerField()
+    weight_grams = serializers.IntegerField()
 
 
 class CategoryRefOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -269,6 +269,31 @@ try {
   await merchant.getByText("Page saved.").waitFor();
   await shot(merchant, "admin-theme");
 
+  // --- the merchant sets up shipping, taxes and a discount code ----------------------------
+  await merchant.getByRole("link", { name: "Shipping", exact: true }).click();
+  await merchant.getByRole("heading", { name: "Shipping", exact: true }).waitFor();
+  await merchant.getByLabel("Zone name").fill("Germany");
+  await merchant.getByLabel("Countries").fill("DE");
+  await merchant.getByLabel("Method 1 name").fill("Standard");
+  await merchant.getByLabel("Price", { exact: true }).fill("4.90");
+  await merchant.getByRole("button", { name: "Create zone" }).click();
+  await merchant.getByRole("region", { name: "Zone Germany" }).waitFor();
+  await shot(merchant, "admin-shipping");
+  await merchant.getByRole("link", { name: "Taxes", exact: true }).click();
+  await merchant.getByRole("button", { name: "Add a rate" }).click();
+  await merchant.getByLabel("Country 1").selectOption("DE");
+  await merchant.getByLabel("Rate (%)", { exact: true }).fill("19");
+  await merchant.getByLabel("Name", { exact: true }).fill("MwSt");
+  await merchant.getByRole("button", { name: "Save taxes" }).click();
+  await merchant.getByText("Saved.").waitFor();
+  await shot(merchant, "admin-taxes");
+  await merchant.getByRole("link", { name: "Discounts", exact: true }).click();
+  await merchant.getByLabel("Code").fill("WELCOME10");
+  await merchant.getByLabel("Percent").fill("10");
+  await merchant.getByRole("button", { name: "Create discount" }).click();
+  await merchant.getByRole("cell", { name: "WELCOME10", exact: true }).waitFor();
+  await shot(merchant, "admin-discounts");
+
   // --- the shopper: search, a declined card, a paid order, then out of stock --------------
   const shopper = await context.newPage();
   await shopper.setViewportSize({ width: 390, height: 844 }); // a phone
@@ -312,6 +337,9 @@ try {
   await shopper.getByLabel("1 item in the cart").waitFor();
   await shopper.getByRole("link", { name: "View cart" }).click();
   await shopper.getByRole("heading", { name: "Your cart" }).waitFor();
+  await shopper.getByLabel("Discount code").fill("welcome10");
+  await shopper.getByRole("button", { name: "Apply" }).click();
+  await shopper.getByRole("button", { name: "Remove code" }).waitFor();
   await shot(shopper, "storefront-cart");
   await docsShot(shopper, "storefront-cart");
 
@@ -333,6 +361,12 @@ try {
   await shopper.getByLabel("City").fill("Berlin");
   await shopper.getByLabel("Postal code").fill("10115");
   await shopper.getByLabel("Country", { exact: true }).selectOption({ label: "Germany" });
+  await shopper.getByRole("button", { name: "Show shipping options for this address" }).click();
+  await shopper.getByRole("radio", { name: /Standard/ }).click(); // checked once the API has re-priced the cart
+  await shopper.getByRole("radio", { name: /Standard/, checked: true }).waitFor();
+  // 24.50 less 10 % = 22.05, shipping 4.90, MwSt 19 % of both = 4.19 + 0.93: 32.07 in all.
+  await shopper.getByText("MwSt 19%").waitFor();
+  await shopper.getByTestId("total").filter({ hasText: "32.07" }).waitFor();
   await shopper.getByLabel("Card number").fill("4000000000000002");
   await shopper.getByRole("button", { name: /^Pay / }).click();
   await shopper.getByRole("alert").filter({ hasText: "Payment declined" }).waitFor();

@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import accounts, selectors, tokens
+from orders import accounts, quoting, selectors, tokens
 from orders.api import customer_serializers as cs
 from orders.api import serializers as s
 from orders.api.auth import CUSTOMER_REALM, CustomerJWTAuthentication, SignedInCustomer
@@ -276,7 +276,8 @@ class CustomerReorderView(CustomerView):
         data = validated(cs.ReorderInput, request.data)
         order = selectors.access_customer_order_by_number(customer=self.customer(request), number=number)
         done = accounts.order_reorder(order=order, cart_id=data.get("cart"), currency=shop_currency(request))
-        body = {"cart": s.cart_output(done.cart), "unavailable": done.unavailable}
+        priced = quoting.cart_quote(done.cart, currency=done.cart.subtotal.currency)
+        body = {"cart": s.cart_output(done.cart, priced), "unavailable": done.unavailable}
         return Response(body, status=status.HTTP_201_CREATED)
 
 

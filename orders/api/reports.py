@@ -63,6 +63,9 @@ class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
         help_text="`gross_sales` divided by `orders`: before refunds, as `gross_sales` is."
     )
     items_sold = serializers.IntegerField(help_text="Units in the orders paid.")
+    discounts = ShopMoneyField(help_text="What discounts took off the orders paid (revenue is net of them).")
+    tax = ShopMoneyField(help_text="Tax collected on the orders paid.")
+    shipping = ShopMoneyField(help_text="Shipping charged on the orders paid.")
 
 
 class SalesDayOutput(SalesFiguresOutput):
@@ -109,7 +112,9 @@ class AdminSalesReportView(AdminAPIView):
             "`gross_sales` is what those orders came to before refunds, and `average_order_value` is "
             "`gross_sales` divided by their number (both before refunds, so a refund of an old order never "
             "distorts today's average); "
-            "`items_sold` and the top products count the lines of the orders paid. A past day's figures "
+            "`items_sold` and the top products count the lines of the orders paid; `discounts`, `tax` and "
+            "`shipping` are what those orders' discounts took off and the tax and shipping they collected "
+            "(their `totals` at checkout). A past day's figures "
             "never change. The figures are kept by workers and trail the orders by a few seconds. The report "
             "counts the orders placed in one currency, the shop's own unless `currency` names another "
             "(orders keep the currency they were placed in when the shop changes its own; amounts in two "

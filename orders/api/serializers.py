@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,9 +12,21 @@ from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders.api.selling_serializers import (
+    AppliedDiscountOutput,
+    QuotedMethodOutput,
+    RateOutputField,
+    TaxLineOutput,
+    TotalsOutput,
+    country_field,
+)
 from orders.carts import CartView
+from orders.countries import region_valid
 from orders.models import Order, OrderEvent, Payment, PaymentSettings
 from orders.payments import PROVIDERS
+from orders.pricing import rate_text
+from orders.quoting import CartQuote, quoted_method
+from orders.services import order_breakdown
 from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 from tenants.storage import object_url
@@ -82,14 +95,78 @@ class CartLineOutput(serializers.Serializer):  # type: ignore[type-arg]
         return _thumbnail_url(line.variant.thumbnail_key)
 
 
+class AddressOutput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    region = serializers.CharField(default="", help_text="ISO 3166-2 subdivision (after the dash), or empty.")
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    """A cart with its quote: what CartOutput renders."""
+
+    view: CartView
+    priced: CartQuote
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+
+def _priced_field(help_text: str = "") -> serializers.SerializerMethodField:
+    """A field of the cart's (or order's) breakdown; its schema is on its get_ method."""
+    return serializers.SerializerMethodField(help_text=help_text or None)
+
+
 class CartOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.CharField()
     lines = CartLineOutput(many=True)
     subtotal = MoneyField()
     item_count = serializers.IntegerField()
+    shipping_address = _priced_field()
+    shipping_method = _priced_field("The chosen method while it serves the address and contents, else null.")
+    discount_codes = _priced_field("At most one code.")
+    discounts = _priced_field("The discounts that apply now, automatic ones included.")
+    prices_include_tax = _priced_field()
+    totals = _priced_field()
+    tax_lines = _priced_field()
+
+    def _priced(self, cart: PricedCart, name: str) -> Any:
+        return cart_pricing_output(cart.view, cart.priced)[name]
+
+    @extend_schema_field(AddressOutput(allow_null=True))
+    def get_shipping_address(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "shipping_address")
+
+    @extend_schema_field(QuotedMethodOutput(allow_null=True))
+    def get_shipping_method(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "shipping_method")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_discount_codes(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "discount_codes")
+
+    @extend_schema_field(AppliedDiscountOutput(many=True))
+    def get_discounts(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "discounts")
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_prices_include_tax(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "prices_include_tax")
+
+    @extend_schema_field(TotalsOutput())
+    def get_totals(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "totals")
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, cart: PricedCart) -> Any:
+        return self._priced(cart, "tax_lines")
 
 
-def cart_output(view: CartView) -> dict[str, Any]:
+def cart_output(view: CartView, priced: CartQuote) -> dict[str, Any]:
     """
     `CartOutput(view).data`, written out: every cart request answers the cart, and
     building the serializer's fields for each line cost more than the request's SQL.
@@ -116,6 +193,23 @@ def cart_output(view: CartView) -> dict[str, Any]:
         ],
         "subtotal": view.subtotal.as_json(),
         "item_count": view.item_count,
+        **cart_pricing_output(view, priced),
+    }
+
+
+def cart_pricing_output(view: CartView, priced: CartQuote) -> dict[str, Any]:
+    """The cart's choices and breakdown (CartOutput's fields after item_count)."""
+    quote = priced.quote
+    currency = quote.currency
+    address = view.choices.shipping_address
+    return {
+        "shipping_address": None if address is None else {"line2": "", "region": "", **address},
+        "shipping_method": quoted_method(quote),
+        "discount_codes": [view.choices.discount_code] if view.choices.discount_code else [],
+        "discounts": [applied.as_json(currency) for applied in quote.discounts],
+        "prices_include_tax": quote.prices_include_tax,
+        "totals": quote.totals_json(),
+        "tax_lines": [line.as_json(currency) for line in quote.tax_lines],
     }
 
 
@@ -128,7 +222,16 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
     line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     city = StrictCharField(max_length=100)
     postal_code = StrictCharField(max_length=20)
-    country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    country = country_field()
+    region = serializers.RegexField(
+        r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
+        help_text="ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates.",
+    )  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["region"] and not region_valid(attrs["country"], attrs["region"]):
+            raise serializers.ValidationError({"region": [f"Not a region of {attrs['country']}."]})
+        return attrs
 
 
 class PaymentMethodInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -144,7 +247,13 @@ class PaymentMethodInput(serializers.Serializer):  # type: ignore[type-arg]
 class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
     cart = serializers.RegexField(r"^[0-9a-f]{32}$")
     email = serializers.EmailField(max_length=254)
-    shipping_address = ShippingAddressInput()
+    shipping_address = ShippingAddressInput(required=False, help_text="Defaults to the cart's.")
+    shipping_method = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="Defaults to the cart's; needed for goods to ship.",
+    )
     payment_method = PaymentMethodInput()
 
 
@@ -162,6 +271,10 @@ class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     quantity = serializers.IntegerField()
     line_total = RecordMoneyField(currency_source="order.currency")
     refunded_quantity = serializers.IntegerField(help_text="Units of this line refunded so far.")
+    discount = RecordMoneyField(currency_source="order.currency", help_text="Its share of the discounts.")
+    tax = RecordMoneyField(currency_source="order.currency")
+    tax_rate = RateOutputField(help_text="Percent, as applied at checkout.")
+    tax_name = serializers.CharField()
 
 
 class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -182,17 +295,8 @@ class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
 
 
-class AddressOutput(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField()
-    line1 = serializers.CharField()
-    line2 = serializers.CharField()
-    city = serializers.CharField()
-    postal_code = serializers.CharField()
-    country = serializers.CharField()
-
-
 _DATETIME = serializers.DateTimeField()
-_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
+_ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country", "region")
 
 
 class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -213,6 +317,11 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     subtotal = RecordMoneyField()
     total = RecordMoneyField()
+    totals = _priced_field("The breakdown, snapshotted at checkout.")
+    prices_include_tax = serializers.BooleanField()
+    tax_lines = _priced_field("The tax by rate.")
+    discounts = _priced_field("The discounts applied.")
+    shipping_method = _priced_field("As quoted; null when nothing shipped.")
     refunded_amount = RecordMoneyField()
     shipping_address = AddressOutput()
     payment_provider = serializers.CharField()
@@ -230,6 +339,22 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
         allow_null=True,
         help_text="While the order is unpaid: when it expires and gives its stock back unless paid.",
     )
+
+    @extend_schema_field(TotalsOutput())
+    def get_totals(self, order: Order) -> Any:
+        return order_breakdown(order)["totals"]
+
+    @extend_schema_field(TaxLineOutput(many=True))
+    def get_tax_lines(self, order: Order) -> Any:
+        return order.tax_lines
+
+    @extend_schema_field(AppliedDiscountOutput(many=True))
+    def get_discounts(self, order: Order) -> Any:
+        return order.discounts
+
+    @extend_schema_field(QuotedMethodOutput(allow_null=True))
+    def get_shipping_method(self, order: Order) -> Any:
+        return order.shipping_method
 
     def to_representation(self, order: Order) -> dict[str, Any]:
         # The declared fields above are the contract and the OpenAPI schema; this writes
@@ -258,8 +383,9 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
             "currency": order.currency,
             "subtotal": money(order.subtotal),
             "total": money(order.total),
+            **{name: value for name, value in order_breakdown(order).items()},
             "refunded_amount": money(order.refunded_amount),
-            "shipping_address": {name: str(address[name]) for name in _ADDRESS_FIELDS},
+            "shipping_address": {name: str(address.get(name, "")) for name in _ADDRESS_FIELDS},
             "payment_provider": order.payment_provider,
             "lines": [
                 {
@@ -273,6 +399,10 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
                     "quantity": line.quantity,
                     "line_total": money(line.line_total),
                     "refunded_quantity": line.refunded_quantity,
+                    "discount": money(line.discount),
+                    "tax": money(line.tax),
+                    "tax_rate": rate_text(line.tax_rate),
+                    "tax_name": line.tax_name,
                 }
                 for line in order.lines.all()
             ],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.api import customers, dashboard, exports, reports, views
+from orders.api import customers, dashboard, exports, reports, selling, views
 
 storefront_urlpatterns = [
     path("carts", views.CartCreateView.as_view(), name="storefront-carts"),
@@ -8,6 +8,31 @@ storefront_urlpatterns = [
     path("carts/<str:cart_id>/items", views.CartItemsView.as_view(), name="storefront-cart-items"),
     path(
         "carts/<str:cart_id>/items/<int:item_id>", views.CartItemView.as_view(), name="storefront-cart-item"
+    ),
+    path(
+        "carts/<str:cart_id>/shipping-address",
+        selling.CartShippingAddressView.as_view(),
+        name="storefront-cart-shipping-address",
+    ),
+    path(
+        "carts/<str:cart_id>/shipping-methods",
+        selling.CartShippingMethodsView.as_view(),
+        name="storefront-cart-shipping-methods",
+    ),
+    path(
+        "carts/<str:cart_id>/shipping-method",
+        selling.CartShippingMethodView.as_view(),
+        name="storefront-cart-shipping-method",
+    ),
+    path(
+        "carts/<str:cart_id>/discount-codes",
+        selling.CartDiscountCodesView.as_view(),
+        name="storefront-cart-discount-codes",
+    ),
+    path(
+        "carts/<str:cart_id>/discount-codes/<str:code>",
+        selling.CartDiscountCodeView.as_view(),
+        name="storefront-cart-discount-code",
     ),
     path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
     path("payment-methods", views.PaymentMethodsView.as_view(), name="storefront-payment-methods"),
@@ -91,4 +116,13 @@ admin_urlpatterns = [
         name="admin-order-export",
     ),
     path("dashboard", dashboard.AdminDashboardView.as_view(), name="admin-dashboard"),
+    path("shipping-zones", selling.AdminShippingZoneListView.as_view(), name="admin-shipping-zones"),
+    path(
+        "shipping-zones/<int:zone_id>",
+        selling.AdminShippingZoneDetailView.as_view(),
+        name="admin-shipping-zone",
+    ),
+    path("taxes", selling.AdminTaxesView.as_view(), name="admin-taxes"),
+    path("discounts", selling.AdminDiscountListView.as_view(), name="admin-discounts"),
+    path("discounts/<int:discount_id>", selling.AdminDiscountDetailView.as_view(), name="admin-discount"),
 ]

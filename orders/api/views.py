@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import carts, payments, selectors, services
+from orders import carts, payments, quoting, selectors, services
 from orders.api import serializers as s
 from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
 from orders.errors import CartNotFound, PaymentDeclined, PaymentNotFound, ProviderWebhookSignatureInvalid
@@ -35,7 +35,9 @@ def _cart_response(request: Request, cart_id: str, status_code: int = 200) -> Re
 
 
 def _cart_body(view: carts.CartView, status_code: int = 200) -> Response:
-    return Response(s.cart_output(view), status=status_code)
+    """The cart with its quote (orders.quoting: one more query for the shop's pricing settings)."""
+    priced = quoting.cart_quote(view, currency=view.subtotal.currency)
+    return Response(s.cart_output(view, priced), status=status_code)
 
 
 # --- Storefront: carts -----------------------------------------------------------------
@@ -201,9 +203,14 @@ class CheckoutView(StorefrontAPIView):
             placed = services.order_place(
                 cart_id=data["cart"],
                 email=data["email"],
-                shipping_address=services.ShippingAddress(**data["shipping_address"]),
+                shipping_address=(
+                    services.ShippingAddress(**data["shipping_address"])
+                    if "shipping_address" in data
+                    else None
+                ),
                 payment_method=data["payment_method"],
                 currency=shop_currency(request),
+                shipping_method=data.get("shipping_method"),
                 account=signed_in_customer(request),
             )
             if placed.charge is None:  # manual: nothing to ask a provider

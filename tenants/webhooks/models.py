@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     PRODUCT_UPDATED = "product.updated"
     PRODUCT_DELETED = "product.deleted"
     INVENTORY_LOW = "inventory.low"
+    DISCOUNT_CREATED = "discount.created"
+    DISCOUNT_UPDATED = "discount.updated"
+    DISCOUNT_DELETED = "discount.deleted"
 
 
 class WebhookEndpoint(models.Model):

@@ -12,6 +12,26 @@ from tenants.webhooks.models import EventType
 
 MONEY_REF = {"$ref": "#/components/schemas/Money"}
 
+_TAX_LINE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "rate": {"type": "string", "description": "Percent, as a decimal string.", "examples": ["19"]},
+        "amount": MONEY_REF,
+    },
+    "required": ["name", "rate", "amount"],
+}
+_APPLIED_DISCOUNT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "code": {"type": ["string", "null"], "description": "null for an automatic promotion."},
+        "kind": {"type": "string", "enum": ["percentage", "fixed", "free_shipping"]},
+        "value": {"type": "string"},
+        "amount": MONEY_REF,
+    },
+    "required": ["id", "code", "kind", "value", "amount"],
+}
 _ORDER = {
     "type": "object",
     "properties": {
@@ -34,6 +54,19 @@ _ORDER = {
         "email": {"type": "string", "format": "email"},
         "total": MONEY_REF,
         "refunded_amount": MONEY_REF,
+        "totals": {
+            "type": "object",
+            "description": "subtotal - discount + shipping (+ tax unless prices include it) = total.",
+            "properties": {name: MONEY_REF for name in ("subtotal", "shipping", "discount", "tax", "total")},
+            "required": ["subtotal", "shipping", "discount", "tax", "total"],
+        },
+        "prices_include_tax": {"type": "boolean"},
+        "tax_lines": {"type": "array", "items": _TAX_LINE},
+        "discounts": {"type": "array", "items": _APPLIED_DISCOUNT},
+        "shipping_method": {
+            "type": ["object", "null"],
+            "description": "The method as quoted at checkout (null when nothing shipped).",
+        },
     },
     "required": [
         "order_id",
@@ -44,7 +77,22 @@ _ORDER = {
         "email",
         "total",
         "refunded_amount",
+        "totals",
+        "prices_include_tax",
+        "tax_lines",
+        "discounts",
+        "shipping_method",
     ],
+}
+_DISCOUNT = {
+    "type": "object",
+    "properties": {
+        "discount_id": {"type": "integer"},
+        "code": {"type": ["string", "null"], "description": "null for an automatic promotion."},
+        "kind": {"type": "string", "enum": ["percentage", "fixed", "free_shipping"]},
+        "actor": {"type": "string", "description": "Who made the change."},
+    },
+    "required": ["discount_id", "code", "kind", "actor"],
 }
 _PRODUCT = {
     "type": "object",
@@ -137,6 +185,9 @@ EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
     EventType.PRODUCT_UPDATED: ("A product, its variants or its images changed.", _PRODUCT),
     EventType.PRODUCT_DELETED: ("A product was deleted.", _PRODUCT),
     EventType.INVENTORY_LOW: ("A variant's stock fell to or below its low-stock threshold.", _INVENTORY_LOW),
+    EventType.DISCOUNT_CREATED: ("A discount code or automatic promotion was created.", _DISCOUNT),
+    EventType.DISCOUNT_UPDATED: ("A discount was changed.", _DISCOUNT),
+    EventType.DISCOUNT_DELETED: ("A discount was deleted (orders keep their snapshot of it).", _DISCOUNT),
 }
 
 

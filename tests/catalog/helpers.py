@@ -25,6 +25,9 @@ class AdminClient:
     def post(self, path: str, body: Any = None, **extra: Any):
         return self.api.post(f"/api/admin/v1/{path}", body, format="json", **self.headers, **extra)
 
+    def put(self, path: str, body: Any = None, **extra: Any):
+        return self.api.put(f"/api/admin/v1/{path}", body, format="json", **self.headers, **extra)
+
     def patch(self, path: str, body: Any = None, **extra: Any):
         return self.api.patch(f"/api/admin/v1/{path}", body, format="json", **self.headers, **extra)
 

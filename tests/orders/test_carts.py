@@ -83,8 +83,8 @@ def test_unknown_carts_and_items_are_404(api, shop_a: ShopContext) -> None:
 
 def test_cart_answers_are_the_cart_serializers(api, admin: AdminClient, shop_a: ShopContext) -> None:
     """Cart requests answer with a written-out rendering; it must stay CartOutput's, field for field."""
-    from orders import carts
-    from orders.api.serializers import CartOutput
+    from orders import carts, quoting
+    from orders.api.serializers import CartOutput, PricedCart
     from tenants.schemas import use_public, use_shop
 
     mug = sellable_product(admin, stock=5, price="12.50", title="Enamel Mug")
@@ -101,7 +101,8 @@ def test_cart_answers_are_the_cart_serializers(api, admin: AdminClient, shop_a: 
     }
     use_shop(shop_a.shop)
     try:
-        expected = CartOutput(carts.cart_view(cart_id, currency="EUR")).data
+        view = carts.cart_view(cart_id, currency="EUR")
+        expected = CartOutput(PricedCart(view, quoting.cart_quote(view, currency="EUR"))).data
     finally:
         use_public()
     assert [line["available"] for line in expected["lines"]] == [True, False]  # mug, then bowl
@@ -135,7 +136,9 @@ def test_cart_requests_run_their_pinned_statements(api, admin: AdminClient, shop
     changed = statements("patch", f"carts/{cart_id}/items/{variant}", {"quantity": 2})
     removed = statements("delete", f"carts/{cart_id}/items/{variant}")
     counts = [len(created), len(added), len(viewed), len(changed), len(removed)]
-    assert counts == [1, 3, 2, 3, 2], [created, added, viewed, changed, removed]
+    # Each answer carries the cart's quote: one more statement reads the shop's pricing settings.
+    assert counts == [2, 4, 3, 4, 3], [created, added, viewed, changed, removed]
+    assert all("orders_taxsettings" in answer[-1] for answer in (created, added, viewed, changed, removed))
 
 
 @pytest.mark.parametrize(

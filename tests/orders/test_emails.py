@@ -312,3 +312,37 @@ def test_a_refused_card_sends_no_confirmation_and_no_notice(
     use_public()
     assert OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name, type="order.created").exists()
     assert not _sent(mailoutbox, "Your order") and not _sent(mailoutbox, "New order")
+
+
+def test_the_confirmation_shows_the_breakdown_as_the_order_has_it(
+    api, shop_a: ShopContext, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    """Discount, shipping and tax by rate, to the cent as the API computed them (orders.pricing)."""
+    admin = AdminClient(api, shop_a)
+    taxes = {"prices_include_tax": False, "shipping_taxable": True, "default_rate": "0",
+             "rates": [{"country": "GB", "rate": "20", "name": "VAT"}], "category_overrides": []}  # fmt: skip
+    assert admin.put("taxes", taxes).status_code == 200
+    zone = admin.post(
+        "shipping-zones",
+        {"name": "UK", "countries": ["GB"], "methods": [{"name": "Royal Mail", "price": "3.00"}]},
+    )
+    assert admin.post("discounts", {"code": "TEN", "kind": "percentage", "value": "10"}).status_code == 201
+    variant = sellable_product(admin, stock=5, price="18.50", title="Mugs & Cups")["variants"][0]["id"]
+    cart_id = cart_with(api, shop_a, variant, 2)
+    assert checkout_code(api, shop_a, cart_id, "TEN") == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        response = checkout(api, shop_a, cart_id, shipping_method=zone.json()["methods"][0]["id"])
+    assert response.status_code == 201, response.content
+    # 37.00 - 3.70 = 33.30; VAT 6.66 + 0.60 on shipping = 7.26; 33.30 + 3.00 + 7.26 = 43.56
+    assert response.json()["total"]["amount"] == "43.56"
+    confirmation = _sent(mailoutbox, "Your order")[SHOPPER]
+    for line in ("Subtotal: 37.00 EUR", "Discount TEN: -3.70 EUR", "Shipping (Royal Mail): 3.00 EUR",
+                 "VAT 20%: 7.26 EUR", "Total: 43.56 EUR"):  # fmt: skip
+        assert line in confirmation.body, confirmation.body
+    assert "Discount TEN" in _html(confirmation) and "43.56 EUR" in _html(confirmation)
+
+
+def checkout_code(api, ctx: ShopContext, cart_id: str, code: str) -> int:
+    from tests.orders.helpers import storefront
+
+    return int(storefront(api, ctx, "post", f"carts/{cart_id}/discount-codes", {"code": code}).status_code)

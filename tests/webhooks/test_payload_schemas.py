@@ -1,7 +1,8 @@
 """
 The shop document's `webhooks` section is the contract for what receivers get:
 bodies of real events, made through the API (a product created, updated and
-deleted, low stock, an order placed, paid, fulfilled, refunded and cancelled),
+deleted, low stock, an order placed, paid, fulfilled, refunded and cancelled, a
+discount created, updated and deleted),
 validate against the schema published for their type.
 """
 
@@ -64,6 +65,9 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     use_shop(shop_a.shop)
     assert order_services.orders_expire_due(now=timezone.now() + dt.timedelta(days=2)) == 1
     use_public()
+    discount = admin.post("discounts", {"code": "HOOK", "kind": "percentage", "value": "10"}).json()
+    assert admin.patch(f"discounts/{discount['id']}", {"active": False}).status_code == 200
+    assert admin.delete(f"discounts/{discount['id']}").status_code == 204
 
     events = list(OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name).order_by("id"))
     seen: set[str] = set()

@@ -17,6 +17,7 @@ import { OrderDetailPage, OrdersPage } from "./pages/Orders";
 import { EditProductPage } from "./pages/products/EditProductPage";
 import { NewProductPage } from "./pages/products/NewProductPage";
 import { ProductsPage } from "./pages/products/ProductsPage";
+import { DiscountsPage, ShippingPage, TaxesPage } from "./pages/Selling";
 import { SettingsPage } from "./pages/Settings";
 import { ThemePage } from "./pages/Theme";
 import { InvoicesPage, PlanUsagePage } from "./pages/Billing";
@@ -208,6 +209,9 @@ export function AdminApp() {
             <Route path="billing" element={<PlanUsagePage />} />
             <Route path="invoices" element={<InvoicesPage />} />
             <Route path="theme" element={<ThemePage />} />
+            <Route path="shipping" element={<ShippingPage />} />
+            <Route path="taxes" element={<TaxesPage />} />
+            <Route path="discounts" element={<DiscountsPage />} />
             <Route path="settings" element={<SettingsPage />} />
           </Route>
           <Route path="*" element={<NotFound />} />

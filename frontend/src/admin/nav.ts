@@ -14,6 +14,9 @@ export const SHOP_NAV: readonly { path: string; label: string; icon: IconName }[
   { path: "billing", label: "Plan and usage", icon: "card" },
   { path: "invoices", label: "Invoices", icon: "file" },
   { path: "audit-log", label: "Audit log", icon: "file" },
+  { path: "shipping", label: "Shipping", icon: "layers" },
+  { path: "taxes", label: "Taxes", icon: "receipt" },
+  { path: "discounts", label: "Discounts", icon: "tag" },
   { path: "theme", label: "Storefront theme", icon: "external" },
   { path: "settings", label: "Settings", icon: "settings" },
 ];

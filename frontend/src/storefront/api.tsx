@@ -2,7 +2,7 @@ import { createContext, useContext, useMemo, useState, useSyncExternalStore, typ
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { CUSTOMER_SESSION, Session, unwrap, type ShopClient } from "../api/client";
 import { ApiError } from "../api/problems";
-import type { Cart, CategoryNode, ContentPage, Theme } from "./types";
+import type { Cart, CategoryNode, ContentPage, ShippingAddress, Theme } from "./types";
 
 const ClientContext = createContext<ShopClient | null>(null);
 const SessionContext = createContext<Session | null>(null);
@@ -246,5 +246,69 @@ export function useUpdateCartLine() {
       );
     },
     onSuccess: (cart) => queryClient.setQueryData(["cart", cart.id], cart),
+  });
+}
+
+/** The cart's address, shipping method and discount code: each answers the cart, re-priced. */
+export function useCartChoices() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const done = { onSuccess: (cart: Cart) => queryClient.setQueryData(["cart", cart.id], cart) };
+  return {
+    address: useMutation({
+      mutationFn: ({ cartId, address }: { cartId: string; address: ShippingAddress }) =>
+        unwrap(
+          api.PUT("/api/storefront/v1/carts/{cart_id}/shipping-address", {
+            params: { path: { cart_id: cartId } },
+            body: address,
+          }),
+        ),
+      onSuccess: (cart: Cart) => {
+        done.onSuccess(cart);
+        queryClient.invalidateQueries({ queryKey: ["shipping-methods", cart.id] });
+      },
+    }),
+    method: useMutation({
+      mutationFn: ({ cartId, method }: { cartId: string; method: number }) =>
+        unwrap(
+          api.PUT("/api/storefront/v1/carts/{cart_id}/shipping-method", {
+            params: { path: { cart_id: cartId } },
+            body: { method },
+          }),
+        ),
+      ...done,
+    }),
+    applyCode: useMutation({
+      mutationFn: ({ cartId, code }: { cartId: string; code: string }) =>
+        unwrap(
+          api.POST("/api/storefront/v1/carts/{cart_id}/discount-codes", {
+            params: { path: { cart_id: cartId } },
+            body: { code },
+          }),
+        ),
+      ...done,
+    }),
+    removeCode: useMutation({
+      mutationFn: ({ cartId, code }: { cartId: string; code: string }) =>
+        unwrap(
+          api.DELETE("/api/storefront/v1/carts/{cart_id}/discount-codes/{code}", {
+            params: { path: { cart_id: cartId, code } },
+          }),
+        ),
+      ...done,
+    }),
+  };
+}
+
+/** The shipping methods for the cart's address and contents, priced. */
+export function useShippingMethods(cartId: string | undefined, enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["shipping-methods", cartId],
+    enabled: Boolean(cartId) && enabled,
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/storefront/v1/carts/{cart_id}/shipping-methods", { params: { path: { cart_id: cartId! } } }),
+      ),
   });
 }

@@ -17,3 +17,5 @@ export type Components = S;
 export type CategoryNode = { id: number; name: string; slug: string; children?: CategoryNode[] };
 export type Theme = S["ThemeOutput"];
 export type ContentPage = S["ContentPageOutput"];
+export type ShippingAddress = S["ShippingAddressInputRequest"];
+export type ShippingOffer = S["ShippingOfferOutput"];

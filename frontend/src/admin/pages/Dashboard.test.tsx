@@ -15,6 +15,9 @@ describe("admin pieces", () => {
       refunds: eur("0.00"),
       average_order_value: eur("0.00"),
       items_sold: orders,
+      discounts: eur("0.00"),
+      tax: eur("0.00"),
+      shipping: eur("0.00"),
     });
     const { container } = render(
       <RevenueChart
@@ -22,7 +25,7 @@ describe("admin pieces", () => {
           from: "2026-11-01",
           to: "2026-11-03",
           currency: "EUR",
-          totals: { orders: 3, gross_sales: eur("30.00"), revenue: eur("30.00"), refunds: eur("0.00"), average_order_value: eur("10.00"), items_sold: 3 },
+          totals: { orders: 3, gross_sales: eur("30.00"), revenue: eur("30.00"), refunds: eur("0.00"), average_order_value: eur("10.00"), items_sold: 3, discounts: eur("0.00"), tax: eur("0.00"), shipping: eur("0.00") },
           days: [day("2026-11-01", "10.00", 1), day("2026-11-02", "0.00", 0), day("2026-11-03", "20.00", 2)],
           top_products: [],
         }}
@@ -36,7 +39,7 @@ describe("admin pieces", () => {
   it("shows the average order beside the gross sales it is taken of, and net revenue after refunds", () => {
     render(
       <SalesFigures
-        totals={{ orders: 4, gross_sales: eur("200.00"), refunds: eur("50.00"), revenue: eur("150.00"), average_order_value: eur("50.00"), items_sold: 9 }}
+        totals={{ orders: 4, gross_sales: eur("200.00"), refunds: eur("50.00"), revenue: eur("150.00"), average_order_value: eur("50.00"), items_sold: 9, discounts: eur("0.00"), tax: eur("0.00"), shipping: eur("0.00") }}
       />,
     );
     const figure = (label: string) => screen.getByText(label, { selector: "dt" }).nextElementSibling?.textContent;

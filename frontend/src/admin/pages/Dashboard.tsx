@@ -56,6 +56,9 @@ export function SalesFigures({ totals }: { totals: SalesReport["totals"] }) {
     ["Net revenue", formatMoney(money(totals.revenue)), "Gross sales less refunds"],
     ["Average order", formatMoney(money(totals.average_order_value)), "Gross sales ÷ orders"],
     ["Items sold", String(totals.items_sold)],
+    ["Discounts given", formatMoney(money(totals.discounts))],
+    ["Tax collected", formatMoney(money(totals.tax))],
+    ["Shipping collected", formatMoney(money(totals.shipping))],
   ];
   return (
     <dl className="grid">

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Totals } from "../../shared/Totals";
 import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
@@ -272,6 +273,7 @@ export function OrderDetailPage() {
           </tfoot>
         </table>
       </div>
+      <Totals breakdown={o} />
       {can.refund && (
         <form className="stack" noValidate onSubmit={submitRefund} aria-labelledby="refund-heading">
           <h2 id="refund-heading">Refund</h2>

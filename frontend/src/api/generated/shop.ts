@@ -214,6 +214,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/discounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Discounts, newest first
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_discounts_list"];
+        put?: never;
+        /**
+         * Create a discount code, or an automatic promotion (no code)
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        post: operations["admin_discounts_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/discounts/{discount_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A discount
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_discounts_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a discount
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_discounts_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a discount
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        patch: operations["admin_discounts_update"];
+        trace?: never;
+    };
     "/api/admin/v1/imports/{import_id}": {
         parameters: {
             query?: never;
@@ -873,10 +930,91 @@ export interface paths {
         };
         /**
          * Daily sales: orders, revenue, average order value, and the top products
-         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `gross_sales` is what those orders came to before refunds, and `average_order_value` is `gross_sales` divided by their number (both before refunds, so a refund of an old order never distorts today's average); `items_sold` and the top products count the lines of the orders paid. A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
+         * @description Days are UTC calendar days, and money counts on the day it moved: an order counts on the day it was paid (pending orders, and orders cancelled before payment, never count), and a refund on the day it was made, whichever day its order was paid (cancelling a paid order refunds it in full). `revenue` is what the orders paid that day came to, less the refunds made that day; `gross_sales` is what those orders came to before refunds, and `average_order_value` is `gross_sales` divided by their number (both before refunds, so a refund of an old order never distorts today's average); `items_sold` and the top products count the lines of the orders paid; `discounts`, `tax` and `shipping` are what those orders' discounts took off and the tax and shipping they collected (their `totals` at checkout). A past day's figures never change. The figures are kept by workers and trail the orders by a few seconds. The report counts the orders placed in one currency, the shop's own unless `currency` names another (orders keep the currency they were placed in when the shop changes its own; amounts in two currencies are never added up). At most 366 days; without `from` and `to`, the last 30 days up to today.
          */
         get: operations["admin_reports_sales"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/shipping-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shipping zones with their methods
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_shipping_zones_list"];
+        put?: never;
+        /**
+         * Create a shipping zone (countries, postal-code prefixes, methods)
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        post: operations["admin_shipping_zones_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/shipping-zones/{zone_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A shipping zone
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_shipping_zones_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a zone
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        delete: operations["admin_shipping_zones_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a shipping zone
+         * @description `methods`, when given, become the zone's methods: those named by `id` are kept and changed, those without an `id` are added, the others are removed.
+         */
+        patch: operations["admin_shipping_zones_update"];
+        trace?: never;
+    };
+    "/api/admin/v1/taxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shop's tax settings
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_taxes_retrieve"];
+        /**
+         * Replace the shop's tax settings
+         * @description Rates are percentages as decimal strings. The most specific rate applies: a category override for the country, else the region's rate, else the country's, else `default_rate`.
+         */
+        put: operations["admin_taxes_update"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1111,6 +1249,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storefront/v1/carts/{cart_id}/discount-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a discount code (a cart holds one; a new one replaces it)
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        post: operations["storefront_cart_discount_codes_apply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/carts/{cart_id}/discount-codes/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove the cart's discount code
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        delete: operations["storefront_cart_discount_codes_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/storefront/v1/carts/{cart_id}/items": {
         parameters: {
             query?: never;
@@ -1153,6 +1331,66 @@ export interface paths {
          * @description Storefront API (shop host): anonymous shoppers.
          */
         patch: operations["storefront_cart_items_update"];
+        trace?: never;
+    };
+    "/api/storefront/v1/carts/{cart_id}/shipping-address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set where the cart goes (re-prices tax; a method that no longer serves it is dropped)
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        put: operations["storefront_cart_shipping_address"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/carts/{cart_id}/shipping-method": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Choose one of the cart's shipping methods
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        put: operations["storefront_cart_shipping_method"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/storefront/v1/carts/{cart_id}/shipping-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shipping methods for the cart's address and contents, priced
+         * @description Storefront API (shop host): anonymous shoppers.
+         */
+        get: operations["storefront_cart_shipping_methods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/storefront/v1/categories": {
@@ -1649,6 +1887,66 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "discount.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A discount code or automatic promotion was created.
+         * @description Sent to each active endpoint subscribed to `discount.created`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_discount_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "discount.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A discount was deleted (orders keep their snapshot of it).
+         * @description Sent to each active endpoint subscribed to `discount.deleted`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_discount_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "discount.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A discount was changed.
+         * @description Sent to each active endpoint subscribed to `discount.updated`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_discount_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "inventory.low": {
         parameters: {
             query?: never;
@@ -1859,6 +2157,11 @@ export interface components {
             line2: string;
             name: string;
             postal_code: string;
+            /**
+             * @description ISO 3166-2 subdivision (after the dash), or empty.
+             * @default
+             */
+            region?: string;
         };
         ApiKeyCreatedOutput: {
             /** Format: date-time */
@@ -1891,6 +2194,22 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
             scopes: components["schemas"]["ScopesEnum"][];
+        };
+        AppliedDiscountOutput: {
+            amount: components["schemas"]["Money"];
+            /** @description null for an automatic promotion. */
+            code: string | null;
+            id: number;
+            kind: components["schemas"]["KindA2bEnum"];
+            value: string;
+        };
+        AppliesToInputRequest: {
+            categories?: number[];
+            products?: number[];
+        };
+        AppliesToOutput: {
+            categories: number[];
+            products: number[];
         };
         AttemptOutput: {
             /** @description Null while the attempt is in flight. */
@@ -1968,10 +2287,20 @@ export interface components {
             variant_title: string;
         };
         CartOutput: {
+            /** @description At most one code. */
+            readonly discount_codes: string[];
+            /** @description The discounts that apply now, automatic ones included. */
+            readonly discounts: components["schemas"]["AppliedDiscountOutput"][];
             id: string;
             item_count: number;
             lines: components["schemas"]["CartLineOutput"][];
+            readonly prices_include_tax: boolean;
+            readonly shipping_address: components["schemas"]["AddressOutput"] | null;
+            /** @description The chosen method while it serves the address and contents, else null. */
+            readonly shipping_method: components["schemas"]["QuotedMethodOutput"] | null;
             subtotal: components["schemas"]["Money"];
+            readonly tax_lines: components["schemas"]["TaxLineOutput"][];
+            readonly totals: components["schemas"]["TotalsOutput"];
         };
         CategoryInputRequest: {
             attribute_schema?: Record<string, never> | null;
@@ -1988,6 +2317,276 @@ export interface components {
             parent: number | null;
             position: number;
             slug: string;
+        };
+        CategoryRateInputRequest: {
+            /** Format: int64 */
+            category: number;
+            /**
+             * @description ISO 3166-1 alpha-2, e.g. DE.
+             *
+             *     * `AD` - AD
+             *     * `AE` - AE
+             *     * `AF` - AF
+             *     * `AG` - AG
+             *     * `AI` - AI
+             *     * `AL` - AL
+             *     * `AM` - AM
+             *     * `AO` - AO
+             *     * `AQ` - AQ
+             *     * `AR` - AR
+             *     * `AS` - AS
+             *     * `AT` - AT
+             *     * `AU` - AU
+             *     * `AW` - AW
+             *     * `AX` - AX
+             *     * `AZ` - AZ
+             *     * `BA` - BA
+             *     * `BB` - BB
+             *     * `BD` - BD
+             *     * `BE` - BE
+             *     * `BF` - BF
+             *     * `BG` - BG
+             *     * `BH` - BH
+             *     * `BI` - BI
+             *     * `BJ` - BJ
+             *     * `BL` - BL
+             *     * `BM` - BM
+             *     * `BN` - BN
+             *     * `BO` - BO
+             *     * `BQ` - BQ
+             *     * `BR` - BR
+             *     * `BS` - BS
+             *     * `BT` - BT
+             *     * `BV` - BV
+             *     * `BW` - BW
+             *     * `BY` - BY
+             *     * `BZ` - BZ
+             *     * `CA` - CA
+             *     * `CC` - CC
+             *     * `CD` - CD
+             *     * `CF` - CF
+             *     * `CG` - CG
+             *     * `CH` - CH
+             *     * `CI` - CI
+             *     * `CK` - CK
+             *     * `CL` - CL
+             *     * `CM` - CM
+             *     * `CN` - CN
+             *     * `CO` - CO
+             *     * `CR` - CR
+             *     * `CU` - CU
+             *     * `CV` - CV
+             *     * `CW` - CW
+             *     * `CX` - CX
+             *     * `CY` - CY
+             *     * `CZ` - CZ
+             *     * `DE` - DE
+             *     * `DJ` - DJ
+             *     * `DK` - DK
+             *     * `DM` - DM
+             *     * `DO` - DO
+             *     * `DZ` - DZ
+             *     * `EC` - EC
+             *     * `EE` - EE
+             *     * `EG` - EG
+             *     * `EH` - EH
+             *     * `ER` - ER
+             *     * `ES` - ES
+             *     * `ET` - ET
+             *     * `FI` - FI
+             *     * `FJ` - FJ
+             *     * `FK` - FK
+             *     * `FM` - FM
+             *     * `FO` - FO
+             *     * `FR` - FR
+             *     * `GA` - GA
+             *     * `GB` - GB
+             *     * `GD` - GD
+             *     * `GE` - GE
+             *     * `GF` - GF
+             *     * `GG` - GG
+             *     * `GH` - GH
+             *     * `GI` - GI
+             *     * `GL` - GL
+             *     * `GM` - GM
+             *     * `GN` - GN
+             *     * `GP` - GP
+             *     * `GQ` - GQ
+             *     * `GR` - GR
+             *     * `GS` - GS
+             *     * `GT` - GT
+             *     * `GU` - GU
+             *     * `GW` - GW
+             *     * `GY` - GY
+             *     * `HK` - HK
+             *     * `HM` - HM
+             *     * `HN` - HN
+             *     * `HR` - HR
+             *     * `HT` - HT
+             *     * `HU` - HU
+             *     * `ID` - ID
+             *     * `IE` - IE
+             *     * `IL` - IL
+             *     * `IM` - IM
+             *     * `IN` - IN
+             *     * `IO` - IO
+             *     * `IQ` - IQ
+             *     * `IR` - IR
+             *     * `IS` - IS
+             *     * `IT` - IT
+             *     * `JE` - JE
+             *     * `JM` - JM
+             *     * `JO` - JO
+             *     * `JP` - JP
+             *     * `KE` - KE
+             *     * `KG` - KG
+             *     * `KH` - KH
+             *     * `KI` - KI
+             *     * `KM` - KM
+             *     * `KN` - KN
+             *     * `KP` - KP
+             *     * `KR` - KR
+             *     * `KW` - KW
+             *     * `KY` - KY
+             *     * `KZ` - KZ
+             *     * `LA` - LA
+             *     * `LB` - LB
+             *     * `LC` - LC
+             *     * `LI` - LI
+             *     * `LK` - LK
+             *     * `LR` - LR
+             *     * `LS` - LS
+             *     * `LT` - LT
+             *     * `LU` - LU
+             *     * `LV` - LV
+             *     * `LY` - LY
+             *     * `MA` - MA
+             *     * `MC` - MC
+             *     * `MD` - MD
+             *     * `ME` - ME
+             *     * `MF` - MF
+             *     * `MG` - MG
+             *     * `MH` - MH
+             *     * `MK` - MK
+             *     * `ML` - ML
+             *     * `MM` - MM
+             *     * `MN` - MN
+             *     * `MO` - MO
+             *     * `MP` - MP
+             *     * `MQ` - MQ
+             *     * `MR` - MR
+             *     * `MS` - MS
+             *     * `MT` - MT
+             *     * `MU` - MU
+             *     * `MV` - MV
+             *     * `MW` - MW
+             *     * `MX` - MX
+             *     * `MY` - MY
+             *     * `MZ` - MZ
+             *     * `NA` - NA
+             *     * `NC` - NC
+             *     * `NE` - NE
+             *     * `NF` - NF
+             *     * `NG` - NG
+             *     * `NI` - NI
+             *     * `NL` - NL
+             *     * `NO` - NO
+             *     * `NP` - NP
+             *     * `NR` - NR
+             *     * `NU` - NU
+             *     * `NZ` - NZ
+             *     * `OM` - OM
+             *     * `PA` - PA
+             *     * `PE` - PE
+             *     * `PF` - PF
+             *     * `PG` - PG
+             *     * `PH` - PH
+             *     * `PK` - PK
+             *     * `PL` - PL
+             *     * `PM` - PM
+             *     * `PN` - PN
+             *     * `PR` - PR
+             *     * `PS` - PS
+             *     * `PT` - PT
+             *     * `PW` - PW
+             *     * `PY` - PY
+             *     * `QA` - QA
+             *     * `RE` - RE
+             *     * `RO` - RO
+             *     * `RS` - RS
+             *     * `RU` - RU
+             *     * `RW` - RW
+             *     * `SA` - SA
+             *     * `SB` - SB
+             *     * `SC` - SC
+             *     * `SD` - SD
+             *     * `SE` - SE
+             *     * `SG` - SG
+             *     * `SH` - SH
+             *     * `SI` - SI
+             *     * `SJ` - SJ
+             *     * `SK` - SK
+             *     * `SL` - SL
+             *     * `SM` - SM
+             *     * `SN` - SN
+             *     * `SO` - SO
+             *     * `SR` - SR
+             *     * `SS` - SS
+             *     * `ST` - ST
+             *     * `SV` - SV
+             *     * `SX` - SX
+             *     * `SY` - SY
+             *     * `SZ` - SZ
+             *     * `TC` - TC
+             *     * `TD` - TD
+             *     * `TF` - TF
+             *     * `TG` - TG
+             *     * `TH` - TH
+             *     * `TJ` - TJ
+             *     * `TK` - TK
+             *     * `TL` - TL
+             *     * `TM` - TM
+             *     * `TN` - TN
+             *     * `TO` - TO
+             *     * `TR` - TR
+             *     * `TT` - TT
+             *     * `TV` - TV
+             *     * `TW` - TW
+             *     * `TZ` - TZ
+             *     * `UA` - UA
+             *     * `UG` - UG
+             *     * `UM` - UM
+             *     * `US` - US
+             *     * `UY` - UY
+             *     * `UZ` - UZ
+             *     * `VA` - VA
+             *     * `VC` - VC
+             *     * `VE` - VE
+             *     * `VG` - VG
+             *     * `VI` - VI
+             *     * `VN` - VN
+             *     * `VU` - VU
+             *     * `WF` - WF
+             *     * `WS` - WS
+             *     * `YE` - YE
+             *     * `YT` - YT
+             *     * `ZA` - ZA
+             *     * `ZM` - ZM
+             *     * `ZW` - ZW
+             */
+            country: components["schemas"]["Country"];
+            name: string;
+            /**
+             * @example 19
+             * @example 5.5
+             */
+            rate: string;
+        };
+        CategoryRateOutput: {
+            category: number;
+            country: string;
+            name: string;
+            rate: string;
         };
         CategoryRefOutput: {
             id: number;
@@ -2008,7 +2607,13 @@ export interface components {
             /** Format: email */
             email: string;
             payment_method: components["schemas"]["PaymentMethodInputRequest"];
-            shipping_address: components["schemas"]["ShippingAddressInputRequest"];
+            /** @description Defaults to the cart's. */
+            shipping_address?: components["schemas"]["ShippingAddressInputRequest"];
+            /**
+             * Format: int64
+             * @description Defaults to the cart's; needed for goods to ship.
+             */
+            shipping_method?: number;
         };
         ContentPageInputRequest: {
             /** @description Plain text; blank lines separate paragraphs (no HTML: it is shown as written). */
@@ -2022,6 +2627,259 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description * `AD` - AD
+         *     * `AE` - AE
+         *     * `AF` - AF
+         *     * `AG` - AG
+         *     * `AI` - AI
+         *     * `AL` - AL
+         *     * `AM` - AM
+         *     * `AO` - AO
+         *     * `AQ` - AQ
+         *     * `AR` - AR
+         *     * `AS` - AS
+         *     * `AT` - AT
+         *     * `AU` - AU
+         *     * `AW` - AW
+         *     * `AX` - AX
+         *     * `AZ` - AZ
+         *     * `BA` - BA
+         *     * `BB` - BB
+         *     * `BD` - BD
+         *     * `BE` - BE
+         *     * `BF` - BF
+         *     * `BG` - BG
+         *     * `BH` - BH
+         *     * `BI` - BI
+         *     * `BJ` - BJ
+         *     * `BL` - BL
+         *     * `BM` - BM
+         *     * `BN` - BN
+         *     * `BO` - BO
+         *     * `BQ` - BQ
+         *     * `BR` - BR
+         *     * `BS` - BS
+         *     * `BT` - BT
+         *     * `BV` - BV
+         *     * `BW` - BW
+         *     * `BY` - BY
+         *     * `BZ` - BZ
+         *     * `CA` - CA
+         *     * `CC` - CC
+         *     * `CD` - CD
+         *     * `CF` - CF
+         *     * `CG` - CG
+         *     * `CH` - CH
+         *     * `CI` - CI
+         *     * `CK` - CK
+         *     * `CL` - CL
+         *     * `CM` - CM
+         *     * `CN` - CN
+         *     * `CO` - CO
+         *     * `CR` - CR
+         *     * `CU` - CU
+         *     * `CV` - CV
+         *     * `CW` - CW
+         *     * `CX` - CX
+         *     * `CY` - CY
+         *     * `CZ` - CZ
+         *     * `DE` - DE
+         *     * `DJ` - DJ
+         *     * `DK` - DK
+         *     * `DM` - DM
+         *     * `DO` - DO
+         *     * `DZ` - DZ
+         *     * `EC` - EC
+         *     * `EE` - EE
+         *     * `EG` - EG
+         *     * `EH` - EH
+         *     * `ER` - ER
+         *     * `ES` - ES
+         *     * `ET` - ET
+         *     * `FI` - FI
+         *     * `FJ` - FJ
+         *     * `FK` - FK
+         *     * `FM` - FM
+         *     * `FO` - FO
+         *     * `FR` - FR
+         *     * `GA` - GA
+         *     * `GB` - GB
+         *     * `GD` - GD
+         *     * `GE` - GE
+         *     * `GF` - GF
+         *     * `GG` - GG
+         *     * `GH` - GH
+         *     * `GI` - GI
+         *     * `GL` - GL
+         *     * `GM` - GM
+         *     * `GN` - GN
+         *     * `GP` - GP
+         *     * `GQ` - GQ
+         *     * `GR` - GR
+         *     * `GS` - GS
+         *     * `GT` - GT
+         *     * `GU` - GU
+         *     * `GW` - GW
+         *     * `GY` - GY
+         *     * `HK` - HK
+         *     * `HM` - HM
+         *     * `HN` - HN
+         *     * `HR` - HR
+         *     * `HT` - HT
+         *     * `HU` - HU
+         *     * `ID` - ID
+         *     * `IE` - IE
+         *     * `IL` - IL
+         *     * `IM` - IM
+         *     * `IN` - IN
+         *     * `IO` - IO
+         *     * `IQ` - IQ
+         *     * `IR` - IR
+         *     * `IS` - IS
+         *     * `IT` - IT
+         *     * `JE` - JE
+         *     * `JM` - JM
+         *     * `JO` - JO
+         *     * `JP` - JP
+         *     * `KE` - KE
+         *     * `KG` - KG
+         *     * `KH` - KH
+         *     * `KI` - KI
+         *     * `KM` - KM
+         *     * `KN` - KN
+         *     * `KP` - KP
+         *     * `KR` - KR
+         *     * `KW` - KW
+         *     * `KY` - KY
+         *     * `KZ` - KZ
+         *     * `LA` - LA
+         *     * `LB` - LB
+         *     * `LC` - LC
+         *     * `LI` - LI
+         *     * `LK` - LK
+         *     * `LR` - LR
+         *     * `LS` - LS
+         *     * `LT` - LT
+         *     * `LU` - LU
+         *     * `LV` - LV
+         *     * `LY` - LY
+         *     * `MA` - MA
+         *     * `MC` - MC
+         *     * `MD` - MD
+         *     * `ME` - ME
+         *     * `MF` - MF
+         *     * `MG` - MG
+         *     * `MH` - MH
+         *     * `MK` - MK
+         *     * `ML` - ML
+         *     * `MM` - MM
+         *     * `MN` - MN
+         *     * `MO` - MO
+         *     * `MP` - MP
+         *     * `MQ` - MQ
+         *     * `MR` - MR
+         *     * `MS` - MS
+         *     * `MT` - MT
+         *     * `MU` - MU
+         *     * `MV` - MV
+         *     * `MW` - MW
+         *     * `MX` - MX
+         *     * `MY` - MY
+         *     * `MZ` - MZ
+         *     * `NA` - NA
+         *     * `NC` - NC
+         *     * `NE` - NE
+         *     * `NF` - NF
+         *     * `NG` - NG
+         *     * `NI` - NI
+         *     * `NL` - NL
+         *     * `NO` - NO
+         *     * `NP` - NP
+         *     * `NR` - NR
+         *     * `NU` - NU
+         *     * `NZ` - NZ
+         *     * `OM` - OM
+         *     * `PA` - PA
+         *     * `PE` - PE
+         *     * `PF` - PF
+         *     * `PG` - PG
+         *     * `PH` - PH
+         *     * `PK` - PK
+         *     * `PL` - PL
+         *     * `PM` - PM
+         *     * `PN` - PN
+         *     * `PR` - PR
+         *     * `PS` - PS
+         *     * `PT` - PT
+         *     * `PW` - PW
+         *     * `PY` - PY
+         *     * `QA` - QA
+         *     * `RE` - RE
+         *     * `RO` - RO
+         *     * `RS` - RS
+         *     * `RU` - RU
+         *     * `RW` - RW
+         *     * `SA` - SA
+         *     * `SB` - SB
+         *     * `SC` - SC
+         *     * `SD` - SD
+         *     * `SE` - SE
+         *     * `SG` - SG
+         *     * `SH` - SH
+         *     * `SI` - SI
+         *     * `SJ` - SJ
+         *     * `SK` - SK
+         *     * `SL` - SL
+         *     * `SM` - SM
+         *     * `SN` - SN
+         *     * `SO` - SO
+         *     * `SR` - SR
+         *     * `SS` - SS
+         *     * `ST` - ST
+         *     * `SV` - SV
+         *     * `SX` - SX
+         *     * `SY` - SY
+         *     * `SZ` - SZ
+         *     * `TC` - TC
+         *     * `TD` - TD
+         *     * `TF` - TF
+         *     * `TG` - TG
+         *     * `TH` - TH
+         *     * `TJ` - TJ
+         *     * `TK` - TK
+         *     * `TL` - TL
+         *     * `TM` - TM
+         *     * `TN` - TN
+         *     * `TO` - TO
+         *     * `TR` - TR
+         *     * `TT` - TT
+         *     * `TV` - TV
+         *     * `TW` - TW
+         *     * `TZ` - TZ
+         *     * `UA` - UA
+         *     * `UG` - UG
+         *     * `UM` - UM
+         *     * `US` - US
+         *     * `UY` - UY
+         *     * `UZ` - UZ
+         *     * `VA` - VA
+         *     * `VC` - VC
+         *     * `VE` - VE
+         *     * `VG` - VG
+         *     * `VI` - VI
+         *     * `VN` - VN
+         *     * `VU` - VU
+         *     * `WF` - WF
+         *     * `WS` - WS
+         *     * `YE` - YE
+         *     * `YT` - YT
+         *     * `ZA` - ZA
+         *     * `ZM` - ZM
+         *     * `ZW` - ZW
+         * @enum {string}
+         */
+        Country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
         /**
          * @description ISO 4217 currency code.
          * @enum {string}
@@ -2039,8 +2897,260 @@ export interface components {
         };
         CustomerAddressInputRequest: {
             city: string;
-            /** @description ISO 3166-1 alpha-2, e.g. DE. */
-            country: string;
+            /**
+             * @description ISO 3166-1 alpha-2, e.g. DE.
+             *
+             *     * `AD` - AD
+             *     * `AE` - AE
+             *     * `AF` - AF
+             *     * `AG` - AG
+             *     * `AI` - AI
+             *     * `AL` - AL
+             *     * `AM` - AM
+             *     * `AO` - AO
+             *     * `AQ` - AQ
+             *     * `AR` - AR
+             *     * `AS` - AS
+             *     * `AT` - AT
+             *     * `AU` - AU
+             *     * `AW` - AW
+             *     * `AX` - AX
+             *     * `AZ` - AZ
+             *     * `BA` - BA
+             *     * `BB` - BB
+             *     * `BD` - BD
+             *     * `BE` - BE
+             *     * `BF` - BF
+             *     * `BG` - BG
+             *     * `BH` - BH
+             *     * `BI` - BI
+             *     * `BJ` - BJ
+             *     * `BL` - BL
+             *     * `BM` - BM
+             *     * `BN` - BN
+             *     * `BO` - BO
+             *     * `BQ` - BQ
+             *     * `BR` - BR
+             *     * `BS` - BS
+             *     * `BT` - BT
+             *     * `BV` - BV
+             *     * `BW` - BW
+             *     * `BY` - BY
+             *     * `BZ` - BZ
+             *     * `CA` - CA
+             *     * `CC` - CC
+             *     * `CD` - CD
+             *     * `CF` - CF
+             *     * `CG` - CG
+             *     * `CH` - CH
+             *     * `CI` - CI
+             *     * `CK` - CK
+             *     * `CL` - CL
+             *     * `CM` - CM
+             *     * `CN` - CN
+             *     * `CO` - CO
+             *     * `CR` - CR
+             *     * `CU` - CU
+             *     * `CV` - CV
+             *     * `CW` - CW
+             *     * `CX` - CX
+             *     * `CY` - CY
+             *     * `CZ` - CZ
+             *     * `DE` - DE
+             *     * `DJ` - DJ
+             *     * `DK` - DK
+             *     * `DM` - DM
+             *     * `DO` - DO
+             *     * `DZ` - DZ
+             *     * `EC` - EC
+             *     * `EE` - EE
+             *     * `EG` - EG
+             *     * `EH` - EH
+             *     * `ER` - ER
+             *     * `ES` - ES
+             *     * `ET` - ET
+             *     * `FI` - FI
+             *     * `FJ` - FJ
+             *     * `FK` - FK
+             *     * `FM` - FM
+             *     * `FO` - FO
+             *     * `FR` - FR
+             *     * `GA` - GA
+             *     * `GB` - GB
+             *     * `GD` - GD
+             *     * `GE` - GE
+             *     * `GF` - GF
+             *     * `GG` - GG
+             *     * `GH` - GH
+             *     * `GI` - GI
+             *     * `GL` - GL
+             *     * `GM` - GM
+             *     * `GN` - GN
+             *     * `GP` - GP
+             *     * `GQ` - GQ
+             *     * `GR` - GR
+             *     * `GS` - GS
+             *     * `GT` - GT
+             *     * `GU` - GU
+             *     * `GW` - GW
+             *     * `GY` - GY
+             *     * `HK` - HK
+             *     * `HM` - HM
+             *     * `HN` - HN
+             *     * `HR` - HR
+             *     * `HT` - HT
+             *     * `HU` - HU
+             *     * `ID` - ID
+             *     * `IE` - IE
+             *     * `IL` - IL
+             *     * `IM` - IM
+             *     * `IN` - IN
+             *     * `IO` - IO
+             *     * `IQ` - IQ
+             *     * `IR` - IR
+             *     * `IS` - IS
+             *     * `IT` - IT
+             *     * `JE` - JE
+             *     * `JM` - JM
+             *     * `JO` - JO
+             *     * `JP` - JP
+             *     * `KE` - KE
+             *     * `KG` - KG
+             *     * `KH` - KH
+             *     * `KI` - KI
+             *     * `KM` - KM
+             *     * `KN` - KN
+             *     * `KP` - KP
+             *     * `KR` - KR
+             *     * `KW` - KW
+             *     * `KY` - KY
+             *     * `KZ` - KZ
+             *     * `LA` - LA
+             *     * `LB` - LB
+             *     * `LC` - LC
+             *     * `LI` - LI
+             *     * `LK` - LK
+             *     * `LR` - LR
+             *     * `LS` - LS
+             *     * `LT` - LT
+             *     * `LU` - LU
+             *     * `LV` - LV
+             *     * `LY` - LY
+             *     * `MA` - MA
+             *     * `MC` - MC
+             *     * `MD` - MD
+             *     * `ME` - ME
+             *     * `MF` - MF
+             *     * `MG` - MG
+             *     * `MH` - MH
+             *     * `MK` - MK
+             *     * `ML` - ML
+             *     * `MM` - MM
+             *     * `MN` - MN
+             *     * `MO` - MO
+             *     * `MP` - MP
+             *     * `MQ` - MQ
+             *     * `MR` - MR
+             *     * `MS` - MS
+             *     * `MT` - MT
+             *     * `MU` - MU
+             *     * `MV` - MV
+             *     * `MW` - MW
+             *     * `MX` - MX
+             *     * `MY` - MY
+             *     * `MZ` - MZ
+             *     * `NA` - NA
+             *     * `NC` - NC
+             *     * `NE` - NE
+             *     * `NF` - NF
+             *     * `NG` - NG
+             *     * `NI` - NI
+             *     * `NL` - NL
+             *     * `NO` - NO
+             *     * `NP` - NP
+             *     * `NR` - NR
+             *     * `NU` - NU
+             *     * `NZ` - NZ
+             *     * `OM` - OM
+             *     * `PA` - PA
+             *     * `PE` - PE
+             *     * `PF` - PF
+             *     * `PG` - PG
+             *     * `PH` - PH
+             *     * `PK` - PK
+             *     * `PL` - PL
+             *     * `PM` - PM
+             *     * `PN` - PN
+             *     * `PR` - PR
+             *     * `PS` - PS
+             *     * `PT` - PT
+             *     * `PW` - PW
+             *     * `PY` - PY
+             *     * `QA` - QA
+             *     * `RE` - RE
+             *     * `RO` - RO
+             *     * `RS` - RS
+             *     * `RU` - RU
+             *     * `RW` - RW
+             *     * `SA` - SA
+             *     * `SB` - SB
+             *     * `SC` - SC
+             *     * `SD` - SD
+             *     * `SE` - SE
+             *     * `SG` - SG
+             *     * `SH` - SH
+             *     * `SI` - SI
+             *     * `SJ` - SJ
+             *     * `SK` - SK
+             *     * `SL` - SL
+             *     * `SM` - SM
+             *     * `SN` - SN
+             *     * `SO` - SO
+             *     * `SR` - SR
+             *     * `SS` - SS
+             *     * `ST` - ST
+             *     * `SV` - SV
+             *     * `SX` - SX
+             *     * `SY` - SY
+             *     * `SZ` - SZ
+             *     * `TC` - TC
+             *     * `TD` - TD
+             *     * `TF` - TF
+             *     * `TG` - TG
+             *     * `TH` - TH
+             *     * `TJ` - TJ
+             *     * `TK` - TK
+             *     * `TL` - TL
+             *     * `TM` - TM
+             *     * `TN` - TN
+             *     * `TO` - TO
+             *     * `TR` - TR
+             *     * `TT` - TT
+             *     * `TV` - TV
+             *     * `TW` - TW
+             *     * `TZ` - TZ
+             *     * `UA` - UA
+             *     * `UG` - UG
+             *     * `UM` - UM
+             *     * `US` - US
+             *     * `UY` - UY
+             *     * `UZ` - UZ
+             *     * `VA` - VA
+             *     * `VC` - VC
+             *     * `VE` - VE
+             *     * `VG` - VG
+             *     * `VI` - VI
+             *     * `VN` - VN
+             *     * `VU` - VU
+             *     * `WF` - WF
+             *     * `WS` - WS
+             *     * `YE` - YE
+             *     * `YT` - YT
+             *     * `ZA` - ZA
+             *     * `ZM` - ZM
+             *     * `ZW` - ZW
+             */
+            country: components["schemas"]["Country"];
             /** @description Defaults to `false`. */
             is_default?: boolean;
             line1: string;
@@ -2048,6 +3158,8 @@ export interface components {
             line2?: string;
             name: string;
             postal_code: string;
+            /** @description ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates. */
+            region?: string;
         };
         CustomerAddressOutput: {
             city: string;
@@ -2058,6 +3170,11 @@ export interface components {
             line2: string;
             name: string;
             postal_code: string;
+            /**
+             * @description ISO 3166-2 subdivision (after the dash), or empty.
+             * @default
+             */
+            region?: string;
         };
         CustomerDetailOutput: {
             /** @description The distinct shipping addresses of their orders, newest first. */
@@ -2169,6 +3286,52 @@ export interface components {
          * @enum {string}
          */
         DeliveryOutputStatusEnum: "pending" | "failed" | "succeeded" | "dead";
+        DiscountCodeInputRequest: {
+            code: string;
+        };
+        DiscountInputRequest: {
+            active?: boolean;
+            /** @description Products and categories; empty: the whole order. */
+            applies_to?: components["schemas"]["AppliesToInputRequest"];
+            /** @description Letters, digits, - and _; matched without regard to case. Leave out (or null) for an automatic promotion. */
+            code?: string | null;
+            /** Format: date-time */
+            ends_at?: string | null;
+            kind: components["schemas"]["KindA2bEnum"];
+            /** @example 19.99 */
+            min_subtotal?: string | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            usage_limit?: number | null;
+            usage_limit_per_customer?: number | null;
+            /**
+             * @description Percent for `percentage` (up to 100), the amount for `fixed`.
+             * @example 19.99
+             */
+            value?: string | null;
+        };
+        DiscountOutput: {
+            active: boolean;
+            applies_to: components["schemas"]["AppliesToOutput"];
+            code: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            ends_at: string | null;
+            id: number;
+            kind: components["schemas"]["KindA2bEnum"];
+            min_subtotal: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at: string | null;
+            /** @description Checkouts that used it (never more than usage_limit). */
+            times_used: number;
+            /** Format: date-time */
+            updated_at: string;
+            usage_limit: number | null;
+            usage_limit_per_customer: number | null;
+            /** @description Percent, or the amount off; null for free shipping. */
+            readonly value: string | null;
+        };
         EndpointInputRequest: {
             /** @description Defaults to `""`. */
             description?: string;
@@ -2228,9 +3391,12 @@ export interface components {
          *     * `product.updated` - Product Updated
          *     * `product.deleted` - Product Deleted
          *     * `inventory.low` - Inventory Low
+         *     * `discount.created` - Discount Created
+         *     * `discount.updated` - Discount Updated
+         *     * `discount.deleted` - Discount Deleted
          * @enum {string}
          */
-        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low";
+        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low" | "discount.created" | "discount.updated" | "discount.deleted";
         ExportOutput: {
             /** Format: date-time */
             created_at: string;
@@ -2409,6 +3575,13 @@ export interface components {
          */
         JobStatusEnum: "pending" | "running" | "done" | "failed";
         /**
+         * @description * `percentage` - Percentage
+         *     * `fixed` - Fixed
+         *     * `free_shipping` - Free Shipping
+         * @enum {string}
+         */
+        KindA2bEnum: "percentage" | "fixed" | "free_shipping";
+        /**
          * @description * `about` - About us
          *     * `shipping` - Shipping
          *     * `returns` - Returns
@@ -2473,6 +3646,8 @@ export interface components {
             to?: string;
         };
         OrderLineOutput: {
+            /** @description Its share of the discounts. */
+            discount: components["schemas"]["Money"];
             id: number;
             line_total: components["schemas"]["Money"];
             product: number | null;
@@ -2480,6 +3655,10 @@ export interface components {
             /** @description Units of this line refunded so far. */
             refunded_quantity: number;
             sku: string;
+            tax: components["schemas"]["Money"];
+            tax_name: string;
+            /** @description Percent, as applied at checkout. */
+            tax_rate: string;
             title: string;
             unit_price: components["schemas"]["Money"];
             variant: number | null;
@@ -2499,6 +3678,8 @@ export interface components {
             carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
+            /** @description The discounts applied. */
+            readonly discounts: components["schemas"]["AppliedDiscountOutput"][];
             /** Format: email */
             email: string;
             /**
@@ -2520,13 +3701,20 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
+            prices_include_tax: boolean;
             refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
+            /** @description As quoted; null when nothing shipped. */
+            readonly shipping_method: components["schemas"]["QuotedMethodOutput"] | null;
             status: components["schemas"]["OrderStatusEnum"];
             subtotal: components["schemas"]["Money"];
+            /** @description The tax by rate. */
+            readonly tax_lines: components["schemas"]["TaxLineOutput"][];
             total: components["schemas"]["Money"];
+            /** @description The breakdown, snapshotted at checkout. */
+            readonly totals: components["schemas"]["TotalsOutput"];
             /** @description Given at fulfilment; empty without one. */
             tracking_number: string;
             /** @description An http(s) link to follow the parcel, or empty. */
@@ -2619,6 +3807,21 @@ export interface components {
              */
             previous: string | null;
             results: components["schemas"]["DeliveryOutput"][];
+        };
+        PaginatedDiscountOutputList: {
+            /**
+             * Format: uri
+             * @description The next page's URL, or null on the last page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cD0yMDI2LTEyLTAx
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description The previous page's URL, or null on the first page.
+             * @example https://demo.storefleet.dev/api/admin/v1/products?cursor=cj0xJnA9MjAyNi0xMi0wMQ%3D%3D
+             */
+            previous: string | null;
+            results: components["schemas"]["DiscountOutput"][];
         };
         PaginatedEndpointOutputList: {
             /**
@@ -2737,13 +3940,267 @@ export interface components {
         };
         PatchedCustomerAddressUpdateInputRequest: {
             city?: string;
-            /** @description ISO 3166-1 alpha-2, e.g. DE. */
-            country?: string;
+            /**
+             * @description ISO 3166-1 alpha-2, e.g. DE.
+             *
+             *     * `AD` - AD
+             *     * `AE` - AE
+             *     * `AF` - AF
+             *     * `AG` - AG
+             *     * `AI` - AI
+             *     * `AL` - AL
+             *     * `AM` - AM
+             *     * `AO` - AO
+             *     * `AQ` - AQ
+             *     * `AR` - AR
+             *     * `AS` - AS
+             *     * `AT` - AT
+             *     * `AU` - AU
+             *     * `AW` - AW
+             *     * `AX` - AX
+             *     * `AZ` - AZ
+             *     * `BA` - BA
+             *     * `BB` - BB
+             *     * `BD` - BD
+             *     * `BE` - BE
+             *     * `BF` - BF
+             *     * `BG` - BG
+             *     * `BH` - BH
+             *     * `BI` - BI
+             *     * `BJ` - BJ
+             *     * `BL` - BL
+             *     * `BM` - BM
+             *     * `BN` - BN
+             *     * `BO` - BO
+             *     * `BQ` - BQ
+             *     * `BR` - BR
+             *     * `BS` - BS
+             *     * `BT` - BT
+             *     * `BV` - BV
+             *     * `BW` - BW
+             *     * `BY` - BY
+             *     * `BZ` - BZ
+             *     * `CA` - CA
+             *     * `CC` - CC
+             *     * `CD` - CD
+             *     * `CF` - CF
+             *     * `CG` - CG
+             *     * `CH` - CH
+             *     * `CI` - CI
+             *     * `CK` - CK
+             *     * `CL` - CL
+             *     * `CM` - CM
+             *     * `CN` - CN
+             *     * `CO` - CO
+             *     * `CR` - CR
+             *     * `CU` - CU
+             *     * `CV` - CV
+             *     * `CW` - CW
+             *     * `CX` - CX
+             *     * `CY` - CY
+             *     * `CZ` - CZ
+             *     * `DE` - DE
+             *     * `DJ` - DJ
+             *     * `DK` - DK
+             *     * `DM` - DM
+             *     * `DO` - DO
+             *     * `DZ` - DZ
+             *     * `EC` - EC
+             *     * `EE` - EE
+             *     * `EG` - EG
+             *     * `EH` - EH
+             *     * `ER` - ER
+             *     * `ES` - ES
+             *     * `ET` - ET
+             *     * `FI` - FI
+             *     * `FJ` - FJ
+             *     * `FK` - FK
+             *     * `FM` - FM
+             *     * `FO` - FO
+             *     * `FR` - FR
+             *     * `GA` - GA
+             *     * `GB` - GB
+             *     * `GD` - GD
+             *     * `GE` - GE
+             *     * `GF` - GF
+             *     * `GG` - GG
+             *     * `GH` - GH
+             *     * `GI` - GI
+             *     * `GL` - GL
+             *     * `GM` - GM
+             *     * `GN` - GN
+             *     * `GP` - GP
+             *     * `GQ` - GQ
+             *     * `GR` - GR
+             *     * `GS` - GS
+             *     * `GT` - GT
+             *     * `GU` - GU
+             *     * `GW` - GW
+             *     * `GY` - GY
+             *     * `HK` - HK
+             *     * `HM` - HM
+             *     * `HN` - HN
+             *     * `HR` - HR
+             *     * `HT` - HT
+             *     * `HU` - HU
+             *     * `ID` - ID
+             *     * `IE` - IE
+             *     * `IL` - IL
+             *     * `IM` - IM
+             *     * `IN` - IN
+             *     * `IO` - IO
+             *     * `IQ` - IQ
+             *     * `IR` - IR
+             *     * `IS` - IS
+             *     * `IT` - IT
+             *     * `JE` - JE
+             *     * `JM` - JM
+             *     * `JO` - JO
+             *     * `JP` - JP
+             *     * `KE` - KE
+             *     * `KG` - KG
+             *     * `KH` - KH
+             *     * `KI` - KI
+             *     * `KM` - KM
+             *     * `KN` - KN
+             *     * `KP` - KP
+             *     * `KR` - KR
+             *     * `KW` - KW
+             *     * `KY` - KY
+             *     * `KZ` - KZ
+             *     * `LA` - LA
+             *     * `LB` - LB
+             *     * `LC` - LC
+             *     * `LI` - LI
+             *     * `LK` - LK
+             *     * `LR` - LR
+             *     * `LS` - LS
+             *     * `LT` - LT
+             *     * `LU` - LU
+             *     * `LV` - LV
+             *     * `LY` - LY
+             *     * `MA` - MA
+             *     * `MC` - MC
+             *     * `MD` - MD
+             *     * `ME` - ME
+             *     * `MF` - MF
+             *     * `MG` - MG
+             *     * `MH` - MH
+             *     * `MK` - MK
+             *     * `ML` - ML
+             *     * `MM` - MM
+             *     * `MN` - MN
+             *     * `MO` - MO
+             *     * `MP` - MP
+             *     * `MQ` - MQ
+             *     * `MR` - MR
+             *     * `MS` - MS
+             *     * `MT` - MT
+             *     * `MU` - MU
+             *     * `MV` - MV
+             *     * `MW` - MW
+             *     * `MX` - MX
+             *     * `MY` - MY
+             *     * `MZ` - MZ
+             *     * `NA` - NA
+             *     * `NC` - NC
+             *     * `NE` - NE
+             *     * `NF` - NF
+             *     * `NG` - NG
+             *     * `NI` - NI
+             *     * `NL` - NL
+             *     * `NO` - NO
+             *     * `NP` - NP
+             *     * `NR` - NR
+             *     * `NU` - NU
+             *     * `NZ` - NZ
+             *     * `OM` - OM
+             *     * `PA` - PA
+             *     * `PE` - PE
+             *     * `PF` - PF
+             *     * `PG` - PG
+             *     * `PH` - PH
+             *     * `PK` - PK
+             *     * `PL` - PL
+             *     * `PM` - PM
+             *     * `PN` - PN
+             *     * `PR` - PR
+             *     * `PS` - PS
+             *     * `PT` - PT
+             *     * `PW` - PW
+             *     * `PY` - PY
+             *     * `QA` - QA
+             *     * `RE` - RE
+             *     * `RO` - RO
+             *     * `RS` - RS
+             *     * `RU` - RU
+             *     * `RW` - RW
+             *     * `SA` - SA
+             *     * `SB` - SB
+             *     * `SC` - SC
+             *     * `SD` - SD
+             *     * `SE` - SE
+             *     * `SG` - SG
+             *     * `SH` - SH
+             *     * `SI` - SI
+             *     * `SJ` - SJ
+             *     * `SK` - SK
+             *     * `SL` - SL
+             *     * `SM` - SM
+             *     * `SN` - SN
+             *     * `SO` - SO
+             *     * `SR` - SR
+             *     * `SS` - SS
+             *     * `ST` - ST
+             *     * `SV` - SV
+             *     * `SX` - SX
+             *     * `SY` - SY
+             *     * `SZ` - SZ
+             *     * `TC` - TC
+             *     * `TD` - TD
+             *     * `TF` - TF
+             *     * `TG` - TG
+             *     * `TH` - TH
+             *     * `TJ` - TJ
+             *     * `TK` - TK
+             *     * `TL` - TL
+             *     * `TM` - TM
+             *     * `TN` - TN
+             *     * `TO` - TO
+             *     * `TR` - TR
+             *     * `TT` - TT
+             *     * `TV` - TV
+             *     * `TW` - TW
+             *     * `TZ` - TZ
+             *     * `UA` - UA
+             *     * `UG` - UG
+             *     * `UM` - UM
+             *     * `US` - US
+             *     * `UY` - UY
+             *     * `UZ` - UZ
+             *     * `VA` - VA
+             *     * `VC` - VC
+             *     * `VE` - VE
+             *     * `VG` - VG
+             *     * `VI` - VI
+             *     * `VN` - VN
+             *     * `VU` - VU
+             *     * `WF` - WF
+             *     * `WS` - WS
+             *     * `YE` - YE
+             *     * `YT` - YT
+             *     * `ZA` - ZA
+             *     * `ZM` - ZM
+             *     * `ZW` - ZW
+             */
+            country?: components["schemas"]["Country"];
             is_default?: boolean;
             line1?: string;
             line2?: string;
             name?: string;
             postal_code?: string;
+            /** @description ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates. */
+            region?: string;
         };
         PatchedCustomerNoteInputRequest: {
             /** @description Internal notes about the customer (never shown to them). */
@@ -2751,6 +4208,27 @@ export interface components {
         };
         PatchedCustomerUpdateInputRequest: {
             name?: string;
+        };
+        PatchedDiscountUpdateInputRequest: {
+            active?: boolean;
+            /** @description Products and categories; empty: the whole order. */
+            applies_to?: components["schemas"]["AppliesToInputRequest"];
+            /** @description Letters, digits, - and _; matched without regard to case. Leave out (or null) for an automatic promotion. */
+            code?: string | null;
+            /** Format: date-time */
+            ends_at?: string | null;
+            kind?: components["schemas"]["KindA2bEnum"];
+            /** @example 19.99 */
+            min_subtotal?: string | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            usage_limit?: number | null;
+            usage_limit_per_customer?: number | null;
+            /**
+             * @description Percent for `percentage` (up to 100), the amount for `fixed`.
+             * @example 19.99
+             */
+            value?: string | null;
         };
         PatchedEndpointUpdateInputRequest: {
             description?: string;
@@ -2777,6 +4255,12 @@ export interface components {
             status?: components["schemas"]["ProductStatusEnum"];
             title?: string;
         };
+        PatchedShippingZoneUpdateInputRequest: {
+            countries?: components["schemas"]["Country"][];
+            methods?: components["schemas"]["ShippingMethodInputRequest"][];
+            name?: string;
+            postal_code_prefixes?: string[];
+        };
         PatchedThemeInputRequest: {
             /** @description The announcement bar and the footer, as #rrggbb (4.5:1 with white). */
             accent_color?: string;
@@ -2802,6 +4286,7 @@ export interface components {
             sku?: string;
             stock?: number;
             title?: string;
+            weight_grams?: number;
         };
         PaymentConfirmationInputRequest: {
             /** @description What the provider's page returned; the `test` provider's 3-D Secure page sends `{"authentication": "approve"}` or `"decline"`. */
@@ -2886,6 +4371,8 @@ export interface components {
             carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
+            /** @description The discounts applied. */
+            readonly discounts: components["schemas"]["AppliedDiscountOutput"][];
             /** Format: email */
             email: string;
             /**
@@ -2907,15 +4394,22 @@ export interface components {
             payments: components["schemas"]["PaymentOutput"][];
             /** Format: date-time */
             placed_at: string;
+            prices_include_tax: boolean;
             refunded_amount: components["schemas"]["Money"];
             /** Format: date-time */
             refunded_at: string | null;
             shipping_address: components["schemas"]["AddressOutput"];
+            /** @description As quoted; null when nothing shipped. */
+            readonly shipping_method: components["schemas"]["QuotedMethodOutput"] | null;
             status: components["schemas"]["OrderStatusEnum"];
             subtotal: components["schemas"]["Money"];
+            /** @description The tax by rate. */
+            readonly tax_lines: components["schemas"]["TaxLineOutput"][];
             /** @description The shopper's secret to view this order; shown only here. */
             token: string;
             total: components["schemas"]["Money"];
+            /** @description The breakdown, snapshotted at checkout. */
+            readonly totals: components["schemas"]["TotalsOutput"];
             /** @description Given at fulfilment; empty without one. */
             tracking_number: string;
             /** @description An http(s) link to follow the parcel, or empty. */
@@ -3017,6 +4511,24 @@ export interface components {
             /** @description What the provider signs its `Provider-Signature` with. */
             secret: string;
         };
+        /** @description A method the cart can ship with, priced for its contents. */
+        QuotedMethodOutput: {
+            id: number;
+            max_days: number | null;
+            min_days: number | null;
+            name: string;
+            pickup: boolean;
+            price: components["schemas"]["Money"];
+            tax_name?: string;
+            /** @description On orders: the rate its price was taxed at. */
+            tax_rate?: string;
+        };
+        /**
+         * @description * `flat` - Flat
+         *     * `weight` - Weight
+         * @enum {string}
+         */
+        RateTypeEnum: "flat" | "weight";
         /**
          * @description * `received` - Received
          *     * `correction` - Correction
@@ -3072,6 +4584,8 @@ export interface components {
             average_order_value: components["schemas"]["Money"];
             /** Format: date */
             date: string;
+            /** @description What discounts took off the orders paid (revenue is net of them). */
+            discounts: components["schemas"]["Money"];
             /** @description What the orders paid came to, before refunds. */
             gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
@@ -3082,10 +4596,16 @@ export interface components {
             refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made (net revenue). */
             revenue: components["schemas"]["Money"];
+            /** @description Shipping charged on the orders paid. */
+            shipping: components["schemas"]["Money"];
+            /** @description Tax collected on the orders paid. */
+            tax: components["schemas"]["Money"];
         };
         SalesFiguresOutput: {
             /** @description `gross_sales` divided by `orders`: before refunds, as `gross_sales` is. */
             average_order_value: components["schemas"]["Money"];
+            /** @description What discounts took off the orders paid (revenue is net of them). */
+            discounts: components["schemas"]["Money"];
             /** @description What the orders paid came to, before refunds. */
             gross_sales: components["schemas"]["Money"];
             /** @description Units in the orders paid. */
@@ -3096,6 +4616,10 @@ export interface components {
             refunds: components["schemas"]["Money"];
             /** @description What the orders paid came to, less the refunds made (net revenue). */
             revenue: components["schemas"]["Money"];
+            /** @description Shipping charged on the orders paid. */
+            shipping: components["schemas"]["Money"];
+            /** @description Tax collected on the orders paid. */
+            tax: components["schemas"]["Money"];
         };
         SalesReportOutput: {
             /** @description Every amount is in it: the orders placed in this currency. */
@@ -3121,13 +4645,329 @@ export interface components {
         ScopesEnum: "catalog:read" | "catalog:write" | "orders:read" | "orders:write" | "webhooks:write";
         ShippingAddressInputRequest: {
             city: string;
-            /** @description ISO 3166-1 alpha-2, e.g. DE. */
-            country: string;
+            /**
+             * @description ISO 3166-1 alpha-2, e.g. DE.
+             *
+             *     * `AD` - AD
+             *     * `AE` - AE
+             *     * `AF` - AF
+             *     * `AG` - AG
+             *     * `AI` - AI
+             *     * `AL` - AL
+             *     * `AM` - AM
+             *     * `AO` - AO
+             *     * `AQ` - AQ
+             *     * `AR` - AR
+             *     * `AS` - AS
+             *     * `AT` - AT
+             *     * `AU` - AU
+             *     * `AW` - AW
+             *     * `AX` - AX
+             *     * `AZ` - AZ
+             *     * `BA` - BA
+             *     * `BB` - BB
+             *     * `BD` - BD
+             *     * `BE` - BE
+             *     * `BF` - BF
+             *     * `BG` - BG
+             *     * `BH` - BH
+             *     * `BI` - BI
+             *     * `BJ` - BJ
+             *     * `BL` - BL
+             *     * `BM` - BM
+             *     * `BN` - BN
+             *     * `BO` - BO
+             *     * `BQ` - BQ
+             *     * `BR` - BR
+             *     * `BS` - BS
+             *     * `BT` - BT
+             *     * `BV` - BV
+             *     * `BW` - BW
+             *     * `BY` - BY
+             *     * `BZ` - BZ
+             *     * `CA` - CA
+             *     * `CC` - CC
+             *     * `CD` - CD
+             *     * `CF` - CF
+             *     * `CG` - CG
+             *     * `CH` - CH
+             *     * `CI` - CI
+             *     * `CK` - CK
+             *     * `CL` - CL
+             *     * `CM` - CM
+             *     * `CN` - CN
+             *     * `CO` - CO
+             *     * `CR` - CR
+             *     * `CU` - CU
+             *     * `CV` - CV
+             *     * `CW` - CW
+             *     * `CX` - CX
+             *     * `CY` - CY
+             *     * `CZ` - CZ
+             *     * `DE` - DE
+             *     * `DJ` - DJ
+             *     * `DK` - DK
+             *     * `DM` - DM
+             *     * `DO` - DO
+             *     * `DZ` - DZ
+             *     * `EC` - EC
+             *     * `EE` - EE
+             *     * `EG` - EG
+             *     * `EH` - EH
+             *     * `ER` - ER
+             *     * `ES` - ES
+             *     * `ET` - ET
+             *     * `FI` - FI
+             *     * `FJ` - FJ
+             *     * `FK` - FK
+             *     * `FM` - FM
+             *     * `FO` - FO
+             *     * `FR` - FR
+             *     * `GA` - GA
+             *     * `GB` - GB
+             *     * `GD` - GD
+             *     * `GE` - GE
+             *     * `GF` - GF
+             *     * `GG` - GG
+             *     * `GH` - GH
+             *     * `GI` - GI
+             *     * `GL` - GL
+             *     * `GM` - GM
+             *     * `GN` - GN
+             *     * `GP` - GP
+             *     * `GQ` - GQ
+             *     * `GR` - GR
+             *     * `GS` - GS
+             *     * `GT` - GT
+             *     * `GU` - GU
+             *     * `GW` - GW
+             *     * `GY` - GY
+             *     * `HK` - HK
+             *     * `HM` - HM
+             *     * `HN` - HN
+             *     * `HR` - HR
+             *     * `HT` - HT
+             *     * `HU` - HU
+             *     * `ID` - ID
+             *     * `IE` - IE
+             *     * `IL` - IL
+             *     * `IM` - IM
+             *     * `IN` - IN
+             *     * `IO` - IO
+             *     * `IQ` - IQ
+             *     * `IR` - IR
+             *     * `IS` - IS
+             *     * `IT` - IT
+             *     * `JE` - JE
+             *     * `JM` - JM
+             *     * `JO` - JO
+             *     * `JP` - JP
+             *     * `KE` - KE
+             *     * `KG` - KG
+             *     * `KH` - KH
+             *     * `KI` - KI
+             *     * `KM` - KM
+             *     * `KN` - KN
+             *     * `KP` - KP
+             *     * `KR` - KR
+             *     * `KW` - KW
+             *     * `KY` - KY
+             *     * `KZ` - KZ
+             *     * `LA` - LA
+             *     * `LB` - LB
+             *     * `LC` - LC
+             *     * `LI` - LI
+             *     * `LK` - LK
+             *     * `LR` - LR
+             *     * `LS` - LS
+             *     * `LT` - LT
+             *     * `LU` - LU
+             *     * `LV` - LV
+             *     * `LY` - LY
+             *     * `MA` - MA
+             *     * `MC` - MC
+             *     * `MD` - MD
+             *     * `ME` - ME
+             *     * `MF` - MF
+             *     * `MG` - MG
+             *     * `MH` - MH
+             *     * `MK` - MK
+             *     * `ML` - ML
+             *     * `MM` - MM
+             *     * `MN` - MN
+             *     * `MO` - MO
+             *     * `MP` - MP
+             *     * `MQ` - MQ
+             *     * `MR` - MR
+             *     * `MS` - MS
+             *     * `MT` - MT
+             *     * `MU` - MU
+             *     * `MV` - MV
+             *     * `MW` - MW
+             *     * `MX` - MX
+             *     * `MY` - MY
+             *     * `MZ` - MZ
+             *     * `NA` - NA
+             *     * `NC` - NC
+             *     * `NE` - NE
+             *     * `NF` - NF
+             *     * `NG` - NG
+             *     * `NI` - NI
+             *     * `NL` - NL
+             *     * `NO` - NO
+             *     * `NP` - NP
+             *     * `NR` - NR
+             *     * `NU` - NU
+             *     * `NZ` - NZ
+             *     * `OM` - OM
+             *     * `PA` - PA
+             *     * `PE` - PE
+             *     * `PF` - PF
+             *     * `PG` - PG
+             *     * `PH` - PH
+             *     * `PK` - PK
+             *     * `PL` - PL
+             *     * `PM` - PM
+             *     * `PN` - PN
+             *     * `PR` - PR
+             *     * `PS` - PS
+             *     * `PT` - PT
+             *     * `PW` - PW
+             *     * `PY` - PY
+             *     * `QA` - QA
+             *     * `RE` - RE
+             *     * `RO` - RO
+             *     * `RS` - RS
+             *     * `RU` - RU
+             *     * `RW` - RW
+             *     * `SA` - SA
+             *     * `SB` - SB
+             *     * `SC` - SC
+             *     * `SD` - SD
+             *     * `SE` - SE
+             *     * `SG` - SG
+             *     * `SH` - SH
+             *     * `SI` - SI
+             *     * `SJ` - SJ
+             *     * `SK` - SK
+             *     * `SL` - SL
+             *     * `SM` - SM
+             *     * `SN` - SN
+             *     * `SO` - SO
+             *     * `SR` - SR
+             *     * `SS` - SS
+             *     * `ST` - ST
+             *     * `SV` - SV
+             *     * `SX` - SX
+             *     * `SY` - SY
+             *     * `SZ` - SZ
+             *     * `TC` - TC
+             *     * `TD` - TD
+             *     * `TF` - TF
+             *     * `TG` - TG
+             *     * `TH` - TH
+             *     * `TJ` - TJ
+             *     * `TK` - TK
+             *     * `TL` - TL
+             *     * `TM` - TM
+             *     * `TN` - TN
+             *     * `TO` - TO
+             *     * `TR` - TR
+             *     * `TT` - TT
+             *     * `TV` - TV
+             *     * `TW` - TW
+             *     * `TZ` - TZ
+             *     * `UA` - UA
+             *     * `UG` - UG
+             *     * `UM` - UM
+             *     * `US` - US
+             *     * `UY` - UY
+             *     * `UZ` - UZ
+             *     * `VA` - VA
+             *     * `VC` - VC
+             *     * `VE` - VE
+             *     * `VG` - VG
+             *     * `VI` - VI
+             *     * `VN` - VN
+             *     * `VU` - VU
+             *     * `WF` - WF
+             *     * `WS` - WS
+             *     * `YE` - YE
+             *     * `YT` - YT
+             *     * `ZA` - ZA
+             *     * `ZM` - ZM
+             *     * `ZW` - ZW
+             */
+            country: components["schemas"]["Country"];
             line1: string;
             /** @description Defaults to `""`. */
             line2?: string;
             name: string;
             postal_code: string;
+            /** @description ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates. */
+            region?: string;
+        };
+        ShippingMethodChoiceInputRequest: {
+            /** Format: int64 */
+            method: number;
+        };
+        ShippingMethodInputRequest: {
+            /**
+             * @description Free when the discounted subtotal reaches this.
+             * @example 19.99
+             */
+            free_over?: string | null;
+            /**
+             * Format: int64
+             * @description Keep (and change) this existing method.
+             */
+            id?: number;
+            max_days?: number | null;
+            min_days?: number | null;
+            name: string;
+            /** @description Collected by the shopper. Defaults to `false`. */
+            pickup?: boolean;
+            /**
+             * @description The flat rate. Defaults to `"0"`.
+             * @example 19.99
+             */
+            price?: string;
+            /** @description Defaults to `"flat"`. */
+            rate_type?: components["schemas"]["RateTypeEnum"];
+            weight_bands?: components["schemas"]["WeightBandInputRequest"][];
+        };
+        ShippingMethodOutput: {
+            free_over: components["schemas"]["Money"] | null;
+            id: number;
+            max_days: number | null;
+            min_days: number | null;
+            name: string;
+            pickup: boolean;
+            price: components["schemas"]["Money"];
+            rate_type: components["schemas"]["RateTypeEnum"];
+            weight_bands: components["schemas"]["WeightBandOutput"][];
+        };
+        /** @description A method the cart can ship with, priced for its contents. */
+        ShippingOfferOutput: {
+            id: number;
+            max_days: number | null;
+            min_days: number | null;
+            name: string;
+            pickup: boolean;
+            price: components["schemas"]["Money"];
+        };
+        ShippingZoneInputRequest: {
+            countries: components["schemas"]["Country"][];
+            methods?: components["schemas"]["ShippingMethodInputRequest"][];
+            name: string;
+            postal_code_prefixes?: string[];
+        };
+        ShippingZoneOutput: {
+            countries: string[];
+            id: number;
+            methods: components["schemas"]["ShippingMethodOutput"][];
+            name: string;
+            postal_code_prefixes: string[];
         };
         StorefrontCategoryOutput: {
             children: {
@@ -3181,6 +5021,302 @@ export interface components {
             sku: string;
             title: string;
         };
+        TaxesInputRequest: {
+            category_overrides: components["schemas"]["CategoryRateInputRequest"][];
+            /**
+             * @description Percent, where no country rate applies.
+             * @example 19
+             * @example 5.5
+             */
+            default_rate: string;
+            /** @description Prices are entered with tax included (tax is extracted). */
+            prices_include_tax: boolean;
+            rates: components["schemas"]["TaxRateInputRequest"][];
+            shipping_taxable: boolean;
+        };
+        TaxesOutput: {
+            category_overrides: components["schemas"]["CategoryRateOutput"][];
+            default_rate: string;
+            prices_include_tax: boolean;
+            rates: components["schemas"]["TaxRateOutput"][];
+            shipping_taxable: boolean;
+        };
+        TaxLineOutput: {
+            amount: components["schemas"]["Money"];
+            name: string;
+            /** @description Percent, as a decimal string. */
+            rate: string;
+        };
+        TaxRateInputRequest: {
+            /**
+             * @description ISO 3166-1 alpha-2, e.g. DE.
+             *
+             *     * `AD` - AD
+             *     * `AE` - AE
+             *     * `AF` - AF
+             *     * `AG` - AG
+             *     * `AI` - AI
+             *     * `AL` - AL
+             *     * `AM` - AM
+             *     * `AO` - AO
+             *     * `AQ` - AQ
+             *     * `AR` - AR
+             *     * `AS` - AS
+             *     * `AT` - AT
+             *     * `AU` - AU
+             *     * `AW` - AW
+             *     * `AX` - AX
+             *     * `AZ` - AZ
+             *     * `BA` - BA
+             *     * `BB` - BB
+             *     * `BD` - BD
+             *     * `BE` - BE
+             *     * `BF` - BF
+             *     * `BG` - BG
+             *     * `BH` - BH
+             *     * `BI` - BI
+             *     * `BJ` - BJ
+             *     * `BL` - BL
+             *     * `BM` - BM
+             *     * `BN` - BN
+             *     * `BO` - BO
+             *     * `BQ` - BQ
+             *     * `BR` - BR
+             *     * `BS` - BS
+             *     * `BT` - BT
+             *     * `BV` - BV
+             *     * `BW` - BW
+             *     * `BY` - BY
+             *     * `BZ` - BZ
+             *     * `CA` - CA
+             *     * `CC` - CC
+             *     * `CD` - CD
+             *     * `CF` - CF
+             *     * `CG` - CG
+             *     * `CH` - CH
+             *     * `CI` - CI
+             *     * `CK` - CK
+             *     * `CL` - CL
+             *     * `CM` - CM
+             *     * `CN` - CN
+             *     * `CO` - CO
+             *     * `CR` - CR
+             *     * `CU` - CU
+             *     * `CV` - CV
+             *     * `CW` - CW
+             *     * `CX` - CX
+             *     * `CY` - CY
+             *     * `CZ` - CZ
+             *     * `DE` - DE
+             *     * `DJ` - DJ
+             *     * `DK` - DK
+             *     * `DM` - DM
+             *     * `DO` - DO
+             *     * `DZ` - DZ
+             *     * `EC` - EC
+             *     * `EE` - EE
+             *     * `EG` - EG
+             *     * `EH` - EH
+             *     * `ER` - ER
+             *     * `ES` - ES
+             *     * `ET` - ET
+             *     * `FI` - FI
+             *     * `FJ` - FJ
+             *     * `FK` - FK
+             *     * `FM` - FM
+             *     * `FO` - FO
+             *     * `FR` - FR
+             *     * `GA` - GA
+             *     * `GB` - GB
+             *     * `GD` - GD
+             *     * `GE` - GE
+             *     * `GF` - GF
+             *     * `GG` - GG
+             *     * `GH` - GH
+             *     * `GI` - GI
+             *     * `GL` - GL
+             *     * `GM` - GM
+             *     * `GN` - GN
+             *     * `GP` - GP
+             *     * `GQ` - GQ
+             *     * `GR` - GR
+             *     * `GS` - GS
+             *     * `GT` - GT
+             *     * `GU` - GU
+             *     * `GW` - GW
+             *     * `GY` - GY
+             *     * `HK` - HK
+             *     * `HM` - HM
+             *     * `HN` - HN
+             *     * `HR` - HR
+             *     * `HT` - HT
+             *     * `HU` - HU
+             *     * `ID` - ID
+             *     * `IE` - IE
+             *     * `IL` - IL
+             *     * `IM` - IM
+             *     * `IN` - IN
+             *     * `IO` - IO
+             *     * `IQ` - IQ
+             *     * `IR` - IR
+             *     * `IS` - IS
+             *     * `IT` - IT
+             *     * `JE` - JE
+             *     * `JM` - JM
+             *     * `JO` - JO
+             *     * `JP` - JP
+             *     * `KE` - KE
+             *     * `KG` - KG
+             *     * `KH` - KH
+             *     * `KI` - KI
+             *     * `KM` - KM
+             *     * `KN` - KN
+             *     * `KP` - KP
+             *     * `KR` - KR
+             *     * `KW` - KW
+             *     * `KY` - KY
+             *     * `KZ` - KZ
+             *     * `LA` - LA
+             *     * `LB` - LB
+             *     * `LC` - LC
+             *     * `LI` - LI
+             *     * `LK` - LK
+             *     * `LR` - LR
+             *     * `LS` - LS
+             *     * `LT` - LT
+             *     * `LU` - LU
+             *     * `LV` - LV
+             *     * `LY` - LY
+             *     * `MA` - MA
+             *     * `MC` - MC
+             *     * `MD` - MD
+             *     * `ME` - ME
+             *     * `MF` - MF
+             *     * `MG` - MG
+             *     * `MH` - MH
+             *     * `MK` - MK
+             *     * `ML` - ML
+             *     * `MM` - MM
+             *     * `MN` - MN
+             *     * `MO` - MO
+             *     * `MP` - MP
+             *     * `MQ` - MQ
+             *     * `MR` - MR
+             *     * `MS` - MS
+             *     * `MT` - MT
+             *     * `MU` - MU
+             *     * `MV` - MV
+             *     * `MW` - MW
+             *     * `MX` - MX
+             *     * `MY` - MY
+             *     * `MZ` - MZ
+             *     * `NA` - NA
+             *     * `NC` - NC
+             *     * `NE` - NE
+             *     * `NF` - NF
+             *     * `NG` - NG
+             *     * `NI` - NI
+             *     * `NL` - NL
+             *     * `NO` - NO
+             *     * `NP` - NP
+             *     * `NR` - NR
+             *     * `NU` - NU
+             *     * `NZ` - NZ
+             *     * `OM` - OM
+             *     * `PA` - PA
+             *     * `PE` - PE
+             *     * `PF` - PF
+             *     * `PG` - PG
+             *     * `PH` - PH
+             *     * `PK` - PK
+             *     * `PL` - PL
+             *     * `PM` - PM
+             *     * `PN` - PN
+             *     * `PR` - PR
+             *     * `PS` - PS
+             *     * `PT` - PT
+             *     * `PW` - PW
+             *     * `PY` - PY
+             *     * `QA` - QA
+             *     * `RE` - RE
+             *     * `RO` - RO
+             *     * `RS` - RS
+             *     * `RU` - RU
+             *     * `RW` - RW
+             *     * `SA` - SA
+             *     * `SB` - SB
+             *     * `SC` - SC
+             *     * `SD` - SD
+             *     * `SE` - SE
+             *     * `SG` - SG
+             *     * `SH` - SH
+             *     * `SI` - SI
+             *     * `SJ` - SJ
+             *     * `SK` - SK
+             *     * `SL` - SL
+             *     * `SM` - SM
+             *     * `SN` - SN
+             *     * `SO` - SO
+             *     * `SR` - SR
+             *     * `SS` - SS
+             *     * `ST` - ST
+             *     * `SV` - SV
+             *     * `SX` - SX
+             *     * `SY` - SY
+             *     * `SZ` - SZ
+             *     * `TC` - TC
+             *     * `TD` - TD
+             *     * `TF` - TF
+             *     * `TG` - TG
+             *     * `TH` - TH
+             *     * `TJ` - TJ
+             *     * `TK` - TK
+             *     * `TL` - TL
+             *     * `TM` - TM
+             *     * `TN` - TN
+             *     * `TO` - TO
+             *     * `TR` - TR
+             *     * `TT` - TT
+             *     * `TV` - TV
+             *     * `TW` - TW
+             *     * `TZ` - TZ
+             *     * `UA` - UA
+             *     * `UG` - UG
+             *     * `UM` - UM
+             *     * `US` - US
+             *     * `UY` - UY
+             *     * `UZ` - UZ
+             *     * `VA` - VA
+             *     * `VC` - VC
+             *     * `VE` - VE
+             *     * `VG` - VG
+             *     * `VI` - VI
+             *     * `VN` - VN
+             *     * `VU` - VU
+             *     * `WF` - WF
+             *     * `WS` - WS
+             *     * `YE` - YE
+             *     * `YT` - YT
+             *     * `ZA` - ZA
+             *     * `ZM` - ZM
+             *     * `ZW` - ZW
+             */
+            country: components["schemas"]["Country"];
+            name: string;
+            /**
+             * @example 19
+             * @example 5.5
+             */
+            rate: string;
+            /** @description ISO 3166-2 subdivision, the part after the dash (CA of US-CA). */
+            region?: string;
+        };
+        TaxRateOutput: {
+            country: string;
+            name: string;
+            rate: string;
+            region: string;
+        };
         /** @description The theme as the storefront draws it (and the admin edits it). */
         ThemeOutput: {
             accent_color: string;
@@ -3225,6 +5361,14 @@ export interface components {
             /** @description The title it last sold under in the period. */
             title: string;
         };
+        /** @description subtotal - discount + shipping (+ tax, unless prices include it) = total. */
+        TotalsOutput: {
+            discount: components["schemas"]["Money"];
+            shipping: components["schemas"]["Money"];
+            subtotal: components["schemas"]["Money"];
+            tax: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
+        };
         UploadFormOutput: {
             /** Format: date-time */
             expires_at: string;
@@ -3255,6 +5399,8 @@ export interface components {
             stock?: number;
             /** @description Defaults to `""`. */
             title?: string;
+            /** @description One unit, packed. Defaults to `0`. */
+            weight_grams?: number;
         };
         VariantOutput: {
             compare_at_price: components["schemas"]["Money"] | null;
@@ -3267,6 +5413,16 @@ export interface components {
             sku: string;
             stock: number;
             title: string;
+            weight_grams: number;
+        };
+        WeightBandInputRequest: {
+            /** @example 19.99 */
+            price: string;
+            up_to_grams: number;
+        };
+        WeightBandOutput: {
+            price: components["schemas"]["Money"];
+            up_to_grams: number;
         };
     };
     responses: never;
@@ -4712,6 +6868,504 @@ export interface operations {
             };
             /** @description No such resource on this host, or no shop at this host. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_discounts_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDiscountOutputList"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_discounts_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscountInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscountOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another discount has this code (`discount_code_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_discounts_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                discount_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscountOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_discounts_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                discount_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_discounts_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                discount_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDiscountUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscountOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another discount has this code (`discount_code_taken`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A usage limit below the uses counted (`discount_exhausted`). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9061,6 +11715,679 @@ export interface operations {
             };
         };
     };
+    admin_shipping_zones_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZoneOutput"][];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_shipping_zones_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingZoneInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZoneOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A country is already in another zone (`shipping_zone_overlap`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_shipping_zones_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZoneOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_shipping_zones_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_shipping_zones_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                zone_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedShippingZoneUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingZoneOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A country is already in another zone (`shipping_zone_overlap`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_taxes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxesOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_taxes_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxesInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxesOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_theme_retrieve: {
         parameters: {
             query?: never;
@@ -10525,6 +13852,198 @@ export interface operations {
             };
         };
     };
+    storefront_cart_discount_codes_apply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscountCodeInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The code does not apply; `code` says why: `discount_unknown`, `discount_expired`, `discount_min_subtotal`, `discount_exhausted`, `discount_not_applicable`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_cart_discount_codes_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cart_id: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     storefront_cart_items_add: {
         parameters: {
             query?: never;
@@ -10771,6 +14290,292 @@ export interface operations {
             };
             /** @description Unsupported media type. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_cart_shipping_address: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingAddressInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_cart_shipping_method: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShippingMethodChoiceInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The cart has no address yet (`shipping_address_required`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a method for this address or weight (`shipping_method_unavailable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_cart_shipping_methods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cart_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShippingOfferOutput"][];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13453,6 +17258,141 @@ export interface operations {
             };
         };
     };
+    webhook_discount_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "discount.created";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change. */
+                        actor: string;
+                        /** @description null for an automatic promotion. */
+                        code: string | null;
+                        discount_id: number;
+                        /** @enum {string} */
+                        kind: "percentage" | "fixed" | "free_shipping";
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "discount.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_discount_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "discount.deleted";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change. */
+                        actor: string;
+                        /** @description null for an automatic promotion. */
+                        code: string | null;
+                        discount_id: number;
+                        /** @enum {string} */
+                        kind: "percentage" | "fixed" | "free_shipping";
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "discount.deleted";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_discount_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "discount.updated";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        /** @description Who made the change. */
+                        actor: string;
+                        /** @description null for an automatic promotion. */
+                        code: string | null;
+                        discount_id: number;
+                        /** @enum {string} */
+                        kind: "percentage" | "fixed" | "free_shipping";
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "discount.updated";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     webhook_inventory_low: {
         parameters: {
             query?: never;
@@ -13517,6 +17457,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /** @enum {string} */
@@ -13526,11 +17475,31 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         reason: string;
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;
@@ -13569,6 +17538,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /**
@@ -13583,10 +17561,30 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;
@@ -13625,6 +17623,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /**
@@ -13639,10 +17646,30 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;
@@ -13681,6 +17708,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /** @enum {string} */
@@ -13690,10 +17726,30 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                         tracking: {
                             carrier: string;
                             number: string;
@@ -13738,6 +17794,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /** @enum {string} */
@@ -13747,10 +17812,30 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;
@@ -13789,6 +17874,15 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
                         /** Format: email */
                         email: string;
                         /** @enum {string} */
@@ -13798,15 +17892,35 @@ export interface operations {
                         order_id: number;
                         /** @enum {string} */
                         payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
                         refund: {
                             amount: string;
                             currency: string;
                             reason: string;
                         };
                         refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
                         /** @enum {string} */
                         status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
                         total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
                     };
                     /** @description The event's id: the same on every delivery of it. */
                     id: string;

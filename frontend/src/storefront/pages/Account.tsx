@@ -10,7 +10,7 @@ import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
 import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { adoptCart, useApi, useCustomer, useCustomerSession, useSignedIn } from "../api";
-import type { Components } from "../types";
+import type { Components, ShippingAddress } from "../types";
 import { CountrySelect } from "../../shared/CountrySelect";
 
 type Address = Components["CustomerAddressOutput"];
@@ -346,7 +346,7 @@ function Addresses() {
     mutationFn: () =>
       unwrap(
         api.POST("/api/storefront/v1/customer/addresses", {
-          body: { ...form, country: form.country.trim().toUpperCase(), is_default: false },
+          body: { ...form, country: form.country.trim().toUpperCase() as ShippingAddress["country"], is_default: false },
         }),
       ),
     onSuccess: () => {

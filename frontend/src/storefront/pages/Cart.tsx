@@ -1,7 +1,43 @@
+import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { formatMoney, money } from "../../api/money";
-import { Empty, ErrorMessage, Loading } from "../../shared/ui";
-import { useCart, useCartNotice, useUpdateCartLine } from "../api";
+import { Empty, ErrorMessage, Field, Loading } from "../../shared/ui";
+import { useCart, useCartChoices, useCartNotice, useUpdateCartLine } from "../api";
+import { Totals } from "../../shared/Totals";
+import type { Cart } from "../types";
+
+/** Apply a discount code to the cart (one at a time), or remove it; the API says why a code does not apply. */
+export function DiscountCodeForm({ cart }: { cart: Cart }) {
+  const { applyCode, removeCode } = useCartChoices();
+  const [code, setCode] = useState("");
+  const [empty, setEmpty] = useState(false);
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    setEmpty(!code.trim());
+    if (code.trim()) applyCode.mutate({ cartId: cart.id, code: code.trim() }, { onSuccess: () => setCode("") });
+  };
+  const applied = cart.discount_codes[0];
+  return (
+    <form className="discount-code" onSubmit={onSubmit} noValidate>
+      {applied ? (
+        <p>
+          Code <strong>{applied}</strong>{" "}
+          <button type="button" className="secondary" onClick={() => removeCode.mutate({ cartId: cart.id, code: applied })}>
+            Remove code
+          </button>
+        </p>
+      ) : (
+        <>
+          <Field label="Discount code" value={code} onChange={(e) => setCode(e.target.value)} maxLength={64} errors={empty ? ["Enter a code."] : []} />
+          <button type="submit" className="secondary" disabled={applyCode.isPending}>
+            Apply
+          </button>
+        </>
+      )}
+      <ErrorMessage error={applyCode.error ?? removeCode.error} />
+    </form>
+  );
+}
 
 /** An empty cart, or what became of the shopper's cart when it is gone. */
 export function NoCart() {
@@ -124,6 +160,9 @@ export function CartPage() {
           </tfoot>
         </table>
       </div>
+      <DiscountCodeForm cart={data} />
+      <Totals breakdown={data} />
+      {!data.shipping_method && <p className="muted">Shipping is chosen at checkout.</p>}
       <ErrorMessage error={update.error} />
       <div className="actions">
         <Link to="/" className="button secondary">

@@ -28,6 +28,19 @@ const cart = {
   ],
   subtotal: money("24.50"),
   item_count: 1,
+  shipping_address: null,
+  shipping_method: null,
+  discount_codes: [],
+  discounts: [],
+  prices_include_tax: false,
+  totals: {
+    subtotal: money("24.50"),
+    shipping: money("0.00"),
+    discount: money("0.00"),
+    tax: money("0.00"),
+    total: money("24.50"),
+  },
+  tax_lines: [],
 };
 const placed = { number: 1001, token: "secret-token", status: "paid", lines: [], total: money("24.50") };
 
@@ -59,6 +72,7 @@ function renderAt(
         return answer();
       }
       if (url.endsWith("/payment-methods")) return json({ providers });
+      if (url.endsWith("/shipping-methods")) return json([]);
       return cartAnswer();
     }),
   );

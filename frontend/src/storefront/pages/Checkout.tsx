@@ -6,8 +6,74 @@ import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
 import { COUNTRIES, CountrySelect } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
-import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCustomer, useSignedIn } from "../api";
-import { NoCart } from "./Cart";
+import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCartChoices, useCustomer, useShippingMethods, useSignedIn } from "../api";
+import { Totals } from "../../shared/Totals";
+import type { Cart, ShippingAddress } from "../types";
+import { DiscountCodeForm, NoCart } from "./Cart";
+
+const ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postal_code", "country"] as const;
+
+function addressOf(form: Form) {
+  return {
+    name: form.name.trim(),
+    line1: form.line1.trim(),
+    line2: form.line2.trim(),
+    city: form.city.trim(),
+    postal_code: form.postal_code.trim(),
+    country: form.country as ShippingAddress["country"], // one of COUNTRIES (validateCheckout)
+  };
+}
+
+/** The shipping methods for the saved address, priced by the API; choosing one re-prices the cart. */
+function ShippingChoice({ cart, form, onAddressErrors }: { cart: Cart; form: Form; onAddressErrors: (errors: FieldErrors) => void }) {
+  const { address, method } = useCartChoices();
+  const saved = cart.shipping_address;
+  const current = addressOf(form);
+  const upToDate = saved !== null && ADDRESS_FIELDS.every((name) => (saved[name] ?? "") === current[name]);
+  const methods = useShippingMethods(cart.id, upToDate);
+  const save = () => {
+    const found = validateCheckout({ ...form, email: "a@b.co", card_number: "4242424242424242" });
+    onAddressErrors(found);
+    if (Object.keys(found).length === 0) address.mutate({ cartId: cart.id, address: current });
+  };
+  return (
+    <fieldset>
+      <legend>Shipping method</legend>
+      {!upToDate ? (
+        <button type="button" className="secondary" onClick={save} disabled={address.isPending}>
+          Show shipping options for this address
+        </button>
+      ) : methods.isLoading ? (
+        <Loading label="Finding shipping options…" />
+      ) : methods.data && methods.data.length > 0 ? (
+        <div role="radiogroup" aria-label="Shipping method">
+          {methods.data.map((offer) => (
+            <label key={offer.id} className="checkbox">
+              <input
+                type="radio"
+                name="shipping-method"
+                value={offer.id}
+                checked={cart.shipping_method?.id === offer.id}
+                onChange={() => method.mutate({ cartId: cart.id, method: offer.id })}
+              />
+              {offer.name} — {formatMoney(money(offer.price))}
+              {offer.min_days !== null && offer.max_days !== null && (
+                <span className="muted">
+                  {" "}
+                  ({offer.min_days}–{offer.max_days} days)
+                </span>
+              )}
+              {offer.pickup && <span className="muted"> (pick up)</span>}
+            </label>
+          ))}
+        </div>
+      ) : (
+        <p className="muted">No shipping charge for this address.</p>
+      )}
+      <ErrorMessage error={address.error ?? method.error ?? methods.error} />
+    </fieldset>
+  );
+}
 
 const EMPTY_FORM = {
   email: "",
@@ -116,17 +182,12 @@ export function CheckoutPage() {
 
   const checkout = useMutation({
     mutationFn: (cartId: string) => {
+      const chosen = cart.data?.shipping_method?.id;
       const body = {
         cart: cartId,
         email: form.email.trim(),
-        shipping_address: {
-          name: form.name.trim(),
-          line1: form.line1.trim(),
-          line2: form.line2.trim(),
-          city: form.city.trim(),
-          postal_code: form.postal_code.trim(),
-          country: form.country,
-        },
+        shipping_address: addressOf(form),
+        ...(chosen ? { shipping_method: chosen } : {}),
         payment_method:
           form.provider === "test"
             ? { provider: "test" as const, card_number: form.card_number.replace(/\s/g, "") }
@@ -182,6 +243,8 @@ export function CheckoutPage() {
         {data.item_count} item{data.item_count === 1 ? "" : "s"}, subtotal <strong>{formatMoney(money(data.subtotal))}</strong>.{" "}
         <Link to="/cart">Change cart</Link>
       </p>
+      <DiscountCodeForm cart={data} />
+      <Totals breakdown={data} />
       <form onSubmit={onSubmit} noValidate>
         <fieldset>
           <legend>Contact</legend>
@@ -198,6 +261,7 @@ export function CheckoutPage() {
             <CountrySelect value={form.country} onChange={(country) => setForm((current) => ({ ...current, country }))} errors={addressErrors("country")} required />
           </div>
         </fieldset>
+        <ShippingChoice cart={data} form={form} onAddressErrors={setClientErrors} />
         <fieldset>
           <legend>Payment</legend>
           <SelectField label="Payment method" value={form.provider} onChange={set("provider")}>
@@ -218,7 +282,7 @@ export function CheckoutPage() {
         </fieldset>
         <ErrorMessage error={checkout.error} />
         <button type="submit" disabled={checkout.isPending}>
-          {checkoutButtonLabel(form.provider, checkout.isPending, formatMoney(money(data.subtotal)))}
+          {checkoutButtonLabel(form.provider, checkout.isPending, formatMoney(money(data.totals.total)))}
         </button>
       </form>
     </>

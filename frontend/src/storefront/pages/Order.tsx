@@ -7,6 +7,7 @@ import { countryName } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { forgetCart, useApi, useTheme } from "../api";
 import { useOrderLive } from "../orderLive";
+import { Totals } from "../../shared/Totals";
 import type { Order } from "../types";
 
 /** How to pay an order placed with "pay later": amount, reference, deadline, and what happens next. */
@@ -73,16 +74,9 @@ export function OrderSummary({ order, paymentDetails }: { order: Order; paymentD
               </tr>
             ))}
           </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row" colSpan={2}>
-                Total
-              </th>
-              <td className="num price">{formatMoney(money(order.total))}</td>
-            </tr>
-          </tfoot>
         </table>
       </div>
+      <Totals breakdown={order} />
       <h2>Shipping to</h2>
       <address>
         {order.shipping_address.name}
