@@ -6,7 +6,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import InventoryAdjustment, Product, ProductImage
-from tenants.conventions.fields import DayRangeQuery, NullableJSONObjectField, StrictCharField
+from tenants.conventions.fields import (
+    DayRangeQuery,
+    NullableJSONObjectField,
+    StrictCharField,
+    StrictRegexField,
+)
 from tenants.conventions.money import AmountInputField, ShopMoneyField
 from tenants.storage import object_url
 
@@ -65,7 +70,7 @@ class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
 
 class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
     title = StrictCharField(max_length=255)
-    slug = serializers.RegexField(SLUG_RE, max_length=255, required=False)
+    slug = StrictRegexField(SLUG_RE, max_length=255, required=False)
     description = StrictCharField(max_length=20_000, required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(
         choices=Product.Status.choices, required=False, default=Product.Status.DRAFT
@@ -77,7 +82,7 @@ class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
 
 class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     title = StrictCharField(max_length=255, required=False)
-    slug = serializers.RegexField(SLUG_RE, max_length=255, required=False)
+    slug = StrictRegexField(SLUG_RE, max_length=255, required=False)
     description = StrictCharField(max_length=20_000, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, allow_null=True)
@@ -86,7 +91,7 @@ class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
 
 class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=120)
-    slug = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    slug = StrictRegexField(SLUG_RE, max_length=140, required=False)
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)  # type: ignore[assignment]
     attribute_schema = NullableJSONObjectField(required=False, default=None)
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
@@ -94,7 +99,7 @@ class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
 
 class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=120, required=False)
-    slug = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    slug = StrictRegexField(SLUG_RE, max_length=140, required=False)
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)  # type: ignore[assignment]
     attribute_schema = NullableJSONObjectField(required=False)
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
@@ -367,7 +372,7 @@ class QueryBooleanField(serializers.BooleanField):
 
 class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
     q = StrictCharField(max_length=200, required=False, allow_blank=True)
-    category = serializers.RegexField(SLUG_RE, max_length=140, required=False)
+    category = StrictRegexField(SLUG_RE, max_length=140, required=False)
     min_price = AmountInputField(required=False)
     max_price = AmountInputField(required=False)
     in_stock = QueryBooleanField()

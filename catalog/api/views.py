@@ -119,6 +119,8 @@ class AdminCategoryDetailView(CatalogAdminView):
 
 
 class AdminCategoryReorderView(CatalogAdminView):
+    pagination_class = None  # answers the whole reordered level, not a page
+
     @extend_schema(
         request=s.CategoryReorderInput,
         responses=s.CategoryOutput(many=True),

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from orders.countries import COUNTRY_CODES, region_valid
 from orders.models import Discount, ShippingMethod
 from orders.pricing import rate_text
-from tenants.conventions.fields import StrictBooleanField, StrictCharField
+from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
 
 MAX_ID = 2**62
@@ -97,7 +97,7 @@ class ShippingZoneUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     name = StrictCharField(max_length=100, required=False)
     countries = serializers.ListField(child=country_field(), min_length=1, max_length=250, required=False)
     postal_code_prefixes = serializers.ListField(
-        child=serializers.RegexField(r"^[A-Za-z0-9 -]{1,20}$"), max_length=500, required=False
+        child=StrictRegexField(r"^[A-Za-z0-9 -]{1,20}$"), max_length=500, required=False
     )
     methods = ShippingMethodInput(many=True, required=False, max_length=20)  # type: ignore[call-arg]
 
@@ -143,7 +143,7 @@ class ShippingZoneOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class TaxRateInput(serializers.Serializer):  # type: ignore[type-arg]
     country = country_field()
-    region = serializers.RegexField(
+    region = StrictRegexField(
         r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
         help_text="ISO 3166-2 subdivision, the part after the dash (CA of US-CA).",
     )  # fmt: skip
@@ -225,7 +225,7 @@ class AppliesToInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class DiscountUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
-    code = serializers.RegexField(
+    code = StrictRegexField(
         r"^[A-Za-z0-9_-]{1,64}$", required=False, allow_null=True,
         help_text="Letters, digits, - and _; matched without regard to case. Leave out (or null) for an "
         "automatic promotion.",

@@ -27,7 +27,7 @@ from orders.payments import PROVIDERS
 from orders.pricing import rate_text
 from orders.quoting import CartQuote, quoted_method
 from orders.services import order_breakdown
-from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField
+from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField, StrictRegexField
 from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
 from tenants.storage import object_url
 
@@ -223,7 +223,7 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
     city = StrictCharField(max_length=100)
     postal_code = StrictCharField(max_length=20)
     country = country_field()
-    region = serializers.RegexField(
+    region = StrictRegexField(
         r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
         help_text="ISO 3166-2 subdivision, the part after the dash (CA of US-CA); for regional tax rates.",
     )  # fmt: skip
@@ -236,7 +236,7 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
 
 class PaymentMethodInput(serializers.Serializer):  # type: ignore[type-arg]
     provider = serializers.ChoiceField(choices=sorted(PROVIDERS))
-    card_number = serializers.RegexField(r"^[0-9 ]{12,23}$", required=False)
+    card_number = StrictRegexField(r"^[0-9 ]{12,23}$", required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["provider"] == "test" and not attrs.get("card_number"):
@@ -245,7 +245,7 @@ class PaymentMethodInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
-    cart = serializers.RegexField(r"^[0-9a-f]{32}$")
+    cart = StrictRegexField(r"^[0-9a-f]{32}$")
     email = serializers.EmailField(max_length=254)
     shipping_address = ShippingAddressInput(required=False, help_text="Defaults to the cart's.")
     shipping_method = serializers.IntegerField(

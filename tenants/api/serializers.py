@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tenants.conventions.fields import StrictBooleanField, StrictCharField
+from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
 from tenants.conventions.money import CURRENCIES
 from tenants.models import ApiKey, Membership, Shop, ShopExport
 
@@ -70,7 +70,7 @@ class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
     latitude = DirectoryCoordinate(limit=90, required=False, help_text="Decimal degrees, -90 to 90.")
     longitude = DirectoryCoordinate(limit=180, required=False, help_text="Decimal degrees, -180 to 180.")
     categories = serializers.ListField(
-        child=serializers.RegexField(DIRECTORY_CATEGORY, max_length=40, help_text=DIRECTORY_CATEGORY_HELP),
+        child=StrictRegexField(DIRECTORY_CATEGORY, max_length=40, help_text=DIRECTORY_CATEGORY_HELP),
         max_length=10,
         required=False,
     )
