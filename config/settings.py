@@ -399,6 +399,11 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "tenants.models.Membership.Role",
         "Currency": "tenants.conventions.money.CURRENCIES",
         "Country": "orders.countries.COUNTRY_CODES",
+        # Four models have a `kind`: each its own enum, named for what it sorts.
+        "PaymentKindEnum": "orders.models.Payment.Kind",
+        "DiscountKindEnum": "orders.models.Discount.Kind",
+        "CsvJobKindEnum": "catalog.models.CsvExport.Kind",
+        "ContentPageKindEnum": "catalog.storefront.models.ContentPage.Kind",
     },
     # Django's path converters, as the patterns they match (drf-spectacular only gives the type).
     "PATH_CONVERTER_OVERRIDES": {

@@ -229,8 +229,11 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
     )  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["region"] and not region_valid(attrs["country"], attrs["region"]):
-            raise serializers.ValidationError({"region": [f"Not a region of {attrs['country']}."]})
+        region, country = attrs.get("region"), attrs.get("country")
+        if region and country is None:  # a partial update: the region is checked against its country
+            raise serializers.ValidationError({"country": ["Send the country with a region."]})
+        if region and not region_valid(country, region):
+            raise serializers.ValidationError({"region": [f"Not a region of {country}."]})
         return attrs
 
 

@@ -2200,7 +2200,7 @@ export interface components {
             /** @description null for an automatic promotion. */
             code: string | null;
             id: number;
-            kind: components["schemas"]["KindA2bEnum"];
+            kind: components["schemas"]["DiscountKindEnum"];
             value: string;
         };
         AppliesToInputRequest: {
@@ -2620,9 +2620,19 @@ export interface components {
             body: string;
             title: string;
         };
+        /**
+         * @description * `about` - About us
+         *     * `shipping` - Shipping
+         *     * `returns` - Returns
+         *     * `privacy` - Privacy policy
+         *     * `terms` - Terms of service
+         *     * `contact` - Contact
+         * @enum {string}
+         */
+        ContentPageKindEnum: "about" | "shipping" | "returns" | "privacy" | "terms" | "contact";
         ContentPageOutput: {
             body: string;
-            kind: components["schemas"]["KindB4cEnum"];
+            kind: components["schemas"]["ContentPageKindEnum"];
             title: string;
             /** Format: date-time */
             updated_at: string;
@@ -2880,6 +2890,12 @@ export interface components {
          * @enum {string}
          */
         Country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        /**
+         * @description * `products` - Products
+         *     * `orders` - Orders
+         * @enum {string}
+         */
+        CsvJobKindEnum: "products" | "orders";
         /**
          * @description ISO 4217 currency code.
          * @enum {string}
@@ -3297,7 +3313,7 @@ export interface components {
             code?: string | null;
             /** Format: date-time */
             ends_at?: string | null;
-            kind: components["schemas"]["KindA2bEnum"];
+            kind: components["schemas"]["DiscountKindEnum"];
             /** @example 19.99 */
             min_subtotal?: string | null;
             /** Format: date-time */
@@ -3310,6 +3326,13 @@ export interface components {
              */
             value?: string | null;
         };
+        /**
+         * @description * `percentage` - Percentage
+         *     * `fixed` - Fixed
+         *     * `free_shipping` - Free Shipping
+         * @enum {string}
+         */
+        DiscountKindEnum: "percentage" | "fixed" | "free_shipping";
         DiscountOutput: {
             active: boolean;
             applies_to: components["schemas"]["AppliesToOutput"];
@@ -3319,7 +3342,7 @@ export interface components {
             /** Format: date-time */
             ends_at: string | null;
             id: number;
-            kind: components["schemas"]["KindA2bEnum"];
+            kind: components["schemas"]["DiscountKindEnum"];
             min_subtotal: components["schemas"]["Money"] | null;
             /** Format: date-time */
             starts_at: string | null;
@@ -3409,18 +3432,12 @@ export interface components {
             finished_at: string | null;
             /** Format: uuid */
             id: string;
-            kind: components["schemas"]["ExportOutputKindEnum"];
+            kind: components["schemas"]["CsvJobKindEnum"];
             readonly progress: components["schemas"]["ProgressOutput"];
             rows_total: number;
             size: number | null;
             status: components["schemas"]["JobStatusEnum"];
         };
-        /**
-         * @description * `products` - Products
-         *     * `orders` - Orders
-         * @enum {string}
-         */
-        ExportOutputKindEnum: "products" | "orders";
         FacetCategoryOutput: {
             count: number;
             id: number;
@@ -3574,23 +3591,6 @@ export interface components {
          * @enum {string}
          */
         JobStatusEnum: "pending" | "running" | "done" | "failed";
-        /**
-         * @description * `percentage` - Percentage
-         *     * `fixed` - Fixed
-         *     * `free_shipping` - Free Shipping
-         * @enum {string}
-         */
-        KindA2bEnum: "percentage" | "fixed" | "free_shipping";
-        /**
-         * @description * `about` - About us
-         *     * `shipping` - Shipping
-         *     * `returns` - Returns
-         *     * `privacy` - Privacy policy
-         *     * `terms` - Terms of service
-         *     * `contact` - Contact
-         * @enum {string}
-         */
-        KindB4cEnum: "about" | "shipping" | "returns" | "privacy" | "terms" | "contact";
         MarkPaidInputRequest: {
             /** @description Defaults to `""`. */
             reference?: string;
@@ -3730,7 +3730,7 @@ export interface components {
          */
         OrderStatusEnum: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
         PageLinkOutput: {
-            kind: components["schemas"]["KindB4cEnum"];
+            kind: components["schemas"]["ContentPageKindEnum"];
             title: string;
         };
         PaginatedApiKeyOutputList: {
@@ -4217,7 +4217,7 @@ export interface components {
             code?: string | null;
             /** Format: date-time */
             ends_at?: string | null;
-            kind?: components["schemas"]["KindA2bEnum"];
+            kind?: components["schemas"]["DiscountKindEnum"];
             /** @example 19.99 */
             min_subtotal?: string | null;
             /** Format: date-time */
@@ -4296,6 +4296,12 @@ export interface components {
             /** @description The order's token from checkout. */
             token: string;
         };
+        /**
+         * @description * `charge` - Charge
+         *     * `refund` - Refund
+         * @enum {string}
+         */
+        PaymentKindEnum: "charge" | "refund";
         PaymentMethodInputRequest: {
             card_number?: string;
             provider: components["schemas"]["ProviderEnum"];
@@ -4308,7 +4314,7 @@ export interface components {
             amount: components["schemas"]["Money"];
             /** Format: date-time */
             created_at: string;
-            kind: components["schemas"]["PaymentOutputKindEnum"];
+            kind: components["schemas"]["PaymentKindEnum"];
             provider: string;
             reason: string;
             reference: string;
@@ -4326,12 +4332,6 @@ export interface components {
              */
             status: components["schemas"]["PaymentOutputStatusEnum"];
         };
-        /**
-         * @description * `charge` - Charge
-         *     * `refund` - Refund
-         * @enum {string}
-         */
-        PaymentOutputKindEnum: "charge" | "refund";
         /**
          * @description * `pending` - Pending
          *     * `requires_action` - Requires Action
@@ -6414,12 +6414,7 @@ export interface operations {
     };
     admin_categories_reorder: {
         parameters: {
-            query?: {
-                /** @description The pagination cursor value. */
-                cursor?: string;
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
                 "Idempotency-Key"?: string;
@@ -6441,7 +6436,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedCategoryOutputList"];
+                    "application/json": components["schemas"]["CategoryOutput"][];
                 };
             };
             /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
