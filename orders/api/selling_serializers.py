@@ -172,6 +172,14 @@ class TaxesInput(serializers.Serializer):  # type: ignore[type-arg]
     rates = TaxRateInput(many=True, max_length=500)  # type: ignore[call-arg]
     category_overrides = CategoryRateInput(many=True, max_length=500)  # type: ignore[call-arg]
 
+    def to_internal_value(self, data: Any) -> Any:
+        # A PUT replaces every setting: a field it does not know is a mistake, not something to drop.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Not a setting of taxes."] for name in unknown})
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         places = [(r["country"], r["region"]) for r in attrs["rates"]]
         if len(set(places)) != len(places):

@@ -217,6 +217,7 @@ def test_taxes_read_and_replace(admin: AdminClient, api) -> None:
         {"category_overrides": [{"category": 999999, "country": "DE", "rate": "7", "name": "Books"}]},
         {"prices_include_tax": "yes"},
         {"shipping_taxable": None},
+        {"default_rates": "7"},  # a misspelt setting is refused, not dropped
     ],
 )
 def test_bad_taxes_are_refused_and_change_nothing(admin: AdminClient, shop_a: ShopContext, change) -> None:
