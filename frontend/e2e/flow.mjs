@@ -285,7 +285,7 @@ try {
   await merchant.getByLabel("Rate (%)", { exact: true }).fill("19");
   await merchant.getByLabel("Name", { exact: true }).fill("MwSt");
   await merchant.getByRole("button", { name: "Save taxes" }).click();
-  await merchant.getByText("Saved.").waitFor();
+  await merchant.getByText("Saved.", { exact: true }).waitFor();
   await shot(merchant, "admin-taxes");
   await merchant.getByRole("link", { name: "Discounts", exact: true }).click();
   await merchant.getByLabel("Code").fill("WELCOME10");
@@ -380,7 +380,7 @@ try {
   await shopper.getByRole("heading", { name: /^Order \d+$/ }).waitFor();
   const orderHeading = await shopper.getByRole("heading", { name: /^Order \d+$/ }).textContent();
   const orderNumber = orderHeading.replace("Order ", "").trim();
-  await shopper.getByText("paid", { exact: true }).waitFor();
+  await shopper.getByText("paid", { exact: true }).first().waitFor();
   await shot(shopper, "storefront-order-confirmation");
   await axe.check(shopper, "storefront order confirmation");
 
@@ -398,7 +398,7 @@ try {
   // The shopper goes back to the order's page and stays there while the merchant ships it.
   await shopper.goBack();
   await shopper.getByRole("heading", { name: `Order ${orderNumber}` }).waitFor();
-  await shopper.getByText("paid", { exact: true }).waitFor();
+  await shopper.getByText("paid", { exact: true }).first().waitFor();
   let shopperLoads = 0;
   shopper.on("load", () => {
     shopperLoads += 1;
@@ -419,7 +419,7 @@ try {
   await checkAdminPage(merchant, "order");
 
   // The shopper's order page tells the news live (its own stream, opened with the order's token).
-  await shopper.getByText("fulfilled", { exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+  await shopper.getByText("fulfilled", { exact: true }).first().waitFor({ timeout: STEP_TIMEOUT });
   if (shopperLoads !== 0) throw new Error("the order page reloaded to show the shipment");
   await shot(shopper, "storefront-order-shipped-live");
 
@@ -468,7 +468,7 @@ try {
   await shot(shopper, "storefront-order-lookup");
   await shopper.goto(`${storefront}${await mailedLink("shopper@example.com", `The link to your order #${orderNumber}`, `/orders/${orderNumber}`)}`);
   await shopper.getByRole("heading", { name: `Order ${orderNumber}` }).waitFor();
-  await shopper.getByText("fulfilled", { exact: true }).waitFor();
+  await shopper.getByText("fulfilled", { exact: true }).first().waitFor();
   await shot(shopper, "storefront-order-from-email");
   if (docsShots) {
     await shopper.goto(`${storefront}/`);

@@ -229,7 +229,8 @@ export function OrderDetailPage() {
       )}
       <TrackingLine order={o} />
       <ErrorMessage error={act.error} />
-      <div className="table-wrap">
+      {/* Focusable: on a phone the lines scroll sideways, and keyboards must reach them. */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Items ordered">
         <table>
           <thead>
             <tr>
