@@ -18,6 +18,11 @@ const pending = {
   expires_at: "2026-12-04T10:30:00Z",
   lines: [],
   total: money("24.50"),
+  totals: { subtotal: money("24.50"), shipping: money("0.00"), discount: money("0.00"), tax: money("0.00"), total: money("24.50") },
+  tax_lines: [],
+  discounts: [],
+  prices_include_tax: false,
+  shipping_method: null,
   shipping_address: address,
 };
 
