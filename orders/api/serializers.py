@@ -230,9 +230,11 @@ class ShippingAddressInput(serializers.Serializer):  # type: ignore[type-arg]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         region, country = attrs.get("region"), attrs.get("country")
-        if region and country is None:  # a partial update: the region is checked against its country
+        if not region:
+            return attrs
+        if country is None:  # a partial update: the region is checked against its country
             raise serializers.ValidationError({"country": ["Send the country with a region."]})
-        if region and not region_valid(country, region):
+        if not region_valid(country, region):
             raise serializers.ValidationError({"region": [f"Not a region of {country}."]})
         return attrs
 
