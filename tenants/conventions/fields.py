@@ -28,15 +28,8 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)  # type: ignore[arg-type]  # type: ignore[no-any-return]
 
 
-class StrictRegexField(serializers.RegexField):
+class StrictRegexField(StrictCharField, serializers.RegexField):
     """A RegexField that refuses numbers and booleans (RegexField would take 0 as "0")."""
-
-    default_error_messages = {"not_a_string": "Must be a string."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)  # type: ignore[arg-type]  # type: ignore[no-any-return]
 
 
 @extend_schema_field({"type": "object"})  # spectacular adds the "null" for allow_null
