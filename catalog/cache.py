@@ -24,7 +24,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from tenants.keys import RedisScript, redis_client, redis_key, redis_scripts_run
+from tenants.keys import RedisScript, ScriptCall, redis_client, redis_key, redis_scripts_run
 from tenants.models import Shop
 from tenants.request_trip import RequestTrip
 from tenants.schemas import current_schema
@@ -246,7 +246,7 @@ def storefront_cache_get(request_key: str, *, tag: str, trip: RequestTrip | None
     """
     key = _response_key(request_key)
     held = copies.get(key)
-    lookup = (
+    lookup: ScriptCall = (
         _LOOKUP,
         [_version_key(), _tag_key(tag), key],
         [held[0] if held else "", _tag_ttl_ms(), REFRESH_MS],
