@@ -8,7 +8,6 @@ table that CPU is accounted from.
 from __future__ import annotations
 
 import bisect
-import http.client
 import itertools
 import json
 import logging
@@ -17,7 +16,6 @@ import random
 import re
 import runpy
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,8 @@ from types import FrameType
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
+
+from tests.net import free_port, http_get
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -254,22 +254,6 @@ def raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 # --- processes and HTTP -----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_get(port: int, host: str, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
 
 
 @dataclass(frozen=True)
