@@ -127,3 +127,11 @@ def test_density_wrk_script_reports_its_counters(answering_port: int, tmp_path: 
     assert result.load.requests > 0 and result.load.hits > 0 and result.non_200 > 0
     assert result.load.errors == 0  # non-200 answers are counted apart, not as errors
     assert result.load.hits + result.non_200 == result.load.requests
+
+
+def test_profile_tables_print_each_share_of_the_samples(capsys) -> None:
+    support.profile_tables([("render", 30)], [("django", 50)], [("view", 80), ("redis", 20)], samples=200)
+    out = capsys.readouterr().out
+    assert "| function (self time) | share |\n|---|---:|\n| render | 15.0% |" in out
+    assert "| library (self time) | share |\n|---|---:|\n| django | 25.0% |" in out
+    assert "| view | 40.0% |\n| redis | 10.0% |" in out

@@ -110,6 +110,7 @@ from tests.perf.support import (
     django_setup,
     free_port,
     proc_table,
+    profile_tables,
     raise_on_sigterm,
     redis_database,
     redis_flush,
@@ -1296,21 +1297,7 @@ def report(
             f"non-idle threads at 100 Hz in {profile.seconds} s ({profile.rps:.0f} checkouts/s meanwhile; "
             "py-spy counts a thread waiting on PostgreSQL as busy):"
         )
-        print()
-        print("| function (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.self_time:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| library (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.libraries:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| frame (inclusive: it and what it calls) | share |")
-        print("|---|---:|")
-        for name, count in profile.inclusive:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
+        profile_tables(profile.self_time, profile.libraries, profile.inclusive, profile.samples)
         print(f"\nraw profiles: {', '.join(str(p) for p in profile.raw_paths)}")
 
     print()

@@ -109,6 +109,7 @@ from tests.perf.support import (
     gunicorn_settings,
     http_get,
     proc_table,
+    profile_tables,
     raise_on_sigterm,
     redis_database,
     redis_flush,
@@ -1002,21 +1003,7 @@ def report(
             f"py-spy, {profile.scenario.label}: gunicorn workers, {profile.samples} on-CPU samples at 200 Hz "
             f"({profile.rps:,.0f} req/s while sampled; {profile.raw_path}):"
         )
-        print()
-        print("| function (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.self_time[:15]:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| library (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.areas:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| frame (inclusive: it and what it calls) | share |")
-        print("|---|---:|")
-        for name, count in profile.inclusive:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
+        profile_tables(profile.self_time[:15], profile.areas, profile.inclusive, profile.samples)
 
     noisy = [r for r in results if r.cpu.groups["other"] >= NOISE_CORES]
     if noisy:

@@ -139,6 +139,26 @@ end
 """
 
 
+def profile_tables(
+    self_time: Sequence[tuple[str, int]],
+    libraries: Sequence[tuple[str, int]],
+    inclusive: Sequence[tuple[str, int]],
+    samples: int,
+) -> None:
+    """Print a py-spy profile's shares of `samples` as Markdown tables: by function, by library, by frame."""
+    tables = (
+        ("function (self time)", self_time),
+        ("library (self time)", libraries),
+        ("frame (inclusive: it and what it calls)", inclusive),
+    )
+    for heading, rows in tables:
+        print()
+        print(f"| {heading} | share |")
+        print("|---|---:|")
+        for name, count in rows:
+            print(f"| {name} | {count * 100 / samples:.1f}% |")
+
+
 def zipf_sampler(n: int, s: float, rng: random.Random) -> Callable[[], int]:
     """Ranks 0..n-1 with P(k) proportional to 1/(k+1)^s."""
     weights = list(itertools.accumulate(1 / (k + 1) ** s for k in range(n)))
