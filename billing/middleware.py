@@ -8,19 +8,20 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from billing import ratelimits
+from tenants.request_trip import request_trip
 
 
 class RateLimitMiddleware:
     """
     Sits right after host routing and before the storefront cache. It attaches
-    the request's limit. A Storefront API request is counted by the first Redis
-    round trip it makes (the storefront cache's lookup), or else just before its
-    view runs (or after, for a request that never reached one, such as a 404);
-    over the limit, the view does not run: 429 with `Retry-After`. An Admin API
-    request is counted by ShopBudgetThrottle once DRF has authorised it, and not
-    at all otherwise. Every counted answer carries the `RateLimit-Policy` and
-    `RateLimit` headers, and so do sign-in and sign-up attempts (counted by
-    SignInThrottle).
+    the request's limit. A Storefront API request's count boards the request's
+    first trip to Redis (tenants.request_trip): made by the storefront cache's
+    lookup, or else here just before the view runs (or after, for a request that
+    never reached one, such as a 404); over the limit, the view does not run:
+    429 with `Retry-After`. An Admin API request is counted by ShopBudgetThrottle
+    once DRF has authorised it, and not at all otherwise. Every counted answer
+    carries the `RateLimit-Policy` and `RateLimit` headers, and so do sign-in and
+    sign-up attempts (counted by SignInThrottle).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -33,17 +34,18 @@ class RateLimitMiddleware:
             ratelimits.sign_in_headers_add(request, response)
             return response
         request._rate_limit = limit  # type: ignore[attr-defined]
+        if not limit.once_authorised:
+            request_trip(request).board(limit)
         response = self.get_response(request)
-        ratelimits.headers_add(response, limit.decision if limit.once_authorised else limit.count())
+        request_trip(request).make()  # a request that reached no view is counted now
+        ratelimits.headers_add(response, limit.decision)
         return response
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        limit = ratelimits.request_limit(request)
-        if limit is None or limit.once_authorised:
+        if ratelimits.request_limit(request) is None:
             return None
-        decision = limit.count()
-        if decision is not None and not decision.allowed:
-            return ratelimits.too_many_requests(decision)
-        return None
+        trip = request_trip(request)
+        trip.make()
+        return trip.refusal()

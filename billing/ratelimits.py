@@ -17,9 +17,10 @@ permissions, counts it. Requests with no or bogus credentials (401/403), and
 unknown Admin paths, spend nothing, so nobody can use up a merchant's budget, or
 run up its metered usage, by knowing the shop's hostname.
 
-A request costs one Redis round trip in all: the limiter's script runs in the
-same pipeline as whatever else the request reads from Redis first (the cached
-storefront path batches it with its cache lookup), or alone just before the view.
+A request costs one Redis round trip in all: the limiter's count boards the
+request's first trip to Redis (tenants.request_trip), made by whatever reads
+Redis first (the storefront cache's lookup) or, failing that, by the middleware
+just before the view. Every count of this module goes through such a trip.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import APIException, Throttled
@@ -43,9 +43,10 @@ from billing.metering import API_CALLS_KEY_DAYS, api_calls_key
 from billing.periods import period_of
 from billing.selectors import shop_plan_limits
 from tenants.conventions.problems import problem_response
-from tenants.keys import RedisScript, ScriptCall, redis_key, redis_scripts_run
+from tenants.keys import RedisScript, ScriptCall, redis_key
 from tenants.models import Shop
 from tenants.proxies import client_address, rate_limit_subject
+from tenants.request_trip import RequestTrip, request_trip
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _outage_log(exc: Exception) -> None:
 
 
 class RequestLimit:
-    """One request's place in its budget, counted once: batched with other Redis reads, or alone."""
+    """One request's place in its budget, counted once, on a trip to Redis (a tenants.request_trip.Rider)."""
 
     def __init__(
         self,
@@ -157,7 +158,7 @@ class RequestLimit:
         self.decision: Decision | None = None  # None once counted: Redis was unreachable
 
     def call(self) -> ScriptCall:
-        """The script call to batch into the request's Redis round trip."""
+        """The script call that rides the request's Redis round trip."""
         return _COUNT, self.keys, [self.policy.window + 1, self.policy.quota, USAGE_COUNTER_SECONDS]
 
     def receive(self, count: int) -> Decision:
@@ -170,16 +171,11 @@ class RequestLimit:
         self.decision = None
         _outage_log(exc)
 
-    def count(self) -> Decision | None:
-        """Count the request now unless it was counted already; None when Redis is unreachable."""
-        if not self.counted:
-            try:
-                (count,) = redis_scripts_run([self.call()])
-            except redis.RedisError as exc:
-                self.fail_open(exc)
-            else:
-                self.receive(count)
-        return self.decision
+    def refusal(self) -> HttpResponse | None:
+        """The 429 problem once counted over budget; None within it, or uncounted."""
+        if self.decision is None or self.decision.allowed:
+            return None
+        return too_many_requests(self.decision)
 
 
 def request_limit_for(request: HttpRequest) -> RequestLimit | None:
@@ -241,7 +237,11 @@ class ShopBudgetThrottle(BaseThrottle):
     def allow_request(self, request: Request, view: object) -> bool:
         limit = request_limit(request._request)
         if limit is not None and limit.once_authorised:
-            decision = limit.count()
+            if not limit.counted:
+                trip = request_trip(request._request)
+                trip.board(limit)
+                trip.make()
+            decision = limit.decision
             if decision is not None and not decision.allowed:
                 raise BudgetSpent(decision)
         return True
@@ -311,13 +311,12 @@ def sign_in_limits(*, scope: str, email: object, client: str, schema: str = "pub
 
 def sign_in_limits_count(limits: list[RequestLimit]) -> list[Decision]:
     """Count every limit in one Redis round trip; none when Redis is unreachable (fail open)."""
-    try:
-        counts = redis_scripts_run([limit.call() for limit in limits])
-    except redis.RedisError as exc:
-        for limit in limits:
-            limit.fail_open(exc)
+    trip = RequestTrip()
+    for limit in limits:
+        trip.board(limit)
+    if trip.make() is None:
         return []
-    return [limit.receive(count) for limit, count in zip(limits, counts, strict=True)]
+    return [limit.decision for limit in limits if limit.decision is not None]
 
 
 class AttemptsSpent(Throttled):

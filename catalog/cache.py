@@ -24,9 +24,9 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from billing.ratelimits import RequestLimit
 from tenants.keys import RedisScript, ScriptCall, redis_client, redis_key, redis_scripts_run
 from tenants.models import Shop
+from tenants.request_trip import RequestTrip
 from tenants.schemas import current_schema
 
 
@@ -239,27 +239,21 @@ class CachedAnswer:
     refreshing: bool = False  # this request renders the entry, while others get the last body
 
 
-def storefront_cache_get(request_key: str, *, tag: str, limit: RequestLimit | None = None) -> CachedAnswer:
+def storefront_cache_get(request_key: str, *, tag: str, trip: RequestTrip | None = None) -> CachedAnswer:
     """
-    Look a request key up (under its tag) in one round trip, counting the
-    request's rate limit there too if given and not counted yet.
+    Look a request key up (under its tag) in one round trip: the request's trip
+    to Redis if given, with whatever has boarded it (its rate limit's count).
     """
     key = _response_key(request_key)
     held = copies.get(key)
-    calls: list[ScriptCall] = [
-        (_LOOKUP, [_version_key(), _tag_key(tag), key], [held[0] if held else "", _tag_ttl_ms(), REFRESH_MS])
-    ]
-    counting = limit is not None and not limit.counted
-    if limit is not None and counting:
-        calls.insert(0, limit.call())
-    try:
-        results = redis_scripts_run(calls)
-    except redis.RedisError as exc:
-        if limit is not None and counting:
-            limit.fail_open(exc)
+    lookup: ScriptCall = (
+        _LOOKUP,
+        [_version_key(), _tag_key(tag), key],
+        [held[0] if held else "", _tag_ttl_ms(), REFRESH_MS],
+    )
+    results = (trip or RequestTrip()).make([lookup])
+    if results is None:
         return CachedAnswer("")
-    if limit is not None and counting:
-        limit.receive(results[0])
     answer = results[-1]
     version = answer[0].decode()
     if len(answer) == 1:  # the copy this process holds is current

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_etags
 
-from billing.ratelimits import request_limit, too_many_requests
 from catalog.cache import (
     body_etag,
     request_cache_key,
@@ -18,6 +17,7 @@ from catalog.cache import (
     storefront_cache_get,
     storefront_cache_set,
 )
+from tenants.request_trip import request_trip
 
 CACHEABLE = "storefront_cacheable"
 
@@ -68,8 +68,10 @@ class StorefrontCacheMiddleware:
     """
     Sits right after host routing. For a GET to a view marked cacheable, look the
     answer up in the shop's cache (one Redis round trip) and return it at once;
-    otherwise let the request through and store a 200 answer. The request's rate
-    limit (billing.ratelimits) is counted in that same round trip. The versions of
+    otherwise let the request through and store a 200 answer. The lookup makes the
+    request's first trip to Redis (tenants.request_trip), so whatever boarded it
+    (the rate limit's count) goes in that same round trip, and a rider's refusal
+    (429) is the answer. The versions of
     the shop and of the answer's tag, bumped by the changes that touch it, are part
     of the key; an older body is served only while another request renders the
     current one, and marked so (X-Cache: stale, no-cache).
@@ -89,10 +91,11 @@ class StorefrontCacheMiddleware:
         if query is None:
             return self.get_response(request)  # the view answers with the 400 problem
         request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
-        limit = request_limit(request)
-        found = storefront_cache_get(request_key, tag=tag, limit=limit)
-        if limit is not None and limit.decision is not None and not limit.decision.allowed:
-            return too_many_requests(limit.decision)
+        trip = request_trip(request)
+        found = storefront_cache_get(request_key, tag=tag, trip=trip)
+        refused = trip.refusal()  # by a rider of the trip (a spent rate limit)
+        if refused is not None:
+            return refused
         if found.body is not None:
             return _answer(request, found.body, found.etag, "stale" if found.stale else "hit")
         response = self.get_response(request)

@@ -329,7 +329,7 @@ def shop_restore(*, path: Path) -> Shop:
     # A backup from older code: apply what it lacks (a no-op when it is current).
     schema_migrate(schema)
     _redis_keys_forget(schema)
-    from tenants.selectors import host_cache_clear_everywhere
+    from tenants.routing import host_cache_clear_everywhere
 
     host_cache_clear_everywhere()
     return shop

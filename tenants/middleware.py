@@ -19,8 +19,8 @@ from tenants.conventions.problems import html_not_found, prefers_html, problem_r
 from tenants.keys import redis_client
 from tenants.models import Shop
 from tenants.observability.heartbeat import heartbeats_summary
+from tenants.routing import shop_for_host
 from tenants.schemas import use_public, use_shop
-from tenants.selectors import shop_for_host
 
 PUBLIC_TENANT = FakeTenant(schema_name="public")
 # What a suspended shop's host still answers; anything else there is a 503 problem.

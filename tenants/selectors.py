@@ -1,68 +1,16 @@
-"""Reads of the public schema that the API, the middleware and workers need."""
+"""Reads of the public schema that the API and workers need (host → shop is tenants.routing)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
 from tenants.errors import NotAllowed, ResourceNotFound, ShopNotFound
 from tenants.models import ApiKey, DirectoryProfile, Domain, Invitation, Membership, Shop, ShopExport, User
-from tenants.process_cache import ProcessCache
-
-logger = logging.getLogger(__name__)
-
-# Host → shop answers are kept in each process (an LRU, so a process that sees
-# 10,000 shops stays small) and forgotten in all of them by the services that
-# change a shop or a domain (tenants.process_cache).
-_host_cache: ProcessCache[str, Shop | None] = ProcessCache(
-    "hosts", seconds=settings.SHOP_HOST_CACHE_SECONDS, size=settings.SHOP_HOST_CACHE_SIZE
-)
-# Unknown hosts are remembered briefly too (a flood of random hosts should not
-# become a flood of queries), but not so long that a new shop waits to appear.
-UNKNOWN_HOST_CACHE_SECONDS = 1.0
-
-
-def shop_for_host(hostname: str) -> Shop | None:
-    """Return the shop a hostname routes to, or None for an unknown host."""
-    found, shop = _host_cache.get(hostname)
-    if found:
-        return shop
-    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-    shop = domain.tenant if domain is not None else None
-    _host_cache.put(hostname, shop, seconds=None if shop is not None else UNKNOWN_HOST_CACHE_SECONDS)
-    return shop
-
-
-def host_cache_forget(hostname: str) -> None:
-    """Forget a cached host lookup in every process (a domain or its shop changed); call on commit."""
-    hosts_forget([hostname])
-
-
-def hosts_forget(hostnames: Iterable[str]) -> None:
-    """Forget cached host lookups here at once, and in every other process through Redis."""
-    _host_cache.forget(hostnames)
-
-
-def shop_hosts_forget(shop: Shop) -> None:
-    """Forget the cached lookups of all of a shop's hostnames, in every process."""
-    hosts_forget(Domain.objects.filter(tenant_id=shop.pk).values_list("domain", flat=True))
-
-
-def host_cache_clear() -> None:
-    """Forget all cached host lookups in this process."""
-    _host_cache.clear_here()
-
-
-def host_cache_clear_everywhere() -> None:
-    """Forget all cached host lookups in every process (shops were restored or moved in bulk)."""
-    _host_cache.clear()
 
 
 def shops_for_user(*, user: User) -> QuerySet[Shop]:

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants import hooks, provisioning, selectors
+from tenants import hooks, provisioning, routing
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor, audit_record
 from tenants.auth import api_key_generate
@@ -112,7 +112,7 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", pla
         )
         Membership.objects.create(user=owner, shop=shop, role=Membership.Role.OWNER)
         hooks.shop_provisioned(shop=shop, owner=owner, options={"plan": plan})
-        transaction.on_commit(lambda: selectors.host_cache_forget(domain.domain))
+        transaction.on_commit(lambda: routing.host_cache_forget(domain.domain))
         transaction.on_commit(_warm_pool_refill_soon)
     return shop
 
@@ -144,7 +144,7 @@ def shop_update(
         if changed:
             shop.save(update_fields=changed)
             hooks.shop_updated(shop=shop, changed=changed)
-            transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+            transaction.on_commit(lambda: routing.shop_hosts_forget(shop))
     return shop
 
 
@@ -313,7 +313,7 @@ def _status_set(*, shop: Shop, by: User, status: str, action: str) -> Shop:
             shop.save(update_fields=["status"])
             audit_in_shop(shop, by=by, action=action, before={"status": before}, after={"status": status})
             logger.info("Shop %s %s by %s", shop.slug, action, by.email)
-            transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+            transaction.on_commit(lambda: routing.shop_hosts_forget(shop))
     return shop
 
 
@@ -381,7 +381,7 @@ def shop_delete_request(*, shop: Shop, by: Membership, confirm: str) -> ShopExpo
             shop=shop, schema_name=shop.schema_name, requested_by=by.user, reason=ShopExport.Reason.DELETION
         )
         logger.info("Shop %s deletion requested by %s", shop.slug, by.user.email)
-        transaction.on_commit(lambda: selectors.shop_hosts_forget(shop))
+        transaction.on_commit(lambda: routing.shop_hosts_forget(shop))
         transaction.on_commit(lambda: _task_queue("tenants.tasks.shop_delete_run", str(export.pk)))
     return export
 
@@ -446,7 +446,7 @@ def domain_add(*, shop: Shop, by: Membership, domain: str) -> Domain:
                 f"{name} is already in use.", errors={"domain": [f"{name} is already in use."]}
             ) from None
         audit_in_shop(shop, by=by.user, action="domain.added", before={}, after={"domain": name})
-        transaction.on_commit(lambda: selectors.host_cache_forget(name))  # it may be cached as unknown
+        transaction.on_commit(lambda: routing.host_cache_forget(name))  # it may be cached as unknown
     return created
 
 
@@ -460,4 +460,4 @@ def domain_remove(*, shop: Shop, by: Membership, domain: Domain) -> None:
     with transaction.atomic():
         domain.delete()
         audit_in_shop(shop, by=by.user, action="domain.removed", before={"domain": name}, after={})
-        transaction.on_commit(lambda: selectors.host_cache_forget(name))
+        transaction.on_commit(lambda: routing.host_cache_forget(name))

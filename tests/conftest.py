@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from tenants.conventions.problems import problem_type
 from tenants.models import IdempotencyRecord, Shop, User
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public
+from tests.net import free_port
 from tests.redis_server import RedisServer, redis_server
 
 PASSWORD = "correct-horse-battery-staple"
@@ -258,19 +258,13 @@ def _celery_pools_reset(app: Any) -> None:
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """An S3-compatible server (moto's server mode) on a free local port, for the whole run."""
     werkzeug_log = logging.getLogger("werkzeug")  # one access-log line per S3 call is noise here
     level = werkzeug_log.level
     werkzeug_log.setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     try:

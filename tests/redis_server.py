@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,11 +18,7 @@ from typing import Any
 
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.net import free_port
 
 
 class RedisServer:
@@ -34,7 +29,7 @@ class RedisServer:
 
     def __init__(self, *, appendonly: bool = False) -> None:
         self.appendonly = appendonly
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = tempfile.mkdtemp(prefix="storefleet-redis-")
         self.process: subprocess.Popen[bytes] | None = None

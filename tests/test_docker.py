@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from django.conf import settings
+
+from tests.net import free_port
 
 DOCKER = Path(settings.BASE_DIR) / "docker"
 COMPOSE = DOCKER / "compose.yaml"
@@ -112,12 +113,6 @@ def test_every_app_setting_in_compose_is_one_the_app_reads(compose) -> None:
 def test_only_the_edge_is_published(compose) -> None:
     for name, service in compose["services"].items():
         assert bool(service.get("ports")) == (name == "edge"), name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def edge_config(

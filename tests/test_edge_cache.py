@@ -26,7 +26,8 @@ from rest_framework.test import APIClient
 
 from tests.catalog.helpers import AdminClient, product_body
 from tests.conftest import ShopContext
-from tests.test_docker import edge_config, free_port
+from tests.net import free_port, http_get
+from tests.test_docker import edge_config
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
@@ -73,7 +74,7 @@ def edge(tmp_path: Path, app_port: int) -> Iterator[int]:
         deadline = time.monotonic() + 10
         while True:
             try:
-                if _get(port, "localhost", "/edge-healthz")[0] == 200:
+                if http_get(port, "localhost", "/edge-healthz")[0] == 200:
                     break
             except OSError:
                 if time.monotonic() > deadline:
@@ -83,16 +84,6 @@ def edge(tmp_path: Path, app_port: int) -> Iterator[int]:
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
-
-
-def _get(port: int, host: str, path: str) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
 
 
 def test_the_edge_keeps_storefront_answers_per_host_and_a_change_shows_within_a_second(
@@ -105,12 +96,12 @@ def test_the_edge_keeps_storefront_answers_per_host_and_a_change_shows_within_a_
     product = created.json()
     detail = "/api/storefront/v1/products/enamel-mug"
 
-    status, headers, body = _get(edge, shop.host, detail)
+    status, headers, body = http_get(edge, shop.host, detail)
     assert status == 200 and headers["x-edge-cache"] == "MISS", (status, headers)
-    status, headers, cached = _get(edge, shop.host, detail)
+    status, headers, cached = http_get(edge, shop.host, detail)
     assert status == 200 and headers["x-edge-cache"] == "HIT" and cached == body
     # Another host, same path: its own entry (here the platform host, which has no storefront).
-    status, headers, _ = _get(edge, "localhost", detail)
+    status, headers, _ = http_get(edge, "localhost", detail)
     assert status == 404 and headers.get("x-edge-cache") != "HIT"
     # Answers that are not `public` are never kept: a cart is the shopper's own.
     conn = http.client.HTTPConnection("127.0.0.1", edge, timeout=10)
@@ -119,7 +110,7 @@ def test_the_edge_keeps_storefront_answers_per_host_and_a_change_shows_within_a_
     cart_id = json.loads(cart.read())["id"]
     conn.close()
     for _ in range(2):
-        status, headers, _ = _get(edge, shop.host, f"/api/storefront/v1/carts/{cart_id}")
+        status, headers, _ = http_get(edge, shop.host, f"/api/storefront/v1/carts/{cart_id}")
         assert status == 200 and headers.get("x-edge-cache") in (None, "MISS", "BYPASS"), headers
 
     renamed = admin.patch(f"products/{product['id']}", {"title": "Stoneware Mug"})
@@ -127,7 +118,7 @@ def test_the_edge_keeps_storefront_answers_per_host_and_a_change_shows_within_a_
     changed = time.monotonic()
     seen = []
     while time.monotonic() - changed < 3:
-        status, headers, body = _get(edge, shop.host, detail)
+        status, headers, body = http_get(edge, shop.host, detail)
         seen.append(headers.get("x-edge-cache"))
         if b"Stoneware Mug" in body:
             break

@@ -23,7 +23,8 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import ShopContext
-from tests.e2e.test_browser_flow import database_url, free_port
+from tests.e2e.test_browser_flow import database_url
+from tests.net import free_port
 
 BASE_DIR = Path(settings.BASE_DIR)
 NGINX = "/usr/sbin/nginx"

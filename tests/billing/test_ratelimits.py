@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import time
 import uuid
 
@@ -29,6 +28,7 @@ from tenants.api.base import AdminAPIView
 from tenants.schemas import use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem, bearer
+from tests.net import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -230,18 +230,12 @@ def test_platform_api_carries_no_shop_budget(api, shop_a: ShopContext) -> None:
     assert "RateLimit" not in response
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # nothing listens once the probe is closed
-
-
 def test_redis_down_serves_and_logs(api, shop_a: ShopContext, monkeypatch, caplog, budgets) -> None:
     monkeypatch.setattr(
         keys,
         "_redis",
         redis.Redis(
-            host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+            host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
         ),
     )
     monkeypatch.setattr(ratelimits, "_last_outage_log", float("-inf"))

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from catalog import cache
-from tenants import keys
+from tenants import keys, request_trip
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext
 
@@ -34,7 +34,7 @@ def lookups(monkeypatch) -> list[Any]:
             replies.append(results[-1])
         return results
 
-    monkeypatch.setattr(cache, "redis_scripts_run", recording)
+    monkeypatch.setattr(request_trip, "redis_scripts_run", recording)  # the lookup rides the request's trip
     return replies
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -25,18 +24,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.net import free_port
+
 BASE_DIR = Path(settings.BASE_DIR)
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("STOREFLEET_E2E") != "1", reason="browser flow: run by `make test-frontend`"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def database_url() -> str:

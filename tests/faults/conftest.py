@@ -26,7 +26,6 @@ import email
 import os
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import threading
@@ -62,12 +61,6 @@ RELAY_AFTER = timedelta(seconds=3)
 def scaled(quick: int, full: int) -> int:
     """A figure of the quick run (`make test`) or the full one (`make test-faults`)."""
     return full if FULL else quick
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(

@@ -35,7 +35,8 @@ from orders.models import Cart, Order, TestProviderPayment
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext
-from tests.faults.conftest import APP_NAME_PREFIX, BASE_DIR, database_url, free_port, wait_for
+from tests.faults.conftest import APP_NAME_PREFIX, BASE_DIR, database_url, wait_for
+from tests.net import free_port
 from tests.orders.helpers import ADDRESS, cart_with, sellable_product
 
 PROVIDER_SECONDS = 30  # the slow cards' wait: far longer than the test takes to kill the process

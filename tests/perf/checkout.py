@@ -73,7 +73,6 @@ import argparse
 import email.parser
 import http.client
 import json
-import logging
 import math
 import os
 import platform
@@ -81,7 +80,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -95,28 +93,31 @@ from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 from unittest import mock
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from tenants.models import Shop
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
-    sys.path.insert(0, str(REPO_ROOT))
-from tests.perf.support import (  # noqa: E402
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script: make `tests.perf` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.perf.support import (
+    REPO_ROOT,
+    bench_environment,
+    bench_finish,
     database_config,
-    database_drop,
     database_recreate,
+    django_setup,
+    free_port,
+    proc_table,
+    profile_tables,
+    raise_on_sigterm,
+    redis_database,
+    redis_flush,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_checkout_perf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-REFUSED_REDIS_DATABASES = {0: "the development database", 15: "the test suite's database"}
-SECRET_KEY = "bench"
-
 SHOP_SLUG = "checkout-bench"
 SHOP_NAME = "Checkout Bench"
 OWNER_EMAIL = "owner@checkout-bench.example"
@@ -137,57 +138,6 @@ NOISE_CORES = 0.25  # CPU used by processes outside the benchmark that is worth 
 
 
 # --- the database and Redis -----------------------------------------------------
-
-
-def redis_check(redis_url: str) -> None:
-    """Refuse a Redis URL without a database number or with a shared one: the benchmark flushes it."""
-    path = urlsplit(redis_url).path.strip("/")
-    if not path.isdigit():
-        raise SystemExit(f"Give the Redis URL an explicit database number (e.g. {DEFAULT_REDIS_URL}).")
-    if int(path) in REFUSED_REDIS_DATABASES:
-        raise SystemExit(
-            f"Refusing Redis database {path} ({REFUSED_REDIS_DATABASES[int(path)]}): "
-            "this benchmark flushes it."
-        )
-
-
-def redis_flush(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def bench_environment(database_url: str, redis_url: str, mail_dir: Path) -> dict[str, str]:
-    """What every process of the benchmark runs with."""
-    return {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "STOREFLEET_LOCAL": "1",
-        "DEBUG": "0",  # DEBUG would record every query in memory
-        "SECRET_KEY": SECRET_KEY,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "EMAIL_URL": f"file://{mail_dir}",
-        # All shoppers come from one address: count their requests, refuse none.
-        "RATE_LIMIT_STOREFRONT_PER_MINUTE": "1000000000",
-        "RATE_LIMIT_CHECKOUT_PER_MINUTE": "1000000000",
-    }
-
-
-def django_setup(env: dict[str, str]) -> None:
-    """Start Django in this process, with eager tasks while seeding (search documents built inline)."""
-    os.environ.update(env)
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-    import django
-
-    django.setup()
-    logging.getLogger("celery").setLevel(logging.WARNING)
 
 
 def eager_tasks_off() -> None:
@@ -251,12 +201,6 @@ def shop_seed(products: int) -> Fixture:
 
 
 # --- processes ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -349,38 +293,6 @@ def worker_start(env: dict[str, str], workdir: Path, concurrency: int, timeout: 
 
 
 # --- CPU accounting from /proc ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProcInfo:
-    ppid: int
-    comm: str
-    cmdline: str
-    own_ticks: int  # user + system
-    children_ticks: int  # user + system of its children that have exited (and were waited for)
-    started: int  # clock ticks after boot
-
-
-def proc_table() -> dict[int, ProcInfo]:
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        table[int(entry.name)] = ProcInfo(
-            ppid=int(fields[1]),
-            comm=stat[stat.index("(") + 1 : stat.rindex(")")],
-            cmdline=cmdline.strip(),
-            own_ticks=int(fields[11]) + int(fields[12]),  # utime stime
-            children_ticks=int(fields[13]) + int(fields[14]),  # cutime cstime
-            started=int(fields[19]),
-        )
-    return table
 
 
 CPU_GROUPS = ("gunicorn", "worker", "postgres", "redis", "load", "other")
@@ -1385,21 +1297,7 @@ def report(
             f"non-idle threads at 100 Hz in {profile.seconds} s ({profile.rps:.0f} checkouts/s meanwhile; "
             "py-spy counts a thread waiting on PostgreSQL as busy):"
         )
-        print()
-        print("| function (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.self_time:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| library (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.libraries:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| frame (inclusive: it and what it calls) | share |")
-        print("|---|---:|")
-        for name, count in profile.inclusive:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
+        profile_tables(profile.self_time, profile.libraries, profile.inclusive, profile.samples)
         print(f"\nraw profiles: {', '.join(str(p) for p in profile.raw_paths)}")
 
     print()
@@ -1488,10 +1386,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if "=" not in item:
             parser.error(f"--gunicorn-env and --worker-env take NAME=VALUE, not {item!r}")
     return args
-
-
-def raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 def target_met(levels: list[Level]) -> bool:
@@ -1604,29 +1498,20 @@ def benchmark(args: argparse.Namespace, workdir: Path, config: dict[str, Any], e
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = database_config(args.database_url)
-    redis_check(args.redis_url)
+    redis_database(args.redis_url)
     signal.signal(signal.SIGTERM, raise_on_sigterm)
     workdir = Path(tempfile.mkdtemp(prefix="storefleet-perf-checkout-"))
     mail_dir = workdir / "mail"
     mail_dir.mkdir()
-    env = bench_environment(args.database_url, args.redis_url, mail_dir)
+    env = {**bench_environment(args.database_url, args.redis_url), "EMAIL_URL": f"file://{mail_dir}"}
     database_recreate(config)
     redis_flush(args.redis_url)
     try:
-        django_setup(env)
+        # Eager tasks while seeding (search documents built inline); eager_tasks_off() after.
+        django_setup(env, eager=True)
         benchmark(args, workdir, config, env)
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if args.keep:
-            print(f"kept database {config['NAME']}")
-        else:
-            database_drop(config)
-            print(f"dropped database {config['NAME']}")
-        redis_flush(args.redis_url)
-        print(f"flushed Redis {args.redis_url}")
+        bench_finish(config, args.redis_url, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
     sys.path.insert(0, str(REPO_ROOT))
-from tests.perf import density, storefront  # noqa: E402
+from tests.perf import density, seeding, storefront, support  # noqa: E402
 from tests.perf.support import database_config, database_drop, zipf_sampler  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_coldpath_perf"
@@ -70,7 +70,7 @@ BIG_SHOP_SLUG = "coldpath-big"
 LIST_PATH = "/api/storefront/v1/products"
 ORDERINGS = ("-created", "price", "-price")
 BROWSING = ("", "&in_stock=true") + tuple(
-    f"&category={slug}" for slug, _name, parent, _nouns in storefront.CATEGORY_TREE if parent is None
+    f"&category={slug}" for slug, _name, parent, _nouns in seeding.CATEGORY_TREE if parent is None
 )
 TARGET_RPS = 500.0
 TARGET_P95_MS = 100.0
@@ -98,7 +98,7 @@ def _seed_shop(slug: str, count: int) -> tuple[str, int]:
     from tenants.schemas import use_public, use_shop
 
     shop = Shop.objects.get(slug=slug)
-    storefront.catalog_seed(
+    seeding.catalog_seed(
         shop, count=count, mode="bulk", budget_seconds=0, rng=random.Random(slug), progress=""
     )
     # What autovacuum would do shortly after: plans made without statistics are not the steady state.
@@ -125,7 +125,7 @@ def setup(args: argparse.Namespace, config: dict[str, Any]) -> None:
         call_command("migrate_schemas", interactive=False, verbosity=0)
     density.grow(args.shops, jobs=args.jobs, batch=5)
     if not Shop.objects.filter(slug=BIG_SHOP_SLUG).exists():
-        with density.warm_pool_refill_disabled():
+        with support.warm_pool_refill_disabled():
             shop_create(owner=density.owner_get(), name="Big", slug=BIG_SHOP_SLUG, plan="enterprise")
     todo: list[tuple[str, int]] = []
     wanted = [(density.shop_slug(i), products_for(i)) for i in range(args.shops)]
@@ -281,7 +281,7 @@ def cold_targets(args: argparse.Namespace, rng: random.Random, search: bool) -> 
 
 
 def proc_ticks(pid: int) -> int:
-    info = storefront.proc_table().get(pid)
+    info = support.proc_table().get(pid)
     return 0 if info is None else info.own_ticks + info.children_ticks
 
 
@@ -328,7 +328,7 @@ class HttpResult:
 
 def http_run(
     label: str,
-    server: storefront.Gunicorn,
+    server: support.Gunicorn,
     load: density.MultiHostLoad,
     targets: list[tuple[str, str]],
     seconds: float,
@@ -371,7 +371,7 @@ def http_run(
 def gunicorn_env(args: argparse.Namespace, port: int) -> dict[str, str]:
     env = {
         **os.environ,
-        **storefront.bench_environment(args.database_url, args.redis_url),
+        **support.bench_environment(args.database_url, args.redis_url),
         "PORT": str(port),
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
@@ -381,7 +381,7 @@ def gunicorn_env(args: argparse.Namespace, port: int) -> dict[str, str]:
     return env
 
 
-class BareGunicorn(storefront.Gunicorn):
+class BareGunicorn(support.Gunicorn):
     COMMAND = (".venv/bin/gunicorn", "-c", "config/gunicorn.py", "tests.perf.coldpath:bare_app")
 
 
@@ -425,14 +425,14 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
         "schema_name", flat=True
     ):
         storefront_cache_bump(schema)
-    server = storefront.Gunicorn(gunicorn_env(args, storefront.free_port()), workdir / "gunicorn.log")
+    server = support.Gunicorn(gunicorn_env(args, support.free_port()), workdir / "gunicorn.log")
     editor = None
     try:
         server.start()
         load = density.MultiHostLoad(server.port, args.threads, args.connections, workdir)
         print("warming the cached list of every shop...", file=sys.stderr)
         for host in sorted({host for host, _ in cached}):
-            storefront.http_get(server.port, host, LIST_PATH)
+            support.http_get(server.port, host, LIST_PATH)
         # Connections, plan limits, code paths: on other samples, so the measured ones start cold.
         load.run(cold_targets(args, random.Random(1), search=False), uncached=False, seconds=3)
         editor = subprocess.Popen(
@@ -451,7 +451,7 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
         editor.wait(timeout=10)
         editor = None
         for host in sorted({host for host, _ in cached}):  # edits bumped some shops
-            storefront.http_get(server.port, host, LIST_PATH)
+            support.http_get(server.port, host, LIST_PATH)
         results.append(http_run("cached: the same shops' first page", server, load, cached, args.duration))
         if args.profile:
             profile = profile_cold(server, load, cold, args, workdir)
@@ -459,7 +459,7 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
         if editor is not None:
             editor.kill()
         server.stop()
-    bare = BareGunicorn(gunicorn_env(args, storefront.free_port()), workdir / "bare.log")
+    bare = BareGunicorn(gunicorn_env(args, support.free_port()), workdir / "bare.log")
     try:
         bare.start()
         load = density.MultiHostLoad(bare.port, args.threads, args.connections, workdir)
@@ -470,7 +470,7 @@ def http_phase(args: argparse.Namespace, workdir: Path) -> tuple[list[HttpResult
 
 
 def profile_cold(
-    server: storefront.Gunicorn,
+    server: support.Gunicorn,
     load: density.MultiHostLoad,
     targets: list[tuple[str, str]],
     args: Any,
@@ -589,11 +589,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = database_config(args.database_url)
-    storefront.redis_database(args.redis_url)
-    signal.signal(signal.SIGTERM, storefront.raise_on_sigterm)
+    support.redis_database(args.redis_url)
+    signal.signal(signal.SIGTERM, support.raise_on_sigterm)
     if args.rebuild and not args.edit_loop:
         database_drop(config)
-    storefront.django_setup(args.database_url, args.redis_url)
+    support.django_setup(support.bench_environment(args.database_url, args.redis_url), eager=True)
     if args.edit_loop:
         edit_loop(args)
         return

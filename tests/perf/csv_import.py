@@ -41,7 +41,13 @@ from unittest import mock
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
     sys.path.insert(0, str(REPO_ROOT))
-from tests.perf.support import database_config, database_drop, database_recreate  # noqa: E402
+from tests.perf.support import (  # noqa: E402
+    database_config,
+    database_drop,
+    database_recreate,
+    django_setup,
+    warm_pool_refill_disabled,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_csv_perf"
 
@@ -93,20 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = database_config(args.database_url)
     media = tempfile.mkdtemp(prefix="csv-perf-media-")
-    os.environ.update(
-        DATABASE_URL=args.database_url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        STOREFLEET_LOCAL="1",
-        DEBUG="0",  # DEBUG would record every query in memory
-        MEDIA_ROOT=media,
-        PRODUCT_IMPORT_MAX_ROWS=str(max(args.rows, 50_000)),
-    )
-    os.environ.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    env = {
+        "DATABASE_URL": args.database_url,
+        "MEDIA_ROOT": media,
+        "PRODUCT_IMPORT_MAX_ROWS": str(max(args.rows, 50_000)),
+    }
     database_recreate(config)
     try:
-        import django
-
-        django.setup()
+        django_setup(env, eager=False)
         from django.core.management import call_command
 
         from catalog import bulk
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate_schemas", interactive=False, verbosity=0)
         owner = user_signup(email="csv-bench@example.com", password="perf-Bench-owner-4781!", name="Bench")
         with (
-            mock.patch("tenants.services._warm_pool_refill_soon", lambda: None),
+            warm_pool_refill_disabled(),
             mock.patch("tenants.outbox.services.dispatch_soon", lambda **kwargs: False),
             # The benchmark runs the import itself: nothing is queued for a worker.
             mock.patch("catalog.bulk._task_queue", lambda name, job_id: None),

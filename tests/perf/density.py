@@ -10,7 +10,7 @@ timed one by one. Every shop is a real, migrated schema.
 
 At each checkpoint (10, 1,000 and 10,000 shops by default) it measures, with
 gunicorn started exactly as `make run` starts it (`DEBUG=0`, see
-tests/perf/storefront.py, whose server and load generator this reuses):
+the server of tests/perf/support.py, which storefront.py uses too):
 
 - storefront p50/p95 over a sample of shops (each seeded once with a few
   products through `product_create`), the product list with the response
@@ -55,35 +55,35 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
     sys.path.insert(0, str(REPO_ROOT))
-from tests.perf.storefront import (  # noqa: E402
-    SECRET_KEY,
+from tests.perf.seeding import catalog_seed  # noqa: E402
+from tests.perf.support import (  # noqa: E402
     Gunicorn,
     Load,
     bench_environment,
-    catalog_seed,
+    database_config,
+    database_drop,
+    django_connections_close,
+    django_setup,
     free_port,
     http_get,
+    maintenance_connection,
     proc_table,
     raise_on_sigterm,
     redis_database,
     redis_flush,
-)
-from tests.perf.support import (  # noqa: E402
-    database_config,
-    database_drop,
-    maintenance_connection,
+    warm_pool_refill_disabled,
+    wrk_done,
     wrk_start,
     zipf_sampler,
 )
@@ -96,8 +96,6 @@ OWNER_EMAIL = "owner@density.localhost"
 LIST_PATH = "/api/storefront/v1/products"
 SAMPLE_PRODUCTS = 5
 TARGET_P95_RATIO = 1.2
-
-_ = SECRET_KEY  # the gunicorn environment comes from bench_environment
 
 
 # --- progress -------------------------------------------------------------------
@@ -155,27 +153,6 @@ def database_create(config: dict[str, Any]) -> None:
 
     with maintenance_connection(config) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-
-
-def django_setup(database_url: str, redis_url: str) -> None:
-    os.environ.update(bench_environment(database_url, redis_url))
-    # Search documents are built as the sample products are created.
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    import logging
-    import warnings
-
-    import django
-
-    django.setup()
-    logging.getLogger("celery").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
-
-
-@contextmanager
-def warm_pool_refill_disabled() -> Iterator[None]:
-    """The benchmark fills the pool itself (in parallel); no refill task is queued per shop."""
-    with mock.patch("tenants.services._warm_pool_refill_soon", lambda: None):
-        yield
 
 
 def owner_get() -> Any:
@@ -456,19 +433,7 @@ function response(status, headers, body)
   if headers["X-Cache"] == "hit" then hits = hits + 1 end
 end
 
-function done(summary, latency, requests)
-  local o, b, h = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    o = o + thread:get("ok"); b = b + thread:get("bad"); h = h + thread:get("hits")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, ' ..
-    '"errors": %%d, "ok": %%d, "bad": %%d, "hits": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), e.connect + e.read + e.write + e.timeout, o, b, h))
-end
-"""
+%(done)s"""
 
 
 @dataclass(frozen=True)
@@ -518,6 +483,8 @@ class MultiHostLoad:
                 "uncached": "true" if uncached else "false",
                 # Unique across runs and load generators: a repeated ceiling would be a cache hit.
                 "base": 100_000 + self.runs * 1_000_000 + random.randrange(500_000),
+                # Non-200 answers are counted as `bad`, not as errors.
+                "done": wrk_done(("ok", "bad", "hits"), status_errors=False),
             }
         )
         wrk_wait = wrk_start(
@@ -531,18 +498,7 @@ class MultiHostLoad:
 
         def wait() -> LoadResult:
             data = wrk_wait()
-            load = Load(
-                requests=data["requests"],
-                seconds=data["duration_us"] / 1e6,
-                p50_ms=data["p50_us"] / 1000,
-                p95_ms=data["p95_us"] / 1000,
-                p99_ms=data["p99_us"] / 1000,
-                errors=data["errors"],
-                hits=data["hits"],
-                misses=0,
-                others=0,
-            )
-            return LoadResult(load, data["bad"])
+            return LoadResult(Load.from_wrk(data), data["bad"])
 
         return wait
 
@@ -1006,7 +962,7 @@ def main(argv: list[str] | None = None) -> None:
         database_create(config)
     results = results_load(path)
     try:
-        django_setup(args.database_url, args.redis_url)
+        django_setup(bench_environment(args.database_url, args.redis_url), eager=True)
         from django.core.management import call_command
 
         if fresh:
@@ -1032,10 +988,7 @@ def main(argv: list[str] | None = None) -> None:
             results["migrations"].append(migration_benchmark(args, workdir))
             results_save(path, results)
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
+        django_connections_close()
         redis_flush(args.redis_url)
     report(results, results_load(results_path(args.baseline)) if args.baseline else None)
     print(f"\nkept database {config['NAME']} (--drop starts again); files: {workdir}")

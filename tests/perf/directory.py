@@ -38,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.perf.support import database_config, database_drop, database_recreate  # noqa: E402
+from tests.perf.support import database_config, database_drop, database_recreate, django_setup  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_directory_perf"
 TARGET_P95_MS = 20.0
@@ -51,16 +51,6 @@ CITIES = {
     "warsaw": (52.2297, 21.0122),
 }
 CATEGORIES = ["bakery", "books", "ceramics", "clothing", "coffee", "flowers", "gifts", "toys"]
-
-
-def django_setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["STOREFLEET_LOCAL"] = "1"
-    os.environ["DEBUG"] = "0"  # DEBUG would record every query in memory
-    import django
-
-    django.setup()
 
 
 def shops_insert(count: int, rng: random.Random) -> None:
@@ -199,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     config = database_config(args.database_url)
     database_recreate(config)
     try:
-        django_setup(args.database_url)
+        django_setup({"DATABASE_URL": args.database_url}, eager=False)
         from django.core.management import call_command
         from django.db import connection
 

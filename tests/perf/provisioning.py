@@ -38,12 +38,10 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from unittest import mock
 
 if TYPE_CHECKING:
     from tenants.models import User
@@ -56,6 +54,8 @@ from tests.perf.support import (  # noqa: E402
     database_config,
     database_drop,
     database_recreate,
+    django_setup,
+    warm_pool_refill_disabled,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_perf"
@@ -167,36 +167,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- the database ---------------------------------------------------------------
 
 
-def django_setup(database_url: str) -> None:
-    """Point the settings at the benchmark database and start Django."""
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["STOREFLEET_LOCAL"] = "1"  # a SECRET_KEY is not needed
-    os.environ["DEBUG"] = "0"  # DEBUG would record every query in memory
-    # With eager tasks a refill would run inside the timed call; it is disabled
-    # below anyway, and must never run eagerly here.
-    os.environ.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-    import django
-
-    django.setup()
-
-
 # --- measuring ------------------------------------------------------------------
-
-
-@contextmanager
-def warm_pool_refill_disabled() -> Iterator[None]:
-    """
-    `shop_create` schedules `warm_pool_refill.delay()` on commit. The benchmark
-    measures the request path, and in production the refill runs in a Celery
-    worker, so it is replaced by a no-op: no message is sent, and the pool is
-    filled (or emptied) only where the benchmark says so.
-    """
-    with mock.patch("tenants.services._warm_pool_refill_soon", lambda: None):
-        yield
 
 
 def time_each(label: str, count: int, provision: Callable[[int], object]) -> PathResult:
@@ -401,7 +372,8 @@ def main(argv: list[str] | None = None) -> None:
     config = database_config(args.database_url)
     database_recreate(config)
     try:
-        django_setup(args.database_url)
+        # With eager tasks a refill would run inside the timed call; it is disabled anyway.
+        django_setup({"DATABASE_URL": args.database_url}, eager=False)
         results, schemas_match = benchmark(args.shops, args.migrate_shops)
         report(results)
     finally:

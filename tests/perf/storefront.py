@@ -68,58 +68,58 @@ from __future__ import annotations
 
 import argparse
 import gc
-import http.client
 import io
 import json
-import logging
 import os
 import platform
 import random
 import re
-import runpy
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
-from unittest import mock
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from catalog.models import Category
-    from catalog.services import VariantSpec
-    from tenants.audit.services import Actor
     from tenants.models import Shop, User
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # run as a script: make `tests.perf` importable
-    sys.path.insert(0, str(REPO_ROOT))
-from tests.perf.support import (  # noqa: E402
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script: make `tests.perf` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.perf.seeding import SeedReport, catalog_seed
+from tests.perf.support import (
     PERF_DATABASE_SUFFIX,
+    REPO_ROOT,
+    Gunicorn,
+    Load,
+    bench_environment,
+    bench_finish,
     database_config,
-    database_drop,
     database_recreate,
+    django_setup,
+    free_port,
+    gunicorn_settings,
+    http_get,
+    proc_table,
+    profile_tables,
+    raise_on_sigterm,
+    redis_database,
+    redis_flush,
+    warm_pool_refill_disabled,
+    wrk_done,
     wrk_start,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/storefleet_perf"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-REFUSED_REDIS_DATABASES = {0: "the development database", 15: "the test suite's database"}
-SECRET_KEY = "bench"
-
 BIG_SHOP_SLUG = "bench"
 SMALL_SHOP_PREFIX = "small-"
 OWNER_EMAIL = "owner@perf.localhost"
@@ -130,312 +130,17 @@ TARGET_RPS = 1000.0
 TARGET_P95_MS = 50.0
 NOISE_CORES = 0.25  # CPU used by other processes during a scenario that is worth a warning
 
-# --- the catalog that is seeded -------------------------------------------------
-
-# (slug, name, parent slug or None, nouns of its products); products go to leaves.
-CATEGORY_TREE: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
-    ("apparel", "Apparel", None, ()),
-    ("shirts", "Shirts", "apparel", ("Shirt", "Blouse", "Polo", "Tee", "Overshirt")),
-    ("trousers", "Trousers", "apparel", ("Chinos", "Trousers", "Shorts", "Joggers")),
-    ("outerwear", "Outerwear", "apparel", ("Jacket", "Parka", "Coat", "Gilet")),
-    ("home", "Home", None, ()),
-    ("kitchen", "Kitchen", "home", ("Mug", "Bowl", "Chef Knife", "Skillet", "Teapot")),
-    ("furniture", "Furniture", "home", ("Chair", "Stool", "Bookshelf", "Side Table")),
-    ("lighting", "Lighting", "home", ("Desk Lamp", "Pendant Light", "Lantern")),
-    ("outdoor", "Outdoor", None, ()),
-    ("camping", "Camping", "outdoor", ("Tent", "Hammock", "Sleeping Bag", "Camp Stove")),
-    ("cycling", "Cycling", "outdoor", ("Helmet", "Bike Bell", "Pannier", "Saddle")),
-    ("accessories", "Accessories", None, ()),
-    ("bags", "Bags", "accessories", ("Backpack", "Tote", "Wallet", "Duffel")),
-    ("watches", "Watches", "accessories", ("Field Watch", "Watch Strap", "Pocket Watch")),
-)
-ADJECTIVES = (
-    "Classic", "Vintage", "Modern", "Rustic", "Organic", "Handmade", "Lightweight", "Heavy-Duty",
-    "Compact", "Deluxe", "Everyday", "Premium", "Slim", "Waterproof", "Recycled", "Nordic",
-)  # fmt: skip
-MATERIALS = (
-    "Linen", "Cotton", "Wool", "Leather", "Bamboo", "Oak", "Walnut", "Ceramic",
-    "Steel", "Copper", "Canvas", "Denim", "Cashmere", "Glass", "Cork",
-)  # fmt: skip
-COLOURS = ("black", "white", "navy", "olive", "sand", "rust", "charcoal", "forest green", "sky blue")
-BENEFITS = (
-    "Built to last and easy to care for.",
-    "Designed in small batches by independent makers.",
-    "Ships plastic-free in recycled packaging.",
-    "A favourite for travel, weekends and everyday use.",
-    "Comes with a two-year repair guarantee.",
-    "Pairs well with the rest of the collection.",
-)
-SIZES = ("S", "M", "L", "XL")
+# What the search and facet scenarios ask the seeded catalog (tests/perf/seeding.py).
 SEARCH_WORDS = ("linen", "walnut", "waterproof", "ceramic", "leather", "vintage", "cotton shirt", "oak")
 FACET_QUERY = "?category=apparel&min_price=20.00&in_stock=true&ordering=price"
 
 
-@dataclass(frozen=True)
-class ProductSeed:
-    title: str
-    slug: str
-    description: str
-    category_slug: str
-    attributes: dict[str, str]
-    variants: list[VariantSpec]
-
-
-def product_seeds(count: int, rng: random.Random, sku_prefix: str) -> Iterator[ProductSeed]:
-    """`count` products with realistic, repeatable titles, descriptions, prices and stock."""
-    from catalog.services import VariantSpec
-
-    leaves = [(slug, nouns) for slug, _name, parent, nouns in CATEGORY_TREE if nouns]
-    for i in range(count):
-        category_slug, nouns = rng.choice(leaves)
-        adjective, material, noun = rng.choice(ADJECTIVES), rng.choice(MATERIALS), rng.choice(nouns)
-        colour = rng.choice(COLOURS)
-        title = f"{adjective} {material} {noun}"
-        article = "An" if adjective[0] in "AEIOU" else "A"
-        description = (
-            f"{article} {adjective.lower()} {noun.lower()} made from {material.lower()}, "
-            f"finished in {colour}. {rng.choice(BENEFITS)} {rng.choice(BENEFITS)}"
-        )
-        base = Decimal(rng.choice((4, 9, 15, 19, 24, 29, 39, 49, 59, 79, 99, 129, 199, 249, 399)))
-        variants = []
-        for position in range(rng.randint(1, 3)):
-            size = SIZES[position]
-            stock = 0 if rng.random() < 0.15 else rng.randint(1, 120)
-            price = base + Decimal(position * 2) + Decimal("0.90")
-            variants.append(
-                VariantSpec(
-                    sku=f"{sku_prefix}-{i:05d}-{size}",
-                    price=price,
-                    stock=stock,
-                    title=size,
-                    options={"size": size},
-                )
-            )
-        yield ProductSeed(
-            title=title,
-            slug=f"{adjective}-{material}-{noun}-{i}".lower().replace(" ", "-"),
-            description=description,
-            category_slug=category_slug,
-            attributes={"colour": colour, "material": material.lower()},
-            variants=variants,
-        )
-
-
-@dataclass
-class SeedReport:
-    products: int = 0
-    through_services: int = 0
-    bulk_inserted: int = 0
-    seconds: float = 0.0
-    documents: int = 0
-
-    def method(self) -> str:
-        if not self.bulk_inserted:
-            return "catalog.services.product_create (events dispatched eagerly)"
-        if not self.through_services:
-            return "ORM bulk_create + search_documents_rebuild()"
-        return (
-            f"product_create for the first {self.through_services}, then bulk_create for "
-            f"{self.bulk_inserted} (projected > budget) + search_documents_rebuild()"
-        )
-
-
-def categories_seed(actor: Actor) -> dict[str, Category]:
-    from catalog.services import category_create
-
-    categories: dict[str, Category] = {}
-    for position, (slug, name, parent, _nouns) in enumerate(CATEGORY_TREE):
-        categories[slug] = category_create(
-            actor=actor,
-            name=name,
-            slug=slug,
-            parent=categories[parent] if parent else None,
-            position=position,
-        )
-    return categories
-
-
-def products_bulk_insert(seeds: list[ProductSeed], categories: dict[str, Category]) -> None:
-    """Insert products and variants directly (no audit entries, events, price history or ledger)."""
-    from django.db import transaction
-
-    from catalog.models import Product, Variant
-
-    with transaction.atomic():
-        for start in range(0, len(seeds), 1000):
-            chunk = seeds[start : start + 1000]
-            products = Product.objects.bulk_create(
-                [
-                    Product(
-                        title=seed.title,
-                        slug=seed.slug,
-                        description=seed.description,
-                        status=Product.Status.ACTIVE,
-                        category=categories[seed.category_slug],
-                        attributes=seed.attributes,
-                    )
-                    for seed in chunk
-                ]
-            )
-            Variant.objects.bulk_create(
-                [
-                    Variant(
-                        product=product,
-                        sku=spec.sku,
-                        title=spec.title,
-                        options=spec.options,
-                        price=spec.price,
-                        stock=spec.stock,
-                        position=position,
-                    )
-                    for product, seed in zip(products, chunk, strict=True)
-                    for position, spec in enumerate(seed.variants)
-                ]
-            )
-
-
-def catalog_seed(
-    shop: Shop, *, count: int, mode: str, budget_seconds: float, rng: random.Random, progress: str
-) -> SeedReport:
-    """
-    Seed one shop's catalog. `services` creates every product through
-    `product_create`; `bulk` inserts rows and rebuilds the search documents;
-    `auto` times the first products through the services and switches to bulk
-    when the projected total exceeds `budget_seconds`.
-    """
-    from catalog.models import Product, SearchDocument
-    from catalog.search import search_documents_rebuild
-    from catalog.services import product_create
-    from tenants.audit.services import Actor
-    from tenants.schemas import use_public, use_shop
-
-    use_shop(shop)
-    report = SeedReport(products=count)
-    start = time.perf_counter()
-    actor = Actor.system("perf-seed")
-    categories = categories_seed(actor)
-    seeds = list(product_seeds(count, rng, sku_prefix=shop.slug.upper()))
-    through_services = {"services": count, "bulk": 0, "auto": min(count, 200)}[mode]
-    for seed in seeds:
-        if mode == "auto" and report.through_services == through_services < count:
-            elapsed = time.perf_counter() - start
-            projected = elapsed / through_services * count
-            fits = projected <= budget_seconds
-            print(
-                f"\r  {progress}: {through_services} products in {elapsed:.1f} s through product_create; "
-                f"{count} would take ~{projected:.0f} s (budget {budget_seconds:.0f} s): "
-                f"{'carrying on' if fits else 'bulk-inserting the rest'}",
-                file=sys.stderr,
-            )
-            through_services = count if fits else through_services
-        if report.through_services >= through_services:
-            break
-        product_create(
-            actor=actor,
-            title=seed.title,
-            slug=seed.slug,
-            description=seed.description,
-            status=Product.Status.ACTIVE,
-            category=categories[seed.category_slug],
-            attributes=seed.attributes,
-            variants=seed.variants,
-        )
-        use_shop(shop)  # an eager task may have left the connection on another schema
-        report.through_services += 1
-        if progress and report.through_services % 100 == 0:
-            print(
-                f"\r  {progress}: {report.through_services}/{count} through product_create",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-    rest = seeds[report.through_services :]
-    if rest:
-        products_bulk_insert(rest, categories)
-        report.bulk_inserted = len(rest)
-    if progress:
-        print(file=sys.stderr)
-    use_shop(shop)
-    if report.bulk_inserted or SearchDocument.objects.count() != count:
-        search_documents_rebuild()
-    report.documents = SearchDocument.objects.count()
-    report.seconds = time.perf_counter() - start
-    use_public()
-    if report.documents != count:
-        raise RuntimeError(f"Shop {shop.slug} has {report.documents} search documents, not {count}.")
-    return report
-
-
-# --- the database and Redis -----------------------------------------------------
+# --- the database ---------------------------------------------------------------
 
 
 def pg_params(config: dict[str, Any]) -> dict[str, str]:
     keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
     return {key: str(config[setting]) for key, setting in keys.items() if config.get(setting)}
-
-
-def redis_database(redis_url: str) -> int:
-    """The database number of a Redis URL; refuse the shared ones, since the benchmark flushes it."""
-    path = urlsplit(redis_url).path.strip("/")
-    if not path.isdigit():
-        raise SystemExit(f"Give the Redis URL an explicit database number (e.g. {DEFAULT_REDIS_URL}).")
-    number = int(path)
-    if number in REFUSED_REDIS_DATABASES:
-        raise SystemExit(
-            f"Refusing Redis database {number} ({REFUSED_REDIS_DATABASES[number]}): "
-            "this benchmark flushes it."
-        )
-    return number
-
-
-def redis_flush(redis_url: str) -> None:
-    """Flush the benchmark's own Redis database (only that one)."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-def bench_environment(database_url: str, redis_url: str) -> dict[str, str]:
-    """What every process of the benchmark runs with (gunicorn gets the same, less eager tasks)."""
-    return {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "STOREFLEET_LOCAL": "1",
-        "DEBUG": "0",  # DEBUG would record every query in memory
-        "SECRET_KEY": SECRET_KEY,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        # wrk is one client address: let it through, but still pay for counting every request.
-        "RATE_LIMIT_STOREFRONT_PER_MINUTE": "1000000000",
-        "RATE_LIMIT_ADMIN_PER_MINUTE": "1000000000",
-    }
-
-
-def django_setup(database_url: str, redis_url: str) -> None:
-    """Point the settings at the benchmark database and Redis, with eager tasks, and start Django."""
-    os.environ.update(bench_environment(database_url, redis_url))
-    # Events dispatch inline on commit, so search documents are built as products are created.
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-    import django
-
-    django.setup()
-    # One INFO line per eagerly run task would drown the progress lines.
-    logging.getLogger("celery").setLevel(logging.WARNING)
-    # Static files are not served by these endpoints; collectstatic is not needed.
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
-
-
-@contextmanager
-def warm_pool_refill_disabled() -> Iterator[None]:
-    """No refill task runs while shops are created; the pool is filled beforehand (see provisioning.py)."""
-    with mock.patch("tenants.services._warm_pool_refill_soon", lambda: None):
-        yield
 
 
 # --- seeding the shops ----------------------------------------------------------
@@ -679,158 +384,7 @@ def pgbench_run(
 # --- gunicorn -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_get(port: int, host: str, path: str, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
-
-
-def gunicorn_settings(env: dict[str, str]) -> dict[str, Any]:
-    """The settings config/gunicorn.py makes under `env`: the module run as gunicorn runs it."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return runpy.run_path(str(REPO_ROOT / "config" / "gunicorn.py"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-class Gunicorn:
-    """
-    The web server as `make run` starts it (nginx in front of gunicorn, or with
-    `front="none"` gunicorn alone), on free ports, its output in a log file.
-    """
-
-    COMMANDS = {
-        "nginx": (".ci/serve-web",),
-        "none": (".venv/bin/gunicorn", "-c", "config/gunicorn.py", "config.wsgi"),
-    }
-
-    def __init__(self, env: dict[str, str], log_path: Path, front: str = "nginx") -> None:
-        # Behind nginx, gunicorn's own port defaults to PORT + 1, which may be taken: pick a free one.
-        self.env = {"GUNICORN_PORT": str(free_port()), "LIVE_PORT": str(free_port()), **env}
-        self.front = front
-        self.COMMAND = self.COMMANDS[front]
-        self.port = int(env["PORT"])
-        self.log_path = log_path
-        self.database = urlsplit(env["DATABASE_URL"]).path.strip("/")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60.0) -> None:
-        with self.log_path.open("wb") as log:
-            # A session of its own: a Ctrl-C reaches the benchmark, which then stops gunicorn itself.
-            self.process = subprocess.Popen(
-                self.COMMAND, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            with suppress(OSError):
-                status, _headers, _body = http_get(self.port, "localhost", "/healthz", timeout=1)
-                if status == 200 and len(self.worker_pids()) >= self.workers_expected():
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def workers_expected(self) -> int:
-        return int(gunicorn_settings(self.env).get("workers", 1))
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-    @property
-    def pid(self) -> int:
-        """gunicorn's master: the process started, or serve-web's gunicorn child behind nginx."""
-        master = self.master_pid()
-        if master is None:
-            raise RuntimeError("gunicorn is not running")
-        return master
-
-    def master_pid(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.front == "none":
-            return self.process.pid
-        parent = self.process.pid
-        masters = [
-            pid for pid, info in proc_table().items() if info.ppid == parent and "gunicorn" in info.cmdline
-        ]
-        return masters[0] if masters else None
-
-    def worker_pids(self) -> list[int]:
-        master = self.master_pid()
-        return [pid for pid, info in proc_table().items() if info.ppid == master] if master else []
-
-    def boots(self) -> int:
-        """How many workers gunicorn has booted so far (the first ones and every recycled one)."""
-        return self.log_path.read_text(errors="replace").count("Booting worker with pid")
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 # --- CPU accounting from /proc ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProcInfo:
-    ppid: int
-    comm: str
-    cmdline: str
-    own_ticks: int  # user + system
-    children_ticks: int  # user + system of its children that have exited (and were waited for)
-
-    def short_name(self) -> str:
-        """The command's name, with the script for interpreters ("python pytest")."""
-        words = self.cmdline.split()
-        if self.comm.startswith("python") and len(words) > 1:
-            script = next((word for word in words[1:] if not word.startswith("-")), words[1])
-            return f"python {Path(script).name}"
-        return self.comm
-
-
-def proc_table() -> dict[int, ProcInfo]:
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        table[int(entry.name)] = ProcInfo(
-            ppid=int(fields[1]),
-            comm=comm,
-            cmdline=cmdline.strip(),
-            own_ticks=int(fields[11]) + int(fields[12]),  # utime stime
-            children_ticks=int(fields[13]) + int(fields[14]),  # cutime cstime
-        )
-    return table
 
 
 @dataclass(frozen=True)
@@ -973,45 +527,7 @@ function response(status, headers, body)
   else others = others + 1 end
 end
 
-function done(summary, latency, requests)
-  local h, m, o = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    h = h + thread:get("hits"); m = m + thread:get("misses"); o = o + thread:get("others")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, ' ..
-    '"errors": %%d, "hits": %%d, "misses": %%d, "others": %%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout, h, m, o))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Load:
-    """What one load run measured."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    errors: int
-    hits: int
-    misses: int
-    others: int
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def x_cache(self) -> str:
-        total = self.hits + self.misses + self.others
-        if not total:
-            return "-"
-        parts = (("hit", self.hits), ("miss", self.misses), ("none", self.others))
-        return " / ".join(f"{name} {count * 100 / total:.0f}%" for name, count in parts if count)
+%(done)s"""
 
 
 class LoadGenerator:
@@ -1067,6 +583,7 @@ class LoadGenerator:
                 "paths": ", ".join(json.dumps(path) for path in paths),
                 "host": host,
                 "run": run_id,
+                "done": wrk_done(("hits", "misses", "others"), status_errors=True),
             }
         )
         wrk_wait = wrk_start(
@@ -1079,18 +596,7 @@ class LoadGenerator:
         )
 
         def wait() -> Load:
-            data = wrk_wait()
-            return Load(
-                requests=data["requests"],
-                seconds=data["duration_us"] / 1e6,
-                p50_ms=data["p50_us"] / 1000,
-                p95_ms=data["p95_us"] / 1000,
-                p99_ms=data["p99_us"] / 1000,
-                errors=data["errors"],
-                hits=data["hits"],
-                misses=data["misses"],
-                others=data["others"],
-            )
+            return Load.from_wrk(wrk_wait())
 
         return wait
 
@@ -1497,21 +1003,7 @@ def report(
             f"py-spy, {profile.scenario.label}: gunicorn workers, {profile.samples} on-CPU samples at 200 Hz "
             f"({profile.rps:,.0f} req/s while sampled; {profile.raw_path}):"
         )
-        print()
-        print("| function (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.self_time[:15]:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| library (self time) | share |")
-        print("|---|---:|")
-        for name, count in profile.areas:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
-        print()
-        print("| frame (inclusive: it and what it calls) | share |")
-        print("|---|---:|")
-        for name, count in profile.inclusive:
-            print(f"| {name} | {count * 100 / profile.samples:.1f}% |")
+        profile_tables(profile.self_time[:15], profile.areas, profile.inclusive, profile.samples)
 
     noisy = [r for r in results if r.cpu.groups["other"] >= NOISE_CORES]
     if noisy:
@@ -1611,10 +1103,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def benchmark(args: argparse.Namespace, workdir: Path, config: dict[str, Any]) -> None:
     fixture = shops_seed(args)
     big_host = f"{BIG_SHOP_SLUG}.localhost"
@@ -1694,20 +1182,10 @@ def main(argv: list[str] | None = None) -> None:
     database_recreate(config)
     redis_flush(args.redis_url)
     try:
-        django_setup(args.database_url, args.redis_url)
+        django_setup(bench_environment(args.database_url, args.redis_url), eager=True)
         benchmark(args, workdir, config)
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if args.keep:
-            print(f"kept database {config['NAME']}")
-        else:
-            database_drop(config)
-            print(f"dropped database {config['NAME']}")
-        redis_flush(args.redis_url)
-        print(f"flushed Redis {args.redis_url}")
+        bench_finish(config, args.redis_url, keep=args.keep)
 
 
 if __name__ == "__main__":

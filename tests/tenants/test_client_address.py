@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -25,6 +24,7 @@ from django.db import connection
 
 from tests.catalog.helpers import AdminClient, product_body
 from tests.conftest import ShopContext, assert_problem
+from tests.net import free_port
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 
@@ -152,12 +152,6 @@ def test_x_forwarded_proto_switches_links_only_behind_trusted_proxies(
 # --- Through gunicorn, as config/gunicorn.py runs it ------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _database_url() -> str:
     db = connection.settings_dict
     return (
@@ -168,7 +162,7 @@ def _database_url() -> str:
 @pytest.fixture
 def gunicorn(committed_shop: ShopContext, django_db_blocker: Any, tmp_path: Path) -> Iterator[int]:
     """gunicorn with config/gunicorn.py (one worker) against the test database; yields its port."""
-    port = _free_port()
+    port = free_port()
     with django_db_blocker.unblock():
         url = _database_url()
     env = {

@@ -94,11 +94,11 @@ def test_one_connection_serving_requests_for_two_shops_follows_the_host(
 
 @pytest.mark.django_db
 def test_cached_host_lookup_does_not_outlive_a_domain_change(api, shop_a: ShopContext) -> None:
-    from tenants import selectors
+    from tenants import routing
 
     assert api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host).status_code == 200
     shop_a.shop.domains.all().delete()
-    selectors.host_cache_clear()
+    routing.host_cache_clear()
     assert api.get("/api/storefront/v1/shop", HTTP_HOST=shop_a.host).status_code == 404
 
 

@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,6 +37,7 @@ from tenants.observability.multiprocess import process_files_archive
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tests.conftest import ShopContext, assert_problem
+from tests.net import free_port
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -331,12 +331,6 @@ def test_a_dead_process_files_are_folded_into_the_archive(tmp_path: Path) -> Non
     assert process_files_archive(102, tmp_path) == 1
     assert totals() == {("storefleet_x_total", "shop_a"): 12.0, ("storefleet_x_total", "shop_b"): 1.0}
     assert sorted(p.name for p in tmp_path.glob("*.db")) == ["counter_103.db", "counter_archive.db"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:

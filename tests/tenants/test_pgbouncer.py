@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +29,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django_tenants.postgresql_backend.base import DatabaseWrapper
+
+from tests.net import free_port
 
 CONFIG = Path(settings.BASE_DIR) / "docker" / "pgbouncer" / "pgbouncer.ini"
 ENTRYPOINT = Path(settings.BASE_DIR) / "docker" / "pgbouncer" / "entrypoint.sh"
@@ -130,12 +131,6 @@ def test_the_shipped_configuration_pools_sessions_and_resets_them() -> None:
 
 
 # --- the real PgBouncer ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from billing import selectors as billing_selectors
 from billing.models import Plan
-from tenants import process_cache, selectors
+from tenants import process_cache, routing
 from tenants.keys import host_cache_channel, redis_client
 from tenants.models import Shop
 from tests.conftest import ShopContext
@@ -42,16 +42,16 @@ def test_a_plan_edit_reaches_every_process(shop_a: ShopContext, listening: None)
 
 
 def test_clearing_a_cache_reaches_every_process(shop_a: ShopContext, listening: None) -> None:
-    selectors.shop_for_host(shop_a.host)
+    routing.shop_for_host(shop_a.host)
     Shop.objects.filter(pk=shop_a.shop.pk).update(name="Renamed elsewhere")
-    assert selectors.shop_for_host(shop_a.host).name != "Renamed elsewhere"
+    assert routing.shop_for_host(shop_a.host).name != "Renamed elsewhere"
     redis_client().publish(host_cache_channel(), "hosts *")
-    _eventually(lambda: selectors.shop_for_host(shop_a.host).name == "Renamed elsewhere", "never cleared")
+    _eventually(lambda: routing.shop_for_host(shop_a.host).name == "Renamed elsewhere", "never cleared")
 
 
 def test_malformed_and_unknown_messages_are_ignored(shop_a: ShopContext, listening: None) -> None:
     kept = billing_selectors.shop_plan_limits(shop_a.shop)
-    selectors.shop_for_host(shop_a.host)
+    routing.shop_for_host(shop_a.host)
     client = redis_client()
     for message in ("plan-limits not-a-number", "no-such-cache 1", "", "plan-limits", b"\x00\xed\xb3\xbf"):
         client.publish(host_cache_channel(), message)
@@ -60,7 +60,7 @@ def test_malformed_and_unknown_messages_are_ignored(shop_a: ShopContext, listeni
     assert process_cache.listening.is_set(), "a bad message stopped the listener"
     Plan.objects.filter(pk=billing_selectors.shop_plan(shop_a.shop).pk).update(api_requests_per_minute=1)
     assert billing_selectors.shop_plan_limits(shop_a.shop) == kept
-    assert selectors.shop_for_host(shop_a.host) is not None
+    assert routing.shop_for_host(shop_a.host) is not None
 
 
 def test_unheard_entries_are_trusted_briefly(shop_a: ShopContext, listening: None, settings) -> None:

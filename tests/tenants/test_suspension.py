@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tenants import process_cache, selectors
+from tenants import process_cache, routing
 from tenants.audit.models import AuditEntry
 from tenants.keys import host_cache_channel, redis_client
 from tenants.models import Shop
@@ -76,14 +76,14 @@ def test_only_platform_staff_may_suspend(api, shop_a: ShopContext, shop_b: ShopC
 def test_suspension_reaches_other_processes_at_once(shop_a: ShopContext) -> None:
     """Another process's cached lookup is forgotten through Redis, not after the cache's lifetime."""
     hostname = shop_a.host
-    assert selectors.shop_for_host(hostname).status == Shop.Status.ACTIVE  # cached, listener started
+    assert routing.shop_for_host(hostname).status == Shop.Status.ACTIVE  # cached, listener started
     assert process_cache.listening.wait(5)
     # As another process would: change the row and broadcast, without touching this process's cache.
     Shop.objects.filter(pk=shop_a.shop.pk).update(status=Shop.Status.SUSPENDED)
-    assert selectors.shop_for_host(hostname).status == Shop.Status.ACTIVE  # still the cached answer
+    assert routing.shop_for_host(hostname).status == Shop.Status.ACTIVE  # still the cached answer
     redis_client().publish(host_cache_channel(), f"hosts {hostname}")
     deadline = time.monotonic() + 3
-    while selectors.shop_for_host(hostname).status != Shop.Status.SUSPENDED:
+    while routing.shop_for_host(hostname).status != Shop.Status.SUSPENDED:
         assert time.monotonic() < deadline, "the broadcast never reached this process's cache"
         time.sleep(0.02)
 

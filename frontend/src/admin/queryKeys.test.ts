@@ -21,3 +21,24 @@ describe("query keys", () => {
     expect(stale(keys.order(3))).toBe(true);
   });
 });
+
+describe("every admin query key comes from the factory", () => {
+  // A key written as an array literal where react-query takes one: `queryKey: [`, or the
+  // first argument of useCursorList, setQueryData, getQueryData.
+  const HAND_WRITTEN = /queryKey:\s*\[|(?:useCursorList|setQueryData|getQueryData)\(\s*\[/;
+  const sources = import.meta.glob(["./**/*.ts", "./**/*.tsx", "!./**/*.test.ts", "!./**/*.test.tsx"], {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  }) as Record<string, string>;
+
+  it("reads the admin sources", () => {
+    expect(Object.keys(sources)).toContain("./pages/Selling.tsx");
+    expect(HAND_WRITTEN.test('useQuery({ queryKey: ["taxes", slug] })')).toBe(true);
+  });
+
+  it.each(Object.keys(sources))("%s writes no query key by hand", (path) => {
+    const lines = (sources[path] ?? "").split("\n").filter((line) => HAND_WRITTEN.test(line));
+    expect(lines).toEqual([]);
+  });
+});

@@ -24,9 +24,15 @@ const SHOP_RESOURCES = [
   "auditLog",
   "dashboard",
   "csvJob",
+  "shippingZones",
+  "taxes",
+  "discounts",
+  "theme",
+  "contentPages",
   // Platform API, about this shop
   "shop",
   "members",
+  "invitations",
   "domains",
   "export",
   "subscription",
@@ -53,5 +59,7 @@ export const queryKeys = {
   me: () => ["me"] as const,
   /** The platform's plans (the same for every shop). */
   plans: () => ["plans"] as const,
+  /** One search of the shop directory (anonymous, across shops). */
+  directory: (search: unknown) => ["directory", search] as const,
   shop: shopKeys,
 };

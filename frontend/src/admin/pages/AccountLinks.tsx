@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { EMAIL_RE, ErrorMessage, Field, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useMe, usePlatform, useSession, useSignedIn } from "../session";
 
 const PASSWORD_HINT = "At least 8 characters, not only digits, not a common password.";
@@ -101,7 +102,7 @@ export function ConfirmEmailPage() {
   const token = params.get("token") ?? "";
   const confirm = useMutation({
     mutationFn: () => unwrap(platform.POST("/api/platform/v1/auth/email-change/confirm", { body: { token } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["me"] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.me() }),
   });
   return (
     <main id="content" className="auth">
@@ -147,7 +148,7 @@ export function AcceptInvitationPage() {
         const pair = await unwrap(platform.POST("/api/platform/v1/auth/token", { body: { email: accepted.email, password: form.password } }));
         session.signIn(pair.access, pair.refresh);
       }
-      await queryClient.invalidateQueries({ queryKey: ["me"] });
+      await queryClient.invalidateQueries({ queryKey: queryKeys.me() });
     },
   });
   const all = mergeErrors({}, accept.error);

@@ -3,6 +3,7 @@ import { unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
 import { useCursorList, useShopApi } from "../session";
 import { queryKeys } from "../queryKeys";
+import { LoadMore } from "../ui/LoadMore";
 
 interface Filters {
   actor: string;
@@ -109,11 +110,7 @@ export function AuditLogPage() {
           </table>
         </div>
       )}
-      {entries.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => entries.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore list={entries} />
     </>
   );
 }

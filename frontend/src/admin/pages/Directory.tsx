@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, usePlatform } from "../session";
 
 export interface DirectorySearch {
@@ -44,7 +45,7 @@ export function DirectoryPage() {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [search, setSearch] = useState<DirectorySearch | null>(null);
   const [locating, setLocating] = useState<string | null>(null);
-  const shops = useCursorList(["directory", search], (cursor) =>
+  const shops = useCursorList(queryKeys.directory(search), (cursor) =>
     search
       ? unwrap(
           platform.GET("/api/platform/v1/directory/shops", {

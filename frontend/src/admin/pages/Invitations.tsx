@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { unwrap } from "../../api/client";
 import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useCursorList, usePlatform, useShopApi } from "../session";
 
 const ROLES = ["staff", "admin", "owner"] as const;
@@ -16,10 +17,10 @@ export function InvitationsSection() {
   const [role, setRole] = useState<Role>("staff");
   const [errors, setErrors] = useState<FieldErrors>({});
   const manager = myRole === "owner" || myRole === "admin";
-  const invitations = useCursorList(["platform-invitations", slug], (cursor) =>
+  const invitations = useCursorList(queryKeys.shop(slug).invitations(), (cursor) =>
     unwrap(platform.GET("/api/platform/v1/shops/{slug}/invitations", { params: { path: { slug }, query: { cursor } } })),
   );
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["platform-invitations", slug] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).invitations() });
   const invite = useMutation({
     mutationFn: () =>
       unwrap(platform.POST("/api/platform/v1/shops/{slug}/invitations", { params: { path: { slug } }, body: { email: email.trim(), role } })),

@@ -5,6 +5,7 @@ import type { components } from "../../api/generated/shop";
 import { formatMoney, money, parseAmount } from "../../api/money";
 import { COUNTRY_CODES, countryOptions } from "../../shared/countries";
 import { Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField, type FieldErrors } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useShopApi } from "../session";
 
 type S = components["schemas"];
@@ -35,7 +36,7 @@ export function parseRate(input: string): string | null {
 export function ShippingPage() {
   const { api, slug } = useShopApi();
   const zones = useQuery({
-    queryKey: ["shipping-zones", slug],
+    queryKey: queryKeys.shop(slug).shippingZones(),
     queryFn: () => unwrap(api.GET("/api/admin/v1/shipping-zones")),
   });
   return (
@@ -60,7 +61,7 @@ function ZoneCard({ zone }: { zone: Zone }) {
   const queryClient = useQueryClient();
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/admin/v1/shipping-zones/{zone_id}", { params: { path: { zone_id: zone.id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["shipping-zones", slug] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).shippingZones() }),
   });
   return (
     <section className="card" aria-label={`Zone ${zone.name}`}>
@@ -104,7 +105,7 @@ function ZoneForm() {
   const create = useMutation({
     mutationFn: (body: S["ShippingZoneInputRequest"]) => unwrap(api.POST("/api/admin/v1/shipping-zones", { body })),
     onSuccess: () => {
-      queryClient.invalidateQueries({ queryKey: ["shipping-zones", slug] });
+      queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).shippingZones() });
       setName("");
       setCountries("");
       setPrefixes("");
@@ -190,7 +191,7 @@ type RateDraft = { country: string; region: string; rate: string; name: string }
 
 export function TaxesPage() {
   const { api, slug } = useShopApi();
-  const taxes = useQuery({ queryKey: ["taxes", slug], queryFn: () => unwrap(api.GET("/api/admin/v1/taxes")) });
+  const taxes = useQuery({ queryKey: queryKeys.shop(slug).taxes(), queryFn: () => unwrap(api.GET("/api/admin/v1/taxes")) });
   return (
     <>
       <h1>Taxes</h1>
@@ -212,7 +213,7 @@ function TaxesForm({ current }: { current: S["TaxesOutput"] }) {
   const countries = countryOptions();
   const save = useMutation({
     mutationFn: (body: S["TaxesInputRequest"]) => unwrap(api.PUT("/api/admin/v1/taxes", { body })),
-    onSuccess: (saved) => queryClient.setQueryData(["taxes", slug], saved),
+    onSuccess: (saved) => queryClient.setQueryData(queryKeys.shop(slug).taxes(), saved),
   });
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -286,10 +287,10 @@ function TaxesForm({ current }: { current: S["TaxesOutput"] }) {
 export function DiscountsPage() {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: ["discounts", slug], queryFn: () => unwrap(api.GET("/api/admin/v1/discounts")) });
+  const list = useQuery({ queryKey: queryKeys.shop(slug).discounts(), queryFn: () => unwrap(api.GET("/api/admin/v1/discounts")) });
   const remove = useMutation({
     mutationFn: (id: number) => unwrap(api.DELETE("/api/admin/v1/discounts/{discount_id}", { params: { path: { discount_id: id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["discounts", slug] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).discounts() }),
   });
   return (
     <>
@@ -355,7 +356,7 @@ function DiscountForm() {
   const create = useMutation({
     mutationFn: (body: S["DiscountInputRequest"]) => unwrap(api.POST("/api/admin/v1/discounts", { body })),
     onSuccess: () => {
-      queryClient.invalidateQueries({ queryKey: ["discounts", slug] });
+      queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).discounts() });
       setCode("");
       setValue("");
     },

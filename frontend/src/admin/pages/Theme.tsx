@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/generated/shop";
 import { ErrorMessage, Field, Loading, mergeErrors, Notice, SelectField } from "../../shared/ui";
+import { queryKeys } from "../queryKeys";
 import { useShopApi } from "../session";
 
 type Theme = components["schemas"]["ThemeOutput"];
@@ -29,7 +30,7 @@ export const PAGE_KINDS: ReadonlyArray<readonly [PageKind, string]> = [
 export function ThemePage() {
   const { api, slug } = useShopApi();
   const theme = useQuery({
-    queryKey: ["admin-theme", slug],
+    queryKey: queryKeys.shop(slug).theme(),
     queryFn: () => unwrap(api.GET("/api/admin/v1/theme")),
   });
   if (theme.isPending) return <Loading />;
@@ -58,7 +59,7 @@ function ThemeForm({ theme }: { theme: Theme }) {
   });
   const save = useMutation({
     mutationFn: () => unwrap(api.PATCH("/api/admin/v1/theme", { body: form })),
-    onSuccess: (saved) => queryClient.setQueryData(["admin-theme", slug], saved),
+    onSuccess: (saved) => queryClient.setQueryData(queryKeys.shop(slug).theme(), saved),
   });
   const errors = mergeErrors({}, save.error);
   const set = (name: keyof typeof form) => (event: { target: { value: string } }) => {
@@ -125,8 +126,8 @@ function ImagesSection({ theme }: { theme: Theme }) {
           )
         : unwrap(api.DELETE("/api/admin/v1/theme/images/{slot}", { params: { path: { slot } } })).then(() => null),
     onSuccess: (saved) => {
-      if (saved) queryClient.setQueryData(["admin-theme", slug], saved);
-      else queryClient.invalidateQueries({ queryKey: ["admin-theme", slug] });
+      if (saved) queryClient.setQueryData(queryKeys.shop(slug).theme(), saved);
+      else queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).theme() });
     },
   });
   const hero = theme.hero.image[0];
@@ -168,7 +169,7 @@ function PagesSection() {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
   const pages = useQuery({
-    queryKey: ["admin-pages", slug],
+    queryKey: queryKeys.shop(slug).contentPages(),
     queryFn: () => unwrap(api.GET("/api/admin/v1/pages")),
   });
   const [kind, setKind] = useState<PageKind>("about");
@@ -194,7 +195,7 @@ function PagesSection() {
           initialTitle={existing?.title ?? PAGE_KINDS.find(([value]) => value === kind)?.[1] ?? ""}
           initialBody={existing?.body ?? ""}
           published={Boolean(existing)}
-          onSaved={() => queryClient.invalidateQueries({ queryKey: ["admin-pages", slug] })}
+          onSaved={() => queryClient.invalidateQueries({ queryKey: queryKeys.shop(slug).contentPages() })}
           api={api}
         />
       )}
