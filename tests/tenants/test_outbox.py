@@ -48,6 +48,8 @@ def test_event_never_runs_in_another_shops_schema(shop_a: ShopContext, shop_b: S
     use_shop(shop_b.shop)
     assert services.events_dispatch() == 0
     assert seen == []
+    assert not OutboxEvent.objects.exists()  # shop B's outbox holds none of shop A's events
+    use_shop(shop_a.shop)
     event.refresh_from_db()
     assert event.attempts == 0 and event.claimed_at is None
 
@@ -57,15 +59,23 @@ def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> 
     lost = services.event_record(type="test.happened", payload={})  # its on_commit never ran: "lost"
     fresh = services.event_record(type="test.happened", payload={})
     OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    # The relay runs in public (beat). It counts the stale event and wakes its shop, whose
-    # dispatcher (eager here, in its schema) then takes every pending event, the fresh one too.
+    # No commit ran, so the relay's pending set does not name the shop (as after a Redis loss):
+    # the relay (public, beat) sees nothing until the sweep has probed every shop's outbox.
     use_public()
+    assert services.events_relay() == 0
+    assert services.events_sweep() == 1
+    assert services.pending_shops() == [shop_a.shop.schema_name]
+    # The relay counts the stale event and wakes its shop, whose dispatcher (eager here, in its
+    # schema) then takes every pending event, the fresh one too.
     assert services.events_relay() == 1
     assert seen == [("test.happened", shop_a.shop.schema_name)] * 2
+    use_shop(shop_a.shop)
     lost.refresh_from_db()
     fresh.refresh_from_db()
     assert lost.dispatched_at is not None and fresh.dispatched_at is not None
+    use_public()
     assert services.events_relay() == 0
+    assert services.pending_shops() == []  # nothing waits: the shop left the set
 
 
 def test_each_handler_gets_the_batch_of_its_events_in_order(shop_a: ShopContext, monkeypatch) -> None:
@@ -103,13 +113,15 @@ def test_a_failing_handler_leaves_only_its_events_pending(shop_a: ShopContext, m
     # The other handler's events are done; the failed one's stays claimed, so a dispatch now skips it.
     assert calls == ["test.first:1", "test.first:3", "fail"]
     assert services.events_dispatch() == 0
-    use_public()
     assert [
         e.pk for e in OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk], dispatched_at=None)
     ] == [second.pk]
     # The relay releases the claim once it is old (now, here) and wakes the shop (eager here): it runs.
+    services.dispatch_soon()  # what the commit does: the shop joins the relay's pending set
+    use_public()
     assert services.events_relay(older_than=timedelta(0)) == 1
     assert calls == ["test.first:1", "test.first:3", "fail", "test.second:2"]
+    use_shop(shop_a.shop)
     attempts = dict(
         OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list("pk", "attempts")
     )
