@@ -23,8 +23,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tenants import storage
+from tenants.idempotency.models import IdempotencyRecord
 from tenants.keys import redis_client, storage_key
-from tenants.models import IdempotencyRecord, Shop, ShopExport
+from tenants.models import Shop, ShopExport
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_schema
 

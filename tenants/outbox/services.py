@@ -44,7 +44,13 @@ from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
 from tenants.persist import persist_with_retries
-from tenants.schemas import current_schema, use_public, use_schema
+from tenants.schemas import (
+    current_schema,
+    public_rows_move,
+    shop_schemas_with_table,
+    use_public,
+    use_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -208,15 +214,17 @@ def _events_claim(*, schema: str, limit: int) -> list[OutboxEvent]:
     lets two dispatchers of one shop take disjoint batches at once.
     """
     table = OutboxEvent._meta.db_table
+    now = timezone.now()
     claimed = OutboxEvent.objects.raw(
-        f"""UPDATE {table} SET attempts = attempts + 1, claimed_at = now()
+        # The time is a parameter, not now(): the table is a shop's, distributed on Citus.
+        f"""UPDATE {table} SET attempts = attempts + 1, claimed_at = %s
             WHERE id IN (
                 SELECT id FROM {table}
                 WHERE schema_name = %s AND dispatched_at IS NULL
-                  AND (claimed_at IS NULL OR claimed_at < now() - %s)
+                  AND (claimed_at IS NULL OR claimed_at < %s)
                 ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
             RETURNING *""",
-        [schema, CLAIM_FOR, limit],
+        [now, schema, now - CLAIM_FOR, limit],
     )
     # created_at is stamped per event as it is written (auto_now_add), so it keeps the order
     # events were recorded in; the id only makes a tie (same microsecond) sort the same every run.
@@ -320,20 +328,8 @@ def _table(schema: str) -> str:
 
 
 def shop_outboxes(schemas: Sequence[str] | None = None) -> list[str]:
-    """
-    The schemas of shops (these, or every shop) that have an outbox table of
-    their own, sorted; a shop not migrated yet writes to the public one.
-    """
-    names = None if schemas is None else list(schemas)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.schema_name FROM public.tenants_shop s "
-            "JOIN pg_namespace n ON n.nspname = s.schema_name "
-            "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = %s AND c.relkind = 'r' "
-            "WHERE %s::text[] IS NULL OR s.schema_name = ANY(%s::text[]) ORDER BY s.schema_name",
-            [OutboxEvent._meta.db_table, names, names],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    """The schemas of shops (these, or every shop) with an outbox of their own (not migrated yet: none)."""
+    return shop_schemas_with_table(OutboxEvent._meta.db_table, schemas)
 
 
 def outbox_shops_matching(
@@ -396,33 +392,27 @@ def pending_shops() -> list[str]:
 def leftovers_move(*, schema: str | None = None, model: type[OutboxEvent] = OutboxEvent) -> int:
     """
     Move shops' events out of the public outbox into their shops' own (all of
-    one shop's, or of every shop that has its table), keeping their ids and
-    times; return how many moved. The migration that gave shops their outbox
-    runs it per shop; the relay runs it for what a transaction begun before
-    that migration wrote to public afterwards (`model`: the migration's own).
+    one shop's, or of every shop with pending events there that has its
+    table), keeping their ids and times; return how many moved. The migration
+    that gave shops their outbox runs it per shop (with its own `model`); the
+    relay runs it for what a transaction begun before that migration wrote to
+    public afterwards.
     """
-    public = _table(PUBLIC_SCHEMA)
-    with connection.cursor() as cursor:
-        if schema is None:
-            cursor.execute(
-                f"SELECT DISTINCT schema_name FROM {public} "
-                "WHERE dispatched_at IS NULL AND schema_name <> %s",
-                [PUBLIC_SCHEMA],
-            )
-            schemas = shop_outboxes([row[0] for row in cursor.fetchall()])
-        else:
-            schemas = [schema]
-        moved = 0
-        for name in schemas:
-            columns = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
-            with transaction.atomic():
-                cursor.execute(
-                    f"WITH moved AS (DELETE FROM {public} WHERE schema_name = %s RETURNING {columns}) "
-                    f"INSERT INTO {_table(name)} ({columns}) SELECT {columns} FROM moved "
-                    "ON CONFLICT (id) DO NOTHING",
-                    [name],
-                )
-                moved += cursor.rowcount
-        if moved:
-            _pending_note(schemas)
+    if schema is None:
+        leftover = (
+            OutboxEvent.objects.filter(dispatched_at__isnull=True)
+            .exclude(schema_name=PUBLIC_SCHEMA)
+            .values_list("schema_name", flat=True)
+            .distinct()
+            .order_by()
+        )
+        schemas = shop_outboxes(list(leftover))
+    else:
+        schemas = [schema]
+    moved = 0
+    for name in schemas:
+        with transaction.atomic():
+            moved += public_rows_move(model, name)
+    if moved:
+        _pending_note(schemas)
     return moved

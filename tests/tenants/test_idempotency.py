@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.conventions import idempotency
-from tenants.models import ApiKey, IdempotencyRecord
+from tenants.idempotency.models import IdempotencyRecord
+from tenants.models import ApiKey
 from tests.conftest import ShopContext, assert_problem, bearer
 
 URL = "/api/admin/v1/api-keys"

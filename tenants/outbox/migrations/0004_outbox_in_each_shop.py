@@ -6,7 +6,7 @@
 from django.db import migrations
 
 from tenants.outbox.services import PUBLIC_SCHEMA, leftovers_move
-from tenants.schemas import current_schema
+from tenants.schemas import current_schema, table_here
 
 
 def outbox_here(apps, schema_editor) -> None:
@@ -14,12 +14,7 @@ def outbox_here(apps, schema_editor) -> None:
     if schema == PUBLIC_SCHEMA:
         return
     model = apps.get_model("outbox", "OutboxEvent")
-    with schema_editor.connection.cursor() as cursor:
-        quote = schema_editor.connection.ops.quote_name
-        cursor.execute("SELECT to_regclass(%s)", [f"{quote(schema)}.{quote(model._meta.db_table)}"])
-        (found,) = cursor.fetchone()
-    if found is None:
-        schema_editor.create_model(model)
+    table_here(model, schema_editor)
     leftovers_move(schema=schema, model=model)
 
 
