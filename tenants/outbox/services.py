@@ -368,11 +368,10 @@ def pending_oldest(schemas: Sequence[str]) -> tuple[Any, int]:
                 "SELECT min(oldest), coalesce(sum(n), 0) FROM ("
                 + " UNION ALL ".join(
                     f"SELECT min(created_at) AS oldest, count(*) AS n FROM {_table(name)} "
-                    "WHERE dispatched_at IS NULL AND schema_name = %s"
+                    "WHERE dispatched_at IS NULL"
                     for name in chunk
                 )
-                + ") pending",
-                chunk,
+                + ") pending"
             )
             chunk_oldest, chunk_count = cursor.fetchone()
             count += int(chunk_count)
