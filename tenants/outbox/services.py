@@ -70,8 +70,10 @@ RELAY_BATCH = 500
 PUBLIC_SCHEMA = "public"
 # A wake-up flag whose task was lost expires, so the next commit queues a new one.
 WAKE_SECONDS = 60
-# Shops probed in one statement by the cross-shop scans (sweep, metrics, expiry, reports).
+# Shops probed in one statement by the cross-shop scans (relay, sweep, metrics, expiry, reports).
 PROBE_CHUNK = 500
+# An undispatched event unclaimed since it was written before the cutoff, or claimed before it.
+STALE_SQL = "dispatched_at IS NULL AND ((claimed_at IS NULL AND created_at < %s) OR claimed_at < %s)"
 
 
 def event_handler(*event_types: str) -> Callable[[Handler], Handler]:
@@ -250,21 +252,22 @@ def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
     # Taken out before the look: a commit from now on puts its shop back. Deleted shops (and
     # schemas without an outbox of their own) stay out.
     _pending_forget(sorted(noted))
-    released = 0
-    still_pending: list[str] = []
-    visited = 0
     try:
-        for schema in [PUBLIC_SCHEMA, *schemas]:
+        # Two probes of every noted shop's outbox, PROBE_CHUNK shops to a statement; then a visit
+        # only to the shops with stale events.
+        pending = outbox_shops_matching(where="dispatched_at IS NULL", schemas=schemas)
+        stale = outbox_shops_matching(where=STALE_SQL, params=[cutoff, cutoff], schemas=pending)
+    except Exception:
+        _pending_note(schemas)
+        raise
+    _pending_note(pending)
+    released = _stale_release(schema=PUBLIC_SCHEMA, cutoff=cutoff)
+    try:
+        for schema in stale:
             use_schema(schema)
             released += _stale_release(schema=schema, cutoff=cutoff)
-            if schema != PUBLIC_SCHEMA:
-                if OutboxEvent.objects.filter(schema_name=schema, dispatched_at__isnull=True).exists():
-                    still_pending.append(schema)
-                visited += 1
     finally:
         use_public()
-        # A relay stopped half-way leaves the shops it did not look at in the set.
-        _pending_note(still_pending + schemas[visited:])
     return released
 
 

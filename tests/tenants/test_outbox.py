@@ -165,3 +165,60 @@ def test_a_full_batch_wakes_the_next_one(shop_a: ShopContext, monkeypatch) -> No
     assert woken == [shop_a.shop.schema_name]
     assert services.events_dispatch(limit=3) == 2
     assert woken == [shop_a.shop.schema_name]
+
+
+def test_the_migration_gives_a_shop_its_outbox_and_moves_its_events_home(shop_a: ShopContext, seen) -> None:
+    """A shop migrated before its outbox was in its schema: its public events, pending or not, move."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("tenants.outbox.migrations.0004_outbox_in_each_shop")
+    schema = shop_a.shop.schema_name
+    use_shop(shop_a.shop)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE outbox_outboxevent")  # as the shop was before 0004
+    # Its events are in public, as the old code wrote them (the unqualified table resolves there).
+    pending = services.event_record(type="test.happened", payload={"n": 1})
+    done = services.event_record(type="test.done", payload={"n": 2})
+    OutboxEvent.objects.filter(pk=done.pk).update(dispatched_at=timezone.now())
+    use_public()
+    other = OutboxEvent.objects.create(schema_name="public", type="account.x", payload={})
+
+    use_shop(shop_a.shop)
+    with connection.schema_editor() as editor:
+        migration.outbox_here(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, dispatched_at IS NULL FROM "{schema}".outbox_outboxevent ORDER BY created_at'
+        )
+        assert cursor.fetchall() == [(pending.pk, True), (done.pk, False)]  # same ids, same state
+        cursor.execute("SELECT id FROM public.outbox_outboxevent")
+        assert cursor.fetchall() == [(other.pk,)]  # the platform's own stay
+    # The moved event runs in its shop as any other.
+    assert services.events_dispatch() == 1
+    assert seen == [("test.happened", schema)]
+
+
+def test_the_relay_moves_home_what_a_late_transaction_left_in_public(shop_a: ShopContext, seen) -> None:
+    """An event committed to public by a transaction begun before its shop's migration is not lost."""
+    use_public()
+    straggler = OutboxEvent.objects.create(
+        schema_name=shop_a.shop.schema_name, type="test.happened", payload={}
+    )
+    assert services.events_relay(older_than=timedelta(0)) == 1  # moved, its shop noted, released, woken
+    assert seen == [("test.happened", shop_a.shop.schema_name)]
+    assert not OutboxEvent.objects.filter(pk=straggler.pk).exists()
+    use_shop(shop_a.shop)
+    assert OutboxEvent.objects.get(pk=straggler.pk).dispatched_at is not None
+
+
+def test_the_relay_forgets_shops_that_are_gone_or_have_nothing_pending(shop_a: ShopContext) -> None:
+    use_shop(shop_a.shop)
+    services.dispatch_soon()  # notes the shop, as a commit with events does
+    services._pending_note(["shop_that_was_deleted"])  # its shop deleted since
+    use_public()
+    assert services.pending_shops() == sorted([shop_a.shop.schema_name, "shop_that_was_deleted"])
+    assert services.events_relay() == 0
+    assert services.pending_shops() == []
