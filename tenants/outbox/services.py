@@ -243,15 +243,11 @@ def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
     """
     leftovers_move()
     cutoff = timezone.now() - older_than
-    try:
-        noted = {member.decode() for member in redis_client().smembers(_pending_shops_key())}
-    except RedisError:
-        logger.warning("Redis is down: the outbox relay looks at the public outbox only")
-        noted = set()
-    schemas = shop_outboxes(sorted(noted))
+    noted = pending_shops()
+    schemas = shop_outboxes(noted)
     # Taken out before the look: a commit from now on puts its shop back. Deleted shops (and
     # schemas without an outbox of their own) stay out.
-    _pending_forget(sorted(noted))
+    _pending_forget(noted)
     try:
         # Two probes of every noted shop's outbox, PROBE_CHUNK shops to a statement; then a visit
         # only to the shops with stale events.
@@ -384,11 +380,13 @@ def pending_oldest(schemas: Sequence[str]) -> tuple[Any, int]:
 
 
 def pending_shops() -> list[str]:
-    """The schemas in the relay's pending set (empty when Redis cannot say)."""
+    """The schemas in the relay's pending set, sorted (none when Redis cannot say)."""
     try:
-        return sorted(member.decode() for member in redis_client().smembers(_pending_shops_key()))
+        members = redis_client().smembers(_pending_shops_key())
     except RedisError:
+        logger.warning("Redis is down: the outbox's set of shops with events cannot be read")
         return []
+    return sorted(member.decode() if isinstance(member, bytes) else str(member) for member in members)
 
 
 def leftovers_move(*, schema: str | None = None, model: type[OutboxEvent] = OutboxEvent) -> int:
