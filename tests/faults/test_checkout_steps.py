@@ -251,7 +251,7 @@ def test_a_web_process_killed_in_either_transaction_is_recovered(
                        key, method, path,
                        fingerprint, status_code, response_body, response_content_type, response_headers,
                        created_at)
-                   VALUES (%s, %s, %s, 'POST', '/', '', 500, NULL, '', '{}'::jsonb, now())""",
+                   VALUES (%s, %s, %s, 'POST', '/', '', 500, NULL, '', '{{}}'::jsonb, now())""",
                 [ctx.shop.schema_name, f"cart:{carts.cart_hash(second_cart)}", key],
             )
             outcome = server.checkout_in_background(ctx, second_cart, payments.TEST_CARD_PAYS, key=key)
