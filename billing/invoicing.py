@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import metering
+from billing import metering, selectors
 from billing.errors import PeriodInvalid
 from billing.models import Invoice, InvoiceLine, Plan, PlanChange, UsagePeriod
 from billing.periods import period_bounds, period_label, period_of
@@ -103,7 +103,11 @@ def _usage(shop: Shop, period: dt.date) -> Usage:
     row = UsagePeriod.objects.filter(shop=shop, period=period).first()
     counted = metering.api_calls_in_period(schema=shop.schema_name, period=period)
     # The Redis counter expires a while after the period; the copy kept at issue time stays.
-    return Usage(orders=row.orders if row else 0, api_calls=max(counted, row.api_calls if row else 0))
+    # Orders are counted in the shop's schema, the one count that limits enforce.
+    return Usage(
+        orders=selectors.shop_orders_in_period(shop, period),
+        api_calls=max(counted, row.api_calls if row else 0),
+    )
 
 
 def invoice_preview(*, shop: Shop, period: dt.date | None = None) -> Bill:
@@ -173,7 +177,7 @@ def invoice_issue(*, shop: Shop, period: dt.date) -> Invoice | None:
                 for index, line in enumerate(lines)
             )
             UsagePeriod.objects.update_or_create(
-                shop=shop, period=period, defaults={"api_calls": usage.api_calls}
+                shop=shop, period=period, defaults={"orders": usage.orders, "api_calls": usage.api_calls}
             )
     except IntegrityError:
         # Another run issued it between our check and our insert.

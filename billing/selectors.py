@@ -5,6 +5,7 @@ subscriptions, usage and invoices.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,9 @@ from django.db.models import QuerySet
 from billing import metering
 from billing.errors import LimitReached, SubscriptionMissing
 from billing.limits import Metric, limit_message
-from billing.models import Invoice, Plan, ShopUsage, Subscription, UsagePeriod
+from billing.models import Invoice, Plan, ShopUsage, Subscription
 from billing.periods import period_bounds, period_of
+from billing.usage.models import OrderCount
 from tenants.models import Membership, Shop
 from tenants.process_cache import ProcessCache
 from tenants.schemas import current_schema
@@ -132,17 +134,38 @@ def current_shop_id() -> int:
     return found
 
 
-def shop_usage_counts(shop_id: int) -> dict[Metric, int]:
+def order_count_table(shop: Shop | int) -> str:
+    """The shop's order-count table, named with its schema (the connection may be on another)."""
+    shop_id = shop if isinstance(shop, int) else shop.pk
+    tenant = getattr(connection, "tenant", None)
+    schema = current_schema() if getattr(tenant, "pk", None) == shop_id else None
+    if isinstance(shop, Shop):
+        schema = shop.schema_name
+    if schema is None:
+        schema = Shop.objects.filter(pk=shop_id).values_list("schema_name", flat=True).first()
+        if schema is None:
+            raise SubscriptionMissing(f"There is no shop {shop_id}.")
+    quote = connection.ops.quote_name
+    return f"{quote(schema)}.{quote(OrderCount._meta.db_table)}"
+
+
+def shop_orders_in_period(shop: Shop | int, period: dt.date | None = None) -> int:
+    """The orders counted against the shop's plan in `period` (default: this one), from its schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT orders FROM {order_count_table(shop)} WHERE period = %s", [period or period_of()]
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def shop_usage_counts(shop: Shop | int) -> dict[Metric, int]:
     """What the shop uses now of each counted limit (orders: this period's)."""
+    shop_id = shop if isinstance(shop, int) else shop.pk
     usage = ShopUsage.objects.filter(shop_id=shop_id).first()
-    orders = (
-        UsagePeriod.objects.filter(shop_id=shop_id, period=period_of())
-        .values_list("orders", flat=True)
-        .first()
-    )
     return {
         Metric.PRODUCTS: usage.products if usage else 0,
-        Metric.ORDERS: orders or 0,
+        Metric.ORDERS: shop_orders_in_period(shop),
         Metric.STAFF_SEATS: Membership.objects.filter(shop_id=shop_id).count(),
         Metric.STORAGE_BYTES: usage.storage_bytes if usage else 0,
     }
@@ -171,7 +194,7 @@ def usage_summary(*, shop: Shop) -> dict[str, Any]:
     plan = shop_plan(shop.pk)
     period = period_of()
     start, end = period_bounds(period)
-    used = shop_usage_counts(shop.pk)
+    used = shop_usage_counts(shop)
     try:
         api_calls: int | None = metering.api_calls_in_period(schema=shop.schema_name, period=period)
     except Exception:

@@ -9,7 +9,9 @@ its counter with one conditional UPDATE (`... SET n = n + k WHERE n + k <= limit
 that PostgreSQL re-checks against the row's newest version after any wait. So
 concurrent creates at the edge cannot overshoot, and a downgrade cannot slip
 between a check and a create. Counters change inside the caller's transaction:
-a create that rolls back gives its slot back with it.
+a create that rolls back gives its slot back with it. The month's order count
+is a row in the shop's own schema (`billing.usage`), so a checkout writes no
+public row; `order_counts_collect` copies the counts into `UsagePeriod`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from django.utils import timezone
 from billing import selectors
 from billing.errors import DowngradeRefused, LimitReached, PlanNotFound, SubscriptionMissing
 from billing.limits import COLUMNS, Metric, limit_message
-from billing.models import Plan, PlanChange, ShopUsage, Subscription
+from billing.models import Plan, PlanChange, ShopUsage, Subscription, UsagePeriod
 from billing.periods import period_of
+from billing.usage.models import OrderCount
 from tenants.models import Membership, Shop, User
+from tenants.schemas import shop_schemas_with_table
 
 # --- Subscriptions ----------------------------------------------------------------
 
@@ -175,17 +179,20 @@ def usage_take(*, metric: Metric, amount: int = 1, shop_id: int | None = None) -
 
 
 def _period_orders_add(shop_id: int, amount: int, allowed: int) -> bool:
-    """Add orders to this period's count if they fit; True if they did."""
+    """
+    Add orders to this period's count if they fit; True if they did. The count
+    is in the shop's schema, so a checkout writes no public row (the plan row it
+    share-locks in `_lock` is only read).
+    """
     if amount > allowed:
         return False
+    table = selectors.order_count_table(shop_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO public.billing_usageperiod (shop_id, period, orders, api_calls) "
-            "VALUES (%s, %s, %s, 0) "
-            "ON CONFLICT (shop_id, period) DO UPDATE "
-            "SET orders = billing_usageperiod.orders + EXCLUDED.orders "
-            "WHERE billing_usageperiod.orders + EXCLUDED.orders <= %s",
-            [shop_id, period_of(), amount, allowed],
+            f"INSERT INTO {table} AS c (period, orders) VALUES (%s, %s) "
+            "ON CONFLICT (period) DO UPDATE SET orders = c.orders + EXCLUDED.orders "
+            "WHERE c.orders + EXCLUDED.orders <= %s",
+            [period_of(), amount, allowed],
         )
         return cursor.rowcount == 1
 
@@ -221,9 +228,9 @@ def usage_release(*, metric: Metric, amount: int = 1, shop_id: int | None = None
     if metric == Metric.ORDERS:
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE public.billing_usageperiod SET orders = GREATEST(orders - %s, 0) "
-                "WHERE shop_id = %s AND period = %s",
-                [amount, shop_id, period_of()],
+                f"UPDATE {selectors.order_count_table(shop_id)} SET orders = GREATEST(orders - %s, 0) "
+                "WHERE period = %s",
+                [amount, period_of()],
             )
         return
     column = COLUMNS[metric]
@@ -246,3 +253,38 @@ def usage_recount(*, shop_id: int, products: int, storage_bytes: int) -> ShopUsa
 def staff_seat_take(*, shop: Shop, role: str) -> None:
     """Refuse a new membership beyond the plan's staff seats (a `tenants.hooks.on_membership_adding` hook)."""
     usage_take(metric=Metric.STAFF_SEATS, shop_id=shop.pk)
+
+
+# Shops whose counts one statement reads.
+COLLECT_CHUNK = 500
+
+
+def order_counts_collect(*, period: dt.date | None = None) -> int:
+    """
+    Copy every shop's order count of `period` (default: this one) from its
+    schema into `UsagePeriod`, for billing's views across shops; return how
+    many shops had orders. One statement reads COLLECT_CHUNK shops' counts.
+    """
+    period = period or period_of()
+    schemas = shop_schemas_with_table(OrderCount._meta.db_table)
+    quote = connection.ops.quote_name
+    counts: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(schemas), COLLECT_CHUNK):
+            chunk = schemas[start : start + COLLECT_CHUNK]
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s::text, orders FROM {quote(name)}.{quote(OrderCount._meta.db_table)} "
+                    "WHERE period = %s"
+                    for name in chunk
+                ),
+                [value for name in chunk for value in (name, period)],
+            )
+            counts.update(cursor.fetchall())
+    shops = dict(Shop.objects.filter(schema_name__in=list(counts)).values_list("schema_name", "pk"))
+    for schema, orders in counts.items():
+        if schema in shops:
+            UsagePeriod.objects.update_or_create(
+                shop_id=shops[schema], period=period, defaults={"orders": orders}
+            )
+    return len(counts)

@@ -49,6 +49,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "tenants.outbox",
+    "tenants.idempotency",
     "billing",
     "django.contrib.contenttypes",
     "django.contrib.postgres",
@@ -65,7 +66,12 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
+    # In both lists: each shop writes its events and idempotency records in its own schema (a
+    # checkout's transaction stays on the shop's node on Citus); public keeps the platform's own.
+    "tenants.outbox",
+    "tenants.idempotency",
     "tenants.audit",
+    "billing.usage",
     "tenants.webhooks",
     "catalog",
     "orders",
@@ -318,6 +324,11 @@ WORKER_HEARTBEAT_KEY = f"worker-heartbeat-{TEST_RUN_ID}" if TESTING else "worker
 OUTCOME_RECORD_SECONDS = env_int("OUTCOME_RECORD_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "tenants.outbox.relay", "schedule": 15.0},
+    # The relay knows the shops with events from a Redis set; this finds them again after a
+    # Redis loss (every shop's outbox is probed, so it runs rarely).
+    "sweep-outbox": {"task": "tenants.outbox.sweep", "schedule": 300.0},
+    # Shops count their orders in their own schemas; billing's views read this copy.
+    "collect-order-counts": {"task": "billing.tasks.order_counts_collect", "schedule": 3600.0},
     "refill-warm-pool": {"task": "tenants.tasks.warm_pool_refill", "schedule": 60.0},
     # Issued and revoked refresh tokens are kept until they expire; then forgotten daily.
     "flush-expired-jwt": {"task": "tenants.tasks.jwt_tokens_flush", "schedule": 86400.0},

@@ -5,11 +5,12 @@ up at their provider and finished or released on the way.
 
 An order placed unpaid carries `expires_at` (services._unpaid_lifetime: the shop's
 manual expiry, or the card authorisation's), and so does its `order.created`
-event in the public outbox, as fixed-width UTC text that an index covers
+event in the shop's outbox, as fixed-width UTC text that an index covers
 (`outbox_order_expiry_idx`). Beat runs `orders.tasks.unpaid_orders_expire` every
-minute in the public schema: one range scan of that index names the shops with
-orders falling due since the last run, whatever the number of shops, and a
-second one the shops whose card orders reach PAYMENT_RECOVERY_AFTER_SECONDS;
+minute in the public schema: one range probe of that index in each shop's
+outbox (many shops to a statement) names the shops with orders falling due
+since the last run, and a second one the shops whose card orders reach
+PAYMENT_RECOVERY_AFTER_SECONDS;
 each gets one sweep in its own schema (`services.payments_recover_due`, then
 `services.orders_expire_due`).
 
@@ -25,13 +26,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from orders.models import PaymentSettings
 from orders.services import expiry_text
 from tenants.models import Shop
-from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import outbox_shops_matching
 
 SWEPT_UNTIL_KEY = "orders-expiry-swept-until"
 CLOCK_MARGIN = dt.timedelta(minutes=10)
@@ -41,12 +41,10 @@ FIRST_LOOKBACK = dt.timedelta(hours=PaymentSettings.MANUAL_EXPIRY_HOURS_MAX + 24
 
 def shops_with_orders_due(*, since: dt.datetime, until: dt.datetime) -> list[str]:
     """The schemas of the shops with unpaid orders that fell due in (since, until]."""
-    due = (
-        OutboxEvent.objects.alias(expiry=KeyTextTransform("expires_at", "payload"))
-        .filter(type="order.created", expiry__gt=expiry_text(since), expiry__lte=expiry_text(until))
-        .order_by()
-        .values_list("schema_name", flat=True)
-        .distinct()
+    due = outbox_shops_matching(
+        where="type = 'order.created' "
+        "AND (payload ->> 'expires_at') > %s AND (payload ->> 'expires_at') <= %s",
+        params=[expiry_text(since), expiry_text(until)],
     )
     shops = Shop.objects.filter(schema_name__in=set(due)).exclude(status=Shop.Status.DELETING)
     return list(shops.order_by("schema_name").values_list("schema_name", flat=True))

@@ -43,13 +43,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Sum
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from orders.models import DailyProductSales, DailySales, Order, OrderLine, Payment
 from tenants.models import Shop
-from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import outbox_shops_matching
 from tenants.schemas import current_schema
 
 UTC = dt.UTC
@@ -223,13 +223,12 @@ def sales_refresh_soon() -> bool:
 def shops_with_recent_sales(*, since: dt.datetime) -> list[str]:
     """
     The schemas of the shops with money-moving order events since `since`: one
-    index probe per shop on the public outbox (schema_name, created_at).
+    index probe of each shop's outbox (schema_name, created_at).
     """
-    events = OutboxEvent.objects.filter(
-        schema_name=OuterRef("schema_name"), created_at__gte=since, type__in=MONEY_EVENTS
+    return outbox_shops_matching(
+        where="created_at >= %s AND type = ANY(%s)",
+        params=[since, list(MONEY_EVENTS)],
     )
-    shops = Shop.objects.filter(Exists(events)).order_by("schema_name")
-    return list(shops.values_list("schema_name", flat=True))
 
 
 def sales_refresh_fan_out(*, days: int = RECENT_DAYS, all_shops: bool = False) -> int:

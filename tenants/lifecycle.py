@@ -23,8 +23,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tenants import storage
+from tenants.idempotency.models import IdempotencyRecord
 from tenants.keys import redis_client, storage_key
-from tenants.models import IdempotencyRecord, Shop, ShopExport
+from tenants.models import Shop, ShopExport
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_schema
 
@@ -140,9 +141,11 @@ def redis_keys_delete(schema: str) -> int:
 def shop_purge(*, export_id: str) -> None:
     """
     Finish a shop's deletion: export it first (a failed export stops here, shop
-    intact but unreachable, and the task is retried), then drop its schema, its
-    public rows (shop, domains, memberships, API keys, idempotency records,
-    outbox events), its Redis keys and its files (all but the final export).
+    intact but unreachable, and the task is retried), then drop its schema (its
+    outbox, idempotency records and order counts with it), its public rows (shop,
+    domains, memberships, API keys, and idempotency records or outbox events
+    written there before those moved into shop schemas), its Redis keys and its
+    files (all but the final export).
     Each step can run again, so a worker killed half-way loses nothing.
     """
     export = export_run(export_id=export_id)

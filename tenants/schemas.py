@@ -5,6 +5,7 @@ to its connection wrapper; going through here keeps the call sites typed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
@@ -35,6 +36,63 @@ def use_shop(shop: Shop) -> None:
 def use_schema(schema_name: str) -> None:
     """Point the connection at a schema by name (for spare, template and worker use)."""
     _tenant_connection().set_schema(schema_name)
+
+
+def shop_schemas_with_table(table: str, schemas: Sequence[str] | None = None) -> list[str]:
+    """
+    The schemas of shops (these, or every shop) that have `table` in their own
+    schema, sorted: how cross-shop scans name each shop's copy of a tenant table.
+    """
+    names = None if schemas is None else list(schemas)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.schema_name FROM public.tenants_shop s "
+            "JOIN pg_namespace n ON n.nspname = s.schema_name "
+            "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = %s AND c.relkind = 'r' "
+            "WHERE %s::text[] IS NULL OR s.schema_name = ANY(%s::text[]) ORDER BY s.schema_name",
+            [table, names, names],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def public_rows_move(model: Any, schema: str) -> int:
+    """
+    Move a shop's rows of a table in both public and the shop's schema (named by
+    their `schema_name`) from public into the shop's copy, in one statement;
+    return how many moved. Serial ids are left behind (the shop's table numbers
+    its own); other keys are kept, and a row the shop has already is dropped.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(
+        quote(field.column)
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and field.get_internal_type().endswith("AutoField"))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM public.{table} WHERE schema_name = %s RETURNING {columns}) "
+            f"INSERT INTO {quote(schema)}.{table} ({columns}) "
+            f"SELECT {columns} FROM moved ON CONFLICT DO NOTHING",
+            [schema],
+        )
+        return cursor.rowcount
+
+
+def table_here(model: Any, schema_editor: Any) -> bool:
+    """
+    In a migration of an app in both SHARED_APPS and TENANT_APPS: create the
+    model's table in the connection's schema unless it has it (shops migrated
+    before the app was a tenant app recorded its migrations without one);
+    return whether it was created.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"{quote(current_schema())}.{quote(model._meta.db_table)}"])
+        (found,) = cursor.fetchone()
+    if found is None:
+        schema_editor.create_model(model)
+    return found is None
 
 
 def current_currency() -> str:

@@ -29,7 +29,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from catalog.cache import copies as storefront_copies
 from tenants import process_cache, provisioning, services
 from tenants.conventions.problems import problem_type
-from tenants.models import IdempotencyRecord, Shop, User
+from tenants.idempotency.models import IdempotencyRecord
+from tenants.models import Shop, User
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public
 from tests.net import free_port

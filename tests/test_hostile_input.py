@@ -28,7 +28,8 @@ from orders.models import Discount, ShippingZone
 from orders.tokens import customer_tokens_mint
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor
-from tenants.models import IdempotencyRecord, Shop, User
+from tenants.idempotency.models import IdempotencyRecord
+from tenants.models import Shop, User
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_record
 from tenants.schemas import use_public, use_shop
@@ -195,9 +196,15 @@ def _hostile_bodies(operation: dict[str, Any], document: str) -> dict[str, bytes
 
 
 def _fingerprint(shop: ShopContext) -> tuple[int, ...]:
-    """Counts that any write moves: rows in public, the shop's audit log and catalog."""
+    """Counts that any write moves: rows in public, the shop's audit log, catalog, outbox and idempotency."""
     use_shop(shop.shop)
-    in_shop = (AuditEntry.objects.count(), Product.objects.count(), Category.objects.count())
+    in_shop = (
+        AuditEntry.objects.count(),
+        Product.objects.count(),
+        Category.objects.count(),
+        OutboxEvent.objects.count(),
+        IdempotencyRecord.objects.count(),
+    )
     use_public()
     return (
         *in_shop,

@@ -44,8 +44,10 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from tenants.errors import DomainError
+from tenants.idempotency.models import IdempotencyRecord
 from tenants.keys import current_schema
-from tenants.models import ApiKey, IdempotencyRecord
+from tenants.models import ApiKey
+from tenants.schemas import shop_schemas_with_table
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -372,6 +374,14 @@ class _ServerErrorResponse(Exception):
 
 
 def records_purge() -> int:
-    """Delete records older than the 24 h replay window; return how many."""
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - RETENTION).delete()
+    """Delete records older than the 24 h replay window, in public and in every shop; return how many."""
+    cutoff = timezone.now() - RETENTION
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    quote = connection.ops.quote_name
+    table = quote(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        for schema in shop_schemas_with_table(IdempotencyRecord._meta.db_table):
+            # One short statement per shop (the index on created_at), each its own commit.
+            cursor.execute(f"DELETE FROM {quote(schema)}.{table} WHERE created_at < %s", [cutoff])
+            deleted += cursor.rowcount
     return deleted

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -61,19 +61,18 @@ TASK_SECONDS = Histogram(
 
 
 class DatabaseCollector(Collector):
-    """Gauges read from the public schema at scrape time: outbox lag, warm pool, shops."""
+    """Gauges read from PostgreSQL at scrape time: outbox lag (every outbox with events), pool, shops."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from tenants.models import Shop, SpareSchema
-        from tenants.outbox.models import OutboxEvent
+        from tenants.outbox import services as outbox
         from tenants.schemas import use_public
 
         up = GaugeMetricFamily("storefleet_metrics_database_up", "1 if the scrape could read PostgreSQL.")
         try:
             use_public()
-            pending = OutboxEvent.objects.filter(dispatched_at__isnull=True).aggregate(
-                oldest=Min("created_at"), count=Count("id")
-            )
+            # The public outbox and those of the shops the relay knows to have events waiting.
+            oldest, waiting = outbox.pending_oldest(outbox.pending_shops())
             spares = SpareSchema.objects.count()
             shops = dict(Shop.objects.values_list("status").annotate(count=Count("id")).order_by())
         except Exception:
@@ -83,7 +82,6 @@ class DatabaseCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        oldest = pending["oldest"]
         lag = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily(
             "storefleet_outbox_lag_seconds",
@@ -91,7 +89,7 @@ class DatabaseCollector(Collector):
             value=max(lag, 0.0),
         )
         yield GaugeMetricFamily(
-            "storefleet_outbox_pending_events", "Outbox events not dispatched yet.", value=pending["count"]
+            "storefleet_outbox_pending_events", "Outbox events not dispatched yet.", value=waiting
         )
         yield GaugeMetricFamily(
             "storefleet_warm_pool_size", "Spare schemas ready in the warm pool.", value=spares

@@ -12,6 +12,16 @@ them together: one query for all their orders, one look-up of the webhook
 endpoints, one SMTP connection. A wake-up is never lost: the dispatcher clears
 the flag before it takes events, so an event committed after the clear sets it
 again, and one committed before is among those it takes.
+
+Each shop's events live in its own schema (the app is in both SHARED_APPS and
+TENANT_APPS; the shop's table comes first on its search path), so a shop's
+write touches nothing in public: on Citus its transaction stays on the shop's
+node. The public table keeps the platform's own events (account e-mails). The
+relay learns which shops have events from a Redis set that each commit with
+events adds its shop to (in the round trip that sets the wake-up flag), and
+`events_sweep` probes every shop's outbox, rarely, to rebuild the set after a
+Redis loss. A public "dirty shops" table would be exact, but writing it would
+put a public row back into every checkout.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -34,7 +44,13 @@ from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
 from tenants.outbox.models import OutboxEvent
 from tenants.persist import persist_with_retries
-from tenants.schemas import current_schema
+from tenants.schemas import (
+    current_schema,
+    public_rows_move,
+    shop_schemas_with_table,
+    use_public,
+    use_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +70,10 @@ RELAY_BATCH = 500
 PUBLIC_SCHEMA = "public"
 # A wake-up flag whose task was lost expires, so the next commit queues a new one.
 WAKE_SECONDS = 60
+# Shops probed in one statement by the cross-shop scans (relay, sweep, metrics, expiry, reports).
+PROBE_CHUNK = 500
+# An undispatched event unclaimed since it was written before the cutoff, or claimed before it.
+STALE_SQL = "dispatched_at IS NULL AND ((claimed_at IS NULL AND created_at < %s) OR claimed_at < %s)"
 
 
 def event_handler(*event_types: str) -> Callable[[Handler], Handler]:
@@ -89,14 +109,23 @@ def _wake_key(schema: str) -> str:
     return redis_key(settings.OUTBOX_REDIS_NAMESPACE, "dispatch-pending", schema=schema)
 
 
+def _pending_shops_key() -> str:
+    """The Redis set of the schemas whose outbox may hold undispatched events (read by the relay)."""
+    return f"{settings.OUTBOX_REDIS_NAMESPACE}:pending-shops"
+
+
 def dispatch_soon(*, schema: str | None = None) -> bool:
     """
-    Wake the current (or given) shop's dispatcher unless a wake-up is already
-    waiting; return whether this call queued one.
+    Note the current (or given) shop among those with pending events and wake
+    its dispatcher unless a wake-up is already waiting; return whether this call
+    queued one.
     """
     schema = schema or current_schema()
     try:
-        if not redis_client().set(_wake_key(schema), 1, nx=True, ex=WAKE_SECONDS):
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.sadd(_pending_shops_key(), schema)
+        pipe.set(_wake_key(schema), 1, nx=True, ex=WAKE_SECONDS)
+        if not pipe.execute()[1]:
             return False
     except RedisError:
         if settings.CELERY_BROKER_URL == settings.REDIS_URL:
@@ -187,15 +216,17 @@ def _events_claim(*, schema: str, limit: int) -> list[OutboxEvent]:
     lets two dispatchers of one shop take disjoint batches at once.
     """
     table = OutboxEvent._meta.db_table
+    now = timezone.now()
     claimed = OutboxEvent.objects.raw(
-        f"""UPDATE {table} SET attempts = attempts + 1, claimed_at = now()
+        # The time is a parameter, not now(): the table is a shop's, distributed on Citus.
+        f"""UPDATE {table} SET attempts = attempts + 1, claimed_at = %s
             WHERE id IN (
                 SELECT id FROM {table}
                 WHERE schema_name = %s AND dispatched_at IS NULL
-                  AND (claimed_at IS NULL OR claimed_at < now() - %s)
+                  AND (claimed_at IS NULL OR claimed_at < %s)
                 ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED)
             RETURNING *""",
-        [schema, CLAIM_FOR, limit],
+        [now, schema, now - CLAIM_FOR, limit],
     )
     # created_at is stamped per event as it is written (auto_now_add), so it keeps the order
     # events were recorded in; the id only makes a tie (same microsecond) sort the same every run.
@@ -205,23 +236,183 @@ def _events_claim(*, schema: str, limit: int) -> list[OutboxEvent]:
 def events_relay(*, older_than: timedelta = RELAY_AFTER) -> int:
     """
     Find events left undispatched (a lost wake-up, a dead worker, a failed
-    handler): unclaimed for `older_than` since they were written, or claimed that
-    long ago. Release their claims and wake their shops; return how many.
+    handler) in the public outbox and in the outboxes of the shops in the
+    pending set: unclaimed for `older_than` since they were written, or claimed
+    that long ago. Release their claims and wake their shops; return how many.
+    A shop leaves the set once its outbox has nothing pending.
     """
+    leftovers_move()
     cutoff = timezone.now() - older_than
-    stale = list(
-        OutboxEvent.objects.filter(
-            Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(claimed_at__lt=cutoff),
-            dispatched_at__isnull=True,
-        )
-        # A deleted shop's events have nowhere to run; the public schema's (account e-mails) always can.
-        .filter(Q(schema_name__in=Shop.objects.values("schema_name")) | Q(schema_name=PUBLIC_SCHEMA))
-        .order_by("created_at")
-        .values_list("pk", "schema_name")[:RELAY_BATCH]
+    noted = pending_shops()
+    schemas = shop_outboxes(noted)
+    # Taken out before the look: a commit from now on puts its shop back. Deleted shops (and
+    # schemas without an outbox of their own) stay out.
+    _pending_forget(noted)
+    try:
+        # Two probes of every noted shop's outbox, PROBE_CHUNK shops to a statement; then a visit
+        # only to the shops with stale events.
+        pending = outbox_shops_matching(where="dispatched_at IS NULL", schemas=schemas)
+        stale = outbox_shops_matching(where=STALE_SQL, params=[cutoff, cutoff], schemas=pending)
+    except Exception:
+        _pending_note(schemas)
+        raise
+    _pending_note(pending)
+    released = _stale_release(schema=PUBLIC_SCHEMA, cutoff=cutoff)
+    try:
+        for schema in stale:
+            use_schema(schema)
+            released += _stale_release(schema=schema, cutoff=cutoff)
+    finally:
+        use_public()
+    return released
+
+
+def _stale_release(*, schema: str, cutoff: Any) -> int:
+    """Release the stale events in the connection's schema's outbox and wake their shops."""
+    stale = OutboxEvent.objects.filter(
+        Q(claimed_at__isnull=True, created_at__lt=cutoff) | Q(claimed_at__lt=cutoff),
+        dispatched_at__isnull=True,
     )
-    if not stale:
+    if schema == PUBLIC_SCHEMA:
+        # The platform's own events, and those of shops whose schema has no outbox yet (a
+        # rolling migration under way); a deleted shop's have nowhere to run.
+        stale = stale.filter(
+            Q(schema_name__in=Shop.objects.values("schema_name")) | Q(schema_name=PUBLIC_SCHEMA)
+        )
+    else:
+        stale = stale.filter(schema_name=schema)
+    found = list(stale.order_by("created_at").values_list("pk", "schema_name")[:RELAY_BATCH])
+    if not found:
         return 0
-    OutboxEvent.objects.filter(pk__in=[pk for pk, _ in stale]).update(claimed_at=None)
-    for schema in sorted({schema for _, schema in stale}):
-        _dispatcher_wake(schema)
-    return len(stale)
+    OutboxEvent.objects.filter(pk__in=[pk for pk, _ in found]).update(claimed_at=None)
+    for name in sorted({name for _, name in found}):
+        _dispatcher_wake(name)
+    return len(found)
+
+
+def _pending_note(schemas: Sequence[str]) -> None:
+    if schemas:
+        try:
+            redis_client().sadd(_pending_shops_key(), *schemas)
+        except RedisError:
+            logger.warning("Redis is down: the outbox sweep will find %s shops again", len(schemas))
+
+
+def _pending_forget(schemas: Sequence[str]) -> None:
+    if schemas:
+        try:
+            redis_client().srem(_pending_shops_key(), *schemas)
+        except RedisError:
+            logger.warning("Redis is down: %s shops stay in the outbox's pending set", len(schemas))
+
+
+def events_sweep() -> int:
+    """
+    Put every shop whose outbox holds undispatched events into the relay's
+    pending set (after a Redis loss, or a commit whose after-commit step never
+    ran); return how many shops have pending events.
+    """
+    leftovers_move()
+    schemas = outbox_shops_matching(where="dispatched_at IS NULL")
+    _pending_note(schemas)
+    return len(schemas)
+
+
+# --- Every shop's outbox at once -----------------------------------------------------------
+
+
+def _table(schema: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(schema)}.{quote(OutboxEvent._meta.db_table)}"
+
+
+def shop_outboxes(schemas: Sequence[str] | None = None) -> list[str]:
+    """The schemas of shops (these, or every shop) with an outbox of their own (not migrated yet: none)."""
+    return shop_schemas_with_table(OutboxEvent._meta.db_table, schemas)
+
+
+def outbox_shops_matching(
+    *, where: str, params: Sequence[Any] = (), schemas: Sequence[str] | None = None
+) -> list[str]:
+    """
+    The schemas of the shops (these, or every shop) whose outbox holds an event
+    matching `where` (SQL on the outbox's columns, `%s` for `params`): one
+    EXISTS probe of each shop's outbox, PROBE_CHUNK shops to a statement.
+    """
+    found: list[str] = []
+    names = shop_outboxes(schemas)
+    with connection.cursor() as cursor:
+        for start in range(0, len(names), PROBE_CHUNK):
+            chunk = names[start : start + PROBE_CHUNK]
+            probes = [
+                f"SELECT %s::text WHERE EXISTS "
+                f"(SELECT 1 FROM {_table(name)} WHERE schema_name = %s AND ({where}))"
+                for name in chunk
+            ]
+            cursor.execute(
+                " UNION ALL ".join(probes), [value for name in chunk for value in (name, name, *params)]
+            )
+            found.extend(row[0] for row in cursor.fetchall())
+    return found
+
+
+def pending_oldest(schemas: Sequence[str]) -> tuple[Any, int]:
+    """The oldest undispatched event's time (None if none) and how many wait, over these schemas' outboxes."""
+    oldest, count = None, 0
+    names = [PUBLIC_SCHEMA, *shop_outboxes(schemas)] if schemas else [PUBLIC_SCHEMA]
+    with connection.cursor() as cursor:
+        for start in range(0, len(names), PROBE_CHUNK):
+            chunk = names[start : start + PROBE_CHUNK]
+            cursor.execute(
+                "SELECT min(oldest), coalesce(sum(n), 0) FROM ("
+                + " UNION ALL ".join(
+                    f"SELECT min(created_at) AS oldest, count(*) AS n FROM {_table(name)} "
+                    "WHERE dispatched_at IS NULL"
+                    for name in chunk
+                )
+                + ") pending"
+            )
+            chunk_oldest, chunk_count = cursor.fetchone()
+            count += int(chunk_count)
+            if chunk_oldest is not None and (oldest is None or chunk_oldest < oldest):
+                oldest = chunk_oldest
+    return oldest, count
+
+
+def pending_shops() -> list[str]:
+    """The schemas in the relay's pending set, sorted (none when Redis cannot say)."""
+    try:
+        members = redis_client().smembers(_pending_shops_key())
+    except RedisError:
+        logger.warning("Redis is down: the outbox's set of shops with events cannot be read")
+        return []
+    return sorted(member.decode() if isinstance(member, bytes) else str(member) for member in members)
+
+
+def leftovers_move(*, schema: str | None = None, model: type[OutboxEvent] = OutboxEvent) -> int:
+    """
+    Move shops' events out of the public outbox into their shops' own (all of
+    one shop's, or of every shop with pending events there that has its
+    table), keeping their ids and times; return how many moved. The migration
+    that gave shops their outbox runs it per shop (with its own `model`); the
+    relay runs it for what a transaction begun before that migration wrote to
+    public afterwards.
+    """
+    if schema is None:
+        leftover = (
+            OutboxEvent.objects.filter(dispatched_at__isnull=True)
+            .exclude(schema_name=PUBLIC_SCHEMA)
+            .values_list("schema_name", flat=True)
+            .distinct()
+            .order_by()
+        )
+        schemas = shop_outboxes(list(leftover))
+    else:
+        schemas = [schema]
+    moved = 0
+    for name in schemas:
+        with transaction.atomic():
+            moved += public_rows_move(model, name)
+    if moved:
+        _pending_note(schemas)
+    return moved

@@ -13,3 +13,9 @@ def outbox_dispatch() -> int:
 def outbox_relay() -> int:
     """Hand undispatched events to workers again (beat runs this every few seconds)."""
     return services.events_relay()
+
+
+@shared_task(name="tenants.outbox.sweep", ignore_result=True)
+def outbox_sweep() -> int:
+    """Find every shop with undispatched events for the relay (beat runs this every few minutes)."""
+    return services.events_sweep()

@@ -19,7 +19,9 @@ from billing.invoicing import invoice_issue
 from billing.models import Invoice, Plan, PlanChange, UsagePeriod
 from billing.periods import period_before, period_bounds, period_label, period_of
 from billing.tasks import invoices_issue_due
+from billing.usage.models import OrderCount
 from tenants.models import Membership
+from tenants.schemas import use_public, use_shop
 from tests.billing.helpers import PlatformClient
 from tests.conftest import assert_problem, make_user
 
@@ -37,7 +39,10 @@ def on_plan_since(ctx, code: str, since: dt.datetime) -> None:
 
 
 def used(ctx, period: dt.date, *, orders: int, api_calls: int) -> None:
-    UsagePeriod.objects.update_or_create(shop=ctx.shop, period=period, defaults={"orders": orders})
+    # Orders are counted in the shop's schema (what checkout's limit check moves).
+    use_shop(ctx.shop)
+    OrderCount.objects.update_or_create(period=period, defaults={"orders": orders})
+    use_public()
     start, _end = period_bounds(period)
     metering.api_call_record(
         schema=ctx.shop.schema_name, count=api_calls, moment=start + dt.timedelta(days=2)
@@ -66,7 +71,9 @@ def test_invoice_arithmetic_with_overage(shop_a) -> None:
     assert invoice.total_amount == Decimal("196.50") and invoice.currency == "USD"
     assert invoice.status == Invoice.Status.OPEN and invoice.paid_at is None
     assert invoice.number == f"SF-{LAST:%Y%m}-{shop_a.shop.pk:06d}"
-    assert UsagePeriod.objects.get(shop=shop_a.shop, period=LAST).api_calls == 1_234_567
+    # Issuing keeps the billed usage in public: the orders counted in the shop's schema too.
+    copied = UsagePeriod.objects.get(shop=shop_a.shop, period=LAST)
+    assert (copied.orders, copied.api_calls) == (2_500, 1_234_567)
 
 
 def test_issuing_twice_issues_nothing_twice(shop_a) -> None:

@@ -17,6 +17,8 @@ from django.db import connection
 
 from billing.models import ShopUsage, UsagePeriod
 from billing.periods import period_of
+from billing.services import order_counts_collect
+from billing.usage.models import OrderCount
 from catalog.models import Product, ProductImage
 from orders.models import Order
 from tenants.models import Membership
@@ -114,7 +116,10 @@ def test_the_nth_order_of_the_month_is_allowed_and_the_next_refused(api, shop_a)
     assert "free allows 2 orders a month" in body["detail"]
     use_shop(shop_a.shop)
     assert Order.objects.count() == 2
+    # Counted in the shop's own schema; billing's copy in public follows when collected.
+    assert OrderCount.objects.get(period=period_of()).orders == 2
     use_public()
+    assert order_counts_collect() >= 1
     assert UsagePeriod.objects.get(shop=shop_a.shop, period=period_of()).orders == 2
 
 

@@ -46,7 +46,7 @@ import tenants.keys
 import tenants.process_cache
 import tenants.selectors
 from config.celery import app as celery_app
-from tenants.outbox.services import events_relay
+from tenants.outbox.services import events_relay, events_sweep
 from tenants.schemas import use_public
 from tenants.webhooks.services import deliveries_due_queue
 from tests.redis_server import RedisServer
@@ -397,7 +397,8 @@ def workers(
 class Beat(threading.Thread):
     """
     What beat does, every `interval` seconds and faster than deployed: the outbox
-    relay and the webhook sweep, from this process (on the private Redis).
+    relay and sweep (which finds the shops with events again after Redis lost its
+    set) and the webhook sweep, from this process (on the private Redis).
     """
 
     def __init__(self, interval: float = 1.0) -> None:
@@ -411,6 +412,7 @@ class Beat(threading.Thread):
             while not self.stopping.wait(self.interval):
                 try:
                     use_public()
+                    events_sweep()
                     events_relay(older_than=RELAY_AFTER)
                     deliveries_due_queue()
                 except Exception:

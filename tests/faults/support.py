@@ -121,11 +121,10 @@ def outcome(ctx: ShopContext, sink: SmtpSink, receiver: Receiver) -> Outcome:
 
 def all_delivered(ctx: ShopContext) -> bool:
     """The shop's events are dispatched and its deliveries have succeeded."""
-    use_public()
-    if OutboxEvent.objects.filter(schema_name=ctx.shop.schema_name, dispatched_at=None).exists():
-        return False
-    use_shop(ctx.shop)
+    use_shop(ctx.shop)  # its outbox is in its schema
     try:
+        if OutboxEvent.objects.filter(schema_name=ctx.shop.schema_name, dispatched_at=None).exists():
+            return False
         open_deliveries = WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.SUCCEEDED).exists()
         return not open_deliveries
     finally:
@@ -143,13 +142,12 @@ def leases_lapse(ctx: ShopContext, now: datetime) -> int:
 
 def delivery_state(ctx: ShopContext) -> str:
     """The shop's undispatched events and unfinished deliveries, for a failure message."""
-    use_public()
+    use_shop(ctx.shop)  # its outbox is in its schema
     events = list(
         OutboxEvent.objects.filter(schema_name=ctx.shop.schema_name, dispatched_at=None).values_list(
             "type", "attempts", "claimed_at", "created_at"
         )
     )
-    use_shop(ctx.shop)
     try:
         deliveries = list(
             WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.SUCCEEDED).values_list(

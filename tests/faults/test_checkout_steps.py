@@ -238,8 +238,9 @@ def test_a_web_process_killed_in_either_transaction_is_recovered(
         wait_for(lambda: outcome, "the shopper's connection to drop", 10)
         assert not _shop_read(ctx, Order.objects.exists) and _stock(ctx, variant) == 10
 
-        # The second transaction ends by storing the answer under the Idempotency-Key: this test
-        # holds an uncommitted row with that key, so the second step waits there, and dies there.
+        # The second transaction ends by storing the answer under the Idempotency-Key (in the
+        # shop's schema): this test holds an uncommitted row with that key, so the second step
+        # waits there, and dies there.
         server = web()
         second_cart = cart_with(APIClient(), ctx, variant, 1)
         use_public()
@@ -247,10 +248,11 @@ def test_a_web_process_killed_in_either_transaction_is_recovered(
         with connection.cursor() as cursor:
             cursor.execute("BEGIN")
             cursor.execute(
-                """INSERT INTO public.tenants_idempotencyrecord (schema_name, principal, key, method, path,
+                f"""INSERT INTO "{ctx.shop.schema_name}".tenants_idempotencyrecord (schema_name, principal,
+                       key, method, path,
                        fingerprint, status_code, response_body, response_content_type, response_headers,
                        created_at)
-                   VALUES (%s, %s, %s, 'POST', '/', '', 500, NULL, '', '{}'::jsonb, now())""",
+                   VALUES (%s, %s, %s, 'POST', '/', '', 500, NULL, '', '{{}}'::jsonb, now())""",
                 [ctx.shop.schema_name, f"cart:{carts.cart_hash(second_cart)}", key],
             )
             outcome = server.checkout_in_background(ctx, second_cart, payments.TEST_CARD_PAYS, key=key)

@@ -75,13 +75,12 @@ def test_a_session_killed_between_the_send_and_its_record_sends_nothing_twice(
 
         assert [mail.to for mail in smtp_sink.received].count(SHOPPER) == 1, smtp_sink.received
         assert len(receiver.received) == 1, workers.logs()
-        use_public()
+        use_shop(shop.shop)  # its outbox is in its schema
         created = OutboxEvent.objects.get(schema_name=shop.shop.schema_name, type="order.created")
         (confirmation,) = smtp_sink.to(SHOPPER)
         assert confirmation.message_id == email_message_id(
             event_id=created.pk, kind=SentEmail.Kind.ORDER_CONFIRMATION, recipient=SHOPPER
         )
-        use_shop(shop.shop)
         delivery = WebhookDelivery.objects.get()
         assert delivery.status == WebhookDelivery.Status.SUCCEEDED and delivery.attempts == 1
         assert receiver.received[0].headers["Storefleet-Delivery"] == str(delivery.pk)

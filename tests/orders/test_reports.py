@@ -387,8 +387,9 @@ def test_an_old_events_shop_is_not_refreshed(api, shop_a: ShopContext, catalog, 
     from tenants.outbox.models import OutboxEvent
 
     place(api, shop_a, {catalog["Pen"]["variant"]: 1})
-    use_public()
+    use_shop(shop_a.shop)
     OutboxEvent.objects.filter(schema_name=shop_a.shop.schema_name).update(created_at=at(D1))
+    use_public()
     queued: list[dict[str, Any]] = []
     monkeypatch.setattr(
         tasks.sales_aggregates_refresh_shop, "apply_async", lambda **options: queued.append(options)

@@ -661,12 +661,12 @@ def confirmations_sent_at(fixture: Fixture) -> dict[int, float]:
     from tenants.outbox.models import OutboxEvent
     from tenants.schemas import use_public, use_shop
 
-    use_shop(fixture.shop)
+    use_shop(fixture.shop)  # its e-mails and its outbox are in its schema
     sent = dict(
         SentEmail.objects.filter(kind=SentEmail.Kind.ORDER_CONFIRMATION).values_list("event_id", "sent_at")
     )
+    numbers = list(OutboxEvent.objects.filter(pk__in=list(sent)).values_list("pk", "payload__number"))
     use_public()
-    numbers = OutboxEvent.objects.filter(pk__in=list(sent)).values_list("pk", "payload__number")
     return {int(number): sent[pk].timestamp() for pk, number in numbers}
 
 
@@ -685,15 +685,16 @@ def worker_drain(
     waited and what is still missing at the timeout.
     """
     from tenants.outbox.models import OutboxEvent
-    from tenants.schemas import use_public
+    from tenants.schemas import use_public, use_shop
 
-    use_public()
     wanted = set(orders)
     waited_from = time.monotonic()
     while True:
+        use_shop(fixture.shop)  # the shop's outbox is in its schema
         pending = OutboxEvent.objects.filter(
             schema_name=fixture.shop.schema_name, dispatched_at__isnull=True
         ).count()
+        use_public()
         if mailbox is not None:
             mailbox.scan()
         missing = len(wanted - set(mailbox.written)) if mailbox is not None else 0
@@ -735,6 +736,7 @@ def latencies_measure(level: Level, fixture: Fixture, mailbox: MailBox | None, t
             for number, at in in_window.items()
             if not math.isnan(written.get(number, math.nan))
         ]
+    use_shop(fixture.shop)  # the shop's outbox is in its schema
     events = OutboxEvent.objects.filter(
         schema_name=schema, type="order.created", dispatched_at__isnull=False
     ).values_list("payload__number", "created_at", "dispatched_at")
@@ -743,6 +745,7 @@ def latencies_measure(level: Level, fixture: Fixture, mailbox: MailBox | None, t
         for number, created, dispatched in events.iterator()
         if number in in_window
     ]
+    use_public()
 
 
 # --- checks -----------------------------------------------------------------------------------

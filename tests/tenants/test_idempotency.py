@@ -13,7 +13,9 @@ from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.conventions import idempotency
-from tenants.models import ApiKey, IdempotencyRecord
+from tenants.idempotency.models import IdempotencyRecord
+from tenants.models import ApiKey
+from tenants.schemas import current_schema, use_public, use_shop
 from tests.conftest import ShopContext, assert_problem, bearer
 
 URL = "/api/admin/v1/api-keys"
@@ -133,3 +135,38 @@ def test_concurrent_requests_with_one_key_act_once(committed_shop: ShopContext, 
         assert ApiKey.objects.filter(shop=committed_shop.shop).count() == 1
     finally:
         ApiKey.objects.filter(shop=committed_shop.shop).delete()
+
+
+@pytest.mark.django_db
+def test_the_purge_reaches_every_shops_records_and_the_platforms(
+    shop_a: ShopContext, shop_b: ShopContext
+) -> None:
+    """A shop's records live in its schema (its POSTs write nothing in public); the purge visits each."""
+    old = timezone.now() - timedelta(hours=25)
+
+    def record(key: str, created_at) -> None:
+        stored = IdempotencyRecord.objects.create(
+            schema_name=current_schema(),
+            principal="p",
+            key=key,
+            method="POST",
+            path="/x",
+            fingerprint="f",
+            status_code=201,
+        )
+        IdempotencyRecord.objects.filter(pk=stored.pk).update(created_at=created_at)
+
+    for ctx in (shop_a, shop_b):
+        use_shop(ctx.shop)
+        record("old", old)
+        record("new", timezone.now())
+    use_public()
+    record("old", old)
+    assert idempotency.records_purge() == 3
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == []
+    for ctx in (shop_a, shop_b):
+        use_shop(ctx.shop)
+        assert list(IdempotencyRecord.objects.values_list("schema_name", "key")) == [
+            (ctx.shop.schema_name, "new")
+        ]
+    use_public()

@@ -35,6 +35,7 @@ from tenants.observability.context import request_id_var
 from tenants.observability.logs import JsonFormatter
 from tenants.observability.multiprocess import process_files_archive
 from tenants.outbox.models import OutboxEvent
+from tenants.outbox.services import events_sweep
 from tenants.schemas import use_public, use_shop
 from tests.conftest import ShopContext, assert_problem
 from tests.net import free_port
@@ -250,12 +251,23 @@ def test_outbox_lag_warm_pool_and_shops_are_read_at_scrape_time(api, shop_a: Sho
 
     OutboxEvent.objects.filter(dispatched_at__isnull=True).update(dispatched_at=timezone.now())
     assert scrape(api)[("storefleet_outbox_lag_seconds", ())] == 0
+    # An event waiting in a shop's own outbox counts once the relay knows the shop has events
+    # (a commit notes it; here, as after a Redis loss, the sweep finds it).
     schema = shop_a.shop.schema_name
+    use_shop(shop_a.shop)
     event = OutboxEvent.objects.create(schema_name=schema, type="product.updated", payload={})
     OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(seconds=120))
+    use_public()
+    assert scrape(api)[("storefleet_outbox_pending_events", ())] == 0
+    assert events_sweep() == 1
     found = scrape(api)
     assert 120 <= found[("storefleet_outbox_lag_seconds", ())] < 180
     assert found[("storefleet_outbox_pending_events", ())] == 1
+    # The public outbox's own (the platform's account e-mails) count too.
+    OutboxEvent.objects.create(schema_name="public", type="account.password_reset_requested", payload={})
+    found = scrape(api)
+    assert 120 <= found[("storefleet_outbox_lag_seconds", ())] < 180
+    assert found[("storefleet_outbox_pending_events", ())] == 2
 
 
 # --- Celery ----------------------------------------------------------------------

@@ -48,6 +48,8 @@ def test_event_never_runs_in_another_shops_schema(shop_a: ShopContext, shop_b: S
     use_shop(shop_b.shop)
     assert services.events_dispatch() == 0
     assert seen == []
+    assert not OutboxEvent.objects.exists()  # shop B's outbox holds none of shop A's events
+    use_shop(shop_a.shop)
     event.refresh_from_db()
     assert event.attempts == 0 and event.claimed_at is None
 
@@ -57,15 +59,23 @@ def test_relay_requeues_what_was_never_dispatched(shop_a: ShopContext, seen) -> 
     lost = services.event_record(type="test.happened", payload={})  # its on_commit never ran: "lost"
     fresh = services.event_record(type="test.happened", payload={})
     OutboxEvent.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    # The relay runs in public (beat). It counts the stale event and wakes its shop, whose
-    # dispatcher (eager here, in its schema) then takes every pending event, the fresh one too.
+    # No commit ran, so the relay's pending set does not name the shop (as after a Redis loss):
+    # the relay (public, beat) sees nothing until the sweep has probed every shop's outbox.
     use_public()
+    assert services.events_relay() == 0
+    assert services.events_sweep() == 1
+    assert services.pending_shops() == [shop_a.shop.schema_name]
+    # The relay counts the stale event and wakes its shop, whose dispatcher (eager here, in its
+    # schema) then takes every pending event, the fresh one too.
     assert services.events_relay() == 1
     assert seen == [("test.happened", shop_a.shop.schema_name)] * 2
+    use_shop(shop_a.shop)
     lost.refresh_from_db()
     fresh.refresh_from_db()
     assert lost.dispatched_at is not None and fresh.dispatched_at is not None
+    use_public()
     assert services.events_relay() == 0
+    assert services.pending_shops() == []  # nothing waits: the shop left the set
 
 
 def test_each_handler_gets_the_batch_of_its_events_in_order(shop_a: ShopContext, monkeypatch) -> None:
@@ -103,13 +113,15 @@ def test_a_failing_handler_leaves_only_its_events_pending(shop_a: ShopContext, m
     # The other handler's events are done; the failed one's stays claimed, so a dispatch now skips it.
     assert calls == ["test.first:1", "test.first:3", "fail"]
     assert services.events_dispatch() == 0
-    use_public()
     assert [
         e.pk for e in OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk], dispatched_at=None)
     ] == [second.pk]
     # The relay releases the claim once it is old (now, here) and wakes the shop (eager here): it runs.
+    services.dispatch_soon()  # what the commit does: the shop joins the relay's pending set
+    use_public()
     assert services.events_relay(older_than=timedelta(0)) == 1
     assert calls == ["test.first:1", "test.first:3", "fail", "test.second:2"]
+    use_shop(shop_a.shop)
     attempts = dict(
         OutboxEvent.objects.filter(pk__in=[first.pk, second.pk, third.pk]).values_list("pk", "attempts")
     )
@@ -153,3 +165,60 @@ def test_a_full_batch_wakes_the_next_one(shop_a: ShopContext, monkeypatch) -> No
     assert woken == [shop_a.shop.schema_name]
     assert services.events_dispatch(limit=3) == 2
     assert woken == [shop_a.shop.schema_name]
+
+
+def test_the_migration_gives_a_shop_its_outbox_and_moves_its_events_home(shop_a: ShopContext, seen) -> None:
+    """A shop migrated before its outbox was in its schema: its public events, pending or not, move."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("tenants.outbox.migrations.0004_outbox_in_each_shop")
+    schema = shop_a.shop.schema_name
+    use_shop(shop_a.shop)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE outbox_outboxevent")  # as the shop was before 0004
+    # Its events are in public, as the old code wrote them (the unqualified table resolves there).
+    pending = services.event_record(type="test.happened", payload={"n": 1})
+    done = services.event_record(type="test.done", payload={"n": 2})
+    OutboxEvent.objects.filter(pk=done.pk).update(dispatched_at=timezone.now())
+    use_public()
+    other = OutboxEvent.objects.create(schema_name="public", type="account.x", payload={})
+
+    use_shop(shop_a.shop)
+    with connection.schema_editor() as editor:
+        migration.outbox_here(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, dispatched_at IS NULL FROM "{schema}".outbox_outboxevent ORDER BY created_at'
+        )
+        assert cursor.fetchall() == [(pending.pk, True), (done.pk, False)]  # same ids, same state
+        cursor.execute("SELECT id FROM public.outbox_outboxevent")
+        assert cursor.fetchall() == [(other.pk,)]  # the platform's own stay
+    # The moved event runs in its shop as any other.
+    assert services.events_dispatch() == 1
+    assert seen == [("test.happened", schema)]
+
+
+def test_the_relay_moves_home_what_a_late_transaction_left_in_public(shop_a: ShopContext, seen) -> None:
+    """An event committed to public by a transaction begun before its shop's migration is not lost."""
+    use_public()
+    straggler = OutboxEvent.objects.create(
+        schema_name=shop_a.shop.schema_name, type="test.happened", payload={}
+    )
+    assert services.events_relay(older_than=timedelta(0)) == 1  # moved, its shop noted, released, woken
+    assert seen == [("test.happened", shop_a.shop.schema_name)]
+    assert not OutboxEvent.objects.filter(pk=straggler.pk).exists()
+    use_shop(shop_a.shop)
+    assert OutboxEvent.objects.get(pk=straggler.pk).dispatched_at is not None
+
+
+def test_the_relay_forgets_shops_that_are_gone_or_have_nothing_pending(shop_a: ShopContext) -> None:
+    use_shop(shop_a.shop)
+    services.dispatch_soon()  # notes the shop, as a commit with events does
+    services._pending_note(["shop_that_was_deleted"])  # its shop deleted since
+    use_public()
+    assert services.pending_shops() == sorted([shop_a.shop.schema_name, "shop_that_was_deleted"])
+    assert services.events_relay() == 0
+    assert services.pending_shops() == []
