@@ -550,6 +550,12 @@ IMAGE_CONTENT_TYPES = [
     if value.strip()
 ]
 IMAGE_MAX_PER_PRODUCT = env_int("IMAGE_MAX_PER_PRODUCT", 50)
+# The product import downloads each `Image Src` (catalog.image_fetch): seconds per image,
+# and whether loopback and private addresses may be reached. Off unless set, even under
+# `make run` (a CSV names URLs anyone could have written); tests serving images from a
+# local server turn it on for themselves.
+IMAGE_IMPORT_TIMEOUT_SECONDS = env_int("IMAGE_IMPORT_TIMEOUT_SECONDS", 15)
+IMAGE_IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMAGE_IMPORT_ALLOW_PRIVATE_URLS", False)
 # How long an upload URL (presigned POST or the app's signed PUT) stays valid.
 UPLOAD_URL_SECONDS = env_int("UPLOAD_URL_SECONDS", 900)
 

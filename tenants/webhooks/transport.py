@@ -2,6 +2,7 @@
 How a delivery travels: one POST with the standard library's http.client,
 through a connection that checks the addresses it connects to (ssrf), never
 follows redirects, and gives up after the timeout as a whole, not per read.
+`get` is the same guarded exchange for a download (the product import's images).
 """
 
 from __future__ import annotations
@@ -38,23 +39,68 @@ class Answer:
 class _Guarded:
     """Make http.client connect through ssrf.connection_open instead of socket.create_connection."""
 
+    # None: the webhooks' setting; a subclass for other callers says its own.
+    allow_private: bool | None = None
+
     def _guarded_connection(
         self, address: tuple[str, int], timeout: Any = None, source_address: Any = None
     ) -> socket.socket:
         host, port = address
-        return ssrf.connection_open(host, port, timeout)
+        return ssrf.connection_open(host, port, timeout, allow_private=self.allow_private)
 
 
 class GuardedHTTPConnection(_Guarded, http.client.HTTPConnection):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_connection = self._guarded_connection
+    pass
 
 
 class GuardedHTTPSConnection(_Guarded, http.client.HTTPSConnection):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_connection = self._guarded_connection
+    pass
+
+
+class _Watchdog:
+    """
+    Bound a whole exchange, not each read: the socket's timeout bounds each read,
+    this shuts the socket after `timeout` seconds, so a server that trickles a byte
+    at a time cannot hold a worker for long.
+    """
+
+    def __init__(self, connection: http.client.HTTPConnection, timeout: float) -> None:
+        self.connection = connection
+        self.timed_out = threading.Event()
+        self._timer = threading.Timer(timeout, self._give_up)
+        self._timer.daemon = True
+
+    def _give_up(self) -> None:
+        self.timed_out.set()
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        self.connection.close()
+
+
+def connection_for(
+    target: ssrf.Target, *, timeout: float, guarded: type[_Guarded] | None = None
+) -> http.client.HTTPConnection:
+    """An http.client connection to `target` through the SSRF guard (`guarded`: one with its own switch)."""
+    https = target.scheme == "https"
+    if guarded is None:
+        connection_class: type[http.client.HTTPConnection] = (
+            GuardedHTTPSConnection if https else GuardedHTTPConnection
+        )
+    else:
+        base = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection_class = type(f"Guarded{base.__name__}", (guarded, base), {})
+    connection = connection_class(target.host, target.port, timeout=timeout)
+    connection._create_connection = connection._guarded_connection  # type: ignore[attr-defined]
+    return connection
 
 
 def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
@@ -68,46 +114,81 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> A
         target = ssrf.url_parse(url)
     except DomainError as refused:
         return Answer(status=None, body="", error=refused.detail, duration_ms=0)
-    connection_class = GuardedHTTPSConnection if target.scheme == "https" else GuardedHTTPConnection
-    connection = connection_class(target.host, target.port, timeout=timeout)
-    timed_out = threading.Event()
-
-    def give_up() -> None:
-        timed_out.set()
-        sock = connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    # The socket timeout bounds each read; this bounds the whole exchange, so an
-    # endpoint that trickles a byte at a time cannot hold a worker for long.
-    watchdog = threading.Timer(timeout, give_up)
-    watchdog.daemon = True
-    watchdog.start()
+    connection = connection_for(target, timeout=timeout)
     status: int | None = None
     excerpt = b""
     error = ""
-    try:
-        connection.request("POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers})
-        response = connection.getresponse()
-        status = response.status
-        excerpt = response.read(RESPONSE_EXCERPT_BYTES)
-    except ssrf.AddressRefused as refused:
-        error = str(refused)
-    except TimeoutError:
-        error = f"Timed out after {timeout:g} s."
-    except Exception as failure:  # any failure of the exchange is this attempt's outcome
-        error = f"{type(failure).__name__}: {failure}"
-    finally:
-        watchdog.cancel()
-        connection.close()
-    if timed_out.is_set() and status is None:
+    with _Watchdog(connection, timeout) as watchdog:
+        try:
+            connection.request("POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+            response = connection.getresponse()
+            status = response.status
+            excerpt = response.read(RESPONSE_EXCERPT_BYTES)
+        except ssrf.AddressRefused as refused:
+            error = str(refused)
+        except TimeoutError:
+            error = f"Timed out after {timeout:g} s."
+        except Exception as failure:  # any failure of the exchange is this attempt's outcome
+            error = f"{type(failure).__name__}: {failure}"
+    if watchdog.timed_out.is_set() and status is None:
         error = f"Timed out after {timeout:g} s."
     return Answer(
         status=status,
         body=_storable(excerpt.decode("utf-8", errors="replace")),
         error=_storable(error)[:500],
         duration_ms=elapsed_ms(),
+    )
+
+
+@dataclass(frozen=True)
+class Download:
+    """What a GET brought: the body, or why there is none (`too_big`: over max_bytes, not kept)."""
+
+    status: int | None
+    content_type: str
+    body: bytes
+    error: str
+    too_big: bool = False
+
+
+def get(
+    *, target: ssrf.Target, timeout: float, max_bytes: int, guarded: type[_Guarded], user_agent: str
+) -> Download:
+    """
+    GET `target` through the SSRF guard, following no redirect, keeping at most
+    `max_bytes` bytes of the body (more: `too_big`); never raises.
+    """
+    connection = connection_for(target, timeout=timeout, guarded=guarded)
+    status: int | None = None
+    content_type = ""
+    body = b""
+    error = ""
+    too_big = False
+    with _Watchdog(connection, timeout) as watchdog:
+        try:
+            connection.request("GET", target.path, headers={"User-Agent": user_agent, "Accept": "image/*"})
+            response = connection.getresponse()
+            status = response.status
+            content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+            declared = response.getheader("Content-Length") or ""
+            too_big = declared.isdigit() and int(declared) > max_bytes
+            if status == 200 and not too_big:
+                body = response.read(max_bytes + 1)
+                too_big = len(body) > max_bytes
+        except ssrf.AddressRefused as refused:
+            error = str(refused)
+        except TimeoutError:
+            error = f"Timed out after {timeout:g} s."
+        except Exception as failure:  # any failure of the exchange is the download's outcome
+            error = f"{type(failure).__name__}: {failure}"
+    if watchdog.timed_out.is_set():
+        status, body, error = None, b"", f"Timed out after {timeout:g} s."
+    return Download(
+        status=status,
+        content_type=content_type,
+        body=b"" if too_big else body,
+        error=_storable(error)[:500],
+        too_big=too_big,
     )
 
 

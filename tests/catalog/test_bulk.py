@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from billing.models import ShopUsage
-from catalog import bulk
+from catalog import bulk, import_write
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImport, Variant
 from catalog.product_csv import COLUMNS
 from tenants.audit.models import AuditEntry
@@ -226,15 +226,15 @@ def test_an_import_refused_while_writing_leaves_nothing_behind(admin, shop_a, ru
     from catalog.errors import SkuTaken
 
     calls = {"n": 0}
-    real = bulk.product_create
+    real = import_write.attributes_check
 
-    def second_fails(**kwargs: Any) -> Any:
+    def second_fails(*args: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 2:  # the second product of the file, the mug
             raise SkuTaken("Taken meanwhile.", errors={"sku": ["'MUG' is in use."]})
-        return real(**kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(bulk, "product_create", second_fails)
+    monkeypatch.setattr(import_write, "attributes_check", second_fails)
     body = imported(admin, run_now, csv_file(SHIRT_ROWS))
     assert body["status"] == "failed"
     assert body["errors"] == [{"line": 4, "column": None, "message": "sku: 'MUG' is in use."}]
