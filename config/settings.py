@@ -235,6 +235,7 @@ CUSTOMER_ACCESS_MINUTES = env_int("CUSTOMER_ACCESS_MINUTES", 15)
 CUSTOMER_REFRESH_DAYS = env_int("CUSTOMER_REFRESH_DAYS", 30)
 CUSTOMER_VERIFY_LINK_HOURS = env_int("CUSTOMER_VERIFY_LINK_HOURS", 72)
 CUSTOMER_RESET_LINK_HOURS = env_int("CUSTOMER_RESET_LINK_HOURS", 2)
+CUSTOMER_EMAIL_CHANGE_LINK_HOURS = env_int("CUSTOMER_EMAIL_CHANGE_LINK_HOURS", 24)
 
 # How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
 # Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
