@@ -12,6 +12,7 @@ import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, typ
 import { adoptCart, useApi, useCustomer, useCustomerSession, useSignedIn } from "../api";
 import type { Components, ShippingAddress } from "../types";
 import { CountrySelect } from "../../shared/CountrySelect";
+import { ChangeEmail } from "./AccountEmail";
 
 type Address = Components["CustomerAddressOutput"];
 
@@ -259,10 +260,26 @@ export function ResetPasswordPage() {
 
 // --- the account page ------------------------------------------------------------------
 
-export function AccountPage() {
-  const signedIn = useSignedIn();
+/**
+ * Sign out on the server (every token of the account is refused from then on, on
+ * every device), then here; a failed call still forgets the tokens in this browser.
+ */
+function useSignOut() {
+  const api = useApi();
   const session = useCustomerSession();
   const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/storefront/v1/customer/logout")),
+    onSettled: () => {
+      session.signOut();
+      queryClient.removeQueries({ queryKey: ["customer"] });
+    },
+  });
+}
+
+export function AccountPage() {
+  const signedIn = useSignedIn();
+  const signOut = useSignOut();
   const me = useCustomer();
   if (!signedIn) return <Navigate to="/account/signin" replace />;
   return (
@@ -271,18 +288,12 @@ export function AccountPage() {
       {me.isLoading && <Loading label="Loading your account…" />}
       <ErrorMessage error={me.error} />
       {me.data && <Profile customer={me.data} />}
+      {me.data && <ChangeEmail current={me.data.email} />}
       <Addresses />
       <OrderHistory />
       <p>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => {
-            session.signOut();
-            queryClient.removeQueries({ queryKey: ["customer"] });
-          }}
-        >
-          Sign out
+        <button type="button" className="secondary" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+          {signOut.isPending ? "Signing out…" : "Sign out"}
         </button>
       </p>
     </>
