@@ -31,8 +31,7 @@ USER_AGENT = "Storefleet-Import/1.0"
 class _ImportGuard(transport._Guarded):
     """Connections of image downloads: private addresses only when the import's own switch allows."""
 
-    @property  # type: ignore[override]
-    def allow_private(self) -> bool:
+    def private_allowed(self) -> bool:
         return bool(settings.IMAGE_IMPORT_ALLOW_PRIVATE_URLS)
 
 

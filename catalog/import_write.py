@@ -108,9 +108,9 @@ def plans_chunk_write(
         new_variants += [(product, variant, index, True) for index, variant in enumerate(plan.variants)]
         counts.products_created += 1
     for plan in plans:
-        product = locked.get(plan.handle)
-        if product is not None:
-            added = _product_update(plan, product, variants.get(product.pk, []), chunk, categories)
+        found = locked.get(plan.handle)
+        if found is not None:
+            added = _product_update(plan, found, variants.get(found.pk, []), chunk, categories)
             new_variants += added
             counts.products_updated += 1
             counts.variants_updated += len(plan.variants) - len(added)
@@ -132,11 +132,13 @@ def plans_chunk_write(
         chunk.slugs.append(product.slug)
     _chunk_flush(chunk)
     if images is not None:
+        by_handle = {**{product.slug: product for product in created}, **locked}
         for plan in plans:
             if plan.images:
-                product = locked.get(plan.handle) or next(p for p in created if p.slug == plan.handle)
                 try:
-                    _images_add(product, plan.images, images, actor=actor, stored_keys=stored_keys)
+                    _images_add(
+                        by_handle[plan.handle], plan.images, images, actor=actor, stored_keys=stored_keys
+                    )
                 except DomainError as refused:  # the plan's storage limit, a file that changed its mind
                     raise PlanRefused(plan.images[0].line, refused) from None
 

@@ -39,14 +39,15 @@ class Answer:
 class _Guarded:
     """Make http.client connect through ssrf.connection_open instead of socket.create_connection."""
 
-    # None: the webhooks' setting; a subclass for other callers says its own.
-    allow_private: bool | None = None
+    def private_allowed(self) -> bool | None:
+        """Whether loopback and private addresses may be reached; None: the webhooks' setting."""
+        return None
 
     def _guarded_connection(
         self, address: tuple[str, int], timeout: Any = None, source_address: Any = None
     ) -> socket.socket:
         host, port = address
-        return ssrf.connection_open(host, port, timeout, allow_private=self.allow_private)
+        return ssrf.connection_open(host, port, timeout, allow_private=self.private_allowed())
 
 
 class GuardedHTTPConnection(_Guarded, http.client.HTTPConnection):

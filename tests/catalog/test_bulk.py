@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
