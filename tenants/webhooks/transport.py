@@ -62,11 +62,14 @@ class _Watchdog:
     """
     Bound a whole exchange, not each read: the socket's timeout bounds each read,
     this shuts the socket after `timeout` seconds, so a server that trickles a byte
-    at a time cannot hold a worker for long.
+    at a time cannot hold a worker for long. Any failure of the exchange inside it
+    is its outcome, in `error`, not raised.
     """
 
     def __init__(self, connection: http.client.HTTPConnection, timeout: float) -> None:
         self.connection = connection
+        self.timeout = timeout
+        self.error = ""
         self.timed_out = threading.Event()
         self._timer = threading.Timer(timeout, self._give_up)
         self._timer.daemon = True
@@ -82,9 +85,20 @@ class _Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, failure: BaseException | None, tb: object) -> bool:
         self._timer.cancel()
         self.connection.close()
+        if isinstance(failure, ssrf.AddressRefused):
+            self.error = str(failure)
+        elif isinstance(failure, TimeoutError):
+            self.error = self.gave_up
+        elif isinstance(failure, Exception):
+            self.error = f"{type(failure).__name__}: {failure}"
+        return isinstance(failure, Exception)
+
+    @property
+    def gave_up(self) -> str:
+        return f"Timed out after {self.timeout:g} s."
 
 
 def connection_for(
@@ -118,21 +132,12 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> A
     connection = connection_for(target, timeout=timeout)
     status: int | None = None
     excerpt = b""
-    error = ""
-    with _Watchdog(connection, timeout) as watchdog:
-        try:
-            connection.request("POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers})
-            response = connection.getresponse()
-            status = response.status
-            excerpt = response.read(RESPONSE_EXCERPT_BYTES)
-        except ssrf.AddressRefused as refused:
-            error = str(refused)
-        except TimeoutError:
-            error = f"Timed out after {timeout:g} s."
-        except Exception as failure:  # any failure of the exchange is this attempt's outcome
-            error = f"{type(failure).__name__}: {failure}"
-    if watchdog.timed_out.is_set() and status is None:
-        error = f"Timed out after {timeout:g} s."
+    with _Watchdog(connection, timeout) as watchdog:  # any failure is this attempt's outcome
+        connection.request("POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers})
+        response = connection.getresponse()
+        status = response.status
+        excerpt = response.read(RESPONSE_EXCERPT_BYTES)
+    error = watchdog.gave_up if watchdog.timed_out.is_set() and status is None else watchdog.error
     return Answer(
         status=status,
         body=_storable(excerpt.decode("utf-8", errors="replace")),
@@ -163,27 +168,20 @@ def get(
     status: int | None = None
     content_type = ""
     body = b""
-    error = ""
     too_big = False
-    with _Watchdog(connection, timeout) as watchdog:
-        try:
-            connection.request("GET", target.path, headers={"User-Agent": user_agent, "Accept": "image/*"})
-            response = connection.getresponse()
-            status = response.status
-            content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-            declared = response.getheader("Content-Length") or ""
-            too_big = declared.isdigit() and int(declared) > max_bytes
-            if status == 200 and not too_big:
-                body = response.read(max_bytes + 1)
-                too_big = len(body) > max_bytes
-        except ssrf.AddressRefused as refused:
-            error = str(refused)
-        except TimeoutError:
-            error = f"Timed out after {timeout:g} s."
-        except Exception as failure:  # any failure of the exchange is the download's outcome
-            error = f"{type(failure).__name__}: {failure}"
-    if watchdog.timed_out.is_set():
-        status, body, error = None, b"", f"Timed out after {timeout:g} s."
+    with _Watchdog(connection, timeout) as watchdog:  # any failure is the download's outcome
+        connection.request("GET", target.path, headers={"User-Agent": user_agent, "Accept": "image/*"})
+        response = connection.getresponse()
+        status = response.status
+        content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        declared = response.getheader("Content-Length") or ""
+        too_big = declared.isdigit() and int(declared) > max_bytes
+        if status == 200 and not too_big:
+            body = response.read(max_bytes + 1)
+            too_big = len(body) > max_bytes
+    error = watchdog.error
+    if watchdog.timed_out.is_set():  # a body cut short is no image
+        status, body, error = None, b"", watchdog.gave_up
     return Download(
         status=status,
         content_type=content_type,

@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { customerSession, StorefrontApiProvider } from "../api";
 import { AccountPage, SignInPage } from "./Account";
+import { ConfirmEmailChangePage } from "./AccountEmail";
 import { OrderLookupPage } from "./Order";
 
 const json = (body: unknown, status = 200) =>
@@ -30,6 +31,7 @@ function renderAt(path: string, answer: (request: Request) => Response) {
           <Routes>
             <Route path="/account" element={<AccountPage />} />
             <Route path="/account/signin" element={<SignInPage />} />
+            <Route path="/account/email" element={<ConfirmEmailChangePage />} />
             <Route path="/orders" element={<OrderLookupPage />} />
           </Routes>
         </MemoryRouter>
@@ -128,5 +130,19 @@ describe("shopper account", () => {
     expect(logout?.method).toBe("POST");
     expect(logout?.headers.get("Authorization")).toBe("Bearer acc");
     expect(session.signedIn).toBe(false);
+  });
+
+  it("confirms a new e-mail from the link, sending its token once", async () => {
+    let calls = 0;
+    const { requests } = renderAt("/account/email?token=tok%2Fen", () => {
+      calls += 1;
+      return calls === 1
+        ? json({ id: 1, email: "new@example.com", name: "Ada", email_verified: true, signed_up_at: "2026-12-04T00:00:00Z" })
+        : json({ type: "about:blank", title: "Link", status: 400, code: "customer_link_invalid", detail: "Used." }, 400);
+    });
+    await screen.findByText(/Your account's e-mail is now new@example.com/);
+    const sent = requests.filter((request) => request.url.endsWith("/customer/email-change/confirm"));
+    expect(sent).toHaveLength(1);
+    expect(await sent[0]?.json()).toEqual({ token: "tok/en" });
   });
 });

@@ -1,11 +1,12 @@
 // Moving the account to another e-mail: the form on the account page (the password,
 // then a link is e-mailed to the new address) and the page that link opens.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { Link, useSearchParams } from "react-router-dom";
+import { useMutation } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
 import { unwrap } from "../../api/client";
-import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
+import { EMAIL_RE, ErrorMessage, Field, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { useApi } from "../api";
+import { LinkConfirm } from "./LinkConfirm";
 
 export function ChangeEmail({ current }: { current: string }) {
   const api = useApi();
@@ -65,37 +66,16 @@ export function ChangeEmail({ current }: { current: string }) {
 
 export function ConfirmEmailChangePage() {
   const api = useApi();
-  const queryClient = useQueryClient();
-  const [params] = useSearchParams();
-  const token = params.get("token") ?? "";
-  const confirm = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/storefront/v1/customer/email-change/confirm", { body: { token } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["customer"] }),
-  });
-  // Once per page (StrictMode mounts twice; a link works once).
-  const sent = useRef(false);
-  useEffect(() => {
-    if (token && !sent.current) {
-      sent.current = true;
-      confirm.mutate();
-    }
-  }, [token, confirm]);
   return (
-    <>
-      <h1>Confirm your new e-mail</h1>
-      {!token && <ErrorMessage error={new Error("This link lacks its token; open the link from the e-mail again.")} />}
-      {confirm.isPending && <Loading label="Confirming…" />}
-      {confirm.isSuccess && (
-        <Notice>
-          Your account's e-mail is now {confirm.data.email}. <Link to="/account">Go to your account</Link>.
-        </Notice>
-      )}
-      {confirm.isError && (
+    <LinkConfirm
+      title="Confirm your new e-mail"
+      confirm={(token) => unwrap(api.POST("/api/storefront/v1/customer/email-change/confirm", { body: { token } }))}
+      done={(customer) => (
         <>
-          <ErrorMessage error={confirm.error} />
-          <p>The link may have expired or been used already. Ask for a new one from your account.</p>
+          Your account's e-mail is now {customer.email}. <Link to="/account">Go to your account</Link>.
         </>
       )}
-    </>
+      failedHint="The link may have expired or been used already. Ask for a new one from your account."
+    />
   );
 }
