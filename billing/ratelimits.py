@@ -277,9 +277,16 @@ SIGN_IN_SCOPES = frozenset(
     }
 )
 # The same budgets for a shop's shoppers (orders' customer accounts), counted in the shop's
-# schema: signing in, signing up, asking for a password reset or for an order's link again.
+# schema: signing in, signing up, asking for a password reset or for an order's link again,
+# asking to change the e-mail (it checks the password).
 CUSTOMER_SIGN_IN_SCOPES = frozenset(
-    {"customer-sign-in", "customer-sign-up", "customer-password-reset", "order-lookup"}
+    {
+        "customer-sign-in",
+        "customer-sign-up",
+        "customer-password-reset",
+        "customer-email-change",
+        "order-lookup",
+    }
 )
 
 

@@ -3,10 +3,13 @@ Bulk work on the catalog: product CSV imports and CSV exports (run by a worker,
 with progress), and bulk edits of selected products.
 
 An import is checked whole before anything is written (every row error is
-reported, up to IMPORT_MAX_ERRORS), then written in one transaction through the
-same services as single edits (so each product gets its audit entry, events,
-price history and stock ledger rows, and the plan's product limit is taken per
-product); any refusal rolls the whole file back. A dry run stops after the check.
+reported, up to IMPORT_MAX_ERRORS); its images are then downloaded
+(catalog.image_fetch), and the file is written in one transaction, a chunk of
+products at a time (catalog.import_write: each product still gets its audit
+entry, events, price history and stock ledger rows; the plan's product slots are
+taken for the whole file at once); any refusal, a failed download included,
+leaves the shop as it was. A dry run stops after the check (image URLs are
+checked for their form only).
 
 Progress of a running import or export lives in Redis (`{schema}:bulk:{id}`),
 since the import's writes are one transaction nobody else sees into, and is
@@ -17,14 +20,14 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -34,17 +37,22 @@ from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_take
 from catalog import product_csv
-from catalog.errors import BulkEditInvalid, CatalogNotFound
+from catalog.errors import BulkEditInvalid, CatalogNotFound, ImageRefused
+from catalog.image_fetch import ImageCache
+from catalog.import_write import (
+    CHUNK_PRODUCTS,
+    ImportCounts,
+    PlanRefused,
+    image_is_known,
+    plans_chunk_write,
+)
 from catalog.models import Category, CsvExport, Product, ProductImage, ProductImport, Variant
-from catalog.product_csv import ProductPlan, RowError, VariantPlan
+from catalog.product_csv import ProductPlan, RowError
 from catalog.services import (
     UNSET,
-    VariantSpec,
     category_create,
     inventory_adjust,
-    product_create,
     product_update,
-    variant_create,
     variant_update,
 )
 from tenants import storage
@@ -59,6 +67,8 @@ from tenants.schemas import current_currency
 logger = logging.getLogger(__name__)
 
 IMPORT_MAX_ERRORS = 1000
+# A download that fails fails the file; past this many, the rest are not tried.
+IMPORT_MAX_DOWNLOAD_ERRORS = 20
 PROGRESS_EVERY_ROWS = 250
 PROGRESS_SECONDS = 24 * 3600
 BULK_EDIT_MAX_PRODUCTS = 500
@@ -154,14 +164,6 @@ def _task_queue(name: str, job_id: uuid.UUID) -> None:
     getattr(tasks, name).delay(str(job_id))
 
 
-@dataclass
-class _Counts:
-    products_created: int = 0
-    products_updated: int = 0
-    variants_created: int = 0
-    variants_updated: int = 0
-
-
 class _WriteRefused(Exception):
     def __init__(self, error: RowError) -> None:
         super().__init__(error.message)
@@ -177,7 +179,7 @@ def product_import_run(*, import_id: str) -> ProductImport:
         status=ProductImport.Status.RUNNING, started_at=timezone.now()
     )
     progress_report(job_id=job.pk, kind=IMPORT_PROGRESS, phase="checking", done=0, total=job.rows_total)
-    counts = _Counts()
+    counts = ImportCounts()
     try:
         data = storage.object_read(job.key, max_bytes=settings.PRODUCT_IMPORT_MAX_BYTES)
         rows = csv_read(
@@ -193,7 +195,11 @@ def product_import_run(*, import_id: str) -> ProductImport:
         if not errors:
             counts = _counts_planned(plans, existing)
             if not job.dry_run:
-                counts = _plans_write(job, plans, existing, actor=_actor(job.requested_by))
+                with tempfile.TemporaryDirectory(prefix="storefleet-import-") as folder:
+                    images = ImageCache(folder)
+                    errors = _images_download(job, plans, existing, images)
+                    if not errors:
+                        counts = _plans_write(job, plans, existing, images, actor=_actor(job.requested_by))
     except _WriteRefused as refused:
         errors = [refused.error]
     except DomainError as refused:  # the file itself changed its mind (it was checked on upload)
@@ -205,10 +211,10 @@ def product_import_run(*, import_id: str) -> ProductImport:
     return _import_finish(job, errors=errors, counts=counts)
 
 
-def _import_finish(job: ProductImport, *, errors: list[RowError], counts: _Counts) -> ProductImport:
+def _import_finish(job: ProductImport, *, errors: list[RowError], counts: ImportCounts) -> ProductImport:
     errors = sorted(errors, key=lambda error: (error.line or 0, error.column or ""))
     status = ProductImport.Status.FAILED if errors else ProductImport.Status.DONE
-    written = counts if not errors else _Counts()
+    written = counts if not errors else ImportCounts()
     ProductImport.objects.filter(pk=job.pk).update(
         status=status,
         rows_done=job.rows_total,
@@ -228,7 +234,7 @@ def _existing_products(handles: list[str]) -> dict[str, Product]:
     found: dict[str, Product] = {}
     for start in range(0, len(handles), 1000):
         products = Product.objects.filter(slug__in=handles[start : start + 1000]).prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")), "images"
         )
         found.update((product.slug, product) for product in products)
     return found
@@ -277,6 +283,16 @@ def _plans_check(plans: list[ProductPlan], existing: dict[str, Product]) -> list
                 )
             if owner is None and variant.price is None:
                 errors.append(RowError(variant.line, product_csv.PRICE, "A new variant needs a price."))
+        images = len(product.images.all()) if product is not None else 0
+        images += sum(1 for image in plan.images if product is None or not image_is_known(product, image.src))
+        if images > settings.IMAGE_MAX_PER_PRODUCT:
+            errors.append(
+                RowError(
+                    plan.line,
+                    product_csv.IMAGE_SRC,
+                    f"A product can have at most {settings.IMAGE_MAX_PER_PRODUCT} images.",
+                )
+            )
         category = (
             _category_find(plan.category_path, categories)
             if plan.category_path
@@ -307,9 +323,9 @@ def product_attributes(product: Product | None) -> dict[str, Any]:
     return dict(product.attributes) if product is not None else {}
 
 
-def _counts_planned(plans: list[ProductPlan], existing: dict[str, Product]) -> _Counts:
+def _counts_planned(plans: list[ProductPlan], existing: dict[str, Product]) -> ImportCounts:
     """What a write would do: products and variants to create and to update."""
-    counts = _Counts()
+    counts = ImportCounts()
     for plan in plans:
         product = existing.get(plan.handle)
         if product is None:
@@ -326,43 +342,97 @@ def _counts_planned(plans: list[ProductPlan], existing: dict[str, Product]) -> _
     return counts
 
 
+def _images_download(
+    job: ProductImport, plans: list[ProductPlan], existing: dict[str, Product], images: ImageCache
+) -> list[RowError]:
+    """Download every image the file adds (before the write's transaction); a row error for each failure."""
+    wanted = [
+        image
+        for plan in plans
+        for image in plan.images
+        if plan.handle not in existing or not image_is_known(existing[plan.handle], image.src)
+    ]
+    errors: list[RowError] = []
+    for done, image in enumerate(wanted, start=1):
+        try:
+            images.fetch(image.src)
+        except ImageRefused as refused:
+            errors.append(RowError(image.line, product_csv.IMAGE_SRC, f"{image.src[:200]}: {refused.detail}"))
+            if len(errors) >= IMPORT_MAX_DOWNLOAD_ERRORS:
+                break
+        if done % 10 == 0:
+            progress_report(
+                job_id=job.pk, kind=IMPORT_PROGRESS, phase="downloading", done=done, total=len(wanted)
+            )
+    return errors
+
+
 def _plans_write(
-    job: ProductImport, plans: list[ProductPlan], existing: dict[str, Product], *, actor: Actor
-) -> _Counts:
-    counts = _Counts()
+    job: ProductImport,
+    plans: list[ProductPlan],
+    existing: dict[str, Product],
+    images: ImageCache,
+    *,
+    actor: Actor,
+) -> ImportCounts:
+    counts = ImportCounts()
     done = 0
-    next_report = PROGRESS_EVERY_ROWS
-    with transaction.atomic():
-        # The plan's product slots, for the whole file at once: taken one by one, the
-        # same usage row would be updated thousands of times in one transaction, each
-        # update walking past every version the ones before left (none can be pruned yet).
-        new_products = sum(1 for plan in plans if plan.handle not in existing)
-        if new_products:
-            try:
-                usage_take(metric=Metric.PRODUCTS, amount=new_products)
-            except LimitReached as refused:
-                raise _WriteRefused(RowError(None, product_csv.HANDLE, refused.detail)) from None
-        categories = _category_index()
-        for plan in plans:
-            try:
-                _plan_write(plan, existing.get(plan.handle), categories, counts, actor=actor)
-            except DomainError as refused:
-                detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (refused.errors or {}).items())
-                raise _WriteRefused(RowError(plan.line, None, detail or refused.detail)) from None
-            done += plan.lines
-            if done >= next_report:
+    stored_keys: list[str] = []
+    try:
+        with transaction.atomic():
+            # The plan's product slots, for the whole file at once: taken one by one, the
+            # same usage row would be updated thousands of times in one transaction, each
+            # update walking past every version the ones before left (none can be pruned yet).
+            new_products = sum(1 for plan in plans if plan.handle not in existing)
+            if new_products:
+                try:
+                    usage_take(metric=Metric.PRODUCTS, amount=new_products)
+                except LimitReached as refused:
+                    raise _WriteRefused(RowError(None, product_csv.HANDLE, refused.detail)) from None
+            index = _category_index()
+
+            def category(path: list[str]) -> Category:
+                return _category_ensure(path, index, actor=actor)
+
+            for start in range(0, len(plans), CHUNK_PRODUCTS):
+                chunk = plans[start : start + CHUNK_PRODUCTS]
+                try:
+                    plans_chunk_write(
+                        chunk,
+                        categories=category,
+                        actor=actor,
+                        counts=counts,
+                        images=images,
+                        stored_keys=stored_keys,
+                    )
+                except PlanRefused as refused:
+                    raise _WriteRefused(_refusal_row(refused.refused, refused.line)) from None
+                except IntegrityError:
+                    # A SKU or handle taken by another writer since the check.
+                    raise _WriteRefused(
+                        RowError(chunk[0].line, None, "The catalog changed while importing; import again.")
+                    ) from None
+                done += sum(plan.lines for plan in chunk)
                 progress_report(
                     job_id=job.pk, kind=IMPORT_PROGRESS, phase="writing", done=done, total=job.rows_total
                 )
-                next_report = done + PROGRESS_EVERY_ROWS
-        audit_record(
-            actor=actor,
-            action="products.imported",
-            object_type="product_import",
-            object_id=None,
-            after={"import_id": str(job.pk), "filename": job.filename, **counts.__dict__},
-        )
+            audit_record(
+                actor=actor,
+                action="products.imported",
+                object_type="product_import",
+                object_id=None,
+                after={"import_id": str(job.pk), "filename": job.filename, **counts.__dict__},
+            )
+    except BaseException:
+        # Rolled back: the images stored for it belong to nothing now.
+        storage.objects_delete(stored_keys)
+        raise
     return counts
+
+
+def _refusal_row(refused: DomainError, line: int) -> RowError:
+    detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in (refused.errors or {}).items())
+    return RowError(line, None, detail or refused.detail)
 
 
 def _category_ensure(
@@ -377,75 +447,6 @@ def _category_ensure(
         parent = found
     assert parent is not None
     return parent
-
-
-def _plan_write(
-    plan: ProductPlan,
-    product: Product | None,
-    categories: dict[tuple[int | None, str], Category],
-    counts: _Counts,
-    *,
-    actor: Actor,
-) -> None:
-    category = _category_ensure(plan.category_path, categories, actor=actor) if plan.category_path else None
-    if product is None:
-        product_create(
-            actor=actor,
-            plan_slot_taken=True,
-            title=plan.title or "",
-            slug=plan.handle,
-            description=plan.description or "",
-            status=plan.status or Product.Status.DRAFT,
-            category=category,
-            attributes=plan.attributes,
-            variants=[_variant_spec(variant) for variant in plan.variants],
-        )
-        counts.products_created += 1
-        counts.variants_created += len(plan.variants)
-        return
-    changes: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("title", plan.title),
-            ("description", plan.description),
-            ("status", plan.status),
-            ("attributes", plan.attributes),
-        )
-        if value is not None
-    }
-    if category is not None:
-        changes["category"] = category
-    if changes:
-        product_update(actor=actor, product=product, **changes)
-    counts.products_updated += 1
-    variants = {variant.sku: variant for variant in product.variants.all()}
-    for variant_plan in plan.variants:
-        variant = variants.get(variant_plan.sku)
-        if variant is None:
-            variant_create(actor=actor, product=product, spec=_variant_spec(variant_plan))
-            counts.variants_created += 1
-            continue
-        variant_update(
-            actor=actor,
-            variant=variant,
-            price=variant_plan.price if variant_plan.price is not None else UNSET,
-            compare_at_price=variant_plan.compare_at_price if variant_plan.compare_at_given else UNSET,
-            stock=variant_plan.stock if variant_plan.stock is not None else UNSET,
-            options=variant_plan.options if variant_plan.options else UNSET,
-            title=variant_plan.title if variant_plan.title is not None else UNSET,
-        )
-        counts.variants_updated += 1
-
-
-def _variant_spec(plan: VariantPlan) -> VariantSpec:
-    return VariantSpec(
-        sku=plan.sku,
-        price=plan.price if plan.price is not None else Decimal(0),
-        compare_at_price=plan.compare_at_price,
-        stock=plan.stock or 0,
-        title=plan.title or "",
-        options=plan.options,
-    )
 
 
 # --- Exports ---------------------------------------------------------------------

@@ -183,7 +183,7 @@ def image_upload_receive(*, token: str, content_type: str, content_length: str |
             )
 
 
-def _sniffed_type(start: bytes) -> str | None:
+def sniffed_type(start: bytes) -> str | None:
     for content_type, signatures in SIGNATURES.items():
         if start.startswith(signatures):
             if content_type == "image/webp" and start[8:12] != b"WEBP":
@@ -214,7 +214,7 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
         if stored.content_type.split(";")[0].strip().lower() != locked.content_type:
             problems.append(f"The file was uploaded as {stored.content_type!r}, not {locked.content_type!r}.")
         if not problems:
-            sniffed = _sniffed_type(
+            sniffed = sniffed_type(
                 storage.object_read_start(upload_key, length=SNIFF_BYTES, etag=stored.etag)
             )
             if sniffed != locked.content_type:
@@ -248,6 +248,26 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
         image_id = locked.pk
         transaction.on_commit(lambda: _thumbnail_queue(image_id))
     return locked
+
+
+def image_import(
+    *, actor: Actor, product: Product, data: bytes, content_type: str, alt: str, position: int
+) -> ProductImage:
+    """
+    Add an image whose bytes the worker has (a product import's download): put them
+    where an upload lands and confirm, so they are checked, counted against the
+    plan's storage, moved, audited and thumbnailed as an uploaded image is.
+    """
+    image = ProductImage.objects.create(
+        product=product,
+        key=storage_key("products", product.pk, f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"),
+        filename=f"imported.{EXTENSIONS[content_type]}",
+        content_type=content_type,
+        alt=alt,
+        position=position,
+    )
+    storage.object_write(storage.upload_key_for(image.key), data, content_type=content_type)
+    return image_upload_confirm(actor=actor, image=image)
 
 
 def _thumbnail_queue(image_id: int) -> None:

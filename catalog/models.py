@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -17,6 +18,10 @@ from django.db.models import Q
 def price_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
     """Prices: up to 999,999,999 with three decimal places (enough for KWD or BHD)."""
     return models.DecimalField(max_digits=12, decimal_places=3, **kwargs)  # type: ignore[arg-type]
+
+
+TAG_MAX_LENGTH = 64
+MAX_TAGS = 50
 
 
 class Category(models.Model):
@@ -56,11 +61,18 @@ class Product(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
     )
     attributes = models.JSONField(default=dict, blank=True)
+    vendor = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Short labels (Shopify's Tags); an array with a GIN index, so `tags @> '{sale}'` is an index scan.
+    tags = ArrayField(models.CharField(max_length=TAG_MAX_LENGTH), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            GinIndex(fields=["tags"], name="product_tags_gin"),
+            models.Index(fields=["vendor"], name="product_vendor_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -2,8 +2,9 @@
 The product CSV: Shopify's product columns, mapped onto what Storefleet has
 (docs/bulk-data.md has the table). One row per variant; the rows of a product
 share its Handle, and its first row carries the product's own fields. Rows with
-only a Handle and an Image Src (Shopify's extra image rows) are accepted and
-skipped, as images are not imported.
+only a Handle and an Image Src are Shopify's extra image rows. Image URLs are
+checked for their form here; the import's worker downloads them
+(catalog.image_fetch) before it writes.
 
 Reading turns rows into ProductPlans (what the file asks for, every cell checked),
 collecting row errors instead of stopping at the first; catalog.bulk writes the
@@ -21,7 +22,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_slug
 
-from catalog.models import Category, Product, Variant
+from catalog.image_fetch import image_url_check
+from catalog.models import MAX_TAGS, TAG_MAX_LENGTH, Category, Product, Variant
 from tenants.conventions.csvfiles import CsvRow
 from tenants.conventions.money import AmountInputField, Money, parse_amount
 from tenants.conventions.parsers import UNSTORABLE_CHARACTER
@@ -42,6 +44,7 @@ COMPARE_AT = "Variant Compare At Price"
 INVENTORY = "Variant Inventory Qty"
 IMAGE_SRC = "Image Src"
 IMAGE_POSITION = "Image Position"
+IMAGE_ALT = "Image Alt Text"
 STATUS = "Status"
 # Storefleet's own columns, after Shopify's (Shopify ignores columns it does not know).
 VARIANT_TITLE = "Variant Title"
@@ -66,6 +69,7 @@ COLUMNS = (
     INVENTORY,
     IMAGE_SRC,
     IMAGE_POSITION,
+    IMAGE_ALT,
     STATUS,
     VARIANT_TITLE,
     ATTRIBUTES,
@@ -77,6 +81,8 @@ CATEGORY_SEPARATOR = " > "
 MAX_PRICE = AmountInputField.MAX_AMOUNT
 MAX_STOCK = 2_147_483_647
 MAX_ATTRIBUTES_CHARS = 10_000
+MAX_IMAGE_URL = 2000
+TAG_SEPARATOR = ","
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,14 @@ class VariantPlan:
     title: str | None
 
 
+@dataclass(frozen=True)
+class ImagePlan:
+    line: int
+    src: str
+    position: int | None
+    alt: str
+
+
 @dataclass
 class ProductPlan:
     """What the file says about one product (None: the file leaves it as it is)."""
@@ -112,7 +126,10 @@ class ProductPlan:
     status: str | None = None
     category_path: list[str] | None = None
     attributes: dict[str, Any] | None = None
+    vendor: str | None = None
+    tags: list[str] | None = None
     variants: list[VariantPlan] = field(default_factory=list)
+    images: list[ImagePlan] = field(default_factory=list)
     lines: int = 0
     refused: bool = False  # a row of it has an error already
 
@@ -175,9 +192,48 @@ def _options(row: CsvRow, names: list[str]) -> dict[str, str]:
     return options
 
 
+def tags_normalise(tags: list[str]) -> list[str]:
+    """Tags as stored: trimmed, without blanks or repeats, in their order; ValueError if unfit."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag or tag in cleaned:
+            continue
+        if TAG_SEPARATOR in tag or UNSTORABLE_CHARACTER.search(tag) or len(tag) > TAG_MAX_LENGTH:
+            raise ValueError(f"Tags of at most {TAG_MAX_LENGTH} characters, without commas.")
+        cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ValueError(f"At most {MAX_TAGS} tags.")
+    return cleaned
+
+
+def _image(row: CsvRow) -> ImagePlan | None:
+    src = _text(row, IMAGE_SRC, max_length=MAX_IMAGE_URL).strip()
+    if not src:
+        return None
+    if problem := image_url_check(src):
+        raise _RowRefused(IMAGE_SRC, problem)
+    raw = row.get(IMAGE_POSITION)
+    if raw and (len(raw) > 6 or not raw.isdigit() or int(raw) < 1):
+        raise _RowRefused(IMAGE_POSITION, "A whole number from 1.")
+    return ImagePlan(
+        line=row.line,
+        src=src,
+        position=int(raw) if raw else None,
+        alt=_text(row, IMAGE_ALT, max_length=255),
+    )
+
+
 def _product_fields(plan: ProductPlan, row: CsvRow) -> None:
     if title := _text(row, TITLE, max_length=255):
         plan.title = title
+    if vendor := _text(row, VENDOR, max_length=255).strip():
+        plan.vendor = vendor
+    if row.get(TAGS).strip():
+        try:
+            plan.tags = tags_normalise(_text(row, TAGS, max_length=10_000).split(TAG_SEPARATOR))
+        except ValueError as error:
+            raise _RowRefused(TAGS, str(error)) from None
     if row.get(BODY):
         plan.description = _text(row, BODY, max_length=100_000)
     if status := row.get(STATUS).lower():
@@ -234,6 +290,9 @@ def plans_read(rows: list[CsvRow]) -> tuple[list[ProductPlan], list[RowError]]:
                 option_names[handle] = names
                 _product_fields(plan, row)
             plan.lines += 1
+            image = _image(row)
+            if image is not None and all(known.src != image.src for known in plan.images):
+                plan.images.append(image)
             if plan.line != row.line and _is_image_row(row):
                 continue
             sku = _text(row, SKU, max_length=64)
@@ -292,9 +351,9 @@ def product_rows(product: Product, by_id: dict[int, Category]) -> Iterator[list[
             product.slug,
             product.title if first else "",
             product.description if first else "",
-            "",
+            product.vendor if first else "",
             category_path_names(product.category, by_id) if first else "",
-            "",
+            f"{TAG_SEPARATOR} ".join(product.tags) if first else "",
             *_option_cells(variant.options),
             variant.sku,
             _amount(variant.price),
@@ -302,6 +361,7 @@ def product_rows(product: Product, by_id: dict[int, Category]) -> Iterator[list[
             variant.stock,
             object_url(image.key) if image else "",
             1 if image else "",
+            image.alt if image else "",
             product.status if first else "",
             variant.title,
             json.dumps(product.attributes, ensure_ascii=False, sort_keys=True)
@@ -312,4 +372,5 @@ def product_rows(product: Product, by_id: dict[int, Category]) -> Iterator[list[
         row: list[object] = [product.slug, *([""] * (len(COLUMNS) - 1))]
         row[COLUMNS.index(IMAGE_SRC)] = object_url(image.key)
         row[COLUMNS.index(IMAGE_POSITION)] = position
+        row[COLUMNS.index(IMAGE_ALT)] = image.alt
         yield row

@@ -38,7 +38,7 @@ from tenants.storage import object_url
 
 # Bump when the storefront representation of a product changes shape: every
 # rendering then counts as stale until re-rendered.
-RENDERING_VERSION = 1
+RENDERING_VERSION = 2
 
 
 def _urls_fingerprint() -> str:
@@ -81,6 +81,8 @@ def product_storefront_render(product: Product, currency: str) -> dict[str, Any]
         if category is None
         else {"id": category.pk, "name": str(category.name), "slug": str(category.slug)},
         "attributes": {str(key): value for key, value in product.attributes.items()},
+        "vendor": str(product.vendor),
+        "tags": [str(tag) for tag in product.tags],
         "variants": [
             {
                 "id": variant.pk,

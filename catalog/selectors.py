@@ -26,11 +26,20 @@ ADMIN_PRODUCT_PREFETCH = (
 
 
 def products_for_admin(
-    *, status: str | None = None, category_id: int | None = None, q: str | None = None
+    *,
+    status: str | None = None,
+    category_id: int | None = None,
+    q: str | None = None,
+    tag: str | None = None,
+    vendor: str | None = None,
 ) -> QuerySet[Product]:
     products = Product.objects.select_related("category").prefetch_related(*ADMIN_PRODUCT_PREFETCH)
     if status:
         products = products.filter(status=status)
+    if tag:
+        products = products.filter(tags__contains=[tag.strip()])  # `@>`: the tags' GIN index
+    if vendor:
+        products = products.filter(vendor=vendor.strip())
     if category_id is not None:
         products = products.filter(category_id=category_id)
     if q:

@@ -92,6 +92,8 @@ def product_snapshot(product: Product) -> dict[str, Any]:
         "status": product.status,
         "category_id": product.category_id,
         "attributes": product.attributes,
+        "vendor": product.vendor,
+        "tags": list(product.tags),
     }
 
 
@@ -344,6 +346,8 @@ def product_create(
     status: str = Product.Status.DRAFT,
     category: Category | None = None,
     attributes: dict[str, Any] | None = None,
+    vendor: str = "",
+    tags: list[str] | None = None,
     plan_slot_taken: bool = False,
 ) -> Product:
     """
@@ -375,6 +379,8 @@ def product_create(
             status=status,
             category=category,
             attributes=attributes,
+            vendor=vendor,
+            tags=tags or [],
         )
         created = [
             _variant_add(product, spec, actor=actor, position=index) for index, spec in enumerate(specs)
@@ -391,7 +397,7 @@ def product_create(
 
 
 def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product:
-    """Change title, slug, description, status, category or attributes."""
+    """Change title, slug, description, status, category, attributes, vendor or tags."""
     with transaction.atomic():
         product = (
             Product.objects.select_for_update(of=("self",)).select_related("category").get(pk=product.pk)
@@ -401,7 +407,7 @@ def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product
             raise SlugTaken(
                 f"A product already uses the slug {changes['slug']!r}.", errors={"slug": ["Already in use."]}
             )
-        for name in ("title", "slug", "description", "status", "category", "attributes"):
+        for name in ("title", "slug", "description", "status", "category", "attributes", "vendor", "tags"):
             if name in changes:
                 setattr(product, name, changes[name])
         if "category" in changes or "attributes" in changes:

@@ -241,6 +241,7 @@ CUSTOMER_ACCESS_MINUTES = env_int("CUSTOMER_ACCESS_MINUTES", 15)
 CUSTOMER_REFRESH_DAYS = env_int("CUSTOMER_REFRESH_DAYS", 30)
 CUSTOMER_VERIFY_LINK_HOURS = env_int("CUSTOMER_VERIFY_LINK_HOURS", 72)
 CUSTOMER_RESET_LINK_HOURS = env_int("CUSTOMER_RESET_LINK_HOURS", 2)
+CUSTOMER_EMAIL_CHANGE_LINK_HOURS = env_int("CUSTOMER_EMAIL_CHANGE_LINK_HOURS", 24)
 
 # How many proxies of ours stand in front of the app (docker/compose.yaml's edge: 1).
 # Unset or 0: X-Forwarded-For and X-Forwarded-Proto are the client's own words and
@@ -561,6 +562,12 @@ IMAGE_CONTENT_TYPES = [
     if value.strip()
 ]
 IMAGE_MAX_PER_PRODUCT = env_int("IMAGE_MAX_PER_PRODUCT", 50)
+# The product import downloads each `Image Src` (catalog.image_fetch): seconds per image,
+# and whether loopback and private addresses may be reached. Off unless set, even under
+# `make run` (a CSV names URLs anyone could have written); tests serving images from a
+# local server turn it on for themselves.
+IMAGE_IMPORT_TIMEOUT_SECONDS = env_int("IMAGE_IMPORT_TIMEOUT_SECONDS", 15)
+IMAGE_IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMAGE_IMPORT_ALLOW_PRIVATE_URLS", False)
 # How long an upload URL (presigned POST or the app's signed PUT) stays valid.
 UPLOAD_URL_SECONDS = env_int("UPLOAD_URL_SECONDS", 900)
 

@@ -1,9 +1,10 @@
 """
 Shopper accounts of one shop (the customers in its schema): sign-up, sign-in
-tokens, e-mail verification, password reset, saved addresses, re-order, and the
-order link sent again on request. Each write is one transaction; the e-mails go
-out from workers through the outbox (orders.handlers), so a request never waits
-on a mail server and answers alike whether or not the e-mail exists.
+tokens and signing out, e-mail verification, password reset, e-mail change,
+saved addresses, re-order, and the order link sent again on request. Each write
+is one transaction; the e-mails go out from workers through the outbox
+(orders.handlers), so a request never waits on a mail server and answers alike
+whether or not the e-mail exists.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.errors import InsufficientStock, VariantUnavailable
@@ -29,12 +31,15 @@ from orders.errors import (
 )
 from orders.models import Customer, CustomerAddress, CustomerRefreshSpent, Order
 from tenants.audit.services import Actor, audit_record
+from tenants.errors import DomainError, PasswordIncorrect
 from tenants.outbox.services import event_record
 
 # Internal events (no webhook carries them): each makes a worker send one e-mail.
 SIGNED_UP = "customer.signed_up"
 VERIFICATION_REQUESTED = "customer.verification_requested"
 PASSWORD_RESET_REQUESTED = "customer.password_reset_requested"
+EMAIL_CHANGE_REQUESTED = "customer.email_change_requested"
+EMAIL_CHANGED = "customer.email_changed"
 ORDER_LINK_REQUESTED = "order.link_requested"
 
 MAX_ADDRESSES = 20
@@ -217,6 +222,75 @@ def customer_password_reset_confirm(*, token: str, password: str) -> Customer:
             object_type="customer",
             object_id=customer.pk,
         )
+    return customer
+
+
+def customer_sign_out(*, customer: Customer) -> None:
+    """
+    Refuse every token the customer holds, in every process: the generation their
+    tokens carry moves on (as a password reset does), so this signs out all their
+    devices. A generation, not a deny-list of token ids: every request loads the
+    customer already, it needs no store beside the database, and a refresh token
+    the client forgot to send is refused as surely as the access token it sent.
+    """
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(token_generation=F("token_generation") + 1)
+        audit_record(
+            actor=customer_actor(customer),
+            action="customer.signed_out",
+            object_type="customer",
+            object_id=customer.pk,
+        )
+
+
+# --- e-mail change ----------------------------------------------------------------------
+
+
+def customer_email_change_request(*, customer: Customer, email: str, password: str) -> None:
+    """
+    Send a link to the new address (with the password, so a device left signed in
+    cannot move the account); the account keeps its e-mail until the link is followed.
+    """
+    if not check_password(password, customer.password):
+        raise PasswordIncorrect("The password is wrong.", errors={"password": ["Wrong password."]})
+    new_email = email_normalise(email)
+    if new_email == customer.email:
+        raise DomainError("That is the account's e-mail already.", errors={"email": ["Unchanged."]})
+    if Customer.objects.filter(email=new_email).exists():
+        raise CustomerEmailTaken(
+            f"{new_email} belongs to another customer of this shop.", errors={"email": ["In use."]}
+        )
+    with transaction.atomic():
+        event_record(type=EMAIL_CHANGE_REQUESTED, payload={"customer_id": customer.pk, "email": new_email})
+
+
+def customer_email_change_confirm(*, token: str) -> Customer:
+    """
+    Move the account to the e-mail its link was sent to (works once, expires): that
+    e-mail is verified by it, and the old one is told of the change.
+    """
+    with transaction.atomic():
+        customer = _customer_by_link(
+            token,
+            purpose=tokens.EMAIL_CHANGE,
+            max_age=dt.timedelta(hours=settings.CUSTOMER_EMAIL_CHANGE_LINK_HOURS),
+        )
+        new_email = tokens.customer_link_email(token)
+        if Customer.objects.filter(email=new_email).exclude(pk=customer.pk).exists():
+            raise CustomerEmailTaken(f"{new_email} belongs to another customer of this shop.")
+        old_email = customer.email
+        customer.email = new_email
+        customer.email_verified_at = timezone.now()
+        customer.save(update_fields=["email", "email_verified_at"])
+        audit_record(
+            actor=customer_actor(customer),
+            action="customer.email_changed",
+            object_type="customer",
+            object_id=customer.pk,
+            before={"email": old_email},
+            after={"email": new_email},
+        )
+        event_record(type=EMAIL_CHANGED, payload={"customer_id": customer.pk, "old_email": old_email})
     return customer
 
 

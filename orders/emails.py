@@ -25,7 +25,14 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 
 from orders.models import Customer, Order, SentEmail
-from orders.tokens import PASSWORD_RESET, VERIFY, customer_link_token, order_link_token, storefront_url
+from orders.tokens import (
+    EMAIL_CHANGE,
+    PASSWORD_RESET,
+    VERIFY,
+    customer_link_token,
+    order_link_token,
+    storefront_url,
+)
 from tenants import mail
 from tenants.conventions.money import Money
 from tenants.models import Membership, Shop
@@ -236,11 +243,22 @@ def _send_one(*, rendered: mail.Rendered, to: str, shop: Shop, event_id: uuid.UU
 
 
 def _customer_link_send(
-    *, event_id: uuid.UUID, customer: Customer, purpose: str, kind: str, subject: str, path: str, hours: int
+    *,
+    event_id: uuid.UUID,
+    customer: Customer,
+    purpose: str,
+    kind: str,
+    subject: str,
+    path: str,
+    hours: int,
+    to: str | None = None,
 ) -> int:
-    """Send a customer a single-use link to `path`; `{shop}` in `subject` becomes the shop's name."""
+    """
+    Send a customer a single-use link to `path`; `{shop}` in `subject` becomes the
+    shop's name. `to`: a new e-mail the link moves the account to (the account's otherwise).
+    """
     shop = _current_shop()
-    token = customer_link_token(customer, purpose=purpose)
+    token = customer_link_token(customer, purpose=purpose, email=to)
     context = {
         "shop_name": shop.name,
         "sender_name": shop.name,
@@ -249,7 +267,7 @@ def _customer_link_send(
         "link_url": storefront_url(shop_domain(shop), f"{path}?{urlencode({'token': token})}"),
     }
     rendered = email_render(kind=kind, subject=subject.format(shop=shop.name), context=context)
-    return _send_one(rendered=rendered, to=customer.email, shop=shop, event_id=event_id)
+    return _send_one(rendered=rendered, to=to or customer.email, shop=shop, event_id=event_id)
 
 
 def customer_verification_send(*, event_id: uuid.UUID, customer: Customer) -> int:
@@ -276,6 +294,36 @@ def customer_password_reset_send(*, event_id: uuid.UUID, customer: Customer) -> 
         path="/account/reset",
         hours=settings.CUSTOMER_RESET_LINK_HOURS,
     )
+
+
+def customer_email_change_send(*, event_id: uuid.UUID, customer: Customer, email: str) -> int:
+    """E-mail the new address the single-use link that moves the account to it (`/account/email?token=`)."""
+    return _customer_link_send(
+        event_id=event_id,
+        customer=customer,
+        purpose=EMAIL_CHANGE,
+        kind=Kind.CUSTOMER_EMAIL_CHANGE,
+        subject="Confirm your new e-mail for {shop}",
+        path="/account/email",
+        hours=settings.CUSTOMER_EMAIL_CHANGE_LINK_HOURS,
+        to=email,
+    )
+
+
+def customer_email_changed_send(*, event_id: uuid.UUID, customer: Customer, old_email: str) -> int:
+    """Tell the old address that the account moved to another e-mail (and which)."""
+    shop = _current_shop()
+    rendered = email_render(
+        kind=Kind.CUSTOMER_EMAIL_CHANGED,
+        subject=f"Your e-mail at {shop.name} was changed",
+        context={
+            "shop_name": shop.name,
+            "sender_name": shop.name,
+            "name": customer.name,
+            "new_email": customer.email,
+        },
+    )
+    return _send_one(rendered=rendered, to=old_email, shop=shop, event_id=event_id)
 
 
 def order_link_send(*, event_id: uuid.UUID, order: Order) -> int:

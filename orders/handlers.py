@@ -72,6 +72,28 @@ def send_customer_password_resets(events: list[OutboxEvent]) -> None:
             emails.customer_password_reset_send(event_id=event.pk, customer=customer)
 
 
+@event_handler(accounts.EMAIL_CHANGE_REQUESTED)
+def send_customer_email_change_links(events: list[OutboxEvent]) -> None:
+    """E-mail each asked-for address the link that moves the account there (to the new address only)."""
+    for event in events:
+        customer = accounts.customer_account(customer_id=int(event.payload["customer_id"]))
+        if customer is not None:
+            emails.customer_email_change_send(
+                event_id=event.pk, customer=customer, email=str(event.payload["email"])
+            )
+
+
+@event_handler(accounts.EMAIL_CHANGED)
+def send_customer_email_changed_notices(events: list[OutboxEvent]) -> None:
+    """Tell each old address that its account moved to another e-mail."""
+    for event in events:
+        customer = accounts.customer_account(customer_id=int(event.payload["customer_id"]))
+        if customer is not None:
+            emails.customer_email_changed_send(
+                event_id=event.pk, customer=customer, old_email=str(event.payload["old_email"])
+            )
+
+
 @event_handler(accounts.ORDER_LINK_REQUESTED)
 def send_order_links(events: list[OutboxEvent]) -> None:
     """E-mail the order's link where the number and e-mail asked with match an order; nothing otherwise."""

@@ -501,6 +501,8 @@ class SentEmail(SentEmailRecord):
         SHIPPING_NOTICE = "shipping_notice"
         CUSTOMER_VERIFICATION = "customer_verification"
         CUSTOMER_PASSWORD_RESET = "customer_password_reset"
+        CUSTOMER_EMAIL_CHANGE = "customer_email_change"
+        CUSTOMER_EMAIL_CHANGED = "customer_email_changed"
         ORDER_LINK = "order_link"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)

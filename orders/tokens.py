@@ -6,10 +6,11 @@ salt, so nothing minted for shop A opens anything in shop B):
   and the shop's schema, audience `storefleet-customer:<schema>`. The platform's
   JWTs are signed with SECRET_KEY itself and carry no audience, so neither kind
   verifies as the other.
-- e-mailed links that verify an e-mail or reset a password: Django's signed,
-  timestamped values that also carry a fingerprint of the state they change
-  (the e-mail's verification, the password hash), so a link works once: using
-  it changes that state and every copy of the link stops matching.
+- e-mailed links that verify an e-mail, reset a password or move the account to
+  a new e-mail: Django's signed, timestamped values that also carry a
+  fingerprint of the state they change (the e-mail's verification, the password
+  hash, the e-mail itself), so a link works once: using it changes that state and
+  every copy of the link stops matching.
 - the order link `/orders/{number}?token=`: an HMAC of the order, which the
   worker writing the e-mail can compute (the checkout's own token derives from
   the cart id, which is never stored).
@@ -102,7 +103,7 @@ def customer_token_read(token: str, *, kind: str) -> dict[str, Any]:
 
 
 def token_still_valid(customer: Customer, claims: dict[str, Any]) -> bool:
-    """False for a token issued before the customer's password last changed."""
+    """False for a token issued before the customer's password last changed, or they last signed out."""
     return claims.get("gen") == customer.token_generation
 
 
@@ -110,11 +111,16 @@ def token_still_valid(customer: Customer, claims: dict[str, Any]) -> bool:
 
 VERIFY = "verify-email"
 PASSWORD_RESET = "password-reset"
+EMAIL_CHANGE = "email-change"
 
 
 def _fingerprint(customer: Customer, purpose: str) -> str:
     """What a link changes: once used, this differs and the link no longer matches."""
-    state = customer.password if purpose == PASSWORD_RESET else str(customer.email_verified_at)
+    # An e-mail change moves `customer.email`, which every fingerprint covers; the
+    # password is in its state too, so a password reset ends a pending change.
+    state = (
+        customer.password if purpose in (PASSWORD_RESET, EMAIL_CHANGE) else str(customer.email_verified_at)
+    )
     return salted_hmac(f"orders.customer-link.{purpose}", f"{customer.email}\n{state}").hexdigest()[:24]
 
 
@@ -122,13 +128,29 @@ def _salt(purpose: str) -> str:
     return f"orders.customer-link.{purpose}:{current_schema()}"
 
 
-def customer_link_token(customer: Customer, *, purpose: str) -> str:
-    """The token of an e-mailed link for `purpose` (VERIFY or PASSWORD_RESET), valid once."""
-    return signing.dumps({"c": customer.pk, "f": _fingerprint(customer, purpose)}, salt=_salt(purpose))
+def customer_link_token(customer: Customer, *, purpose: str, email: str | None = None) -> str:
+    """The token of an e-mailed link for `purpose`, valid once; EMAIL_CHANGE names the new `email`."""
+    value: dict[str, Any] = {"c": customer.pk, "f": _fingerprint(customer, purpose)}
+    if email is not None:
+        value["e"] = email
+    return signing.dumps(value, salt=_salt(purpose))
 
 
 def customer_link_read(token: str, *, purpose: str, max_age: dt.timedelta) -> int:
     """The customer id a link's token names (checked: signed here, for this purpose, not expired)."""
+    return int(_link_value(token, purpose=purpose, max_age=max_age)["c"])
+
+
+def customer_link_email(token: str) -> str:
+    """The new e-mail an EMAIL_CHANGE link names (its token already checked by customer_link_read)."""
+    value = signing.loads(token, salt=_salt(EMAIL_CHANGE))
+    email = value.get("e") if isinstance(value, dict) else None
+    if not isinstance(email, str) or not email:
+        raise CustomerLinkInvalid("This link is not valid.")
+    return email
+
+
+def _link_value(token: str, *, purpose: str, max_age: dt.timedelta) -> dict[str, Any]:
     try:
         value = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired:
@@ -141,7 +163,7 @@ def customer_link_read(token: str, *, purpose: str, max_age: dt.timedelta) -> in
         or not isinstance(value.get("f"), str)
     ):
         raise CustomerLinkInvalid("This link is not valid.")
-    return int(value["c"])
+    return value
 
 
 def customer_link_matches(customer: Customer, token: str, *, purpose: str) -> bool:

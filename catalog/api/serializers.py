@@ -5,7 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import InventoryAdjustment, Product, ProductImage
+from catalog.models import MAX_TAGS, TAG_MAX_LENGTH, InventoryAdjustment, Product, ProductImage
+from catalog.product_csv import tags_normalise
 from tenants.conventions.fields import (
     DayRangeQuery,
     NullableJSONObjectField,
@@ -37,6 +38,22 @@ class AttributesField(serializers.JSONField):
         if len(str(data)) > 20_000:
             raise serializers.ValidationError("Too large (at most about 20 kB).")
         return data
+
+
+class TagsField(serializers.ListField):
+    """A product's tags: short labels without commas (the CSV's Tags column joins them with ", ")."""
+
+    child = StrictCharField(max_length=TAG_MAX_LENGTH)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_length=MAX_TAGS, **kwargs)  # type: ignore[arg-type]
+
+    def to_internal_value(self, data: object) -> list[str]:
+        value = super().to_internal_value(data)  # type: ignore[arg-type]
+        try:
+            return tags_normalise(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 # --- Input ---------------------------------------------------------------------------
@@ -77,6 +94,8 @@ class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
     )
     category = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     attributes = AttributesField(required=False, default=dict)
+    vendor = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    tags = TagsField(required=False, default=list)
     variants = VariantInput(many=True, allow_empty=False, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 
@@ -87,6 +106,8 @@ class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     attributes = AttributesField(required=False)
+    vendor = StrictCharField(max_length=255, required=False, allow_blank=True)
+    tags = TagsField(required=False)
 
 
 class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -230,6 +251,8 @@ class ProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=Product.Status.choices)
     category = CategoryRefOutput(allow_null=True)
     attributes = serializers.DictField()
+    vendor = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
     variants = VariantOutput(many=True, source="variants.all")
     images = ImageOutput(many=True, source="images.all")
     created_at = serializers.DateTimeField()
@@ -306,6 +329,8 @@ class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     description = serializers.CharField()
     category = CategoryRefOutput(allow_null=True)
     attributes = serializers.DictField()
+    vendor = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
     variants = StorefrontVariantOutput(many=True, source="variants.all")
     images = ImageOutput(many=True, source="images.all")
 
@@ -384,6 +409,8 @@ class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, source="category_id")
     q = StrictCharField(max_length=200, required=False)
+    tag = StrictCharField(max_length=TAG_MAX_LENGTH, required=False)
+    vendor = StrictCharField(max_length=255, required=False)
 
 
 class InventoryQuery(serializers.Serializer):  # type: ignore[type-arg]

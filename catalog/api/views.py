@@ -153,6 +153,8 @@ class AdminProductListView(CatalogAdminView):
             OpenApiParameter("status", OpenApiTypes.STR, enum=["draft", "active", "archived"]),
             OpenApiParameter("category", OpenApiTypes.INT),
             OpenApiParameter("q", OpenApiTypes.STR, description="Title contains, or exact SKU."),
+            OpenApiParameter("tag", OpenApiTypes.STR, description="Products with this tag (exact)."),
+            OpenApiParameter("vendor", OpenApiTypes.STR, description="Products of this vendor (exact)."),
         ],
     )
     def get(self, request: Request) -> Response:

@@ -51,6 +51,11 @@ class CustomerEmailInput(serializers.Serializer):  # type: ignore[type-arg]
     email = serializers.EmailField(max_length=254)
 
 
+class CustomerEmailChangeInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(max_length=254, help_text="The new e-mail; the link goes there.")
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
 class CustomerLinkInput(serializers.Serializer):  # type: ignore[type-arg]
     token = StrictCharField(max_length=500, help_text="The `token` of the e-mailed link.")
 

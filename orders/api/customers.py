@@ -197,6 +197,60 @@ class CustomerPasswordResetConfirmView(CustomerPublicView):
         return Response(cs.CustomerAccountOutput(customer).data)
 
 
+class CustomerSignOutView(CustomerView):
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        operation_id="storefront_customer_logout",
+        summary="Sign out: refuse every token of this customer",
+        description="Every access and refresh token the customer holds, on every device, is refused from "
+        "now on (401 `token_not_valid`), in every process; sign in again for a new pair.",
+    )
+    def post(self, request: Request) -> Response:
+        accounts.customer_sign_out(customer=self.customer(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerEmailChangeView(CustomerView):
+    throttle_scope = "customer-email-change"
+
+    def throttle_account(self, request: Request) -> str | None:
+        """The budget of password guesses is the signed-in account's, whatever e-mail is asked for."""
+        return request.user.email if isinstance(request.user, Customer) else None
+
+    @extend_schema(
+        request=cs.CustomerEmailChangeInput,
+        responses={202: ACCEPTED, 429: THROTTLED},
+        operation_id="storefront_customer_email_change",
+        summary="E-mail a link that moves the account to a new e-mail",
+        description="Needs the password (400 `password_incorrect`). The link goes to the new e-mail and "
+        "works once; the account keeps its e-mail until it is followed. An e-mail of another customer of "
+        "this shop answers 409 `customer_email_taken`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(cs.CustomerEmailChangeInput, request.data)
+        accounts.customer_email_change_request(
+            customer=self.customer(request), email=data["email"], password=data["password"]
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class CustomerEmailChangeConfirmView(CustomerPublicView):
+    @extend_schema(
+        request=cs.CustomerLinkInput,
+        responses={200: cs.CustomerAccountOutput},
+        auth=[],
+        operation_id="storefront_customer_email_change_confirm",
+        summary="Move the account to the new e-mail with the e-mailed link's token",
+        description="The new e-mail is verified by it, and the old one is told. The link works once and "
+        "expires; otherwise 400 `customer_link_invalid`.",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(cs.CustomerLinkInput, request.data)
+        customer = accounts.customer_email_change_confirm(token=data["token"])
+        return Response(cs.CustomerAccountOutput(customer).data)
+
+
 class CustomerAddressListView(CustomerView):
     pagination_class = None
 

@@ -46,6 +46,17 @@ storefront_urlpatterns = [
         name="storefront-customer-token-refresh",
     ),
     path("customer/me", customers.CustomerMeView.as_view(), name="storefront-customer-me"),
+    path("customer/logout", customers.CustomerSignOutView.as_view(), name="storefront-customer-logout"),
+    path(
+        "customer/email-change",
+        customers.CustomerEmailChangeView.as_view(),
+        name="storefront-customer-email-change",
+    ),
+    path(
+        "customer/email-change/confirm",
+        customers.CustomerEmailChangeConfirmView.as_view(),
+        name="storefront-customer-email-change-confirm",
+    ),
     path(
         "customer/verify-email",
         customers.CustomerVerifyEmailView.as_view(),

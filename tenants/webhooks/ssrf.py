@@ -14,7 +14,9 @@ or anything else only the platform can reach. Two checks:
   that changed since (DNS rebinding) cannot slip through.
 
 Loopback and private addresses are allowed only when `WEBHOOK_ALLOW_PRIVATE_URLS`
-is on (its default under `make run`, so a receiver on localhost works).
+is on (its default under `make run`, so a receiver on localhost works). The
+product import's image downloads (catalog.image_fetch) connect through the same
+guard with their own switch, `IMAGE_IMPORT_ALLOW_PRIVATE_URLS`.
 Link-local (cloud metadata), multicast, unspecified and other non-public
 addresses are refused always.
 """
@@ -73,7 +75,7 @@ def url_parse(url: str) -> Target:
         raise WebhookUrlRefused("Not a valid URL.") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise WebhookUrlRefused("Only http:// and https:// URLs can receive webhooks.")
+        raise WebhookUrlRefused("Only http:// and https:// URLs are accepted.")
     if "@" in parts.netloc:
         raise WebhookUrlRefused("The URL must not contain a user name or password.")
     host = (parts.hostname or "").rstrip(".")
@@ -119,29 +121,31 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     return None
 
 
-def addresses_vetted(host: str, port: int) -> list[tuple[Any, ...]]:
+def addresses_vetted(host: str, port: int, *, allow_private: bool | None = None) -> list[tuple[Any, ...]]:
     """
     Resolve `host` and return its addresses (getaddrinfo tuples) if webhooks may
     reach every one; raise AddressRefused if any is forbidden, OSError if it
-    does not resolve.
+    does not resolve. `allow_private`: None for the webhooks' setting.
     """
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    allowed = private_urls_allowed()
+    allowed = private_urls_allowed() if allow_private is None else allow_private
     for info in infos:
         text = str(info[4][0])
         address = _ip(text)
         reason = "no valid address" if address is None else address_refusal(address, allow_private=allowed)
         if reason is not None:
-            raise AddressRefused(f"{host} resolves to {reason} ({text}), which webhooks may not reach.")
+            raise AddressRefused(f"{host} resolves to {reason} ({text}), which may not be reached from here.")
     if not infos:
         raise OSError(f"{host} has no addresses.")
     return infos
 
 
-def connection_open(host: str, port: int, timeout: float | None) -> socket.socket:
+def connection_open(
+    host: str, port: int, timeout: float | None, *, allow_private: bool | None = None
+) -> socket.socket:
     """Connect to `host` through an address that was checked in this very call (no rebinding)."""
     last_error: OSError | None = None
-    for family, kind, proto, _name, sockaddr in addresses_vetted(host, port):
+    for family, kind, proto, _name, sockaddr in addresses_vetted(host, port, allow_private=allow_private):
         sock = socket.socket(family, kind, proto)
         try:
             sock.settimeout(timeout)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from billing.models import ShopUsage
-from catalog import bulk
+from catalog import import_write
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImport, Variant
 from catalog.product_csv import COLUMNS
 from tenants.audit.models import AuditEntry
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_shop
+from tenants.storage import object_url
+from tests.catalog.conftest import png_bytes
 from tests.catalog.helpers import AdminClient, product_body
 from tests.conftest import ShopContext, assert_problem
 
@@ -89,12 +93,12 @@ SHIRT_ROWS = [
 ]
 
 
-def catalog_of(ctx: ShopContext) -> list[dict[str, Any]]:
-    """A shop's catalog as the CSV carries it, keyed by what a merchant sees (no ids)."""
+def catalog_of(ctx: ShopContext, media: Path | None = None) -> list[dict[str, Any]]:
+    """A shop's catalog as the CSV carries it, keyed by what a merchant sees (no ids); images by content."""
     use_shop(ctx.shop)
     categories = {c.pk: c for c in Category.objects.all()}
     products = []
-    for product in Product.objects.order_by("slug").prefetch_related("variants"):
+    for product in Product.objects.order_by("slug").prefetch_related("variants", "images"):
         path: list[str] = []
         node = product.category
         while node is not None:
@@ -108,6 +112,17 @@ def catalog_of(ctx: ShopContext) -> list[dict[str, Any]]:
                 "status": product.status,
                 "category": path,
                 "attributes": product.attributes,
+                "vendor": product.vendor,
+                "tags": product.tags,
+                "images": [
+                    (
+                        hashlib.sha256((media / image.key).read_bytes()).hexdigest() if media else image.key,
+                        image.alt,
+                        image.position,
+                        image.status,
+                    )
+                    for image in product.images.order_by("position")
+                ],
                 "variants": sorted(
                     (v.sku, v.title, v.options, v.price, v.compare_at_price, v.stock)
                     for v in product.variants.all()
@@ -226,15 +241,15 @@ def test_an_import_refused_while_writing_leaves_nothing_behind(admin, shop_a, ru
     from catalog.errors import SkuTaken
 
     calls = {"n": 0}
-    real = bulk.product_create
+    real = import_write.attributes_check
 
-    def second_fails(**kwargs: Any) -> Any:
+    def second_fails(*args: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 2:  # the second product of the file, the mug
             raise SkuTaken("Taken meanwhile.", errors={"sku": ["'MUG' is in use."]})
-        return real(**kwargs)
+        return real(*args)
 
-    monkeypatch.setattr(bulk, "product_create", second_fails)
+    monkeypatch.setattr(import_write, "attributes_check", second_fails)
     body = imported(admin, run_now, csv_file(SHIRT_ROWS))
     assert body["status"] == "failed"
     assert body["errors"] == [{"line": 4, "column": None, "message": "sku: 'MUG' is in use."}]
@@ -350,8 +365,25 @@ def exported_csv(admin: AdminClient, run_now) -> bytes:
 
 
 def test_round_trip_export_then_import_into_another_shop_gives_the_same_catalog(
-    api, admin, shop_a, shop_b, run_now
+    api, admin, shop_a, shop_b, run_now, image_server, media_root, settings
 ) -> None:
+    # The export's image URLs are where shop A's images are served: the test server, here.
+    image_server.folder = media_root
+    settings.MEDIA_URL = image_server.url("/media/")
+    image_server.files["/one.png"] = (200, "image/png", png_bytes(colour="green"))
+    image_server.files["/two.png"] = (200, "image/png", png_bytes((3, 9), colour="white"))
+    shirt_rows = [
+        {
+            **SHIRT_ROWS[0],
+            "Vendor": "Acme, Ltd",
+            "Tags": "cotton, =sale",
+            "Image Src": image_server.url("/one.png"),
+            "Image Alt Text": "Front",
+        },
+        SHIRT_ROWS[1],
+        {"Handle": "oxford-shirt", "Image Src": image_server.url("/two.png"), "Image Alt Text": "Back"},
+        SHIRT_ROWS[2],
+    ]
     admin.post(
         "categories",
         {
@@ -359,7 +391,7 @@ def test_round_trip_export_then_import_into_another_shop_gives_the_same_catalog(
             "attribute_schema": {"type": "object", "properties": {"material": {"type": "string"}}},
         },
     )
-    imported(admin, run_now, csv_file(SHIRT_ROWS))
+    assert imported(admin, run_now, csv_file(shirt_rows))["status"] == "done"
     use_shop(shop_a.shop)
     home = Category.objects.get(name="Home").pk
     admin.post(
@@ -385,9 +417,15 @@ def test_round_trip_export_then_import_into_another_shop_gives_the_same_catalog(
     assert "'=HYPERLINK" in text and "'-SKU" in text and "'+Red" in text  # no cell starts a formula
     other = AdminClient(api, shop_b)
     # Shop B has a category named like A's, without its schema: the import finds it by name.
+    image_server.requests.clear()
     body = imported(other, run_now, data)
     assert body["status"] == "done", body["errors"]
-    assert catalog_of(shop_b) == catalog_of(shop_a)
+    assert len(image_server.requests) == 2 and all(p.startswith("/media/") for p in image_server.requests)
+    a, b = catalog_of(shop_a, media_root), catalog_of(shop_b, media_root)
+    assert b == a
+    shirt = next(product for product in a if product["slug"] == "oxford-shirt")
+    assert shirt["vendor"] == "Acme, Ltd" and shirt["tags"] == ["cotton", "=sale"]
+    assert [(alt, position) for _, alt, position, _ in shirt["images"]] == [("Front", 0), ("Back", 1)]
 
 
 def test_order_export_with_date_filters(admin, shop_a, shop_b, api, run_now) -> None:
@@ -477,3 +515,223 @@ def test_bulk_edit_refusals_change_nothing(api, admin, shop_a, shop_b) -> None:
     assert set(Product.objects.values_list("status", flat=True)) == {"active"}
     assert sorted(Variant.objects.values_list("stock", flat=True)) == [0, 0, 10]
     assert not AuditEntry.objects.exclude(action__in=["product.created", "api_key.created"]).exists()
+
+
+# --- Vendor, tags and images ------------------------------------------------------------
+
+
+def stored_objects(root) -> list[str]:
+    return sorted(
+        str(path.relative_to(root)) for path in root.rglob("*") if path.is_file() and "products" in path.parts
+    )
+
+
+def test_import_reads_vendor_tags_and_downloads_images_through_the_upload_path(
+    api, admin, shop_a, run_now, image_server, media_root, settings
+) -> None:
+    red, blue = png_bytes(colour="red"), png_bytes((12, 6), colour="blue")
+    image_server.files["/red.png"] = (200, "image/png", red)
+    image_server.files["/blue.png"] = (200, "image/png", blue)
+    rows = [
+        {
+            **SHIRT_ROWS[0],
+            "Vendor": "Acme Mills",
+            "Tags": "cotton, summer ,cotton,,sale",
+            "Image Src": image_server.url("/blue.png"),
+            "Image Position": "2",
+            "Image Alt Text": "Blue back",
+        },
+        {
+            **SHIRT_ROWS[1],
+            "Image Src": image_server.url("/red.png"),
+            "Image Position": "1",
+            "Image Alt Text": "Red",
+        },
+        {"Handle": "oxford-shirt", "Image Src": image_server.url("/red.png")},  # the same URL: one image
+        SHIRT_ROWS[2],
+    ]
+    body = imported(admin, run_now, csv_file(rows))
+    assert body["status"] == "done", body["errors"]
+    assert sorted(image_server.requests) == ["/blue.png", "/red.png"]  # each URL downloaded once
+    use_shop(shop_a.shop)
+    shirt = Product.objects.get(slug="oxford-shirt")
+    assert shirt.vendor == "Acme Mills" and shirt.tags == ["cotton", "summer", "sale"]
+    images = list(shirt.images.order_by("position"))
+    assert [(i.alt, i.position, i.status, i.content_type) for i in images] == [
+        ("Red", 0, "ready", "image/png"),
+        ("Blue back", 1, "ready", "image/png"),
+    ]
+    assert (media_root / images[0].key).read_bytes() == red
+    assert all(image.thumbnail_key and (media_root / image.thumbnail_key).is_file() for image in images)
+    assert AuditEntry.objects.filter(action="product.image_added", object_id=shirt.pk).count() == 2
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).storage_bytes == len(red) + len(blue)
+    # The Admin API filters by tag and vendor, and shows both; so does the storefront.
+    assert [p["slug"] for p in admin.get("products?tag=summer").json()["results"]] == ["oxford-shirt"]
+    assert admin.get("products?tag=summe").json()["results"] == []
+    assert [p["slug"] for p in admin.get("products?vendor=Acme%20Mills").json()["results"]] == [
+        "oxford-shirt"
+    ]
+    shown = api.get("/api/storefront/v1/products/oxford-shirt", HTTP_HOST=shop_a.host).json()
+    assert shown["vendor"] == "Acme Mills" and shown["tags"] == ["cotton", "summer", "sale"]
+    # Imported again (an export of it, say): its own images are not downloaded and added twice.
+    settings.MEDIA_URL = image_server.url("/media/")
+    image_server.requests.clear()
+    again = [{**rows[0], "Image Src": object_url(images[0].key)}]
+    assert imported(admin, run_now, csv_file(again))["status"] == "done"
+    assert image_server.requests == [] and shirt.images.count() == 2
+
+
+def test_a_dry_run_checks_image_urls_by_their_form_only(admin, shop_a, run_now, image_server) -> None:
+    image_server.files["/ok.png"] = (200, "image/png", png_bytes())
+    rows = [
+        {**SHIRT_ROWS[0], "Image Src": "ftp://example.com/a.png"},
+        {**SHIRT_ROWS[1], "Image Src": "not a url"},
+        {**SHIRT_ROWS[2], "Image Src": image_server.url("/ok.png"), "Image Position": "first"},
+        {"Handle": "vase", "Title": "Vase", "Variant SKU": "V", "Variant Price": "3", "Tags": "x" * 65},
+        {
+            "Handle": "cup",
+            "Title": "Cup",
+            "Variant SKU": "C",
+            "Variant Price": "3",
+            "Image Src": image_server.url("/ok.png"),
+        },
+    ]
+    body = imported(admin, run_now, csv_file(rows), dry_run=True)
+    assert body["status"] == "failed"
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [
+        (2, "Image Src"),
+        (3, "Image Src"),
+        (4, "Image Position"),
+        (5, "Tags"),
+    ]
+    assert image_server.requests == []  # nothing downloaded by a dry run
+    good = imported(admin, run_now, csv_file([rows[4]]), dry_run=True)
+    assert good["status"] == "done" and image_server.requests == []
+    use_shop(shop_a.shop)
+    assert not Product.objects.exists()
+
+
+def _failed_import(admin, run_now, media_root, shop_a, src: str) -> dict[str, Any]:
+    rows = [
+        {**SHIRT_ROWS[2], "Vendor": "V", "Tags": "t"},
+        {"Handle": "vase", "Title": "Vase", "Variant SKU": "VASE", "Variant Price": "3", "Image Src": src},
+    ]
+    body = imported(admin, run_now, csv_file(rows))
+    assert body["status"] == "failed" and body["products_created"] == 0
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [(3, "Image Src")], body["errors"]
+    use_shop(shop_a.shop)
+    assert not Product.objects.exists() and not OutboxEvent.objects.exists()
+    assert stored_objects(media_root) == []
+    assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).storage_bytes == 0
+    return body  # type: ignore[no-any-return]
+
+
+def test_a_private_address_is_refused_before_connecting(
+    admin, shop_a, run_now, image_server, media_root, settings
+) -> None:
+    image_server.files["/a.png"] = (200, "image/png", png_bytes())
+    settings.IMAGE_IMPORT_ALLOW_PRIVATE_URLS = False  # the default
+    body = _failed_import(admin, run_now, media_root, shop_a, image_server.url("/a.png"))
+    assert "loopback" in body["errors"][0]["message"]
+    body = _failed_import(admin, run_now, media_root, shop_a, "http://localhost/a.png")
+    assert "localhost" in body["errors"][0]["message"]
+    # Link-local (cloud metadata) stays refused even with the switch on.
+    settings.IMAGE_IMPORT_ALLOW_PRIVATE_URLS = True
+    body = _failed_import(admin, run_now, media_root, shop_a, "http://169.254.169.254/latest/meta-data")
+    assert "link-local" in body["errors"][0]["message"]
+    assert image_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("served", "message"),
+    [
+        ((404, "text/plain", b"gone"), "answered 404"),
+        ((302, "image/png", b""), "answered 302"),
+        ((200, "text/html", b"<html>not an image</html>"), "Not an accepted image"),
+        ((200, "image/jpeg", png_bytes()), "its bytes are image/png"),
+        ((200, "image/png", b""), "empty"),
+        ((200, "image/png", png_bytes((200, 200)) + b"\0" * 4000), "Larger than images may be"),
+    ],
+)
+def test_a_failed_download_fails_the_whole_file(
+    admin, shop_a, run_now, image_server, media_root, settings, served, message
+) -> None:
+    settings.IMAGE_MAX_BYTES = 4000
+    image_server.files["/a.png"] = served
+    body = _failed_import(admin, run_now, media_root, shop_a, image_server.url("/a.png"))
+    assert message in body["errors"][0]["message"]
+
+
+def test_an_image_refused_while_writing_removes_the_images_already_stored(
+    admin, shop_a, run_now, image_server, media_root, monkeypatch
+) -> None:
+    from catalog.errors import ImageRefused
+
+    image_server.files["/a.png"] = (200, "image/png", png_bytes())
+    image_server.files["/b.png"] = (200, "image/png", png_bytes(colour="blue"))
+    real = import_write.image_import
+    calls = {"n": 0}
+
+    def second_refused(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ImageRefused("Changed its mind.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(import_write, "image_import", second_refused)
+    rows = [
+        {**SHIRT_ROWS[2], "Image Src": image_server.url("/a.png")},
+        {
+            "Handle": "vase",
+            "Title": "Vase",
+            "Variant SKU": "VASE",
+            "Variant Price": "3",
+            "Image Src": image_server.url("/b.png"),
+        },
+    ]
+    body = imported(admin, run_now, csv_file(rows))
+    assert body["status"] == "failed" and body["errors"][0]["line"] == 3
+    use_shop(shop_a.shop)
+    assert not Product.objects.exists() and stored_objects(media_root) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"tags": ["a,b"]}',
+        b'{"tags": ["nul\\u0000"]}',
+        b'{"tags": ["lone \\ud800"]}',
+        b'{"tags": ["' + b"x" * 65 + b'"]}',
+        b'{"tags": [' + b",".join(b'"t%d"' % i for i in range(51)) + b"]}",
+        b'{"tags": "sale"}',
+        b'{"tags": [1]}',
+        b'{"tags": null}',
+        b'{"vendor": "' + b"v" * 256 + b'"}',
+        b'{"vendor": "nul\\u0000"}',
+        b'{"vendor": "\\udfff"}',
+        b'{"vendor": 12}',
+    ],
+)
+def test_bad_tags_and_vendors_are_refused_and_change_nothing(api, admin, shop_a, raw) -> None:
+    created = admin.post("products", product_body(vendor="Acme", tags=["sale"]))
+    assert created.status_code == 201 and created.json()["tags"] == ["sale"]
+    path = f"/api/admin/v1/products/{created.json()['id']}"
+    response = api.generic("PATCH", path, raw, content_type="application/json", **admin.headers)
+    assert_problem(response, 400)
+    assert_problem(admin.get("products?tag=" + "x" * 65), 400)
+    assert_problem(admin.get("products?vendor=%00"), 400)
+    shown = api.get(path, **admin.headers).json()
+    assert shown["tags"] == ["sale"] and shown["vendor"] == "Acme"
+
+
+def test_tags_and_vendor_are_edited_through_the_admin_api_and_stay_in_their_shop(api, admin, shop_b) -> None:
+    product_id = admin.post("products", product_body()).json()["id"]
+    changed = admin.patch(f"products/{product_id}", {"tags": [" new ", "new", "Sale"], "vendor": "Ikea"})
+    assert changed.status_code == 200
+    assert changed.json()["tags"] == ["new", "Sale"] and changed.json()["vendor"] == "Ikea"
+    other = AdminClient(api, shop_b)
+    assert other.get("products?tag=new").json()["results"] == []
+    assert_problem(other.patch(f"products/{product_id}", {"tags": ["x"]}), 404)
+    use_shop(admin.ctx.shop)
+    entry = AuditEntry.objects.filter(action="product.updated", object_id=product_id).latest("id")
+    assert entry.after["tags"] == ["new", "Sale"] and entry.before["tags"] == []

@@ -606,9 +606,16 @@ def test_signed_in_endpoints_refuse_bad_input(
 
 
 def test_plain_options_on_customer_endpoints(api, shop_a: ShopContext) -> None:
-    for path in ("customer/signup", "customer/token", "customer/me", "customer/addresses", "orders/lookup"):
+    signed_in_only = ("customer/me", "customer/addresses", "customer/logout", "customer/email-change")
+    for path in (
+        "customer/signup",
+        "customer/token",
+        "customer/email-change/confirm",
+        "orders/lookup",
+        *signed_in_only,
+    ):
         response = api.options(f"/api/storefront/v1/{path}", HTTP_HOST=shop_a.host)
-        if path in ("customer/me", "customer/addresses"):
+        if path in signed_in_only:
             assert_problem(response, 401)
         else:
             assert response.status_code == 200 and "POST" in response["Allow"], (path, response.content)
@@ -637,3 +644,191 @@ def test_an_unused_uuid_is_not_a_token(api, shop_a: ShopContext) -> None:
     assert_problem(
         storefront(api, shop_a, "post", "customer/verify-email", {"token": str(uuid.uuid4())}), 400
     )
+
+
+# --- e-mail change and signing out ----------------------------------------------------------
+
+NEW_EMAIL = "ada.lovelace@example.com"
+
+
+def _email_change(api, ctx: ShopContext, capture, access: str, body: Any):
+    with capture(execute=True):
+        return as_customer(api, ctx, access, "post", "customer/email-change", body)
+
+
+def _email_change_confirm(api, ctx: ShopContext, capture, token: str):
+    with capture(execute=True):
+        return storefront(api, ctx, "post", "customer/email-change/confirm", {"token": token})
+
+
+def test_email_change_by_a_link_to_the_new_address_that_works_once(
+    api, shop_a: ShopContext, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    pair = account(api, shop_a, capture)
+    mail.outbox.clear()
+    asked = _email_change(
+        api, shop_a, capture, pair["access"], {"email": NEW_EMAIL.upper(), "password": PASSWORD}
+    )
+    assert asked.status_code == 202, asked.content
+    assert [m.to for m in mail.outbox] == [[NEW_EMAIL]]  # the link goes to the new address only
+    token = _link(mail.outbox[0], "/account/email")
+    use_shop(shop_a.shop)
+    assert Customer.objects.get().email == SHOPPER  # nothing moves before the link is followed
+
+    mail.outbox.clear()
+    done = _email_change_confirm(api, shop_a, capture, token)
+    assert done.status_code == 200, done.content
+    assert done.json()["email"] == NEW_EMAIL and done.json()["email_verified"] is True
+    notice = _mails(SHOPPER, "was changed")
+    assert len(notice) == 1 and NEW_EMAIL in notice[0].body  # the old address is told
+    # Used once: the same link (or a copy) changes nothing again.
+    reused = _email_change_confirm(api, shop_a, capture, token)
+    assert assert_problem(reused, 400)["code"] == "customer_link_invalid"
+    # The session goes on; the new e-mail signs in, the old one does not.
+    assert as_customer(api, shop_a, pair["access"], "get", "customer/me").json()["email"] == NEW_EMAIL
+    assert sign_in(api, shop_a, email=NEW_EMAIL)["access"]
+    assert_problem(
+        storefront(api, shop_a, "post", "customer/token", {"email": SHOPPER, "password": PASSWORD}), 401
+    )
+    use_shop(shop_a.shop)
+    assert OutboxEvent.objects.filter(type="customer.email_changed").count() == 1
+
+
+def test_email_change_refusals_change_nothing(
+    api, shop_a: ShopContext, shop_b: ShopContext, django_capture_on_commit_callbacks, settings
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    pair = account(api, shop_a, capture)
+    account(api, shop_a, capture, email="grace@example.com")
+    pair_b = account(api, shop_b, capture)
+    verification = next(m for m in _mails(SHOPPER, "Confirm your e-mail") if shop_a.host in m.body)
+    mail.outbox.clear()
+
+    def ask(body: Any, access: str = pair["access"], ctx: ShopContext = shop_a):
+        return _email_change(api, ctx, capture, access, body)
+
+    assert assert_problem(ask({"email": NEW_EMAIL, "password": "wrong"}), 400)["code"] == "password_incorrect"
+    assert assert_problem(ask({"email": "grace@example.com", "password": PASSWORD}), 409)["code"] == (
+        "customer_email_taken"
+    )
+    assert_problem(ask({"email": SHOPPER, "password": PASSWORD}), 400)
+    for body in (
+        {"email": "not-an-email", "password": PASSWORD},
+        {"email": "x" * 300 + "@example.com", "password": PASSWORD},
+        {"email": NEW_EMAIL},
+        {"email": NEW_EMAIL, "password": 12},
+        [NEW_EMAIL],
+    ):
+        assert_problem(ask(body), 400)
+    for raw in (
+        b'{"email": "ada\\u0000@example.com", "password": "x"}',
+        b'{"email": "\\ud800@example.com", "password": "x"}',
+        b'{"email": "a@example.com", "password": "\\udfff"}',
+    ):
+        response = api.generic(
+            "POST",
+            "/api/storefront/v1/customer/email-change",
+            raw,
+            content_type="application/json",
+            HTTP_HOST=shop_a.host,
+            **bearer(pair["access"]),
+        )
+        assert_problem(response, 400)
+    # Signed out, or signed in to another shop: 401.
+    assert_problem(
+        storefront(api, shop_a, "post", "customer/email-change", {"email": NEW_EMAIL, "password": PASSWORD}),
+        401,
+    )
+    assert_problem(ask({"email": NEW_EMAIL, "password": PASSWORD}, access=pair_b["access"]), 401)
+    assert mail.outbox == []
+    use_shop(shop_a.shop)
+    assert not OutboxEvent.objects.filter(type="customer.email_change_requested").exists()
+
+    # A link of shop B, a forged, a huge and an expired link change nothing in shop A.
+    assert (
+        ask({"email": NEW_EMAIL, "password": PASSWORD}, access=pair_b["access"], ctx=shop_b).status_code
+        == 202
+    )
+    token_of_b = _link(_mails(NEW_EMAIL, "Confirm your new e-mail")[0], "/account/email")
+    for token in (token_of_b, "x", token_of_b[:-3] + "abc", "\u00e9" * 40):
+        assert assert_problem(_email_change_confirm(api, shop_a, capture, token), 400)["code"] == (
+            "customer_link_invalid"
+        )
+    assert assert_problem(_email_change_confirm(api, shop_a, capture, "x" * 10_000), 400)["code"] == (
+        "validation_failed"
+    )
+    # A verification link is no e-mail-change link.
+    assert_problem(_email_change_confirm(api, shop_a, capture, _link(verification, "/account/verify")), 400)
+    settings.CUSTOMER_EMAIL_CHANGE_LINK_HOURS = 0
+    time.sleep(1.1)
+    expired = assert_problem(_email_change_confirm(api, shop_b, capture, token_of_b), 400)
+    assert "expired" in str(expired["detail"])
+    use_shop(shop_a.shop)
+    assert (
+        Customer.objects.filter(email=SHOPPER).exists()
+        and not Customer.objects.filter(email=NEW_EMAIL).exists()
+    )
+    use_shop(shop_b.shop)
+    assert Customer.objects.get().email == SHOPPER
+
+
+def test_email_taken_meanwhile_and_a_password_reset_end_a_pending_change(
+    api, shop_a: ShopContext, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    pair = account(api, shop_a, capture)
+    mail.outbox.clear()
+    _email_change(api, shop_a, capture, pair["access"], {"email": NEW_EMAIL, "password": PASSWORD})
+    token = _link(mail.outbox[0], "/account/email")
+    account(api, shop_a, capture, email=NEW_EMAIL)  # someone signs up with it meanwhile
+    assert (
+        assert_problem(_email_change_confirm(api, shop_a, capture, token), 409)["code"]
+        == "customer_email_taken"
+    )
+    _email_change(api, shop_a, capture, pair["access"], {"email": "third@example.com", "password": PASSWORD})
+    pending = _link(_mails("third@example.com", "Confirm your new e-mail")[0], "/account/email")
+    with capture(execute=True):
+        storefront(api, shop_a, "post", "customer/password-reset", {"email": SHOPPER})
+    reset = _link(_mails(SHOPPER, "Reset your password")[-1], "/account/reset")
+    storefront(
+        api,
+        shop_a,
+        "post",
+        "customer/password-reset/confirm",
+        {"token": reset, "password": "a fine new phrase"},
+    )
+    assert (
+        assert_problem(_email_change_confirm(api, shop_a, capture, pending), 400)["code"]
+        == "customer_link_invalid"
+    )
+
+
+def test_logout_refuses_every_token_of_the_customer_in_every_process(
+    api, shop_a: ShopContext, shop_b: ShopContext, django_capture_on_commit_callbacks
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    first = account(api, shop_a, capture)
+    second = sign_in(api, shop_a)  # another device
+    other_shop = account(api, shop_b, capture)
+    # Another shop's token signs nobody out here.
+    assert_problem(as_customer(api, shop_a, other_shop["access"], "post", "customer/logout"), 401)
+    assert_problem(storefront(api, shop_a, "post", "customer/logout"), 401)
+    assert_problem(
+        as_customer(api, shop_a, first["refresh"], "post", "customer/logout"), 401
+    )  # not an access token
+    assert as_customer(api, shop_a, second["access"], "get", "customer/me").status_code == 200
+
+    out = as_customer(api, shop_a, first["access"], "post", "customer/logout")
+    assert out.status_code == 204 and out.content == b""
+    for pair in (first, second):
+        assert_problem(as_customer(api, shop_a, pair["access"], "get", "customer/me"), 401)
+        assert_problem(
+            storefront(api, shop_a, "post", "customer/token/refresh", {"refresh": pair["refresh"]}), 401
+        )
+    assert_problem(as_customer(api, shop_a, first["access"], "post", "customer/logout"), 401)  # used up
+    # The customer of the same e-mail in shop B is still signed in; signing in again works.
+    still = as_customer(api, shop_b, other_shop["access"], "get", "customer/me")
+    assert still.status_code == 200, still.content
+    again = sign_in(api, shop_a)
+    assert as_customer(api, shop_a, again["access"], "get", "customer/me").status_code == 200

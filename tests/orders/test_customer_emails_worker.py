@@ -22,6 +22,7 @@ from tests.conftest import ShopContext
 from tests.orders.helpers import cart_with, checkout, sellable_product, storefront
 
 SHOPPER = "ada@example.com"
+NEW_EMAIL = "ada.lovelace@example.com"
 PASSWORD = "correct horse battery staple"
 
 
@@ -53,17 +54,23 @@ def _text(message: Message) -> str:
     raise AssertionError("no text part")
 
 
-def _wait_for_link(folder: Path, *, to: str, subject: str, path: str) -> str:
-    """The token of the link to `path` in the e-mail to `to` whose subject has `subject`, once written."""
+def _wait_for_message(folder: Path, *, to: str, subject: str) -> Message:
+    """The e-mail to `to` whose subject has `subject`, once the worker has written it."""
     waited = threading.Event()
     for _ in range(200):
         for message in _messages(folder):
             if message["To"] == to and subject in str(message["Subject"]):
-                match = re.search(rf"https?://[^/\s]+{re.escape(path)}\?token=(\S+)", _text(message))
-                assert match, _text(message)
-                return unquote(match.group(1))
+                return message
         waited.wait(0.1)
     raise AssertionError(f"no e-mail {subject!r} to {to} in {[m['Subject'] for m in _messages(folder)]}")
+
+
+def _wait_for_link(folder: Path, *, to: str, subject: str, path: str) -> str:
+    """The token of the link to `path` in the e-mail to `to` whose subject has `subject`, once written."""
+    text = _text(_wait_for_message(folder, to=to, subject=subject))
+    match = re.search(rf"https?://[^/\s]+{re.escape(path)}\?token=(\S+)", text)
+    assert match, text
+    return unquote(match.group(1))
 
 
 def test_account_and_order_links_arrive_through_a_real_worker_and_work(
@@ -123,3 +130,23 @@ def test_account_and_order_links_arrive_through_a_real_worker_and_work(
         # Nobody else got anything: the unknown e-mail's reset and no stray copies.
         recipients = {message["To"] for message in _messages(mail_dir)}
         assert recipients <= {SHOPPER, ctx.owner.email}, recipients
+
+        # The e-mail moves by a link sent to the new address; the old one is told.
+        asked = storefront(
+            api,
+            ctx,
+            "post",
+            "customer/email-change",
+            {"email": NEW_EMAIL, "password": new_password},
+            HTTP_AUTHORIZATION=f"Bearer {access}",
+        )
+        assert asked.status_code == 202, asked.content
+        change = _wait_for_link(
+            mail_dir, to=NEW_EMAIL, subject="Confirm your new e-mail", path="/account/email"
+        )
+        moved = storefront(api, ctx, "post", "customer/email-change/confirm", {"token": change})
+        assert moved.status_code == 200 and moved.json()["email"] == NEW_EMAIL
+        notice = _wait_for_message(mail_dir, to=SHOPPER, subject="was changed")
+        assert NEW_EMAIL in _text(notice)
+        again = storefront(api, ctx, "post", "customer/email-change/confirm", {"token": change})
+        assert again.status_code == 400  # the link worked once

@@ -11,7 +11,9 @@ Steps, each timed with `time.perf_counter`:
 
 Peak memory is the process's peak resident set (`ru_maxrss`) before and after,
 so the import's growth is the difference; with --tracemalloc, Python's own peak
-allocation during the write is reported too (slower: not for the timings).
+allocation during the write is reported too (slower: not for the timings). The
+SQL statements the import sends are counted (a connection execute wrapper) and
+reported per product.
 
 The benchmark uses a database of its own, `storefleet_csv_perf` by default: it is
 dropped and recreated at the start and dropped at the end (unless --keep); only a
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         django_setup(env, eager=False)
         from django.core.management import call_command
+        from django.db import connection
 
         from catalog import bulk
         from catalog.models import Product, ProductImport, Variant
@@ -146,8 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             job = bulk.product_import_request(actor=actor, filename="bench.csv", data=data, dry_run=False)
             if args.tracemalloc:
                 tracemalloc.start()
+            statements = [0]
+
+            def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+                statements[0] += 1
+                return execute(sql, params, many, context)
+
             started = time.perf_counter()
-            job = bulk.product_import_run(import_id=str(job.pk))
+            with connection.execute_wrapper(counted):
+                job = bulk.product_import_run(import_id=str(job.pk))
             write_seconds = time.perf_counter() - started
             traced_peak = tracemalloc.get_traced_memory()[1] / 1e6 if args.tracemalloc else None
             tracemalloc.stop()
@@ -165,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  import (check + write, 1 tx):  {write_seconds * 1000:8.0f} ms"
             f"  ({args.rows / write_seconds:.0f} rows/s)"
+        )
+        print(
+            f"  SQL statements of the import:  {statements[0]:8d}"
+            f"  ({statements[0] / products:.2f} per product)"
         )
         print(
             f"  peak RSS: {rss_before:.0f} MB before, {rss_after:.0f} MB after"

@@ -17,6 +17,9 @@ const ForgotPasswordPage = lazy(() => import("./pages/Account").then((module) =>
 const ResetPasswordPage = lazy(() => import("./pages/Account").then((module) => ({ default: module.ResetPasswordPage })));
 const SignInPage = lazy(() => import("./pages/Account").then((module) => ({ default: module.SignInPage })));
 const SignUpPage = lazy(() => import("./pages/Account").then((module) => ({ default: module.SignUpPage })));
+const ConfirmEmailChangePage = lazy(() =>
+  import("./pages/AccountEmail").then((module) => ({ default: module.ConfirmEmailChangePage })),
+);
 const VerifyEmailPage = lazy(() => import("./pages/Account").then((module) => ({ default: module.VerifyEmailPage })));
 
 function Layout() {
@@ -138,6 +141,7 @@ export function StorefrontApp() {
         <Route path="account/signin" element={<SignInPage />} />
         <Route path="account/signup" element={<SignUpPage />} />
         <Route path="account/verify" element={<VerifyEmailPage />} />
+        <Route path="account/email" element={<ConfirmEmailChangePage />} />
         <Route path="account/forgot" element={<ForgotPasswordPage />} />
         <Route path="account/reset" element={<ResetPasswordPage />} />
         <Route path="*" element={<NotFound />} />

@@ -3,7 +3,7 @@
 // order history with re-order). Tokens live in this host's localStorage
 // (CUSTOMER_SESSION); every call goes through the Storefront API client.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
@@ -12,6 +12,8 @@ import { EMAIL_RE, Empty, ErrorMessage, Field, Loading, mergeErrors, Notice, typ
 import { adoptCart, useApi, useCustomer, useCustomerSession, useSignedIn } from "../api";
 import type { Components, ShippingAddress } from "../types";
 import { CountrySelect } from "../../shared/CountrySelect";
+import { ChangeEmail } from "./AccountEmail";
+import { LinkConfirm } from "./LinkConfirm";
 
 type Address = Components["CustomerAddressOutput"];
 
@@ -144,38 +146,17 @@ export function SignInPage() {
 
 export function VerifyEmailPage() {
   const api = useApi();
-  const queryClient = useQueryClient();
-  const [params] = useSearchParams();
-  const token = params.get("token") ?? "";
-  const verify = useMutation({
-    mutationFn: () => unwrap(api.POST("/api/storefront/v1/customer/verify-email", { body: { token } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["customer"] }),
-  });
-  // Once per page (StrictMode mounts twice; a link works once).
-  const sent = useRef(false);
-  useEffect(() => {
-    if (token && !sent.current) {
-      sent.current = true;
-      verify.mutate();
-    }
-  }, [token, verify]);
   return (
-    <>
-      <h1>Confirm your e-mail</h1>
-      {!token && <ErrorMessage error={new Error("This link lacks its token; open the link from the e-mail again.")} />}
-      {verify.isPending && <Loading label="Confirming…" />}
-      {verify.isSuccess && (
-        <Notice>
-          Your e-mail {verify.data.email} is confirmed. <Link to="/account">Go to your account</Link>.
-        </Notice>
-      )}
-      {verify.isError && (
+    <LinkConfirm
+      title="Confirm your e-mail"
+      confirm={(token) => unwrap(api.POST("/api/storefront/v1/customer/verify-email", { body: { token } }))}
+      done={(customer) => (
         <>
-          <ErrorMessage error={verify.error} />
-          <p>The link may have expired or been used already. Sign in and ask for a new one from your account.</p>
+          Your e-mail {customer.email} is confirmed. <Link to="/account">Go to your account</Link>.
         </>
       )}
-    </>
+      failedHint="The link may have expired or been used already. Sign in and ask for a new one from your account."
+    />
   );
 }
 
@@ -259,10 +240,26 @@ export function ResetPasswordPage() {
 
 // --- the account page ------------------------------------------------------------------
 
-export function AccountPage() {
-  const signedIn = useSignedIn();
+/**
+ * Sign out on the server (every token of the account is refused from then on, on
+ * every device), then here; a failed call still forgets the tokens in this browser.
+ */
+function useSignOut() {
+  const api = useApi();
   const session = useCustomerSession();
   const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/storefront/v1/customer/logout")),
+    onSettled: () => {
+      session.signOut();
+      queryClient.removeQueries({ queryKey: ["customer"] });
+    },
+  });
+}
+
+export function AccountPage() {
+  const signedIn = useSignedIn();
+  const signOut = useSignOut();
   const me = useCustomer();
   if (!signedIn) return <Navigate to="/account/signin" replace />;
   return (
@@ -271,18 +268,12 @@ export function AccountPage() {
       {me.isLoading && <Loading label="Loading your account…" />}
       <ErrorMessage error={me.error} />
       {me.data && <Profile customer={me.data} />}
+      {me.data && <ChangeEmail current={me.data.email} />}
       <Addresses />
       <OrderHistory />
       <p>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => {
-            session.signOut();
-            queryClient.removeQueries({ queryKey: ["customer"] });
-          }}
-        >
-          Sign out
+        <button type="button" className="secondary" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+          {signOut.isPending ? "Signing out…" : "Sign out"}
         </button>
       </p>
     </>

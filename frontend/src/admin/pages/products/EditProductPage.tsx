@@ -44,6 +44,8 @@ function ProductEditor({ product }: { product: Product }) {
     status: product.status,
     category: product.category ? String(product.category.id) : "",
     attributes: (product.attributes ?? {}) as Record<string, unknown>,
+    vendor: product.vendor,
+    tags: product.tags.join(", "),
   });
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({

@@ -20,7 +20,15 @@ export function NewProductPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const [fields, setFields] = useState<ProductFields>({ title: "", description: "", status: "active", category: "", attributes: {} });
+  const [fields, setFields] = useState<ProductFields>({
+    title: "",
+    description: "",
+    status: "active",
+    category: "",
+    attributes: {},
+    vendor: "",
+    tags: "",
+  });
   const [variants, setVariants] = useState<VariantRow[]>([{ ...EMPTY_VARIANT }]);
   const [images, setImages] = useState<PendingImage[]>([]);
   const [errors, setErrors] = useState<FieldErrors>({});

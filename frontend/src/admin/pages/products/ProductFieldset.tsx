@@ -43,6 +43,17 @@ export function ProductFieldset({ fields, set, errors }: { fields: ProductFields
           ))}
         </SelectField>
       </div>
+      <div className="form-grid">
+        <Field label="Vendor" value={fields.vendor} onChange={(e) => set({ vendor: e.target.value })} errors={errors.vendor} />
+        <Field
+          label="Tags"
+          value={fields.tags}
+          placeholder="summer, cotton, sale"
+          hint="Separate tags with commas."
+          onChange={(e) => set({ tags: e.target.value })}
+          errors={errors.tags}
+        />
+      </div>
       <div className="field">
         <span id="attributes-label">Attributes{category ? ` (${category.name})` : ""}</span>
         <div role="group" aria-labelledby="attributes-label">

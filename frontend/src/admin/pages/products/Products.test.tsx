@@ -19,6 +19,8 @@ const PRODUCT = {
   status: "active",
   category: null,
   attributes: {},
+  vendor: "Acme",
+  tags: ["tea", "gift"],
   created_at: "2026-12-01T00:00:00Z",
   updated_at: "2026-12-01T00:00:00Z",
   images: [image(1, "Front"), image(2, "Side")],
@@ -40,11 +42,47 @@ describe("product editing", () => {
     expect(link.getAttribute("href")).toMatch(/^http:\/\/teas\.localhost(:\d+)?\/products\/blue-teapot$/);
     const user = userEvent.setup();
     await user.clear(screen.getByLabelText("Title"));
-    await user.type(screen.getByLabelText("Title"), "Green Teapot");
+    await user.paste("Green Teapot");
     await user.click(screen.getByRole("button", { name: "Save product" }));
     // The editor remounts for the saved product; the toast outlives it.
     expect(await screen.findByText("Product saved.")).toBeInTheDocument();
     expect(await screen.findByRole("heading", { name: "Green Teapot" })).toBeInTheDocument();
+  });
+
+  it("edits the vendor and the tags, sent as a list without blanks or repeats", async () => {
+    const calls = answerWith({
+      "GET /api/admin/v1/products/7": { body: PRODUCT },
+      "PATCH /api/admin/v1/products/7": (call) => ({ body: { ...PRODUCT, ...(call.body as object), updated_at: "2026-12-02T00:00:00Z" } }),
+      "GET /api/admin/v1/categories": { body: { results: [], next: null } },
+    });
+    renderAdmin(<EditProductPage />, EDIT);
+    const user = userEvent.setup();
+    const tags = await screen.findByLabelText("Tags");
+    expect(tags).toHaveValue("tea, gift");
+    expect(screen.getByLabelText("Vendor")).toHaveValue("Acme");
+    await user.clear(tags);
+    await user.paste("tea, , sale ,tea");
+    await user.clear(screen.getByLabelText("Vendor"));
+    await user.paste(" Tea House ");
+    await user.click(screen.getByRole("button", { name: "Save product" }));
+    expect(await screen.findByText("Product saved.")).toBeInTheDocument();
+    const patch = calls.find((call) => call.method === "PATCH");
+    expect(patch?.body).toMatchObject({ tags: ["tea", "sale"], vendor: "Tea House" });
+  });
+
+  it("refuses a tag longer than the API takes, before sending", async () => {
+    const calls = answerWith({
+      "GET /api/admin/v1/products/7": { body: PRODUCT },
+      "GET /api/admin/v1/categories": { body: { results: [], next: null } },
+    });
+    renderAdmin(<EditProductPage />, EDIT);
+    const user = userEvent.setup();
+    const tags = await screen.findByLabelText("Tags");
+    await user.clear(tags);
+    await user.paste("x".repeat(65));
+    await user.click(screen.getByRole("button", { name: "Save product" }));
+    expect(await screen.findByText("Tags of at most 64 characters.")).toBeInTheDocument();
+    expect(calls.some((call) => call.method === "PATCH")).toBe(false);
   });
 
   it("edits an image's alt text and reorders the images", async () => {

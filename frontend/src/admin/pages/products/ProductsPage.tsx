@@ -24,17 +24,31 @@ export function ProductsPage() {
   const { api, slug, domain } = useShopApi();
   const [params, setParams] = useSearchParams();
   const [q, setQ] = useState(params.get("q") ?? "");
+  const [tagText, setTagText] = useState(params.get("tag") ?? "");
+  const [vendorText, setVendorText] = useState(params.get("vendor") ?? "");
   const status = params.get("status") ?? "";
   const query = params.get("q") || undefined;
-  const list = useCursorList(queryKeys.shop(slug).products({ q: query, status }), (cursor) =>
-    unwrap(api.GET("/api/admin/v1/products", { params: { query: { q: query, status: (status || undefined) as Status | undefined, cursor } } })),
+  const tag = params.get("tag") || undefined;
+  const vendor = params.get("vendor") || undefined;
+  const list = useCursorList(queryKeys.shop(slug).products({ q: query, status, tag, vendor }), (cursor) =>
+    unwrap(
+      api.GET("/api/admin/v1/products", {
+        params: { query: { q: query, status: (status || undefined) as Status | undefined, tag, vendor, cursor } },
+      }),
+    ),
   );
   const origin = shopOrigin(domain);
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
     const next = new URLSearchParams(params);
-    if (q.trim()) next.set("q", q.trim());
-    else next.delete("q");
+    for (const [name, value] of [
+      ["q", q],
+      ["tag", tagText],
+      ["vendor", vendorText],
+    ] as const) {
+      if (value.trim()) next.set(name, value.trim());
+      else next.delete(name);
+    }
     setParams(next);
   };
   const columns: Column<Product>[] = [
@@ -54,6 +68,8 @@ export function ProductsPage() {
     },
     { id: "status", header: "Status", sortValue: (p) => p.status, cell: (p) => <span className="badge">{p.status}</span> },
     { id: "skus", header: "SKUs", cell: (p) => p.variants.map((v) => v.sku).join(", ") },
+    { id: "vendor", header: "Vendor", sortValue: (p) => p.vendor, cell: (p) => p.vendor },
+    { id: "tags", header: "Tags", cell: (p) => p.tags.join(", ") },
     { id: "stock", header: "Stock", numeric: true, sortValue: stockOf, cell: (p) => stockOf(p) },
     { id: "price", header: "Price", numeric: true, sortValue: priceOf, cell: (p) => formatMoney(money(p.variants[0]?.price)) },
   ];
@@ -70,6 +86,10 @@ export function ProductsPage() {
           Search products
         </label>
         <input id="product-search" type="search" placeholder="Title or SKU" value={q} onChange={(e) => setQ(e.target.value)} />
+        <label htmlFor="tag-filter">Tag</label>
+        <input id="tag-filter" type="search" value={tagText} onChange={(e) => setTagText(e.target.value)} />
+        <label htmlFor="vendor-filter">Vendor</label>
+        <input id="vendor-filter" type="search" value={vendorText} onChange={(e) => setVendorText(e.target.value)} />
         <button type="submit">Search</button>
         <label htmlFor="status-filter">Status</label>
         <select
