@@ -50,10 +50,10 @@ from catalog.services import (
 from tenants import storage
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.csvfiles import CSV_CONTENT_TYPE, csv_read, csv_write
-from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import DomainError
 from tenants.keys import redis_client, redis_key, storage_key
 from tenants.live import EXPORT_PROGRESS, IMPORT_PROGRESS, live_publish
+from tenants.money import CURRENCY_EXPONENTS
 from tenants.schemas import current_currency
 
 logger = logging.getLogger(__name__)

@@ -45,6 +45,7 @@ from catalog.services import _product_event
 from tenants import storage
 from tenants.audit.services import Actor, audit_record
 from tenants.keys import storage_key
+from tenants.outbox.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
             object_id=locked.product_id,
             after=image_snapshot(locked),
         )
-        _product_event("updated", locked.product_id, actor=actor)
+        _product_event(EventType.PRODUCT_UPDATED, locked.product_id, actor=actor)
         image_id = locked.pk
         transaction.on_commit(lambda: _thumbnail_queue(image_id))
     return locked
@@ -293,7 +294,7 @@ def image_reorder(*, actor: Actor, product: Product, order: list[int]) -> list[P
                 before={"images": [image.pk for image in images]},
                 after={"images": [image.pk for image in ordered]},
             )
-            _product_event("updated", product.pk, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, product.pk, actor=actor)
     return ordered
 
 
@@ -317,7 +318,7 @@ def image_update(*, actor: Actor, image: ProductImage, alt: str) -> ProductImage
             after=image_snapshot(locked),
         )
         if locked.status == ProductImage.Status.READY:
-            _product_event("updated", locked.product_id, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, locked.product_id, actor=actor)
     return locked
 
 
@@ -340,7 +341,7 @@ def image_delete(*, actor: Actor, image: ProductImage) -> None:
             before=before,
         )
         if locked.status == ProductImage.Status.READY:
-            _product_event("updated", locked.product_id, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, locked.product_id, actor=actor)
         storage.objects_delete_on_commit(
             [locked.key, locked.thumbnail_key, storage.upload_key_for(locked.key)]
         )
@@ -416,5 +417,5 @@ def _image_refuse(image: ProductImage, *, reason: str) -> None:
                 object_id=image.product_id,
                 before={**image_snapshot(image), "reason": reason},
             )
-            _product_event("updated", image.product_id, actor=THUMBNAILER)
+            _product_event(EventType.PRODUCT_UPDATED, image.product_id, actor=THUMBNAILER)
         storage.objects_delete_on_commit([image.key, image.thumbnail_key])

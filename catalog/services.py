@@ -28,9 +28,10 @@ from catalog.errors import (
 )
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
 from tenants.audit.services import Actor, audit_record
-from tenants.conventions.money import Money
 from tenants.errors import DomainError
 from tenants.inserts import rows_insert
+from tenants.money import Money
+from tenants.outbox.events import EventType
 from tenants.outbox.services import event_record, events_record
 from tenants.schemas import current_currency
 from tenants.storage import objects_delete_on_commit, upload_key_for
@@ -110,8 +111,10 @@ def _storefront_product_changed(product_id: int, *, slugs: Iterable[str] = ()) -
     storefront_pages_changed_on_commit([*slugs, *current])
 
 
-def _product_event(action: str, product_id: int, *, actor: Actor, slugs: Iterable[str] = ()) -> None:
-    event_record(type=f"product.{action}", payload={"product_id": product_id, "actor": actor.label})
+def _product_event(
+    event_type: EventType, product_id: int, *, actor: Actor, slugs: Iterable[str] = ()
+) -> None:
+    event_record(type=event_type, payload={"product_id": product_id, "actor": actor.label})
     _storefront_product_changed(product_id, slugs=slugs)
 
 
@@ -207,7 +210,7 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
         else:
             shown = Product.objects.none()
         for product_id in shown.order_by("id").values_list("id", flat=True):
-            _product_event("updated", product_id, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, product_id, actor=actor)
         audit_record(
             actor=actor,
             action="category.updated",
@@ -260,7 +263,7 @@ def category_delete(*, actor: Actor, category: Category, reassign_to: Category |
             before=before,
         )
         for product_id in product_ids:  # their search documents lose the category
-            _product_event("updated", product_id, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, product_id, actor=actor)
         _after_commit_refresh()
 
 
@@ -386,7 +389,7 @@ def product_create(
             object_id=product.pk,
             after={**product_snapshot(product), "variants": [variant_snapshot(v) for v in created]},
         )
-        _product_event("created", product.pk, actor=actor)
+        _product_event(EventType.PRODUCT_CREATED, product.pk, actor=actor)
     return product
 
 
@@ -417,7 +420,7 @@ def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product
                 before=before,
                 after=after,
             )
-            _product_event("updated", product.pk, actor=actor, slugs=[before["slug"]])
+            _product_event(EventType.PRODUCT_UPDATED, product.pk, actor=actor, slugs=[before["slug"]])
     return product
 
 
@@ -446,7 +449,7 @@ def product_delete(*, actor: Actor, product: Product) -> None:
         audit_record(
             actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
         )
-        _product_event("deleted", product_id, actor=actor, slugs=[before["slug"]])
+        _product_event(EventType.PRODUCT_DELETED, product_id, actor=actor, slugs=[before["slug"]])
 
 
 # --- Variants and stock ----------------------------------------------------------
@@ -463,7 +466,7 @@ def variant_create(*, actor: Actor, product: Product, spec: VariantSpec) -> Vari
             object_id=variant.pk,
             after=variant_snapshot(variant),
         )
-        _product_event("updated", product.pk, actor=actor)
+        _product_event(EventType.PRODUCT_UPDATED, product.pk, actor=actor)
     return variant
 
 
@@ -521,7 +524,7 @@ def variant_update(
                 before=before,
                 after=after,
             )
-            _product_event("updated", variant.product_id, actor=actor)
+            _product_event(EventType.PRODUCT_UPDATED, variant.product_id, actor=actor)
     return variant
 
 
@@ -539,7 +542,7 @@ def variant_delete(*, actor: Actor, variant: Variant) -> None:
             object_id=before["id"],
             before=before,
         )
-        _product_event("updated", product.pk, actor=actor)
+        _product_event(EventType.PRODUCT_UPDATED, product.pk, actor=actor)
 
 
 def _stock_change(
@@ -603,7 +606,7 @@ def _ledger_write(
     )
     low = [
         (
-            "inventory.low",
+            EventType.INVENTORY_LOW,
             {
                 "variant_id": move.variant_id,
                 "product_id": move.product_id,
@@ -714,7 +717,7 @@ def _storefront_stock_flipped(product_ids: set[int], *, actor: Actor) -> None:
     refresh the product's search document and the shop's cached responses.
     """
     for product_id in sorted(product_ids):
-        _product_event("updated", product_id, actor=actor)
+        _product_event(EventType.PRODUCT_UPDATED, product_id, actor=actor)
 
 
 def inventory_adjust(
@@ -735,5 +738,5 @@ def inventory_adjust(
             before={"stock": adjustment.stock_after - delta},
             after={"stock": adjustment.stock_after, "reason": reason, "note": note},
         )
-        _product_event("updated", variant.product_id, actor=actor)
+        _product_event(EventType.PRODUCT_UPDATED, variant.product_id, actor=actor)
     return adjustment

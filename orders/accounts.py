@@ -29,13 +29,8 @@ from orders.errors import (
 )
 from orders.models import Customer, CustomerAddress, CustomerRefreshSpent, Order
 from tenants.audit.services import Actor, audit_record
+from tenants.outbox.events import EventType
 from tenants.outbox.services import event_record
-
-# Internal events (no webhook carries them): each makes a worker send one e-mail.
-SIGNED_UP = "customer.signed_up"
-VERIFICATION_REQUESTED = "customer.verification_requested"
-PASSWORD_RESET_REQUESTED = "customer.password_reset_requested"
-ORDER_LINK_REQUESTED = "order.link_requested"
 
 MAX_ADDRESSES = 20
 
@@ -88,7 +83,7 @@ def customer_signup(*, email: str, password: str, name: str = "", _retried: bool
                 object_id=customer.pk,
                 after={"email": email},
             )
-            event_record(type=SIGNED_UP, payload={"customer_id": customer.pk})
+            event_record(type=EventType.CUSTOMER_SIGNED_UP, payload={"customer_id": customer.pk})
     except IntegrityError:
         # Another sign-up (or a guest checkout) wrote the e-mail first: try once more with that row.
         if _retried or Customer.objects.filter(email=email).exclude(password="").exists():
@@ -161,7 +156,7 @@ def customer_verification_request(*, customer: Customer) -> None:
     """E-mail the verification link again (nothing when the e-mail is verified already)."""
     if customer.email_verified_at is None:
         with transaction.atomic():
-            event_record(type=VERIFICATION_REQUESTED, payload={"customer_id": customer.pk})
+            event_record(type=EventType.CUSTOMER_VERIFICATION_REQUESTED, payload={"customer_id": customer.pk})
 
 
 def _customer_by_link(token: str, *, purpose: str, max_age: dt.timedelta) -> Customer:
@@ -191,7 +186,9 @@ def customer_password_reset_request(*, email: str) -> None:
     timing say nothing about whether it does.
     """
     with transaction.atomic():
-        event_record(type=PASSWORD_RESET_REQUESTED, payload={"email": email_normalise(email)})
+        event_record(
+            type=EventType.CUSTOMER_PASSWORD_RESET_REQUESTED, payload={"email": email_normalise(email)}
+        )
 
 
 def customer_password_reset_confirm(*, token: str, password: str) -> Customer:
@@ -312,4 +309,6 @@ def order_link_request(*, email: str, number: int) -> None:
     match), so neither the answer nor its timing tells them apart.
     """
     with transaction.atomic():
-        event_record(type=ORDER_LINK_REQUESTED, payload={"email": email_normalise(email), "number": number})
+        event_record(
+            type=EventType.ORDER_LINK_REQUESTED, payload={"email": email_normalise(email), "number": number}
+        )

@@ -27,8 +27,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from orders.models import Customer, Order, SentEmail
 from orders.tokens import PASSWORD_RESET, VERIFY, customer_link_token, order_link_token, storefront_url
 from tenants import mail
-from tenants.conventions.money import Money
 from tenants.models import Membership, Shop
+from tenants.money import Money
 from tenants.schemas import current_schema
 from tenants.selectors import primary_domains
 

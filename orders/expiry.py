@@ -31,6 +31,7 @@ from django.utils import timezone
 from orders.models import PaymentSettings
 from orders.services import expiry_text
 from tenants.models import Shop
+from tenants.outbox.events import EventType
 from tenants.outbox.models import OutboxEvent
 
 SWEPT_UNTIL_KEY = "orders-expiry-swept-until"
@@ -43,7 +44,7 @@ def shops_with_orders_due(*, since: dt.datetime, until: dt.datetime) -> list[str
     """The schemas of the shops with unpaid orders that fell due in (since, until]."""
     due = (
         OutboxEvent.objects.alias(expiry=KeyTextTransform("expires_at", "payload"))
-        .filter(type="order.created", expiry__gt=expiry_text(since), expiry__lte=expiry_text(until))
+        .filter(type=EventType.ORDER_CREATED, expiry__gt=expiry_text(since), expiry__lte=expiry_text(until))
         .order_by()
         .values_list("schema_name", flat=True)
         .distinct()

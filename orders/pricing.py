@@ -39,8 +39,8 @@ from orders.errors import (
     DiscountNotApplicable,
     ShippingMethodUnavailable,
 )
-from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import DomainError
+from tenants.money import CURRENCY_EXPONENTS
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

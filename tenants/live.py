@@ -22,6 +22,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from tenants.keys import redis_client, redis_key
+from tenants.outbox.events import EventType
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 from tenants.schemas import current_schema
@@ -30,15 +31,20 @@ logger = logging.getLogger(__name__)
 
 # What the admin's channel carries from the outbox; the order page gets ORDER_PAGE_EVENTS only.
 ADMIN_EVENTS = (
-    "order.created",
-    "order.paid",
-    "order.fulfilled",
-    "order.cancelled",
-    "order.expired",
-    "order.refunded",
-    "inventory.low",
+    EventType.ORDER_CREATED,
+    EventType.ORDER_PAID,
+    EventType.ORDER_FULFILLED,
+    EventType.ORDER_CANCELLED,
+    EventType.ORDER_EXPIRED,
+    EventType.ORDER_REFUNDED,
+    EventType.INVENTORY_LOW,
 )
-ORDER_PAGE_EVENTS = ("order.paid", "order.fulfilled", "order.cancelled", "order.refunded")
+ORDER_PAGE_EVENTS = (
+    EventType.ORDER_PAID,
+    EventType.ORDER_FULFILLED,
+    EventType.ORDER_CANCELLED,
+    EventType.ORDER_REFUNDED,
+)
 IMPORT_PROGRESS = "import.progress"
 EXPORT_PROGRESS = "export.progress"
 

@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 from billing.models import Invoice, InvoiceLine, Plan
 from tenants.conventions.fields import StrictCharField
-from tenants.conventions.money import Money, MoneyField
+from tenants.conventions.money import MoneyField
+from tenants.money import Money
 
 
 class PlanLimitsOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -16,10 +16,10 @@ from billing.models import Invoice, Subscription
 from billing.periods import period_bounds, period_label, period_of
 from tenants import selectors as tenant_selectors
 from tenants.api.base import PlatformAPIView, validated
-from tenants.conventions.money import Money
 from tenants.conventions.pagination import CursorPage
 from tenants.errors import NotAllowed
 from tenants.models import Membership, Shop
+from tenants.money import Money
 
 OWNERS = frozenset({Membership.Role.OWNER})
 OWNERS_AND_ADMINS = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})

@@ -16,8 +16,8 @@ from billing.api.schema import PLAN_LIMIT
 from catalog import bulk
 from catalog.models import CsvExport, Product, ProductImport
 from catalog.tasks import product_export_run
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
-from tenants.auth import request_actor
 from tenants.conventions.csvfiles import CsvTooLarge
 from tenants.conventions.money import AmountInputField
 

@@ -16,9 +16,9 @@ from catalog import selectors, services
 from catalog.api import serializers as s
 from catalog.errors import CatalogNotFound
 from catalog.models import Category
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
-from tenants.auth import request_actor
 from tenants.models import Membership
 
 CATALOG_READ_WRITE = {

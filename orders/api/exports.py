@@ -15,8 +15,8 @@ from catalog import bulk
 from catalog.api.bulk import ExportOutput
 from catalog.models import CsvExport
 from orders.tasks import order_export_run
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, validated
-from tenants.auth import request_actor
 
 
 class OrderExportInput(serializers.Serializer):  # type: ignore[type-arg]

@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from orders import reports
 from tenants.api.base import AdminAPIView, shop_currency, validated
-from tenants.conventions.money import CURRENCIES, ShopMoneyField
+from tenants.conventions.money import ShopMoneyField
+from tenants.money import CURRENCIES
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -12,7 +12,8 @@ from orders.countries import COUNTRY_CODES, region_valid
 from orders.models import Discount, ShippingMethod
 from orders.pricing import rate_text
 from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
-from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
+from tenants.conventions.money import AmountInputField, MoneyField, ShopMoneyField
+from tenants.money import Money
 
 MAX_ID = 2**62
 

@@ -28,7 +28,8 @@ from orders.pricing import rate_text
 from orders.quoting import CartQuote, quoted_method
 from orders.services import order_breakdown
 from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField, StrictRegexField
-from tenants.conventions.money import AmountInputField, Money, MoneyField, RecordMoneyField
+from tenants.conventions.money import AmountInputField, MoneyField, RecordMoneyField
+from tenants.money import Money
 from tenants.storage import object_url
 
 # --- Carts ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.api.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
 from tenants.conventions.deprecation import Deprecation
 from tenants.conventions.idempotency import idempotent
 

@@ -5,8 +5,8 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
-from tenants.conventions.money import CURRENCIES
 from tenants.models import ApiKey, Membership, Shop, ShopExport
+from tenants.money import CURRENCIES
 
 
 class SignupInput(serializers.Serializer):  # type: ignore[type-arg]

@@ -1128,7 +1128,7 @@ INCLUSIVE_FRAMES = {
     "idempotency (claim and store)": re.compile(r"tenants/conventions/idempotency\.py"),
     "order_place (the checkout service)": re.compile(r"^order_place \(orders/services\.py"),
     "stock_reserve": re.compile(r"^stock_reserve \("),
-    "authentication (tenants/auth.py)": re.compile(r"tenants/auth\.py"),
+    "authentication (tenants/api/auth.py)": re.compile(r"tenants/api/auth\.py"),
     "DRF serializers": re.compile(r"rest_framework/serializers\.py"),
     "Redis (carts, cache, broker)": re.compile(r"^\S+ \(redis/"),
     "Celery apply_async (queueing events)": re.compile(r"celery/app/task\.py"),

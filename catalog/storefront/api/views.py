@@ -21,9 +21,9 @@ from catalog.storefront import selectors, services
 from catalog.storefront.api import serializers as s
 from catalog.storefront.errors import PageNotFound, ThemeInvalid
 from catalog.storefront.models import ContentPage
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, StorefrontAPIView, validated
 from tenants.api.views import OWNER_OR_ADMIN
-from tenants.auth import request_actor
 
 THEME_SCOPES = {
     "GET": "catalog:read",

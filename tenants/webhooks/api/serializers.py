@@ -7,16 +7,16 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
-from tenants.webhooks.models import EventType, WebhookDelivery
+from tenants.webhooks.models import WEBHOOK_EVENT_CHOICES, WebhookDelivery
 from tenants.webhooks.ssrf import MAX_URL_LENGTH
 
 
 def _events_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES),
         allow_empty=False,
         min_length=1,
-        max_length=len(EventType.choices),
+        max_length=len(WEBHOOK_EVENT_CHOICES),
         help_text="The event types this endpoint receives.",
         **kwargs,
     )
@@ -53,7 +53,7 @@ class EndpointOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     url = serializers.CharField()
     description = serializers.CharField()
-    events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES))
     is_active = serializers.BooleanField()
     consecutive_failures = serializers.IntegerField(
         help_text="Failed attempts in a row; WEBHOOK_BREAKER_FAILURES of them pause the endpoint."

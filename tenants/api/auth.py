@@ -5,10 +5,8 @@ and the one permission class every Admin API view uses to check what they may do
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -20,25 +18,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from tenants.api_keys import api_key_hash
 from tenants.audit.services import Actor
 from tenants.models import ApiKey, Membership, Shop
 
 API_KEY_KEYWORD = "Api-Key"
-API_KEY_PREFIX_LENGTH = 12
 API_KEY_PATTERN = re.compile(r"^sf_(?P<prefix>[0-9a-f]{12})_[A-Za-z0-9_-]{20,100}$")
 # Touch `last_used_at` at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def api_key_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def api_key_generate() -> tuple[str, str, str]:
-    """Return (full key shown once, public prefix, hash of the key)."""
-    prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
-    key = f"sf_{prefix}_{secrets.token_urlsafe(32)}"
-    return key, prefix, api_key_hash(key)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
