@@ -34,21 +34,22 @@ from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_take
 from catalog import product_csv
+from catalog.changes import catalog_change_record
 from catalog.errors import BulkEditInvalid, CatalogNotFound
+from catalog.inventory import inventory_adjust
 from catalog.models import Category, CsvExport, Product, ProductImage, ProductImport, Variant
 from catalog.product_csv import ProductPlan, RowError, VariantPlan
 from catalog.services import (
     UNSET,
     VariantSpec,
     category_create,
-    inventory_adjust,
     product_create,
     product_update,
     variant_create,
     variant_update,
 )
 from tenants import storage
-from tenants.audit.services import Actor, audit_record
+from tenants.audit.services import Actor
 from tenants.conventions.csvfiles import CSV_CONTENT_TYPE, csv_read, csv_write
 from tenants.errors import DomainError
 from tenants.keys import redis_client, redis_key, storage_key
@@ -355,7 +356,7 @@ def _plans_write(
                     job_id=job.pk, kind=IMPORT_PROGRESS, phase="writing", done=done, total=job.rows_total
                 )
                 next_report = done + PROGRESS_EVERY_ROWS
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="products.imported",
             object_type="product_import",

@@ -50,8 +50,8 @@ from django.utils.crypto import salted_hmac
 from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_record, usage_release, usage_take
+from catalog.inventory import stock_release, stock_reserve
 from catalog.models import InventoryAdjustment
-from catalog.services import stock_release, stock_reserve
 from orders.carts import cart_checkout_take, cart_give_back
 from orders.discounts import discount_uses_record, discount_uses_release
 from orders.errors import (
