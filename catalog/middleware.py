@@ -49,7 +49,7 @@ def storefront_cacheable(
 def _cacheable(urlconf: str | None, path_info: str) -> tuple[str, CacheQuery] | None:
     """
     The path's view's tag and query key, or None when it is not cacheable. Resolving
-    the path was a tenth of a cached answer's CPU; URLconfs never change while the
+    the path was a visible share of a cached answer's CPU; URLconfs never change while the
     process runs, so each path is resolved once (the most recent 4,096 paths are
     remembered).
     """

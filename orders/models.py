@@ -115,7 +115,7 @@ class Order(models.Model):
         REFUNDED = "refunded"
 
     class PaymentStatus(models.TextChoices):
-        """Where the order's money stands, beside its `status` (SPEC section 12)."""
+        """Where the order's money stands, kept beside its `status` (where the order itself stands)."""
 
         PENDING = "pending"  # not paid yet: manual, or the card's answer is still awaited
         AUTHORIZED = "authorized"

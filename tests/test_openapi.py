@@ -1,5 +1,5 @@
 """
-The OpenAPI documents (SPEC section 2): one for the Platform API on the
+The OpenAPI documents (docs/api.md): one for the Platform API on the
 platform host, one for the Storefront and Admin APIs on a shop host, each at
 `/api/schema/` with Swagger UI at `/api/docs/`. They validate, drf-spectacular
 generates them without a warning, they list every path, auth scheme and
@@ -673,7 +673,7 @@ def test_fuzzed_requests_get_no_server_error(document, operation_id, fuzz_target
 
 # --- Inputs the generator rarely produces ----------------------------------------------
 
-# Each of these once made a 500 (SPEC section 2: bad input gets a 4xx problem, never a 500):
+# Each of these once made a 500 (bad input gets a 4xx problem, never a 500: docs/problems.md):
 # Unicode digits in `limit`, JSON nested past the recursion limit, NUL bytes in an API key.
 
 

@@ -1,5 +1,5 @@
 """
-Product images (SPEC section 5): presigned uploads straight to object storage,
+Product images: presigned uploads straight to object storage,
 confirm, thumbnails by a worker, reorder and delete, with S3 (moto's server
 mode, reached through real boto3 and real HTTP) and with local storage (the
 app's signed PUT URLs and media files).
