@@ -18,6 +18,7 @@ from catalog.cache import (
     storefront_cache_get,
     storefront_cache_set,
 )
+from tenants.http import request_shop
 
 CACHEABLE = "storefront_cacheable"
 
@@ -88,7 +89,7 @@ class StorefrontCacheMiddleware:
         query = cache_query(request)
         if query is None:
             return self.get_response(request)  # the view answers with the 400 problem
-        request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
+        request_key = request_cache_key(request.path, query, currency=request_shop(request).currency)
         limit = request_limit(request)
         found = storefront_cache_get(request_key, tag=tag, limit=limit)
         if limit is not None and limit.decision is not None and not limit.decision.allowed:

@@ -49,7 +49,7 @@ PERCENTAGE, FIXED, FREE_SHIPPING = "percentage", "fixed", "free_shipping"
 FLAT, WEIGHT = "flat", "weight"
 
 
-def rounder(currency: str):  # type: ignore[no-untyped-def]
+def rounder(currency: str):
     """The one rounding rule: half-even to the currency's minor unit."""
     quantum = Decimal(1).scaleb(-CURRENCY_EXPONENTS[currency])
     return lambda amount: Decimal(amount).quantize(quantum, rounding=ROUND_HALF_EVEN)

@@ -396,7 +396,7 @@ def _money_text(order: Order, amount: Decimal) -> str:
 
 
 # The event that reports an order's move to each status.
-STATUS_EVENTS = {
+STATUS_EVENTS: dict[str, EventType] = {
     S.PAID: EventType.ORDER_PAID,
     S.FULFILLED: EventType.ORDER_FULFILLED,
     S.CANCELLED: EventType.ORDER_CANCELLED,

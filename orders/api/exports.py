@@ -19,11 +19,11 @@ from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, validated
 
 
-class OrderExportInput(serializers.Serializer):  # type: ignore[type-arg]
+class OrderExportInput(serializers.Serializer):
     from_ = serializers.DateField(required=False, help_text="Orders placed on or after this day (UTC).")
     to = serializers.DateField(required=False, help_text="Orders placed on or before this day (UTC).")
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields

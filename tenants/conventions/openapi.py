@@ -91,7 +91,7 @@ def _token_view(
             responses=responses,
         )
     )
-    class Documented(view_class):  # type: ignore[misc]
+    class Documented(view_class):
         pass
 
     return Documented

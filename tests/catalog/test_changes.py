@@ -134,7 +134,7 @@ def test_every_catalog_write_records_itself_through_catalog_change_record() -> N
                 "audit_record",
                 "event_record",
             }:
-                by_hand.append(f"{path.relative_to(CATALOG)}:{node.lineno}: {node.func.id}")  # type: ignore[attr-defined]
+                by_hand.append(f"{path.relative_to(CATALOG)}:{node.lineno}: {node.func.id}")
     assert not by_hand, by_hand
 
 

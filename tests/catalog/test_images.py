@@ -46,7 +46,7 @@ def admin(api: Any, shop_a: ShopContext) -> AdminClient:
 def product(admin: AdminClient) -> dict[str, Any]:
     response = admin.post("products", product_body())
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 # --- Helpers -------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def start(
         f"products/{product_id}/images", {"filename": "photo.png", "content_type": content_type, **extra}
     )
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def image_row(ctx: ShopContext, image_id: int) -> ProductImage | None:

@@ -31,7 +31,7 @@ from tests.orders.helpers import MANUAL, cart_with, checkout, manual_payment_on,
 DOCUMENT_URI = "urn:storefleet:shop-document"
 
 
-def _no_remote(uri: str) -> Resource:  # type: ignore[type-arg]
+def _no_remote(uri: str) -> Resource:
     raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # never fetched from the network
 
 

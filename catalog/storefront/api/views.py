@@ -54,7 +54,7 @@ class ImageBodyParser(BaseParser):
 
 
 def _theme_output(theme: Any) -> dict[str, Any]:
-    return s.ThemeOutput(theme, context={"pages": selectors.content_pages()}).data  # type: ignore[no-any-return]
+    return s.ThemeOutput(theme, context={"pages": selectors.content_pages()}).data
 
 
 def _slot(slot: str) -> str:
