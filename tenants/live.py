@@ -29,22 +29,15 @@ from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
 
-# What the admin's channel carries from the outbox; the order page gets ORDER_PAGE_EVENTS only.
-ADMIN_EVENTS = (
-    EventType.ORDER_CREATED,
-    EventType.ORDER_PAID,
-    EventType.ORDER_FULFILLED,
-    EventType.ORDER_CANCELLED,
-    EventType.ORDER_EXPIRED,
-    EventType.ORDER_REFUNDED,
-    EventType.INVENTORY_LOW,
-)
+# What the order page gets from the outbox: the changes of an order's status.
 ORDER_PAGE_EVENTS = (
     EventType.ORDER_PAID,
     EventType.ORDER_FULFILLED,
     EventType.ORDER_CANCELLED,
     EventType.ORDER_REFUNDED,
 )
+# What the admin's channel carries: those, new and expired orders, and low stock.
+ADMIN_EVENTS = (EventType.ORDER_CREATED, *ORDER_PAGE_EVENTS, EventType.ORDER_EXPIRED, EventType.INVENTORY_LOW)
 IMPORT_PROGRESS = "import.progress"
 EXPORT_PROGRESS = "export.progress"
 
