@@ -13,10 +13,11 @@ from django.http import HttpRequest
 from billing import invoicing, selectors, services
 from billing.limits import limit_message
 from billing.models import Invoice, InvoiceLine, Plan, PlanChange, ShopUsage, Subscription, UsagePeriod
+from tenants.http import request_user
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PlanAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -41,7 +42,7 @@ class PlanAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         transaction.on_commit(lambda: selectors.shop_plan_limits_forget())
 
 
-class PlanChangeInline(admin.TabularInline):  # type: ignore[type-arg]
+class PlanChangeInline(admin.TabularInline):
     model = PlanChange
     fk_name = "shop"
     extra = 0
@@ -54,7 +55,7 @@ class PlanChangeInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
+class SubscriptionForm(forms.ModelForm):
     class Meta:
         model = Subscription
         fields = ["plan"]
@@ -70,7 +71,7 @@ class SubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ["shop", "plan", "started_at", "plan_changed_at"]
     list_filter = ["plan"]
@@ -86,11 +87,11 @@ class SubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
         # Through the service, so the change is recorded and the limits cache cleared.
-        services.subscription_change(shop=obj.shop, plan_code=obj.plan.code, by=request.user)  # type: ignore[arg-type]
+        services.subscription_change(shop=obj.shop, plan_code=obj.plan.code, by=request_user(request))
 
 
 @admin.register(ShopUsage)
-class ShopUsageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShopUsageAdmin(admin.ModelAdmin):
     list_display = ["shop", "products", "storage_bytes", "updated_at"]
     search_fields = ["shop__slug"]
     readonly_fields = ["shop", "products", "storage_bytes", "updated_at"]
@@ -113,7 +114,7 @@ class UsagePeriodAdmin(ShopUsageAdmin):
     readonly_fields = ["shop", "period", "orders", "api_calls"]
 
 
-class InvoiceLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
     can_delete = False
@@ -125,7 +126,7 @@ class InvoiceLineInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "shop_slug", "period", "plan", "status", "total_amount", "currency", "due_at"]
     list_filter = ["status", "period", "plan"]
     search_fields = ["number", "shop_slug", "shop_name"]

@@ -23,8 +23,8 @@ from billing.errors import PeriodInvalid
 from billing.models import Invoice, InvoiceLine, Plan, PlanChange, UsagePeriod
 from billing.periods import period_bounds, period_label, period_of
 from billing.services import plan_at
-from tenants.conventions.money import Money
 from tenants.models import Shop
+from tenants.money import Money
 
 logger = logging.getLogger(__name__)
 

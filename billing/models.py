@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from tenants.conventions.money import Money
 from tenants.models import Shop, User
+from tenants.money import Money
 
 
 class Plan(models.Model):

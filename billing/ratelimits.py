@@ -1,5 +1,5 @@
 """
-Rate limits (SPEC section 2): each shop's Admin API has a budget of requests a
+Rate limits (docs/api.md, "Rate limits"): each shop's Admin API has a budget of requests a
 minute from its plan (`api_requests_per_minute`), and its Storefront API a larger
 one per client address (`storefront_requests_per_minute`). Checkouts (`POST
 checkout`), which reserve stock, spend a budget of their own per client address

@@ -37,6 +37,7 @@ from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_take
 from catalog import product_csv
+from catalog.changes import catalog_change_record
 from catalog.errors import BulkEditInvalid, CatalogNotFound, ImageRefused
 from catalog.image_fetch import ImageCache
 from catalog.import_write import (
@@ -46,22 +47,22 @@ from catalog.import_write import (
     image_is_known,
     plans_chunk_write,
 )
+from catalog.inventory import inventory_adjust
 from catalog.models import Category, CsvExport, Product, ProductImage, ProductImport, Variant
 from catalog.product_csv import ProductPlan, RowError
 from catalog.services import (
     UNSET,
     category_create,
-    inventory_adjust,
     product_update,
     variant_update,
 )
 from tenants import storage
-from tenants.audit.services import Actor, audit_record
+from tenants.audit.services import Actor
 from tenants.conventions.csvfiles import CSV_CONTENT_TYPE, csv_read, csv_write
-from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import DomainError
 from tenants.keys import redis_client, redis_key, storage_key
 from tenants.live import EXPORT_PROGRESS, IMPORT_PROGRESS, live_publish
+from tenants.money import CURRENCY_EXPONENTS
 from tenants.schemas import current_currency
 
 logger = logging.getLogger(__name__)
@@ -416,7 +417,7 @@ def _plans_write(
                 progress_report(
                     job_id=job.pk, kind=IMPORT_PROGRESS, phase="writing", done=done, total=job.rows_total
                 )
-            audit_record(
+            catalog_change_record(
                 actor=actor,
                 action="products.imported",
                 object_type="product_import",

@@ -38,12 +38,12 @@ from billing.errors import LimitReached
 from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_release, usage_take
+from catalog.changes import catalog_change_record
 from catalog.errors import CatalogNotFound, ImageNotUploaded, ImageOrderInvalid, ImageRefused
 from catalog.models import Product, ProductImage
 from catalog.search import search_documents_refresh
-from catalog.services import _product_event
 from tenants import storage
-from tenants.audit.services import Actor, audit_record
+from tenants.audit.services import Actor
 from tenants.keys import storage_key
 
 logger = logging.getLogger(__name__)
@@ -237,14 +237,14 @@ def image_upload_confirm(*, actor: Actor, image: ProductImage) -> ProductImage:
         locked.status = ProductImage.Status.READY
         locked.size = stored.size
         locked.save(update_fields=["status", "size"])
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="product.image_added",
             object_type="product",
             object_id=locked.product_id,
             after=image_snapshot(locked),
+            products=[locked.product_id],
         )
-        _product_event("updated", locked.product_id, actor=actor)
         image_id = locked.pk
         transaction.on_commit(lambda: _thumbnail_queue(image_id))
     return locked
@@ -305,15 +305,15 @@ def image_reorder(*, actor: Actor, product: Product, order: list[int]) -> list[P
                 changed.append(image)
         if changed:
             ProductImage.objects.bulk_update(changed, ["position"])
-            audit_record(
+            catalog_change_record(
                 actor=actor,
                 action="product.images_reordered",
                 object_type="product",
                 object_id=product.pk,
                 before={"images": [image.pk for image in images]},
                 after={"images": [image.pk for image in ordered]},
+                products=[product.pk],
             )
-            _product_event("updated", product.pk, actor=actor)
     return ordered
 
 
@@ -328,16 +328,15 @@ def image_update(*, actor: Actor, image: ProductImage, alt: str) -> ProductImage
         before = image_snapshot(locked)
         locked.alt = alt
         locked.save(update_fields=["alt"])
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="product.image_updated",
             object_type="product",
             object_id=locked.product_id,
             before=before,
             after=image_snapshot(locked),
+            products=[locked.product_id] if locked.status == ProductImage.Status.READY else [],
         )
-        if locked.status == ProductImage.Status.READY:
-            _product_event("updated", locked.product_id, actor=actor)
     return locked
 
 
@@ -352,15 +351,14 @@ def image_delete(*, actor: Actor, image: ProductImage) -> None:
         locked.delete()
         if locked.status == ProductImage.Status.READY:
             usage_release(metric=Metric.STORAGE_BYTES, amount=locked.size or 0)
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="product.image_deleted",
             object_type="product",
             object_id=locked.product_id,
             before=before,
+            products=[locked.product_id] if locked.status == ProductImage.Status.READY else [],
         )
-        if locked.status == ProductImage.Status.READY:
-            _product_event("updated", locked.product_id, actor=actor)
         storage.objects_delete_on_commit(
             [locked.key, locked.thumbnail_key, storage.upload_key_for(locked.key)]
         )
@@ -429,12 +427,12 @@ def _image_refuse(image: ProductImage, *, reason: str) -> None:
     with transaction.atomic():
         deleted, _ = ProductImage.objects.filter(pk=image.pk).delete()
         if deleted:
-            audit_record(
+            catalog_change_record(
                 actor=THUMBNAILER,
                 action="product.image_refused",
                 object_type="product",
                 object_id=image.product_id,
                 before={**image_snapshot(image), "reason": reason},
+                products=[image.product_id],
             )
-            _product_event("updated", image.product_id, actor=THUMBNAILER)
         storage.objects_delete_on_commit([image.key, image.thumbnail_key])

@@ -24,16 +24,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.attributes import attributes_check
-from catalog.cache import storefront_pages_changed_on_commit
+from catalog.changes import catalog_changes_record
 from catalog.image_fetch import ImageCache
 from catalog.images import image_import
+from catalog.inventory import StockMove, ledger_write
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
 from catalog.product_csv import ImagePlan, ProductPlan, VariantPlan
-from catalog.services import StockMove, _ledger_write, product_snapshot, variant_snapshot
-from tenants.audit.services import Actor, AuditChange, audit_records
+from catalog.services import product_snapshot, variant_snapshot
+from tenants.audit.services import Actor, AuditChange
 from tenants.errors import DomainError
 from tenants.inserts import rows_insert
-from tenants.outbox.services import events_record
+from tenants.outbox.events import EventType
 from tenants.storage import object_url
 
 CHUNK_PRODUCTS = 500
@@ -65,7 +66,7 @@ class _Chunk:
 
     actor: Actor
     audits: list[AuditChange]
-    events: dict[int, str]  # product id -> created / updated
+    events: dict[int, EventType]  # product id -> product.created / product.updated
     slugs: list[str]
     price_changes: list[PriceChange]
     stock_moves: list[StockMove]
@@ -128,7 +129,7 @@ def plans_chunk_write(
                 },
             )
         )
-        chunk.events[product.pk] = "created"
+        chunk.events[product.pk] = EventType.PRODUCT_CREATED
         chunk.slugs.append(product.slug)
     _chunk_flush(chunk)
     if images is not None:
@@ -197,7 +198,7 @@ def _product_update(
         product.updated_at = timezone.now()
         chunk.products_changed.append(product)
         chunk.audits.append(AuditChange("product.updated", "product", product.pk, before=before, after=after))
-        chunk.events[product.pk] = "updated"
+        chunk.events[product.pk] = EventType.PRODUCT_UPDATED
         chunk.slugs.append(product.slug)
     by_sku = {variant.sku: variant for variant in variants}
     added: list[tuple[Product, VariantPlan, int, bool]] = []
@@ -206,7 +207,7 @@ def _product_update(
         if variant is None:
             added.append((product, variant_plan, len(variants) + len(added), False))
         elif _variant_update(variant, variant_plan, chunk):
-            chunk.events.setdefault(product.pk, "updated")
+            chunk.events.setdefault(product.pk, EventType.PRODUCT_UPDATED)
             chunk.slugs.append(product.slug)
     return added
 
@@ -280,7 +281,7 @@ def _variants_create(
             chunk.audits.append(
                 AuditChange("variant.created", "variant", variant.pk, after=variant_snapshot(variant))
             )
-            chunk.events.setdefault(product.pk, "updated")
+            chunk.events.setdefault(product.pk, EventType.PRODUCT_UPDATED)
             chunk.slugs.append(product.slug)
     rows_insert(
         [
@@ -306,22 +307,13 @@ def _chunk_flush(chunk: _Chunk) -> None:
         Variant.objects.bulk_update(chunk.variants_changed, [*VARIANT_FIELDS, "updated_at"])
     rows_insert(chunk.price_changes)
     if chunk.stock_moves:
-        _ledger_write(
+        ledger_write(
             moves=chunk.stock_moves,
             reason=InventoryAdjustment.Reason.CORRECTION,
             note="Set by a product import",
             actor=chunk.actor,
         )
-    audit_records(actor=chunk.actor, changes=chunk.audits)
-    if chunk.events:
-        events_record(
-            events=[
-                (f"product.{action}", {"product_id": product_id, "actor": chunk.actor.label})
-                for product_id, action in chunk.events.items()
-            ]
-        )
-    if chunk.slugs:
-        storefront_pages_changed_on_commit(chunk.slugs)
+    catalog_changes_record(actor=chunk.actor, changes=chunk.audits, events=chunk.events, slugs=chunk.slugs)
 
 
 def image_is_known(product: Product, src: str) -> bool:

@@ -17,6 +17,7 @@ from catalog.cache import (
     storefront_cache_get,
     storefront_cache_set,
 )
+from tenants.http import request_shop
 from tenants.request_trip import request_trip
 
 CACHEABLE = "storefront_cacheable"
@@ -49,7 +50,7 @@ def storefront_cacheable(
 def _cacheable(urlconf: str | None, path_info: str) -> tuple[str, CacheQuery] | None:
     """
     The path's view's tag and query key, or None when it is not cacheable. Resolving
-    the path was a tenth of a cached answer's CPU; URLconfs never change while the
+    the path was a visible share of a cached answer's CPU; URLconfs never change while the
     process runs, so each path is resolved once (the most recent 4,096 paths are
     remembered).
     """
@@ -90,7 +91,7 @@ class StorefrontCacheMiddleware:
         query = cache_query(request)
         if query is None:
             return self.get_response(request)  # the view answers with the 400 problem
-        request_key = request_cache_key(request.path, query, currency=request.tenant.currency)  # type: ignore[attr-defined]
+        request_key = request_cache_key(request.path, query, currency=request_shop(request).currency)
         trip = request_trip(request)
         found = storefront_cache_get(request_key, tag=tag, trip=trip)
         refused = trip.refusal()  # by a rider of the trip (a spent rate limit)

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 
-def price_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def price_field(**kwargs: object) -> models.DecimalField:
     """Prices: up to 999,999,999 with three decimal places (enough for KWD or BHD)."""
     return models.DecimalField(max_digits=12, decimal_places=3, **kwargs)  # type: ignore[arg-type]
 

@@ -25,8 +25,8 @@ from django.core.validators import validate_slug
 from catalog.image_fetch import image_url_check
 from catalog.models import MAX_TAGS, TAG_MAX_LENGTH, Category, Product, Variant
 from tenants.conventions.csvfiles import CsvRow
-from tenants.conventions.money import AmountInputField, Money, parse_amount
 from tenants.conventions.parsers import UNSTORABLE_CHARACTER
+from tenants.money import MAX_AMOUNT, Money, parse_amount
 from tenants.schemas import current_currency
 from tenants.storage import object_url
 
@@ -78,7 +78,7 @@ REQUIRED = (HANDLE,)
 CATEGORY_SEPARATOR = " > "
 
 # The catalog's columns: prices are DecimalField(12, 3), stock an integer column.
-MAX_PRICE = AmountInputField.MAX_AMOUNT
+MAX_PRICE = MAX_AMOUNT
 MAX_STOCK = 2_147_483_647
 MAX_ATTRIBUTES_CHARS = 10_000
 MAX_IMAGE_URL = 2000

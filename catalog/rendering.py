@@ -30,9 +30,9 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SearchDocument
-from tenants.conventions.money import Money
 from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
+from tenants.money import Money
 from tenants.schemas import current_schema
 from tenants.storage import object_url
 

@@ -1,6 +1,8 @@
 """
-Catalog writes. Each function is one transaction that also records its audit
-entry and its outbox event; the storefront cache is bumped when it commits.
+Catalog writes: categories, products and variants (stock is in inventory.py).
+Each function is one transaction that records its audit entry and its outbox
+events with catalog_change_record (changes.py); the storefront cache is bumped
+when it commits.
 """
 
 from __future__ import annotations
@@ -10,28 +12,26 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
 from catalog.attributes import attribute_schema_check, attributes_check
-from catalog.cache import storefront_cache_bump, storefront_pages_changed_on_commit
+from catalog.changes import catalog_change_record
 from catalog.errors import (
     CategoryCycle,
     CategoryHasChildren,
-    InsufficientStock,
     LastVariant,
     SkuTaken,
     SlugTaken,
-    VariantUnavailable,
 )
+from catalog.inventory import stock_change
 from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
-from tenants.audit.services import Actor, audit_record
-from tenants.conventions.money import Money
+from tenants.audit.services import Actor
 from tenants.errors import DomainError
-from tenants.inserts import rows_insert
-from tenants.outbox.services import event_record, events_record
+from tenants.money import Money
+from tenants.outbox.events import EventType
 from tenants.schemas import current_currency
 from tenants.storage import objects_delete_on_commit, upload_key_for
 
@@ -97,26 +97,6 @@ def product_snapshot(product: Product) -> dict[str, Any]:
     }
 
 
-def _after_commit_refresh() -> None:
-    """Once the change commits, invalidate every cached storefront answer (categories show everywhere)."""
-    transaction.on_commit(storefront_cache_bump)
-
-
-def _storefront_product_changed(product_id: int, *, slugs: Iterable[str] = ()) -> None:
-    """
-    Once the change commits, invalidate the product's page (under its slug, and any
-    slug it had: `slugs`) and every list and search page; other products' pages stay
-    warm. Called after the change is written, so the slug read here is the new one.
-    """
-    current = Product.objects.filter(pk=product_id).values_list("slug", flat=True)
-    storefront_pages_changed_on_commit([*slugs, *current])
-
-
-def _product_event(action: str, product_id: int, *, actor: Actor, slugs: Iterable[str] = ()) -> None:
-    event_record(type=f"product.{action}", payload={"product_id": product_id, "actor": actor.label})
-    _storefront_product_changed(product_id, slugs=slugs)
-
-
 # --- Categories ------------------------------------------------------------------
 
 
@@ -161,14 +141,14 @@ def category_create(
         )
         _set_path(category)
         category.save(update_fields=["path"])
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="category.created",
             object_type="category",
             object_id=category.pk,
             after=category_snapshot(category),
+            whole_storefront=True,
         )
-        _after_commit_refresh()
     return category
 
 
@@ -208,17 +188,16 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
             shown = Product.objects.filter(category=category)  # their storefront JSON names it
         else:
             shown = Product.objects.none()
-        for product_id in shown.order_by("id").values_list("id", flat=True):
-            _product_event("updated", product_id, actor=actor)
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="category.updated",
             object_type="category",
             object_id=category.pk,
             before=before,
             after=category_snapshot(category),
+            products=shown.values_list("id", flat=True),
+            whole_storefront=True,
         )
-        _after_commit_refresh()
     return category
 
 
@@ -254,16 +233,15 @@ def category_delete(*, actor: Actor, category: Category, reassign_to: Category |
             Product.objects.filter(pk__in=product_ids).update(category=reassign_to)
             before["products_moved_to"] = reassign_to.pk
         category.delete()
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="category.deleted",
             object_type="category",
             object_id=before["id"],
             before=before,
+            products=product_ids,  # their search documents lose the category
+            whole_storefront=True,
         )
-        for product_id in product_ids:  # their search documents lose the category
-            _product_event("updated", product_id, actor=actor)
-        _after_commit_refresh()
 
 
 def categories_reorder(*, actor: Actor, parent: Category | None, order: list[int]) -> list[Category]:
@@ -289,14 +267,14 @@ def categories_reorder(*, actor: Actor, parent: Category | None, order: list[int
                 changed.append(category)
         Category.objects.bulk_update(changed, ["position"])
         if changed:
-            audit_record(
+            catalog_change_record(
                 actor=actor,
                 action="categories.reordered",
                 object_type="category",
                 object_id=parent.pk if parent else None,
                 after={"parent_id": parent.pk if parent else None, "order": order},
+                whole_storefront=True,
             )
-            _after_commit_refresh()
     return [siblings[category_id] for category_id in order]
 
 
@@ -385,14 +363,15 @@ def product_create(
         created = [
             _variant_add(product, spec, actor=actor, position=index) for index, spec in enumerate(specs)
         ]
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="product.created",
             object_type="product",
             object_id=product.pk,
             after={**product_snapshot(product), "variants": [variant_snapshot(v) for v in created]},
+            products=[product.pk],
+            event=EventType.PRODUCT_CREATED,
         )
-        _product_event("created", product.pk, actor=actor)
     return product
 
 
@@ -415,15 +394,16 @@ def product_update(*, actor: Actor, product: Product, **changes: Any) -> Product
         product.save()
         after = product_snapshot(product)
         if after != before:
-            audit_record(
+            catalog_change_record(
                 actor=actor,
                 action="product.updated",
                 object_type="product",
                 object_id=product.pk,
                 before=before,
                 after=after,
+                products=[product.pk],
+                slugs=[before["slug"]],
             )
-            _product_event("updated", product.pk, actor=actor, slugs=[before["slug"]])
     return product
 
 
@@ -449,10 +429,16 @@ def product_delete(*, actor: Actor, product: Product) -> None:
                     image.size or 0 for image in product_images if image.status == ProductImage.Status.READY
                 ),
             )
-        audit_record(
-            actor=actor, action="product.deleted", object_type="product", object_id=product_id, before=before
+        catalog_change_record(
+            actor=actor,
+            action="product.deleted",
+            object_type="product",
+            object_id=product_id,
+            before=before,
+            products=[product_id],
+            event=EventType.PRODUCT_DELETED,
+            slugs=[before["slug"]],
         )
-        _product_event("deleted", product_id, actor=actor, slugs=[before["slug"]])
 
 
 # --- Variants and stock ----------------------------------------------------------
@@ -462,14 +448,14 @@ def variant_create(*, actor: Actor, product: Product, spec: VariantSpec) -> Vari
     with transaction.atomic():
         position = product.variants.count()
         variant = _variant_add(product, spec, actor=actor, position=position)
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="variant.created",
             object_type="variant",
             object_id=variant.pk,
             after=variant_snapshot(variant),
+            products=[product.pk],
         )
-        _product_event("updated", product.pk, actor=actor)
     return variant
 
 
@@ -509,7 +495,7 @@ def variant_update(
             variant.price = price
         variant.save()
         if stock is not UNSET and stock != variant.stock:
-            _stock_change(
+            stock_change(
                 variant,
                 stock - variant.stock,
                 reason=InventoryAdjustment.Reason.CORRECTION,
@@ -519,15 +505,15 @@ def variant_update(
             variant.refresh_from_db(fields=["stock"])
         after = variant_snapshot(variant)
         if after != before:
-            audit_record(
+            catalog_change_record(
                 actor=actor,
                 action="variant.updated",
                 object_type="variant",
                 object_id=variant.pk,
                 before=before,
                 after=after,
+                products=[variant.product_id],
             )
-            _product_event("updated", variant.product_id, actor=actor)
     return variant
 
 
@@ -538,208 +524,11 @@ def variant_delete(*, actor: Actor, variant: Variant) -> None:
             raise LastVariant("A product needs at least one variant; delete the product instead.")
         before = variant_snapshot(variant)
         variant.delete()
-        audit_record(
+        catalog_change_record(
             actor=actor,
             action="variant.deleted",
             object_type="variant",
             object_id=before["id"],
             before=before,
+            products=[product.pk],
         )
-        _product_event("updated", product.pk, actor=actor)
-
-
-def _stock_change(
-    variant: Variant, delta: int, *, reason: str, note: str, actor: Actor
-) -> InventoryAdjustment:
-    """Apply `delta` atomically (never below zero), write the ledger, report a low-stock crossing."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE catalog_variant SET stock = stock + %s, updated_at = now() "
-            "WHERE id = %s AND stock + %s >= 0 RETURNING stock, low_stock_threshold, sku, product_id",
-            [delta, variant.pk, delta],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise InsufficientStock(
-            f"Stock of {variant.sku} cannot go below zero.",
-            errors={"delta": ["More than the stock on hand."]},
-        )
-    stock, threshold, sku, product_id = row
-    (adjustment,) = _ledger_write(
-        moves=[StockMove(variant.pk, product_id, sku, delta, stock, threshold)],
-        reason=reason,
-        note=note,
-        actor=actor,
-    )
-    return adjustment
-
-
-@dataclass(frozen=True)
-class StockMove:
-    """One variant's stock change, as the ledger records it."""
-
-    variant_id: int
-    product_id: int
-    sku: str
-    delta: int
-    stock_after: int
-    threshold: int
-
-    @property
-    def crossed_low_stock(self) -> bool:
-        return self.stock_after - self.delta > self.threshold >= self.stock_after
-
-
-def _ledger_write(
-    *, moves: list[StockMove], reason: str, note: str, actor: Actor
-) -> list[InventoryAdjustment]:
-    """Record stock changes in the ledger (one INSERT) and report crossings of the low-stock threshold."""
-    adjustments = rows_insert(
-        [
-            InventoryAdjustment(
-                variant_id=move.variant_id,
-                delta=move.delta,
-                stock_after=move.stock_after,
-                reason=reason,
-                note=note,
-                actor_label=actor.label,
-            )
-            for move in moves
-        ]
-    )
-    low = [
-        (
-            "inventory.low",
-            {
-                "variant_id": move.variant_id,
-                "product_id": move.product_id,
-                "sku": move.sku,
-                "stock": move.stock_after,
-                "low_stock_threshold": move.threshold,
-            },
-        )
-        for move in moves
-        if move.crossed_low_stock
-    ]
-    if low:
-        events_record(events=low)
-    return adjustments
-
-
-@dataclass(frozen=True)
-class ReservedLine:
-    """A variant reserved for an order, with what it was at that moment."""
-
-    variant_id: int
-    product_id: int
-    sku: str
-    title: str
-    variant_title: str
-    unit_price: Decimal
-    quantity: int
-    # What orders.pricing needs of it, read in the same statement: its weight for shipping rates,
-    # its product's category for discount scopes and reduced tax rates.
-    weight_grams: int = 0
-    category_id: int | None = None
-
-
-_RESERVE_SQL = """
-UPDATE catalog_variant v SET stock = v.stock - %s, updated_at = now()
-FROM catalog_product p
-WHERE v.id = %s AND p.id = v.product_id AND p.status = 'active' AND v.stock >= %s
-RETURNING v.id, v.product_id, v.sku, p.title, v.title, v.price, v.stock, v.low_stock_threshold,
-          v.weight_grams, p.category_id
-"""
-
-
-def stock_reserve(*, items: dict[int, int], actor: Actor, note: str = "") -> list[ReservedLine]:
-    """
-    Take `quantity` of each variant off its stock, or nothing at all: one
-    conditional UPDATE a variant (in id order, so concurrent checkouts cannot
-    deadlock), inside the caller's transaction. Under any concurrency a variant
-    never sells more than it has; the losers get InsufficientStock.
-    """
-    reserved: list[ReservedLine] = []
-    moves: list[StockMove] = []
-    with connection.cursor() as cursor:
-        for variant_id, quantity in sorted(items.items()):
-            cursor.execute(_RESERVE_SQL, [quantity, variant_id, quantity])
-            row = cursor.fetchone()
-            if row is None:
-                _refuse_reservation(variant_id, quantity)
-            _, product_id, sku, title, variant_title, price, stock, threshold, weight, category_id = row
-            reserved.append(
-                ReservedLine(
-                    variant_id, product_id, sku, title, variant_title, price, quantity, weight, category_id
-                )
-            )
-            moves.append(StockMove(variant_id, product_id, sku, -quantity, stock, threshold))
-    _ledger_write(moves=moves, reason=InventoryAdjustment.Reason.SOLD, note=note, actor=actor)
-    _storefront_stock_flipped({move.product_id for move in moves if move.stock_after == 0}, actor=actor)
-    return reserved
-
-
-def _refuse_reservation(variant_id: int, quantity: int) -> None:
-    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
-    if variant is None or variant.product.status != Product.Status.ACTIVE:
-        raise VariantUnavailable(
-            "An item is no longer for sale.", errors={"variant": [f"Variant {variant_id} is not for sale."]}
-        )
-    raise InsufficientStock(
-        f"Only {variant.stock} of {variant.sku} left.",
-        errors={"quantity": [f"{variant.sku}: {variant.stock} left, {quantity} wanted."]},
-    )
-
-
-def stock_release(*, items: dict[int, int], actor: Actor, reason: str, note: str = "") -> None:
-    """Put reserved stock back (a cancelled order); variants deleted since are skipped."""
-    moves: list[StockMove] = []
-    with connection.cursor() as cursor:
-        for variant_id, quantity in sorted(items.items()):
-            cursor.execute(
-                "UPDATE catalog_variant SET stock = stock + %s, updated_at = now() WHERE id = %s "
-                "RETURNING product_id, sku, stock, low_stock_threshold",
-                [quantity, variant_id],
-            )
-            row = cursor.fetchone()
-            if row is not None:
-                product_id, sku, stock, threshold = row
-                moves.append(StockMove(variant_id, product_id, sku, quantity, stock, threshold))
-    if moves:
-        _ledger_write(moves=moves, reason=reason, note=note, actor=actor)
-    # A variant whose stock is now exactly what came back was sold out.
-    _storefront_stock_flipped(
-        {move.product_id for move in moves if move.stock_after == move.delta}, actor=actor
-    )
-
-
-def _storefront_stock_flipped(product_ids: set[int], *, actor: Actor) -> None:
-    """
-    The storefront shows whether a variant is in stock, not how many are left, so
-    only a sell-out or a restock from zero changes what shoppers see: only then
-    refresh the product's search document and the shop's cached responses.
-    """
-    for product_id in sorted(product_ids):
-        _product_event("updated", product_id, actor=actor)
-
-
-def inventory_adjust(
-    *, actor: Actor, variant: Variant, delta: int, reason: str, note: str = ""
-) -> InventoryAdjustment:
-    """Add or remove stock with a reason; the ledger keeps every adjustment."""
-    if delta == 0:
-        raise InsufficientStock(
-            "An adjustment must change the stock.", errors={"delta": ["Must not be zero."]}
-        )
-    with transaction.atomic():
-        adjustment = _stock_change(variant, delta, reason=reason, note=note, actor=actor)
-        audit_record(
-            actor=actor,
-            action="inventory.adjusted",
-            object_type="variant",
-            object_id=variant.pk,
-            before={"stock": adjustment.stock_after - delta},
-            after={"stock": adjustment.stock_after, "reason": reason, "note": note},
-        )
-        _product_event("updated", variant.product_id, actor=actor)
-    return adjustment

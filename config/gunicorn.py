@@ -15,9 +15,8 @@ if str(BASE_DIR) not in sys.path:
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One sync worker per core by default: where PostgreSQL and Redis share the cores
 # (`make run`, this repository's benchmarks), their work fills a worker's waits,
-# and more workers only switch and thrash caches. Measured on 2 cores: 2 workers
-# served the cached product list at 1,096 req/s (p95 38 ms) where 4 served 1,033
-# (p95 43 ms), uncached lists 25 against 22 req/s, checkouts 28 against 24 a second.
+# and more workers only switch and thrash caches: on 2 cores, 2 workers beat 4 in
+# every scenario measured (README, benchmark section: "One gunicorn worker per CPU").
 # On a web node whose database and Redis are elsewhere, each request waits on the
 # network instead: set WEB_CONCURRENCY to twice its CPUs (compose does); in a
 # container, set it anyway, as cpu_count() sees the host's CPUs.

@@ -38,7 +38,7 @@ from rest_framework.exceptions import APIException, NotAuthenticated
 from rest_framework.request import Request
 
 from orders.selectors import access_order_by_number_and_token
-from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.api.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
 from tenants.conventions.problems import exception_handler, problem_response
 from tenants.errors import DomainError
 from tenants.live import live_channel, order_page_view

@@ -409,7 +409,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "catalog.models.CsvExport.Status",
         "ShopStatusEnum": "tenants.models.Shop.Status",
         "MemberRoleEnum": "tenants.models.Membership.Role",
-        "Currency": "tenants.conventions.money.CURRENCIES",
+        "Currency": "tenants.money.CURRENCIES",
         "Country": "orders.countries.COUNTRY_CODES",
         # Four models have a `kind`: each its own enum, named for what it sorts.
         "PaymentKindEnum": "orders.models.Payment.Kind",

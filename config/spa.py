@@ -35,6 +35,7 @@ from catalog.storefront.api.serializers import ThemeOutput, theme_hero
 from catalog.storefront.models import ContentPage
 from tenants.api.serializers import StorefrontShopOutput
 from tenants.conventions.problems import prefers_html, problem_response
+from tenants.http import request_shop
 from tenants.storage import object_url
 
 # The product list's parameters a storefront URL may carry (the rest are the SPA's own).
@@ -89,7 +90,7 @@ def admin(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 def _view(view_class: Any) -> Callable[..., HttpResponse]:
-    return view_class.as_view()  # type: ignore[no-any-return]
+    return view_class.as_view()
 
 
 _PRODUCTS = _view(StorefrontProductListView)
@@ -130,7 +131,7 @@ def storefront(request: HttpRequest, path: str = "") -> HttpResponse:
     html = _read_index("storefront")
     if html is None:
         return _not_built()
-    shop = request.tenant  # type: ignore[attr-defined]
+    shop = request_shop(request)
     base = _base(request)
     theme = theme_selectors.theme_current()
     pages = theme_selectors.content_pages()

@@ -32,15 +32,8 @@ from orders.errors import (
 from orders.models import Customer, CustomerAddress, CustomerRefreshSpent, Order
 from tenants.audit.services import Actor, audit_record
 from tenants.errors import DomainError, PasswordIncorrect
+from tenants.outbox.events import EventType
 from tenants.outbox.services import event_record
-
-# Internal events (no webhook carries them): each makes a worker send one e-mail.
-SIGNED_UP = "customer.signed_up"
-VERIFICATION_REQUESTED = "customer.verification_requested"
-PASSWORD_RESET_REQUESTED = "customer.password_reset_requested"
-EMAIL_CHANGE_REQUESTED = "customer.email_change_requested"
-EMAIL_CHANGED = "customer.email_changed"
-ORDER_LINK_REQUESTED = "order.link_requested"
 
 MAX_ADDRESSES = 20
 
@@ -93,7 +86,7 @@ def customer_signup(*, email: str, password: str, name: str = "", _retried: bool
                 object_id=customer.pk,
                 after={"email": email},
             )
-            event_record(type=SIGNED_UP, payload={"customer_id": customer.pk})
+            event_record(type=EventType.CUSTOMER_SIGNED_UP, payload={"customer_id": customer.pk})
     except IntegrityError:
         # Another sign-up (or a guest checkout) wrote the e-mail first: try once more with that row.
         if _retried or Customer.objects.filter(email=email).exclude(password="").exists():
@@ -166,7 +159,7 @@ def customer_verification_request(*, customer: Customer) -> None:
     """E-mail the verification link again (nothing when the e-mail is verified already)."""
     if customer.email_verified_at is None:
         with transaction.atomic():
-            event_record(type=VERIFICATION_REQUESTED, payload={"customer_id": customer.pk})
+            event_record(type=EventType.CUSTOMER_VERIFICATION_REQUESTED, payload={"customer_id": customer.pk})
 
 
 def _customer_by_link(token: str, *, purpose: str, max_age: dt.timedelta) -> Customer:
@@ -196,7 +189,9 @@ def customer_password_reset_request(*, email: str) -> None:
     timing say nothing about whether it does.
     """
     with transaction.atomic():
-        event_record(type=PASSWORD_RESET_REQUESTED, payload={"email": email_normalise(email)})
+        event_record(
+            type=EventType.CUSTOMER_PASSWORD_RESET_REQUESTED, payload={"email": email_normalise(email)}
+        )
 
 
 def customer_password_reset_confirm(*, token: str, password: str) -> Customer:
@@ -261,7 +256,10 @@ def customer_email_change_request(*, customer: Customer, email: str, password: s
             f"{new_email} belongs to another customer of this shop.", errors={"email": ["In use."]}
         )
     with transaction.atomic():
-        event_record(type=EMAIL_CHANGE_REQUESTED, payload={"customer_id": customer.pk, "email": new_email})
+        event_record(
+            type=EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED,
+            payload={"customer_id": customer.pk, "email": new_email},
+        )
 
 
 def customer_email_change_confirm(*, token: str) -> Customer:
@@ -290,7 +288,10 @@ def customer_email_change_confirm(*, token: str) -> Customer:
             before={"email": old_email},
             after={"email": new_email},
         )
-        event_record(type=EMAIL_CHANGED, payload={"customer_id": customer.pk, "old_email": old_email})
+        event_record(
+            type=EventType.CUSTOMER_EMAIL_CHANGED,
+            payload={"customer_id": customer.pk, "old_email": old_email},
+        )
     return customer
 
 
@@ -386,4 +387,6 @@ def order_link_request(*, email: str, number: int) -> None:
     match), so neither the answer nor its timing tells them apart.
     """
     with transaction.atomic():
-        event_record(type=ORDER_LINK_REQUESTED, payload={"email": email_normalise(email), "number": number})
+        event_record(
+            type=EventType.ORDER_LINK_REQUESTED, payload={"email": email_normalise(email), "number": number}
+        )

@@ -27,7 +27,7 @@ from catalog.errors import InsufficientStock, VariantUnavailable
 from catalog.models import Product, ProductImage, Variant
 from orders.errors import CartCheckedOut, CartEmpty, CartItemNotFound, CartNotFound
 from orders.models import Cart, Order
-from tenants.conventions.money import Money
+from tenants.money import Money
 
 CART_TTL = timedelta(days=7)
 # A read restarts the cart's 7 days only when it last did so longer ago than this.

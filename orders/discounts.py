@@ -19,6 +19,7 @@ from orders.models import Discount, DiscountUse, Order
 from orders.pricing import DiscountRule, Quote
 from tenants.audit.services import Actor, audit_record
 from tenants.errors import ResourceNotFound
+from tenants.outbox.events import EventType
 from tenants.outbox.services import events_record
 
 UNSET: Any = object()
@@ -68,9 +69,9 @@ def discount_snapshot(discount: Discount) -> dict[str, Any]:
     }
 
 
-def _event(action: str, discount: Discount, *, actor: Actor) -> tuple[str, dict[str, Any]]:
+def _event(event_type: EventType, discount: Discount, *, actor: Actor) -> tuple[str, dict[str, Any]]:
     return (
-        f"discount.{action}",
+        event_type,
         {"discount_id": discount.pk, "code": discount.code, "kind": discount.kind, "actor": actor.label},
     )
 
@@ -99,7 +100,7 @@ def discount_create(*, actor: Actor, **fields: Any) -> Discount:
             object_id=discount.pk,
             after=discount_snapshot(discount),
         )
-        events_record(events=[_event("created", discount, actor=actor)])
+        events_record(events=[_event(EventType.DISCOUNT_CREATED, discount, actor=actor)])
     return discount
 
 
@@ -129,7 +130,7 @@ def discount_update(*, actor: Actor, discount: Discount, **fields: Any) -> Disco
                 before=before,
                 after=after,
             )
-            events_record(events=[_event("updated", discount, actor=actor)])
+            events_record(events=[_event(EventType.DISCOUNT_UPDATED, discount, actor=actor)])
     return discount
 
 
@@ -137,7 +138,7 @@ def discount_delete(*, actor: Actor, discount: Discount) -> None:
     """Delete a discount; orders keep their snapshot of it."""
     with transaction.atomic():
         before = discount_snapshot(discount)
-        event = _event("deleted", discount, actor=actor)
+        event = _event(EventType.DISCOUNT_DELETED, discount, actor=actor)
         discount.delete()
         audit_record(
             actor=actor,

@@ -34,8 +34,8 @@ from orders.tokens import (
     storefront_url,
 )
 from tenants import mail
-from tenants.conventions.money import Money
 from tenants.models import Membership, Shop
+from tenants.money import Money
 from tenants.schemas import current_schema
 from tenants.selectors import primary_domains
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from orders.models import PaymentSettings
 from orders.services import expiry_text
 from tenants.models import Shop
+from tenants.outbox.events import EventType
 from tenants.outbox.services import outbox_shops_matching
 
 SWEPT_UNTIL_KEY = "orders-expiry-swept-until"
@@ -42,9 +43,8 @@ FIRST_LOOKBACK = dt.timedelta(hours=PaymentSettings.MANUAL_EXPIRY_HOURS_MAX + 24
 def shops_with_orders_due(*, since: dt.datetime, until: dt.datetime) -> list[str]:
     """The schemas of the shops with unpaid orders that fell due in (since, until]."""
     due = outbox_shops_matching(
-        where="type = 'order.created' "
-        "AND (payload ->> 'expires_at') > %s AND (payload ->> 'expires_at') <= %s",
-        params=[expiry_text(since), expiry_text(until)],
+        where="type = %s AND (payload ->> 'expires_at') > %s AND (payload ->> 'expires_at') <= %s",
+        params=[EventType.ORDER_CREATED.value, expiry_text(since), expiry_text(until)],
     )
     shops = Shop.objects.filter(schema_name__in=set(due)).exclude(status=Shop.Status.DELETING)
     return list(shops.order_by("schema_name").values_list("schema_name", flat=True))

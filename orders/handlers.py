@@ -7,6 +7,7 @@ import logging
 from orders import accounts, emails, reports
 from orders.models import Customer
 from orders.selectors import order_for_link, orders_with_lines
+from tenants.outbox.events import EventType
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 
@@ -27,7 +28,7 @@ def _with_orders(events: list[OutboxEvent]) -> list[emails.OrderEvent]:
     return found
 
 
-@event_handler("order.created")
+@event_handler(EventType.ORDER_CREATED)
 def send_order_created_emails(events: list[OutboxEvent]) -> None:
     """
     E-mail each shopper their confirmation and each owner and admin a new-order
@@ -42,7 +43,7 @@ def send_order_created_emails(events: list[OutboxEvent]) -> None:
     emails.order_created_emails_send(placed=placed)
 
 
-@event_handler("order.fulfilled")
+@event_handler(EventType.ORDER_FULFILLED)
 def send_shipping_notices(events: list[OutboxEvent]) -> None:
     """E-mail each shopper that their order has shipped (once per event and recipient)."""
     emails.shipping_notices_send(fulfilled=_with_orders(events))
@@ -54,7 +55,7 @@ def refresh_sales_report(events: list[OutboxEvent]) -> None:
     reports.sales_refresh_soon()
 
 
-@event_handler(accounts.SIGNED_UP, accounts.VERIFICATION_REQUESTED)
+@event_handler(EventType.CUSTOMER_SIGNED_UP, EventType.CUSTOMER_VERIFICATION_REQUESTED)
 def send_customer_verifications(events: list[OutboxEvent]) -> None:
     """E-mail each new (or asking) account its verification link, unless verified meanwhile."""
     for event in events:
@@ -63,7 +64,7 @@ def send_customer_verifications(events: list[OutboxEvent]) -> None:
             emails.customer_verification_send(event_id=event.pk, customer=customer)
 
 
-@event_handler(accounts.PASSWORD_RESET_REQUESTED)
+@event_handler(EventType.CUSTOMER_PASSWORD_RESET_REQUESTED)
 def send_customer_password_resets(events: list[OutboxEvent]) -> None:
     """E-mail a password-reset link to each e-mail that has an account here; nothing to the others."""
     for event in events:
@@ -72,7 +73,7 @@ def send_customer_password_resets(events: list[OutboxEvent]) -> None:
             emails.customer_password_reset_send(event_id=event.pk, customer=customer)
 
 
-@event_handler(accounts.EMAIL_CHANGE_REQUESTED)
+@event_handler(EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED)
 def send_customer_email_change_links(events: list[OutboxEvent]) -> None:
     """E-mail each asked-for address the link that moves the account there (to the new address only)."""
     for event in events:
@@ -83,7 +84,7 @@ def send_customer_email_change_links(events: list[OutboxEvent]) -> None:
             )
 
 
-@event_handler(accounts.EMAIL_CHANGED)
+@event_handler(EventType.CUSTOMER_EMAIL_CHANGED)
 def send_customer_email_changed_notices(events: list[OutboxEvent]) -> None:
     """Tell each old address that its account moved to another e-mail."""
     for event in events:
@@ -94,7 +95,7 @@ def send_customer_email_changed_notices(events: list[OutboxEvent]) -> None:
             )
 
 
-@event_handler(accounts.ORDER_LINK_REQUESTED)
+@event_handler(EventType.ORDER_LINK_REQUESTED)
 def send_order_links(events: list[OutboxEvent]) -> None:
     """E-mail the order's link where the number and e-mail asked with match an order; nothing otherwise."""
     for event in events:

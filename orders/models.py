@@ -115,7 +115,7 @@ class Order(models.Model):
         REFUNDED = "refunded"
 
     class PaymentStatus(models.TextChoices):
-        """Where the order's money stands, beside its `status` (SPEC section 12)."""
+        """Where the order's money stands, kept beside its `status` (where the order itself stands)."""
 
         PENDING = "pending"  # not paid yet: manual, or the card's answer is still awaited
         AUTHORIZED = "authorized"
@@ -422,7 +422,7 @@ class TestProviderPayment(models.Model):
         return f"test provider {self.kind} {self.key}: {self.status}"
 
 
-def sales_amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def sales_amount_field(**kwargs: object) -> models.DecimalField:
     """Sums of prices over a day: room for a busy shop's day, same three decimal places as prices."""
     return models.DecimalField(max_digits=18, decimal_places=3, default=0, **kwargs)  # type: ignore[arg-type]
 
@@ -520,7 +520,7 @@ class SentEmail(SentEmailRecord):
 # --- Selling: shipping, taxes, discounts (orders.pricing computes with them) ------------------
 
 
-def rate_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def rate_field(**kwargs: object) -> models.DecimalField:
     """A tax rate in percent (19, 5.5, 8.875), at most 100."""
     return models.DecimalField(max_digits=7, decimal_places=4, **kwargs)  # type: ignore[arg-type]
 

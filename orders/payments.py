@@ -29,7 +29,7 @@ from django.db import connection
 from django.utils.crypto import salted_hmac
 
 from orders.models import Payment, PaymentSettings, TestProviderPayment
-from tenants.conventions.money import Money
+from tenants.money import Money
 from tenants.schemas import current_schema
 
 TEST_CARD_PAYS = "4242424242424242"

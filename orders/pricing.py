@@ -39,8 +39,8 @@ from orders.errors import (
     DiscountNotApplicable,
     ShippingMethodUnavailable,
 )
-from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import DomainError
+from tenants.money import CURRENCY_EXPONENTS
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -49,7 +49,7 @@ PERCENTAGE, FIXED, FREE_SHIPPING = "percentage", "fixed", "free_shipping"
 FLAT, WEIGHT = "flat", "weight"
 
 
-def rounder(currency: str):  # type: ignore[no-untyped-def]
+def rounder(currency: str):
     """The one rounding rule: half-even to the currency's minor unit."""
     quantum = Decimal(1).scaleb(-CURRENCY_EXPONENTS[currency])
     return lambda amount: Decimal(amount).quantize(quantum, rounding=ROUND_HALF_EVEN)

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from catalog.services import ReservedLine
+from catalog.inventory import ReservedLine
 from orders import pricing
 from orders.carts import CartChoices, CartView
 from orders.discounts import discount_rule, discounts_take

@@ -49,12 +49,13 @@ from django.utils import timezone
 
 from orders.models import DailyProductSales, DailySales, Order, OrderLine, Payment
 from tenants.models import Shop
+from tenants.outbox.events import EventType
 from tenants.outbox.services import outbox_shops_matching
 from tenants.schemas import current_schema
 
 UTC = dt.UTC
 # The events after which a shop's recent days are recomputed: the ones that move money.
-MONEY_EVENTS = ("order.paid", "order.refunded", "order.cancelled")
+MONEY_EVENTS = (EventType.ORDER_PAID, EventType.ORDER_REFUNDED, EventType.ORDER_CANCELLED)
 # An order event's refresh waits this long, so a busy shop's events share one refresh.
 REFRESH_DELAY = 5
 # The pending-refresh marker outlives a lost task message by no more than this.

@@ -50,8 +50,8 @@ from django.utils.crypto import salted_hmac
 from billing.limits import Metric
 from billing.selectors import usage_allows
 from billing.services import usage_record, usage_release, usage_take
+from catalog.inventory import stock_release, stock_reserve
 from catalog.models import InventoryAdjustment
-from catalog.services import stock_release, stock_reserve
 from orders.carts import cart_checkout_take, cart_give_back
 from orders.discounts import discount_uses_record, discount_uses_release
 from orders.errors import (
@@ -76,8 +76,9 @@ from orders.payments import (
 )
 from orders.quoting import checkout_quote, line_pricing, order_pricing
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
-from tenants.conventions.money import Money
 from tenants.inserts import rows_insert
+from tenants.money import Money
+from tenants.outbox.events import EventType
 from tenants.outbox.services import events_record
 from tenants.schemas import current_schema
 
@@ -136,7 +137,7 @@ def order_snapshot(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_event(order: Order, event_type: str, **extra: Any) -> tuple[str, dict[str, Any]]:
+def _order_event(order: Order, event_type: EventType, **extra: Any) -> tuple[str, dict[str, Any]]:
     """The outbox event (type, payload) that reports this order's change."""
     return (
         event_type,
@@ -318,7 +319,7 @@ def order_place(
             actor=shopper,
             changes=[AuditChange("order.created", "order", order.pk, after=order_snapshot(order))],
         )
-        events_record(events=[_order_event(order, "order.created", **_expiry_extra(order))])
+        events_record(events=[_order_event(order, EventType.ORDER_CREATED, **_expiry_extra(order))])
     # The caller answers with the order: hand it over with its lines and payments loaded.
     order._prefetched_objects_cache = {"lines": order_lines, "payments": charges}  # type: ignore[attr-defined]
     return PlacedOrder(order=order, token=token, charge=charges[0] if charges else None)
@@ -394,13 +395,22 @@ def _money_text(order: Order, amount: Decimal) -> str:
     return f"{Money(amount, order.currency).amount} {order.currency}"
 
 
+# The event that reports an order's move to each status.
+STATUS_EVENTS: dict[str, EventType] = {
+    S.PAID: EventType.ORDER_PAID,
+    S.FULFILLED: EventType.ORDER_FULFILLED,
+    S.CANCELLED: EventType.ORDER_CANCELLED,
+    S.REFUNDED: EventType.ORDER_REFUNDED,
+}
+
+
 def _status_set(
     order: Order,
     status: str,
     *,
     actor: Actor,
     fields: Sequence[str] = (),
-    event: str | None = None,
+    event: EventType | None = None,
     **event_extra: Any,
 ) -> None:
     """Move the order to `status`, saving it with `fields`, with its audit entry and outbox event."""
@@ -419,7 +429,7 @@ def _status_set(
         setattr(order, stamp[status], timezone.now())
         saved.append(stamp[status])
     order.save(update_fields=list(dict.fromkeys(saved)))
-    action = event or f"order.{status}"
+    action = event or STATUS_EVENTS[status]
     audit_record(
         actor=actor,
         action=action,
@@ -550,7 +560,7 @@ def _checkout_paid(placed: PlacedOrder, answer: ProviderAnswer, *, actor: Actor)
             before=before,
             after=order_snapshot(order),
         )
-        events_record(events=[_order_event(order, "order.paid")])
+        events_record(events=[_order_event(order, EventType.ORDER_PAID)])
     return True
 
 
@@ -876,7 +886,9 @@ def order_expire(*, order_id: int, now: dt.datetime | None = None) -> Order | No
             after=order_snapshot(order),
         )
         events_record(
-            events=[_order_event(order, "order.expired", expires_at=expiry_text(order.expires_at or now))]
+            events=[
+                _order_event(order, EventType.ORDER_EXPIRED, expires_at=expiry_text(order.expires_at or now))
+            ]
         )
     return order
 
@@ -1005,7 +1017,7 @@ def order_refund(
             S.REFUNDED if paid_back else order.status,
             actor=actor,
             fields=["payment_status", "refunded_amount"],
-            event="order.refunded",
+            event=EventType.ORDER_REFUNDED,
             refund={
                 "amount": str(Money(refund.amount, order.currency).amount),
                 "currency": order.currency,

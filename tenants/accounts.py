@@ -46,12 +46,9 @@ from tenants.errors import (
     ShopDeleting,
 )
 from tenants.models import Invitation, Membership, Shop, User
+from tenants.outbox.events import EventType
 from tenants.outbox.services import event_record
 from tenants.services import MANAGERS, audit_in_shop, members_lock
-
-PASSWORD_RESET_REQUESTED = "account.password_reset_requested"
-EMAIL_CHANGE_REQUESTED = "account.email_change_requested"
-INVITATION_SENT = "invitation.sent"
 
 _reset_tokens = PasswordResetTokenGenerator()
 _EMAIL_CHANGE_SALT = "tenants.accounts.email_change"
@@ -97,7 +94,7 @@ def password_reset_request(*, email: str) -> None:
     if user is None:
         return
     with transaction.atomic():
-        event_record(type=PASSWORD_RESET_REQUESTED, payload={"user_id": user.pk})
+        event_record(type=EventType.ACCOUNT_PASSWORD_RESET_REQUESTED, payload={"user_id": user.pk})
 
 
 def _user_for_reset_token(token: str) -> User:
@@ -153,7 +150,9 @@ def email_change_request(*, user: User, email: str, password: str) -> None:
     if User.objects.filter(email=new_email).exists():
         raise EmailTaken(f"An account with {new_email} already exists.", errors={"email": ["In use."]})
     with transaction.atomic():
-        event_record(type=EMAIL_CHANGE_REQUESTED, payload={"user_id": user.pk, "email": new_email})
+        event_record(
+            type=EventType.ACCOUNT_EMAIL_CHANGE_REQUESTED, payload={"user_id": user.pk, "email": new_email}
+        )
 
 
 def email_change_confirm(*, token: str) -> User:
@@ -204,7 +203,9 @@ def _invitation_send(invitation: Invitation) -> None:
     invitation.nonce = secrets.token_hex(16)
     invitation.sent_at = now
     invitation.expires_at = now + timedelta(days=settings.INVITATION_DAYS)
-    event_record(type=INVITATION_SENT, payload={"invitation_id": invitation.pk, "nonce": invitation.nonce})
+    event_record(
+        type=EventType.INVITATION_SENT, payload={"invitation_id": invitation.pk, "nonce": invitation.nonce}
+    )
 
 
 def _manager_check(by: Membership, role: str) -> None:

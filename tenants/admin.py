@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -5,22 +7,23 @@ from django.http import HttpRequest
 
 from tenants import services
 from tenants.errors import DomainError
+from tenants.http import request_user
 from tenants.models import ApiKey, Domain, Membership, Shop, ShopExport, SpareSchema, User
 
 
-class DomainInline(admin.TabularInline):  # type: ignore[type-arg]
+class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShopAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "schema_name", "status", "currency", "created_at"]
     list_filter = ["status"]
     search_fields = ["slug", "name", "domains__domain"]
@@ -39,12 +42,12 @@ class ShopAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [*self.readonly_fields, "status", "currency"]
 
     def _status_action(
-        self, request: HttpRequest, queryset: QuerySet[Shop], change: object, verb: str
+        self, request: HttpRequest, queryset: QuerySet[Shop], change: Callable[..., object], verb: str
     ) -> None:
         done = 0
         for shop in queryset:
             try:
-                change(shop=shop, by=request.user)  # type: ignore[operator]
+                change(shop=shop, by=request_user(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{shop.slug}: {exc.detail}", messages.ERROR)
@@ -61,7 +64,7 @@ class ShopAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DomainAdmin(admin.ModelAdmin):
     list_display = ["domain", "tenant", "is_primary"]
     search_fields = ["domain", "tenant__slug"]
 
@@ -81,7 +84,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "shop", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "shop__slug"]
@@ -89,19 +92,19 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "shop", "prefix", "created_at", "last_used_at", "revoked_at"]
     search_fields = ["name", "prefix", "shop__slug"]
     readonly_fields = ["prefix", "secret_hash", "created_at", "last_used_at"]
 
 
 @admin.register(SpareSchema)
-class SpareSchemaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SpareSchemaAdmin(admin.ModelAdmin):
     list_display = ["schema_name", "created_at"]
 
 
 @admin.register(ShopExport)
-class ShopExportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShopExportAdmin(admin.ModelAdmin):
     list_display = ["id", "schema_name", "shop", "reason", "status", "rows_written", "size", "created_at"]
     list_filter = ["status", "reason"]
     search_fields = ["schema_name", "shop__slug", "id"]

@@ -267,7 +267,7 @@ def _redis_keys_forget(schema_name: str) -> int:
     client = redis_client()
     deleted = 0
     for key in client.scan_iter(match=f"{schema_name}:*", count=1000):
-        deleted += int(client.delete(key))  # type: ignore[arg-type]
+        deleted += int(client.delete(key))
     return deleted
 
 

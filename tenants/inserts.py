@@ -1,13 +1,14 @@
 """
 `rows_insert()`: Django's `bulk_create()` for the hot writes, without its cost.
 
-On the checkout path each `create()` or `bulk_create()` cost about 1.5 ms of CPU
-(object preparation, the SQL compiler, the returning-fields machinery), several
-times the statement itself. A checkout writes six tables, so that was a quarter
-of the request. `rows_insert()` does what `bulk_create()` does for plain rows:
-each value comes from its field (`pre_save()` for `auto_now`, then
-`get_db_prep_save()`, as the ORM does), one INSERT writes all the rows, and a
-database-generated id is set on each object. The statement's text is built once
+On the checkout path each `create()` or `bulk_create()` cost several times the
+statement itself in CPU (object preparation, the SQL compiler, the
+returning-fields machinery), and a checkout writes six tables: a large share of
+the request (the figures are in the README's benchmark section).
+`rows_insert()` does what `bulk_create()` does for plain rows: each value comes
+from its field (`pre_save()` for `auto_now`, then `get_db_prep_save()`, as the
+ORM does), one INSERT writes all the rows, and a database-generated id is set on
+each object. The statement's text is built once
 per model and row count. Like `bulk_create()`, it sends no signals and calls no
 `save()`.
 """
@@ -39,7 +40,7 @@ def _statement(model: type[Model], rows: int) -> str:
     fields, generated = _columns(model)
     quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = f" RETURNING {quote(model._meta.pk.column)}" if generated else ""  # type: ignore[union-attr]
+    returning = f" RETURNING {quote(model._meta.pk.column)}" if generated else ""
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
         f"VALUES {', '.join([row] * rows)}{returning}"

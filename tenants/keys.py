@@ -132,8 +132,8 @@ def redis_scripts_run(calls: Sequence[ScriptCall]) -> list[Any]:
     Run Lua scripts (script, keys, args) in one round trip and return their
     results in order. Several scripts run as one combined script, one EVALSHA,
     atomically and in order: on the storefront's hottest path (the limiter's
-    count and the cache lookup) that took about a quarter less CPU, in this
-    process and in Redis, than a pipeline of two EVALSHAs. A script the server
+    count and the cache lookup) that took less CPU, in this process and in
+    Redis, than a pipeline of two EVALSHAs (README, benchmark section). A script the server
     does not know yet (new, or after a restart) did not run: it is loaded and
     sent once more, so no effect happens twice. (redis-py's own Script objects
     ask SCRIPT EXISTS first: a second round trip on every call.)

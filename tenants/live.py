@@ -22,23 +22,22 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from tenants.keys import redis_client, redis_key
+from tenants.outbox.events import EventType
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 from tenants.schemas import current_schema
 
 logger = logging.getLogger(__name__)
 
-# What the admin's channel carries from the outbox; the order page gets ORDER_PAGE_EVENTS only.
-ADMIN_EVENTS = (
-    "order.created",
-    "order.paid",
-    "order.fulfilled",
-    "order.cancelled",
-    "order.expired",
-    "order.refunded",
-    "inventory.low",
+# What the order page gets from the outbox: the changes of an order's status.
+ORDER_PAGE_EVENTS = (
+    EventType.ORDER_PAID,
+    EventType.ORDER_FULFILLED,
+    EventType.ORDER_CANCELLED,
+    EventType.ORDER_REFUNDED,
 )
-ORDER_PAGE_EVENTS = ("order.paid", "order.fulfilled", "order.cancelled", "order.refunded")
+# What the admin's channel carries: those, new and expired orders, and low stock.
+ADMIN_EVENTS = (EventType.ORDER_CREATED, *ORDER_PAGE_EVENTS, EventType.ORDER_EXPIRED, EventType.INVENTORY_LOW)
 IMPORT_PROGRESS = "import.progress"
 EXPORT_PROGRESS = "export.progress"
 

@@ -147,7 +147,7 @@ class ShopCorsMiddleware(CorsMiddleware):
     platform host serves the SPA itself, same-origin, and sends no CORS headers.
     """
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:  # type: ignore[override]
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         # Most requests carry no Origin (shoppers on the storefront's own host, API
         # clients on servers): nothing to allow or refuse, and no preflight to answer,
         # only `Vary: Origin` for caches. That skips building request.headers, the

@@ -21,6 +21,7 @@ from django.utils.timesince import timeuntil
 
 from tenants import accounts, mail
 from tenants.models import Invitation, PlatformEmail, User
+from tenants.outbox.events import EventType
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_handler
 
@@ -67,7 +68,7 @@ def _users(events: list[OutboxEvent]) -> dict[int, User]:
     return {user.pk: user for user in User.objects.filter(pk__in=ids, is_active=True)}
 
 
-@event_handler(accounts.PASSWORD_RESET_REQUESTED)
+@event_handler(EventType.ACCOUNT_PASSWORD_RESET_REQUESTED)
 def send_password_reset_links(events: list[OutboxEvent]) -> None:
     """E-mail each account that asked its password-reset link."""
     users = _users(events)
@@ -90,7 +91,7 @@ def send_password_reset_links(events: list[OutboxEvent]) -> None:
             )
 
 
-@event_handler(accounts.EMAIL_CHANGE_REQUESTED)
+@event_handler(EventType.ACCOUNT_EMAIL_CHANGE_REQUESTED)
 def send_email_change_links(events: list[OutboxEvent]) -> None:
     """E-mail each new address its confirmation link (to the new address only)."""
     users = _users(events)
@@ -114,7 +115,7 @@ def send_email_change_links(events: list[OutboxEvent]) -> None:
             )
 
 
-@event_handler(accounts.INVITATION_SENT)
+@event_handler(EventType.INVITATION_SENT)
 def send_invitations(events: list[OutboxEvent]) -> None:
     """E-mail each invitation still open with the nonce its event names (a resend has an event of its own)."""
     ids = {int(event.payload["invitation_id"]) for event in events}

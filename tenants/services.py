@@ -14,10 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenants import hooks, provisioning, routing
+from tenants.api_keys import api_key_generate
 from tenants.audit.models import AuditEntry
 from tenants.audit.services import Actor, audit_record
-from tenants.auth import api_key_generate
-from tenants.conventions.money import CURRENCY_EXPONENTS
 from tenants.errors import (
     AlreadyAMember,
     ConfirmationMismatch,
@@ -39,6 +38,7 @@ from tenants.errors import (
     UserNotFound,
 )
 from tenants.models import ApiKey, DirectoryProfile, Domain, Membership, Shop, ShopExport, User
+from tenants.money import CURRENCY_EXPONENTS
 from tenants.schemas import use_public, use_shop
 
 logger = logging.getLogger(__name__)

@@ -49,13 +49,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     the test database is created here, and dropped at the end.
     """
     created = None
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():
         if connection.settings_dict["NAME"] != settings.DATABASES["default"]["TEST"]["NAME"]:
             created = setup_databases(verbosity=0, interactive=False, aliases={DEFAULT_DB_ALIAS})
         provisioning.warm_pool_fill(size=TEST_POOL_SIZE)
     yield
     if created is not None:
-        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        with django_db_blocker.unblock():
             teardown_databases(created, verbosity=0)
 
 
@@ -317,16 +317,16 @@ def bearer(token: str) -> dict[str, str]:
 
 def assert_problem(response: object, status: int) -> dict[str, object]:
     """Assert an RFC 9457 problem response with `status`; return its body."""
-    assert response.status_code == status, (response.status_code, response.content)  # type: ignore[attr-defined]
-    assert response["Content-Type"] == "application/problem+json"  # type: ignore[index]
-    body = response.json()  # type: ignore[attr-defined]
+    assert response.status_code == status, (response.status_code, response.content)
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
     assert body["status"] == status
     assert {"type", "title", "status", "detail", "code"} <= set(body)
     # One `type` URI per kind of error, each described in docs/problems.md.
     assert body["type"] == problem_type(body["code"]), body
     assert body["code"] in documented_problem_codes(), f"{body['code']!r} is not in docs/problems.md"
     assert isinstance(body["detail"], str) and not body["detail"].lstrip().startswith(("{", "[")), body
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 @functools.cache

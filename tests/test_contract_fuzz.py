@@ -54,7 +54,7 @@ class FuzzServer(LiveServer):
 
 
 @pytest.fixture
-def fuzz_server(committed_shop: ShopContext, django_db_blocker, tmp_path: Path) -> Iterator[FuzzServer]:  # type: ignore[no-untyped-def]
+def fuzz_server(committed_shop: ShopContext, django_db_blocker, tmp_path: Path) -> Iterator[FuzzServer]:
     """
     gunicorn serving the committed shop (whose fixture removes it afterwards); the
     users and shops the fuzzer signs up and creates are removed here, so the rest of

@@ -29,7 +29,7 @@ LONG_RUNNING = {"postgres", "redis", "pgbouncer", "web", "worker", "webhook-work
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE.read_text())  # type: ignore[no-any-return]
+    return yaml.safe_load(COMPOSE.read_text())
 
 
 def stage_names() -> set[str]:

@@ -56,7 +56,7 @@ class ClientFlowServer(FuzzServer):
 
 
 @pytest.fixture
-def live(django_db_setup: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def live(django_db_setup: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:
     """
     gunicorn on the test database; what the flow signs up and creates is committed,
     and removed afterwards (no flush: the seeded plans and the warm pool stay).

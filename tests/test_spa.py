@@ -14,7 +14,7 @@ ADMIN_ORIGIN = settings.CORS_ALLOWED_ORIGINS[0]
 
 
 @pytest.fixture
-def dist(tmp_path: Path, settings) -> Path:  # type: ignore[no-untyped-def]
+def dist(tmp_path: Path, settings) -> Path:
     for app in ("storefront", "admin"):
         (tmp_path / app).mkdir()
         title = "Shop" if app == "storefront" else app  # the storefront's is replaced per route
@@ -54,7 +54,7 @@ def test_admin_routes_on_the_platform_host(dist: Path, db: None) -> None:
     assert_problem(client.get("/products/blue-mug", **PLATFORM), 404)
 
 
-def test_unbuilt_frontend_is_a_problem_not_a_crash(tmp_path: Path, settings, shop_a: ShopContext) -> None:  # type: ignore[no-untyped-def]
+def test_unbuilt_frontend_is_a_problem_not_a_crash(tmp_path: Path, settings, shop_a: ShopContext) -> None:
     settings.SPA_DIST_DIR = tmp_path / "missing"
     body = assert_problem(Client().get("/", HTTP_HOST=shop_a.host), 503)
     assert body["code"] == "frontend_not_built"

@@ -6,10 +6,11 @@ from rest_framework import serializers
 
 from billing.models import Invoice, InvoiceLine, Plan
 from tenants.conventions.fields import StrictCharField
-from tenants.conventions.money import Money, MoneyField
+from tenants.conventions.money import MoneyField
+from tenants.money import Money
 
 
-class PlanLimitsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class PlanLimitsOutput(serializers.Serializer):
     max_products = serializers.IntegerField()
     max_orders_per_month = serializers.IntegerField()
     max_staff_seats = serializers.IntegerField(help_text="Memberships, owners included.")
@@ -20,14 +21,14 @@ class PlanLimitsOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class PlanOverageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class PlanOverageOutput(serializers.Serializer):
     included_orders_per_month = serializers.IntegerField()
     per_order = MoneyField(help_text="Charged for each order beyond the included ones.")
     included_api_calls_per_month = serializers.IntegerField()
     per_1000_api_calls = MoneyField(help_text="Charged for each started 1,000 Admin API calls beyond those.")
 
 
-class PlanOutput(serializers.Serializer):  # type: ignore[type-arg]
+class PlanOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     price = MoneyField(help_text="The monthly fee.")
@@ -50,23 +51,23 @@ def plan_payload(plan: Plan) -> dict[str, Any]:
     }
 
 
-class SubscriptionInput(serializers.Serializer):  # type: ignore[type-arg]
+class SubscriptionInput(serializers.Serializer):
     plan = StrictCharField(max_length=40, help_text="The code of the plan to move to (see `plans`).")
 
 
-class PeriodOutput(serializers.Serializer):  # type: ignore[type-arg]
+class PeriodOutput(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(help_text="Exclusive: the next period's start.")
 
 
-class SubscriptionOutput(serializers.Serializer):  # type: ignore[type-arg]
+class SubscriptionOutput(serializers.Serializer):
     plan = PlanOutput()
     started_at = serializers.DateTimeField()
     plan_changed_at = serializers.DateTimeField()
     current_period = PeriodOutput()
 
 
-class MeteredOutput(serializers.Serializer):  # type: ignore[type-arg]
+class MeteredOutput(serializers.Serializer):
     used = serializers.IntegerField()
     limit = serializers.IntegerField(help_text="What the plan allows; creating more is refused with 402.")
 
@@ -77,7 +78,7 @@ class OrdersUsageOutput(MeteredOutput):
     )
 
 
-class ApiCallsUsageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ApiCallsUsageOutput(serializers.Serializer):
     used = serializers.IntegerField(
         allow_null=True, help_text="Admin API calls this period; null while the counter is unreachable."
     )
@@ -85,7 +86,7 @@ class ApiCallsUsageOutput(serializers.Serializer):  # type: ignore[type-arg]
     limit_per_minute = serializers.IntegerField(help_text="The plan's Admin API rate limit.")
 
 
-class UsageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class UsageOutput(serializers.Serializer):
     plan = serializers.CharField(help_text="The code of the shop's plan.")
     period = PeriodOutput()
     products = MeteredOutput()
@@ -95,7 +96,7 @@ class UsageOutput(serializers.Serializer):  # type: ignore[type-arg]
     api_calls = ApiCallsUsageOutput()
 
 
-class InvoiceLineOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InvoiceLineOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=InvoiceLine.Kind.choices)
     description = serializers.CharField()
     quantity = serializers.IntegerField()
@@ -103,7 +104,7 @@ class InvoiceLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     amount = MoneyField()
 
 
-class InvoiceOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InvoiceOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=Invoice.Status.choices)
     period = serializers.CharField(help_text="The billed month, YYYY-MM.")
@@ -116,12 +117,12 @@ class InvoiceOutput(serializers.Serializer):  # type: ignore[type-arg]
     lines = InvoiceLineOutput(many=True)
 
 
-class UpcomingUsageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class UpcomingUsageOutput(serializers.Serializer):
     orders = serializers.IntegerField()
     api_calls = serializers.IntegerField()
 
 
-class UpcomingInvoiceOutput(serializers.Serializer):  # type: ignore[type-arg]
+class UpcomingInvoiceOutput(serializers.Serializer):
     period = serializers.CharField(help_text="The running month, YYYY-MM.")
     plan = serializers.CharField()
     total = MoneyField(help_text="So far: usage keeps counting until the period ends.")

@@ -16,10 +16,11 @@ from billing.models import Invoice, Subscription
 from billing.periods import period_bounds, period_label, period_of
 from tenants import selectors as tenant_selectors
 from tenants.api.base import PlatformAPIView, validated
-from tenants.conventions.money import Money
 from tenants.conventions.pagination import CursorPage
 from tenants.errors import NotAllowed
+from tenants.http import request_user
 from tenants.models import Membership, Shop
+from tenants.money import Money
 
 OWNERS = frozenset({Membership.Role.OWNER})
 OWNERS_AND_ADMINS = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
@@ -49,7 +50,7 @@ class PlanListView(PlatformAPIView):
 
 def _shop_for(request: Request, slug: str, roles: frozenset[str] = OWNERS) -> Shop:
     """The caller's shop by slug (404 if they are not a member), if their role is in `roles` (else 403)."""
-    shop, membership = tenant_selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+    shop, membership = tenant_selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
     if membership.role not in roles:
         raise NotAllowed(f"Only the shop's {' and '.join(sorted(roles))}s can see or change its billing.")
     return shop
@@ -131,7 +132,9 @@ class SubscriptionView(PlatformAPIView):
     def put(self, request: Request, slug: str) -> Response:
         shop = _shop_for(request, slug)
         data = validated(s.SubscriptionInput, request.data)
-        subscription = services.subscription_change(shop=shop, plan_code=data["plan"], by=request.user)  # type: ignore[arg-type]
+        subscription = services.subscription_change(
+            shop=shop, plan_code=data["plan"], by=request_user(request)
+        )
         return Response(s.SubscriptionOutput(_subscription_payload(subscription)).data)
 
 

@@ -16,22 +16,22 @@ from billing.api.schema import PLAN_LIMIT
 from catalog import bulk
 from catalog.models import CsvExport, Product, ProductImport
 from catalog.tasks import product_export_run
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
-from tenants.auth import request_actor
 from tenants.conventions.csvfiles import CsvTooLarge
 from tenants.conventions.money import AmountInputField
 
 # --- Serializers -------------------------------------------------------------------
 
 
-class ProgressOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ProgressOutput(serializers.Serializer):
     phase = serializers.CharField(help_text="pending, checking, checked, writing, done or failed.")
     done = serializers.IntegerField(help_text="Rows handled so far.")
     total = serializers.IntegerField()
     percent = serializers.IntegerField(min_value=0, max_value=100)
 
 
-class RowErrorOutput(serializers.Serializer):  # type: ignore[type-arg]
+class RowErrorOutput(serializers.Serializer):
     line = serializers.IntegerField(
         allow_null=True, help_text="The file's line (the header is line 1); null: the whole file."
     )
@@ -39,7 +39,7 @@ class RowErrorOutput(serializers.Serializer):  # type: ignore[type-arg]
     message = serializers.CharField()
 
 
-class ImportOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ImportOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ProductImport.Status.choices)
     dry_run = serializers.BooleanField()
@@ -63,7 +63,7 @@ class ImportOutput(serializers.Serializer):  # type: ignore[type-arg]
         return bulk.job_progress(job)
 
 
-class ExportOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ExportOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=CsvExport.Kind.choices)
     status = serializers.ChoiceField(choices=CsvExport.Status.choices)
@@ -88,7 +88,7 @@ class ExportOutput(serializers.Serializer):  # type: ignore[type-arg]
         return bulk.export_download_url(export)
 
 
-class ImportInput(serializers.Serializer):  # type: ignore[type-arg]
+class ImportInput(serializers.Serializer):
     file = serializers.FileField(
         help_text="A product CSV (Shopify's product columns; docs/bulk-data.md), UTF-8.",
         max_length=255,
@@ -97,7 +97,7 @@ class ImportInput(serializers.Serializer):  # type: ignore[type-arg]
     dry_run = serializers.BooleanField(default=False, help_text="Check every row and report, write nothing.")
 
 
-class BulkEditInput(serializers.Serializer):  # type: ignore[type-arg]
+class BulkEditInput(serializers.Serializer):
     products = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62),
         min_length=1,
@@ -125,7 +125,7 @@ class BulkEditInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class BulkEditOutput(serializers.Serializer):  # type: ignore[type-arg]
+class BulkEditOutput(serializers.Serializer):
     products = serializers.ListField(child=serializers.IntegerField())
 
 

@@ -13,7 +13,7 @@ from billing.api.schema import PLAN_LIMIT
 from catalog import images, selectors
 from catalog.api import serializers as s
 from catalog.api.views import CatalogAdminView
-from tenants.auth import request_actor
+from tenants.api.auth import request_actor
 
 UPLOAD_DESCRIPTION = """
 Record a pending image and answer how to send its bytes straight to object storage:

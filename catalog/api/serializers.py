@@ -28,7 +28,7 @@ class OptionsField(serializers.DictField):
         value = super().to_internal_value(data)  # type: ignore[arg-type]
         if len(value) > 10 or any(len(key) > 50 for key in value):
             raise serializers.ValidationError("At most 10 options with names of up to 50 characters.")
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 class AttributesField(serializers.JSONField):
@@ -59,7 +59,7 @@ class TagsField(serializers.ListField):
 # --- Input ---------------------------------------------------------------------------
 
 
-class VariantInput(serializers.Serializer):  # type: ignore[type-arg]
+class VariantInput(serializers.Serializer):
     sku = StrictCharField(max_length=64)
     title = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
     options = OptionsField(required=False, default=dict)
@@ -74,7 +74,7 @@ class VariantInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class VariantUpdateInput(serializers.Serializer):
     sku = StrictCharField(max_length=64, required=False)
     title = StrictCharField(max_length=255, required=False, allow_blank=True)
     options = OptionsField(required=False)
@@ -85,7 +85,7 @@ class VariantUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
 
 
-class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
+class ProductInput(serializers.Serializer):
     title = StrictCharField(max_length=255)
     slug = StrictRegexField(SLUG_RE, max_length=255, required=False)
     description = StrictCharField(max_length=20_000, required=False, allow_blank=True, default="")
@@ -99,7 +99,7 @@ class ProductInput(serializers.Serializer):  # type: ignore[type-arg]
     variants = VariantInput(many=True, allow_empty=False, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 
-class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ProductUpdateInput(serializers.Serializer):
     title = StrictCharField(max_length=255, required=False)
     slug = StrictRegexField(SLUG_RE, max_length=255, required=False)
     description = StrictCharField(max_length=20_000, required=False, allow_blank=True)
@@ -110,7 +110,7 @@ class ProductUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     tags = TagsField(required=False)
 
 
-class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
     slug = StrictRegexField(SLUG_RE, max_length=140, required=False)
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)  # type: ignore[assignment]
@@ -118,7 +118,7 @@ class CategoryInput(serializers.Serializer):  # type: ignore[type-arg]
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=0)
 
 
-class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=120, required=False)
     slug = StrictRegexField(SLUG_RE, max_length=140, required=False)
     parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)  # type: ignore[assignment]
@@ -126,11 +126,11 @@ class CategoryUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
-class CategoryDeleteQuery(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryDeleteQuery(serializers.Serializer):
     reassign_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
 
 
-class CategoryReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryReorderInput(serializers.Serializer):
     parent = serializers.IntegerField(
         min_value=1, max_value=2**62, allow_null=True, help_text="Null: top level."
     )  # type: ignore[assignment]
@@ -141,7 +141,7 @@ class CategoryReorderInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg]
+class InventoryAdjustmentInput(serializers.Serializer):
     variant = serializers.IntegerField(min_value=1)
     delta = serializers.IntegerField(min_value=-10_000_000, max_value=10_000_000)
     reason = serializers.ChoiceField(
@@ -153,7 +153,7 @@ class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg
 # --- Output --------------------------------------------------------------------------
 
 
-class ImageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField(help_text="The original; null until the upload is confirmed.")
     thumbnail_url = serializers.SerializerMethodField(help_text="At most 400×400 (WebP); null until made.")
@@ -168,7 +168,7 @@ class ImageOutput(serializers.Serializer):  # type: ignore[type-arg]
         return object_url(image.thumbnail_key) if image.thumbnail_key else None
 
 
-class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
+class ImageUploadInput(serializers.Serializer):
     filename = StrictCharField(max_length=255)
     content_type = StrictCharField(
         max_length=100, help_text="image/jpeg, image/png, image/webp or image/gif."
@@ -179,13 +179,13 @@ class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
     alt = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class ImageUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ImageUpdateInput(serializers.Serializer):
     alt = StrictCharField(
         max_length=255, required=False, allow_blank=True, help_text="What the image shows, in words."
     )
 
 
-class ImageReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+class ImageReorderInput(serializers.Serializer):
     order = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=False,
@@ -194,7 +194,7 @@ class ImageReorderInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class UploadFormOutput(serializers.Serializer):  # type: ignore[type-arg]
+class UploadFormOutput(serializers.Serializer):
     method = serializers.CharField(
         help_text="`POST` (a multipart form, S3) or `PUT` (the bytes as the body)."
     )
@@ -222,10 +222,10 @@ class ImageUploadOutput(ImageOutput):
 
     @extend_schema_field(UploadFormOutput)
     def get_upload(self, image: ProductImage) -> dict[str, object]:
-        return UploadFormOutput(self.context["upload"]).data  # type: ignore[return-value]
+        return UploadFormOutput(self.context["upload"]).data
 
 
-class VariantOutput(serializers.Serializer):  # type: ignore[type-arg]
+class VariantOutput(serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
     title = serializers.CharField()
@@ -237,13 +237,13 @@ class VariantOutput(serializers.Serializer):  # type: ignore[type-arg]
     weight_grams = serializers.IntegerField()
 
 
-class CategoryRefOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryRefOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
 
 
-class ProductOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     slug = serializers.CharField()
@@ -259,7 +259,7 @@ class ProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     updated_at = serializers.DateTimeField()
 
 
-class CategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
@@ -268,7 +268,7 @@ class CategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
     position = serializers.IntegerField()
 
 
-class InventoryItemOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InventoryItemOutput(serializers.Serializer):
     variant = serializers.IntegerField(source="id")
     sku = serializers.CharField()
     product = serializers.IntegerField(source="product_id")
@@ -281,7 +281,7 @@ class InventoryItemOutput(serializers.Serializer):  # type: ignore[type-arg]
         return bool(variant.stock <= variant.low_stock_threshold)  # type: ignore[attr-defined]
 
 
-class InventoryAdjustmentOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InventoryAdjustmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     variant = serializers.IntegerField(source="variant_id")
     sku = serializers.CharField(source="variant.sku")
@@ -293,7 +293,7 @@ class InventoryAdjustmentOutput(serializers.Serializer):  # type: ignore[type-ar
     created_at = serializers.DateTimeField()
 
 
-class AuditEntryOutput(serializers.Serializer):  # type: ignore[type-arg]
+class AuditEntryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     actor_type = serializers.CharField()
     actor_id = serializers.IntegerField(allow_null=True)
@@ -309,7 +309,7 @@ class AuditEntryOutput(serializers.Serializer):  # type: ignore[type-arg]
 # --- Storefront ------------------------------------------------------------------------
 
 
-class StorefrontVariantOutput(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontVariantOutput(serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
     title = serializers.CharField()
@@ -322,7 +322,7 @@ class StorefrontVariantOutput(serializers.Serializer):  # type: ignore[type-arg]
         return bool(variant.stock > 0)  # type: ignore[attr-defined]
 
 
-class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     slug = serializers.CharField()
@@ -335,27 +335,27 @@ class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     images = ImageOutput(many=True, source="images.all")
 
 
-class StorefrontCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontCategoryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
     children = serializers.ListField(child=serializers.DictField())
 
 
-class FacetCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
+class FacetCategoryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.CharField()
     name = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class FacetPriceBandOutput(serializers.Serializer):  # type: ignore[type-arg]
+class FacetPriceBandOutput(serializers.Serializer):
     min = serializers.CharField()
     max = serializers.CharField(allow_null=True)
     count = serializers.IntegerField()
 
 
-class FacetsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class FacetsOutput(serializers.Serializer):
     total = serializers.IntegerField()
     in_stock = serializers.IntegerField()
     categories = FacetCategoryOutput(many=True)
@@ -373,7 +373,7 @@ class PageLinkField(serializers.CharField):
     """A neighbouring page as a relative reference (path and query), resolved against the shop's host."""
 
 
-class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontProductPageOutput(serializers.Serializer):
     results = StorefrontProductOutput(many=True)
     next = PageLinkField(
         allow_null=True,
@@ -389,13 +389,13 @@ class StorefrontProductPageOutput(serializers.Serializer):  # type: ignore[type-
 class QueryBooleanField(serializers.BooleanField):
     """A boolean query parameter: `true`/`false` (and 1/0); left out, it is None. `?x=null` is refused."""
 
-    NULL_VALUES: set[str | None] = set()  # type: ignore[misc]
+    NULL_VALUES: set[str | None] = set()
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(required=False, allow_null=True, default=None, **kwargs)  # type: ignore[arg-type]
 
 
-class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontListQuery(serializers.Serializer):
     q = StrictCharField(max_length=200, required=False, allow_blank=True)
     category = StrictRegexField(SLUG_RE, max_length=140, required=False)
     min_price = AmountInputField(required=False)
@@ -405,7 +405,7 @@ class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
     # `limit` and `cursor` follow the rules every list shares (tenants.conventions.pagination).
 
 
-class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]
+class AdminProductQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, source="category_id")
     q = StrictCharField(max_length=200, required=False)
@@ -413,11 +413,11 @@ class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]
     vendor = StrictCharField(max_length=255, required=False)
 
 
-class InventoryQuery(serializers.Serializer):  # type: ignore[type-arg]
+class InventoryQuery(serializers.Serializer):
     low_stock = serializers.BooleanField(required=False, default=False)
 
 
-class AdjustmentQuery(serializers.Serializer):  # type: ignore[type-arg]
+class AdjustmentQuery(serializers.Serializer):
     variant = serializers.IntegerField(min_value=1, required=False)
 
 

@@ -38,6 +38,7 @@ from tenants.conventions.pagination import (
     cursor_text,
     page_size_parse,
 )
+from tenants.http import request_shop
 
 # The list's orderings: each is unique (the product id breaks ties), as cursor pages need.
 ORDERINGS = {
@@ -136,7 +137,7 @@ def storefront_list_params(query: QueryDict, *, currency: str) -> StorefrontList
 
 def storefront_list_cache_query(request: HttpRequest) -> str | None:
     """The product list's part of its cache key (see StorefrontListParams); None when the query is bad."""
-    return _canonical_query(request.META.get("QUERY_STRING", ""), request.tenant.currency)  # type: ignore[attr-defined]
+    return _canonical_query(request.META.get("QUERY_STRING", ""), request_shop(request).currency)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -234,7 +235,7 @@ class StorefrontProductListView(StorefrontAPIView):
         if not all(row.current for row in shown):
             rendering.storefront_renderings_renew_soon()
             return None
-        results = ",".join(row.body for row in shown)  # type: ignore[misc]
+        results = ",".join(row.body for row in shown)
         next_link = json.dumps(paginator.get_next_link())
         previous_link = json.dumps(paginator.get_previous_link())
         return (
@@ -296,4 +297,4 @@ class StorefrontProductDetailView(StorefrontAPIView):
         product = selectors.access_storefront_product_by_slug(slug=slug)
         if settings.STOREFRONT_RENDERED_PAGES:  # on sale, but its rendering is missing or stale
             rendering.storefront_renderings_renew_soon()
-        return Response(s.StorefrontProductOutput(product, context=shop_context(request)).data)  # type: ignore[attr-defined]
+        return Response(s.StorefrontProductOutput(product, context=shop_context(request)).data)

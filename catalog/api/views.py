@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.api.schema import PLAN_LIMIT
-from catalog import selectors, services
+from catalog import inventory, selectors, services
 from catalog.api import serializers as s
 from catalog.errors import CatalogNotFound
 from catalog.models import Category
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
-from tenants.auth import request_actor
 from tenants.models import Membership
 
 CATALOG_READ_WRITE = {
@@ -305,7 +305,7 @@ class AdminInventoryAdjustmentView(CatalogAdminView):
             variant = selectors.access_variant_by_id_anywhere(variant_id=data.pop("variant"))
         except CatalogNotFound:
             raise ValidationError({"variant": ["Unknown variant."]}) from None
-        adjustment = services.inventory_adjust(actor=request_actor(request), variant=variant, **data)
+        adjustment = inventory.inventory_adjust(actor=request_actor(request), variant=variant, **data)
         return Response(self.output(s.InventoryAdjustmentOutput, adjustment), status=status.HTTP_201_CREATED)
 
 

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from catalog import selectors as catalog_selectors
 from catalog.storefront import selectors
 from tenants.conventions.problems import page_not_found, problem_response
+from tenants.http import request_shop
 
 # A sitemap file holds at most 50,000 URLs (sitemaps.org); products are listed in files of this many.
 PRODUCTS_PER_SITEMAP = 40_000
@@ -123,7 +124,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     theme = selectors.theme_current()
-    name = str(request.tenant.name).strip()  # type: ignore[attr-defined]
+    name = str(request_shop(request).name).strip()
     initial = escape(name[:1].upper() or "S")
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'

@@ -10,27 +10,27 @@ from tenants.conventions.fields import StrictBooleanField, StrictCharField
 ORDER_NUMBER_MAX = 2**62
 
 
-class CustomerSignupInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerSignupInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CustomerSignInInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerSignInInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class CustomerRefreshInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerRefreshInput(serializers.Serializer):
     refresh = StrictCharField(max_length=2000)
 
 
-class CustomerTokensOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerTokensOutput(serializers.Serializer):
     access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>` to `customer/...`.")
     refresh = serializers.CharField(help_text="Good for one `customer/token/refresh`.")
 
 
-class CustomerAccountOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerAccountOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -43,20 +43,20 @@ class CustomerAccountOutput(serializers.Serializer):  # type: ignore[type-arg]
         return getattr(customer, "email_verified_at", None) is not None
 
 
-class CustomerUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
 
 
-class CustomerEmailInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerEmailInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
-class CustomerEmailChangeInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerEmailChangeInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="The new e-mail; the link goes there.")
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class CustomerLinkInput(serializers.Serializer):  # type: ignore[type-arg]
+class CustomerLinkInput(serializers.Serializer):
     token = StrictCharField(max_length=500, help_text="The `token` of the e-mailed link.")
 
 
@@ -82,13 +82,13 @@ class CustomerAddressOutput(AddressOutput):
     is_default = serializers.BooleanField()
 
 
-class ReorderInput(serializers.Serializer):  # type: ignore[type-arg]
+class ReorderInput(serializers.Serializer):
     cart = serializers.RegexField(
         r"^[0-9a-f]{32}$", required=False, help_text="A cart to add to; a new cart is started without it."
     )
 
 
-class ReorderOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ReorderOutput(serializers.Serializer):
     cart = CartOutput()
     unavailable = serializers.ListField(
         child=serializers.CharField(),
@@ -96,6 +96,6 @@ class ReorderOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class OrderLookupInput(serializers.Serializer):  # type: ignore[type-arg]
+class OrderLookupInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     number = serializers.IntegerField(min_value=1, max_value=ORDER_NUMBER_MAX)

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from orders import accounts, quoting, selectors, tokens
 from orders.api import customer_serializers as cs
 from orders.api import serializers as s
-from orders.api.auth import CUSTOMER_REALM, CustomerJWTAuthentication, SignedInCustomer
+from orders.api.auth import CUSTOMER_REALM, CustomerJWTAuthentication, SignedInCustomer, signed_in_customer
 from orders.models import Customer
 from tenants.api.base import StorefrontAPIView, shop_context, shop_currency, validated
 
@@ -45,7 +45,9 @@ class CustomerView(StorefrontAPIView):
     permission_classes = [SignedInCustomer]
 
     def customer(self, request: Request) -> Customer:
-        customer: Customer = request.user  # type: ignore[assignment]
+        customer = signed_in_customer(request)
+        if customer is None:  # SignedInCustomer lets no one else in
+            raise AuthenticationFailed("Sign in to your account.")
         return customer
 
 

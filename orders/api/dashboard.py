@@ -12,7 +12,7 @@ from tenants.api.base import AdminAPIView, shop_context, shop_currency
 from tenants.conventions.money import ShopMoneyField
 
 
-class TodayOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TodayOutput(serializers.Serializer):
     date = serializers.DateField(help_text="Today (UTC).")
     orders_placed = serializers.IntegerField(help_text="Orders placed today, paid or not.")
     orders_paid = serializers.IntegerField(help_text="Orders paid today (in the shop's currency).")
@@ -22,7 +22,7 @@ class TodayOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class TodoOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TodoOutput(serializers.Serializer):
     unfulfilled_orders = serializers.IntegerField(help_text="Paid orders waiting to be fulfilled.")
     low_stock_variants = serializers.IntegerField(help_text="Variants at or below their low-stock threshold.")
     failed_webhooks = serializers.IntegerField(
@@ -30,7 +30,7 @@ class TodoOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class DashboardOutput(serializers.Serializer):  # type: ignore[type-arg]
+class DashboardOutput(serializers.Serializer):
     as_of = serializers.DateTimeField(help_text="When these figures were read: they are live to this moment.")
     today = TodayOutput()
     todo = TodoOutput()

@@ -15,15 +15,15 @@ from catalog import bulk
 from catalog.api.bulk import ExportOutput
 from catalog.models import CsvExport
 from orders.tasks import order_export_run
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, validated
-from tenants.auth import request_actor
 
 
-class OrderExportInput(serializers.Serializer):  # type: ignore[type-arg]
+class OrderExportInput(serializers.Serializer):
     from_ = serializers.DateField(required=False, help_text="Orders placed on or after this day (UTC).")
     to = serializers.DateField(required=False, help_text="Orders placed on or before this day (UTC).")
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields

@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from orders import reports
 from tenants.api.base import AdminAPIView, shop_currency, validated
-from tenants.conventions.money import CURRENCIES, ShopMoneyField
+from tenants.conventions.money import ShopMoneyField
+from tenants.money import CURRENCIES
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -22,10 +23,10 @@ MAX_DAYS = 366
 EARLIEST = dt.date(1970, 1, 1)
 
 
-class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
+class SalesReportQuery(serializers.Serializer):
     """`from` and `to` (inclusive), UTC days; `to` defaults to today and `from` to 29 days before `to`."""
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         # `from` is a Python keyword, so the fields cannot be class attributes.
         return {
             "from": serializers.DateField(required=False, input_formats=["%Y-%m-%d"]),
@@ -36,7 +37,7 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         # Leave a value out for its default; `?to=` (empty) is not a date, as the document says.
         present = {name: data.get(name) for name in ("from", "to", "currency") if data.get(name) is not None}
-        return super().to_internal_value(present)  # type: ignore[no-any-return]
+        return super().to_internal_value(present)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
@@ -54,7 +55,7 @@ class SalesReportQuery(serializers.Serializer):  # type: ignore[type-arg]
         return {"date_from": date_from, "date_to": date_to, "currency": attrs.get("currency")}
 
 
-class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
+class SalesFiguresOutput(serializers.Serializer):
     orders = serializers.IntegerField(help_text="Orders paid.")
     gross_sales = ShopMoneyField(help_text="What the orders paid came to, before refunds.")
     revenue = ShopMoneyField(help_text="What the orders paid came to, less the refunds made (net revenue).")
@@ -71,25 +72,25 @@ class SalesFiguresOutput(serializers.Serializer):  # type: ignore[type-arg]
 class SalesDayOutput(SalesFiguresOutput):
     date = serializers.DateField()
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         return {"date": fields.pop("date"), **fields}
 
 
-class TopProductOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TopProductOutput(serializers.Serializer):
     product = serializers.IntegerField(source="product_id")
     title = serializers.CharField(help_text="The title it last sold under in the period.")
     quantity = serializers.IntegerField()
     revenue = ShopMoneyField(help_text="Line totals of its units in the orders paid.")
 
 
-class SalesReportOutput(serializers.Serializer):  # type: ignore[type-arg]
+class SalesReportOutput(serializers.Serializer):
     currency = serializers.CharField(help_text="Every amount is in it: the orders placed in this currency.")
     totals = SalesFiguresOutput()
     days = SalesDayOutput(many=True, help_text="Every day of the period, oldest first.")
     top_products = TopProductOutput(many=True, help_text=f"At most {reports.TOP_PRODUCTS}, by revenue.")
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         return {
             "from": serializers.DateField(source="date_from"),
             "to": serializers.DateField(source="date_to"),

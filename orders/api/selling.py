@@ -20,8 +20,8 @@ from orders.api import selling_serializers as ss
 from orders.api.serializers import CartOutput, ShippingAddressInput
 from orders.api.views import _cart_body
 from orders.errors import DiscountUnknown
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
-from tenants.auth import request_actor
 from tenants.errors import ResourceNotFound
 from tenants.models import Membership
 

@@ -12,7 +12,8 @@ from orders.countries import COUNTRY_CODES, region_valid
 from orders.models import Discount, ShippingMethod
 from orders.pricing import rate_text
 from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
-from tenants.conventions.money import AmountInputField, Money, MoneyField, ShopMoneyField
+from tenants.conventions.money import AmountInputField, MoneyField, ShopMoneyField
+from tenants.money import Money
 
 MAX_ID = 2**62
 
@@ -54,12 +55,12 @@ class RateOutputField(serializers.CharField):
 # --- Shipping zones -----------------------------------------------------------------------
 
 
-class WeightBandInput(serializers.Serializer):  # type: ignore[type-arg]
+class WeightBandInput(serializers.Serializer):
     up_to_grams = serializers.IntegerField(min_value=1, max_value=10_000_000)
     price = AmountInputField()
 
 
-class ShippingMethodInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingMethodInput(serializers.Serializer):
     id = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, help_text="Keep (and change) this existing method."
     )
@@ -93,7 +94,7 @@ class ShippingMethodInput(serializers.Serializer):  # type: ignore[type-arg]
         return attrs
 
 
-class ShippingZoneUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingZoneUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     countries = serializers.ListField(child=country_field(), min_length=1, max_length=250, required=False)
     postal_code_prefixes = serializers.ListField(
@@ -113,12 +114,12 @@ class ShippingZoneInput(ShippingZoneUpdateInput):
     countries = serializers.ListField(child=country_field(), min_length=1, max_length=250)
 
 
-class WeightBandOutput(serializers.Serializer):  # type: ignore[type-arg]
+class WeightBandOutput(serializers.Serializer):
     up_to_grams = serializers.IntegerField()
     price = ShopMoneyField()
 
 
-class ShippingMethodOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingMethodOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     rate_type = serializers.ChoiceField(choices=ShippingMethod.RateType.choices)
@@ -130,7 +131,7 @@ class ShippingMethodOutput(serializers.Serializer):  # type: ignore[type-arg]
     pickup = serializers.BooleanField()
 
 
-class ShippingZoneOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingZoneOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     countries = serializers.ListField(child=serializers.CharField())
@@ -141,7 +142,7 @@ class ShippingZoneOutput(serializers.Serializer):  # type: ignore[type-arg]
 # --- Taxes ----------------------------------------------------------------------------------
 
 
-class TaxRateInput(serializers.Serializer):  # type: ignore[type-arg]
+class TaxRateInput(serializers.Serializer):
     country = country_field()
     region = StrictRegexField(
         r"^[A-Z0-9]{0,3}$", required=False, allow_blank=True, default="",
@@ -156,14 +157,14 @@ class TaxRateInput(serializers.Serializer):  # type: ignore[type-arg]
         return attrs
 
 
-class CategoryRateInput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryRateInput(serializers.Serializer):
     category = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     country = country_field()
     rate = RateInputField()
     name = StrictCharField(max_length=100)
 
 
-class TaxesInput(serializers.Serializer):  # type: ignore[type-arg]
+class TaxesInput(serializers.Serializer):
     prices_include_tax = StrictBooleanField(
         help_text="Prices are entered with tax included (tax is extracted)."
     )
@@ -192,21 +193,21 @@ class TaxesInput(serializers.Serializer):  # type: ignore[type-arg]
         return attrs
 
 
-class TaxRateOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TaxRateOutput(serializers.Serializer):
     country = serializers.CharField()
     region = serializers.CharField()
     rate = serializers.CharField()
     name = serializers.CharField()
 
 
-class CategoryRateOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CategoryRateOutput(serializers.Serializer):
     category = serializers.IntegerField()
     country = serializers.CharField()
     rate = serializers.CharField()
     name = serializers.CharField()
 
 
-class TaxesOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TaxesOutput(serializers.Serializer):
     prices_include_tax = serializers.BooleanField()
     shipping_taxable = serializers.BooleanField()
     default_rate = serializers.CharField()
@@ -217,7 +218,7 @@ class TaxesOutput(serializers.Serializer):  # type: ignore[type-arg]
 # --- Discounts ------------------------------------------------------------------------------
 
 
-class AppliesToInput(serializers.Serializer):  # type: ignore[type-arg]
+class AppliesToInput(serializers.Serializer):
     products = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         max_length=500,
@@ -232,7 +233,7 @@ class AppliesToInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class DiscountUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class DiscountUpdateInput(serializers.Serializer):
     code = StrictRegexField(
         r"^[A-Za-z0-9_-]{1,64}$", required=False, allow_null=True,
         help_text="Letters, digits, - and _; matched without regard to case. Leave out (or null) for an "
@@ -273,12 +274,12 @@ def discount_fields_check(merged: dict[str, Any]) -> None:
         raise serializers.ValidationError({"ends_at": ["After starts_at."]})
 
 
-class AppliesToOutput(serializers.Serializer):  # type: ignore[type-arg]
+class AppliesToOutput(serializers.Serializer):
     products = serializers.ListField(child=serializers.IntegerField(), source="product_ids")
     categories = serializers.ListField(child=serializers.IntegerField(), source="category_ids")
 
 
-class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
+class DiscountOutput(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True)
     kind = serializers.ChoiceField(choices=Discount.Kind.choices)
@@ -308,15 +309,15 @@ class DiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
 # --- The cart's choices and its breakdown ---------------------------------------------------
 
 
-class ShippingMethodChoiceInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingMethodChoiceInput(serializers.Serializer):
     method = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class DiscountCodeInput(serializers.Serializer):  # type: ignore[type-arg]
+class DiscountCodeInput(serializers.Serializer):
     code = StrictCharField(max_length=64)
 
 
-class ShippingOfferOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ShippingOfferOutput(serializers.Serializer):
     """A method the cart can ship with, priced for its contents."""
 
     id = serializers.IntegerField()
@@ -327,7 +328,7 @@ class ShippingOfferOutput(serializers.Serializer):  # type: ignore[type-arg]
     pickup = serializers.BooleanField()
 
 
-class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TotalsOutput(serializers.Serializer):
     """subtotal - discount + shipping (+ tax, unless prices include it) = total."""
 
     subtotal = MoneyField()
@@ -337,13 +338,13 @@ class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
     total = MoneyField()
 
 
-class TaxLineOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TaxLineOutput(serializers.Serializer):
     name = serializers.CharField()
     rate = serializers.CharField(help_text="Percent, as a decimal string.")
     amount = MoneyField()
 
 
-class AppliedDiscountOutput(serializers.Serializer):  # type: ignore[type-arg]
+class AppliedDiscountOutput(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True, help_text="null for an automatic promotion.")
     kind = serializers.ChoiceField(choices=Discount.Kind.choices)

@@ -19,12 +19,12 @@ from orders.api import serializers as s
 from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
 from orders.errors import CartNotFound, PaymentDeclined, PaymentNotFound, ProviderWebhookSignatureInvalid
 from orders.models import Customer, Order, Payment, PaymentSettings
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.audit.services import Actor
-from tenants.auth import request_actor
 from tenants.conventions.idempotency import ANONYMOUS, KeyHold, idempotent
-from tenants.conventions.money import Money
 from tenants.models import Membership
+from tenants.money import Money
 from tenants.webhooks import signing
 
 ORDERS_READ_WRITE = {"GET": "orders:read", "POST": "orders:write"}

@@ -17,6 +17,7 @@ from tenants import accounts, selectors
 from tenants.api import serializers as s
 from tenants.api.base import PlatformAPIView, validated
 from tenants.errors import NotAllowed
+from tenants.http import request_user
 from tenants.models import User
 from tenants.services import MANAGERS
 
@@ -91,7 +92,7 @@ class EmailChangeView(PlatformAPIView):
     def post(self, request: Request) -> Response:
         data = validated(s.EmailChangeInput, request.data)
         accounts.email_change_request(
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             email=data["email"],
             password=data["password"],
         )
@@ -131,7 +132,7 @@ class InvitationListCreateView(PlatformAPIView):
         description="Invitations newest first, open and closed, with their status (owners and admins).",
     )
     def get(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         if membership.role not in MANAGERS:
             raise NotAllowed("Only the shop's owners and admins can see its invitations.")
         page = self.paginate_queryset(selectors.invitations_of_shop(shop=shop)) or []
@@ -151,7 +152,7 @@ class InvitationListCreateView(PlatformAPIView):
         "address has none. Inviting an address with an open invitation sends it again with the new role.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         data = validated(s.InvitationInput, request.data)
         invitation = accounts.invitation_create(
             shop=shop, by=membership, email=data["email"], role=data["role"]
@@ -167,7 +168,7 @@ class InvitationDetailView(PlatformAPIView):
         description="Its link stops working at once (owners and admins); revoking twice is harmless.",
     )
     def delete(self, request: Request, slug: str, invitation_id: int) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         invitation = selectors.access_invitation_by_id(shop=shop, invitation_id=invitation_id)
         invitation = accounts.invitation_revoke(shop=shop, by=membership, invitation=invitation)
         return Response(s.InvitationOutput(invitation).data)
@@ -182,7 +183,7 @@ class InvitationResendView(PlatformAPIView):
         description="A new link with a new expiry (owners and admins); the link sent before stops working.",
     )
     def post(self, request: Request, slug: str, invitation_id: int) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         invitation = selectors.access_invitation_by_id(shop=shop, invitation_id=invitation_id)
         invitation = accounts.invitation_resend(shop=shop, by=membership, invitation=invitation)
         return Response(s.InvitationOutput(invitation).data)

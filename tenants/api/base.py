@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from tenants.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
+from tenants.api.auth import ApiKeyAuthentication, ShopAccess, ShopJWTAuthentication
 from tenants.conventions.deprecation import Deprecation
 from tenants.conventions.idempotency import idempotent
+from tenants.http import request_shop
 
 
-class MethodFirstAPIView(GenericAPIView):  # type: ignore[type-arg]
+class MethodFirstAPIView(GenericAPIView):
     """
     Answer a method the resource does not have with 405 before authentication:
     the answer does not depend on who asks, and a client without credentials
@@ -74,7 +75,7 @@ class AdminAPIView(MethodFirstAPIView):
 
 
 def validated(
-    serializer_class: type[Serializer],  # type: ignore[type-arg]
+    serializer_class: type[Serializer],
     data: Any,
     *,
     context: dict[str, Any] | None = None,
@@ -86,12 +87,12 @@ def validated(
         data = data.dict()
     serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data  # type: ignore[no-any-return]
+    return serializer.validated_data
 
 
 def shop_currency(request: Request) -> str:
     """The currency of the shop whose host the request came to."""
-    return str(request.tenant.currency)  # type: ignore[attr-defined]
+    return str(request_shop(request).currency)
 
 
 def shop_context(request: Request) -> dict[str, Any]:

@@ -5,24 +5,24 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.conventions.fields import StrictBooleanField, StrictCharField, StrictRegexField
-from tenants.conventions.money import CURRENCIES
 from tenants.models import ApiKey, Membership, Shop, ShopExport
+from tenants.money import CURRENCIES
 
 
-class SignupInput(serializers.Serializer):  # type: ignore[type-arg]
+class SignupInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
 
-class UserOutput(serializers.Serializer):  # type: ignore[type-arg]
+class UserOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
     is_staff = serializers.BooleanField()
 
 
-class MembershipOutput(serializers.Serializer):  # type: ignore[type-arg]
+class MembershipOutput(serializers.Serializer):
     shop = serializers.CharField(source="shop.slug", help_text="The shop's slug.")
     shop_name = serializers.CharField(source="shop.name")
     domain = serializers.CharField(help_text="The shop's primary hostname.")
@@ -33,7 +33,7 @@ class MeOutput(UserOutput):
     memberships = MembershipOutput(many=True)
 
 
-class ShopCreateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShopCreateInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
     slug = StrictCharField(max_length=40, help_text="3–40 of a-z, 0-9 and hyphens; becomes the subdomain.")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="USD")
@@ -61,7 +61,7 @@ class DirectoryCoordinate(serializers.DecimalField):
         )
 
 
-class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
+class DirectoryProfileInput(serializers.Serializer):
     listed = StrictBooleanField(
         required=False, help_text="Show the shop in the directory (needs a location)."
     )
@@ -83,7 +83,7 @@ class DirectoryProfileInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class DirectoryPublicFields(serializers.Serializer):  # type: ignore[type-arg]
+class DirectoryPublicFields(serializers.Serializer):
     """What a directory profile shows shoppers, in both answers that carry it."""
 
     description = serializers.CharField()
@@ -103,7 +103,7 @@ class DirectoryProfileOutput(DirectoryPublicFields):
     )
 
 
-class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShopUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=120, required=False)
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     directory = DirectoryProfileInput(
@@ -111,7 +111,7 @@ class ShopUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ShopOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ShopOutput(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     schema_name = serializers.CharField()
@@ -139,13 +139,13 @@ class DirectoryShopOutput(DirectoryPublicFields):
     )
 
 
-class StorefrontShopOutput(serializers.Serializer):  # type: ignore[type-arg]
+class StorefrontShopOutput(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     currency = serializers.CharField()
 
 
-class ApiKeyCreateInput(serializers.Serializer):  # type: ignore[type-arg]
+class ApiKeyCreateInput(serializers.Serializer):
     name = StrictCharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
@@ -155,7 +155,7 @@ class ApiKeyCreateInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ApiKeyOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ApiKeyOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The key's public prefix, to recognise it in lists.")
@@ -169,11 +169,11 @@ class ApiKeyCreatedOutput(ApiKeyOutput):
     key = serializers.CharField(help_text="The secret key. Shown only in this response; store it now.")
 
 
-class ShopDeleteInput(serializers.Serializer):  # type: ignore[type-arg]
+class ShopDeleteInput(serializers.Serializer):
     confirm = StrictCharField(max_length=40, help_text="The shop's slug, to confirm the deletion.")
 
 
-class ExportOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ExportOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ShopExport.Status.choices)
     reason = serializers.ChoiceField(choices=ShopExport.Reason.choices)
@@ -193,17 +193,17 @@ class ExportOutput(serializers.Serializer):  # type: ignore[type-arg]
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class ShopDeletionOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ShopDeletionOutput(serializers.Serializer):
     slug = serializers.CharField()
     status = serializers.ChoiceField(choices=Shop.Status.choices)
     export = ExportOutput(help_text="The final export, written before anything is removed.")
 
 
-class DomainInput(serializers.Serializer):  # type: ignore[type-arg]
+class DomainInput(serializers.Serializer):
     domain = StrictCharField(max_length=253, help_text="A hostname you control, e.g. shop.example.com.")
 
 
-class DomainOutput(serializers.Serializer):  # type: ignore[type-arg]
+class DomainOutput(serializers.Serializer):
     id = serializers.IntegerField()
     domain = serializers.CharField()
     is_primary = serializers.BooleanField(
@@ -211,12 +211,12 @@ class DomainOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class MemberInput(serializers.Serializer):  # type: ignore[type-arg]
+class MemberInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="A platform user's e-mail.")
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, default="staff")
 
 
-class MemberOutput(serializers.Serializer):  # type: ignore[type-arg]
+class MemberOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField(source="user.email")
     name = serializers.CharField(source="user.name")
@@ -229,30 +229,30 @@ class MemberOutput(serializers.Serializer):  # type: ignore[type-arg]
 TOKEN_MAX = 512  # every link token is far shorter; longer input is refused before any look-up
 
 
-class PasswordResetInput(serializers.Serializer):  # type: ignore[type-arg]
+class PasswordResetInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmInput(serializers.Serializer):  # type: ignore[type-arg]
+class PasswordResetConfirmInput(serializers.Serializer):
     token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class EmailChangeInput(serializers.Serializer):  # type: ignore[type-arg]
+class EmailChangeInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="The new address; a link goes there.")
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class LinkTokenInput(serializers.Serializer):  # type: ignore[type-arg]
+class LinkTokenInput(serializers.Serializer):
     token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
 
 
-class InvitationInput(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False, default="staff")
 
 
-class InvitationOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Membership.Role.choices)
@@ -265,7 +265,7 @@ class InvitationOutput(serializers.Serializer):  # type: ignore[type-arg]
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
-class InvitationAcceptInput(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationAcceptInput(serializers.Serializer):
     token = StrictCharField(max_length=TOKEN_MAX, help_text="The `token` of the e-mailed link.")
     name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
     password = StrictCharField(
@@ -277,7 +277,7 @@ class InvitationAcceptInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class InvitationAcceptedOutput(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationAcceptedOutput(serializers.Serializer):
     shop = serializers.CharField(help_text="The shop's slug.")
     shop_name = serializers.CharField()
     role = serializers.ChoiceField(choices=Membership.Role.choices)

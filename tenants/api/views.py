@@ -17,7 +17,8 @@ from tenants import hooks, lifecycle, selectors, services, storage
 from tenants.api import serializers as s
 from tenants.api.base import AdminAPIView, PlatformAPIView, StorefrontAPIView, validated
 from tenants.errors import NotAllowed
-from tenants.models import Membership, Shop, ShopExport, User
+from tenants.http import request_shop, request_user
+from tenants.models import Membership, Shop, ShopExport
 
 OWNER_OR_ADMIN = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
@@ -48,7 +49,7 @@ def _shop_detail_payload(shop: Shop, role: str) -> dict[str, Any]:
     domain = selectors.primary_domains([shop.pk]).get(shop.pk, "")
     profile = selectors.directory_profile_of(shop=shop)
     payload = {**_shop_payload(shop, domain, role), "directory": profile}
-    return s.ShopOutput(payload).data  # type: ignore[no-any-return]
+    return s.ShopOutput(payload).data
 
 
 class SignInView(TokenObtainPairView):
@@ -109,7 +110,7 @@ class MeView(PlatformAPIView):
         description="The signed-in user and their memberships, each with the shop's primary hostname.",
     )
     def get(self, request: Request) -> Response:
-        user: User = request.user  # type: ignore[assignment]
+        user = request_user(request)
         memberships = list(selectors.memberships_for_user(user=user))
         domains = selectors.primary_domains([m.shop_id for m in memberships])
         for membership in memberships:
@@ -128,7 +129,7 @@ class ShopListCreateView(PlatformAPIView):
         description="The shops the signed-in user is a member of, with their role in each.",
     )
     def get(self, request: Request) -> Response:
-        memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
+        memberships = selectors.memberships_for_user(user=request_user(request))
         page = self.paginate_queryset(memberships) or []
         shop_ids = [m.shop_id for m in page]
         domains = selectors.primary_domains(shop_ids)
@@ -146,7 +147,7 @@ class ShopListCreateView(PlatformAPIView):
     def post(self, request: Request) -> Response:
         data = validated(s.ShopCreateInput, request.data)
         shop = services.shop_create(
-            owner=request.user,  # type: ignore[arg-type]
+            owner=request_user(request),
             name=data["name"],
             slug=data["slug"],
             currency=data["currency"],
@@ -166,7 +167,7 @@ class ShopDetailView(PlatformAPIView):
         description="One of the signed-in user's shops; 404 for shops they are not a member of.",
     )
     def get(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         return Response(_shop_detail_payload(shop, membership.role))
 
     @extend_schema(
@@ -179,7 +180,7 @@ class ShopDetailView(PlatformAPIView):
         "`latitude` and `longitude`.",
     )
     def patch(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         data = validated(s.ShopUpdateInput, request.data)
         shop = services.shop_update(shop=shop, by=membership, **data)
         return Response(_shop_detail_payload(shop, membership.role))
@@ -195,7 +196,7 @@ class ShopDetailView(PlatformAPIView):
         "again while it runs returns the same deletion.",
     )
     def delete(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         data = validated(s.ShopDeleteInput, request.data)
         export = services.shop_delete_request(shop=shop, by=membership, confirm=data["confirm"])
         payload = {"slug": shop.slug, "status": Shop.Status.DELETING, "export": _export_payload(export)}
@@ -212,7 +213,7 @@ class ShopMemberListCreateView(PlatformAPIView):
         description="The shop's staff with their roles, newest first (any member may look).",
     )
     def get(self, request: Request, slug: str) -> Response:
-        shop, _membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, _membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         page = self.paginate_queryset(selectors.members_of_shop(shop=shop)) or []
         return self.get_paginated_response(s.MemberOutput(page, many=True).data)
 
@@ -229,7 +230,7 @@ class ShopMemberListCreateView(PlatformAPIView):
         "add owners). Each member takes one of the plan's staff seats.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         data = validated(s.MemberInput, request.data)
         added = services.membership_add(shop=shop, by=membership, email=data["email"], role=data["role"])
         return Response(s.MemberOutput(added).data, status=status.HTTP_201_CREATED)
@@ -244,7 +245,7 @@ class ShopMemberDetailView(PlatformAPIView):
         "The last owner cannot be removed (409).",
     )
     def delete(self, request: Request, slug: str, member_id: int) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         target = selectors.access_membership_by_id(shop=shop, member_id=member_id)
         services.membership_remove(shop=shop, by=membership, membership=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -261,7 +262,7 @@ class StorefrontShopView(StorefrontAPIView):
         description="The public facts about the shop served at this host.",
     )
     def get(self, request: Request) -> Response:
-        shop: Shop = request.tenant  # type: ignore[attr-defined]
+        shop = request_shop(request)
         return Response(s.StorefrontShopOutput(shop).data)
 
 
@@ -276,7 +277,7 @@ class ApiKeyListCreateView(AdminAPIView):
         description="The shop's API keys, newest first, revoked ones included (owners and admins).",
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.api_keys_for_shop(shop=request.tenant)) or []  # type: ignore[attr-defined]
+        page = self.paginate_queryset(selectors.api_keys_for_shop(shop=request_shop(request))) or []
         return self.get_paginated_response(s.ApiKeyOutput(page, many=True).data)
 
     @extend_schema(
@@ -289,10 +290,10 @@ class ApiKeyListCreateView(AdminAPIView):
     def post(self, request: Request) -> Response:
         data = validated(s.ApiKeyCreateInput, request.data)
         api_key, key = services.api_key_create(
-            shop=request.tenant,  # type: ignore[attr-defined]
+            shop=request_shop(request),
             name=data["name"],
             scopes=data["scopes"],
-            created_by=request.user,  # type: ignore[arg-type]
+            created_by=request_user(request),
         )
         payload = {**s.ApiKeyOutput(api_key).data, "key": key}
         return Response(payload, status=status.HTTP_201_CREATED)
@@ -308,7 +309,7 @@ class ApiKeyDetailView(AdminAPIView):
         description="One of the shop's API keys (owners and admins).",
     )
     def get(self, request: Request, api_key_id: int) -> Response:
-        api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
+        api_key = selectors.access_api_key_by_id(shop=request_shop(request), api_key_id=api_key_id)
         return Response(s.ApiKeyOutput(api_key).data)
 
     @extend_schema(
@@ -318,7 +319,7 @@ class ApiKeyDetailView(AdminAPIView):
         description="Revoke the key at once and return it (owners and admins); revoking twice is harmless.",
     )
     def delete(self, request: Request, api_key_id: int) -> Response:
-        api_key = selectors.access_api_key_by_id(shop=request.tenant, api_key_id=api_key_id)  # type: ignore[attr-defined]
+        api_key = selectors.access_api_key_by_id(shop=request_shop(request), api_key_id=api_key_id)
         return Response(s.ApiKeyOutput(services.api_key_revoke(api_key=api_key)).data)
 
 
@@ -339,8 +340,8 @@ class ShopSuspendView(PlatformAPIView):
         "Platform API keep working. Suspending twice is harmless. Shop owners get 403.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop = selectors.access_shop_by_slug_for_staff(user=request.user, slug=slug)  # type: ignore[arg-type]
-        shop = services.shop_suspend(shop=shop, by=request.user)  # type: ignore[arg-type]
+        shop = selectors.access_shop_by_slug_for_staff(user=request_user(request), slug=slug)
+        shop = services.shop_suspend(shop=shop, by=request_user(request))
         return Response(s.ShopOutput(_shop_payload_for(shop)).data)
 
 
@@ -353,8 +354,8 @@ class ShopReactivateView(PlatformAPIView):
         description="Lift a suspension: the storefront answers again at once. Shop owners get 403.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop = selectors.access_shop_by_slug_for_staff(user=request.user, slug=slug)  # type: ignore[arg-type]
-        shop = services.shop_reactivate(shop=shop, by=request.user)  # type: ignore[arg-type]
+        shop = selectors.access_shop_by_slug_for_staff(user=request_user(request), slug=slug)
+        shop = services.shop_reactivate(shop=shop, by=request_user(request))
         return Response(s.ShopOutput(_shop_payload_for(shop)).data)
 
 
@@ -392,7 +393,7 @@ class ShopExportCreateView(PlatformAPIView):
         "(409 while one runs).",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         export = services.shop_export_request(shop=shop, by=membership)
         return Response(s.ExportOutput(_export_payload(export)).data, status=status.HTTP_202_ACCEPTED)
 
@@ -405,7 +406,7 @@ class ShopExportDetailView(PlatformAPIView):
         description="Status and progress; once `done`, a time-limited `download_url`.",
     )
     def get(self, request: Request, slug: str, export_id: uuid.UUID) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         if membership.role != Membership.Role.OWNER:
             raise NotAllowed("Only the shop's owners can see its exports.")
         export = selectors.access_export_by_id(shop=shop, export_id=str(export_id))
@@ -422,7 +423,7 @@ class DomainListCreateView(PlatformAPIView):
         description="The hostnames that route to the shop, newest first (any member).",
     )
     def get(self, request: Request, slug: str) -> Response:
-        shop, _membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, _membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         page = self.paginate_queryset(selectors.domains_for_shop(shop=shop)) or []
         return self.get_paginated_response(s.DomainOutput(page, many=True).data)
 
@@ -436,7 +437,7 @@ class DomainListCreateView(PlatformAPIView):
         "to one shop; the platform's own hostnames and any name under them are refused.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         data = validated(s.DomainInput, request.data)
         domain = services.domain_add(shop=shop, by=membership, domain=data["domain"])
         return Response(s.DomainOutput(domain).data, status=status.HTTP_201_CREATED)
@@ -451,7 +452,7 @@ class DomainDetailView(PlatformAPIView):
         "domain cannot be removed (409).",
     )
     def delete(self, request: Request, slug: str, domain_id: int) -> Response:
-        shop, membership = selectors.access_shop_by_slug_for_member(user=request.user, slug=slug)  # type: ignore[arg-type]
+        shop, membership = selectors.access_shop_by_slug_for_member(user=request_user(request), slug=slug)
         domain = selectors.access_domain_by_id(shop=shop, domain_id=domain_id)
         services.domain_remove(shop=shop, by=membership, domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -25,7 +25,7 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("not_a_string")
-        return super().to_internal_value(data)  # type: ignore[arg-type]  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 class StrictRegexField(StrictCharField, serializers.RegexField):
@@ -48,7 +48,7 @@ class NullableJSONObjectField(serializers.JSONField):
         return super().to_internal_value(data)  # type: ignore[arg-type]
 
 
-class DayRangeQuery(serializers.Serializer):  # type: ignore[type-arg]
+class DayRangeQuery(serializers.Serializer):
     """
     A query serializer with `from` and `to`: whole days (`YYYY-MM-DD`), both
     included, handed on as `<day_range_prefix>_from` and `_to`. (`from` is a Python
@@ -57,7 +57,7 @@ class DayRangeQuery(serializers.Serializer):  # type: ignore[type-arg]
 
     day_range_prefix = "on"
 
-    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
         fields["to"] = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])

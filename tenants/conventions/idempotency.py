@@ -1,5 +1,5 @@
 """
-`Idempotency-Key` on POST, with Stripe's semantics (SPEC section 2).
+`Idempotency-Key` on POST, with Stripe's semantics (docs/api.md, "Idempotency").
 
 The handler runs in one transaction that first takes the key and ends by
 storing the response, so a stored response always matches work that was

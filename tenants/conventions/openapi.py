@@ -20,19 +20,21 @@ from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 
 from tenants.conventions import idempotency
-from tenants.conventions.money import CURRENCIES, MONEY_SCHEMA
+from tenants.conventions.money import MONEY_SCHEMA
 from tenants.conventions.pagination import CursorPage
 from tenants.conventions.problems import PROBLEM_CONTENT_TYPE
+from tenants.money import CURRENCIES
+from tenants.outbox.events import WEBHOOK_EVENTS
 from tenants.webhooks.payloads import EVENT_DATA, event_schema
 
 
 class ShopJWTScheme(SimpleJWTScheme):
-    target_class = "tenants.auth.ShopJWTAuthentication"
+    target_class = "tenants.api.auth.ShopJWTAuthentication"
     name = "jwtAuth"
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "tenants.auth.ApiKeyAuthentication"
+    target_class = "tenants.api.auth.ApiKeyAuthentication"
     name = "apiKeyAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
@@ -89,7 +91,7 @@ def _token_view(
             responses=responses,
         )
     )
-    class Documented(view_class):  # type: ignore[misc]
+    class Documented(view_class):
         pass
 
     return Documented
@@ -494,7 +496,8 @@ def _server(platform: bool) -> dict[str, Any]:
 
 def _webhooks() -> dict[str, Any]:
     webhooks: dict[str, Any] = {}
-    for event_type, (summary, _data) in EVENT_DATA.items():
+    for event_type in WEBHOOK_EVENTS:
+        summary, _data = EVENT_DATA[event_type]
         webhooks[str(event_type)] = {
             "post": {
                 "operationId": f"webhook_{str(event_type).replace('.', '_')}",

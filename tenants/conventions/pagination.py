@@ -230,5 +230,5 @@ def _ordering_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any]:
     """The model field or annotation a list is ordered by."""
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
-        return annotation.output_field  # type: ignore[no-any-return]
-    return queryset.model._meta.get_field(name)  # type: ignore[return-value]
+        return annotation.output_field
+    return queryset.model._meta.get_field(name)

@@ -9,6 +9,8 @@ import uuid
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 
+from tenants.outbox.events import EventType
+
 
 class OutboxEvent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -37,7 +39,7 @@ class OutboxEvent(models.Model):
             models.Index(
                 KeyTextTransform("expires_at", "payload"),
                 name="outbox_order_expiry_idx",
-                condition=models.Q(type="order.created"),
+                condition=models.Q(type=EventType.ORDER_CREATED),
             ),
         ]
 

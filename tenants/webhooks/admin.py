@@ -7,7 +7,7 @@ from django.contrib import admin
 from tenants.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
@@ -37,7 +37,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     ]
 
 
-class WebhookAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
+class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     fields = ["number", "started_at", "duration_ms", "response_status", "error"]

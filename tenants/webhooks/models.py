@@ -8,23 +8,10 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from tenants.outbox.events import WEBHOOK_EVENTS
 
-class EventType(models.TextChoices):
-    """The events a shop can subscribe an endpoint to (SPEC section 7)."""
-
-    ORDER_CREATED = "order.created"
-    ORDER_PAID = "order.paid"
-    ORDER_FULFILLED = "order.fulfilled"
-    ORDER_CANCELLED = "order.cancelled"
-    ORDER_EXPIRED = "order.expired"  # unpaid past its time: cancelled, its stock returned
-    ORDER_REFUNDED = "order.refunded"
-    PRODUCT_CREATED = "product.created"
-    PRODUCT_UPDATED = "product.updated"
-    PRODUCT_DELETED = "product.deleted"
-    INVENTORY_LOW = "inventory.low"
-    DISCOUNT_CREATED = "discount.created"
-    DISCOUNT_UPDATED = "discount.updated"
-    DISCOUNT_DELETED = "discount.deleted"
+# The events an endpoint can subscribe to, with their labels as the column's choices.
+WEBHOOK_EVENT_CHOICES = [(event.value, event.label) for event in WEBHOOK_EVENTS]
 
 
 class WebhookEndpoint(models.Model):
@@ -36,7 +23,7 @@ class WebhookEndpoint(models.Model):
 
     url = models.CharField(max_length=2000)
     description = models.CharField(max_length=255, blank=True, default="")
-    events = ArrayField(models.CharField(max_length=64, choices=EventType.choices))
+    events = ArrayField(models.CharField(max_length=64, choices=WEBHOOK_EVENT_CHOICES))
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     # The circuit breaker: after WEBHOOK_BREAKER_FAILURES failed attempts in a row the

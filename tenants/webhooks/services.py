@@ -38,12 +38,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants.audit.services import Actor, audit_record
+from tenants.outbox.events import WEBHOOK_EVENTS
 from tenants.outbox.models import OutboxEvent
 from tenants.persist import persist_with_retries
 from tenants.schemas import current_schema
 from tenants.webhooks import selectors, signing, ssrf, transport
 from tenants.webhooks.errors import DeliveryInFlight, EndpointLimitReached
-from tenants.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tenants.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def endpoint_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
 def _events(events: Iterable[str]) -> list[str]:
     """Known event types, each once, in the order given."""
     unique = list(dict.fromkeys(events))
-    unknown = [event for event in unique if event not in EventType.values]
+    unknown = [event for event in unique if event not in WEBHOOK_EVENTS]
     if unknown:  # the API validates first; this guards other callers
         raise ValueError(f"Unknown event types: {', '.join(unknown)}")
     return unique

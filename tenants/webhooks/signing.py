@@ -1,5 +1,5 @@
 """
-Webhook signatures (SPEC section 7):
+Webhook signatures, as docs/api.md ("Webhooks") tells receivers to check them:
 
     Storefleet-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">
 

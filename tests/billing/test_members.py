@@ -1,4 +1,4 @@
-"""`GET, POST shops/{slug}/members` and `DELETE shops/{slug}/members/{id}` (SPEC section 3)."""
+"""`GET, POST shops/{slug}/members` and `DELETE shops/{slug}/members/{id}`."""
 
 from __future__ import annotations
 

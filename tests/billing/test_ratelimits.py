@@ -1,5 +1,5 @@
 """
-Rate limits (SPEC section 2): per shop on the Admin API, per client address
+Rate limits (docs/api.md, "Rate limits"): per shop on the Admin API, per client address
 and shop on the Storefront API, counted in Redis, announced with the IETF
 RateLimit headers, 429 with Retry-After over the limit, fail open without Redis.
 """

@@ -65,7 +65,7 @@ def imported(admin: AdminClient, run_now, data: bytes, *, dry_run: bool = False)
     assert response.status_code == 202, response.content
     body = admin.get(f"imports/{response.json()['id']}").json()
     assert body["status"] in ("done", "failed"), body
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 SHIRT_ROWS = [
@@ -184,7 +184,7 @@ def test_import_updates_by_handle_and_sku_through_the_ledger(admin, shop_a, run_
     m = Variant.objects.get(sku="OX-M")
     assert (m.price, m.stock, m.product.title) == (Decimal("35"), 4, "Oxford Shirt II")
     assert m.compare_at_price == Decimal("49.9")  # left blank: left as it was
-    assert InventoryAdjustment.objects.filter(variant=m).order_by("id").last().delta == -6  # type: ignore[union-attr]
+    assert InventoryAdjustment.objects.filter(variant=m).order_by("id").last().delta == -6
     assert PriceChange.objects.filter(variant=m).count() == 2
     assert Variant.objects.filter(product__slug="oxford-shirt").count() == 3
 
@@ -623,7 +623,7 @@ def _failed_import(admin, run_now, media_root, shop_a, src: str) -> dict[str, An
     assert not Product.objects.exists() and not OutboxEvent.objects.exists()
     assert stored_objects(media_root) == []
     assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).storage_bytes == 0
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def test_a_private_address_is_refused_before_connecting(

@@ -34,7 +34,7 @@ def product(admin: AdminClient) -> dict[str, Any]:
         "products", {"title": "Mug", "status": "active", "variants": [{"sku": "MUG", "price": "9.00"}]}
     )
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def storage_used(api: Any, ctx: ShopContext) -> int:

@@ -1,5 +1,5 @@
 """
-Product images (SPEC section 5): presigned uploads straight to object storage,
+Product images: presigned uploads straight to object storage,
 confirm, thumbnails by a worker, reorder and delete, with S3 (moto's server
 mode, reached through real boto3 and real HTTP) and with local storage (the
 app's signed PUT URLs and media files).
@@ -46,7 +46,7 @@ def admin(api: Any, shop_a: ShopContext) -> AdminClient:
 def product(admin: AdminClient) -> dict[str, Any]:
     response = admin.post("products", product_body())
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 # --- Helpers -------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def start(
         f"products/{product_id}/images", {"filename": "photo.png", "content_type": content_type, **extra}
     )
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def image_row(ctx: ShopContext, image_id: int) -> ProductImage | None:

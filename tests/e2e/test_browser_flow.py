@@ -120,7 +120,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def storefleet_server(transactional_db: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def storefleet_server(transactional_db: None, django_db_blocker, tmp_path: Path) -> Iterator[LiveServer]:
     # transactional_db: the test database exists, and rows are committed where the servers see them.
     assert (BASE_DIR / "frontend" / "dist" / "storefront" / "index.html").is_file(), "build the SPA first"
     server = LiveServer(tmp_path)

@@ -100,7 +100,7 @@ def outcome(ctx: ShopContext, sink: SmtpSink, receiver: Receiver) -> Outcome:
     notices: Counter[int] = Counter()
     email_seconds = []
     for mail in list(sink.received):
-        number = int(SUBJECT_NUMBER.search(mail.subject).group(1))  # type: ignore[union-attr]
+        number = int(SUBJECT_NUMBER.search(mail.subject).group(1))
         if number not in placed:
             continue  # another test's shop
         if mail.to == SHOPPER and mail.subject.endswith(f" at {ctx.shop.name}"):

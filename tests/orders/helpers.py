@@ -28,7 +28,7 @@ def manual_payment_on(admin: AdminClient, *, hours: int = 24) -> dict[str, Any]:
     """Let the shop take manual payment (off until the merchant turns it on)."""
     response = admin.patch("payment-settings", {"manual_enabled": True, "manual_expiry_hours": hours})
     assert response.status_code == 200, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def sellable_product(
@@ -43,7 +43,7 @@ def sellable_product(
         },
     )
     assert response.status_code == 201, response.content
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def storefront(api: APIClient, ctx: ShopContext, method: str, path: str, body: Any = None, **extra: Any):
@@ -58,7 +58,7 @@ def cart_with(api: APIClient, ctx: ShopContext, variant_id: int, quantity: int =
         api, ctx, "post", f"carts/{cart_id}/items", {"variant": variant_id, "quantity": quantity}
     )
     assert response.status_code == 201, response.content
-    return cart_id  # type: ignore[no-any-return]
+    return cart_id
 
 
 def checkout(

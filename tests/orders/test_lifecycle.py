@@ -31,7 +31,7 @@ def place(api, admin: AdminClient, shop_a: ShopContext):
         assert response.status_code == 201, response.content
         return int(response.json()["number"])
 
-    place_order.variant = variant  # type: ignore[attr-defined]
+    place_order.variant = variant
     return place_order
 
 

@@ -58,7 +58,7 @@ def _in_shop(ctx: ShopContext, read: Any) -> Any:
 
 
 def _order(ctx: ShopContext, number: int) -> Order:
-    return _in_shop(ctx, lambda: Order.objects.get(pk=number - 1000))  # type: ignore[no-any-return]
+    return _in_shop(ctx, lambda: Order.objects.get(pk=number - 1000))
 
 
 def _confirm(api: APIClient, ctx: ShopContext, placed: dict[str, Any], **details: str):

@@ -988,14 +988,14 @@ def cpu_profiles_print(profiles: dict[str, Any], top: int = 24) -> None:
     for operation, profile in profiles.items():
         stats = pstats.Stats(profile)
         print(f"\ncProfile, {operation} (all rounds; tottime = own time, cumtime = with callees):")
-        entries = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)  # type: ignore[attr-defined]
+        entries = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)
         total = sum(entry[1][2] for entry in entries) or 1.0
         for (path, line, name), (_, ncalls, tottime, cumtime, _) in entries[:top]:
             where = short_frame(f"{name} ({path}:{line})")
             print(f"  {tottime / total:6.1%} own {cumtime / total:6.1%} cum  x{ncalls:<6} {where}")
         ours = [
             item
-            for item in stats.stats.items()  # type: ignore[attr-defined]
+            for item in stats.stats.items()
             if any(f"/{package}/" in item[0][0] for package in OUR_PACKAGES) and "/.venv/" not in item[0][0]
         ]
         ours.sort(key=lambda item: item[1][3], reverse=True)
@@ -1043,7 +1043,7 @@ INCLUSIVE_FRAMES = {
     "idempotency (claim and store)": re.compile(r"tenants/conventions/idempotency\.py"),
     "order_place (the checkout service)": re.compile(r"^order_place \(orders/services\.py"),
     "stock_reserve": re.compile(r"^stock_reserve \("),
-    "authentication (tenants/auth.py)": re.compile(r"tenants/auth\.py"),
+    "authentication (tenants/api/auth.py)": re.compile(r"tenants/api/auth\.py"),
     "DRF serializers": re.compile(r"rest_framework/serializers\.py"),
     "Redis (carts, cache, broker)": re.compile(r"^\S+ \(redis/"),
     "Celery apply_async (queueing events)": re.compile(r"celery/app/task\.py"),

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 tracemalloc.start()
             statements = [0]
 
-            def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            def counted(execute, sql, params, many, context):
                 statements[0] += 1
                 return execute(sql, params, many, context)
 

@@ -1,6 +1,6 @@
 """
 Benchmark: the shop directory's nearby query (`directory/shops?near=`) over 10,000
-listed shops, in process (SPEC section 14; the target is a p95 under 20 ms).
+listed shops, in process (its target and results: the README's benchmark section).
 
 The shops are rows of the public schema only (a `Shop` row, its primary domain
 and its directory profile, bulk-inserted): the directory reads nothing else, and

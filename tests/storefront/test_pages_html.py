@@ -70,7 +70,7 @@ def page(client: Client, ctx: ShopContext, path: str, **extra: Any) -> Any:
 def embedded(html: str) -> dict[str, Any]:
     found = re.search(r'<script id="storefleet-data" type="application/json">(.*?)</script>', html, re.S)
     assert found, "no embedded data"
-    return json.loads(found.group(1))  # type: ignore[no-any-return]
+    return json.loads(found.group(1))
 
 
 def json_ld(html: str) -> list[dict[str, Any]]:

@@ -225,7 +225,7 @@ def _post(port: int, shop: ShopContext, path: str, body: dict[str, Any], **heade
         },
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.loads(answer.read())  # type: ignore[no-any-return]
+        return json.loads(answer.read())
 
 
 def test_gunicorn_lets_no_local_client_switch_the_scheme(gunicorn: int, committed_shop: ShopContext) -> None:

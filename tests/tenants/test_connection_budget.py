@@ -68,7 +68,7 @@ def test_workers_keep_a_bounded_number_of_shops() -> None:
     cache = StorefleetTask.tenant_cache()
     for i in range(TENANT_CACHE_SIZE + 500):
         cache.set(f"shop_{i}", object(), expire_seconds=0)
-    storage = cache._SimpleCache__items  # type: ignore[attr-defined]
+    storage = cache._SimpleCache__items
     assert len(storage) == TENANT_CACHE_SIZE
     assert "shop_0" not in storage and f"shop_{TENANT_CACHE_SIZE + 499}" in storage
     storage.clear()

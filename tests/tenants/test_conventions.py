@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from catalog.models import Product
 from tenants.api import views
-from tenants.conventions.money import Money, parse_amount
 from tenants.models import ApiKey, Shop
+from tenants.money import Money, parse_amount
 from tenants.schemas import use_public, use_shop
 from tests.conftest import PLATFORM, ShopContext, assert_problem, bearer
 

@@ -1,4 +1,4 @@
-"""The shop directory (SPEC section 14): profiles set with `PATCH shops/{slug}`, `directory/shops` nearby."""
+"""The shop directory: profiles set with `PATCH shops/{slug}`, `directory/shops` nearby."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Custom domains (SPEC section 3): `shops/{slug}/domains`, routed at once, validated, unique."""
+"""Custom domains: `shops/{slug}/domains`, routed at once, validated, unique."""
 
 from __future__ import annotations
 

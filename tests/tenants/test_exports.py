@@ -1,5 +1,5 @@
 """
-Shop exports and deletion (SPEC section 3): a worker writes the shop's data as
+Shop exports and deletion: a worker writes the shop's data as
 JSON Lines to object storage and reports progress and a private link; deleting
 a shop exports it first, then leaves no schema, Redis keys or files behind.
 """

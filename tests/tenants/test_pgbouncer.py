@@ -186,7 +186,7 @@ def pgbouncer(request, two_schemas, django_db_blocker) -> Iterator[dict[str, Any
                     break
                 except psycopg.OperationalError:
                     if process.poll() is not None:
-                        pytest.fail(f"pgbouncer exited: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+                        pytest.fail(f"pgbouncer exited: {process.stdout.read().decode()}")
                     time.sleep(0.05)
             yield info
     finally:

@@ -31,7 +31,7 @@ def test_migrate_schemas_brings_spares_and_the_template_up_to_date(
         SpareSchema.objects.create(schema_name=spare)
         try:
             # Put the spare behind: unapply the catalog app, as if it predated a migration.
-            connection.set_schema(spare)  # type: ignore[attr-defined]
+            connection.set_schema(spare)
             call_command("migrate", "catalog", "zero", schema_name=spare, interactive=False, verbosity=0)
             use_public()
             assert not _has_table(spare, "catalog_product")

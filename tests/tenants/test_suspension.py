@@ -1,5 +1,5 @@
 """
-Suspended shops (SPEC section 1): platform staff suspend and reactivate; the
+Suspended shops: platform staff suspend and reactivate; the
 Storefront API answers 503 at once, cached or not, in every process; the Admin
 API and the Platform API keep working; owners get 403; it is audited.
 """

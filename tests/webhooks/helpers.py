@@ -1,6 +1,6 @@
 """
 A real webhook receiver (http.server on 127.0.0.1, in a thread) and a signature
-verifier written here from SPEC section 7 alone, independent of the app's own
+verifier written here from docs/api.md ("Webhooks") alone, independent of the app's own
 signing module, so a bug there cannot hide in both.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from tenants.outbox.models import OutboxEvent
 from tenants.outbox.services import event_record
 
-SPEC_TOLERANCE_SECONDS = 5 * 60
+DOCUMENTED_TOLERANCE_SECONDS = 5 * 60
 
 
 def independent_verify(secret: str, header: str, body: bytes, *, now: float | None = None) -> bool:
@@ -36,7 +36,7 @@ def independent_verify(secret: str, header: str, body: bytes, *, now: float | No
     if not fields.get("t", "").isdigit() or "v1" not in fields:
         return False
     timestamp = int(fields["t"])
-    if (time.time() if now is None else now) - timestamp > SPEC_TOLERANCE_SECONDS:
+    if (time.time() if now is None else now) - timestamp > DOCUMENTED_TOLERANCE_SECONDS:
         return False
     mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(mac, fields["v1"])

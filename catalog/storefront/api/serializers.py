@@ -13,7 +13,7 @@ from tenants.conventions.fields import StrictCharField
 from tenants.storage import object_url
 
 
-class ThemeInput(serializers.Serializer):  # type: ignore[type-arg]
+class ThemeInput(serializers.Serializer):
     brand_color = StrictCharField(
         required=False,
         max_length=7,
@@ -38,12 +38,12 @@ class ThemeInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ImageSizeOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ImageSizeOutput(serializers.Serializer):
     width = serializers.IntegerField()
     url = serializers.CharField()
 
 
-class HeroOutput(serializers.Serializer):  # type: ignore[type-arg]
+class HeroOutput(serializers.Serializer):
     title = serializers.CharField()
     text = serializers.CharField()
     image = ImageSizeOutput(
@@ -51,12 +51,12 @@ class HeroOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class PageLinkOutput(serializers.Serializer):  # type: ignore[type-arg]
+class PageLinkOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ContentPage.Kind.choices)
     title = serializers.CharField()
 
 
-class ThemeOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ThemeOutput(serializers.Serializer):
     """The theme as the storefront draws it (and the admin edits it)."""
 
     brand_color = serializers.CharField()
@@ -93,7 +93,7 @@ def theme_hero(theme: Theme) -> dict[str, Any]:
     }
 
 
-class ContentPageInput(serializers.Serializer):  # type: ignore[type-arg]
+class ContentPageInput(serializers.Serializer):
     title = StrictCharField(max_length=120)
     body = StrictCharField(
         max_length=20000,
@@ -101,7 +101,7 @@ class ContentPageInput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class ContentPageOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ContentPageOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ContentPage.Kind.choices)
     title = serializers.CharField()
     body = serializers.CharField()

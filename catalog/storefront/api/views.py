@@ -21,9 +21,9 @@ from catalog.storefront import selectors, services
 from catalog.storefront.api import serializers as s
 from catalog.storefront.errors import PageNotFound, ThemeInvalid
 from catalog.storefront.models import ContentPage
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, StorefrontAPIView, validated
 from tenants.api.views import OWNER_OR_ADMIN
-from tenants.auth import request_actor
 
 THEME_SCOPES = {
     "GET": "catalog:read",
@@ -54,7 +54,7 @@ class ImageBodyParser(BaseParser):
 
 
 def _theme_output(theme: Any) -> dict[str, Any]:
-    return s.ThemeOutput(theme, context={"pages": selectors.content_pages()}).data  # type: ignore[no-any-return]
+    return s.ThemeOutput(theme, context={"pages": selectors.content_pages()}).data
 
 
 def _slot(slot: str) -> str:

@@ -7,16 +7,16 @@ from typing import Any
 from rest_framework import serializers
 
 from tenants.conventions.fields import StrictBooleanField, StrictCharField
-from tenants.webhooks.models import EventType, WebhookDelivery
+from tenants.webhooks.models import WEBHOOK_EVENT_CHOICES, WebhookDelivery
 from tenants.webhooks.ssrf import MAX_URL_LENGTH
 
 
 def _events_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES),
         allow_empty=False,
         min_length=1,
-        max_length=len(EventType.choices),
+        max_length=len(WEBHOOK_EVENT_CHOICES),
         help_text="The event types this endpoint receives.",
         **kwargs,
     )
@@ -25,7 +25,7 @@ def _events_field(**kwargs: Any) -> serializers.ListField:
 # --- Input ---------------------------------------------------------------------------
 
 
-class EndpointInput(serializers.Serializer):  # type: ignore[type-arg]
+class EndpointInput(serializers.Serializer):
     url = StrictCharField(
         max_length=MAX_URL_LENGTH,
         help_text="An http(s) URL on the public internet; private and loopback addresses are refused.",
@@ -35,25 +35,25 @@ class EndpointInput(serializers.Serializer):  # type: ignore[type-arg]
     is_active = StrictBooleanField(required=False, default=True)
 
 
-class EndpointUpdateInput(serializers.Serializer):  # type: ignore[type-arg]
+class EndpointUpdateInput(serializers.Serializer):
     url = StrictCharField(max_length=MAX_URL_LENGTH, required=False)
     events = _events_field(required=False)
     description = StrictCharField(max_length=255, required=False, allow_blank=True)
     is_active = StrictBooleanField(required=False)
 
 
-class DeliveryQuery(serializers.Serializer):  # type: ignore[type-arg]
+class DeliveryQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
 
 
 # --- Output --------------------------------------------------------------------------
 
 
-class EndpointOutput(serializers.Serializer):  # type: ignore[type-arg]
+class EndpointOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
     description = serializers.CharField()
-    events = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES))
     is_active = serializers.BooleanField()
     consecutive_failures = serializers.IntegerField(
         help_text="Failed attempts in a row; WEBHOOK_BREAKER_FAILURES of them pause the endpoint."
@@ -73,7 +73,7 @@ class EndpointWithSecretOutput(EndpointOutput):
     )
 
 
-class AttemptOutput(serializers.Serializer):  # type: ignore[type-arg]
+class AttemptOutput(serializers.Serializer):
     number = serializers.IntegerField()
     started_at = serializers.DateTimeField()
     duration_ms = serializers.IntegerField(allow_null=True, help_text="Null while the attempt is in flight.")
@@ -82,7 +82,7 @@ class AttemptOutput(serializers.Serializer):  # type: ignore[type-arg]
     error = serializers.CharField(help_text="Why no answer came (timeout, refused address, ...).")
 
 
-class DeliveryOutput(serializers.Serializer):  # type: ignore[type-arg]
+class DeliveryOutput(serializers.Serializer):
     id = serializers.UUIDField(help_text="Sent as `Storefleet-Delivery`; the same on every attempt.")
     endpoint = serializers.IntegerField(source="endpoint_id")
     event_id = serializers.UUIDField()

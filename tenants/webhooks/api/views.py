@@ -17,8 +17,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, validated
-from tenants.auth import request_actor
 from tenants.conventions.pagination import CursorPage
 from tenants.models import ApiKey, Membership
 from tenants.webhooks import selectors, services

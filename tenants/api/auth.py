@@ -5,10 +5,8 @@ and the one permission class every Admin API view uses to check what they may do
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -20,25 +18,15 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from tenants.api_keys import api_key_hash
 from tenants.audit.services import Actor
-from tenants.models import ApiKey, Membership, Shop
+from tenants.http import request_shop_or_none
+from tenants.models import ApiKey, Membership
 
 API_KEY_KEYWORD = "Api-Key"
-API_KEY_PREFIX_LENGTH = 12
 API_KEY_PATTERN = re.compile(r"^sf_(?P<prefix>[0-9a-f]{12})_[A-Za-z0-9_-]{20,100}$")
 # Touch `last_used_at` at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def api_key_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def api_key_generate() -> tuple[str, str, str]:
-    """Return (full key shown once, public prefix, hash of the key)."""
-    prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
-    key = f"sf_{prefix}_{secrets.token_urlsafe(32)}"
-    return key, prefix, api_key_hash(key)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -53,7 +41,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         match = API_KEY_PATTERN.match(key)
         if match is None:
             raise AuthenticationFailed("Malformed API key.")
-        shop = request_shop(request)
+        shop = request_shop_or_none(request)
         if shop is None:
             raise AuthenticationFailed("API keys work only on a shop's host.")
         api_key = (
@@ -113,20 +101,14 @@ class ShopAccess(BasePermission):
 def shop_membership(request: Request) -> Membership | None:
     """Return (and remember on the request) the caller's membership in this host's shop."""
     if not hasattr(request, "_shop_membership"):
-        shop = request_shop(request)
+        shop = request_shop_or_none(request)
         user_id = request.user.pk if request.user is not None else None
         request._shop_membership = (  # type: ignore[attr-defined]
             Membership.objects.filter(user_id=user_id, shop_id=shop.pk).first()
             if shop is not None and user_id is not None
             else None
         )
-    return request._shop_membership  # type: ignore[attr-defined, no-any-return]
-
-
-def request_shop(request: Request) -> Shop | None:
-    """Return the shop whose host the request came to (None on the platform host)."""
-    tenant = getattr(request._request, "tenant", None)
-    return tenant if isinstance(tenant, Shop) else None
+    return request._shop_membership  # type: ignore[attr-defined]
 
 
 def request_actor(request: Request) -> Actor:
