@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from orders import accounts, emails, reports
+from orders.fulfilment import FULFILLED_EVENT, PARTIALLY_FULFILLED_EVENT
 from orders.models import Customer
 from orders.selectors import order_for_link, orders_with_lines
 from tenants.outbox.models import OutboxEvent
@@ -42,10 +43,19 @@ def send_order_created_emails(events: list[OutboxEvent]) -> None:
     emails.order_created_emails_send(placed=placed)
 
 
-@event_handler("order.fulfilled")
+@event_handler(FULFILLED_EVENT, PARTIALLY_FULFILLED_EVENT)
 def send_shipping_notices(events: list[OutboxEvent]) -> None:
-    """E-mail each shopper that their order has shipped (once per event and recipient)."""
-    emails.shipping_notices_send(fulfilled=_with_orders(events))
+    """E-mail each shopper what has shipped, parcel by parcel (once per event and recipient)."""
+    # Whether more is to come is told as of the event, not as the order is by the time it is sent.
+    parcels = {
+        event.pk: {**event.payload["fulfillment"], "complete": event.type == FULFILLED_EVENT}
+        if "fulfillment" in event.payload
+        else None
+        for event in events
+    }
+    emails.shipping_notices_send(
+        fulfilled=[(event_id, order, parcels[event_id]) for event_id, order in _with_orders(events)]
+    )
 
 
 @event_handler(*reports.MONEY_EVENTS)

@@ -32,13 +32,20 @@ logger = logging.getLogger(__name__)
 ADMIN_EVENTS = (
     "order.created",
     "order.paid",
+    "order.partially_fulfilled",
     "order.fulfilled",
     "order.cancelled",
     "order.expired",
     "order.refunded",
     "inventory.low",
 )
-ORDER_PAGE_EVENTS = ("order.paid", "order.fulfilled", "order.cancelled", "order.refunded")
+ORDER_PAGE_EVENTS = (
+    "order.paid",
+    "order.partially_fulfilled",
+    "order.fulfilled",
+    "order.cancelled",
+    "order.refunded",
+)
 IMPORT_PROGRESS = "import.progress"
 EXPORT_PROGRESS = "export.progress"
 

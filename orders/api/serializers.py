@@ -276,6 +276,7 @@ class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     quantity = serializers.IntegerField()
     line_total = RecordMoneyField(currency_source="order.currency")
     refunded_quantity = serializers.IntegerField(help_text="Units of this line refunded so far.")
+    fulfilled_quantity = serializers.IntegerField(help_text="Units of this line shipped so far.")
     discount = RecordMoneyField(currency_source="order.currency", help_text="Its share of the discounts.")
     tax = RecordMoneyField(currency_source="order.currency")
     tax_rate = RateOutputField(help_text="Percent, as applied at checkout.")
@@ -297,6 +298,22 @@ class PaymentOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
     reference = serializers.CharField()
     reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FulfillmentLineOutput(serializers.Serializer):  # type: ignore[type-arg]
+    line = serializers.IntegerField(source="order_line_id", help_text="The order line's id.")
+    quantity = serializers.IntegerField(help_text="Units of it in this parcel.")
+
+
+class FulfillmentOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A parcel that shipped: which units, and how to follow it."""
+
+    id = serializers.IntegerField()
+    lines = FulfillmentLineOutput(many=True, source="lines.all")
+    tracking_number = serializers.CharField()
+    carrier = serializers.CharField()
+    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
     created_at = serializers.DateTimeField()
 
 
@@ -332,12 +349,15 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
     payment_provider = serializers.CharField()
     lines = OrderLineOutput(many=True, source="lines.all")
     payments = PaymentOutput(many=True, source="payments.all")
+    fulfillments = FulfillmentOutput(
+        many=True, source="fulfillments.all", help_text="The parcels shipped so far, oldest first."
+    )
     placed_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     fulfilled_at = serializers.DateTimeField(allow_null=True)
-    tracking_number = serializers.CharField(help_text="Given at fulfilment; empty without one.")
-    carrier = serializers.CharField(help_text="Given at fulfilment; empty without one.")
-    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
+    tracking_number = serializers.CharField(help_text="The latest fulfilment's; empty without one.")
+    carrier = serializers.CharField(help_text="The latest fulfilment's; empty without one.")
+    tracking_url = serializers.CharField(help_text="The latest fulfilment's http(s) link, or empty.")
     cancelled_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(
@@ -404,6 +424,7 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
                     "quantity": line.quantity,
                     "line_total": money(line.line_total),
                     "refunded_quantity": line.refunded_quantity,
+                    "fulfilled_quantity": line.fulfilled_quantity,
                     "discount": money(line.discount),
                     "tax": money(line.tax),
                     "tax_rate": rate_text(line.tax_rate),
@@ -423,6 +444,20 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
                     "created_at": when(payment.created_at),
                 }
                 for payment in payments
+            ],
+            "fulfillments": [
+                {
+                    "id": fulfillment.pk,
+                    "lines": [
+                        {"line": line.order_line_id, "quantity": line.quantity}
+                        for line in fulfillment.lines.all()
+                    ],
+                    "tracking_number": fulfillment.tracking_number,
+                    "carrier": fulfillment.carrier,
+                    "tracking_url": fulfillment.tracking_url,
+                    "created_at": when(fulfillment.created_at),
+                }
+                for fulfillment in order.fulfillments.all()
             ],
             "placed_at": when(order.placed_at),
             "paid_at": when(order.paid_at),
@@ -455,7 +490,18 @@ class OrderQuery(DayRangeQuery):
     total_max = AmountInputField(required=False)
 
 
+class FulfillLineInput(serializers.Serializer):  # type: ignore[type-arg]
+    line = serializers.IntegerField(min_value=1, max_value=2**62, help_text="The order line's id.")
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, help_text="Units of it shipped.")
+
+
 class FulfillInput(serializers.Serializer):  # type: ignore[type-arg]
+    lines = FulfillLineInput(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        max_length=500,
+        help_text="The units this parcel ships; without it (or empty), every unit still to ship.",
+    )
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     carrier = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     tracking_url = StrictCharField(
@@ -595,6 +641,14 @@ class CustomerQuery(serializers.Serializer):  # type: ignore[type-arg]
 # --- Payment settings ------------------------------------------------------------------
 
 
+class CaptureInput(serializers.Serializer):  # type: ignore[type-arg]
+    amount = AmountInputField(
+        required=False,
+        help_text="What to take, in the order's currency, at most what was authorized (the rest is "
+        "released); without it, all of it.",
+    )
+
+
 class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
     manual_enabled = StrictBooleanField(
         required=False, help_text="Accept manual payment (bank transfer): orders wait unpaid, holding stock."
@@ -604,6 +658,12 @@ class PaymentSettingsInput(serializers.Serializer):  # type: ignore[type-arg]
         min_value=1,
         max_value=PaymentSettings.MANUAL_EXPIRY_HOURS_MAX,
         help_text="Hours an unpaid manual order holds its stock before it expires (for orders placed later).",
+    )
+    card_capture = serializers.ChoiceField(
+        choices=PaymentSettings.CardCapture.choices,
+        required=False,
+        help_text="`automatic`: cards are charged at checkout. `manual`: checkout only authorizes the card; "
+        "capture or void each order from the admin (for orders placed later).",
     )
 
 
@@ -616,6 +676,7 @@ class ProviderWebhookOutput(serializers.Serializer):  # type: ignore[type-arg]
 class PaymentSettingsOutput(serializers.Serializer):  # type: ignore[type-arg]
     manual_enabled = serializers.BooleanField()
     manual_expiry_hours = serializers.IntegerField()
+    card_capture = serializers.ChoiceField(choices=PaymentSettings.CardCapture.choices)
     card_authorization_expiry_minutes = serializers.IntegerField(
         help_text="Minutes an order whose card payment did not complete holds its stock (platform setting)."
     )

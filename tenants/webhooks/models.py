@@ -15,6 +15,7 @@ class EventType(models.TextChoices):
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
+    ORDER_PARTIALLY_FULFILLED = "order.partially_fulfilled"  # some units shipped, more to come
     ORDER_CANCELLED = "order.cancelled"
     ORDER_EXPIRED = "order.expired"  # unpaid past its time: cancelled, its stock returned
     ORDER_REFUNDED = "order.refunded"
