@@ -26,7 +26,7 @@ from orders.discounts import discount_uses_release
 from orders.errors import CaptureRefused, CaptureTooLarge, PaymentNotAuthorized, PaymentProviderUnavailable
 from orders.models import Order, OrderEvent, Payment
 from orders.payments import ProviderAnswer, ProviderUnavailable, provider_for
-from orders.services import P, PS, S, _locked, _money_text, _outside_transactions, _status_set, _timeline
+from orders.services import PS, P, S, _locked, _money_text, _outside_transactions, _status_set, _timeline
 from tenants.audit.services import Actor
 from tenants.conventions.money import Money
 

@@ -130,14 +130,14 @@ def _units_to_ship(
 ) -> dict[int, int]:
     """{order line id: units} this fulfilment ships, checked against what is left of each line."""
     if not lines:
-        left = {line_id: unfulfilled_quantity(line, restocked) for line_id, line in by_id.items()}
-        shipping = {line_id: units for line_id, units in left.items() if units}
-        if not shipping:
+        remaining = {line_id: unfulfilled_quantity(line, restocked) for line_id, line in by_id.items()}
+        everything = {line_id: units for line_id, units in remaining.items() if units}
+        if not everything:
             raise NothingToFulfill(f"Every unit of order #{order.number} has shipped already.")
-        return shipping
+        return everything
     if len({line.line for line in lines}) != len(lines):
         raise FulfillmentLineInvalid("Name each line once.", errors={"lines": ["A line is named twice."]})
-    shipping = {}
+    shipping: dict[int, int] = {}
     for index, asked in enumerate(lines):
         line = by_id.get(asked.line)
         if line is None:

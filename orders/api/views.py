@@ -403,7 +403,8 @@ class AdminOrderFulfillView(OrderAdminView):
             200: s.OrderOutput,
             409: OpenApiResponse(description="An order not paid, or nothing left to ship."),
             422: OpenApiResponse(
-                description="A line of another order, a line named twice, or more units than are left to ship."
+                description="A line of another order, a line named twice, or more units than are left to "
+                "ship."
             ),
         },
         operation_id="admin_orders_fulfill",
@@ -514,7 +515,9 @@ class AdminOrderCaptureView(AdminOrderCancelView):
         with hold.taken():
             authorized = authorizations.authorization_check(order=order, amount=data.get("amount"))
         answer = authorizations.payment_capture_request(authorized)
-        authorizations.order_capture_settle(actor=request_actor(request), authorized=authorized, answer=answer)
+        authorizations.order_capture_settle(
+            actor=request_actor(request), authorized=authorized, answer=answer
+        )
         return self.stored_order_response(hold, number)
 
 
@@ -673,10 +676,10 @@ class AdminPaymentSettingsView(AdminAPIView):
         operation_id="admin_payment_settings_update",
         summary="Turn manual payment on or off, set how long its unpaid orders hold stock, and how cards "
         "are captured",
-        description="Manual payment is off until turned on here. With `card_capture: manual` the checkout only "
-        "authorizes cards (the order is `pending`, payment `authorized`, holding its stock) and the merchant "
-        "captures or voids each order (`orders/{number}/capture`, `orders/{number}/void`). Both apply to "
-        "orders placed afterwards; orders already placed keep theirs.",
+        description="Manual payment is off until turned on here. With `card_capture: manual` the checkout "
+        "only authorizes cards (the order is `pending`, payment `authorized`, holding its stock) and the "
+        "merchant captures or voids each order (`orders/{number}/capture`, `orders/{number}/void`). Both "
+        "apply to orders placed afterwards; orders already placed keep theirs.",
     )
     def patch(self, request: Request) -> Response:
         data = validated(s.PaymentSettingsInput, request.data)

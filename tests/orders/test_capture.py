@@ -16,7 +16,14 @@ from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
 from tests.conftest import ShopContext, assert_problem
-from tests.orders.helpers import MANUAL, cart_with, checkout, manual_payment_on, sellable_product, variant_stock
+from tests.orders.helpers import (
+    MANUAL,
+    cart_with,
+    checkout,
+    manual_payment_on,
+    sellable_product,
+    variant_stock,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +92,9 @@ def test_a_shop_that_captures_by_hand_gets_authorized_orders_holding_stock(
     assert_problem(admin.post(f"orders/{order['number']}/fulfill"), 409)
 
 
-def test_capture_in_full_pays_the_order_once(api, admin: AdminClient, shop_a: ShopContext, authorized) -> None:
+def test_capture_in_full_pays_the_order_once(
+    api, admin: AdminClient, shop_a: ShopContext, authorized
+) -> None:
     order = authorized()
     number = order["number"]
     captured = admin.post(f"orders/{number}/capture", {}, HTTP_IDEMPOTENCY_KEY="cap-1")
@@ -98,7 +107,9 @@ def test_capture_in_full_pays_the_order_once(api, admin: AdminClient, shop_a: Sh
     event = _event(shop_a, "order.paid")
     assert event.payload["capture"] == {"amount": "20.00", "released": "0.00", "currency": "EUR"}
     timeline = admin.get(f"orders/{number}/events").json()["results"]
-    assert timeline[0]["type"] == "payment_captured" and "20.00 EUR captured by test." in timeline[0]["message"]
+    assert (
+        timeline[0]["type"] == "payment_captured" and "20.00 EUR captured by test." in timeline[0]["message"]
+    )
     use_shop(shop_a.shop)
     assert TestProviderPayment.objects.get().status == "succeeded"
     use_public()
@@ -250,7 +261,9 @@ def test_the_provider_is_asked_outside_any_transaction_and_its_silence_changes_n
 
     monkeypatch.setattr(payments.TestProvider, "capture", unavailable)
     monkeypatch.setattr(payments.TestProvider, "void", unavailable)
-    assert assert_problem(admin.post(f"orders/{number}/capture"), 503)["code"] == "payment_provider_unavailable"
+    assert (
+        assert_problem(admin.post(f"orders/{number}/capture"), 503)["code"] == "payment_provider_unavailable"
+    )
     assert assert_problem(admin.post(f"orders/{number}/void"), 503)["code"] == "payment_provider_unavailable"
     assert asked == [True, True]
     assert _state(shop_a, number) == before
@@ -259,13 +272,17 @@ def test_the_provider_is_asked_outside_any_transaction_and_its_silence_changes_n
     assert admin.post(f"orders/{number}/capture").json()["payment_status"] == "paid"
 
 
-def test_a_refused_capture_changes_nothing(api, admin: AdminClient, shop_a: ShopContext, authorized, monkeypatch) -> None:
+def test_a_refused_capture_changes_nothing(
+    api, admin: AdminClient, shop_a: ShopContext, authorized, monkeypatch
+) -> None:
     number = authorized()["number"]
     before = _state(shop_a, number)
     monkeypatch.setattr(
         payments.TestProvider,
         "capture",
-        lambda self, *, key, amount: payments.ProviderAnswer(status="failed", message="Authorization expired."),
+        lambda self, *, key, amount: payments.ProviderAnswer(
+            status="failed", message="Authorization expired."
+        ),
     )
     body = assert_problem(admin.post(f"orders/{number}/capture"), 402)
     assert body["code"] == "capture_refused" and body["detail"] == "Authorization expired."
@@ -282,7 +299,9 @@ def test_card_capture_setting_is_audited_and_back_to_automatic_captures_at_check
     api, admin: AdminClient, shop_a: ShopContext, authorized
 ) -> None:
     assert authorized()["payment_status"] == "authorized"
-    assert admin.patch("payment-settings", {"card_capture": "automatic"}).json()["card_capture"] == "automatic"
+    assert (
+        admin.patch("payment-settings", {"card_capture": "automatic"}).json()["card_capture"] == "automatic"
+    )
     variant = sellable_product(admin, stock=3)["variants"][0]["id"]
     assert checkout(api, shop_a, cart_with(api, shop_a, variant)).json()["payment_status"] == "paid"
     audit = admin.get("audit-log", data={"action": "payment_settings.updated"}).json()["results"]

@@ -16,13 +16,17 @@ from tests.conftest import ShopContext
 from tests.orders.helpers import checkout, sellable_product, storefront
 
 
-def test_two_fulfilments_racing_for_the_last_unit_ship_it_once(committed_shop: ShopContext, django_db_blocker) -> None:
+def test_two_fulfilments_racing_for_the_last_unit_ship_it_once(
+    committed_shop: ShopContext, django_db_blocker
+) -> None:
     """Two merchants ship the order's one unit at the same moment, on real connections: one wins."""
     with django_db_blocker.unblock():
         admin = AdminClient(APIClient(), committed_shop)
         variant = sellable_product(admin, stock=5, price="10.00")["variants"][0]["id"]
         cart_id = storefront(APIClient(), committed_shop, "post", "carts").json()["id"]
-        storefront(APIClient(), committed_shop, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": 1})
+        storefront(
+            APIClient(), committed_shop, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": 1}
+        )
         placed = checkout(APIClient(), committed_shop, cart_id, key=uuid.uuid4().hex).json()
         line = placed["lines"][0]["id"]
         barrier = threading.Barrier(2)

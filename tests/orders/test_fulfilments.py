@@ -1,4 +1,4 @@
-"""Fulfilments by lines: parcels of some units, partially_fulfilled until all shipped, refused over-shipping."""
+"""Fulfilments by lines: parcels of some units, partially_fulfilled until all shipped, no over-shipping."""
 
 from __future__ import annotations
 
@@ -23,13 +23,17 @@ def admin(api: Any, shop_a: ShopContext) -> AdminClient:
     return AdminClient(api, shop_a)
 
 
-def _two_line_order(api: Any, ctx: ShopContext, admin: AdminClient, *, mugs: int = 3, plates: int = 2) -> dict:
+def _two_line_order(
+    api: Any, ctx: ShopContext, admin: AdminClient, *, mugs: int = 3, plates: int = 2
+) -> dict:
     """A paid order of `mugs` mugs and `plates` plates (two lines)."""
     mug = sellable_product(admin, stock=100, price="10.00", title="Enamel Mug")["variants"][0]["id"]
     plate = sellable_product(admin, stock=100, price="5.00", title="Tin Plate")["variants"][0]["id"]
     cart_id = storefront(api, ctx, "post", "carts").json()["id"]
     for variant, quantity in ((mug, mugs), (plate, plates)):
-        added = storefront(api, ctx, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": quantity})
+        added = storefront(
+            api, ctx, "post", f"carts/{cart_id}/items", {"variant": variant, "quantity": quantity}
+        )
         assert added.status_code == 201, added.content
     placed = checkout(api, ctx, cart_id)
     assert placed.status_code == 201, placed.content
@@ -121,7 +125,10 @@ def test_partial_then_full_fulfilment_walks_the_statuses(
     assert partial.payload["fulfillment"]["lines"] == [{"line": mug, "quantity": 2}]
     assert partial.payload["fulfillment_status"] == "partially_fulfilled"
     assert final.payload["fulfillment"]["tracking"]["number"] == "PARCEL-2"
-    assert final.payload["fulfillment"]["lines"] == [{"line": mug, "quantity": 1}, {"line": plate, "quantity": 2}]
+    assert final.payload["fulfillment"]["lines"] == [
+        {"line": mug, "quantity": 1},
+        {"line": plate, "quantity": 2},
+    ]
     assert final.payload["tracking"] == {"number": "PARCEL-2", "carrier": "", "url": ""}
 
     # The timeline has both, and the shopper's page shows what shipped.
@@ -136,7 +143,9 @@ def test_the_shoppers_order_page_lists_the_parcels(api, admin: AdminClient, shop
     storefront(api, shop_a, "post", f"carts/{cart_id}/items", {"variant": mug, "quantity": 2})
     placed = checkout(api, shop_a, cart_id).json()
     line = placed["lines"][0]["id"]
-    admin.post(f"orders/{placed['number']}/fulfill", {"lines": [{"line": line, "quantity": 1}], "carrier": "UPS"})
+    admin.post(
+        f"orders/{placed['number']}/fulfill", {"lines": [{"line": line, "quantity": 1}], "carrier": "UPS"}
+    )
     page = storefront(api, shop_a, "get", f"orders/{placed['number']}?token={placed['token']}").json()
     assert page["fulfillment_status"] == "partially_fulfilled"
     assert page["fulfillments"][0]["lines"] == [{"line": line, "quantity": 1}]
@@ -182,9 +191,14 @@ def test_bad_tracking_with_lines_is_refused(api, admin: AdminClient, shop_a: Sho
     order = _two_line_order(api, shop_a, admin)
     mug, _plate = _lines(order)
     before = _snapshot(shop_a, order["number"])
-    raw = json.dumps({"lines": [{"line": mug, "quantity": 1}], **body})  # \ud800 escaped, as a client sends it
+    raw = json.dumps(
+        {"lines": [{"line": mug, "quantity": 1}], **body}
+    )  # \ud800 escaped, as a client sends it
     response = admin.api.post(
-        f"/api/admin/v1/orders/{order['number']}/fulfill", raw, content_type="application/json", **admin.headers
+        f"/api/admin/v1/orders/{order['number']}/fulfill",
+        raw,
+        content_type="application/json",
+        **admin.headers,
     )
     assert_problem(response, 400)
     assert _snapshot(shop_a, order["number"]) == before
@@ -213,7 +227,9 @@ def test_over_fulfilment_other_orders_lines_and_repeats_are_refused(
         "fulfillment_line_invalid"
     )
     # Shipped once, the same units cannot ship again.
-    assert admin.post(f"orders/{number}/fulfill", {"lines": [{"line": plate, "quantity": 2}]}).status_code == 200
+    assert (
+        admin.post(f"orders/{number}/fulfill", {"lines": [{"line": plate, "quantity": 2}]}).status_code == 200
+    )
     again = admin.post(f"orders/{number}/fulfill", {"lines": [{"line": plate, "quantity": 1}]})
     assert assert_problem(again, 422)["errors"] == {"lines.0.quantity": ["At most 0."]}
 
@@ -246,7 +262,9 @@ def test_unpaid_cancelled_and_refunded_into_stock_units_do_not_ship(
     number = order["number"]
     mug, plate = _lines(order)
     # Two plates refunded and put back into stock: they never ship, and the mugs complete the order.
-    refund = admin.post(f"orders/{number}/refund", {"lines": [{"line": plate, "quantity": 2, "restock": True}]})
+    refund = admin.post(
+        f"orders/{number}/refund", {"lines": [{"line": plate, "quantity": 2, "restock": True}]}
+    )
     assert refund.status_code == 200, refund.content
     assert assert_problem(
         admin.post(f"orders/{number}/fulfill", {"lines": [{"line": plate, "quantity": 1}]}), 422
@@ -257,7 +275,10 @@ def test_unpaid_cancelled_and_refunded_into_stock_units_do_not_ship(
 
     cancelled = _two_line_order(api, shop_a, admin)
     admin.post(f"orders/{cancelled['number']}/cancel")
-    assert assert_problem(admin.post(f"orders/{cancelled['number']}/fulfill"), 409)["code"] == "illegal_transition"
+    assert (
+        assert_problem(admin.post(f"orders/{cancelled['number']}/fulfill"), 409)["code"]
+        == "illegal_transition"
+    )
 
 
 def test_a_partially_fulfilled_order_can_still_be_cancelled_refunded_and_is_a_todo(

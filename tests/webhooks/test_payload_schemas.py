@@ -70,10 +70,10 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     # A shop that captures cards by hand: one captured in part (`order.paid` with `capture`), one voided.
     assert admin.patch("payment-settings", {"card_capture": "manual"}).status_code == 200
     held = sellable_product(admin, title="Held")["variants"][0]["id"]
-    for action, body in (("capture", {"amount": "5.00"}), ("void", None)):
+    for action, asked in (("capture", {"amount": "5.00"}), ("void", None)):
         authorized = checkout(api, shop_a, cart_with(api, shop_a, held)).json()
         assert authorized["payment_status"] == "authorized"
-        assert admin.post(f"orders/{authorized['number']}/{action}", body).status_code == 200
+        assert admin.post(f"orders/{authorized['number']}/{action}", asked).status_code == 200
     discount = admin.post("discounts", {"code": "HOOK", "kind": "percentage", "value": "10"}).json()
     assert admin.patch(f"discounts/{discount['id']}", {"active": False}).status_code == 200
     assert admin.delete(f"discounts/{discount['id']}").status_code == 204
