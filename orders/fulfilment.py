@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 
 from orders.errors import FulfillmentLineInvalid, IllegalTransition, NothingToFulfill
-from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine, RefundLine
+from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from orders.services import FS, S, _locked, _status_set, _timeline
 from tenants.audit.services import Actor
 
@@ -33,19 +32,9 @@ class FulfillmentLineRequest:
     quantity: int
 
 
-def restocked_quantities(order: Order) -> dict[int, int]:
-    """{order line id: units refunded and put back into stock}: those never ship."""
-    rows = (
-        RefundLine.objects.filter(order_line__order=order, restocked=True)
-        .values("order_line_id")
-        .annotate(units=Sum("quantity"))
-    )
-    return {row["order_line_id"]: row["units"] for row in rows}
-
-
-def unfulfilled_quantity(line: OrderLine, restocked: dict[int, int]) -> int:
+def unfulfilled_quantity(line: OrderLine) -> int:
     """Units of `line` still to ship: ordered, less shipped, less refunded into stock."""
-    return max(0, line.quantity - line.fulfilled_quantity - restocked.get(line.pk, 0))
+    return max(0, line.quantity - line.fulfilled_quantity - line.restocked_quantity)
 
 
 def order_fulfill(
@@ -69,8 +58,7 @@ def order_fulfill(
         if order.status != S.PAID:
             raise IllegalTransition(f"Only paid orders can be fulfilled; this one is {order.status}.")
         by_id = {line.pk: line for line in OrderLine.objects.filter(order=order).order_by("id")}
-        restocked = restocked_quantities(order)
-        shipping = _units_to_ship(order, by_id, restocked, lines)
+        shipping = _units_to_ship(order, by_id, lines)
         fulfillment = Fulfillment.objects.create(
             order=order,
             tracking_number=tracking_number,
@@ -85,7 +73,7 @@ def order_fulfill(
         for line_id, quantity in shipping.items():
             by_id[line_id].fulfilled_quantity += quantity
         OrderLine.objects.bulk_update([by_id[line_id] for line_id in shipping], ["fulfilled_quantity"])
-        complete = all(unfulfilled_quantity(line, restocked) == 0 for line in by_id.values())
+        complete = all(unfulfilled_quantity(line) == 0 for line in by_id.values())
         order.fulfillment_status = FS.FULFILLED if complete else FS.PARTIALLY_FULFILLED
         order.tracking_number, order.carrier, order.tracking_url = tracking_number, carrier, tracking_url
         units = sum(shipping.values())
@@ -125,12 +113,11 @@ def fulfillment_event_data(fulfillment: Fulfillment, lines: list[dict[str, int]]
 def _units_to_ship(
     order: Order,
     by_id: dict[int, OrderLine],
-    restocked: dict[int, int],
     lines: Sequence[FulfillmentLineRequest],
 ) -> dict[int, int]:
     """{order line id: units} this fulfilment ships, checked against what is left of each line."""
     if not lines:
-        remaining = {line_id: unfulfilled_quantity(line, restocked) for line_id, line in by_id.items()}
+        remaining = {line_id: unfulfilled_quantity(line) for line_id, line in by_id.items()}
         everything = {line_id: units for line_id, units in remaining.items() if units}
         if not everything:
             raise NothingToFulfill(f"Every unit of order #{order.number} has shipped already.")
@@ -145,7 +132,7 @@ def _units_to_ship(
                 f"Order #{order.number} has no line {asked.line}.",
                 errors={f"lines.{index}.line": ["Not a line of this order."]},
             )
-        left = unfulfilled_quantity(line, restocked)
+        left = unfulfilled_quantity(line)
         if asked.quantity > left:
             raise FulfillmentLineInvalid(
                 f"Only {left} of {line.sku} left to ship.",

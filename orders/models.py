@@ -289,6 +289,8 @@ class OrderLine(models.Model):
     refunded_quantity = models.PositiveIntegerField(default=0)
     # Units shipped so far (fulfilment lines add up to at most `quantity`).
     fulfilled_quantity = models.PositiveIntegerField(default=0, db_default=0)
+    # Of the refunded units, those put back into stock: they never ship (orders.fulfilment).
+    restocked_quantity = models.PositiveIntegerField(default=0, db_default=0)
     # Its share of the discounts, and the tax on what was left at the rate applied.
     discount = price_field(default=0, db_default=0)
     tax = price_field(default=0, db_default=0)

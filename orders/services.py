@@ -1059,7 +1059,9 @@ def _refund_reserve(
     for asked in lines:
         line = by_id[asked.line]
         line.refunded_quantity += asked.quantity
-        line.save(update_fields=["refunded_quantity"])
+        if asked.restock:
+            line.restocked_quantity += asked.quantity
+        line.save(update_fields=["refunded_quantity", "restocked_quantity"])
     if restock:
         stock_release(
             items=restock,

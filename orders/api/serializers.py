@@ -277,6 +277,9 @@ class OrderLineOutput(serializers.Serializer):  # type: ignore[type-arg]
     line_total = RecordMoneyField(currency_source="order.currency")
     refunded_quantity = serializers.IntegerField(help_text="Units of this line refunded so far.")
     fulfilled_quantity = serializers.IntegerField(help_text="Units of this line shipped so far.")
+    restocked_quantity = serializers.IntegerField(
+        help_text="Of the refunded units, those put back into stock: they never ship."
+    )
     discount = RecordMoneyField(currency_source="order.currency", help_text="Its share of the discounts.")
     tax = RecordMoneyField(currency_source="order.currency")
     tax_rate = RateOutputField(help_text="Percent, as applied at checkout.")
@@ -425,6 +428,7 @@ class OrderOutput(serializers.Serializer):  # type: ignore[type-arg]
                     "line_total": money(line.line_total),
                     "refunded_quantity": line.refunded_quantity,
                     "fulfilled_quantity": line.fulfilled_quantity,
+                    "restocked_quantity": line.restocked_quantity,
                     "discount": money(line.discount),
                     "tax": money(line.tax),
                     "tax_rate": rate_text(line.tax_rate),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
 from tenants.outbox.models import OutboxEvent
@@ -290,3 +292,44 @@ def test_a_partially_fulfilled_order_can_still_be_cancelled_refunded_and_is_a_to
     assert admin.get("dashboard").json()["todo"]["unfulfilled_orders"] == 1
     refunded = admin.post(f"orders/{order['number']}/refund", {"amount": "1.00"}).json()
     assert (refunded["status"], refunded["fulfillment_status"]) == ("paid", "partially_fulfilled")
+
+
+def test_the_migration_gives_orders_fulfilled_before_one_fulfilment_of_all_lines(
+    api, admin: AdminClient, shop_a: ShopContext
+) -> None:
+    order = _two_line_order(api, shop_a, admin, mugs=3, plates=2)
+    untouched = _two_line_order(api, shop_a, admin)
+    mug, plate = _lines(order)
+    admin.post(
+        f"orders/{order['number']}/refund", {"lines": [{"line": plate, "quantity": 1, "restock": True}]}
+    )
+    use_shop(shop_a.shop)
+    # As the old fulfil left it: the order's status and tracking, no fulfilment, no counts on the lines.
+    Order.objects.filter(pk=order["number"] - 1000).update(
+        status="fulfilled", fulfillment_status="fulfilled", tracking_number="OLD-1", carrier="DPD"
+    )
+    OrderLine.objects.update(fulfilled_quantity=0, restocked_quantity=0)
+    migration = importlib.import_module("orders.migrations.0011_fulfilments_card_capture")
+    with connection.cursor() as cursor:
+        for statement in (
+            "RESTOCKED_FILL",
+            "FULFILMENTS_FILL",
+            "FULFILMENT_LINES_FILL",
+            "FULFILLED_QUANTITIES_FILL",
+        ):
+            cursor.execute(getattr(migration, statement))
+            cursor.execute(getattr(migration, statement))  # run twice (a resumed rollout): no duplicates
+    (fulfillment,) = Fulfillment.objects.all()
+    assert (fulfillment.order_id, fulfillment.tracking_number, fulfillment.carrier) == (
+        order["number"] - 1000,
+        "OLD-1",
+        "DPD",
+    )
+    assert sorted(fulfillment.lines.values_list("order_line_id", "quantity")) == [(mug, 3), (plate, 2)]
+    assert dict(OrderLine.objects.values_list("id", "fulfilled_quantity"))[mug] == 3
+    assert dict(OrderLine.objects.values_list("id", "restocked_quantity"))[plate] == 1
+    assert (
+        OrderLine.objects.filter(order_id=untouched["number"] - 1000, fulfilled_quantity__gt=0).count() == 0
+    )
+    use_public()
+    assert admin.get(f"orders/{order['number']}").json()["fulfillments"][0]["tracking_number"] == "OLD-1"

@@ -3760,6 +3760,8 @@ export interface components {
             quantity: number;
             /** @description Units of this line refunded so far. */
             refunded_quantity: number;
+            /** @description Of the refunded units, those put back into stock: they never ship. */
+            restocked_quantity: number;
             sku: string;
             tax: components["schemas"]["Money"];
             tax_name: string;

@@ -39,6 +39,43 @@ export function PaymentInstructions({ order, details }: { order: Order; details?
   );
 }
 
+/** What has shipped, parcel by parcel, with how to follow each; and whether more is to come. */
+export function Shipments({ order }: { order: Order }) {
+  const parcels = order.fulfillments ?? [];
+  if (!parcels.length) return null;
+  const byId = new Map(order.lines.map((line) => [line.id, line]));
+  return (
+    <section aria-labelledby="shipments-heading">
+      <h2 id="shipments-heading">Shipped</h2>
+      <ul>
+        {parcels.map((parcel) => (
+          <li key={parcel.id}>
+            {new Date(parcel.created_at).toLocaleDateString()}:{" "}
+            {parcel.lines
+              .map((item) => {
+                const line = byId.get(item.line);
+                return `${item.quantity} × ${line ? line.title + (line.variant_title ? ` (${line.variant_title})` : "") : "item"}`;
+              })
+              .join(", ")}
+            {parcel.carrier && ` · ${parcel.carrier}`}
+            {parcel.tracking_number && ` · tracking ${parcel.tracking_number}`}
+            {parcel.tracking_url && (
+              <>
+                {" "}
+                ·{" "}
+                <a href={parcel.tracking_url} target="_blank" rel="noreferrer noopener">
+                  follow the parcel
+                </a>
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+      {order.fulfillment_status === "partially_fulfilled" && <p className="muted">The rest of your order follows in another parcel.</p>}
+    </section>
+  );
+}
+
 export function OrderSummary({ order, paymentDetails }: { order: Order; paymentDetails?: string }) {
   return (
     <>
@@ -77,6 +114,7 @@ export function OrderSummary({ order, paymentDetails }: { order: Order; paymentD
         </table>
       </div>
       <Totals breakdown={order} />
+      <Shipments order={order} />
       <h2>Shipping to</h2>
       <address>
         {order.shipping_address.name}
