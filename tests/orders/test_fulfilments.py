@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection
 
 from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
+from tenants import live
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
 from tests.catalog.helpers import AdminClient
@@ -333,3 +334,14 @@ def test_the_migration_gives_orders_fulfilled_before_one_fulfilment_of_all_lines
     )
     use_public()
     assert admin.get(f"orders/{order['number']}").json()["fulfillments"][0]["tracking_number"] == "OLD-1"
+
+
+def test_a_partial_shipment_reaches_the_admin_and_the_shoppers_page_live() -> None:
+    message = {"id": "e1", "type": "order.partially_fulfilled", "data": {"number": 1001, "status": "paid"}}
+    assert "order.partially_fulfilled" in live.ADMIN_EVENTS
+    assert live.order_page_view(message, number=1001) == {
+        "id": "e1",
+        "type": "order.partially_fulfilled",
+        "data": {"number": 1001, "status": "paid"},
+    }
+    assert live.order_page_view(message, number=1002) is None
