@@ -19,7 +19,7 @@ from django.db import transaction
 
 from orders.errors import FulfillmentLineInvalid, IllegalTransition, NothingToFulfill
 from orders.models import Fulfillment, FulfillmentLine, Order, OrderEvent, OrderLine
-from orders.services import FS, S, _locked, _status_set, _timeline
+from orders.services import FS, S, _locked, _status_set, _timeline, order_lines_check
 from tenants.audit.services import Actor
 
 PARTIALLY_FULFILLED_EVENT = "order.partially_fulfilled"
@@ -122,21 +122,12 @@ def _units_to_ship(
         if not everything:
             raise NothingToFulfill(f"Every unit of order #{order.number} has shipped already.")
         return everything
-    if len({line.line for line in lines}) != len(lines):
-        raise FulfillmentLineInvalid("Name each line once.", errors={"lines": ["A line is named twice."]})
-    shipping: dict[int, int] = {}
-    for index, asked in enumerate(lines):
-        line = by_id.get(asked.line)
-        if line is None:
-            raise FulfillmentLineInvalid(
-                f"Order #{order.number} has no line {asked.line}.",
-                errors={f"lines.{index}.line": ["Not a line of this order."]},
-            )
-        left = unfulfilled_quantity(line)
-        if asked.quantity > left:
-            raise FulfillmentLineInvalid(
-                f"Only {left} of {line.sku} left to ship.",
-                errors={f"lines.{index}.quantity": [f"At most {left}."]},
-            )
-        shipping[line.pk] = asked.quantity
-    return shipping
+    order_lines_check(
+        order,
+        by_id,
+        [(asked.line, asked.quantity) for asked in lines],
+        left=unfulfilled_quantity,
+        invalid=FulfillmentLineInvalid,
+        to="ship",
+    )
+    return {asked.line: asked.quantity for asked in lines}

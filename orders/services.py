@@ -39,7 +39,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -81,6 +81,7 @@ from orders.payments import (
 from orders.quoting import checkout_quote, line_pricing, order_pricing
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
 from tenants.conventions.money import Money
+from tenants.errors import DomainError
 from tenants.inserts import rows_insert
 from tenants.outbox.services import events_record
 from tenants.schemas import current_schema
@@ -1014,6 +1015,37 @@ def order_taken(order: Order) -> Decimal:
     return order.total - released
 
 
+def order_lines_check(
+    order: Order,
+    by_id: dict[int, OrderLine],
+    asked: Sequence[tuple[int, int]],
+    *,
+    left: Callable[[OrderLine], int],
+    invalid: type[DomainError],
+    to: str,
+) -> None:
+    """
+    Check (line id, units) asked of the order's lines (a refund's, a fulfilment's):
+    each a line of this order, named once, at most what is `left` of it; raise
+    `invalid` naming the field otherwise.
+    """
+    if len({line_id for line_id, _ in asked}) != len(asked):
+        raise invalid("Name each line once.", errors={"lines": ["A line is named twice."]})
+    for index, (line_id, quantity) in enumerate(asked):
+        line = by_id.get(line_id)
+        if line is None:
+            raise invalid(
+                f"Order #{order.number} has no line {line_id}.",
+                errors={f"lines.{index}.line": ["Not a line of this order."]},
+            )
+        units = left(line)
+        if quantity > units:
+            raise invalid(
+                f"Only {units} of {line.sku} left to {to}.",
+                errors={f"lines.{index}.quantity": [f"At most {units}."]},
+            )
+
+
 def _refund_reserve(
     order: Order,
     *,
@@ -1028,23 +1060,18 @@ def _refund_reserve(
     until the provider has paid it back).
     """
     by_id = {line.pk: line for line in order.lines.all()}
-    if len({line.line for line in lines}) != len(lines):
-        raise RefundLineInvalid("Name each line once.", errors={"lines": ["A line is named twice."]})
+    order_lines_check(
+        order,
+        by_id,
+        [(asked.line, asked.quantity) for asked in lines],
+        left=lambda line: line.quantity - line.refunded_quantity,
+        invalid=RefundLineInvalid,
+        to="refund",
+    )
     lines_total = Decimal(0)
     restock: dict[int, int] = {}
-    for index, asked in enumerate(lines):
-        line = by_id.get(asked.line)
-        if line is None:
-            raise RefundLineInvalid(
-                f"Order #{order.number} has no line {asked.line}.",
-                errors={f"lines.{index}.line": ["Not a line of this order."]},
-            )
-        left = line.quantity - line.refunded_quantity
-        if asked.quantity > left:
-            raise RefundLineInvalid(
-                f"Only {left} of {line.sku} left to refund.",
-                errors={f"lines.{index}.quantity": [f"At most {left}."]},
-            )
+    for asked in lines:
+        line = by_id[asked.line]
         lines_total += line.unit_price * asked.quantity
         if asked.restock and line.variant_id:
             restock[line.variant_id] = restock.get(line.variant_id, 0) + asked.quantity

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money, parseAmount } from "../../api/money";
+import { ParcelTracking } from "../../shared/ParcelTracking";
 import { ErrorMessage, Field, mergeErrors, type FieldErrors } from "../../shared/ui";
 import { useShopApi } from "../session";
 import type { Order, OrderStatus } from "../types";
@@ -194,22 +195,7 @@ export function FulfilmentList({ order }: { order: Order }) {
           <li key={parcel.id}>
             <time dateTime={parcel.created_at}>{new Date(parcel.created_at).toLocaleString()}</time>:{" "}
             {parcel.lines.map((item) => `${item.quantity} × ${byId.get(item.line)?.sku ?? `line ${item.line}`}`).join(", ")}
-            {parcel.carrier && ` with ${parcel.carrier}`}
-            {parcel.tracking_number && (
-              <>
-                {" "}
-                · tracking <strong>{parcel.tracking_number}</strong>
-              </>
-            )}
-            {parcel.tracking_url && (
-              <>
-                {" "}
-                ·{" "}
-                <a href={parcel.tracking_url} target="_blank" rel="noreferrer noopener">
-                  follow the parcel
-                </a>
-              </>
-            )}
+            <ParcelTracking parcel={parcel} />
           </li>
         ))}
       </ol>

@@ -7,6 +7,7 @@ import { countryName } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { forgetCart, useApi, useTheme } from "../api";
 import { useOrderLive } from "../orderLive";
+import { ParcelTracking } from "../../shared/ParcelTracking";
 import { Totals } from "../../shared/Totals";
 import type { Order } from "../types";
 
@@ -57,17 +58,7 @@ export function Shipments({ order }: { order: Order }) {
                 return `${item.quantity} × ${line ? line.title + (line.variant_title ? ` (${line.variant_title})` : "") : "item"}`;
               })
               .join(", ")}
-            {parcel.carrier && ` · ${parcel.carrier}`}
-            {parcel.tracking_number && ` · tracking ${parcel.tracking_number}`}
-            {parcel.tracking_url && (
-              <>
-                {" "}
-                ·{" "}
-                <a href={parcel.tracking_url} target="_blank" rel="noreferrer noopener">
-                  follow the parcel
-                </a>
-              </>
-            )}
+            <ParcelTracking parcel={parcel} />
           </li>
         ))}
       </ul>
