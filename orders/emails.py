@@ -212,8 +212,43 @@ def order_created_emails_send(*, placed: Sequence[OrderEvent]) -> int:
     return sent
 
 
-def shipping_notices_send(*, fulfilled: Sequence[OrderEvent]) -> int:
-    """For each (order.fulfilled event, order): tell the shopper it has shipped; replies go to the owners."""
+def _parcel_context(order: Order, parcel: dict[str, Any] | None) -> dict[str, Any]:
+    """
+    What one fulfilment shipped, from its event: its units and tracking, and
+    whether more is to come. An event from before fulfilments had lines (no
+    `parcel`) shipped the whole order with the order's tracking.
+    """
+    by_id = {line.pk: line for line in order.lines.all()}
+    if parcel is None:
+        shipped = [(line, line.quantity) for line in by_id.values()]
+        tracking = {"number": order.tracking_number, "carrier": order.carrier, "url": order.tracking_url}
+    else:
+        shipped = [
+            (by_id[int(item["line"])], int(item["quantity"]))
+            for item in parcel["lines"]
+            if int(item["line"]) in by_id
+        ]
+        tracking = parcel["tracking"]
+    return {
+        "parcel": [
+            (quantity, f"{line.title} ({line.variant_title})" if line.variant_title else line.title, line.sku)
+            for line, quantity in shipped
+        ],
+        "more_to_come": parcel is not None and not parcel["complete"],
+        "tracking_number": tracking["number"],
+        "carrier": tracking["carrier"],
+        "tracking_url": tracking["url"],
+    }
+
+
+ShippedEvent = tuple[uuid.UUID, Order, dict[str, Any] | None]
+
+
+def shipping_notices_send(*, fulfilled: Sequence[ShippedEvent]) -> int:
+    """
+    For each (fulfilment event, order, its parcel): tell the shopper what has
+    shipped and how to follow it; replies go to the owners.
+    """
     if not fulfilled:
         return 0
     shop = _current_shop()
@@ -221,11 +256,11 @@ def shipping_notices_send(*, fulfilled: Sequence[OrderEvent]) -> int:
     domain = shop_domain(shop)
     sent = 0
     with get_connection() as mail:
-        for event_id, order in fulfilled:
+        for event_id, order, parcel in fulfilled:
             notice = email_render(
                 kind=Kind.SHIPPING_NOTICE,
                 subject=f"Your order #{order.number} from {shop.name} has shipped",
-                context=_order_context(shop, order, domain),
+                context={**_order_context(shop, order, domain), **_parcel_context(order, parcel)},
             )
             message = email_message(notice, to=order.email, shop=shop, connection=mail, reply_to=owners)
             sent += email_send_once(event_id=event_id, kind=notice.kind, message=message)

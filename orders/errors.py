@@ -21,6 +21,11 @@ class OrdersErrorCode(StrEnum):
     CUSTOMER_ADDRESS_NOT_FOUND = "customer_address_not_found"
     CUSTOMER_ADDRESS_LIMIT = "customer_address_limit"
     REFUND_LINE_INVALID = "refund_line_invalid"
+    FULFILLMENT_LINE_INVALID = "fulfillment_line_invalid"
+    NOTHING_TO_FULFILL = "nothing_to_fulfill"
+    PAYMENT_NOT_AUTHORIZED = "payment_not_authorized"
+    CAPTURE_TOO_LARGE = "capture_too_large"
+    CAPTURE_REFUSED = "capture_refused"
     PAYMENT_NOT_AWAITING_ACTION = "payment_not_awaiting_action"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
     PROVIDER_WEBHOOK_SIGNATURE_INVALID = "provider_webhook_signature_invalid"
@@ -139,6 +144,44 @@ class RefundLineInvalid(DomainError):
     status = 422
     code = OrdersErrorCode.REFUND_LINE_INVALID
     title = "Refund line not possible"
+
+
+class FulfillmentLineInvalid(DomainError):
+    """A fulfilment line names a line of another order, a line twice, or more units than are left to ship."""
+
+    status = 422
+    code = OrdersErrorCode.FULFILLMENT_LINE_INVALID
+    title = "Fulfilment line not possible"
+
+
+class NothingToFulfill(DomainError):
+    """Every unit of the order has shipped (or was refunded and put back into stock)."""
+
+    status = 409
+    code = OrdersErrorCode.NOTHING_TO_FULFILL
+    title = "Nothing left to fulfil"
+
+
+class PaymentNotAuthorized(DomainError):
+    """Capture and void act on an authorized card payment only."""
+
+    status = 409
+    code = OrdersErrorCode.PAYMENT_NOT_AUTHORIZED
+    title = "The order's payment is not authorized"
+
+
+class CaptureTooLarge(DomainError):
+    status = 409
+    code = OrdersErrorCode.CAPTURE_TOO_LARGE
+    title = "More than was authorized"
+
+
+class CaptureRefused(DomainError):
+    """The provider refused to take the money (the authorization lapsed, say); nothing changed here."""
+
+    status = 402
+    code = OrdersErrorCode.CAPTURE_REFUSED
+    title = "The provider refused the capture"
 
 
 class PaymentNotAwaitingAction(DomainError):

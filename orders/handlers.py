@@ -43,10 +43,19 @@ def send_order_created_emails(events: list[OutboxEvent]) -> None:
     emails.order_created_emails_send(placed=placed)
 
 
-@event_handler(EventType.ORDER_FULFILLED)
+@event_handler(EventType.ORDER_FULFILLED, EventType.ORDER_PARTIALLY_FULFILLED)
 def send_shipping_notices(events: list[OutboxEvent]) -> None:
-    """E-mail each shopper that their order has shipped (once per event and recipient)."""
-    emails.shipping_notices_send(fulfilled=_with_orders(events))
+    """E-mail each shopper what has shipped, parcel by parcel (once per event and recipient)."""
+    # Whether more is to come is told as of the event, not as the order is by the time it is sent.
+    parcels = {
+        event.pk: {**event.payload["fulfillment"], "complete": event.type == EventType.ORDER_FULFILLED}
+        if "fulfillment" in event.payload
+        else None
+        for event in events
+    }
+    emails.shipping_notices_send(
+        fulfilled=[(event_id, order, parcels[event_id]) for event_id, order in _with_orders(events)]
+    )
 
 
 @event_handler(*reports.MONEY_EVENTS)

@@ -172,7 +172,8 @@ class Order(models.Model):
     # paid at checkout, and for orders placed before expiry existed.
     expires_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True)
-    # Given when the order is fulfilled; in the shipping e-mail and the order.fulfilled webhook.
+    # The latest fulfilment's tracking (each fulfilment keeps its own: Fulfillment), kept here
+    # so the order's representation and export read it without another query.
     tracking_number = models.CharField(max_length=100, blank=True, default="", db_default="")
     carrier = models.CharField(max_length=100, blank=True, default="", db_default="")
     tracking_url = models.URLField(max_length=500, blank=True, default="", db_default="")
@@ -237,8 +238,14 @@ class PaymentSettings(models.Model):
     """
     The shop's one row of payment settings (created on first read). Manual payment
     (bank transfer, cash) is off until the merchant turns it on: an unpaid order
-    holds stock, so a shop that does not expect them must not accept them.
+    holds stock, so a shop that does not expect them must not accept them. Card
+    payments are captured at checkout unless the shop captures them by hand: then
+    the checkout only authorizes, and the merchant captures or voids from the admin.
     """
+
+    class CardCapture(models.TextChoices):
+        AUTOMATIC = "automatic"
+        MANUAL = "manual"
 
     SINGLETON_ID = 1
     MANUAL_EXPIRY_HOURS_MAX = 720  # 30 days
@@ -246,6 +253,9 @@ class PaymentSettings(models.Model):
     manual_enabled = models.BooleanField(default=False)
     manual_expiry_hours = models.PositiveIntegerField(
         default=24, help_text="Hours an unpaid manual order holds its stock before it expires."
+    )
+    card_capture = models.CharField(
+        max_length=16, choices=CardCapture.choices, default=CardCapture.AUTOMATIC, db_default="automatic"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -277,6 +287,10 @@ class OrderLine(models.Model):
     line_total = price_field()
     # Units refunded so far (refund lines add up to at most `quantity`).
     refunded_quantity = models.PositiveIntegerField(default=0)
+    # Units shipped so far (fulfilment lines add up to at most `quantity`).
+    fulfilled_quantity = models.PositiveIntegerField(default=0, db_default=0)
+    # Of the refunded units, those put back into stock: they never ship (orders.fulfilment).
+    restocked_quantity = models.PositiveIntegerField(default=0, db_default=0)
     # Its share of the discounts, and the tax on what was left at the rate applied.
     discount = price_field(default=0, db_default=0)
     tax = price_field(default=0, db_default=0)
@@ -289,7 +303,11 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_quantity__lte=models.F("quantity")),
                 name="order_line_refund_within_quantity",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(fulfilled_quantity__lte=models.F("quantity")),
+                name="order_line_fulfilment_within_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,6 +377,42 @@ class RefundLine(models.Model):
         return f"{self.quantity} x line {self.order_line_id}"
 
 
+class Fulfillment(models.Model):
+    """
+    A shipment of some of an order's units (Shopify's and Saleor's fulfilment):
+    its lines, its tracking, who sent it. An order is `partially_fulfilled` until
+    every unit that is to ship has shipped.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfillments")
+    tracking_number = models.CharField(max_length=100, blank=True, default="")
+    carrier = models.CharField(max_length=100, blank=True, default="")
+    tracking_url = models.URLField(max_length=500, blank=True, default="")
+    actor = models.CharField(max_length=255, help_text="Who shipped it: a member's e-mail, an API key.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"fulfilment {self.pk} of order {self.order_id}"
+
+
+class FulfillmentLine(models.Model):
+    """Units of one order line a fulfilment shipped."""
+
+    fulfillment = models.ForeignKey(Fulfillment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="fulfillment_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="fulfillment_line_quantity")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x line {self.order_line_id}"
+
+
 class OrderEvent(models.Model):
     """
     One entry of an order's timeline, kept as long as the order (the audit log is
@@ -372,8 +426,10 @@ class OrderEvent(models.Model):
         PAYMENT_AUTHORIZED = "payment_authorized"
         PAYMENT_CAPTURED = "payment_captured"
         PAYMENT_FAILED = "payment_failed"
+        PAYMENT_VOIDED = "payment_voided"
         MARKED_PAID = "marked_paid"
         FULFILLED = "fulfilled"
+        PARTIALLY_FULFILLED = "partially_fulfilled"
         CANCELLED = "cancelled"
         EXPIRED = "expired"
         REFUNDED = "refunded"

@@ -202,8 +202,11 @@ class TestProvider:
         if payment is None:
             return ProviderAnswer(status=PaymentState.FAILED, message="No such payment.")
         if payment.status == PaymentState.AUTHORIZED:
-            payment.status = PaymentState.SUCCEEDED
-            payment.save(update_fields=["status", "updated_at"])
+            if amount.amount > payment.amount:
+                return ProviderAnswer(status=PaymentState.FAILED, message="More than was authorized.")
+            # What was taken; the rest of the authorization is released.
+            payment.status, payment.amount = PaymentState.SUCCEEDED, amount.amount
+            payment.save(update_fields=["status", "amount", "updated_at"])
         return self._answer(payment)
 
     def void(self, *, key: str) -> ProviderAnswer:

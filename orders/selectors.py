@@ -15,6 +15,8 @@ from orders.models import (
     ORDER_NUMBER_OFFSET,
     Customer,
     CustomerAddress,
+    Fulfillment,
+    FulfillmentLine,
     Order,
     OrderEvent,
     OrderLine,
@@ -26,6 +28,12 @@ from orders.tokens import order_link_matches
 ORDER_PREFETCH = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
     Prefetch("payments", queryset=Payment.objects.order_by("id")),
+    Prefetch(
+        "fulfillments",
+        queryset=Fulfillment.objects.order_by("id").prefetch_related(
+            Prefetch("lines", queryset=FulfillmentLine.objects.order_by("id"))
+        ),
+    ),
 )
 
 

@@ -17,7 +17,11 @@ finishes or releases it.
                      pending|paid -> cancelled
     payment_status:  pending -> authorized|paid -> partially_refunded -> refunded
                      pending -> failed | expired
-    fulfillment_status: unfulfilled -> fulfilled
+    fulfillment_status: unfulfilled -> partially_fulfilled -> fulfilled (orders.fulfilment)
+
+A card is captured at checkout, or only authorized when the shop captures by
+hand (PaymentSettings.card_capture): the merchant then captures or voids it
+(orders.authorizations).
 
 An unpaid (pending) order holds its stock until `expires_at`, then
 `order_expire` cancels it and gives the stock back (`order.expired`); a card
@@ -35,14 +39,14 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -76,6 +80,7 @@ from orders.payments import (
 )
 from orders.quoting import checkout_quote, line_pricing, order_pricing
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
+from tenants.errors import DomainError
 from tenants.inserts import rows_insert
 from tenants.money import Money
 from tenants.outbox.events import EventType
@@ -321,7 +326,7 @@ def order_place(
         )
         events_record(events=[_order_event(order, EventType.ORDER_CREATED, **_expiry_extra(order))])
     # The caller answers with the order: hand it over with its lines and payments loaded.
-    order._prefetched_objects_cache = {"lines": order_lines, "payments": charges}  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"lines": order_lines, "payments": charges, "fulfillments": []}  # type: ignore[attr-defined]
     return PlacedOrder(order=order, token=token, charge=charges[0] if charges else None)
 
 
@@ -471,12 +476,14 @@ def order_payment_request(*, placed: PlacedOrder, payment_method: dict[str, Any]
     if charge is None:
         return None
     provider = provider_for(charge.provider)
+    # A shop that captures by hand only has the card authorized (orders.authorizations).
+    capture = payment_settings().card_capture == PaymentSettings.CardCapture.AUTOMATIC
     try:
         return provider.authorize(
             key=charge.idempotency_key,
             amount=Money(charge.amount, placed.order.currency),
             details=payment_method,
-            capture=True,
+            capture=capture,
         )
     except ProviderUnavailable:
         logger.warning("Provider %s did not answer for order %s", provider.code, placed.order.number)
@@ -584,7 +591,9 @@ def _charge_settle(order: Order, charge: Payment, answer: ProviderAnswer, *, act
         charge.status, charge.reference = PS.AUTHORIZED, answer.reference[:100]
         charge.save(update_fields=["status", "reference", "updated_at"])
         order.payment_status = P.AUTHORIZED
-        order.save(update_fields=["payment_status", "updated_at"])
+        # Held for the merchant to capture or void (orders.authorizations), not expired unpaid.
+        order.expires_at = None
+        order.save(update_fields=["payment_status", "expires_at", "updated_at"])
         _timeline(
             order,
             OrderEvent.Type.PAYMENT_AUTHORIZED,
@@ -750,31 +759,6 @@ def order_mark_paid(*, actor: Actor, order: Order, reference: str = "") -> Order
     return order
 
 
-def order_fulfill(
-    *, actor: Actor, order: Order, tracking_number: str = "", carrier: str = "", tracking_url: str = ""
-) -> Order:
-    """
-    Ship a paid order (all of it; its payment may since have been partly refunded),
-    with its tracking (shown in the shipping e-mail and the webhook).
-    """
-    with transaction.atomic():
-        order = _locked(order)
-        if order.status != S.PAID:
-            raise IllegalTransition(f"Only paid orders can be fulfilled; this one is {order.status}.")
-        order.fulfillment_status = FS.FULFILLED
-        order.tracking_number, order.carrier, order.tracking_url = tracking_number, carrier, tracking_url
-        _timeline(order, OrderEvent.Type.FULFILLED, actor, "Fulfilled.")
-        tracking = {"number": tracking_number, "carrier": carrier, "url": tracking_url}
-        _status_set(
-            order,
-            S.FULFILLED,
-            actor=actor,
-            fields=["fulfillment_status", "tracking_number", "carrier", "tracking_url"],
-            tracking=tracking,
-        )
-    return order
-
-
 def customer_note_set(*, actor: Actor, customer: Customer, note: str) -> Customer:
     """Replace the merchant's internal notes about a customer."""
     with transaction.atomic():
@@ -822,7 +806,7 @@ def order_cancel(*, actor: Actor, order: Order, reason: str = "") -> Order:
         if order.status == S.PAID:
             _refund_reserve(
                 order,
-                amount=order.total - order.refunded_amount,
+                amount=order_taken(order) - order.refunded_amount,
                 shipping=Decimal(0),
                 lines=[],
                 reason=reason,
@@ -933,27 +917,32 @@ def orders_expire_due(*, now: dt.datetime | None = None, batch: int = 200) -> in
 
 
 def payment_settings_update(
-    *, actor: Actor, manual_enabled: bool | None = None, manual_expiry_hours: int | None = None
+    *,
+    actor: Actor,
+    manual_enabled: bool | None = None,
+    manual_expiry_hours: int | None = None,
+    card_capture: str | None = None,
 ) -> PaymentSettings:
     """
-    Turn manual payment on or off and set how long its unpaid orders hold stock.
-    A new expiry applies to orders placed from now on; placed ones keep theirs.
+    Turn manual payment on or off, set how long its unpaid orders hold stock, and
+    whether card payments are captured at checkout or only authorized for the
+    merchant to capture. Both apply to orders placed from now on.
     """
     with transaction.atomic():
         current, _ = PaymentSettings.objects.select_for_update().get_or_create(
             pk=PaymentSettings.SINGLETON_ID
         )
-        before = {
-            "manual_enabled": current.manual_enabled,
-            "manual_expiry_hours": current.manual_expiry_hours,
-        }
+        fields = ["manual_enabled", "manual_expiry_hours", "card_capture"]
+        before = {name: getattr(current, name) for name in fields}
         if manual_enabled is not None:
             current.manual_enabled = manual_enabled
         if manual_expiry_hours is not None:
             current.manual_expiry_hours = manual_expiry_hours
-        after = {"manual_enabled": current.manual_enabled, "manual_expiry_hours": current.manual_expiry_hours}
+        if card_capture is not None:
+            current.card_capture = card_capture
+        after = {name: getattr(current, name) for name in fields}
         if after != before:
-            current.save(update_fields=["manual_enabled", "manual_expiry_hours", "updated_at"])
+            current.save(update_fields=[*fields, "updated_at"])
             audit_record(
                 actor=actor,
                 action="payment_settings.updated",
@@ -1000,7 +989,7 @@ def order_refund(
                 f"An order that is {order.status} (payment {order.payment_status}) cannot be refunded."
             )
         refund = _refund_reserve(order, amount=amount, shipping=shipping, lines=lines, reason=reason)
-        paid_back = order.refunded_amount >= order.total
+        paid_back = order.refunded_amount >= order_taken(order)
         order.payment_status = P.REFUNDED if paid_back else P.PARTIALLY_REFUNDED
         text = _money_text(order, refund.amount)
         _timeline(
@@ -1027,6 +1016,48 @@ def order_refund(
     return refund
 
 
+def order_taken(order: Order) -> Decimal:
+    """
+    What the shopper paid: the total, less what a capture of less than was
+    authorized released (a voided charge of a paid order, orders.authorizations).
+    """
+    released = order.payments.filter(kind=Payment.Kind.CHARGE, status=PS.VOIDED).aggregate(
+        released=Coalesce(Sum("amount"), Value(Decimal(0)))
+    )["released"]
+    return order.total - released
+
+
+def order_lines_check(
+    order: Order,
+    by_id: dict[int, OrderLine],
+    asked: Sequence[tuple[int, int]],
+    *,
+    left: Callable[[OrderLine], int],
+    invalid: type[DomainError],
+    to: str,
+) -> None:
+    """
+    Check (line id, units) asked of the order's lines (a refund's, a fulfilment's):
+    each a line of this order, named once, at most what is `left` of it; raise
+    `invalid` naming the field otherwise.
+    """
+    if len({line_id for line_id, _ in asked}) != len(asked):
+        raise invalid("Name each line once.", errors={"lines": ["A line is named twice."]})
+    for index, (line_id, quantity) in enumerate(asked):
+        line = by_id.get(line_id)
+        if line is None:
+            raise invalid(
+                f"Order #{order.number} has no line {line_id}.",
+                errors={f"lines.{index}.line": ["Not a line of this order."]},
+            )
+        units = left(line)
+        if quantity > units:
+            raise invalid(
+                f"Only {units} of {line.sku} left to {to}.",
+                errors={f"lines.{index}.quantity": [f"At most {units}."]},
+            )
+
+
 def _refund_reserve(
     order: Order,
     *,
@@ -1041,27 +1072,22 @@ def _refund_reserve(
     until the provider has paid it back).
     """
     by_id = {line.pk: line for line in order.lines.all()}
-    if len({line.line for line in lines}) != len(lines):
-        raise RefundLineInvalid("Name each line once.", errors={"lines": ["A line is named twice."]})
+    order_lines_check(
+        order,
+        by_id,
+        [(asked.line, asked.quantity) for asked in lines],
+        left=lambda line: line.quantity - line.refunded_quantity,
+        invalid=RefundLineInvalid,
+        to="refund",
+    )
     lines_total = Decimal(0)
     restock: dict[int, int] = {}
-    for index, asked in enumerate(lines):
-        line = by_id.get(asked.line)
-        if line is None:
-            raise RefundLineInvalid(
-                f"Order #{order.number} has no line {asked.line}.",
-                errors={f"lines.{index}.line": ["Not a line of this order."]},
-            )
-        left = line.quantity - line.refunded_quantity
-        if asked.quantity > left:
-            raise RefundLineInvalid(
-                f"Only {left} of {line.sku} left to refund.",
-                errors={f"lines.{index}.quantity": [f"At most {left}."]},
-            )
+    for asked in lines:
+        line = by_id[asked.line]
         lines_total += line.unit_price * asked.quantity
         if asked.restock and line.variant_id:
             restock[line.variant_id] = restock.get(line.variant_id, 0) + asked.quantity
-    refundable = order.total - order.refunded_amount
+    refundable = order_taken(order) - order.refunded_amount
     total = amount if amount is not None else Money(lines_total + shipping, order.currency).amount
     if total <= 0 or total > refundable or shipping > refundable:
         limit = Money(refundable, order.currency).amount
@@ -1072,7 +1098,9 @@ def _refund_reserve(
     for asked in lines:
         line = by_id[asked.line]
         line.refunded_quantity += asked.quantity
-        line.save(update_fields=["refunded_quantity"])
+        if asked.restock:
+            line.restocked_quantity += asked.quantity
+        line.save(update_fields=["refunded_quantity", "restocked_quantity"])
     if restock:
         stock_release(
             items=restock,

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 # What the order page gets from the outbox: the changes of an order's status.
 ORDER_PAGE_EVENTS = (
     EventType.ORDER_PAID,
+    EventType.ORDER_PARTIALLY_FULFILLED,
     EventType.ORDER_FULFILLED,
     EventType.ORDER_CANCELLED,
     EventType.ORDER_REFUNDED,

@@ -277,6 +277,10 @@ class OrderLineOutput(serializers.Serializer):
     quantity = serializers.IntegerField()
     line_total = RecordMoneyField(currency_source="order.currency")
     refunded_quantity = serializers.IntegerField(help_text="Units of this line refunded so far.")
+    fulfilled_quantity = serializers.IntegerField(help_text="Units of this line shipped so far.")
+    restocked_quantity = serializers.IntegerField(
+        help_text="Of the refunded units, those put back into stock: they never ship."
+    )
     discount = RecordMoneyField(currency_source="order.currency", help_text="Its share of the discounts.")
     tax = RecordMoneyField(currency_source="order.currency")
     tax_rate = RateOutputField(help_text="Percent, as applied at checkout.")
@@ -298,6 +302,22 @@ class PaymentOutput(serializers.Serializer):
     )
     reference = serializers.CharField()
     reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FulfillmentLineOutput(serializers.Serializer):
+    line = serializers.IntegerField(source="order_line_id", help_text="The order line's id.")
+    quantity = serializers.IntegerField(help_text="Units of it in this parcel.")
+
+
+class FulfillmentOutput(serializers.Serializer):
+    """A parcel that shipped: which units, and how to follow it."""
+
+    id = serializers.IntegerField()
+    lines = FulfillmentLineOutput(many=True, source="lines.all")
+    tracking_number = serializers.CharField()
+    carrier = serializers.CharField()
+    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
     created_at = serializers.DateTimeField()
 
 
@@ -333,12 +353,15 @@ class OrderOutput(serializers.Serializer):
     payment_provider = serializers.CharField()
     lines = OrderLineOutput(many=True, source="lines.all")
     payments = PaymentOutput(many=True, source="payments.all")
+    fulfillments = FulfillmentOutput(
+        many=True, source="fulfillments.all", help_text="The parcels shipped so far, oldest first."
+    )
     placed_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     fulfilled_at = serializers.DateTimeField(allow_null=True)
-    tracking_number = serializers.CharField(help_text="Given at fulfilment; empty without one.")
-    carrier = serializers.CharField(help_text="Given at fulfilment; empty without one.")
-    tracking_url = serializers.CharField(help_text="An http(s) link to follow the parcel, or empty.")
+    tracking_number = serializers.CharField(help_text="The latest fulfilment's; empty without one.")
+    carrier = serializers.CharField(help_text="The latest fulfilment's; empty without one.")
+    tracking_url = serializers.CharField(help_text="The latest fulfilment's http(s) link, or empty.")
     cancelled_at = serializers.DateTimeField(allow_null=True)
     refunded_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(
@@ -405,6 +428,8 @@ class OrderOutput(serializers.Serializer):
                     "quantity": line.quantity,
                     "line_total": money(line.line_total),
                     "refunded_quantity": line.refunded_quantity,
+                    "fulfilled_quantity": line.fulfilled_quantity,
+                    "restocked_quantity": line.restocked_quantity,
                     "discount": money(line.discount),
                     "tax": money(line.tax),
                     "tax_rate": rate_text(line.tax_rate),
@@ -424,6 +449,20 @@ class OrderOutput(serializers.Serializer):
                     "created_at": when(payment.created_at),
                 }
                 for payment in payments
+            ],
+            "fulfillments": [
+                {
+                    "id": fulfillment.pk,
+                    "lines": [
+                        {"line": line.order_line_id, "quantity": line.quantity}
+                        for line in fulfillment.lines.all()
+                    ],
+                    "tracking_number": fulfillment.tracking_number,
+                    "carrier": fulfillment.carrier,
+                    "tracking_url": fulfillment.tracking_url,
+                    "created_at": when(fulfillment.created_at),
+                }
+                for fulfillment in order.fulfillments.all()
             ],
             "placed_at": when(order.placed_at),
             "paid_at": when(order.paid_at),
@@ -456,7 +495,18 @@ class OrderQuery(DayRangeQuery):
     total_max = AmountInputField(required=False)
 
 
+class FulfillLineInput(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**62, help_text="The order line's id.")
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, help_text="Units of it shipped.")
+
+
 class FulfillInput(serializers.Serializer):
+    lines = FulfillLineInput(  # type: ignore[call-arg]
+        many=True,
+        required=False,
+        max_length=500,
+        help_text="The units this parcel ships; without it (or empty), every unit still to ship.",
+    )
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     carrier = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     tracking_url = StrictCharField(
@@ -596,6 +646,14 @@ class CustomerQuery(serializers.Serializer):
 # --- Payment settings ------------------------------------------------------------------
 
 
+class CaptureInput(serializers.Serializer):
+    amount = AmountInputField(
+        required=False,
+        help_text="What to take, in the order's currency, at most what was authorized (the rest is "
+        "released); without it, all of it.",
+    )
+
+
 class PaymentSettingsInput(serializers.Serializer):
     manual_enabled = StrictBooleanField(
         required=False, help_text="Accept manual payment (bank transfer): orders wait unpaid, holding stock."
@@ -605,6 +663,12 @@ class PaymentSettingsInput(serializers.Serializer):
         min_value=1,
         max_value=PaymentSettings.MANUAL_EXPIRY_HOURS_MAX,
         help_text="Hours an unpaid manual order holds its stock before it expires (for orders placed later).",
+    )
+    card_capture = serializers.ChoiceField(
+        choices=PaymentSettings.CardCapture.choices,
+        required=False,
+        help_text="`automatic`: cards are charged at checkout. `manual`: checkout only authorizes the card; "
+        "capture or void each order from the admin (for orders placed later).",
     )
 
 
@@ -617,6 +681,7 @@ class ProviderWebhookOutput(serializers.Serializer):
 class PaymentSettingsOutput(serializers.Serializer):
     manual_enabled = serializers.BooleanField()
     manual_expiry_hours = serializers.IntegerField()
+    card_capture = serializers.ChoiceField(choices=PaymentSettings.CardCapture.choices)
     card_authorization_expiry_minutes = serializers.IntegerField(
         help_text="Minutes an order whose card payment did not complete holds its stock (platform setting)."
     )

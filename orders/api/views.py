@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import carts, payments, quoting, selectors, services
+from orders import authorizations, carts, fulfilment, payments, quoting, selectors, services
 from orders.api import serializers as s
 from orders.api.auth import CustomerJWTAuthentication, signed_in_customer
 from orders.errors import CartNotFound, PaymentDeclined, PaymentNotFound, ProviderWebhookSignatureInvalid
@@ -399,16 +399,31 @@ class AdminOrderMarkPaidView(OrderAdminView):
 class AdminOrderFulfillView(OrderAdminView):
     @extend_schema(
         request=s.FulfillInput,
-        responses=s.OrderOutput,
+        responses={
+            200: s.OrderOutput,
+            409: OpenApiResponse(description="An order not paid, or nothing left to ship."),
+            422: OpenApiResponse(
+                description="A line of another order, a line named twice, or more units than are left to "
+                "ship."
+            ),
+        },
         operation_id="admin_orders_fulfill",
-        summary="Mark a paid order fulfilled (shipped)",
-        description="With an optional tracking number, carrier and tracking link, shown in the shipping "
-        "e-mail and sent in the `order.fulfilled` webhook.",
+        summary="Ship units of a paid order (a fulfilment), all of them without `lines`",
+        description="Records a fulfilment (listed in the order's `fulfillments`) of the `lines` given, or of "
+        "every unit still to ship, with an optional tracking number, carrier and tracking link. The order is "
+        "`partially_fulfilled` (event `order.partially_fulfilled`) until every unit to ship has shipped "
+        "(units refunded into stock never do), then `fulfilled` (`order.fulfilled`); each fulfilment sends "
+        "the shopper a shipping e-mail with its units and tracking.",
     )
     def post(self, request: Request, number: int) -> Response:
         data = validated(s.FulfillInput, request.data)
         order = selectors.access_order_by_number(number=number)
-        services.order_fulfill(actor=request_actor(request), order=order, **data)
+        fulfilment.order_fulfill(
+            actor=request_actor(request),
+            order=order,
+            lines=[fulfilment.FulfillmentLineRequest(**line) for line in data.pop("lines", [])],
+            **data,
+        )
         return self.order_response(number)
 
 
@@ -470,6 +485,64 @@ class AdminOrderRefundView(AdminOrderCancelView):
                 reason=data["reason"],
             )
         services.refunds_send(order=order)
+        return self.stored_order_response(hold, number)
+
+
+class AdminOrderCaptureView(AdminOrderCancelView):
+    @extend_schema(
+        request=s.CaptureInput,
+        responses={
+            200: s.OrderOutput,
+            402: OpenApiResponse(description="The provider refused the capture (nothing changed)."),
+            409: OpenApiResponse(
+                description="No authorized payment (`payment_not_authorized`: already captured, voided, "
+                "or never authorized), or more than was authorized (`capture_too_large`)."
+            ),
+            503: OpenApiResponse(description="The provider did not answer; try again (never taken twice)."),
+        },
+        operation_id="admin_orders_capture",
+        summary="Capture an authorized card payment, all of it or less",
+        description="For an order whose `payment_status` is `authorized` (the shop captures cards by hand, "
+        "`payment-settings`). The provider is asked under the payment's key with no database lock held; "
+        "the order becomes `paid` (`order.paid`, with `capture`). Less than authorized releases the rest, "
+        "listed as a voided charge, and refunds are then limited to what was taken.",
+    )
+    @idempotent(steps=True)
+    def post(self, request: Request, number: int) -> Response:
+        order = selectors.access_order_by_number(number=number)
+        data = validated(s.CaptureInput, request.data, context={"currency": order.currency})
+        hold: KeyHold = request.idempotency  # type: ignore[attr-defined]
+        with hold.taken():
+            authorized = authorizations.authorization_check(order=order, amount=data.get("amount"))
+        answer = authorizations.payment_capture_request(authorized)
+        authorizations.order_capture_settle(
+            actor=request_actor(request), authorized=authorized, answer=answer
+        )
+        return self.stored_order_response(hold, number)
+
+
+class AdminOrderVoidView(AdminOrderCancelView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.OrderOutput,
+            409: OpenApiResponse(description="No authorized payment to void (`payment_not_authorized`)."),
+            503: OpenApiResponse(description="The provider did not answer; try again."),
+        },
+        operation_id="admin_orders_void",
+        summary="Void an authorized card payment: nothing is taken, the order is cancelled",
+        description="For an order whose `payment_status` is `authorized`. The provider drops the "
+        "authorization (asked with no database lock held); the order is cancelled with payment_status "
+        "`expired`, its stock goes back (`order.cancelled`, reason `payment_voided`).",
+    )
+    @idempotent(steps=True)
+    def post(self, request: Request, number: int) -> Response:
+        order = selectors.access_order_by_number(number=number)
+        hold: KeyHold = request.idempotency  # type: ignore[attr-defined]
+        with hold.taken():
+            authorized = authorizations.authorization_check(order=order)
+        answer = authorizations.payment_void_request(authorized)
+        authorizations.order_void_settle(actor=request_actor(request), authorized=authorized, answer=answer)
         return self.stored_order_response(hold, number)
 
 
@@ -569,6 +642,7 @@ def _payment_settings_body(current: PaymentSettings) -> dict[str, object]:
         {
             "manual_enabled": current.manual_enabled,
             "manual_expiry_hours": current.manual_expiry_hours,
+            "card_capture": current.card_capture,
             "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
             "providers": payments.providers_accepted(),
             "provider_webhooks": [
@@ -600,9 +674,12 @@ class AdminPaymentSettingsView(AdminAPIView):
         request=s.PaymentSettingsInput,
         responses=s.PaymentSettingsOutput,
         operation_id="admin_payment_settings_update",
-        summary="Turn manual payment on or off, and set how long its unpaid orders hold stock",
-        description="Manual payment is off until turned on here. A new expiry applies to orders placed "
-        "afterwards; orders already placed keep theirs.",
+        summary="Turn manual payment on or off, set how long its unpaid orders hold stock, and how cards "
+        "are captured",
+        description="Manual payment is off until turned on here. With `card_capture: manual` the checkout "
+        "only authorizes cards (the order is `pending`, payment `authorized`, holding its stock) and the "
+        "merchant captures or voids each order (`orders/{number}/capture`, `orders/{number}/void`). Both "
+        "apply to orders placed afterwards; orders already placed keep theirs.",
     )
     def patch(self, request: Request) -> Response:
         data = validated(s.PaymentSettingsInput, request.data)

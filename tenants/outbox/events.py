@@ -13,6 +13,7 @@ class EventType(models.TextChoices):
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
+    ORDER_PARTIALLY_FULFILLED = "order.partially_fulfilled"  # some units shipped, more to come
     ORDER_CANCELLED = "order.cancelled"
     ORDER_EXPIRED = "order.expired"  # unpaid past its time: cancelled, its stock returned
     ORDER_REFUNDED = "order.refunded"
@@ -40,6 +41,7 @@ WEBHOOK_EVENTS: tuple[EventType, ...] = (
     EventType.ORDER_CREATED,
     EventType.ORDER_PAID,
     EventType.ORDER_FULFILLED,
+    EventType.ORDER_PARTIALLY_FULFILLED,
     EventType.ORDER_CANCELLED,
     EventType.ORDER_EXPIRED,
     EventType.ORDER_REFUNDED,

@@ -134,31 +134,81 @@ def _with(base: dict[str, Any], **properties: Any) -> dict[str, Any]:
     }
 
 
+def _tracking() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "The parcel's tracking.",
+        "properties": {
+            "number": {"type": "string"},
+            "carrier": {"type": "string"},
+            "url": {"type": "string", "description": "An http(s) link, or empty."},
+        },
+        "required": ["number", "carrier", "url"],
+    }
+
+
+def _fulfillment() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "The parcel this event reports: its units of the order's lines and its tracking.",
+        "properties": {
+            "id": {"type": "integer"},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "line": {"type": "integer", "description": "The order line's id."},
+                        "quantity": {"type": "integer", "minimum": 1},
+                    },
+                    "required": ["line", "quantity"],
+                },
+            },
+            "tracking": _tracking(),
+        },
+        "required": ["id", "lines", "tracking"],
+    }
+
+
 EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
     EventType.ORDER_CREATED: (
         "An order was placed: paid by `order.paid` once its provider answers, or cancelled with "
         "`payment_status: failed` if the card is refused; a manual order waits for the merchant.",
         _with(_ORDER, expires_at=dict(_EXPIRES_AT, optional=True)),
     ),
-    EventType.ORDER_PAID: ("An order's payment was captured, or it was marked paid.", _ORDER),
-    EventType.ORDER_FULFILLED: (
-        "An order was shipped, with its tracking (empty strings when the merchant gave none).",
+    EventType.ORDER_PAID: (
+        "An order's payment was captured (at checkout, or by the merchant: then with `capture`), or it "
+        "was marked paid.",
         _with(
             _ORDER,
-            tracking={
+            capture={
                 "type": "object",
+                "optional": True,
+                "description": "A capture of an authorized card by the merchant: what was taken and what "
+                "was released.",
                 "properties": {
-                    "number": {"type": "string"},
-                    "carrier": {"type": "string"},
-                    "url": {"type": "string", "description": "An http(s) link, or empty."},
+                    "amount": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+                    "released": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+                    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
                 },
-                "required": ["number", "carrier", "url"],
+                "required": ["amount", "released", "currency"],
             },
         ),
     ),
+    EventType.ORDER_PARTIALLY_FULFILLED: (
+        "Some of an order's units were shipped (`fulfillment`), more are to ship: `fulfillment_status` "
+        "is `partially_fulfilled`.",
+        _with(_ORDER, tracking=_tracking(), fulfillment=_fulfillment()),
+    ),
+    EventType.ORDER_FULFILLED: (
+        "An order's last units were shipped (`fulfillment`, with its tracking; empty strings when the "
+        "merchant gave none): every unit to ship has.",
+        _with(_ORDER, tracking=_tracking(), fulfillment=_fulfillment()),
+    ),
     EventType.ORDER_CANCELLED: (
         "An order was cancelled: its stock went back and a paid order was refunded in full; `reason` "
-        "`payment_failed` when its provider refused the payment.",
+        "`payment_failed` when its provider refused the payment, `payment_voided` when the merchant voided "
+        "its authorized card payment.",
         _with(_ORDER, reason={"type": "string"}),
     ),
     EventType.ORDER_REFUNDED: (

@@ -81,6 +81,7 @@ def test_manual_payment_is_refused_until_the_merchant_turns_it_on(
     assert current.json() == {
         "manual_enabled": False,
         "manual_expiry_hours": 24,
+        "card_capture": "automatic",
         "card_authorization_expiry_minutes": settings.ORDER_AUTHORIZATION_EXPIRY_MINUTES,
         "providers": ["test"],
         "provider_webhooks": [

@@ -49,7 +49,9 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     assert admin.patch(f"products/{product['id']}", {"title": "Renamed"}).status_code == 200
     adjust = {"variant": variant["id"], "delta": -8, "reason": "damaged"}
     assert admin.post("inventory/adjustments", adjust).status_code == 201, "low stock"
-    paid = checkout(api, shop_a, cart_with(api, shop_a, variant["id"])).json()
+    paid = checkout(api, shop_a, cart_with(api, shop_a, variant["id"], 2)).json()
+    first_parcel = {"lines": [{"line": paid["lines"][0]["id"], "quantity": 1}], "carrier": "UPS"}
+    assert admin.post(f"orders/{paid['number']}/fulfill", first_parcel).status_code == 200
     assert admin.post(f"orders/{paid['number']}/fulfill").status_code == 200
     assert (
         admin.post(f"orders/{paid['number']}/refund", {"amount": "5.00", "reason": "dent"}).status_code == 200
@@ -65,6 +67,13 @@ def test_delivered_bodies_match_the_documented_payloads(api, shop_a: ShopContext
     use_shop(shop_a.shop)
     assert order_services.orders_expire_due(now=timezone.now() + dt.timedelta(days=2)) == 1
     use_public()
+    # A shop that captures cards by hand: one captured in part (`order.paid` with `capture`), one voided.
+    assert admin.patch("payment-settings", {"card_capture": "manual"}).status_code == 200
+    held = sellable_product(admin, title="Held")["variants"][0]["id"]
+    for action, asked in (("capture", {"amount": "5.00"}), ("void", None)):
+        authorized = checkout(api, shop_a, cart_with(api, shop_a, held)).json()
+        assert authorized["payment_status"] == "authorized"
+        assert admin.post(f"orders/{authorized['number']}/{action}", asked).status_code == 200
     discount = admin.post("discounts", {"code": "HOOK", "kind": "percentage", "value": "10"}).json()
     assert admin.patch(f"discounts/{discount['id']}", {"active": False}).status_code == 200
     assert admin.delete(f"discounts/{discount['id']}").status_code == 204

@@ -65,6 +65,15 @@ export const PROBLEM_WORDING: Record<string, Wording> = {
   // Orders
   illegal_transition: "The order can't do that in its current state. Reload to see where it stands.",
   refund_too_large: "That is more than is left to refund on this order.",
+  refund_line_invalid: (p) => (p.detail ? `That refund isn't possible: ${p.detail}` : "Those units can't be refunded."),
+  // The detail names what is left ("Only 1 of MUG-1 left to ship."): worth keeping.
+  fulfillment_line_invalid: (p) => (p.detail ? `That can't ship: ${p.detail}` : "More units than are left to ship."),
+  nothing_to_fulfill: "Everything in this order has shipped already.",
+  payment_not_authorized: "This order has no card authorization waiting to be captured or voided. Reload to see where it stands.",
+  capture_too_large: "That is more than the card authorized. Capture at most the authorized amount.",
+  capture_refused: (p) =>
+    p.detail ? `The payment provider refused the capture: ${p.detail}` : "The payment provider refused the capture. Void it, or ask the shopper to pay again.",
+  payment_provider_unavailable: "The payment provider didn't answer. Nothing was taken; try again in a moment.",
   payment_method_disabled: "This way of paying isn't available in this shop.",
   payment_declined: (p) => (p.detail ? `Payment declined: ${p.detail}` : "Payment declined. Try another card."),
   // Webhooks
@@ -99,6 +108,7 @@ export const FIELD_LABELS: Record<string, string> = {
   domain: "Domain",
   role: "Role",
   order: "Order",
+  lines: "Line",
   from: "From",
   to: "To",
 };

@@ -3,7 +3,7 @@
 // the order's token (EventSource reconnects by itself; docs/live-updates.md).
 import { useEffect } from "react";
 
-export const ORDER_PAGE_EVENTS = ["order.paid", "order.fulfilled", "order.cancelled", "order.refunded"];
+export const ORDER_PAGE_EVENTS = ["order.paid", "order.partially_fulfilled", "order.fulfilled", "order.cancelled", "order.refunded"];
 
 export function useOrderLive(number: string, token: string, onChange: () => void): void {
   useEffect(() => {

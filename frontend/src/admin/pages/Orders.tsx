@@ -11,7 +11,7 @@ import { useCursorList, useShopApi } from "../session";
 import { DataTable, type Column } from "../ui/DataTable";
 import { useToast } from "../ui/toast";
 import type { Order, OrderStatus } from "../types";
-import { FulfilForm, OrderSearchForm, TrackingLine, useOrderSearch } from "./OrderTools";
+import { AuthorizationActions, FulfilForm, FulfilmentList, OrderSearchForm, useOrderSearch } from "./OrderTools";
 
 const ORDER_COLUMNS: Column<Order>[] = [
   { id: "number", header: "Order", sortValue: (o) => o.number, cell: (o) => <Link to={String(o.number)}>#{o.number}</Link> },
@@ -227,7 +227,14 @@ export function OrderDetailPage() {
           }}
         />
       )}
-      <TrackingLine order={o} />
+      <AuthorizationActions
+        order={o}
+        onDone={(next, message) => {
+          toast.success(message);
+          updated(next);
+        }}
+      />
+      <FulfilmentList order={o} />
       <ErrorMessage error={act.error} />
       {/* Focusable: on a phone the lines scroll sideways, and keyboards must reach them. */}
       <div className="table-wrap" tabIndex={0} role="region" aria-label="Items ordered">
@@ -237,6 +244,7 @@ export function OrderDetailPage() {
               <th scope="col">Item</th>
               <th scope="col">SKU</th>
               <th scope="col" className="num">Quantity</th>
+              <th scope="col" className="num">Shipped</th>
               <th scope="col" className="num">Refunded</th>
               <th scope="col" className="num">Unit price</th>
               <th scope="col" className="num">Total</th>
@@ -250,6 +258,7 @@ export function OrderDetailPage() {
                 </td>
                 <td>{line.sku}</td>
                 <td className="num">{line.quantity}</td>
+                <td className="num">{line.fulfilled_quantity}</td>
                 <td className="num">{line.refunded_quantity}</td>
                 <td className="num">{formatMoney(money(line.unit_price))}</td>
                 <td className="num">{formatMoney(money(line.line_total))}</td>
@@ -258,14 +267,14 @@ export function OrderDetailPage() {
           </tbody>
           <tfoot>
             <tr>
-              <th scope="row" colSpan={5}>
+              <th scope="row" colSpan={6}>
                 Total
               </th>
               <td className="num price">{formatMoney(money(o.total))}</td>
             </tr>
             {Number(money(o.refunded_amount)?.amount ?? 0) > 0 && (
               <tr>
-                <th scope="row" colSpan={5}>
+                <th scope="row" colSpan={6}>
                   Refunded
                 </th>
                 <td className="num">{formatMoney(money(o.refunded_amount))}</td>

@@ -93,9 +93,10 @@ export function PaymentSection() {
       <ErrorMessage error={current.error} onRetry={() => current.refetch()} />
       {current.data && (
         <PaymentForm
-          key={`${current.data.manual_enabled}-${current.data.manual_expiry_hours}`}
+          key={`${current.data.manual_enabled}-${current.data.manual_expiry_hours}-${current.data.card_capture}`}
           enabled={current.data.manual_enabled}
           hours={current.data.manual_expiry_hours}
+          captureByHand={current.data.card_capture === "manual"}
           cardMinutes={current.data.card_authorization_expiry_minutes}
         />
       )}
@@ -103,16 +104,29 @@ export function PaymentSection() {
   );
 }
 
-function PaymentForm({ enabled: initialEnabled, hours: initialHours, cardMinutes }: { enabled: boolean; hours: number; cardMinutes: number }) {
+function PaymentForm({
+  enabled: initialEnabled,
+  hours: initialHours,
+  captureByHand: initialCaptureByHand,
+  cardMinutes,
+}: {
+  enabled: boolean;
+  hours: number;
+  captureByHand: boolean;
+  cardMinutes: number;
+}) {
   const { api, slug } = useShopApi();
   const queryClient = useQueryClient();
   const toast = useToast();
   const [enabled, setEnabled] = useState(initialEnabled);
   const [hours, setHours] = useState(String(initialHours));
+  const [captureByHand, setCaptureByHand] = useState(initialCaptureByHand);
   const [errors, setErrors] = useState<FieldErrors>({});
   const save = useMutation({
     mutationFn: () =>
-      unwrap(api.PATCH("/api/admin/v1/payment-settings", { body: { manual_enabled: enabled, manual_expiry_hours: Number(hours.trim()) } })),
+      unwrap(api.PATCH("/api/admin/v1/payment-settings", {
+          body: { manual_enabled: enabled, manual_expiry_hours: Number(hours.trim()), card_capture: captureByHand ? "manual" : "automatic" },
+        })),
     onSuccess: (saved) => {
       toast.success("Payment settings saved.");
       queryClient.setQueryData(queryKeys.shop(slug).paymentSettings(), saved);
@@ -142,6 +156,10 @@ function PaymentForm({ enabled: initialEnabled, hours: initialHours, cardMinutes
         errors={all.manual_expiry_hours}
         hint={`Until then an unpaid order holds its stock; then it is cancelled and the stock returns. Unfinished card payments expire after ${cardMinutes} minutes.`}
       />
+      <label className="checkbox">
+        <input type="checkbox" checked={captureByHand} onChange={(e) => setCaptureByHand(e.target.checked)} />
+        Capture card payments by hand (checkout only authorizes the card; capture or void each order from its page)
+      </label>
       <ErrorMessage error={save.error} fieldsShown={["manual_expiry_hours"]} />
       <button type="submit" disabled={save.isPending}>
         Save payments

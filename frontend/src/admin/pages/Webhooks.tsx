@@ -14,6 +14,7 @@ import type { Delivery, WebhookEvent } from "../types";
 const EVENTS: WebhookEvent[] = [
   "order.created",
   "order.paid",
+  "order.partially_fulfilled",
   "order.fulfilled",
   "order.cancelled",
   "order.expired",

@@ -422,6 +422,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/orders/{number}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Capture an authorized card payment, all of it or less
+         * @description For an order whose `payment_status` is `authorized` (the shop captures cards by hand, `payment-settings`). The provider is asked under the payment's key with no database lock held; the order becomes `paid` (`order.paid`, with `capture`). Less than authorized releases the rest, listed as a voided charge, and refunds are then limited to what was taken.
+         */
+        post: operations["admin_orders_capture"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/orders/{number}/events": {
         parameters: {
             query?: never;
@@ -453,8 +473,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark a paid order fulfilled (shipped)
-         * @description With an optional tracking number, carrier and tracking link, shown in the shipping e-mail and sent in the `order.fulfilled` webhook.
+         * Ship units of a paid order (a fulfilment), all of them without `lines`
+         * @description Records a fulfilment (listed in the order's `fulfillments`) of the `lines` given, or of every unit still to ship, with an optional tracking number, carrier and tracking link. The order is `partially_fulfilled` (event `order.partially_fulfilled`) until every unit to ship has shipped (units refunded into stock never do), then `fulfilled` (`order.fulfilled`); each fulfilment sends the shopper a shipping e-mail with its units and tracking.
          */
         post: operations["admin_orders_fulfill"];
         delete?: never;
@@ -519,6 +539,26 @@ export interface paths {
          * @description Either a plain `amount`, or `lines` (units at the price paid, optionally put back into stock) and a `shipping` amount. The order keeps its status and fulfilment until everything paid is refunded (then `refunded`); `payment_status` says `partially_refunded` meanwhile. The provider is asked after the refund is recorded, with no database lock held.
          */
         post: operations["admin_orders_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/v1/orders/{number}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an authorized card payment: nothing is taken, the order is cancelled
+         * @description For an order whose `payment_status` is `authorized`. The provider drops the authorization (asked with no database lock held); the order is cancelled with payment_status `expired`, its stock goes back (`order.cancelled`, reason `payment_voided`).
+         */
+        post: operations["admin_orders_void"];
         delete?: never;
         options?: never;
         head?: never;
@@ -616,8 +656,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Turn manual payment on or off, and set how long its unpaid orders hold stock
-         * @description Manual payment is off until turned on here. A new expiry applies to orders placed afterwards; orders already placed keep theirs.
+         * Turn manual payment on or off, set how long its unpaid orders hold stock, and how cards are captured
+         * @description Manual payment is off until turned on here. With `card_capture: manual` the checkout only authorizes cards (the order is `pending`, payment `authorized`, holding its stock) and the merchant captures or voids each order (`orders/{number}/capture`, `orders/{number}/void`). Both apply to orders placed afterwards; orders already placed keep theirs.
          */
         patch: operations["admin_payment_settings_update"];
         trace?: never;
@@ -2037,7 +2077,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was cancelled: its stock went back and a paid order was refunded in full; `reason` `payment_failed` when its provider refused the payment.
+         * An order was cancelled: its stock went back and a paid order was refunded in full; `reason` `payment_failed` when its provider refused the payment, `payment_voided` when the merchant voided its authorized card payment.
          * @description Sent to each active endpoint subscribed to `order.cancelled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_cancelled"];
@@ -2097,7 +2137,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order was shipped, with its tracking (empty strings when the merchant gave none).
+         * An order's last units were shipped (`fulfillment`, with its tracking; empty strings when the merchant gave none): every unit to ship has.
          * @description Sent to each active endpoint subscribed to `order.fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_fulfilled"];
@@ -2117,10 +2157,30 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An order's payment was captured, or it was marked paid.
+         * An order's payment was captured (at checkout, or by the merchant: then with `capture`), or it was marked paid.
          * @description Sent to each active endpoint subscribed to `order.paid`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
          */
         post: operations["webhook_order_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.partially_fulfilled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Some of an order's units were shipped (`fulfillment`), more are to ship: `fulfillment_status` is `partially_fulfilled`.
+         * @description Sent to each active endpoint subscribed to `order.partially_fulfilled`, as a signed JSON POST. Verify `Storefleet-Signature` (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed with the endpoint's secret) before trusting it; see docs/api.md.
+         */
+        post: operations["webhook_order_partially_fulfilled"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2323,6 +2383,19 @@ export interface components {
             /** @description Defaults to `""`. */
             reason?: string;
         };
+        CaptureInputRequest: {
+            /**
+             * @description What to take, in the order's currency, at most what was authorized (the rest is released); without it, all of it.
+             * @example 19.99
+             */
+            amount?: string;
+        };
+        /**
+         * @description * `automatic` - Automatic
+         *     * `manual` - Manual
+         * @enum {string}
+         */
+        CardCaptureEnum: "automatic" | "manual";
         CartItemInputRequest: {
             quantity: number;
             /** Format: int64 */
@@ -3475,6 +3548,7 @@ export interface components {
          * @description * `order.created` - Order Created
          *     * `order.paid` - Order Paid
          *     * `order.fulfilled` - Order Fulfilled
+         *     * `order.partially_fulfilled` - Order Partially Fulfilled
          *     * `order.cancelled` - Order Cancelled
          *     * `order.expired` - Order Expired
          *     * `order.refunded` - Order Refunded
@@ -3487,7 +3561,7 @@ export interface components {
          *     * `discount.deleted` - Discount Deleted
          * @enum {string}
          */
-        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low" | "discount.created" | "discount.updated" | "discount.deleted";
+        EventsEnum: "order.created" | "order.paid" | "order.fulfilled" | "order.partially_fulfilled" | "order.cancelled" | "order.expired" | "order.refunded" | "product.created" | "product.updated" | "product.deleted" | "inventory.low" | "discount.created" | "discount.updated" | "discount.deleted";
         ExportOutput: {
             /** Format: date-time */
             created_at: string;
@@ -3535,10 +3609,38 @@ export interface components {
         FulfillInputRequest: {
             /** @description Defaults to `""`. */
             carrier?: string;
+            /** @description The units this parcel ships; without it (or empty), every unit still to ship. */
+            lines?: components["schemas"]["FulfillLineInputRequest"][];
             /** @description Defaults to `""`. */
             tracking_number?: string;
             /** @description An http(s) link to follow the parcel. Defaults to `""`. */
             tracking_url?: string;
+        };
+        FulfillLineInputRequest: {
+            /**
+             * Format: int64
+             * @description The order line's id.
+             */
+            line: number;
+            /** @description Units of it shipped. */
+            quantity: number;
+        };
+        FulfillmentLineOutput: {
+            /** @description The order line's id. */
+            line: number;
+            /** @description Units of it in this parcel. */
+            quantity: number;
+        };
+        /** @description A parcel that shipped: which units, and how to follow it. */
+        FulfillmentOutput: {
+            carrier: string;
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            lines: components["schemas"]["FulfillmentLineOutput"][];
+            tracking_number: string;
+            /** @description An http(s) link to follow the parcel, or empty. */
+            tracking_url: string;
         };
         /**
          * @description * `unfulfilled` - Unfulfilled
@@ -3692,15 +3794,17 @@ export interface components {
          *     * `payment_authorized` - Payment Authorized
          *     * `payment_captured` - Payment Captured
          *     * `payment_failed` - Payment Failed
+         *     * `payment_voided` - Payment Voided
          *     * `marked_paid` - Marked Paid
          *     * `fulfilled` - Fulfilled
+         *     * `partially_fulfilled` - Partially Fulfilled
          *     * `cancelled` - Cancelled
          *     * `expired` - Expired
          *     * `refunded` - Refunded
          *     * `note` - Note
          * @enum {string}
          */
-        OrderEventOutputTypeEnum: "placed" | "payment_action_required" | "payment_authorized" | "payment_captured" | "payment_failed" | "marked_paid" | "fulfilled" | "cancelled" | "expired" | "refunded" | "note";
+        OrderEventOutputTypeEnum: "placed" | "payment_action_required" | "payment_authorized" | "payment_captured" | "payment_failed" | "payment_voided" | "marked_paid" | "fulfilled" | "partially_fulfilled" | "cancelled" | "expired" | "refunded" | "note";
         OrderExportInputRequest: {
             /**
              * Format: date
@@ -3716,12 +3820,16 @@ export interface components {
         OrderLineOutput: {
             /** @description Its share of the discounts. */
             discount: components["schemas"]["Money"];
+            /** @description Units of this line shipped so far. */
+            fulfilled_quantity: number;
             id: number;
             line_total: components["schemas"]["Money"];
             product: number | null;
             quantity: number;
             /** @description Units of this line refunded so far. */
             refunded_quantity: number;
+            /** @description Of the refunded units, those put back into stock: they never ship. */
+            restocked_quantity: number;
             sku: string;
             tax: components["schemas"]["Money"];
             tax_name: string;
@@ -3742,7 +3850,7 @@ export interface components {
         OrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
-            /** @description Given at fulfilment; empty without one. */
+            /** @description The latest fulfilment's; empty without one. */
             carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
@@ -3758,6 +3866,8 @@ export interface components {
             /** Format: date-time */
             fulfilled_at: string | null;
             fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
+            /** @description The parcels shipped so far, oldest first. */
+            fulfillments: components["schemas"]["FulfillmentOutput"][];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
@@ -3783,9 +3893,9 @@ export interface components {
             total: components["schemas"]["Money"];
             /** @description The breakdown, snapshotted at checkout. */
             readonly totals: components["schemas"]["TotalsOutput"];
-            /** @description Given at fulfilment; empty without one. */
+            /** @description The latest fulfilment's; empty without one. */
             tracking_number: string;
-            /** @description An http(s) link to follow the parcel, or empty. */
+            /** @description The latest fulfilment's http(s) link, or empty. */
             tracking_url: string;
         };
         /**
@@ -4310,6 +4420,13 @@ export interface components {
             alt?: string;
         };
         PatchedPaymentSettingsInputRequest: {
+            /**
+             * @description `automatic`: cards are charged at checkout. `manual`: checkout only authorizes the card; capture or void each order from the admin (for orders placed later).
+             *
+             *     * `automatic` - Automatic
+             *     * `manual` - Manual
+             */
+            card_capture?: components["schemas"]["CardCaptureEnum"];
             /** @description Accept manual payment (bank transfer): orders wait unpaid, holding stock. */
             manual_enabled?: boolean;
             /** @description Hours an unpaid manual order holds its stock before it expires (for orders placed later). */
@@ -4415,6 +4532,7 @@ export interface components {
         PaymentSettingsOutput: {
             /** @description Minutes an order whose card payment did not complete holds its stock (platform setting). */
             card_authorization_expiry_minutes: number;
+            card_capture: components["schemas"]["CardCaptureEnum"];
             manual_enabled: boolean;
             manual_expiry_hours: number;
             /** @description The endpoints of this shop for its card providers' asynchronous confirmations. */
@@ -4437,7 +4555,7 @@ export interface components {
         PlacedOrderOutput: {
             /** Format: date-time */
             cancelled_at: string | null;
-            /** @description Given at fulfilment; empty without one. */
+            /** @description The latest fulfilment's; empty without one. */
             carrier: string;
             /** @description The currency the order was placed in; all its amounts are in it. */
             currency: string;
@@ -4453,6 +4571,8 @@ export interface components {
             /** Format: date-time */
             fulfilled_at: string | null;
             fulfillment_status: components["schemas"]["FulfillmentStatusEnum"];
+            /** @description The parcels shipped so far, oldest first. */
+            fulfillments: components["schemas"]["FulfillmentOutput"][];
             lines: components["schemas"]["OrderLineOutput"][];
             number: number;
             /** Format: date-time */
@@ -4480,9 +4600,9 @@ export interface components {
             total: components["schemas"]["Money"];
             /** @description The breakdown, snapshotted at checkout. */
             readonly totals: components["schemas"]["TotalsOutput"];
-            /** @description Given at fulfilment; empty without one. */
+            /** @description The latest fulfilment's; empty without one. */
             tracking_number: string;
-            /** @description An http(s) link to follow the parcel, or empty. */
+            /** @description The latest fulfilment's http(s) link, or empty. */
             tracking_url: string;
         };
         /** @description RFC 9457 problem details. */
@@ -8228,6 +8348,149 @@ export interface operations {
             };
         };
     };
+    admin_orders_capture: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CaptureInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider refused the capture (nothing changed). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No authorized payment (`payment_not_authorized`: already captured, voided, or never authorized), or more than was authorized (`capture_too_large`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer; try again (never taken twice). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_orders_events_list: {
         parameters: {
             query?: {
@@ -8380,7 +8643,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state, or a request with the same Idempotency-Key is in flight. */
+            /** @description An order not paid, or nothing left to ship. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8407,7 +8670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request. */
+            /** @description A line of another order, a line named twice, or more units than are left to ship. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8805,6 +9068,136 @@ export interface operations {
             };
             /** @description Server error. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_orders_void: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: the same key with the same body within 24 h returns the stored response (with `Idempotent-Replayed: true`); with another body it gets 422; while the first request is still running, 409. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No authorized payment to void (`payment_not_authorized`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The provider did not answer; try again. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18127,6 +18520,22 @@ export interface operations {
                         }[];
                         /** Format: email */
                         email: string;
+                        /** @description The parcel this event reports: its units of the order's lines and its tracking. */
+                        fulfillment: {
+                            id: number;
+                            lines: {
+                                /** @description The order line's id. */
+                                line: number;
+                                quantity: number;
+                            }[];
+                            /** @description The parcel's tracking. */
+                            tracking: {
+                                carrier: string;
+                                number: string;
+                                /** @description An http(s) link, or empty. */
+                                url: string;
+                            };
+                        };
                         /** @enum {string} */
                         fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
                         /** @description The order number shoppers see. */
@@ -18158,6 +18567,7 @@ export interface operations {
                             tax: components["schemas"]["Money"];
                             total: components["schemas"]["Money"];
                         };
+                        /** @description The parcel's tracking. */
                         tracking: {
                             carrier: string;
                             number: string;
@@ -18202,6 +18612,12 @@ export interface operations {
                     /** Format: date-time */
                     created_at: string;
                     data: {
+                        /** @description A capture of an authorized card by the merchant: what was taken and what was released. */
+                        capture?: {
+                            amount: string;
+                            currency: string;
+                            released: string;
+                        };
                         discounts: {
                             amount: components["schemas"]["Money"];
                             /** @description null for an automatic promotion. */
@@ -18249,6 +18665,109 @@ export interface operations {
                     id: string;
                     /** @constant */
                     type: "order.paid";
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx answer acknowledges the delivery; others are retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_order_partially_fulfilled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id, the same on every attempt: de-duplicate on it. */
+                "Storefleet-Delivery": string;
+                /** @description The event type. */
+                "Storefleet-Event": "order.partially_fulfilled";
+                /** @description `t=<unix time>,v1=<hex HMAC-SHA256>`. */
+                "Storefleet-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    created_at: string;
+                    data: {
+                        discounts: {
+                            amount: components["schemas"]["Money"];
+                            /** @description null for an automatic promotion. */
+                            code: string | null;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "percentage" | "fixed" | "free_shipping";
+                            value: string;
+                        }[];
+                        /** Format: email */
+                        email: string;
+                        /** @description The parcel this event reports: its units of the order's lines and its tracking. */
+                        fulfillment: {
+                            id: number;
+                            lines: {
+                                /** @description The order line's id. */
+                                line: number;
+                                quantity: number;
+                            }[];
+                            /** @description The parcel's tracking. */
+                            tracking: {
+                                carrier: string;
+                                number: string;
+                                /** @description An http(s) link, or empty. */
+                                url: string;
+                            };
+                        };
+                        /** @enum {string} */
+                        fulfillment_status: "unfulfilled" | "partially_fulfilled" | "fulfilled";
+                        /** @description The order number shoppers see. */
+                        number: number;
+                        order_id: number;
+                        /** @enum {string} */
+                        payment_status: "pending" | "authorized" | "paid" | "partially_refunded" | "refunded" | "failed" | "expired";
+                        prices_include_tax: boolean;
+                        refunded_amount: components["schemas"]["Money"];
+                        /** @description The method as quoted at checkout (null when nothing shipped). */
+                        shipping_method: Record<string, never> | null;
+                        /** @enum {string} */
+                        status: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded";
+                        tax_lines: {
+                            amount: components["schemas"]["Money"];
+                            name: string;
+                            /**
+                             * @description Percent, as a decimal string.
+                             * @example 19
+                             */
+                            rate: string;
+                        }[];
+                        total: components["schemas"]["Money"];
+                        /** @description subtotal - discount + shipping (+ tax unless prices include it) = total. */
+                        totals: {
+                            discount: components["schemas"]["Money"];
+                            shipping: components["schemas"]["Money"];
+                            subtotal: components["schemas"]["Money"];
+                            tax: components["schemas"]["Money"];
+                            total: components["schemas"]["Money"];
+                        };
+                        /** @description The parcel's tracking. */
+                        tracking: {
+                            carrier: string;
+                            number: string;
+                            /** @description An http(s) link, or empty. */
+                            url: string;
+                        };
+                    };
+                    /** @description The event's id: the same on every delivery of it. */
+                    id: string;
+                    /** @constant */
+                    type: "order.partially_fulfilled";
                 };
             };
         };

@@ -7,6 +7,7 @@ import { countryName } from "../../shared/CountrySelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, Notice, type FieldErrors } from "../../shared/ui";
 import { forgetCart, useApi, useTheme } from "../api";
 import { useOrderLive } from "../orderLive";
+import { ParcelTracking } from "../../shared/ParcelTracking";
 import { Totals } from "../../shared/Totals";
 import type { Order } from "../types";
 
@@ -35,6 +36,33 @@ export function PaymentInstructions({ order, details }: { order: Order; details?
         {details ? "" : `Reply to the confirmation e-mail sent to ${order.email} for the shop's bank details. `}
         The order ships once the payment arrives; its status here then changes to <em>paid</em>.
       </p>
+    </section>
+  );
+}
+
+/** What has shipped, parcel by parcel, with how to follow each; and whether more is to come. */
+export function Shipments({ order }: { order: Order }) {
+  const parcels = order.fulfillments ?? [];
+  if (!parcels.length) return null;
+  const byId = new Map(order.lines.map((line) => [line.id, line]));
+  return (
+    <section aria-labelledby="shipments-heading">
+      <h2 id="shipments-heading">Shipped</h2>
+      <ul>
+        {parcels.map((parcel) => (
+          <li key={parcel.id}>
+            {new Date(parcel.created_at).toLocaleDateString()}:{" "}
+            {parcel.lines
+              .map((item) => {
+                const line = byId.get(item.line);
+                return `${item.quantity} × ${line ? line.title + (line.variant_title ? ` (${line.variant_title})` : "") : "item"}`;
+              })
+              .join(", ")}
+            <ParcelTracking parcel={parcel} />
+          </li>
+        ))}
+      </ul>
+      {order.fulfillment_status === "partially_fulfilled" && <p className="muted">The rest of your order follows in another parcel.</p>}
     </section>
   );
 }
@@ -77,6 +105,7 @@ export function OrderSummary({ order, paymentDetails }: { order: Order; paymentD
         </table>
       </div>
       <Totals breakdown={order} />
+      <Shipments order={order} />
       <h2>Shipping to</h2>
       <address>
         {order.shipping_address.name}

@@ -54,4 +54,32 @@ describe("order confirmation", () => {
     render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null })} />);
     expect(screen.getByText(/75001 Paris, France/)).toBeInTheDocument();
   });
+
+  it("lists what shipped, parcel by parcel, and says more is to come", () => {
+    const line = (id: number, title: string, quantity: number) => ({ id, title, variant_title: "", quantity }) as Order["lines"][number];
+    render(
+      <OrderSummary
+        order={order({
+          status: "paid",
+          payment_provider: "test",
+          expires_at: null,
+          fulfillment_status: "partially_fulfilled",
+          lines: [line(1, "Enamel Mug", 3), line(2, "Tin Plate", 2)],
+          fulfillments: [
+            { id: 7, lines: [{ line: 1, quantity: 2 }], tracking_number: "PARCEL-1", carrier: "DHL", tracking_url: "https://dhl.example/t/1", created_at: "2026-12-03T10:00:00Z" },
+          ],
+        })}
+      />,
+    );
+    const shipped = screen.getByRole("region", { name: "Shipped" });
+    expect(shipped).toHaveTextContent("2 × Enamel Mug · DHL · tracking PARCEL-1");
+    expect(shipped).not.toHaveTextContent("Tin Plate");
+    expect(screen.getByRole("link", { name: "follow the parcel" })).toHaveAttribute("href", "https://dhl.example/t/1");
+    expect(shipped).toHaveTextContent("The rest of your order follows in another parcel.");
+  });
+
+  it("shows no shipments before anything shipped", () => {
+    render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null, fulfillments: [] })} />);
+    expect(screen.queryByRole("region", { name: "Shipped" })).toBeNull();
+  });
 });
