@@ -26,7 +26,8 @@ from catalog.errors import (
     SlugTaken,
     VariantUnavailable,
 )
-from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
+from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
+from catalog.price_history import price_change_record
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
 from tenants.errors import DomainError
@@ -320,9 +321,7 @@ def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position:
         raise SkuTaken(
             f"The SKU {spec.sku!r} is already in use.", errors={"sku": [f"{spec.sku!r} is in use."]}
         ) from None
-    PriceChange.objects.create(
-        variant=variant, old_price=None, new_price=variant.price, changed_by=actor.label
-    )
+    price_change_record(variant=variant, old_price=None, new_price=variant.price, changed_by=actor.label)
     if variant.stock:
         InventoryAdjustment.objects.create(
             variant=variant,
@@ -497,7 +496,7 @@ def variant_update(
             if value is not UNSET:
                 setattr(variant, name, value)
         if price is not UNSET and price != variant.price:
-            PriceChange.objects.create(
+            price_change_record(
                 variant=variant, old_price=variant.price, new_price=price, changed_by=actor.label
             )
             variant.price = price
