@@ -18,5 +18,7 @@ def refresh_search_documents(events: list[OutboxEvent]) -> None:
 def refresh_price_days(events: list[OutboxEvent]) -> None:
     """Recompute the days the prices changed on (idempotent: each day is recomputed from its changes)."""
     price_days_refresh(
-        days={(int(e.payload["variant_id"]), date.fromisoformat(str(e.payload["day"]))) for e in events}
+        days={
+            (int(variant), date.fromisoformat(str(day))) for e in events for variant, day in e.payload["days"]
+        }
     )

@@ -17,6 +17,7 @@ day at once keep the result that saw the newer change (`last_change_id`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from catalog.models import PriceChange, Variant, VariantPriceDay
+from tenants.inserts import rows_insert
 from tenants.outbox.services import event_record
 
 PRICE_CHANGED = "variant.price_changed"
@@ -73,22 +75,23 @@ WHERE catalog_variantpriceday.last_change_id <= EXCLUDED.last_change_id
 MAX_DAYS = 731
 
 
-def price_change_record(
-    *, variant: Variant, old_price: Decimal | None, new_price: Decimal, changed_by: str
-) -> PriceChange:
-    """Record a variant's new price in its history for the worker to add to its day."""
-    change = PriceChange.objects.create(
-        variant=variant, old_price=old_price, new_price=new_price, changed_by=changed_by
+def price_changes_record(
+    *, changes: Sequence[tuple[Variant, Decimal | None, Decimal]], changed_by: str
+) -> list[PriceChange]:
+    """
+    Record variants' new prices, (variant, old, new) each, in their history (one
+    INSERT, in the caller's transaction), and one event naming their days for the
+    worker to recompute.
+    """
+    recorded = rows_insert(
+        [
+            PriceChange(variant=variant, old_price=old, new_price=new, changed_by=changed_by)
+            for variant, old, new in changes
+        ]
     )
-    event_record(
-        type=PRICE_CHANGED,
-        payload={
-            "variant_id": variant.pk,
-            "change_id": change.pk,
-            "day": change.changed_at.date().isoformat(),
-        },
-    )
-    return change
+    days = sorted({(change.variant_id, change.changed_at.date().isoformat()) for change in recorded})
+    event_record(type=PRICE_CHANGED, payload={"days": [list(day) for day in days]})
+    return recorded
 
 
 def price_days_refresh(*, days: set[tuple[int, date]]) -> int:

@@ -27,7 +27,7 @@ from catalog.errors import (
     VariantUnavailable,
 )
 from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
-from catalog.price_history import price_change_record
+from catalog.price_history import price_changes_record
 from tenants.audit.services import Actor, audit_record
 from tenants.conventions.money import Money
 from tenants.errors import DomainError
@@ -321,7 +321,6 @@ def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position:
         raise SkuTaken(
             f"The SKU {spec.sku!r} is already in use.", errors={"sku": [f"{spec.sku!r} is in use."]}
         ) from None
-    price_change_record(variant=variant, old_price=None, new_price=variant.price, changed_by=actor.label)
     if variant.stock:
         InventoryAdjustment.objects.create(
             variant=variant,
@@ -378,6 +377,7 @@ def product_create(
         created = [
             _variant_add(product, spec, actor=actor, position=index) for index, spec in enumerate(specs)
         ]
+        price_changes_record(changes=[(v, None, v.price) for v in created], changed_by=actor.label)
         audit_record(
             actor=actor,
             action="product.created",
@@ -455,6 +455,7 @@ def variant_create(*, actor: Actor, product: Product, spec: VariantSpec) -> Vari
     with transaction.atomic():
         position = product.variants.count()
         variant = _variant_add(product, spec, actor=actor, position=position)
+        price_changes_record(changes=[(variant, None, variant.price)], changed_by=actor.label)
         audit_record(
             actor=actor,
             action="variant.created",
@@ -496,9 +497,7 @@ def variant_update(
             if value is not UNSET:
                 setattr(variant, name, value)
         if price is not UNSET and price != variant.price:
-            price_change_record(
-                variant=variant, old_price=variant.price, new_price=price, changed_by=actor.label
-            )
+            price_changes_record(changes=[(variant, variant.price, price)], changed_by=actor.label)
             variant.price = price
         variant.save()
         if stock is not UNSET and stock != variant.stock:
