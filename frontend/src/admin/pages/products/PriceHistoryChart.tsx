@@ -6,7 +6,7 @@ import { ErrorMessage, Loading } from "../../../shared/ui";
 import { queryKeys } from "../../queryKeys";
 import { useShopApi } from "../../session";
 import type { Product } from "../../types";
-import { chartOf, daysBefore, type VariantHistory } from "./priceHistory";
+import { chartOf, daysBefore, type PriceDay, type VariantHistory } from "./priceHistory";
 
 const RANGES = [
   { days: 30, label: "30 days" },
@@ -138,23 +138,9 @@ export function PriceChart({ history, from, to }: { history: VariantHistory; fro
                 </tr>
               </thead>
               <tbody>
-                {history.opening && (
-                  <tr>
-                    <td>{history.opening.date} (before the range)</td>
-                    <td className="num">{formatMoney(money(history.opening.min))}</td>
-                    <td className="num">{formatMoney(money(history.opening.max))}</td>
-                    <td className="num">{formatMoney(money(history.opening.close))}</td>
-                    <td className="num">{history.opening.changes}</td>
-                  </tr>
-                )}
+                {history.opening && <DayRow day={history.opening} label={`${history.opening.date} (before the range)`} />}
                 {history.days.map((day) => (
-                  <tr key={day.date}>
-                    <td>{day.date}</td>
-                    <td className="num">{formatMoney(money(day.min))}</td>
-                    <td className="num">{formatMoney(money(day.max))}</td>
-                    <td className="num">{formatMoney(money(day.close))}</td>
-                    <td className="num">{day.changes}</td>
-                  </tr>
+                  <DayRow key={day.date} day={day} label={day.date} />
                 ))}
               </tbody>
             </table>
@@ -162,5 +148,17 @@ export function PriceChart({ history, from, to }: { history: VariantHistory; fro
         </details>
       </figcaption>
     </figure>
+  );
+}
+
+function DayRow({ day, label }: { day: PriceDay; label: string }) {
+  return (
+    <tr>
+      <td>{label}</td>
+      <td className="num">{formatMoney(money(day.min))}</td>
+      <td className="num">{formatMoney(money(day.max))}</td>
+      <td className="num">{formatMoney(money(day.close))}</td>
+      <td className="num">{day.changes}</td>
+    </tr>
   );
 }
