@@ -28,7 +28,8 @@ from catalog.changes import catalog_changes_record
 from catalog.image_fetch import ImageCache
 from catalog.images import image_import
 from catalog.inventory import StockMove, ledger_write
-from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
+from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
+from catalog.price_history import price_changes_record
 from catalog.product_csv import ImagePlan, ProductPlan, VariantPlan
 from catalog.services import product_snapshot, variant_snapshot
 from tenants.audit.services import Actor, AuditChange
@@ -68,7 +69,7 @@ class _Chunk:
     audits: list[AuditChange]
     events: dict[int, EventType]  # product id -> product.created / product.updated
     slugs: list[str]
-    price_changes: list[PriceChange]
+    price_changes: list[tuple[Variant, Decimal | None, Decimal]]  # (variant, old price, new price)
     stock_moves: list[StockMove]
     products_changed: list[Product]
     variants_changed: list[Variant]
@@ -216,14 +217,7 @@ def _variant_update(variant: Variant, plan: VariantPlan, chunk: _Chunk) -> bool:
     """Apply a plan to a locked variant, gathering its history, ledger and audit rows; whether it changed."""
     before = variant_snapshot(variant)
     if plan.price is not None and plan.price != variant.price:
-        chunk.price_changes.append(
-            PriceChange(
-                variant_id=variant.pk,
-                old_price=variant.price,
-                new_price=plan.price,
-                changed_by=chunk.actor.label,
-            )
-        )
+        chunk.price_changes.append((variant, variant.price, plan.price))
         variant.price = plan.price
     if plan.compare_at_given:
         variant.compare_at_price = plan.compare_at_price
@@ -272,11 +266,7 @@ def _variants_create(
     by_product: dict[int, list[Variant]] = {}
     for variant, (product, _, _, with_product) in zip(variants, planned, strict=True):
         by_product.setdefault(product.pk, []).append(variant)
-        chunk.price_changes.append(
-            PriceChange(
-                variant_id=variant.pk, old_price=None, new_price=variant.price, changed_by=chunk.actor.label
-            )
-        )
+        chunk.price_changes.append((variant, None, variant.price))
         if not with_product:  # a variant added to a product the shop had: its own entry, as variant_create
             chunk.audits.append(
                 AuditChange("variant.created", "variant", variant.pk, after=variant_snapshot(variant))
@@ -305,7 +295,8 @@ def _chunk_flush(chunk: _Chunk) -> None:
         Product.objects.bulk_update(chunk.products_changed, [*PRODUCT_FIELDS, "updated_at"])
     if chunk.variants_changed:
         Variant.objects.bulk_update(chunk.variants_changed, [*VARIANT_FIELDS, "updated_at"])
-    rows_insert(chunk.price_changes)
+    if chunk.price_changes:
+        price_changes_record(changes=chunk.price_changes, changed_by=chunk.actor.label)
     if chunk.stock_moves:
         ledger_write(
             moves=chunk.stock_moves,

@@ -126,6 +126,32 @@ class PriceChange(models.Model):
         return f"{self.variant_id}: {self.old_price} -> {self.new_price}"
 
 
+class VariantPriceDay(models.Model):
+    """
+    A variant's prices over one day (UTC): the lowest and highest it had that day
+    (the price it opened with included) and the one it closed with, in the shop's
+    currency then. Materialised from its price changes by the worker
+    (catalog.price_history); only days with a change have a row, a day without
+    one keeps the previous day's close.
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="price_days")
+    day = models.DateField()
+    low = price_field()
+    high = price_field()
+    close = price_field()
+    currency = models.CharField(max_length=3)
+    changes = models.PositiveIntegerField(help_text="How many price changes the day had.")
+    # The newest change the row was computed with: a late recomputation never replaces a newer one.
+    last_change_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["variant", "day"], name="variant_price_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} {self.day}: {self.low}..{self.high}, closed {self.close}"
+
+
 class InventoryAdjustment(models.Model):
     """The stock ledger: every change to a variant's stock, with its reason."""
 

@@ -27,7 +27,8 @@ from catalog.errors import (
     SlugTaken,
 )
 from catalog.inventory import stock_change
-from catalog.models import Category, InventoryAdjustment, PriceChange, Product, ProductImage, Variant
+from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
+from catalog.price_history import price_changes_record
 from tenants.audit.services import Actor
 from tenants.errors import DomainError
 from tenants.money import Money
@@ -300,9 +301,6 @@ def _variant_add(product: Product, spec: VariantSpec, *, actor: Actor, position:
         raise SkuTaken(
             f"The SKU {spec.sku!r} is already in use.", errors={"sku": [f"{spec.sku!r} is in use."]}
         ) from None
-    PriceChange.objects.create(
-        variant=variant, old_price=None, new_price=variant.price, changed_by=actor.label
-    )
     if variant.stock:
         InventoryAdjustment.objects.create(
             variant=variant,
@@ -363,6 +361,7 @@ def product_create(
         created = [
             _variant_add(product, spec, actor=actor, position=index) for index, spec in enumerate(specs)
         ]
+        price_changes_record(changes=[(v, None, v.price) for v in created], changed_by=actor.label)
         catalog_change_record(
             actor=actor,
             action="product.created",
@@ -448,6 +447,7 @@ def variant_create(*, actor: Actor, product: Product, spec: VariantSpec) -> Vari
     with transaction.atomic():
         position = product.variants.count()
         variant = _variant_add(product, spec, actor=actor, position=position)
+        price_changes_record(changes=[(variant, None, variant.price)], changed_by=actor.label)
         catalog_change_record(
             actor=actor,
             action="variant.created",
@@ -489,9 +489,7 @@ def variant_update(
             if value is not UNSET:
                 setattr(variant, name, value)
         if price is not UNSET and price != variant.price:
-            PriceChange.objects.create(
-                variant=variant, old_price=variant.price, new_price=price, changed_by=actor.label
-            )
+            price_changes_record(changes=[(variant, variant.price, price)], changed_by=actor.label)
             variant.price = price
         variant.save()
         if stock is not UNSET and stock != variant.stock:

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from typing import Any
 
 from celery import Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, task_postrun, task_prerun, worker_init, worker_process_init
 from django.conf import settings
 from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
@@ -14,6 +14,7 @@ from tenant_schemas_celery.cache import SimpleCache
 from tenant_schemas_celery.task import TenantTask
 
 from tenants.observability.heartbeat import ConsumerHeartbeat
+from tenants.observability.tracing import tracing_export_start
 from tenants.schemas import connections_recycle_over_budget
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -86,3 +87,23 @@ def _database_connections_check(task: Task | None = None, **kwargs: object) -> N
     close_old_connections()
     # A worker runs tasks for every shop: bound the schemas one session visits.
     connections_recycle_over_budget()
+
+
+# Traces are exported from the processes that run tasks, each starting its exporter after
+# the last fork (the SDK's batch exporter must not cross one): a prefork pool's children,
+# or the worker itself with any other pool; and beat, which queues the relay.
+@worker_process_init.connect
+def _pool_process_tracing_start(**kwargs: object) -> None:
+    tracing_export_start(service="storefleet-worker")
+
+
+@worker_init.connect
+def _worker_tracing_start(sender: Any = None, **kwargs: object) -> None:
+    pool = getattr(sender, "pool_cls", None)
+    if pool is not None and getattr(pool, "__module__", "") != "celery.concurrency.prefork":
+        tracing_export_start(service="storefleet-worker")
+
+
+@beat_init.connect
+def _beat_tracing_start(**kwargs: object) -> None:
+    tracing_export_start(service="storefleet-beat")

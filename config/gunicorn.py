@@ -88,3 +88,10 @@ def child_exit(server: object, worker: object) -> None:
     from tenants.observability.multiprocess import process_files_archive
 
     process_files_archive(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Start exporting traces in the worker: the SDK's batch exporter must not cross a fork."""
+    from tenants.observability.tracing import tracing_export_start
+
+    tracing_export_start(service="storefleet-web")

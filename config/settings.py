@@ -709,3 +709,7 @@ METRICS_LABEL_SHOPS = env_bool("METRICS_LABEL_SHOPS", True)
 # A Celery worker serves its pool's task metrics on this port (0: not served).
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
 WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
+# Traces (tenants/observability/tracing.py): on only where an OTLP/HTTP collector is named
+# (e.g. http://tempo:4318); the exporter reads the OTEL_* variables itself. Off, nothing
+# is instrumented and nothing of OpenTelemetry is imported.
+TRACING = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip())

@@ -46,6 +46,7 @@ from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 
 from tenants.models import SentEmailRecord
+from tenants.observability.tracing import traced
 from tenants.persist import persist_with_retries
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def email_send_once(
     message.extra_headers["Message-ID"] = email_message_id(event_id=event_id, kind=kind, recipient=recipient)
     sent = False
     try:
-        with transaction.atomic():
+        with transaction.atomic(), traced("email.send", email_kind=kind, event_id=str(event_id)):
             if not _sent_record(record=record, event_id=event_id, kind=kind, recipient=recipient):
                 return False
             # Raises on failure, rolling the row back so that the event's retry sends it.

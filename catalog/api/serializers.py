@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import MAX_TAGS, TAG_MAX_LENGTH, InventoryAdjustment, Product, ProductImage
+from catalog.price_history import MAX_DAYS
 from catalog.product_csv import tags_normalise
 from tenants.conventions.fields import (
     DayRangeQuery,
@@ -13,7 +18,7 @@ from tenants.conventions.fields import (
     StrictCharField,
     StrictRegexField,
 )
-from tenants.conventions.money import AmountInputField, ShopMoneyField
+from tenants.conventions.money import AmountInputField, RecordMoneyField, ShopMoneyField
 from tenants.storage import object_url
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -426,3 +431,57 @@ class AuditQuery(DayRangeQuery):
     object_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
     actor = StrictCharField(max_length=255, required=False)
     action = StrictCharField(max_length=64, required=False)
+
+
+# --- Price history -------------------------------------------------------------------
+
+# The range read when none is asked for: the last 90 days, today included.
+PRICE_HISTORY_DEFAULT_DAYS = 90
+
+
+class PriceHistoryQuery(DayRangeQuery):
+    """`from`/`to` (UTC days, both included; by default the last 90 days) and an optional `variant`."""
+
+    day_range_prefix = "day"
+    variant = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        day_to = attrs.setdefault("day_to", timezone.now().date())
+        day_from = attrs.setdefault("day_from", day_to - timedelta(days=PRICE_HISTORY_DEFAULT_DAYS - 1))
+        if day_from > day_to:
+            raise serializers.ValidationError({"from": ["Must not be after `to`."]})
+        if (day_to - day_from).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"to": [f"At most {MAX_DAYS} days from `from`."]})
+        return attrs
+
+
+class PriceDayOutput(serializers.Serializer):
+    date = serializers.DateField(source="day", help_text="The day (UTC).")
+    min = RecordMoneyField(source="low", help_text="The lowest price that day, the opening price included.")
+    max = RecordMoneyField(source="high", help_text="The highest price that day, the opening price included.")
+    close = RecordMoneyField(help_text="The price at the end of the day.")
+    changes = serializers.IntegerField(help_text="How many times the price changed that day.")
+
+
+class VariantPriceHistoryOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="variant.id")
+    sku = serializers.CharField(source="variant.sku")
+    title = serializers.CharField(source="variant.title")
+    opening = PriceDayOutput(
+        allow_null=True,
+        help_text="The last day with a change before `from` (null if none): its close is the price "
+        "the range opens with.",
+    )
+    days = PriceDayOutput(
+        many=True,
+        help_text="Days with a price change, oldest first. A day that is not listed kept the "
+        "previous day's close.",
+    )
+
+
+class PriceHistoryOutput(serializers.Serializer):
+    product = serializers.IntegerField()
+    date_from = serializers.DateField(help_text="The first day of the range (UTC).")
+    date_to = serializers.DateField(help_text="The last day of the range (UTC), included.")
+    variants = VariantPriceHistoryOutput(many=True)

@@ -23,6 +23,11 @@ admin_urlpatterns = [
     path("products/<int:product_id>", views.AdminProductDetailView.as_view(), name="admin-product-detail"),
     path("products/<int:product_id>/variants", views.AdminVariantListView.as_view(), name="admin-variants"),
     path(
+        "products/<int:product_id>/price-history",
+        views.AdminPriceHistoryView.as_view(),
+        name="admin-product-price-history",
+    ),
+    path(
         "products/<int:product_id>/variants/<int:variant_id>",
         views.AdminVariantDetailView.as_view(),
         name="admin-variant-detail",

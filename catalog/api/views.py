@@ -16,6 +16,7 @@ from catalog import inventory, selectors, services
 from catalog.api import serializers as s
 from catalog.errors import CatalogNotFound
 from catalog.models import Category
+from catalog.price_history import MAX_DAYS, price_history_read
 from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
@@ -207,6 +208,43 @@ class AdminProductDetailView(CatalogAdminView):
         product = selectors.access_product_by_id(product_id=product_id)
         services.product_delete(actor=request_actor(request), product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminPriceHistoryView(CatalogAdminView):
+    @extend_schema(
+        responses=s.PriceHistoryOutput,
+        operation_id="admin_products_price_history",
+        summary="A product's daily prices per variant (lowest, highest, closing)",
+        parameters=[
+            OpenApiParameter("variant", OpenApiTypes.INT, description="Only this variant of the product."),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description="On or after this day (UTC); by default 89 days before `to`.",
+            ),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.DATE,
+                description=f"On or before this day (UTC); by default today. At most {MAX_DAYS} days in all.",
+            ),
+        ],
+    )
+    def get(self, request: Request, product_id: int) -> Response:
+        product = selectors.access_product_by_id(product_id=product_id)
+        query = validated(s.PriceHistoryQuery, request.query_params)
+        variants = product.variants.all()
+        if "variant" in query:
+            variants = variants.filter(
+                pk=selectors.access_variant_by_id(product_id=product.pk, variant_id=query["variant"]).pk
+            )
+        history = price_history_read(variants=variants, day_from=query["day_from"], day_to=query["day_to"])
+        body = {
+            "product": product.pk,
+            "date_from": query["day_from"],
+            "date_to": query["day_to"],
+            "variants": history,
+        }
+        return Response(self.output(s.PriceHistoryOutput, body))
 
 
 class AdminVariantListView(CatalogAdminView):

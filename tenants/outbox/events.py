@@ -24,6 +24,8 @@ class EventType(models.TextChoices):
     DISCOUNT_CREATED = "discount.created"
     DISCOUNT_UPDATED = "discount.updated"
     DISCOUNT_DELETED = "discount.deleted"
+    # Internal: a variant's new prices, for the worker's daily price figures.
+    VARIANT_PRICE_CHANGED = "variant.price_changed"
     # The ones below only drive e-mails (sign-up, reset, invitation links); webhooks never see them.
     ORDER_LINK_REQUESTED = "order.link_requested"
     CUSTOMER_SIGNED_UP = "customer.signed_up"

@@ -23,6 +23,11 @@ class OutboxEvent(models.Model):
     # claim is this old (services.CLAIM_FOR) or the relay releases it.
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Where the event was made: the W3C traceparent of the span that recorded it ("" when not
+    # tracing) and the request id of the work in hand; with tracing on, its handlers run in
+    # that trace and with that id (tenants.observability.tracing.outbox_handler_run).
+    traceparent = models.CharField(max_length=55, blank=True, default="", db_default="")
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at"]

@@ -42,6 +42,8 @@ from redis.exceptions import RedisError
 from tenants.inserts import rows_insert
 from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
+from tenants.observability.context import current_request_id
+from tenants.observability.tracing import outbox_handler_run, traceparent_current
 from tenants.outbox.models import OutboxEvent
 from tenants.persist import persist_with_retries
 from tenants.schemas import (
@@ -97,8 +99,9 @@ def event_record(*, type: str, payload: dict[str, Any]) -> OutboxEvent:
 def events_record(*, events: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
     """Record events of the current shop in the current transaction (one INSERT); wake its dispatcher."""
     schema = current_schema()
+    made_in = {"traceparent": traceparent_current(), "request_id": current_request_id() or ""}
     recorded = rows_insert(
-        [OutboxEvent(schema_name=schema, type=type, payload=payload) for type, payload in events]
+        [OutboxEvent(schema_name=schema, type=type, payload=payload, **made_in) for type, payload in events]
     )
     # robust: a failure to wake is logged, never raised into the answer of a committed change.
     transaction.on_commit(lambda: dispatch_soon(schema=schema), robust=True)
@@ -176,7 +179,7 @@ def events_dispatch(*, limit: int = BATCH) -> int:
     errors: list[Exception] = []
     for handler, handled in by_handler.items():
         try:
-            handler(handled)
+            outbox_handler_run(handler, handled)
         except Exception as error:
             logger.exception(
                 "Outbox handler %s failed for %s events of %s", handler.__qualname__, len(handled), schema

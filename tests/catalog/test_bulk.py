@@ -154,7 +154,9 @@ def test_import_creates_products_with_variants_categories_ledger_and_events(admi
     )
     assert Product.objects.get(slug="mug").status == "draft"  # no Status: a draft, not for sale yet
     assert InventoryAdjustment.objects.filter(reason="initial").count() == 2
-    assert set(OutboxEvent.objects.values_list("type", flat=True)) == {"product.created"}
+    # Each product's prices go to the price history's worker too (one event per product).
+    events = set(OutboxEvent.objects.values_list("type", flat=True))
+    assert events == {"product.created", "variant.price_changed"}
     assert AuditEntry.objects.filter(action="products.imported").count() == 1
     assert ShopUsage.objects.get(shop_id=shop_a.shop.pk).products == 2  # the plan's slots, taken once
 

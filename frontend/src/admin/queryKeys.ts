@@ -8,6 +8,7 @@ const SHOP_RESOURCES = [
   // Admin API (the shop's host)
   "products",
   "product",
+  "priceHistory",
   "categories",
   "inventory",
   "orders",

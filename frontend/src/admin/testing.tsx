@@ -13,6 +13,8 @@ export interface Call {
   method: string;
   path: string;
   body: unknown;
+  /** The query string's parameters. */
+  query: Record<string, string>;
 }
 
 type Answer = { status?: number; body?: unknown; headers?: Record<string, string> };
@@ -46,7 +48,12 @@ export function answerWith(answers: Answers): Call[] {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
     const text = request.method === "GET" || request.method === "DELETE" ? "" : await request.text();
-    const call = { method: request.method, path: url.pathname, body: text ? (JSON.parse(text) as unknown) : undefined };
+    const call = {
+      method: request.method,
+      path: url.pathname,
+      body: text ? (JSON.parse(text) as unknown) : undefined,
+      query: Object.fromEntries(url.searchParams),
+    };
     calls.push(call);
     const found = answers[`${call.method} ${call.path}`] ?? (call.path === "/api/platform/v1/me" ? { body: ME } : undefined);
     const answer = typeof found === "function" ? found(call) : found;

@@ -844,6 +844,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/v1/products/{product_id}/price-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A product's daily prices per variant (lowest, highest, closing)
+         * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
+         *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
+         */
+        get: operations["admin_products_price_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/v1/products/{product_id}/variants": {
         parameters: {
             query?: never;
@@ -4605,6 +4626,35 @@ export interface components {
             /** @description The latest fulfilment's http(s) link, or empty. */
             tracking_url: string;
         };
+        PriceDayOutput: {
+            /** @description How many times the price changed that day. */
+            changes: number;
+            /** @description The price at the end of the day. */
+            close: components["schemas"]["Money"];
+            /**
+             * Format: date
+             * @description The day (UTC).
+             */
+            date: string;
+            /** @description The highest price that day, the opening price included. */
+            max: components["schemas"]["Money"];
+            /** @description The lowest price that day, the opening price included. */
+            min: components["schemas"]["Money"];
+        };
+        PriceHistoryOutput: {
+            /**
+             * Format: date
+             * @description The first day of the range (UTC).
+             */
+            date_from: string;
+            /**
+             * Format: date
+             * @description The last day of the range (UTC), included.
+             */
+            date_to: string;
+            product: number;
+            variants: components["schemas"]["VariantPriceHistoryOutput"][];
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             /** @description What that plan allows. */
@@ -5611,6 +5661,15 @@ export interface components {
             stock: number;
             title: string;
             weight_grams: number;
+        };
+        VariantPriceHistoryOutput: {
+            /** @description Days with a price change, oldest first. A day that is not listed kept the previous day's close. */
+            days: components["schemas"]["PriceDayOutput"][];
+            id: number;
+            /** @description The last day with a change before `from` (null if none): its close is the price the range opens with. */
+            opening: components["schemas"]["PriceDayOutput"] | null;
+            sku: string;
+            title: string;
         };
         WeightBandInputRequest: {
             /** @example 19.99 */
@@ -11203,6 +11262,94 @@ export interface operations {
             };
             /** @description Idempotency-Key reused with a different request. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_products_price_history: {
+        parameters: {
+            query?: {
+                /** @description On or after this day (UTC); by default 89 days before `to`. */
+                from?: string;
+                /** @description On or before this day (UTC); by default today. At most 731 days in all. */
+                to?: string;
+                /** @description Only this variant of the product. */
+                variant?: number;
+            };
+            header?: never;
+            path: {
+                product_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceHistoryOutput"];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed here. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource on this host, or no shop at this host. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ import { Icon } from "../../ui/Icon";
 import { useToast } from "../../ui/toast";
 import { ImageManager } from "./ImageManager";
 import { ProductFieldset } from "./ProductFieldset";
+import { PriceHistorySection } from "./PriceHistoryChart";
 import { PRODUCT_FORM_FIELDS, productBody, validateProduct, type ProductFields } from "./productForm";
 import { VariantEditor } from "./VariantEditor";
 
@@ -119,6 +120,7 @@ function ProductEditor({ product }: { product: Product }) {
         ))}
         <VariantEditor product={product} variant={null} index={product.variants.length} />
       </section>
+      <PriceHistorySection product={product} />
     </>
   );
 }
