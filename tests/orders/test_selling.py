@@ -15,6 +15,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from catalog.models import Variant
+from orders.countries import region_valid
 from orders.models import Cart, Discount, DiscountUse, Order, ShippingZone, TaxSettings
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
@@ -594,3 +595,44 @@ def test_prices_including_tax(api, admin: AdminClient, shop_a: ShopContext) -> N
     # Free over 100: the total is the price; 19 % of it is already in it.
     assert order["prices_include_tax"] is True
     assert (order["totals"]["tax"]["amount"], order["total"]["amount"]) == ("19.00", "119.00")
+
+
+# --- A country's regions --------------------------------------------------------------------
+
+
+def test_a_countrys_regions_are_the_ones_addresses_and_rates_take(
+    api, admin: AdminClient, shop_a: ShopContext
+) -> None:
+    response = storefront(api, shop_a, "get", "countries/US/regions")
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "public, max-age=86400"
+    regions = response.json()
+    assert {"code": "CA", "name": "California", "type": "State"} in regions
+    assert [r["name"].casefold() for r in regions] == sorted(r["name"].casefold() for r in regions)
+    assert all(region_valid("US", r["code"]) for r in regions) and len(regions) == 57
+    assert storefront(api, shop_a, "get", "countries/AQ/regions").json() == []  # no subdivisions
+
+    # A region from the list is taken by the cart and picks the regional rate.
+    _shop_that_sells(admin)
+    zone_us = {"name": "US", "countries": ["US"], "methods": [{"name": "Ground", "price": "0"}]}
+    _zone(admin, zone_us)
+    rates = [{"country": "US", "region": "CA", "rate": "7.25", "name": "CA sales tax"}]
+    assert admin.put("taxes", {**TAXES, "rates": rates}).status_code == 200
+    variant = sellable_product(admin, price="100.00")["variants"][0]["id"]
+    cart_id = cart_with(api, shop_a, variant, 1)
+    address = {**DE_ADDRESS, "country": "US", "postal_code": "94103", "region": "CA"}
+    priced = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", address).json()
+    assert priced["shipping_address"]["region"] == "CA"
+    assert priced["totals"]["tax"]["amount"] == "7.25"
+    elsewhere = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", {**address, "region": "NY"})
+    assert elsewhere.json()["totals"]["tax"]["amount"] == "0.00"
+
+
+@pytest.mark.parametrize("country", ["XX", "us", "USA", "U\u0000", "%ED%A0%80", "1", "%00", "DE%FF"])
+def test_regions_of_what_is_not_a_country_are_404(api, shop_a: ShopContext, country: str) -> None:
+    assert_problem(storefront(api, shop_a, "get", f"countries/{country}/regions"), 404)
+
+
+def test_regions_take_only_get(api, shop_a: ShopContext) -> None:
+    assert api.options("/api/storefront/v1/countries/US/regions", HTTP_HOST=shop_a.host).status_code == 200
+    assert_problem(storefront(api, shop_a, "post", "countries/US/regions", {"code": "ZZ"}), 405)
