@@ -24,6 +24,11 @@ const SHOP_RESOURCES = [
   "auditLog",
   "dashboard",
   "csvJob",
+  "shippingZones",
+  "taxes",
+  "discounts",
+  "productPick",
+  "regions",
   // Platform API, about this shop
   "shop",
   "members",
