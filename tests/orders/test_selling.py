@@ -5,7 +5,9 @@ the cart's address, method and code, and checkout re-pricing into the order.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import threading
 import uuid
 from typing import Any
@@ -368,7 +370,7 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
     assert event.payload["totals"] == order["totals"] and event.payload["tax_lines"] == order["tax_lines"]
     assert event.payload["discounts"] == order["discounts"]
     # The sales report agrees to the cent: revenue net of discounts, tax and shipping collected.
-    from orders import reports
+    from orders import exports, reports
 
     use_shop(shop_a.shop)
     reports.sales_recent_days_refresh()
@@ -380,6 +382,18 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
         order["totals"]["tax"],
         order["totals"]["shipping"],
     )
+    # So does the order export (Shopify's columns): shipping, taxes, discount codes and amount, province.
+    export = admin.post("orders/export", {})  # the job is queued on commit: it is run here instead
+    assert export.status_code == 202, export.content
+    use_shop(shop_a.shop)
+    exports.order_export_run(export_id=export.json()["id"])
+    use_public()
+    done = admin.get(f"order-exports/{export.json()['id']}").json()
+    download = admin.api.get(done["download_url"], HTTP_HOST=admin.ctx.host)
+    (row,) = csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode()))
+    assert (row["Subtotal"], row["Shipping"], row["Taxes"], row["Total"]) == ("50.00", "4.90", "9.29", "58.19")
+    assert (row["Discount Code"], row["Discount Amount"], row["Shipping Method"]) == ("WELCOME", "6.00", "Standard")
+    assert (row["Shipping Province"], row["Shipping Country"]) == ("", "DE")
 
 
 def test_checkout_needs_a_method_for_goods_to_ship(api, admin: AdminClient, shop_a: ShopContext) -> None:
