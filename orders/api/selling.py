@@ -390,7 +390,10 @@ class CountryRegionsView(StorefrontAPIView):
     pagination_class = None  # a country has a few hundred subdivisions at most
 
     @extend_schema(
-        responses={200: ss.RegionOutput(many=True), 404: OpenApiResponse(description="Not an ISO country code.")},
+        responses={
+            200: ss.RegionOutput(many=True),
+            404: OpenApiResponse(description="Not an ISO country code."),
+        },
         operation_id="storefront_country_regions",
         summary="A country's regions (ISO 3166-2), the ones an address's `region` takes",
         description="Sorted by name; empty for a country without subdivisions. The same list is accepted by "

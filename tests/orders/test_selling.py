@@ -391,8 +391,17 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
     done = admin.get(f"order-exports/{export.json()['id']}").json()
     download = admin.api.get(done["download_url"], HTTP_HOST=admin.ctx.host)
     (row,) = csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode()))
-    assert (row["Subtotal"], row["Shipping"], row["Taxes"], row["Total"]) == ("50.00", "4.90", "9.29", "58.19")
-    assert (row["Discount Code"], row["Discount Amount"], row["Shipping Method"]) == ("WELCOME", "6.00", "Standard")
+    assert [row[name] for name in ("Subtotal", "Shipping", "Taxes", "Total")] == [
+        "50.00",
+        "4.90",
+        "9.29",
+        "58.19",
+    ]
+    assert [row[name] for name in ("Discount Code", "Discount Amount", "Shipping Method")] == [
+        "WELCOME",
+        "6.00",
+        "Standard",
+    ]
     assert (row["Shipping Province"], row["Shipping Country"]) == ("", "DE")
 
 
@@ -638,7 +647,8 @@ def test_a_countrys_regions_are_the_ones_addresses_and_rates_take(
     priced = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", address).json()
     assert priced["shipping_address"]["region"] == "CA"
     assert priced["totals"]["tax"]["amount"] == "7.25"
-    elsewhere = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", {**address, "region": "NY"})
+    address["region"] = "NY"
+    elsewhere = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", address)
     assert elsewhere.json()["totals"]["tax"]["amount"] == "0.00"
 
 
