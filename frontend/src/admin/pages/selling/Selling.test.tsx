@@ -7,6 +7,8 @@ import { DiscountsPage, discountBody, discountDraft } from "./Discounts";
 import { ShippingPage, zoneBody, zoneDraft, NEW_METHOD } from "./Shipping";
 import { parseRate, TaxesPage } from "./Taxes";
 
+vi.setConfig({ testTimeout: 30_000 }); // filling whole forms takes seconds on a busy machine
+
 const eur = (amount: string) => ({ amount, currency: "EUR" });
 const ZONE = {
   id: 3,
@@ -93,7 +95,7 @@ describe("shipping page", () => {
       "PATCH /api/admin/v1/shipping-zones/3": (call) => ({ body: { ...ZONE, ...(call.body as object) } }),
     });
     renderAdmin(<ShippingPage />);
-    const card = await screen.findByRole("region", { name: "Zone DACH" });
+    const card = await screen.findByRole("region", { name: "Zone DACH" }, { timeout: 5_000 });
     expect(card).toHaveTextContent("Germany, Austria");
     expect(card).toHaveTextContent("Standard: €4.90 · free over €50.00 · 2–4 days");
     await userEvent.click(within(card).getByRole("button", { name: "Edit zone DACH" }));
