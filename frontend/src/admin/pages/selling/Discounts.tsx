@@ -194,21 +194,23 @@ export function DiscountsPage() {
                   <td>
                     <span className={`badge ${discount.active ? "ok" : ""}`}>{discount.active ? "active" : "inactive"}</span>
                   </td>
-                  <td className="actions">
-                    <button type="button" className="secondary" onClick={() => setEditing(discount)} aria-label={`Edit ${nameOf(discount)}`}>
-                      Edit
-                    </button>
-                    <button type="button" className="secondary" onClick={() => toggle.mutate(discount)} disabled={toggle.isPending} aria-label={`${discount.active ? "Deactivate" : "Activate"} ${nameOf(discount)}`}>
-                      {discount.active ? "Deactivate" : "Activate"}
-                    </button>
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Delete ${nameOf(discount)}`}
-                      onClick={() => window.confirm(`Delete ${nameOf(discount)}? Orders keep what it took off.`) && remove.mutate(discount)}
-                    >
-                      Delete
-                    </button>
+                  <td>
+                    <div className="actions">
+                      <button type="button" className="secondary" onClick={() => setEditing(discount)} aria-label={`Edit ${nameOf(discount)}`}>
+                        Edit
+                      </button>
+                      <button type="button" className="secondary" onClick={() => toggle.mutate(discount)} disabled={toggle.isPending} aria-label={`${discount.active ? "Deactivate" : "Activate"} ${nameOf(discount)}`}>
+                        {discount.active ? "Deactivate" : "Activate"}
+                      </button>
+                      <button
+                        type="button"
+                        className="danger"
+                        aria-label={`Delete ${nameOf(discount)}`}
+                        onClick={() => window.confirm(`Delete ${nameOf(discount)}? Orders keep what it took off.`) && remove.mutate(discount)}
+                      >
+                        Delete
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
