@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -15,6 +16,7 @@ from django.db.models import Prefetch, QuerySet
 from catalog.bulk import csv_export_write
 from catalog.models import CsvExport
 from orders.models import Order, OrderLine
+from tenants.conventions.money import Money
 
 COLUMNS = (
     "Name",
@@ -22,7 +24,12 @@ COLUMNS = (
     "Status",
     "Currency",
     "Subtotal",
+    "Shipping",
+    "Taxes",
     "Total",
+    "Discount Code",
+    "Discount Amount",
+    "Shipping Method",
     "Refunded Amount",
     "Created at",
     "Paid at",
@@ -37,6 +44,7 @@ COLUMNS = (
     "Shipping Street",
     "Shipping City",
     "Shipping Zip",
+    "Shipping Province",
     "Shipping Country",
 )
 
@@ -48,6 +56,11 @@ def orders_placed_between(filters: dict[str, Any]) -> QuerySet[Order]:
     if filters.get("to"):
         orders = orders.filter(placed_at__date__lte=dt.date.fromisoformat(filters["to"]))
     return orders
+
+
+def _amount(value: Decimal, currency: str) -> Decimal:
+    """In the currency's minor unit, as the API shows it ("4.90", not the stored "4.900")."""
+    return Money(value, currency).amount
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -67,15 +80,24 @@ def order_rows(orders: QuerySet[Order]) -> Iterable[list[object]]:
             return
         for order in batch:
             address = order.shipping_address if isinstance(order.shipping_address, dict) else {}
+            # Automatic promotions have no code; the amount is every discount's together, as on the order.
+            codes = ", ".join(applied["code"] for applied in order.discounts or () if applied.get("code"))
+            method = (order.shipping_method or {}).get("name", "")
+            currency = order.currency
             for line in order.lines.all():
                 yield [
                     f"#{order.number}",
                     order.email,
                     order.status,
                     order.currency,
-                    order.subtotal,
-                    order.total,
-                    order.refunded_amount,
+                    _amount(order.subtotal, currency),
+                    _amount(order.shipping, currency),
+                    _amount(order.tax, currency),
+                    _amount(order.total, currency),
+                    codes,
+                    _amount(order.discount, currency),
+                    method,
+                    _amount(order.refunded_amount, currency),
                     _when(order.placed_at),
                     _when(order.paid_at),
                     _when(order.fulfilled_at),
@@ -84,11 +106,12 @@ def order_rows(orders: QuerySet[Order]) -> Iterable[list[object]]:
                     line.title,
                     line.variant_title,
                     line.sku,
-                    line.unit_price,
+                    _amount(line.unit_price, currency),
                     address.get("name", ""),
                     " ".join(filter(None, [address.get("line1", ""), address.get("line2", "")])),
                     address.get("city", ""),
                     address.get("postal_code", ""),
+                    address.get("region", ""),
                     address.get("country", ""),
                 ]
         last = batch[-1].pk

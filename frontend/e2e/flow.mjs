@@ -273,10 +273,13 @@ try {
   await merchant.getByRole("link", { name: "Shipping", exact: true }).click();
   await merchant.getByRole("heading", { name: "Shipping", exact: true }).waitFor();
   await merchant.getByLabel("Zone name").fill("Germany");
-  await merchant.getByLabel("Countries").fill("DE");
+  await merchant.getByLabel("Add a country", { exact: true }).selectOption({ label: "Germany" });
   await merchant.getByLabel("Method 1 name").fill("Standard");
-  await merchant.getByLabel("Price", { exact: true }).fill("4.90");
+  await merchant.getByLabel("Method 1 price", { exact: true }).fill("4.90");
+  await merchant.getByLabel("Method 1 min days", { exact: true }).fill("2");
+  await merchant.getByLabel("Method 1 max days", { exact: true }).fill("4");
   await merchant.getByRole("button", { name: "Create zone" }).click();
+  await merchant.getByText("Zone Germany saved.", { exact: true }).waitFor();
   await merchant.getByRole("region", { name: "Zone Germany" }).waitFor();
   await shot(merchant, "admin-shipping");
   await merchant.getByRole("link", { name: "Taxes", exact: true }).click();
@@ -285,12 +288,13 @@ try {
   await merchant.getByLabel("Rate (%)", { exact: true }).fill("19");
   await merchant.getByLabel("Name", { exact: true }).fill("MwSt");
   await merchant.getByRole("button", { name: "Save taxes" }).click();
-  await merchant.getByText("Saved.", { exact: true }).waitFor();
+  await merchant.getByText("Taxes saved.", { exact: true }).waitFor();
   await shot(merchant, "admin-taxes");
   await merchant.getByRole("link", { name: "Discounts", exact: true }).click();
   await merchant.getByLabel("Code").fill("WELCOME10");
   await merchant.getByLabel("Percent").fill("10");
   await merchant.getByRole("button", { name: "Create discount" }).click();
+  await merchant.getByText("Discount WELCOME10 saved.", { exact: true }).waitFor();
   await merchant.getByRole("cell", { name: "WELCOME10", exact: true }).waitFor();
   await shot(merchant, "admin-discounts");
 
@@ -361,6 +365,8 @@ try {
   await shopper.getByLabel("City").fill("Berlin");
   await shopper.getByLabel("Postal code").fill("10115");
   await shopper.getByLabel("Country", { exact: true }).selectOption({ label: "Germany" });
+  // The country's regions come from the API once it is chosen (the list it checks `region` against).
+  await shopper.getByLabel("State / province (optional)", { exact: true }).selectOption({ label: "Berlin" });
   await shopper.getByRole("button", { name: "Show shipping options for this address" }).click();
   await shopper.getByRole("radio", { name: /Standard/ }).click(); // checked once the API has re-priced the cart
   await shopper.getByRole("radio", { name: /Standard/, checked: true }).waitFor();
@@ -450,6 +456,8 @@ try {
   await shopper.getByLabel("City").fill("Berlin");
   await shopper.getByLabel("Postal code").fill("10115");
   await shopper.getByLabel("Country", { exact: true }).selectOption({ label: "Germany" });
+  // The country's regions come from the API once it is chosen (the list it checks `region` against).
+  await shopper.getByLabel("State / province (optional)", { exact: true }).selectOption({ label: "Berlin" });
   await shopper.getByRole("button", { name: "Save address" }).click();
   await shopper.getByText("default", { exact: true }).waitFor();
   await shot(shopper, "storefront-account");

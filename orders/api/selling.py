@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import Category, Product
-from orders import carts, discounts, pricing, quoting, shipping, taxes
+from orders import carts, countries, discounts, pricing, quoting, shipping, taxes
 from orders.api import selling_serializers as ss
 from orders.api.serializers import CartOutput, ShippingAddressInput
 from orders.api.views import _cart_body
@@ -378,3 +378,31 @@ class CartDiscountCodeView(StorefrontAPIView):
         if cart.choices.discount_code is None or cart.choices.discount_code != discounts.code_normal(code):
             raise ResourceNotFound("This cart has no such code.")
         return _cart_body(_cart_view(request, cart_id, carts.cart_choices_set(cart_id, discount_code=None)))
+
+
+# --- Storefront: a country's regions ------------------------------------------------------------
+
+# pycountry's list changes only with a deploy: browsers and the edge may keep it for a day.
+REGIONS_CACHE = "public, max-age=86400"
+
+
+class CountryRegionsView(StorefrontAPIView):
+    pagination_class = None  # a country has a few hundred subdivisions at most
+
+    @extend_schema(
+        responses={
+            200: ss.RegionOutput(many=True),
+            404: OpenApiResponse(description="Not an ISO country code."),
+        },
+        operation_id="storefront_country_regions",
+        summary="A country's regions (ISO 3166-2), the ones an address's `region` takes",
+        description="Sorted by name; empty for a country without subdivisions. The same list is accepted by "
+        "`carts/{id}/shipping-address`, checkout and the Admin API's tax rates.",
+    )
+    def get(self, request: Request, country: str) -> Response:
+        if not countries.country_valid(country):
+            raise ResourceNotFound("Not an ISO 3166-1 alpha-2 country code (e.g. US).")
+        regions = countries.country_regions(country)
+        response = Response(ss.RegionOutput([region._asdict() for region in regions], many=True).data)
+        response["Cache-Control"] = REGIONS_CACHE
+        return response

@@ -317,6 +317,14 @@ class DiscountCodeInput(serializers.Serializer):
     code = StrictCharField(max_length=64)
 
 
+class RegionOutput(serializers.Serializer):
+    """An ISO 3166-2 subdivision of a country, as addresses and tax rates take it."""
+
+    code = serializers.CharField(help_text="The part after the dash (CA of US-CA): what `region` takes.")
+    name = serializers.CharField()
+    type = serializers.CharField(help_text="What the country calls it: State, Province, Land...")
+
+
 class ShippingOfferOutput(serializers.Serializer):
     """A method the cart can ship with, priced for its contents."""
 

@@ -34,6 +34,11 @@ storefront_urlpatterns = [
         selling.CartDiscountCodeView.as_view(),
         name="storefront-cart-discount-code",
     ),
+    path(
+        "countries/<str:country>/regions",
+        selling.CountryRegionsView.as_view(),
+        name="storefront-country-regions",
+    ),
     path("checkout", views.CheckoutView.as_view(), name="storefront-checkout"),
     path("payment-methods", views.PaymentMethodsView.as_view(), name="storefront-payment-methods"),
     path("orders/<int:number>", views.ShopperOrderView.as_view(), name="storefront-order"),

@@ -350,3 +350,19 @@ def checkout_code(api, ctx: ShopContext, cart_id: str, code: str) -> int:
     from tests.orders.helpers import storefront
 
     return int(storefront(api, ctx, "post", f"carts/{cart_id}/discount-codes", {"code": code}).status_code)
+
+
+@pytest.mark.django_db
+def test_the_confirmation_shows_the_addresss_region(
+    api, shop_a: ShopContext, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    """The region (state, province) the shopper gave, which picked the regional tax rate, is on the e-mail."""
+    address = {"name": "Ada", "line1": "1 Market St", "city": "San Francisco", "postal_code": "94103",
+               "country": "US", "region": "CA"}  # fmt: skip
+    _place_order(api, shop_a, django_capture_on_commit_callbacks, shipping_address=address)
+    confirmation = _sent(mailoutbox, "Your order")[SHOPPER]
+    assert "94103 San Francisco, CA\n" in confirmation.body, confirmation.body
+    assert "94103 San Francisco, CA<br>" in _html(confirmation)
+    mailoutbox.clear()
+    _place_order(api, shop_a, django_capture_on_commit_callbacks)  # no region: no stray comma
+    assert "N1 7AA London\n" in _sent(mailoutbox, "Your order")[SHOPPER].body

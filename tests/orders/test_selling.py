@@ -5,7 +5,9 @@ the cart's address, method and code, and checkout re-pricing into the order.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import threading
 import uuid
 from typing import Any
@@ -15,6 +17,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from catalog.models import Variant
+from orders.countries import region_valid
 from orders.models import Cart, Discount, DiscountUse, Order, ShippingZone, TaxSettings
 from tenants.outbox.models import OutboxEvent
 from tenants.schemas import use_public, use_shop
@@ -367,7 +370,7 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
     assert event.payload["totals"] == order["totals"] and event.payload["tax_lines"] == order["tax_lines"]
     assert event.payload["discounts"] == order["discounts"]
     # The sales report agrees to the cent: revenue net of discounts, tax and shipping collected.
-    from orders import reports
+    from orders import exports, reports
 
     use_shop(shop_a.shop)
     reports.sales_recent_days_refresh()
@@ -379,6 +382,27 @@ def test_cart_quotes_shipping_tax_and_discounts_and_the_order_keeps_them(
         order["totals"]["tax"],
         order["totals"]["shipping"],
     )
+    # So does the order export (Shopify's columns): shipping, taxes, discount codes and amount, province.
+    export = admin.post("orders/export", {})  # the job is queued on commit: it is run here instead
+    assert export.status_code == 202, export.content
+    use_shop(shop_a.shop)
+    exports.order_export_run(export_id=export.json()["id"])
+    use_public()
+    done = admin.get(f"order-exports/{export.json()['id']}").json()
+    download = admin.api.get(done["download_url"], HTTP_HOST=admin.ctx.host)
+    (row,) = csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode()))
+    assert [row[name] for name in ("Subtotal", "Shipping", "Taxes", "Total")] == [
+        "50.00",
+        "4.90",
+        "9.29",
+        "58.19",
+    ]
+    assert [row[name] for name in ("Discount Code", "Discount Amount", "Shipping Method")] == [
+        "WELCOME",
+        "6.00",
+        "Standard",
+    ]
+    assert (row["Shipping Province"], row["Shipping Country"]) == ("", "DE")
 
 
 def test_checkout_needs_a_method_for_goods_to_ship(api, admin: AdminClient, shop_a: ShopContext) -> None:
@@ -594,3 +618,45 @@ def test_prices_including_tax(api, admin: AdminClient, shop_a: ShopContext) -> N
     # Free over 100: the total is the price; 19 % of it is already in it.
     assert order["prices_include_tax"] is True
     assert (order["totals"]["tax"]["amount"], order["total"]["amount"]) == ("19.00", "119.00")
+
+
+# --- A country's regions --------------------------------------------------------------------
+
+
+def test_a_countrys_regions_are_the_ones_addresses_and_rates_take(
+    api, admin: AdminClient, shop_a: ShopContext
+) -> None:
+    response = storefront(api, shop_a, "get", "countries/US/regions")
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "public, max-age=86400"
+    regions = response.json()
+    assert {"code": "CA", "name": "California", "type": "State"} in regions
+    assert [r["name"].casefold() for r in regions] == sorted(r["name"].casefold() for r in regions)
+    assert all(region_valid("US", r["code"]) for r in regions) and len(regions) == 57
+    assert storefront(api, shop_a, "get", "countries/AQ/regions").json() == []  # no subdivisions
+
+    # A region from the list is taken by the cart and picks the regional rate.
+    _shop_that_sells(admin)
+    zone_us = {"name": "US", "countries": ["US"], "methods": [{"name": "Ground", "price": "0"}]}
+    _zone(admin, zone_us)
+    rates = [{"country": "US", "region": "CA", "rate": "7.25", "name": "CA sales tax"}]
+    assert admin.put("taxes", {**TAXES, "rates": rates}).status_code == 200
+    variant = sellable_product(admin, price="100.00")["variants"][0]["id"]
+    cart_id = cart_with(api, shop_a, variant, 1)
+    address = {**DE_ADDRESS, "country": "US", "postal_code": "94103", "region": "CA"}
+    priced = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", address).json()
+    assert priced["shipping_address"]["region"] == "CA"
+    assert priced["totals"]["tax"]["amount"] == "7.25"
+    address["region"] = "NY"
+    elsewhere = storefront(api, shop_a, "put", f"carts/{cart_id}/shipping-address", address)
+    assert elsewhere.json()["totals"]["tax"]["amount"] == "0.00"
+
+
+@pytest.mark.parametrize("country", ["XX", "us", "USA", "U\u0000", "%ED%A0%80", "1", "%00", "DE%FF"])
+def test_regions_of_what_is_not_a_country_are_404(api, shop_a: ShopContext, country: str) -> None:
+    assert_problem(storefront(api, shop_a, "get", f"countries/{country}/regions"), 404)
+
+
+def test_regions_take_only_get(api, shop_a: ShopContext) -> None:
+    assert api.options("/api/storefront/v1/countries/US/regions", HTTP_HOST=shop_a.host).status_code == 200
+    assert_problem(storefront(api, shop_a, "post", "countries/US/regions", {"code": "ZZ"}), 405)

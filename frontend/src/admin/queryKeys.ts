@@ -30,6 +30,8 @@ const SHOP_RESOURCES = [
   "discounts",
   "theme",
   "contentPages",
+  "productPick",
+  "regions",
   // Platform API, about this shop
   "shop",
   "members",

@@ -276,10 +276,8 @@ type CountrySelectProps = {
   only?: readonly string[];
 };
 
-/** A country picked by name, its value the ISO 3166-1 alpha-2 code. */
+/** A country picked by name, its value the ISO 3166-1 alpha-2 code (the first choice is "none"). */
 export function CountrySelect({ label = "Country", value, onChange, errors, required, id, only }: CountrySelectProps) {
-  const allowed = only ? new Set(only.map((code) => code.toUpperCase())) : null;
-  const choices = allowed ? COUNTRIES.filter(([code]) => allowed.has(code)) : COUNTRIES;
   return (
     <SelectField
       id={id}
@@ -291,11 +289,63 @@ export function CountrySelect({ label = "Country", value, onChange, errors, requ
       onChange={(event: ChangeEvent<HTMLSelectElement>) => onChange(event.target.value)}
     >
       <option value="">Choose a country</option>
-      {choices.map(([code, name]) => (
-        <option key={code} value={code}>
-          {name}
-        </option>
-      ))}
+      <CountryOptions only={only} />
     </SelectField>
+  );
+}
+
+/** The countries as <option>s (by name, valued by code), for a select with its own first choice. */
+export function CountryOptions({ only }: { only?: readonly string[] }) {
+  const allowed = only ? new Set(only.map((code) => code.toUpperCase())) : null;
+  const choices = allowed ? COUNTRIES.filter(([code]) => allowed.has(code)) : COUNTRIES;
+  return choices.map(([code, name]) => (
+    <option key={code} value={code}>
+      {name}
+    </option>
+  ));
+}
+
+type CountryMultiSelectProps = {
+  label: string;
+  values: readonly string[];
+  onChange: (codes: string[]) => void;
+  errors?: string[];
+  hint?: string;
+};
+
+/**
+ * A set of countries (a shipping zone's): the chosen ones by name, each removable, and
+ * the same country list as CountrySelect to add one more from.
+ */
+export function CountryMultiSelect({ label, values, onChange, errors, hint }: CountryMultiSelectProps) {
+  const chosen = new Set(values);
+  const remaining = COUNTRIES.filter(([code]) => !chosen.has(code)).map(([code]) => code);
+  const byName = COUNTRIES.filter(([code]) => chosen.has(code));
+  return (
+    <fieldset className="country-multi">
+      <legend>{label}</legend>
+      {byName.length > 0 ? (
+        <ul className="chips" aria-label={`${label} chosen`}>
+          {byName.map(([code, name]) => (
+            <li key={code} className="chip">
+              {name}
+              <button type="button" className="chip-remove" aria-label={`Remove ${name}`} onClick={() => onChange(values.filter((v) => v !== code))}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted">None yet.</p>
+      )}
+      <CountrySelect
+        label="Add a country"
+        value=""
+        only={remaining}
+        errors={errors}
+        onChange={(code) => code && onChange([...values, code])}
+      />
+      {hint && <small className="hint">{hint}</small>}
+    </fieldset>
   );
 }

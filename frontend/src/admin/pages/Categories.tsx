@@ -40,7 +40,7 @@ function subtreeOf(rows: TreeRow[], id: number): Set<number> {
   return ids;
 }
 
-function useCategoryList() {
+export function useCategoryList() {
   const { api, slug } = useShopApi();
   return useQuery({
     queryKey: queryKeys.shop(slug).categories(),

@@ -1494,6 +1494,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/storefront/v1/countries/{country}/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A country's regions (ISO 3166-2), the ones an address's `region` takes
+         * @description Sorted by name; empty for a country without subdivisions. The same list is accepted by `carts/{id}/shipping-address`, checkout and the Admin API's tax rates.
+         */
+        get: operations["storefront_country_regions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/storefront/v1/customer/addresses": {
         parameters: {
             query?: never;
@@ -4808,6 +4828,14 @@ export interface components {
             quantity: number;
             /** @description Put the units back into stock (the stock ledger says why). Defaults to `false`. */
             restock?: boolean;
+        };
+        /** @description An ISO 3166-2 subdivision of a country, as addresses and tax rates take it. */
+        RegionOutput: {
+            /** @description The part after the dash (CA of US-CA): what `region` takes. */
+            code: string;
+            name: string;
+            /** @description What the country calls it: State, Province, Land... */
+            type: string;
         };
         ReorderInputRequest: {
             /** @description A cart to add to; a new cart is started without it. */
@@ -15424,6 +15452,79 @@ export interface operations {
                 };
             };
             /** @description This client address's checkout budget (`"checkout"`) is spent until `Retry-After` seconds have passed. */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (on the Storefront API: the shop is suspended). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    storefront_country_regions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                country: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionOutput"][];
+                };
+            };
+            /** @description Bad input (validation errors list each field in `errors`), or a malformed Host header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an ISO country code. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited: this budget is spent until `Retry-After` seconds have passed. */
             429: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

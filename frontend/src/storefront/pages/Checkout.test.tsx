@@ -42,6 +42,10 @@ const cart = {
   },
   tax_lines: [],
 };
+const US_REGIONS = [
+  { code: "CA", name: "California", type: "State" },
+  { code: "NY", name: "New York", type: "State" },
+];
 const placed = { number: 1001, token: "secret-token", status: "paid", lines: [], total: money("24.50") };
 
 const json = (body: unknown, status = 200) =>
@@ -60,6 +64,7 @@ function renderAt(
 ) {
   const keys: Array<string | null> = [];
   const bodies: unknown[] = [];
+  const addresses: unknown[] = [];
   vi.stubGlobal(
     "fetch",
     vi.fn(async (request: Request) => {
@@ -73,6 +78,12 @@ function renderAt(
       }
       if (url.endsWith("/payment-methods")) return json({ providers });
       if (url.endsWith("/shipping-methods")) return json([]);
+      if (url.endsWith("/regions")) return json(url.includes("/US/") ? US_REGIONS : []);
+      if (url.endsWith("/shipping-address")) {
+        const address = await request.clone().json();
+        addresses.push(address);
+        return json({ ...cart, shipping_address: address });
+      }
       return cartAnswer();
     }),
   );
@@ -92,7 +103,7 @@ function renderAt(
       </StorefrontApiProvider>
     </QueryClientProvider>,
   );
-  return Object.assign(keys, { bodies });
+  return Object.assign(keys, { bodies, addresses });
 }
 
 async function fillAndPay() {
@@ -222,5 +233,23 @@ describe("the address and the payment choice", () => {
     await userEvent.click(screen.getByRole("button", { name: "Place order, pay later" }));
     await screen.findByText("Order page");
     expect((sent.bodies[0] as { payment_method: { provider: string } }).payment_method.provider).toBe("manual");
+  });
+
+  it("offers the chosen country's regions and sends the region with the address, for regional tax", async () => {
+    const sent = renderAt("/checkout", [() => json(placed, 201)]);
+    await fillAndPay();
+    expect(screen.queryByLabelText("State / province (optional)")).toBeNull(); // none listed for GB here
+    await userEvent.selectOptions(screen.getByLabelText("Country"), "United States");
+    const region = await screen.findByLabelText("State / province (optional)");
+    expect(region).toHaveAttribute("autocomplete", "address-level1");
+    await userEvent.selectOptions(region, "California");
+    await userEvent.click(screen.getByRole("button", { name: "Show shipping options for this address" }));
+    await screen.findByText("No shipping charge for this address.");
+    expect(sent.addresses[0]).toMatchObject({ country: "US", region: "CA" });
+    await userEvent.selectOptions(screen.getByLabelText("Country"), "France");
+    expect(screen.queryByLabelText("State / province (optional)")).toBeNull(); // the region went with the country
+    await pay();
+    await screen.findByText("Order page");
+    expect((sent.bodies[0] as { shipping_address: { region: string } }).shipping_address).toMatchObject({ country: "FR", region: "" });
   });
 });

@@ -5,13 +5,14 @@ import { newIdempotencyKey, unwrap } from "../../api/client";
 import { formatMoney, money } from "../../api/money";
 import { ApiError } from "../../api/problems";
 import { COUNTRIES, CountrySelect } from "../../shared/CountrySelect";
+import { fetchRegions, regionAllowed, RegionSelect, REGIONS_STALE_MS, type Region } from "../../shared/RegionSelect";
 import { EMAIL_RE, ErrorMessage, Field, Loading, mergeErrors, SelectField, type FieldErrors } from "../../shared/ui";
 import { cartNoticeFor, forgetCart, loseCart, useApi, useCart, useCartChoices, useCustomer, useShippingMethods, useSignedIn } from "../api";
 import { Totals } from "../../shared/Totals";
 import type { Cart, ShippingAddress } from "../types";
 import { DiscountCodeForm, NoCart } from "./Cart";
 
-const ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postal_code", "country"] as const;
+const ADDRESS_FIELDS = ["name", "line1", "line2", "city", "postal_code", "country", "region"] as const;
 
 function addressOf(form: Form) {
   return {
@@ -21,18 +22,40 @@ function addressOf(form: Form) {
     city: form.city.trim(),
     postal_code: form.postal_code.trim(),
     country: form.country as ShippingAddress["country"], // one of COUNTRIES (validateCheckout)
+    region: form.region,
   };
 }
 
+/** The chosen country's regions (ISO 3166-2), read when a country is picked: the list the API checks. */
+function useRegions(country: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["regions", country],
+    enabled: Boolean(country),
+    staleTime: REGIONS_STALE_MS,
+    queryFn: () => fetchRegions(api, country),
+  });
+}
+
 /** The shipping methods for the saved address, priced by the API; choosing one re-prices the cart. */
-function ShippingChoice({ cart, form, onAddressErrors }: { cart: Cart; form: Form; onAddressErrors: (errors: FieldErrors) => void }) {
+function ShippingChoice({
+  cart,
+  form,
+  regions,
+  onAddressErrors,
+}: {
+  cart: Cart;
+  form: Form;
+  regions: readonly Region[] | undefined;
+  onAddressErrors: (errors: FieldErrors) => void;
+}) {
   const { address, method } = useCartChoices();
   const saved = cart.shipping_address;
   const current = addressOf(form);
   const upToDate = saved !== null && ADDRESS_FIELDS.every((name) => (saved[name] ?? "") === current[name]);
   const methods = useShippingMethods(cart.id, upToDate);
   const save = () => {
-    const found = validateCheckout({ ...form, email: "a@b.co", card_number: "4242424242424242" });
+    const found = validateCheckout({ ...form, email: "a@b.co", card_number: "4242424242424242" }, regions);
     onAddressErrors(found);
     if (Object.keys(found).length === 0) address.mutate({ cartId: cart.id, address: current });
   };
@@ -83,13 +106,15 @@ const EMPTY_FORM = {
   city: "",
   postal_code: "",
   country: "",
+  region: "",
   provider: "test",
   card_number: "",
 };
 
 type Form = typeof EMPTY_FORM;
 
-export function validateCheckout(form: Form): FieldErrors {
+/** What the form says is wrong before the API is asked; `regions` are the chosen country's (when read). */
+export function validateCheckout(form: Form, regions?: readonly Region[]): FieldErrors {
   const errors: FieldErrors = {};
   const required = (name: keyof Form, label: string) => {
     if (!form[name].trim()) errors[name] = [`${label} is required.`];
@@ -100,6 +125,7 @@ export function validateCheckout(form: Form): FieldErrors {
   required("city", "City");
   required("postal_code", "Postal code");
   if (!COUNTRIES.some(([code]) => code === form.country)) errors.country = ["Choose a country."];
+  else if (regions && !regionAllowed(form.region, regions)) errors.region = ["Choose a region of this country."];
   if (form.provider === "test" && !/^\d{12,19}$/.test(form.card_number.replace(/\s/g, ""))) {
     errors.card_number = ["Enter the card number (digits only)."];
   }
@@ -149,6 +175,7 @@ export function CheckoutPage() {
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_FORM);
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
+  const regions = useRegions(form.country);
   // Manual payment is offered only where the merchant turned it on.
   const methods = useQuery({
     queryKey: ["payment-methods"],
@@ -175,7 +202,7 @@ export function CheckoutPage() {
       ...current,
       email: current.email || me.data.email,
       ...(address && !current.line1
-        ? { name: address.name, line1: address.line1, line2: address.line2, city: address.city, postal_code: address.postal_code, country: address.country }
+        ? { name: address.name, line1: address.line1, line2: address.line2, city: address.city, postal_code: address.postal_code, country: address.country, region: "" }
         : {}),
     }));
   }, [me.data, addresses.data]);
@@ -231,7 +258,7 @@ export function CheckoutPage() {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    const found = validateCheckout(form);
+    const found = validateCheckout(form, regions.data);
     setClientErrors(found);
     if (Object.keys(found).length === 0) checkout.mutate(data.id);
   };
@@ -258,10 +285,21 @@ export function CheckoutPage() {
             <Field label="Address line 2 (optional)" autoComplete="address-line2" value={form.line2} onChange={set("line2")} errors={addressErrors("line2")} />
             <Field label="City" autoComplete="address-level2" value={form.city} onChange={set("city")} errors={addressErrors("city")} required />
             <Field label="Postal code" autoComplete="postal-code" value={form.postal_code} onChange={set("postal_code")} errors={addressErrors("postal_code")} required />
-            <CountrySelect value={form.country} onChange={(country) => setForm((current) => ({ ...current, country }))} errors={addressErrors("country")} required />
+            <CountrySelect
+              value={form.country}
+              onChange={(country) => setForm((current) => ({ ...current, country, region: "" }))}
+              errors={addressErrors("country")}
+              required
+            />
+            <RegionSelect
+              value={form.region}
+              regions={regions.data}
+              onChange={(region) => setForm((current) => ({ ...current, region }))}
+              errors={addressErrors("region")}
+            />
           </div>
         </fieldset>
-        <ShippingChoice cart={data} form={form} onAddressErrors={setClientErrors} />
+        <ShippingChoice cart={data} form={form} regions={regions.data} onAddressErrors={setClientErrors} />
         <fieldset>
           <legend>Payment</legend>
           <SelectField label="Payment method" value={form.provider} onChange={set("provider")}>

@@ -118,7 +118,8 @@ export function OrderSummary({ order, paymentDetails }: { order: Order; paymentD
           </>
         )}
         <br />
-        {order.shipping_address.postal_code} {order.shipping_address.city}, {countryName(order.shipping_address.country)}
+        {order.shipping_address.postal_code} {order.shipping_address.city}
+        {order.shipping_address.region ? `, ${order.shipping_address.region}` : ""}, {countryName(order.shipping_address.country)}
       </address>
     </>
   );

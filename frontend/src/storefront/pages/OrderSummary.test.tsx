@@ -82,4 +82,10 @@ describe("order confirmation", () => {
     render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null, fulfillments: [] })} />);
     expect(screen.queryByRole("region", { name: "Shipped" })).toBeNull();
   });
+
+  it("shows the region the address gave (it chose the tax rate)", () => {
+    const shipping_address = { name: "Ada", line1: "1 Market St", line2: "", city: "San Francisco", postal_code: "94103", country: "US", region: "CA" };
+    render(<OrderSummary order={order({ status: "paid", payment_provider: "test", expires_at: null, shipping_address })} />);
+    expect(screen.getByText(/94103 San Francisco, CA, United States/)).toBeInTheDocument();
+  });
 });

@@ -132,9 +132,19 @@ describe("checkout form", () => {
       city: "Berlin",
       postal_code: "10115",
       country: "Germany",
+      region: "",
       provider: "test",
       card_number: "4242",
     });
     expect(Object.keys(errors).sort()).toEqual(["card_number", "country", "email", "name"]);
+  });
+
+  it("takes a region only from the chosen country's list (none is fine)", () => {
+    const form = { email: "a@b.co", name: "Ada", line1: "1 Road", line2: "", city: "LA", postal_code: "90001", country: "US", region: "CA", provider: "test", card_number: "4242424242424242" };
+    const regions = [{ code: "CA", name: "California", type: "State" }];
+    expect(validateCheckout(form, regions)).toEqual({});
+    expect(validateCheckout({ ...form, region: "" }, regions)).toEqual({});
+    expect(validateCheckout({ ...form, region: "ZZ" }, regions)).toEqual({ region: ["Choose a region of this country."] });
+    expect(validateCheckout({ ...form, region: "ZZ" })).toEqual({}); // not read yet: the API checks it
   });
 });
