@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from billing.models import UsagePeriod
+from billing.periods import period_of
+from billing.usage.models import OrderCount
 from orders import payments
 from orders.models import Order, OrderEvent, Payment, TestProviderPayment
 from tenants.outbox.models import OutboxEvent
@@ -72,7 +73,12 @@ def _event(ctx: ShopContext, type: str) -> OutboxEvent:
 
 
 def _orders_counted(ctx: ShopContext) -> int:
-    return UsagePeriod.objects.filter(shop_id=ctx.shop.pk).values_list("orders", flat=True).first() or 0
+    """The month's orders counted for the plan (kept in the shop's schema)."""
+    use_shop(ctx.shop)
+    try:
+        return OrderCount.objects.filter(period=period_of()).values_list("orders", flat=True).first() or 0
+    finally:
+        use_public()
 
 
 def test_a_shop_that_captures_by_hand_gets_authorized_orders_holding_stock(
