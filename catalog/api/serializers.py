@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.attributes import product_attributes_shown
 from catalog.models import InventoryAdjustment, Product, ProductImage
+from catalog.rendering import renditions_json
+from catalog.selectors import PRODUCT_ORDERINGS
 from tenants.conventions.fields import (
     DayRangeQuery,
     NullableJSONObjectField,
+    OrderingField,
     StrictCharField,
     StrictRegexField,
 )
@@ -132,10 +138,22 @@ class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg
 # --- Output --------------------------------------------------------------------------
 
 
+class RenditionOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """One stored width of a picture (rendering.renditions_json writes it)."""
+
+    url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
 class ImageOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField(help_text="The original; null until the upload is confirmed.")
     thumbnail_url = serializers.SerializerMethodField(help_text="At most 400×400 (WebP); null until made.")
+    renditions = serializers.SerializerMethodField(
+        help_text="The picture at several widths (WebP, narrowest first, never wider than the original), "
+        "for `srcset`; empty until the worker has made them.",
+    )
     alt = serializers.CharField()
     position = serializers.IntegerField()
     status = serializers.CharField()
@@ -145,6 +163,10 @@ class ImageOutput(serializers.Serializer):  # type: ignore[type-arg]
 
     def get_thumbnail_url(self, image: ProductImage) -> str | None:
         return object_url(image.thumbnail_key) if image.thumbnail_key else None
+
+    @extend_schema_field(RenditionOutput(many=True))
+    def get_renditions(self, image: ProductImage) -> list[dict[str, Any]]:
+        return renditions_json(image.renditions)
 
 
 class ImageUploadInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -241,7 +263,7 @@ class CategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
     name = serializers.CharField()
     slug = serializers.CharField()
     parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
-    attribute_schema = NullableJSONObjectField()
+    attribute_schema = NullableJSONObjectField(source="attribute_schema_ordered")
     position = serializers.IntegerField()
 
 
@@ -299,6 +321,14 @@ class StorefrontVariantOutput(serializers.Serializer):  # type: ignore[type-arg]
         return bool(variant.stock > 0)  # type: ignore[attr-defined]
 
 
+class AttributeShownOutput(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    label = serializers.CharField(  # type: ignore[assignment]  # a field of the output, not Field.label
+        help_text="The category schema's `title`, or the key made readable."
+    )
+    value = serializers.CharField(help_text="Choices by their titles, booleans as Yes/No, lists joined.")
+
+
 class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -306,8 +336,15 @@ class StorefrontProductOutput(serializers.Serializer):  # type: ignore[type-arg]
     description = serializers.CharField()
     category = CategoryRefOutput(allow_null=True)
     attributes = serializers.DictField()
+    attributes_shown = serializers.SerializerMethodField(
+        help_text="The attributes as the product page lists them, in the category schema's order."
+    )
     variants = StorefrontVariantOutput(many=True, source="variants.all")
     images = ImageOutput(many=True, source="images.all")
+
+    @extend_schema_field(AttributeShownOutput(many=True))
+    def get_attributes_shown(self, product: Product) -> list[dict[str, str]]:
+        return product_attributes_shown(product)
 
 
 class StorefrontCategoryOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -380,10 +417,14 @@ class StorefrontListQuery(serializers.Serializer):  # type: ignore[type-arg]
     # `limit` and `cursor` follow the rules every list shares (tenants.conventions.pagination).
 
 
+PRODUCT_ORDERING_DEFAULT = "-created_at"
+
+
 class AdminProductQuery(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, source="category_id")
     q = StrictCharField(max_length=200, required=False)
+    ordering = OrderingField(PRODUCT_ORDERINGS, default=PRODUCT_ORDERING_DEFAULT)
 
 
 class InventoryQuery(serializers.Serializer):  # type: ignore[type-arg]

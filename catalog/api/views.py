@@ -19,6 +19,8 @@ from catalog.models import Category
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
 from tenants.auth import request_actor
+from tenants.conventions.fields import ordering_parameter
+from tenants.conventions.pagination import SortedCursorPage
 from tenants.models import Membership
 
 CATALOG_READ_WRITE = {
@@ -144,6 +146,7 @@ class AdminCategoryReorderView(CatalogAdminView):
 
 class AdminProductListView(CatalogAdminView):
     serializer_class = s.ProductOutput
+    pagination_class = SortedCursorPage
 
     @extend_schema(
         responses=s.ProductOutput(many=True),
@@ -153,6 +156,7 @@ class AdminProductListView(CatalogAdminView):
             OpenApiParameter("status", OpenApiTypes.STR, enum=["draft", "active", "archived"]),
             OpenApiParameter("category", OpenApiTypes.INT),
             OpenApiParameter("q", OpenApiTypes.STR, description="Title contains, or exact SKU."),
+            ordering_parameter(selectors.PRODUCT_ORDERINGS, default=s.PRODUCT_ORDERING_DEFAULT),
         ],
     )
     def get(self, request: Request) -> Response:
