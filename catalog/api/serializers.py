@@ -139,7 +139,7 @@ class InventoryAdjustmentInput(serializers.Serializer):  # type: ignore[type-arg
 
 
 class RenditionOutput(serializers.Serializer):  # type: ignore[type-arg]
-    """One stored width of a picture (rendering.renditions_json writes it)."""
+    """One stored width of a picture."""
 
     url = serializers.CharField()
     width = serializers.IntegerField()

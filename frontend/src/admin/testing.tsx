@@ -12,6 +12,8 @@ import { ToastProvider } from "./ui/toast";
 export interface Call {
   method: string;
   path: string;
+  /** The query string, `?` first ("" without one). */
+  search: string;
   body: unknown;
 }
 
@@ -46,7 +48,7 @@ export function answerWith(answers: Answers): Call[] {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
     const text = request.method === "GET" || request.method === "DELETE" ? "" : await request.text();
-    const call = { method: request.method, path: url.pathname, body: text ? (JSON.parse(text) as unknown) : undefined };
+    const call = { method: request.method, path: url.pathname, search: url.search, body: text ? (JSON.parse(text) as unknown) : undefined };
     calls.push(call);
     const found = answers[`${call.method} ${call.path}`] ?? (call.path === "/api/platform/v1/me" ? { body: ME } : undefined);
     const answer = typeof found === "function" ? found(call) : found;
