@@ -33,7 +33,7 @@ describe("product pictures", () => {
       category: null,
       attributes: {},
       attributes_shown: [],
-      variants: [{ id: 2, sku: "M", title: "", options: {}, price: { amount: "5.00", currency: "EUR" }, compare_at_price: null, in_stock: true }],
+      variants: [{ id: 2, sku: "M", title: "", options: {}, price: { amount: "5.00", currency: "EUR" as const }, compare_at_price: null, in_stock: true }],
       images: [{ id: 3, url: "/media/a.png", thumbnail_url: "/media/a.webp", renditions: widths, alt: "", position: 0, status: "ready" }],
     };
     render(
