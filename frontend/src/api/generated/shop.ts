@@ -4577,7 +4577,7 @@ export interface components {
             /** @description Put the units back into stock (the stock ledger says why). Defaults to `false`. */
             restock?: boolean;
         };
-        /** @description One stored width of a picture (rendering.renditions_json writes it). */
+        /** @description One stored width of a picture. */
         RenditionOutput: {
             height: number;
             url: string;
