@@ -7,7 +7,7 @@ only continue the ordering they came from.
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -45,7 +45,7 @@ def products(admin: AdminClient, shop_a: ShopContext) -> list[int]:
         ("Foxtrot", [("12.50", 0), ("13.00", 0)], 6, 6),
     ]
     ids = []
-    for position, (title, variants, created, updated) in enumerate(rows):
+    for position, (title, variants, _, _) in enumerate(rows):
         body = {
             "title": title,
             "variants": [
