@@ -40,7 +40,7 @@ export function Picture({ renditions, fallback, alt, sizes, width, height, prior
       width={width}
       height={height}
       loading={priority ? "eager" : "lazy"}
-      decoding={priority ? "sync" : "async"}
+      decoding={priority ? undefined : "async"}
       fetchPriority={priority ? "high" : undefined}
     />
   );
