@@ -273,3 +273,12 @@ def test_stepping_back_from_a_deleted_first_row_offers_the_first_page(
     assert back["results"] == [] and back["previous"] is None
     restart = admin.get(_path_of(back["next"])).json()
     assert [p["title"] for p in restart["results"]] == ["Bravo", "Charlie"]
+
+
+def test_the_longest_titles_page_on(admin: AdminClient) -> None:
+    # A cursor holds the title it stopped at: 255 four-byte characters must still fit in one.
+    for index in range(3):
+        body = {"title": chr(0x1F600 + index) * 255, "variants": [{"sku": f"EMOJI-{index}", "price": "1.00"}]}
+        assert admin.post("products", body).status_code == 201
+    pages = _walk(admin, "products?ordering=-title&limit=1")
+    assert [page[0]["title"][0] for page in pages] == [chr(0x1F602), chr(0x1F601), chr(0x1F600)]

@@ -243,7 +243,7 @@ def _ordering_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any]:
     return queryset.model._meta.get_field(name)  # type: ignore[return-value]
 
 
-SORTED_CURSOR_MAX_LENGTH = 4000  # a position may be a long title, percent-encoded
+SORTED_CURSOR_MAX_LENGTH = 6000  # a position may be a long title: 255 emoji, percent-encoded, in base64
 OTHER_ORDERING = "This cursor belongs to another ordering; start again from the first page."
 ID_PATTERN = re.compile(r"^[0-9]{1,18}$")
 
