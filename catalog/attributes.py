@@ -23,6 +23,7 @@ with hostile ones (jsonschema-rs):
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NoReturn
 
 import jsonschema_rs
@@ -145,3 +146,88 @@ def attributes_check(attributes: dict[str, Any], category: Category | None) -> N
         raise AttributesInvalid(
             f"The attributes do not match the schema of category {category.slug!r}.", errors=errors
         )
+
+
+# --- Attributes as shoppers read them --------------------------------------------------
+
+UNIT_SUFFIX = re.compile(r"_(ml|l|g|kg|cm|mm|m|w|v|mah)$", re.IGNORECASE)
+
+
+def attribute_order(schema: dict[str, Any] | None) -> list[str]:
+    """The schema's property names in the order written (kept beside the schema: jsonb sorts keys)."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return [str(key) for key in properties] if isinstance(properties, dict) else []
+
+
+def key_label(key: str) -> str:
+    """An attribute name made readable, for one without a schema title: `capacity_ml` → "Capacity (ml)"."""
+    unit = UNIT_SUFFIX.search(key)
+    base = re.sub(r"[_-]+", " ", key[: unit.start()] if unit else key).strip()
+    words = base[:1].upper() + base[1:]
+    return f"{words} ({unit.group(1).lower()})" if unit else words
+
+
+def _choice_titles(schema: dict[str, Any]) -> dict[str, str]:
+    """`oneOf`/`anyOf` of `{"const": ..., "title": ...}`: the title of each choice (keyed by its JSON)."""
+    titles = {}
+    for keyword in ("oneOf", "anyOf"):
+        choices = schema.get(keyword)
+        for choice in choices if isinstance(choices, list) else ():
+            if isinstance(choice, dict) and "const" in choice and isinstance(choice.get("title"), str):
+                titles[json.dumps(choice["const"], sort_keys=True)] = choice["title"]
+    return titles
+
+
+def value_text(value: Any, schema: Any = None) -> str:
+    """A value as the product page shows it: choices by their titles, yes/no, lists joined."""
+    schema = schema if isinstance(schema, dict) else {}
+    title = _choice_titles(schema).get(json.dumps(value, sort_keys=True))
+    if title is not None:
+        return title
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(value_text(item, schema.get("items")) for item in value if item is not None)
+    if isinstance(value, dict):
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        return "; ".join(
+            f"{key_label(str(key))}: {value_text(item, properties.get(key))}"
+            for key, item in value.items()
+            if item is not None
+        )
+    return str(value)
+
+
+def attributes_shown(
+    attributes: dict[str, Any], *, schema: dict[str, Any] | None, order: list[str]
+) -> list[dict[str, str]]:
+    """
+    A product's attributes as its page lists them: in the category schema's
+    property order (the others after them), each labelled with its schema `title`
+    (or its name made readable), its value as text; empty values are left out.
+    """
+    found = schema.get("properties") if isinstance(schema, dict) else None
+    properties: dict[str, Any] = found if isinstance(found, dict) else {}
+    rank: dict[str, int] = {}
+    for key in [*order, *properties]:  # a schema saved before its order was kept: jsonb's order
+        rank.setdefault(key, len(rank))
+    shown = []
+    for key in sorted(attributes, key=lambda key: rank.get(key, len(rank))):
+        value = attributes[key]
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        prop = properties.get(key)
+        title = prop.get("title") if isinstance(prop, dict) else None
+        label = title.strip() if isinstance(title, str) and title.strip() else key_label(str(key))
+        shown.append({"key": str(key), "label": label, "value": value_text(value, prop)})
+    return shown
+
+
+def product_attributes_shown(product: Any) -> list[dict[str, str]]:
+    """attributes_shown for a product, by its category's schema (its category loaded with it)."""
+    category = product.category
+    return attributes_shown(
+        product.attributes,
+        schema=None if category is None else category.attribute_schema,
+        order=[] if category is None else list(category.attribute_order),
+    )

@@ -1,9 +1,9 @@
 """
 Product images: a client asks for an upload URL, sends the bytes straight to
 object storage (S3, or the app's own signed URL with local storage), confirms,
-and a worker makes the thumbnail.
+and a worker makes the thumbnail and the widths `srcset` offers (RENDITION_WIDTHS).
 
-    pending --confirm (object there, right size and type)--> ready --worker--> ready + thumbnail
+    pending --confirm (object there, right size and type)--> ready --worker--> ready + thumbnail + widths
                                                                `--not really an image--> deleted
 
 The bytes land at `uploads/{key}` (tenants.storage.upload_key_for), which is
@@ -15,7 +15,8 @@ writes once, and only while its image is pending.
 Each write is one transaction with its audit entry and, where the storefront
 sees the change, a `product.updated` event; objects are deleted after commit.
 Keys: `tenants/{schema}/products/{product_id}/{uuid}.{ext}` for originals and
-`.../products/{product_id}/thumbnails/{uuid}.webp` for their thumbnails.
+`.../products/{product_id}/thumbnails/{uuid}.webp` for their thumbnails and
+`.../thumbnails/{uuid}-{width}w.webp` for their widths.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 import posixpath
 import uuid
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +54,8 @@ logger = logging.getLogger(__name__)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 PILLOW_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 THUMBNAIL_BOX = (400, 400)
+# The widths a picture is stored at for `srcset` (up to about a full-width phone at 3x).
+RENDITION_WIDTHS = (160, 320, 640, 1280)
 THUMBNAIL_CONTENT_TYPE = "image/webp"
 # Larger images are refused rather than decoded (a 10 MB PNG can hold gigapixels).
 MAX_PIXELS = 50_000_000
@@ -360,15 +364,29 @@ def image_delete(*, actor: Actor, image: ProductImage) -> None:
             products=[locked.product_id] if locked.status == ProductImage.Status.READY else [],
         )
         storage.objects_delete_on_commit(
-            [locked.key, locked.thumbnail_key, storage.upload_key_for(locked.key)]
+            [locked.key, *locked.derived_keys(), storage.upload_key_for(locked.key)]
         )
 
 
-# --- Thumbnails (run by a worker) --------------------------------------------------
+# --- Thumbnails and widths (run by a worker) ------------------------------------------
 
 
-def thumbnail_render(data: bytes, *, box: tuple[int, int] = THUMBNAIL_BOX) -> bytes:
-    """Return a WebP thumbnail within `box`; raise ImageRefused unless `data` is an accepted image."""
+def rendition_widths(width: int) -> list[int]:
+    """
+    The widths an image `width` pixels wide is stored at: each of RENDITION_WIDTHS
+    below its own, then its own width, or the widest of them (never enlarged).
+    """
+    widest = RENDITION_WIDTHS[-1]
+    return [w for w in RENDITION_WIDTHS if w < min(width, widest)] + [min(width, widest)]
+
+
+def rendition_key_for(key: str, width: int) -> str:
+    """`.../products/7/abc.jpg` → `.../products/7/thumbnails/abc-640w.webp` (a retry overwrites)."""
+    return thumbnail_key_for(key).removesuffix(".webp") + f"-{width}w.webp"
+
+
+def _decoded(data: bytes, *, draft: tuple[int, int]) -> Image.Image:
+    """The image `data` holds, upright, as RGB(A); ImageRefused unless it is an accepted image."""
     if len(data) > settings.IMAGE_MAX_BYTES:
         raise ImageRefused("The file is larger than images may be.")
     try:
@@ -382,27 +400,72 @@ def thumbnail_render(data: bytes, *, box: tuple[int, int] = THUMBNAIL_BOX) -> by
             with Image.open(io.BytesIO(data)) as picture:
                 if picture.width * picture.height > MAX_PIXELS:
                     raise ImageRefused(f"The image has more than {MAX_PIXELS} pixels.")
-                picture.draft("RGB", (box[0] * 2, box[1] * 2))  # JPEG: decode at a smaller scale
-                thumbnail = ImageOps.exif_transpose(picture)
-                thumbnail.thumbnail(box)
-                has_alpha = thumbnail.mode in ("RGBA", "LA", "PA") or "transparency" in thumbnail.info
-                thumbnail = thumbnail.convert("RGBA" if has_alpha else "RGB")
-                out = io.BytesIO()
-                thumbnail.save(out, "WEBP", quality=80)
-                return out.getvalue()
+                picture.draft("RGB", draft)  # JPEG: decode at a smaller scale, still at least `draft`
+                upright = ImageOps.exif_transpose(picture)
+                has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+                return upright.convert("RGBA" if has_alpha else "RGB")
     except ImageRefused:
         raise
     except Exception as exc:  # whatever Pillow raises on bytes it cannot read: not an image we keep
         raise ImageRefused(f"The file is not a readable image ({exc.__class__.__name__}).") from None
 
 
+def _webp(picture: Image.Image) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
+def thumbnail_render(data: bytes, *, box: tuple[int, int] = THUMBNAIL_BOX) -> bytes:
+    """Return a WebP thumbnail within `box`; raise ImageRefused unless `data` is an accepted image."""
+    picture = _decoded(data, draft=(box[0] * 2, box[1] * 2))
+    picture.thumbnail(box)
+    return _webp(picture)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    width: int
+    height: int
+    data: bytes
+
+
+def renditions_render(data: bytes) -> tuple[bytes, list[Rendition]]:
+    """
+    Return the thumbnail and the image at each of its rendition_widths (WebP,
+    narrowest first, aspect ratio kept), from one decoding of `data`.
+    """
+    widest = RENDITION_WIDTHS[-1]
+    picture = _decoded(data, draft=(widest, widest))
+    renditions = []
+    source = picture
+    # Widest first, each made from the one before: halving steps keep Lanczos sharp and cheap.
+    for width in reversed(rendition_widths(picture.width)):
+        height = max(1, round(picture.height * width / picture.width))
+        source = (
+            source
+            if source.size == (width, height)
+            else source.resize((width, height), Image.Resampling.LANCZOS)
+        )
+        renditions.append(Rendition(width, height, _webp(source)))
+    thumbnail = picture.copy()
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    return _webp(thumbnail), renditions[::-1]
+
+
 def image_thumbnail_make(*, image_id: int) -> ProductImage | None:
-    """Verify a ready image's bytes and store its thumbnail; delete the image if they are not an image."""
+    """
+    Verify a ready image's bytes and store its thumbnail and widths; delete the
+    image if they are not an image. An image with both is left alone, so this
+    also gives images made before the widths existed their widths (`images_rethumbnail`).
+    """
     image = ProductImage.objects.filter(pk=image_id, status=ProductImage.Status.READY).first()
-    if image is None or image.thumbnail_key:
+    if image is None or (image.thumbnail_key and image.renditions):
         return image  # deleted, never confirmed, or done already
     try:
-        thumbnail = thumbnail_render(storage.object_read(image.key, max_bytes=settings.IMAGE_MAX_BYTES))
+        thumbnail, renditions = renditions_render(
+            storage.object_read(image.key, max_bytes=settings.IMAGE_MAX_BYTES)
+        )
     except ImageRefused as exc:
         _image_refuse(image, reason=exc.detail)
         return None
@@ -411,16 +474,37 @@ def image_thumbnail_make(*, image_id: int) -> ProductImage | None:
         return None
     thumbnail_key = thumbnail_key_for(image.key)
     storage.object_write(thumbnail_key, thumbnail, content_type=THUMBNAIL_CONTENT_TYPE)
+    stored: list[dict[str, Any]] = []
+    for rendition in renditions:
+        key = rendition_key_for(image.key, rendition.width)
+        storage.object_write(key, rendition.data, content_type=THUMBNAIL_CONTENT_TYPE)
+        stored.append({"key": key, "width": rendition.width, "height": rendition.height})
     with transaction.atomic():
         locked = ProductImage.objects.select_for_update().filter(pk=image.pk).first()
-        if locked is None:  # deleted while we worked: its delete could not know this object
-            storage.objects_delete_on_commit([thumbnail_key])
+        if locked is None:  # deleted while we worked: its delete could not know these objects
+            storage.objects_delete_on_commit([thumbnail_key, *(str(item["key"]) for item in stored)])
             return None
         locked.thumbnail_key = thumbnail_key
-        locked.save(update_fields=["thumbnail_key"])
-        # The product's storefront rendering shows the thumbnail's URL (and bumps the cache).
+        locked.renditions = stored
+        locked.save(update_fields=["thumbnail_key", "renditions"])
+        # The product's storefront rendering shows these URLs (and bumps the cache).
         search_documents_refresh([locked.product_id])
     return locked
+
+
+def images_rethumbnail(*, inline: bool = False) -> int:
+    """Make (or queue) the widths of the current shop's ready images that lack them; return how many."""
+    ids = list(
+        ProductImage.objects.filter(status=ProductImage.Status.READY, renditions=[])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for image_id in ids:
+        if inline:
+            image_thumbnail_make(image_id=image_id)
+        else:
+            _thumbnail_queue(image_id)
+    return len(ids)
 
 
 def _image_refuse(image: ProductImage, *, reason: str) -> None:
@@ -435,4 +519,4 @@ def _image_refuse(image: ProductImage, *, reason: str) -> None:
                 before={**image_snapshot(image), "reason": reason},
                 products=[image.product_id],
             )
-        storage.objects_delete_on_commit([image.key, image.thumbnail_key])
+        storage.objects_delete_on_commit([image.key, *image.derived_keys()])

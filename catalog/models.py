@@ -7,6 +7,7 @@ price history, and the search documents the storefront lists from.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -35,6 +36,9 @@ class Category(models.Model):
     # Materialised path of ids ("/3/7/"), so "this category and its descendants" is one index range scan.
     path = models.CharField(max_length=255, db_index=True, editable=False)
     attribute_schema = models.JSONField(null=True, blank=True)
+    # The schema's property names in the order the merchant wrote them: jsonb keeps an
+    # object's keys sorted its own way, and the storefront lists attributes in this order.
+    attribute_order = models.JSONField(default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,6 +49,16 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def attribute_schema_ordered(self) -> dict[str, Any] | None:
+        """The schema with its properties back in the order they were written."""
+        schema = self.attribute_schema
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict):
+            return schema
+        rank = {key: position for position, key in enumerate(self.attribute_order or [])}
+        ordered = sorted(properties.items(), key=lambda item: rank.get(item[0], len(rank)))
+        return {**schema, "properties": dict(ordered)}  # type: ignore[dict-item]
 
 
 class Product(models.Model):
@@ -187,6 +201,10 @@ class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     key = models.CharField(max_length=500, help_text="Object-storage key of the original.")
     thumbnail_key = models.CharField(max_length=500, blank=True)
+    # The responsive widths the worker made ([{"key", "width", "height"}], narrowest first).
+    # A JSON list, not rows of their own: always read and written whole with the image,
+    # never queried by width, and the storefront's pages read them without another query.
+    renditions = models.JSONField(default=list, blank=True)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(null=True)
@@ -200,6 +218,11 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def derived_keys(self) -> list[str]:
+        """The objects the worker made from the original: its thumbnail and its widths."""
+        keys = [str(rendition["key"]) for rendition in self.renditions or []]
+        return [self.thumbnail_key, *keys] if self.thumbnail_key else keys
 
 
 class SearchDocument(models.Model):

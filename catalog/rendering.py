@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from catalog.attributes import product_attributes_shown
 from catalog.models import Product, ProductImage, SearchDocument
 from tenants.keys import redis_client, redis_key
 from tenants.models import Shop
@@ -69,6 +70,14 @@ def _money(amount: Any, currency: str) -> dict[str, str] | None:
     return None if amount is None else Money(amount, currency).as_json()
 
 
+def renditions_json(renditions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An image's stored widths as every API shows them: `{url, width, height}`, narrowest first."""
+    return [
+        {"url": object_url(item["key"]), "width": item["width"], "height": item["height"]}
+        for item in renditions
+    ]
+
+
 def product_storefront_render(product: Product, currency: str) -> dict[str, Any]:
     """Render a product (variants and ready images prefetched) as StorefrontProductOutput does."""
     category = product.category
@@ -83,6 +92,7 @@ def product_storefront_render(product: Product, currency: str) -> dict[str, Any]
         "attributes": {str(key): value for key, value in product.attributes.items()},
         "vendor": str(product.vendor),
         "tags": [str(tag) for tag in product.tags],
+        "attributes_shown": product_attributes_shown(product),
         "variants": [
             {
                 "id": variant.pk,
@@ -102,6 +112,7 @@ def product_storefront_render(product: Product, currency: str) -> dict[str, Any]
                 "id": image.pk,
                 "url": object_url(image.key) if image.status == ProductImage.Status.READY else None,
                 "thumbnail_url": object_url(image.thumbnail_key) if image.thumbnail_key else None,
+                "renditions": renditions_json(image.renditions),
                 "alt": str(image.alt),
                 "position": image.position,
                 "status": str(image.status),

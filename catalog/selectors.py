@@ -11,10 +11,31 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from catalog.errors import CatalogNotFound
-from catalog.models import Category, InventoryAdjustment, Product, ProductImage, SearchDocument, Variant
+from catalog.models import (
+    Category,
+    InventoryAdjustment,
+    Product,
+    ProductImage,
+    SearchDocument,
+    Variant,
+    price_field,
+)
 from catalog.search import SEARCH_CONFIG
 
 # --- Admin -----------------------------------------------------------------------
@@ -25,6 +46,28 @@ ADMIN_PRODUCT_PREFETCH = (
 )
 
 
+# What `?ordering=` may name on the admin's product list, and the column each sorts by.
+PRODUCT_ORDERINGS = {
+    "title": "title",
+    "price": "sort_price",  # the cheapest variant's
+    "stock": "sort_stock",  # all variants' together
+    "updated_at": "updated_at",
+    "created_at": "created_at",
+}
+
+
+def _variants_of(aggregate: Any) -> Any:
+    """One figure over a product's variants, 0 without any (a subquery: no join, so no duplicated rows)."""
+    figure = (
+        Variant.objects.filter(product=OuterRef("pk"))
+        .order_by()
+        .values("product")
+        .annotate(figure=aggregate)
+        .values("figure")
+    )
+    return Coalesce(Subquery(figure), Value(0), output_field=aggregate.output_field)
+
+
 def products_for_admin(
     *,
     status: str | None = None,
@@ -32,8 +75,16 @@ def products_for_admin(
     q: str | None = None,
     tag: str | None = None,
     vendor: str | None = None,
+    ordering: str = "-created_at",
 ) -> QuerySet[Product]:
+    """The admin's product list in `ordering` (a PRODUCT_ORDERINGS name, `-` first: descending)."""
     products = Product.objects.select_related("category").prefetch_related(*ADMIN_PRODUCT_PREFETCH)
+    name = ordering.lstrip("-")
+    column = PRODUCT_ORDERINGS[name]
+    if name == "price":
+        products = products.annotate(sort_price=_variants_of(Min("price", output_field=price_field())))
+    elif name == "stock":
+        products = products.annotate(sort_stock=_variants_of(Sum("stock", output_field=BigIntegerField())))
     if status:
         products = products.filter(status=status)
     if tag:
@@ -44,7 +95,8 @@ def products_for_admin(
         products = products.filter(category_id=category_id)
     if q:
         products = products.filter(Q(title__icontains=q) | Q(variants__sku__iexact=q)).distinct()
-    return products.order_by("-id")
+    sign = "-" if ordering.startswith("-") else ""
+    return products.order_by(f"{sign}{column}", f"{sign}id")
 
 
 def access_product_by_id(*, product_id: int) -> Product:
@@ -81,12 +133,12 @@ def access_image_by_id(*, product_id: int, image_id: int) -> ProductImage:
 
 
 def image_file_served(*, key: str) -> bool:
-    """Whether `key` (`tenants/{schema}/products/{id}/...`) is a confirmed image's original or thumbnail."""
+    """Whether `key` (`tenants/{schema}/products/{id}/...`) is a ready image's original or derived file."""
     parts = key.split("/")
     if len(parts) < 5 or parts[2] != "products" or not parts[3].isdigit():
         return False
     images = ProductImage.objects.filter(product_id=int(parts[3]), status=ProductImage.Status.READY)
-    return images.filter(Q(key=key) | Q(thumbnail_key=key)).exists()
+    return images.filter(Q(key=key) | Q(thumbnail_key=key) | Q(renditions__contains=[{"key": key}])).exists()
 
 
 def access_category_by_id(*, category_id: int) -> Category:

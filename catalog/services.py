@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
-from catalog.attributes import attribute_schema_check, attributes_check
+from catalog.attributes import attribute_order, attribute_schema_check, attributes_check
 from catalog.changes import catalog_change_record
 from catalog.errors import (
     CategoryCycle,
@@ -137,6 +137,7 @@ def category_create(
             slug=slug or _unique_slug(Category, name),
             parent=parent,
             attribute_schema=attribute_schema,
+            attribute_order=attribute_order(attribute_schema),
             position=position,
             path="",
         )
@@ -160,6 +161,7 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
     with transaction.atomic():
         category = Category.objects.select_for_update().get(pk=category.pk)
         before = category_snapshot(category)
+        before_order = list(category.attribute_order)
         if (
             "slug" in changes
             and Category.objects.filter(slug=changes["slug"]).exclude(pk=category.pk).exists()
@@ -171,6 +173,8 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
         for name in ("name", "slug", "position", "attribute_schema"):
             if name in changes:
                 setattr(category, name, changes[name])
+        if "attribute_schema" in changes:
+            category.attribute_order = attribute_order(category.attribute_schema)
         if "parent" in changes:
             parent = changes["parent"]
             if parent is not None and parent.path.startswith(old_path):
@@ -185,8 +189,13 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
             _descendants_repath(old_path, category.path)
             # Their search documents hold the old path, which the category filter matches on.
             shown = Product.objects.filter(category__path__startswith=category.path)
-        elif (before["name"], before["slug"]) != (category.name, category.slug):
-            shown = Product.objects.filter(category=category)  # their storefront JSON names it
+        elif (before["name"], before["slug"], before["attribute_schema"]) != (
+            category.name,
+            category.slug,
+            category.attribute_schema,
+        ) or before_order != category.attribute_order:
+            # Their storefront JSON names it and labels their attributes from its schema.
+            shown = Product.objects.filter(category=category)
         else:
             shown = Product.objects.none()
         catalog_change_record(
@@ -411,11 +420,11 @@ def product_delete(*, actor: Actor, product: Product) -> None:
     with transaction.atomic():
         before = product_snapshot(product)
         product_images = list(product.images.all())
-        # Each image's file, thumbnail and (for one never confirmed) upload under uploads/.
+        # Each image's file, thumbnail, widths and (for one never confirmed) upload under uploads/.
         objects_delete_on_commit(
             key
             for image in product_images
-            for key in (image.key, image.thumbnail_key, upload_key_for(image.key))
+            for key in (image.key, *image.derived_keys(), upload_key_for(image.key))
             if key
         )
         product_id = product.pk

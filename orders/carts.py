@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -184,6 +184,8 @@ class CartVariant:
     thumbnail_key: str  # the product's first picture's thumbnail, or ""
     weight_grams: int = 0
     category_id: int | None = None
+    # That picture's widths ([{"key", "width", "height"}]), for the cart's `srcset`.
+    renditions: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,10 @@ _VARIANTS = f"""
            COALESCE((SELECT image.thumbnail_key FROM {ProductImage._meta.db_table} AS image
                      WHERE image.product_id = product.id AND image.status = %s AND image.thumbnail_key <> ''
                      ORDER BY image.position, image.id LIMIT 1), ''),
-           variant.weight_grams, product.category_id
+           variant.weight_grams, product.category_id,
+           COALESCE((SELECT image.renditions::text FROM {ProductImage._meta.db_table} AS image
+                     WHERE image.product_id = product.id AND image.status = %s AND image.thumbnail_key <> ''
+                     ORDER BY image.position, image.id LIMIT 1), '[]')
     FROM {Variant._meta.db_table} AS variant
     JOIN {Product._meta.db_table} AS product ON product.id = variant.product_id
     WHERE variant.id = ANY(%s)"""
@@ -236,10 +241,12 @@ _VARIANTS = f"""
 def _variants(variant_ids: Iterable[int]) -> dict[int, CartVariant]:
     """The cart's variants with their products, in one query."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _VARIANTS, [Product.Status.ACTIVE.value, ProductImage.Status.READY.value, list(variant_ids)]
-        )
-        return {row[0]: CartVariant(*row) for row in cursor.fetchall()}
+        ready = ProductImage.Status.READY.value
+        cursor.execute(_VARIANTS, [Product.Status.ACTIVE.value, ready, ready, list(variant_ids)])
+        return {
+            row[0]: replace(CartVariant(*row[:-1]), renditions=tuple(json.loads(row[-1])))
+            for row in cursor.fetchall()
+        }
 
 
 def _view(cart_id: str, cart: CartRow, variants: dict[int, CartVariant], *, currency: str) -> CartView:

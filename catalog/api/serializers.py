@@ -9,12 +9,16 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.attributes import product_attributes_shown
 from catalog.models import MAX_TAGS, TAG_MAX_LENGTH, InventoryAdjustment, Product, ProductImage
 from catalog.price_history import MAX_DAYS
 from catalog.product_csv import tags_normalise
+from catalog.rendering import renditions_json
+from catalog.selectors import PRODUCT_ORDERINGS
 from tenants.conventions.fields import (
     DayRangeQuery,
     NullableJSONObjectField,
+    OrderingField,
     StrictCharField,
     StrictRegexField,
 )
@@ -158,10 +162,22 @@ class InventoryAdjustmentInput(serializers.Serializer):
 # --- Output --------------------------------------------------------------------------
 
 
+class RenditionOutput(serializers.Serializer):
+    """One stored width of a picture."""
+
+    url = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
 class ImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.SerializerMethodField(help_text="The original; null until the upload is confirmed.")
     thumbnail_url = serializers.SerializerMethodField(help_text="At most 400×400 (WebP); null until made.")
+    renditions = serializers.SerializerMethodField(
+        help_text="The picture at several widths (WebP, narrowest first, never wider than the original), "
+        "for `srcset`; empty until the worker has made them.",
+    )
     alt = serializers.CharField()
     position = serializers.IntegerField()
     status = serializers.CharField()
@@ -171,6 +187,10 @@ class ImageOutput(serializers.Serializer):
 
     def get_thumbnail_url(self, image: ProductImage) -> str | None:
         return object_url(image.thumbnail_key) if image.thumbnail_key else None
+
+    @extend_schema_field(RenditionOutput(many=True))
+    def get_renditions(self, image: ProductImage) -> list[dict[str, Any]]:
+        return renditions_json(image.renditions)
 
 
 class ImageUploadInput(serializers.Serializer):
@@ -269,7 +289,7 @@ class CategoryOutput(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
-    attribute_schema = NullableJSONObjectField()
+    attribute_schema = NullableJSONObjectField(source="attribute_schema_ordered")
     position = serializers.IntegerField()
 
 
@@ -327,6 +347,14 @@ class StorefrontVariantOutput(serializers.Serializer):
         return bool(variant.stock > 0)  # type: ignore[attr-defined]
 
 
+class AttributeShownOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField(  # type: ignore[assignment]  # a field of the output, not Field.label
+        help_text="The category schema's `title`, or the key made readable."
+    )
+    value = serializers.CharField(help_text="Choices by their titles, booleans as Yes/No, lists joined.")
+
+
 class StorefrontProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -336,8 +364,15 @@ class StorefrontProductOutput(serializers.Serializer):
     attributes = serializers.DictField()
     vendor = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField())
+    attributes_shown = serializers.SerializerMethodField(
+        help_text="The attributes as the product page lists them, in the category schema's order."
+    )
     variants = StorefrontVariantOutput(many=True, source="variants.all")
     images = ImageOutput(many=True, source="images.all")
+
+    @extend_schema_field(AttributeShownOutput(many=True))
+    def get_attributes_shown(self, product: Product) -> list[dict[str, str]]:
+        return product_attributes_shown(product)
 
 
 class StorefrontCategoryOutput(serializers.Serializer):
@@ -410,12 +445,16 @@ class StorefrontListQuery(serializers.Serializer):
     # `limit` and `cursor` follow the rules every list shares (tenants.conventions.pagination).
 
 
+PRODUCT_ORDERING_DEFAULT = "-created_at"
+
+
 class AdminProductQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Product.Status.choices, required=False)
     category = serializers.IntegerField(min_value=1, required=False, source="category_id")
     q = StrictCharField(max_length=200, required=False)
     tag = StrictCharField(max_length=TAG_MAX_LENGTH, required=False)
     vendor = StrictCharField(max_length=255, required=False)
+    ordering = OrderingField(PRODUCT_ORDERINGS, default=PRODUCT_ORDERING_DEFAULT)
 
 
 class InventoryQuery(serializers.Serializer):

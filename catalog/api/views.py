@@ -20,6 +20,8 @@ from catalog.price_history import MAX_DAYS, price_history_read
 from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, shop_context, validated
 from tenants.audit.selectors import audit_entries
+from tenants.conventions.fields import ordering_parameter
+from tenants.conventions.pagination import SortedCursorPage
 from tenants.models import Membership
 
 CATALOG_READ_WRITE = {
@@ -145,6 +147,7 @@ class AdminCategoryReorderView(CatalogAdminView):
 
 class AdminProductListView(CatalogAdminView):
     serializer_class = s.ProductOutput
+    pagination_class = SortedCursorPage
 
     @extend_schema(
         responses=s.ProductOutput(many=True),
@@ -156,6 +159,7 @@ class AdminProductListView(CatalogAdminView):
             OpenApiParameter("q", OpenApiTypes.STR, description="Title contains, or exact SKU."),
             OpenApiParameter("tag", OpenApiTypes.STR, description="Products with this tag (exact)."),
             OpenApiParameter("vendor", OpenApiTypes.STR, description="Products of this vendor (exact)."),
+            ordering_parameter(selectors.PRODUCT_ORDERINGS, default=s.PRODUCT_ORDERING_DEFAULT),
         ],
     )
     def get(self, request: Request) -> Response:

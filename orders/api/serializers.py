@@ -12,6 +12,8 @@ from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.api.serializers import RenditionOutput
+from catalog.rendering import renditions_json
 from orders.api.selling_serializers import (
     AppliedDiscountOutput,
     QuotedMethodOutput,
@@ -26,8 +28,15 @@ from orders.models import Order, OrderEvent, Payment, PaymentSettings
 from orders.payments import PROVIDERS
 from orders.pricing import rate_text
 from orders.quoting import CartQuote, quoted_method
+from orders.selectors import ORDER_ORDERINGS
 from orders.services import order_breakdown
-from tenants.conventions.fields import DayRangeQuery, StrictBooleanField, StrictCharField, StrictRegexField
+from tenants.conventions.fields import (
+    DayRangeQuery,
+    OrderingField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictRegexField,
+)
 from tenants.conventions.money import AmountInputField, MoneyField, RecordMoneyField
 from tenants.money import Money
 from tenants.storage import object_url
@@ -84,6 +93,9 @@ class CartLineOutput(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField(
         help_text="The product's first picture, small; null if none."
     )
+    renditions = serializers.SerializerMethodField(
+        help_text="That picture at several widths (WebP, narrowest first), for `srcset`; empty if none."
+    )
     quantity = serializers.IntegerField()
     unit_price = MoneyField()
     line_total = MoneyField()
@@ -94,6 +106,10 @@ class CartLineOutput(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_thumbnail_url(self, line: Any) -> str | None:
         return _thumbnail_url(line.variant.thumbnail_key)
+
+    @extend_schema_field(RenditionOutput(many=True))
+    def get_renditions(self, line: Any) -> list[dict[str, Any]]:
+        return renditions_json(line.variant.renditions)
 
 
 class AddressOutput(serializers.Serializer):
@@ -185,6 +201,7 @@ def cart_output(view: CartView, priced: CartQuote) -> dict[str, Any]:
                 "variant_title": line.variant.title,
                 "product_slug": line.variant.product_slug,
                 "thumbnail_url": _thumbnail_url(line.variant.thumbnail_key),
+                "renditions": renditions_json(line.variant.renditions),
                 "quantity": line.quantity,
                 "unit_price": line.unit_price.as_json(),
                 "line_total": line.line_total.as_json(),
@@ -480,6 +497,9 @@ class PlacedOrderOutput(OrderOutput):
     token = serializers.CharField(help_text="The shopper's secret to view this order; shown only here.")
 
 
+ORDER_ORDERING_DEFAULT = "-number"
+
+
 class OrderQuery(DayRangeQuery):
     """`from`/`to` are whole days (UTC), both included; they become `placed_on_from`/`placed_on_to`."""
 
@@ -493,6 +513,7 @@ class OrderQuery(DayRangeQuery):
     q = StrictCharField(max_length=200, required=False)
     total_min = AmountInputField(required=False)
     total_max = AmountInputField(required=False)
+    ordering = OrderingField(ORDER_ORDERINGS, default=ORDER_ORDERING_DEFAULT)
 
 
 class FulfillLineInput(serializers.Serializer):

@@ -22,7 +22,9 @@ from orders.models import Customer, Order, Payment, PaymentSettings
 from tenants.api.auth import request_actor
 from tenants.api.base import AdminAPIView, StorefrontAPIView, shop_context, shop_currency, validated
 from tenants.audit.services import Actor
+from tenants.conventions.fields import ordering_parameter
 from tenants.conventions.idempotency import ANONYMOUS, KeyHold, idempotent
+from tenants.conventions.pagination import SortedCursorPage
 from tenants.models import Membership
 from tenants.money import Money
 from tenants.webhooks import signing
@@ -349,11 +351,12 @@ class OrderAdminView(AdminAPIView):
 
 class AdminOrderListView(OrderAdminView):
     serializer_class = s.OrderOutput
+    pagination_class = SortedCursorPage
 
     @extend_schema(
         responses=s.OrderOutput(many=True),
         operation_id="admin_orders_list",
-        summary="Orders, newest first",
+        summary="Orders, newest first unless `ordering` says otherwise",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=[c[0] for c in Order.Status.choices]),
             OpenApiParameter("email", OpenApiTypes.STR),
@@ -368,6 +371,7 @@ class AdminOrderListView(OrderAdminView):
             OpenApiParameter("to", OpenApiTypes.DATE, description="Placed on or before this day (UTC)."),
             OpenApiParameter("total_min", OpenApiTypes.STR, description="Total at least this (a decimal)."),
             OpenApiParameter("total_max", OpenApiTypes.STR, description="Total at most this (a decimal)."),
+            ordering_parameter(selectors.ORDER_ORDERINGS, default=s.ORDER_ORDERING_DEFAULT),
         ],
     )
     def get(self, request: Request) -> Response:

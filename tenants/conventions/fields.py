@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 
 
@@ -68,3 +69,32 @@ class DayRangeQuery(serializers.Serializer):
             if name in attrs:
                 attrs[f"{self.day_range_prefix}_{name}"] = attrs.pop(name)
         return attrs
+
+
+def ordering_values(names: Any) -> list[str]:
+    """Every `?ordering=` value a list accepts: each name ascending, then `-name` descending."""
+    return [value for name in names for value in (name, f"-{name}")]
+
+
+class OrderingField(serializers.ChoiceField):
+    """`?ordering=`: one of `names` (ascending) or `-name` (descending); `default` without one."""
+
+    def __init__(self, names: Any, *, default: str) -> None:
+        super().__init__(
+            choices=ordering_values(names),
+            required=False,
+            default=default,
+            help_text="A column, `-` first for descending; ties follow the id.",
+        )
+
+
+def ordering_parameter(names: Any, *, default: str) -> OpenApiParameter:
+    """The OpenAPI description of an OrderingField's query parameter (an enum)."""
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=ordering_values(names),
+        default=default,
+        description=f"Sort by a column (`-` first for descending; ties follow the id). Default `{default}`. "
+        "A cursor only continues the ordering it came from.",
+    )

@@ -7,14 +7,18 @@ import re
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib import parse
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Field, QuerySet
+from django.db.models import Field, Q, QuerySet
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination, _reverse_ordering
 from rest_framework.request import Request
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 CURSOR_PATTERN = re.compile(r"^[A-Za-z0-9+/=]+$")
@@ -120,16 +124,7 @@ class CursorPage(CursorPagination):
         DRF filters by the position as it came (`id__lt="abc"`), so a hand-made
         cursor made the query itself fail: a 500 on every list.
         """
-        field = _ordering_field(queryset, self.ordering[0].lstrip("-"))
-        try:
-            if "\x00" in position:
-                raise DjangoValidationError("NUL")
-            value = field.to_python(position)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise DjangoValidationError("not a finite number")
-            field.run_validators(value)
-        except (DjangoValidationError, ValueError, TypeError, OverflowError):
-            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+        position_value(_ordering_field(queryset, self.ordering[0].lstrip("-")), position)
 
     def _links_base(self, request: Request) -> str:
         """The URL `next` and `previous` are built on."""
@@ -226,9 +221,110 @@ class ParsedCursorPage(CursorPage):
         return page
 
 
+def position_value(field: Field[Any, Any], position: str) -> Any:
+    """The value a cursor's position stands for in `field`; a 400 for one the column cannot hold."""
+    try:
+        if "\x00" in position:
+            raise DjangoValidationError("NUL")
+        value = field.to_python(position)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DjangoValidationError("not a finite number")
+        field.run_validators(value)
+    except (DjangoValidationError, ValueError, TypeError, OverflowError):
+        raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+    return value
+
+
 def _ordering_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any]:
     """The model field or annotation a list is ordered by."""
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
         return annotation.output_field
     return queryset.model._meta.get_field(name)
+
+
+SORTED_CURSOR_MAX_LENGTH = 6000  # a position may be a long title: 255 emoji, percent-encoded, in base64
+OTHER_ORDERING = "This cursor belongs to another ordering; start again from the first page."
+ID_PATTERN = re.compile(r"^[0-9]{1,18}$")
+
+
+class SortedCursorPage(CursorPage):
+    """
+    Pages of a list the client sorts (`?ordering=`): the queryset comes ordered by
+    one column and then its id, in the same direction, and a cursor holds the
+    last row's (value, id), so ties on the column (many orders share a status)
+    neither repeat nor skip rows, however many there are (DRF's cursors count
+    ties with an offset they cap). A cursor names the ordering it was made for:
+    used with another it is a 400, not a page of some other list.
+    """
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = self._links_base(request)
+        order = [str(item) for item in queryset.query.order_by]
+        if len(order) != 2 or order[1].lstrip("-") not in ("id", "pk"):
+            raise ImproperlyConfigured(f"SortedCursorPage needs (column, id) ordering, not {order}.")
+        self._tag = ",".join(order)
+        name, descending = order[0].lstrip("-"), order[0].startswith("-")
+        cursor = self._sorted_cursor(request.query_params.get(self.cursor_query_param), queryset, name)
+        rows = queryset
+        backwards = False
+        if cursor is not None:
+            value, pk, backwards = cursor
+            op = "lt" if descending != backwards else "gt"
+            rows = rows.filter(Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+        if backwards:
+            rows = rows.order_by(*_reverse_ordering(tuple(order)))
+        fetched = list(rows[: self.page_size + 1])
+        page = fetched[: self.page_size]
+        more = len(fetched) > len(page)
+        if backwards:
+            page.reverse()
+        self.page = self._rows = page
+        self._name = name
+        # Forwards: a next page if more rows came; a previous one if we came from a cursor.
+        self._next = bool(page) and (more if not backwards else True)
+        self._previous = bool(page) and (cursor is not None if not backwards else more)
+        # Stepping back past the start of a list whose rows were deleted: offer its first page.
+        self._restart = not page and backwards
+        return page
+
+    def _sorted_cursor(
+        self, raw: str | None, queryset: QuerySet[Any], name: str
+    ) -> tuple[Any, int, bool] | None:
+        if raw is None:
+            return None
+        if len(raw) > SORTED_CURSOR_MAX_LENGTH or not CURSOR_PATTERN.match(raw):
+            raise ValidationError({"cursor": [INVALID_CURSOR]})
+        try:
+            tokens = parse.parse_qs(b64decode(raw.encode("ascii")).decode("ascii"), keep_blank_values=True)
+            tag, position, pk = tokens["k"][0], tokens["p"][0], tokens["i"][0]
+            backwards = bool(int(tokens.get("r", ["0"])[0]))
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+        if tag != self._tag:
+            raise ValidationError({"cursor": [OTHER_ORDERING]})
+        if not ID_PATTERN.match(pk) or int(pk) >= 2**63:
+            raise ValidationError({"cursor": [INVALID_CURSOR]})
+        value = position_value(_ordering_field(queryset, name), position)
+        if isinstance(value, datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        return value, int(pk), backwards
+
+    def _sorted_link(self, row: Any, *, backwards: bool) -> str:
+        tokens = {"k": self._tag, "p": str(getattr(row, self._name)), "i": str(row.pk)}
+        if backwards:
+            tokens["r"] = "1"
+        encoded = b64encode(parse.urlencode(tokens).encode("ascii")).decode("ascii")
+        return replace_query_param(str(self.base_url), self.cursor_query_param, encoded)
+
+    def get_next_link(self) -> str | None:
+        if self._restart:
+            return remove_query_param(str(self.base_url), self.cursor_query_param)
+        return self._sorted_link(self._rows[-1], backwards=False) if self._next else None
+
+    def get_previous_link(self) -> str | None:
+        return self._sorted_link(self._rows[0], backwards=True) if self._previous else None

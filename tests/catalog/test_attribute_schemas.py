@@ -238,3 +238,54 @@ def test_patterns_a_linear_engine_cannot_run_are_refused(admin: AdminClient, sch
     plain = admin.post("categories", {"name": "Plain regex"}).json()
     updated = admin.patch(f"categories/{plain['id']}", {"attribute_schema": schema})
     assert list(assert_problem(updated, 400)["errors"]) == [field]
+
+
+# --- Attributes as the product page lists them ---------------------------------------------
+
+
+def test_attributes_shown_follow_the_schema_titles_order_and_choices() -> None:
+    from catalog.attributes import attributes_shown
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "material": {"title": "Material", "anyOf": [{"const": "ss", "title": "Stainless steel"}]},
+            "sizes": {
+                "type": "array",
+                "title": "Sizes",
+                "items": {"oneOf": [{"const": "s", "title": "Small"}]},
+            },
+            "lid": {"type": "boolean", "title": "  "},  # a blank title: the key, made readable
+            "weight_g": {"type": "number"},
+            "fit": {"type": "object", "properties": {"cut": {"title": "Cut"}}},
+        },
+    }
+    attributes = {
+        "extra_note": "kept, after the schema's",
+        "weight_g": 12.5,
+        "lid": True,
+        "fit": {"cut": "slim", "stretch": None},
+        "sizes": ["s", "xl"],
+        "material": "ss",
+        "empty": None,
+        "blank": "",
+    }
+    order = ["material", "sizes", "lid", "weight_g", "fit"]
+    assert attributes_shown(attributes, schema=schema, order=order) == [
+        {"key": "material", "label": "Material", "value": "Stainless steel"},
+        {"key": "sizes", "label": "Sizes", "value": "Small, xl"},
+        {"key": "lid", "label": "Lid", "value": "Yes"},
+        {"key": "weight_g", "label": "Weight (g)", "value": "12.5"},
+        {"key": "fit", "label": "Fit", "value": "Cut: slim"},
+        {"key": "extra_note", "label": "Extra note", "value": "kept, after the schema's"},
+    ]
+    # No order kept (a schema saved before it was): the schema's own key order.
+    assert [a["key"] for a in attributes_shown({"lid": False, "material": "x"}, schema=schema, order=[])] == [
+        "material",
+        "lid",
+    ]
+    # No schema at all: the product's own order, names made readable.
+    assert attributes_shown({"capacity_ml": 350, "is-hot": False}, schema=None, order=[]) == [
+        {"key": "capacity_ml", "label": "Capacity (ml)", "value": "350"},
+        {"key": "is-hot", "label": "Is hot", "value": "No"},
+    ]

@@ -564,3 +564,145 @@ def test_thumbnail_render(data: bytes, size: tuple[int, int]) -> None:
 def test_thumbnail_render_refuses_what_is_not_an_image(data: bytes) -> None:
     with pytest.raises(ImageRefused):
         image_services.thumbnail_render(data)
+
+
+# --- Widths for srcset -------------------------------------------------------------------
+
+
+def jpeg_bytes(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 200)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("size", "widths"),
+    [
+        ((3000, 1500), [160, 320, 640, 1280]),
+        ((1280, 640), [160, 320, 640, 1280]),
+        ((1000, 3000), [160, 320, 640, 1000]),  # tall: widths, not heights, are what srcset counts
+        ((300, 200), [160, 300]),
+        ((160, 160), [160]),
+        ((50, 80), [50]),  # smaller than the narrowest: only its own width, never enlarged
+    ],
+)
+def test_renditions_render_every_width_up_to_the_original(size: tuple[int, int], widths: list[int]) -> None:
+    thumbnail, renditions = image_services.renditions_render(jpeg_bytes(*size))
+    assert [r.width for r in renditions] == widths == image_services.rendition_widths(size[0])
+    for rendition in renditions:
+        decoded = Image.open(io.BytesIO(rendition.data))
+        assert decoded.format == "WEBP" and decoded.size == (rendition.width, rendition.height)
+        assert rendition.width <= size[0] and rendition.height <= size[1]
+        assert abs(rendition.height / rendition.width - size[1] / size[0]) < 0.01  # aspect ratio kept
+    assert max(Image.open(io.BytesIO(thumbnail)).size) == min(400, max(size))
+
+
+def test_renditions_follow_exif_orientation_and_keep_alpha() -> None:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown rotated a quarter turn
+    Image.new("RGB", (800, 400)).save(out, "JPEG", exif=exif)
+    _, renditions = image_services.renditions_render(out.getvalue())
+    assert [(r.width, r.height) for r in renditions] == [(160, 320), (320, 640), (400, 800)]
+    _, transparent = image_services.renditions_render(png_bytes(200, 100, mode="RGBA"))
+    assert Image.open(io.BytesIO(transparent[0].data)).mode == "RGBA"
+
+
+def test_the_worker_stores_every_width_and_the_apis_show_them(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"], content_type="image/jpeg")
+    assert local_put(api, created["upload"], jpeg_bytes(1500, 900)).status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):  # the confirm queues the worker's task
+        assert admin.post(f"products/{product['id']}/images/{created['id']}/confirm").status_code == 200
+    row = image_row(shop_a, created["id"])
+    assert [(r["width"], r["height"]) for r in row.renditions] == [
+        (160, 96),
+        (320, 192),
+        (640, 384),
+        (1280, 768),
+    ]
+    folder, name = row.key.rsplit("/", 1)
+    stem = name.split(".")[0]
+    assert [r["key"] for r in row.renditions] == [
+        f"{folder}/thumbnails/{stem}-{w}w.webp" for w in (160, 320, 640, 1280)
+    ]
+    for rendition in row.renditions:
+        stored = Image.open(media_root / rendition["key"])
+        assert stored.format == "WEBP" and stored.size == (rendition["width"], rendition["height"])
+
+    expected = [
+        {"url": f"/media/{r['key']}", "width": r["width"], "height": r["height"]} for r in row.renditions
+    ]
+    assert admin.get(f"products/{product['id']}/images/{created['id']}").json()["renditions"] == expected
+    assert admin.get(f"products/{product['id']}").json()["images"][0]["renditions"] == expected
+    shown = api.get(
+        f"/api/storefront/v1/products/{product['slug']}?t={uuid.uuid4().hex}", HTTP_HOST=shop_a.host
+    ).json()
+    assert shown["images"][0]["renditions"] == expected
+    served = api.get(expected[1]["url"], HTTP_HOST=shop_a.host)
+    assert served.status_code == 200 and served["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (320, 192)
+    # Not a width of this image: not served, whatever its name.
+    assert api.get(expected[1]["url"].replace("-320w", "-321w"), HTTP_HOST=shop_a.host).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}/images/{created['id']}").status_code == 204
+    assert not any((media_root / r["key"]).exists() for r in row.renditions)
+
+
+def test_deleting_a_product_deletes_its_widths(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    created = start(admin, product["id"])
+    local_put(api, created["upload"], png_bytes(500, 500))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    keys = [r["key"] for r in image_row(shop_a, created["id"]).renditions]
+    assert len(keys) == 3 and all((media_root / key).is_file() for key in keys)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.delete(f"products/{product['id']}").status_code == 204
+    assert not any((media_root / key).exists() for key in keys)
+
+
+def test_images_rethumbnail_gives_older_images_their_widths(
+    admin: AdminClient,
+    api: Any,
+    shop_a: ShopContext,
+    product: dict[str, Any],
+    media_root: Path,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core.management import call_command
+
+    created = start(admin, product["id"])
+    local_put(api, created["upload"], png_bytes(700, 350))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(f"products/{product['id']}/images/{created['id']}/confirm")
+    use_shop(shop_a.shop)
+    # As an image made before widths existed: a thumbnail, no widths.
+    ProductImage.objects.filter(pk=created["id"]).update(renditions=[])
+    out = io.StringIO()
+    call_command("images_rethumbnail", "--shop", shop_a.shop.slug, stdout=out)  # queued; run eagerly here
+    assert f"{shop_a.shop.slug}: queued 1 image(s)" in out.getvalue()
+    use_shop(shop_a.shop)
+    assert [r["width"] for r in image_row(shop_a, created["id"]).renditions] == [160, 320, 640, 700]
+    call_command("images_rethumbnail", "--shop", shop_a.shop.slug, "--inline", stdout=out)
+    assert f"{shop_a.shop.slug}: made 0 image(s)" in out.getvalue()  # done ones are left alone
+    shown = api.get(
+        f"/api/storefront/v1/products/{product['slug']}?t={uuid.uuid4().hex}", HTTP_HOST=shop_a.host
+    ).json()
+    assert [r["width"] for r in shown["images"][0]["renditions"]] == [160, 320, 640, 700]

@@ -47,6 +47,25 @@ LIST_QUERIES = [
 AFTER_WRITE_QUERIES = ["?limit=3", "?ordering=price&limit=4", "?q=shirt", "?category=clothing&in_stock=true"]
 
 
+# Labels, an order jsonb would not keep, titled choices, a boolean, and a property without a title.
+MUG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "finish": {
+            "type": "string",
+            "title": "Finish",
+            "oneOf": [
+                {"const": "speckled", "title": "Speckled enamel"},
+                {"const": "plain", "title": "Plain"},
+            ],
+        },
+        "capacity_ml": {"type": "integer", "title": "Capacity"},
+        "dishwasher_safe": {"type": "boolean", "title": "Dishwasher safe"},
+        "glaze": {"type": "string", "enum": ["blue", "white"]},
+    },
+}
+
+
 @pytest.fixture
 def admin(api, shop_a: ShopContext) -> AdminClient:
     return AdminClient(api, shop_a)
@@ -64,7 +83,9 @@ def catalog(admin: AdminClient, django_capture_on_commit_callbacks) -> dict[str,
     with django_capture_on_commit_callbacks(execute=True):
         clothing = _ok(admin.post("categories", {"name": "Clothing"}), 201)["id"]
         shirts = _ok(admin.post("categories", {"name": "Shirts", "parent": clothing}), 201)["id"]
-        mugs = _ok(admin.post("categories", {"name": "Mugs & Cups"}), 201)["id"]
+        mugs = _ok(admin.post("categories", {"name": "Mugs & Cups", "attribute_schema": MUG_SCHEMA}), 201)[
+            "id"
+        ]
         ids.update(clothing=clothing, shirts=shirts, mugs=mugs)
         products = [
             {
@@ -109,6 +130,12 @@ def catalog(admin: AdminClient, django_capture_on_commit_callbacks) -> dict[str,
             {
                 "title": "Enamel Mug",
                 "category": mugs,
+                "attributes": {
+                    "capacity_ml": 350,
+                    "finish": "speckled",
+                    "dishwasher_safe": False,
+                    "glaze": "blue",
+                },
                 "variants": [{"sku": "MUG", "price": "12.50", "stock": 40}],
             },
             {"title": "Gift Card", "variants": [{"sku": "GIFT", "price": "25.00", "stock": 1000}]},
@@ -193,7 +220,7 @@ def _image_add(
         ),
         201,
     )
-    put = local_put(api, created["upload"], png_bytes(60, 40))
+    put = local_put(api, created["upload"], png_bytes(700, 420))
     assert put.status_code == 204, put.content
     with capture(execute=True):
         _ok(admin.post(f"products/{product_id}/images/{created['id']}/confirm"))
@@ -247,6 +274,12 @@ def test_renderings_follow_every_write_they_depend_on(
     _ok(admin.post(f"products/{oxford}/images", {"filename": "x.png", "content_type": "image/png"}), 201)
     shown = fast()["images"]
     assert [i["id"] for i in shown] == [first, second] and all(i["thumbnail_url"] for i in shown)
+    assert [(w["width"], w["height"]) for w in shown[0]["renditions"]] == [
+        (160, 96),
+        (320, 192),
+        (640, 384),
+        (700, 420),
+    ]
     assert_storefront_equal(api, shop_a, catalog, settings)
     write("post", f"products/{oxford}/images/reorder", {"order": [second, first]})
     assert [i["id"] for i in fast()["images"]] == [second, first]
@@ -256,17 +289,44 @@ def test_renderings_follow_every_write_they_depend_on(
 
     # A thumbnail made later by the worker reaches the rendering.
     use_shop(shop_a.shop)
-    ProductImage.objects.filter(pk=first).update(thumbnail_key="")
+    ProductImage.objects.filter(pk=first).update(thumbnail_key="", renditions=[])
     from catalog.search import search_documents_refresh
 
     search_documents_refresh([oxford])
     use_public()
-    assert fast()["images"][0]["thumbnail_url"] is None
+    assert fast()["images"][0]["thumbnail_url"] is None and fast()["images"][0]["renditions"] == []
     use_shop(shop_a.shop)
     with capture(execute=True):
         image_worker.image_thumbnail_make(image_id=first)
     use_public()
-    assert fast()["images"][0]["thumbnail_url"]
+    assert fast()["images"][0]["thumbnail_url"] and len(fast()["images"][0]["renditions"]) == 4
+    assert_storefront_equal(api, shop_a, catalog, settings)
+
+    # The category's schema: its titles, choices and order label the attributes on the page.
+    mug = "/api/storefront/v1/products/enamel-mug"
+    assert fast(mug)["attributes_shown"] == [
+        {"key": "finish", "label": "Finish", "value": "Speckled enamel"},
+        {"key": "capacity_ml", "label": "Capacity", "value": "350"},
+        {"key": "dishwasher_safe", "label": "Dishwasher safe", "value": "No"},
+        {"key": "glaze", "label": "Glaze", "value": "blue"},
+    ]
+    reordered = {
+        "type": "object",
+        "properties": {
+            "glaze": {"type": "string", "title": "Glaze colour", "enum": ["blue", "white"]},
+            **{key: value for key, value in MUG_SCHEMA["properties"].items() if key != "glaze"},
+        },
+    }
+    write("patch", f"categories/{catalog['mugs']}", {"attribute_schema": reordered})
+    assert [(a["key"], a["label"]) for a in fast(mug)["attributes_shown"]] == [
+        ("glaze", "Glaze colour"),
+        ("finish", "Finish"),
+        ("capacity_ml", "Capacity"),
+        ("dishwasher_safe", "Dishwasher safe"),
+    ]
+    # The admin reads the schema back in the order it was written, too.
+    schema = _ok(admin.get(f"categories/{catalog['mugs']}"))["attribute_schema"]
+    assert list(schema["properties"]) == ["glaze", "finish", "capacity_ml", "dishwasher_safe"]
     assert_storefront_equal(api, shop_a, catalog, settings)
 
     # Category renamed; category moved (its products follow it in the category filter).

@@ -188,11 +188,12 @@ def test_cart_lines_link_to_their_product_and_show_its_first_picture(
     bowl = sellable_product(admin, stock=5, title="Bowl")
     use_shop(shop_a.shop)
     try:
-        for position, (status, thumbnail) in enumerate(
+        widths = [{"key": "tenants/x/products/1/thumbnails/b-160w.webp", "width": 160, "height": 90}]
+        for position, (status, thumbnail, renditions) in enumerate(
             [
-                ("pending", ""),
-                ("ready", "tenants/x/products/1/thumbnails/b.webp"),
-                ("ready", "tenants/x/t/c.webp"),
+                ("pending", "", []),
+                ("ready", "tenants/x/products/1/thumbnails/b.webp", widths),
+                ("ready", "tenants/x/t/c.webp", []),
             ]
         ):
             ProductImage.objects.create(
@@ -202,6 +203,7 @@ def test_cart_lines_link_to_their_product_and_show_its_first_picture(
                 content_type="image/png",
                 status=status,
                 thumbnail_key=thumbnail,
+                renditions=renditions,
                 position=position,
             )
     finally:
@@ -217,3 +219,10 @@ def test_cart_lines_link_to_their_product_and_show_its_first_picture(
     assert by_title["Enamel Mug"]["product_slug"] == mug["slug"]
     assert by_title["Enamel Mug"]["thumbnail_url"].endswith("tenants/x/products/1/thumbnails/b.webp")
     assert by_title["Bowl"]["thumbnail_url"] is None
+    # The same picture's widths, for the cart's srcset.
+    (width,) = by_title["Enamel Mug"]["renditions"]
+    assert width["url"].endswith("b-160w.webp") and (width["width"], width["height"]) == (160, 90)
+    assert by_title["Bowl"]["renditions"] == []
+    # The cart as read again (its fast path) says the same.
+    again = storefront(api, shop_a, "get", f"carts/{cart_id}").json()["lines"]
+    assert again == lines

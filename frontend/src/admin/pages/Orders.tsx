@@ -8,18 +8,22 @@ import { Empty, ErrorMessage, Field, Loading } from "../../shared/ui";
 import { CsvExport } from "../bulk/CsvExport";
 import { queryKeys } from "../queryKeys";
 import { useCursorList, useShopApi } from "../session";
-import { DataTable, type Column } from "../ui/DataTable";
+import { DataTable, useServerSort, type Column } from "../ui/DataTable";
+import type { paths } from "../../api/generated/shop";
 import { useToast } from "../ui/toast";
 import type { Order, OrderStatus } from "../types";
 import { AuthorizationActions, FulfilForm, FulfilmentList, OrderSearchForm, useOrderSearch } from "./OrderTools";
 
+/** The table's columns; those with an `ordering` are sorted by the API (every order, not just those loaded). */
 const ORDER_COLUMNS: Column<Order>[] = [
-  { id: "number", header: "Order", sortValue: (o) => o.number, cell: (o) => <Link to={String(o.number)}>#{o.number}</Link> },
-  { id: "placed", header: "Placed", sortValue: (o) => o.placed_at, cell: (o) => new Date(o.placed_at).toLocaleString() },
-  { id: "customer", header: "Customer", sortValue: (o) => o.email, cell: (o) => o.email },
-  { id: "status", header: "Status", sortValue: (o) => o.status, cell: (o) => <span className="badge">{o.status}</span> },
-  { id: "total", header: "Total", numeric: true, sortValue: (o) => Number(money(o.total)?.amount ?? 0), cell: (o) => formatMoney(money(o.total)) },
+  { id: "number", header: "Order", ordering: "number", cell: (o) => <Link to={String(o.number)}>#{o.number}</Link> },
+  { id: "placed", header: "Placed", ordering: "created_at", cell: (o) => new Date(o.placed_at).toLocaleString() },
+  { id: "customer", header: "Customer", cell: (o) => o.email },
+  { id: "status", header: "Status", ordering: "status", cell: (o) => <span className="badge">{o.status}</span> },
+  { id: "total", header: "Total", numeric: true, ordering: "total", cell: (o) => formatMoney(money(o.total)) },
 ];
+
+type OrderOrdering = NonNullable<NonNullable<paths["/api/admin/v1/orders"]["get"]["parameters"]["query"]>["ordering"]>;
 
 /** Fulfil the selected orders that are paid (the others are left as they are). */
 function BulkFulfil({ orders, done }: { orders: Order[]; done: () => void }) {
@@ -58,10 +62,12 @@ function BulkFulfil({ orders, done }: { orders: Order[]; done: () => void }) {
 export function OrdersPage() {
   const { api, slug } = useShopApi();
   const search = useOrderSearch();
-  const list = useCursorList(queryKeys.shop(slug).orders(search), (cursor) =>
+  const sorting = useServerSort(ORDER_COLUMNS);
+  const ordering = sorting.ordering as OrderOrdering | undefined;
+  const list = useCursorList(queryKeys.shop(slug).orders(search, ordering), (cursor) =>
     unwrap(
       api.GET("/api/admin/v1/orders", {
-        params: { query: { ...search, status: search.status as OrderStatus | undefined, cursor } },
+        params: { query: { ...search, status: search.status as OrderStatus | undefined, ordering, cursor } },
       }),
     ),
   );
@@ -83,6 +89,8 @@ export function OrdersPage() {
           selectable
           bulkActions={(ids, clear) => <BulkFulfil orders={list.items.filter((o) => ids.includes(o.number))} done={clear} />}
           more={list}
+          sort={sorting.sort}
+          onSortChange={sorting.onSortChange}
         />
       )}
     </>

@@ -1,4 +1,5 @@
 import { useId, useMemo, useState, type ReactNode } from "react";
+import { useSearchParams } from "react-router-dom";
 import type { MorePages } from "./LoadMore";
 
 export type RowId = string | number;
@@ -9,6 +10,8 @@ export interface Column<T> {
   cell: (row: T) => ReactNode;
   /** Makes the column sortable (by the rows loaded so far). */
   sortValue?: (row: T) => string | number;
+  /** The API's `ordering` name for this column: with `onSortChange`, the server sorts by it instead. */
+  ordering?: string;
   numeric?: boolean;
 }
 
@@ -28,9 +31,50 @@ export interface DataTableProps<T> {
   pageSize?: number;
   /** A label for a row's checkbox, e.g. its title. */
   rowLabel?: (row: T) => string;
+  /**
+   * Sorting by the server (the whole list, not the rows loaded so far): the rows
+   * come sorted by `sort`; a click on a header with an `ordering` hands the new
+   * sort here, and the list is asked for again (useServerSort).
+   */
+  sort?: Sort;
+  onSortChange?: (sort: Sort) => void;
 }
 
-type Sort = { column: string; direction: "ascending" | "descending" } | null;
+export type Sort = { column: string; direction: "ascending" | "descending" } | null;
+
+/** The API's `ordering` for a sort of these columns (`-price` for price, descending); undefined for its default. */
+export function orderingOf<T>(sort: Sort, columns: Column<T>[]): string | undefined {
+  const name = columns.find((c) => c.id === sort?.column)?.ordering;
+  if (!sort || !name) return undefined;
+  return sort.direction === "descending" ? `-${name}` : name;
+}
+
+/** The sort an `ordering` value stands for (null for one no column offers). */
+export function sortOf<T>(ordering: string | null, columns: Column<T>[]): Sort {
+  if (!ordering) return null;
+  const name = ordering.replace(/^-/, "");
+  const column = columns.find((c) => c.ordering === name);
+  return column ? { column: column.id, direction: ordering.startsWith("-") ? "descending" : "ascending" } : null;
+}
+
+/**
+ * A server-sorted table's sort, kept in the page's `?ordering=` (so a reload or a
+ * shared link keeps it): the value to send, and the props for DataTable. A new
+ * sort starts the list again from its first page, in that order; "Next" then
+ * fetches the following pages of the same ordering.
+ */
+export function useServerSort<T>(columns: Column<T>[]) {
+  const [params, setParams] = useSearchParams();
+  const sort = sortOf(params.get("ordering"), columns);
+  const onSortChange = (next: Sort) => {
+    const changed = new URLSearchParams(params);
+    const ordering = orderingOf(next, columns);
+    if (ordering) changed.set("ordering", ordering);
+    else changed.delete("ordering");
+    setParams(changed, { replace: true });
+  };
+  return { ordering: orderingOf(sort, columns), sort, onSortChange };
+}
 
 function compare(a: string | number, b: string | number): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
@@ -53,19 +97,24 @@ export function DataTable<T>({
   more,
   pageSize = 20,
   rowLabel,
+  sort: serverSort,
+  onSortChange,
 }: DataTableProps<T>) {
-  const [sort, setSort] = useState<Sort>(null);
+  const byServer = onSortChange !== undefined;
+  const [localSort, setLocalSort] = useState<Sort>(null);
+  const sort = byServer ? (serverSort ?? null) : localSort;
+  const sortable = (column: Column<T>) => (byServer ? Boolean(column.ordering) : Boolean(column.sortValue));
   const [page, setPage] = useState(0);
   const [selected, setSelected] = useState<RowId[]>([]);
   const statusId = useId();
 
   const sorted = useMemo(() => {
     const column = columns.find((c) => c.id === sort?.column);
-    if (!sort || !column?.sortValue) return rows;
+    if (byServer || !sort || !column?.sortValue) return rows; // the server's order is the order
     const value = column.sortValue;
     const factor = sort.direction === "ascending" ? 1 : -1;
     return [...rows].sort((a, b) => factor * compare(value(a), value(b)));
-  }, [rows, columns, sort]);
+  }, [rows, columns, sort, byServer]);
 
   const pages = Math.max(1, Math.ceil(sorted.length / pageSize));
   const current = Math.min(page, pages - 1);
@@ -83,12 +132,16 @@ export function DataTable<T>({
   const allOnPage = pageIds.length > 0 && pageIds.every((id) => kept.includes(id));
   const someOnPage = pageIds.some((id) => kept.includes(id));
 
-  const toggleSort = (column: Column<T>) =>
-    setSort((now) =>
-      now?.column === column.id
-        ? { column: column.id, direction: now.direction === "ascending" ? "descending" : "ascending" }
-        : { column: column.id, direction: "ascending" },
-    );
+  const toggleSort = (column: Column<T>) => {
+    const next: Sort =
+      sort?.column === column.id
+        ? { column: column.id, direction: sort.direction === "ascending" ? "descending" : "ascending" }
+        : { column: column.id, direction: "ascending" };
+    if (byServer) {
+      setPage(0); // a new order is a new list: its first page
+      onSortChange(next);
+    } else setLocalSort(next);
+  };
 
   const hasLaterPage = current < pages - 1 || Boolean(more?.hasNextPage);
   const next = async () => {
@@ -139,7 +192,7 @@ export function DataTable<T>({
                   className={column.numeric ? "num" : undefined}
                   aria-sort={sort?.column === column.id ? sort.direction : undefined}
                 >
-                  {column.sortValue ? (
+                  {sortable(column) ? (
                     <button type="button" className="sort" onClick={() => toggleSort(column)}>
                       {column.header}
                       <span aria-hidden="true" className="sort-mark">

@@ -368,7 +368,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Orders, newest first
+         * Orders, newest first unless `ordering` says otherwise
          * @description Admin API (shop host): a member's JWT or an API key, checked by ShopAccess
          *     against `required_scopes`. Every `post` honours `Idempotency-Key`.
          */
@@ -2385,6 +2385,13 @@ export interface components {
             /** Format: date-time */
             started_at: string;
         };
+        AttributeShownOutput: {
+            key: string;
+            /** @description The category schema's `title`, or the key made readable. */
+            label: string;
+            /** @description Choices by their titles, booleans as Yes/No, lists joined. */
+            value: string;
+        };
         AuditEntryOutput: {
             action: string;
             actor: string;
@@ -2452,6 +2459,8 @@ export interface components {
             /** @description Links to the product's page. */
             product_slug: string;
             quantity: number;
+            /** @description That picture at several widths (WebP, narrowest first), for `srcset`; empty if none. */
+            readonly renditions: components["schemas"]["RenditionOutput"][];
             sku: string;
             /** @description The product's first picture, small; null if none. */
             readonly thumbnail_url: string | null;
@@ -3700,6 +3709,8 @@ export interface components {
             alt: string;
             id: number;
             position: number;
+            /** @description The picture at several widths (WebP, narrowest first, never wider than the original), for `srcset`; empty until the worker has made them. */
+            readonly renditions: components["schemas"]["RenditionOutput"][];
             status: string;
             /** @description At most 400×400 (WebP); null until made. */
             readonly thumbnail_url: string | null;
@@ -3730,6 +3741,8 @@ export interface components {
             filename: string;
             id: number;
             position: number;
+            /** @description The picture at several widths (WebP, narrowest first, never wider than the original), for `srcset`; empty until the worker has made them. */
+            readonly renditions: components["schemas"]["RenditionOutput"][];
             status: string;
             /** @description At most 400×400 (WebP); null until made. */
             readonly thumbnail_url: string | null;
@@ -4837,6 +4850,12 @@ export interface components {
             /** @description What the country calls it: State, Province, Land... */
             type: string;
         };
+        /** @description One stored width of a picture. */
+        RenditionOutput: {
+            height: number;
+            url: string;
+            width: number;
+        };
         ReorderInputRequest: {
             /** @description A cart to add to; a new cart is started without it. */
             cart?: string;
@@ -5254,6 +5273,8 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+            /** @description The attributes as the product page lists them, in the category schema's order. */
+            readonly attributes_shown: components["schemas"]["AttributeShownOutput"][];
             category: components["schemas"]["CategoryRefOutput"] | null;
             description: string;
             id: number;
@@ -8141,6 +8162,8 @@ export interface operations {
                 from?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
+                /** @description Sort by a column (`-` first for descending; ties follow the id). Default `-number`. A cursor only continues the ordering it came from. */
+                ordering?: "-created_at" | "-number" | "-status" | "-total" | "created_at" | "number" | "status" | "total";
                 placed_from?: string;
                 placed_to?: string;
                 /** @description An order number (`1042` or `#1042`), part of an e-mail, or part of a name. */
@@ -10056,6 +10079,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
+                /** @description Sort by a column (`-` first for descending; ties follow the id). Default `-created_at`. A cursor only continues the ordering it came from. */
+                ordering?: "-created_at" | "-price" | "-stock" | "-title" | "-updated_at" | "created_at" | "price" | "stock" | "title" | "updated_at";
                 /** @description Title contains, or exact SKU. */
                 q?: string;
                 status?: "active" | "archived" | "draft";

@@ -5,6 +5,7 @@ import { Empty, ErrorMessage, Field, Loading } from "../../shared/ui";
 import { useCart, useCartChoices, useCartNotice, useUpdateCartLine } from "../api";
 import { Totals } from "../../shared/Totals";
 import type { Cart } from "../types";
+import { Picture } from "../Picture";
 
 /** Apply a discount code to the cart (one at a time), or remove it; the API says why a code does not apply. */
 export function DiscountCodeForm({ cart }: { cart: Cart }) {
@@ -105,7 +106,7 @@ export function CartPage() {
                 <td>
                   <div className="cart-item">
                     {line.thumbnail_url ? (
-                      <img src={line.thumbnail_url} alt="" width={64} height={64} loading="lazy" />
+                      <Picture renditions={line.renditions} fallback={line.thumbnail_url} alt="" sizes="64px" width={64} height={64} />
                     ) : (
                       <span className="cart-thumb-empty" aria-hidden="true" />
                     )}

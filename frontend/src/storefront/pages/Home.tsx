@@ -6,10 +6,15 @@ import { formatMoney, money } from "../../api/money";
 import { Empty, ErrorMessage, Loading } from "../../shared/ui";
 import { findCategory, useApi, useCategories, useShop, useTheme } from "../api";
 import { LIST_FILTERS, listFilters } from "../seed";
+import { Picture } from "../Picture";
 import type { Facets, Product, Theme } from "../types";
 
 
-export function ProductCard({ product }: { product: Product }) {
+/** How wide a card's picture is drawn: the whole column on a phone, a grid cell (at most about 280 px) beyond. */
+export const CARD_SIZES = "(max-width: 479px) calc(100vw - 2.5rem), 280px";
+
+/** A product in the list; `priority` for the first one, which is above the fold. */
+export function ProductCard({ product, priority = false }: { product: Product; priority?: boolean }) {
   const image = product.images[0];
   const prices = product.variants.map((variant) => money(variant.price)).filter((m) => m !== null);
   const cheapest = prices.sort((a, b) => Number(a.amount) - Number(b.amount))[0];
@@ -18,7 +23,15 @@ export function ProductCard({ product }: { product: Product }) {
     <li className="card">
       <div className="thumb">
         {image?.thumbnail_url || image?.url ? (
-          <img src={image.thumbnail_url ?? image.url ?? ""} alt={image.alt || product.title} loading="lazy" />
+          <Picture
+            renditions={image.renditions}
+            fallback={image.thumbnail_url ?? image.url}
+            alt={image.alt || product.title}
+            sizes={CARD_SIZES}
+            width={280}
+            height={280}
+            priority={priority}
+          />
         ) : (
           <span aria-hidden="true">No image</span>
         )}
@@ -248,8 +261,8 @@ export function Home() {
           <ErrorMessage error={products.error} onRetry={() => products.refetch()} />
           {products.isSuccess && items.length === 0 && <Empty>No products match. Try another search or fewer filters.</Empty>}
           <ul className="grid" aria-live="polite">
-            {items.map((product) => (
-              <ProductCard key={product.id} product={product} />
+            {items.map((product, index) => (
+              <ProductCard key={product.id} product={product} priority={index === 0} />
             ))}
           </ul>
           {products.hasNextPage && (

@@ -5,7 +5,7 @@ import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { storefrontClient } from "../../api/client";
 import { StorefrontApiProvider } from "../api";
 import { validateCheckout } from "./Checkout";
-import { attributeLabel, ProductPage } from "./Product";
+import { ProductPage } from "./Product";
 
 const product = (inStock: boolean) => ({
   id: 7,
@@ -14,6 +14,7 @@ const product = (inStock: boolean) => ({
   description: "Holds a litre.",
   category: null,
   attributes: { color: "blue" },
+  attributes_shown: [{ key: "color", label: "Colour", value: "blue" }],
   images: [],
   variants: [
     { id: 11, sku: "TEA-1", title: "", options: {}, price: { amount: "24.50", currency: "EUR" }, compare_at_price: null, in_stock: inStock },
@@ -89,7 +90,7 @@ describe("product presentation", () => {
       id, sku: `TEA-${id}`, title: "", options: { colour }, price: { amount: price, currency: "EUR" }, compare_at_price: null, in_stock: inStock,
     });
     renderProduct(async () =>
-      json({ ...product(true), attributes: { capacity_ml: 1000 }, variants: [variant(1, "navy", "24.50"), variant(2, "red", "26.00"), variant(3, "green", "20.00", false)] }),
+      json({ ...product(true), variants: [variant(1, "navy", "24.50"), variant(2, "red", "26.00"), variant(3, "green", "20.00", false)] }),
     );
     const group = await screen.findByRole("group", { name: "Option" });
     expect(screen.queryByRole("combobox")).toBeNull();
@@ -98,14 +99,24 @@ describe("product presentation", () => {
     expect(screen.getByText("€26.00")).toBeInTheDocument();
     expect(screen.getByRole("radio", { name: "green (sold out)" })).toBeInTheDocument();
     expect(group.querySelectorAll(".swatch")).toHaveLength(3);
-    expect(screen.getByText("Capacity (ml)")).toBeInTheDocument();
   });
 
   it("shows one large picture to zoom and the others as thumbnails", async () => {
-    const image = (id: number) => ({ id, url: `/media/${id}.png`, thumbnail_url: `/media/${id}.webp`, alt: `Teapot ${id}`, position: id, status: "ready" });
+    const widths = (id: number) => [160, 320, 500].map((width) => ({ url: `/media/${id}-${width}w.webp`, width, height: width / 2 }));
+    const image = (id: number) => ({ id, url: `/media/${id}.png`, thumbnail_url: `/media/${id}.webp`, renditions: widths(id), alt: `Teapot ${id}`, position: id, status: "ready" });
     renderProduct(async () => json({ ...product(true), images: [image(1), image(2)] }));
     const main = await screen.findByRole("img", { name: "Teapot 1" });
-    expect(main).toHaveAttribute("src", "/media/1.webp");
+    // Every stored width offered; the browser picks by `sizes`. The first picture is the page's main one.
+    expect(main).toHaveAttribute("srcset", "/media/1-160w.webp 160w, /media/1-320w.webp 320w, /media/1-500w.webp 500w");
+    expect(main).toHaveAttribute("sizes", "(max-width: 720px) calc(100vw - 2rem), 540px");
+    expect(main).toHaveAttribute("src", "/media/1-320w.webp");
+    expect(main).toHaveAttribute("loading", "eager");
+    expect(main).toHaveAttribute("fetchpriority", "high");
+    const thumbs = screen.getByRole("list", { name: "Pictures" }).querySelectorAll("img");
+    expect([...thumbs].map((thumb) => [thumb.getAttribute("loading"), thumb.getAttribute("sizes")])).toEqual([
+      ["lazy", "72px"],
+      ["lazy", "72px"],
+    ]);
     await userEvent.click(screen.getByRole("button", { name: "Show picture 2 of 2" }));
     expect(screen.getByRole("img", { name: "Teapot 2" })).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Zoom in: Teapot 2" }));
@@ -115,10 +126,19 @@ describe("product presentation", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
   });
 
-  it("words attribute names as labels", () => {
-    expect(attributeLabel("capacity_ml")).toBe("Capacity (ml)");
-    expect(attributeLabel("material")).toBe("Material");
-    expect(attributeLabel("care-instructions")).toBe("Care instructions");
+  it("lists the attributes as the API labels and orders them (the category schema's titles)", async () => {
+    const shown = [
+      { key: "finish", label: "Finish", value: "Speckled enamel" },
+      { key: "capacity_ml", label: "Capacity", value: "350" },
+      { key: "dishwasher_safe", label: "Dishwasher safe", value: "No" },
+    ];
+    renderProduct(async () => json({ ...product(true), attributes: { capacity_ml: 350 }, attributes_shown: shown }));
+    await screen.findByRole("heading", { name: "Blue Teapot" });
+    const terms = [...document.querySelectorAll("dl.attributes dt")].map((term) => term.textContent);
+    const values = [...document.querySelectorAll("dl.attributes dd")].map((value) => value.textContent);
+    expect(terms).toEqual(["Finish", "Capacity", "Dishwasher safe"]);
+    expect(values).toEqual(["Speckled enamel", "350", "No"]);
+    expect(screen.queryByText("capacity_ml")).toBeNull();
   });
 });
 

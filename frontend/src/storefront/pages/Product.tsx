@@ -6,15 +6,11 @@ import { ApiError } from "../../api/problems";
 import { formatMoney, money } from "../../api/money";
 import { ErrorMessage, Loading, Notice } from "../../shared/ui";
 import { useAddToCart, useApi, useShop } from "../api";
+import { Picture } from "../Picture";
 import type { Image, Variant } from "../types";
 
-/** An attribute's name as people read it: `capacity_ml` → "Capacity (ml)". */
-export function attributeLabel(name: string): string {
-  const units = /_(ml|l|g|kg|cm|mm|m|w|v|mah)$/i.exec(name);
-  const base = (units ? name.slice(0, -units[0].length) : name).replace(/[_-]+/g, " ").trim();
-  const words = base.charAt(0).toUpperCase() + base.slice(1);
-  return units ? `${words} (${units[1]!.toLowerCase()})` : words;
-}
+/** How wide the gallery's main picture is drawn: the screen on a phone, half the page (at most 540 px) beyond. */
+const GALLERY_SIZES = "(max-width: 720px) calc(100vw - 2rem), 540px";
 
 /** The product's pictures: one large (zoomable), the others as thumbnails to pick from. */
 function Gallery({ images, title }: { images: Image[]; title: string }) {
@@ -24,18 +20,19 @@ function Gallery({ images, title }: { images: Image[]; title: string }) {
   const current = shown[Math.min(index, shown.length - 1)];
   if (!current) return <p className="muted gallery-empty">No pictures yet.</p>;
   const alt = (image: Image, position: number) => image.alt || `${title}, picture ${position + 1}`;
-  // The page shows the thumbnail (its only other stored width); zooming loads the original.
-  const shownUrl = current.thumbnail_url ?? current.url ?? "";
+  // The page shows a stored width that fits the screen; zooming loads the original.
   const full = current.url ?? current.thumbnail_url ?? "";
   return (
     <div className="gallery">
       <button type="button" className="gallery-main" onClick={() => setZoomed(true)} aria-label={`Zoom in: ${alt(current, index)}`}>
-        <img
-          src={shownUrl}
+        <Picture
+          renditions={current.renditions}
+          fallback={current.thumbnail_url ?? current.url}
           alt={alt(current, index)}
+          sizes={GALLERY_SIZES}
           width={540}
           height={540}
-          fetchPriority="high"
+          priority={index === 0}
         />
       </button>
       {shown.length > 1 && (
@@ -48,7 +45,7 @@ function Gallery({ images, title }: { images: Image[]; title: string }) {
                 aria-label={`Show picture ${position + 1} of ${shown.length}`}
                 onClick={() => setIndex(position)}
               >
-                <img src={image.thumbnail_url ?? image.url ?? ""} alt="" width={72} height={72} loading="lazy" />
+                <Picture renditions={image.renditions} fallback={image.thumbnail_url ?? image.url} alt="" sizes="72px" width={72} height={72} />
               </button>
             </li>
           ))}
@@ -201,12 +198,13 @@ export function ProductPage() {
             </Notice>
           )}
           {data.description && <p>{data.description}</p>}
-          {Object.keys(data.attributes ?? {}).length > 0 && (
-            <dl>
-              {Object.entries(data.attributes).map(([name, value]) => (
-                <div key={name}>
-                  <dt>{attributeLabel(name)}</dt>
-                  <dd>{String(value)}</dd>
+          {data.attributes_shown.length > 0 && (
+            // Labelled, ordered and worded by the API from the category's schema (one place for every client).
+            <dl className="attributes">
+              {data.attributes_shown.map((attribute) => (
+                <div key={attribute.key}>
+                  <dt>{attribute.label}</dt>
+                  <dd>{attribute.value}</dd>
                 </div>
               ))}
             </dl>
