@@ -18,7 +18,7 @@ class RateLimitMiddleware:
     first trip to Redis (tenants.request_trip): made by the storefront cache's
     lookup, or else here just before the view runs (or after, for a request that
     never reached one, such as a 404); over the limit, the view does not run:
-    429 with `Retry-After`. An Admin API request is counted by ShopBudgetThrottle
+    429 with `Retry-After`. An Admin API request is counted by billing.api.throttles.ShopBudgetThrottle
     once DRF has authorised it, and not at all otherwise. Every counted answer
     carries the `RateLimit-Policy` and `RateLimit` headers, and so do sign-in and
     sign-up attempts (counted by SignInThrottle).

@@ -35,9 +35,6 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from rest_framework.exceptions import APIException, Throttled
-from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
 from billing.metering import API_CALLS_KEY_DAYS, api_calls_key
 from billing.periods import period_of
@@ -46,7 +43,7 @@ from tenants.conventions.problems import problem_response
 from tenants.keys import RedisScript, ScriptCall, redis_key
 from tenants.models import Shop
 from tenants.proxies import client_address, rate_limit_subject
-from tenants.request_trip import RequestTrip, request_trip
+from tenants.request_trip import RequestTrip
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +139,8 @@ class RequestLimit:
         once_authorised: bool = False,
     ) -> None:
         self.policy = policy
-        # Counted by ShopBudgetThrottle once DRF has authorised the request, else not at all.
+        # Counted by billing.api.throttles.ShopBudgetThrottle once DRF has authorised the request,
+        # else not at all.
         self.once_authorised = once_authorised
         now = time.time()
         window_start = int(now // policy.window) * policy.window
@@ -202,7 +200,7 @@ def request_limit(request: HttpRequest) -> RequestLimit | None:
     return getattr(request, "_rate_limit", None)
 
 
-def _refusal(decision: Decision) -> str:
+def refusal_text(decision: Decision) -> str:
     return (
         f"This shop's {decision.policy.name} API allows {decision.policy.quota} requests "
         f"in {decision.policy.window} seconds; retry in {decision.reset} seconds."
@@ -213,38 +211,10 @@ def too_many_requests(decision: Decision) -> HttpResponse:
     return problem_response(
         429,
         title="Too many requests",
-        detail=_refusal(decision),
+        detail=refusal_text(decision),
         code="rate_limited",
         headers={"Retry-After": str(decision.reset)},
     )
-
-
-class BudgetSpent(Throttled):
-    """The 429 of too_many_requests(), raised from inside DRF (the problem handler renders it)."""
-
-    def __init__(self, decision: Decision) -> None:
-        APIException.__init__(self, detail=_refusal(decision), code="rate_limited")  # not Throttled's wording
-        self.wait = decision.reset
-
-
-class ShopBudgetThrottle(BaseThrottle):
-    """
-    DRF's throttle step (after authentication and permissions): count a request
-    whose budget waits for that (the Admin API's), and refuse it over budget.
-    Requests counted before their view (the Storefront API's) pass as they are.
-    """
-
-    def allow_request(self, request: Request, view: object) -> bool:
-        limit = request_limit(request._request)
-        if limit is not None and limit.once_authorised:
-            if not limit.counted:
-                trip = request_trip(request._request)
-                trip.board(limit)
-                trip.make()
-            decision = limit.decision
-            if decision is not None and not decision.allowed:
-                raise BudgetSpent(decision)
-        return True
 
 
 def headers_add(response: HttpResponse, decision: Decision | None) -> None:
@@ -324,45 +294,6 @@ def sign_in_limits_count(limits: list[RequestLimit]) -> list[Decision]:
     if trip.make() is None:
         return []
     return [limit.decision for limit in limits if limit.decision is not None]
-
-
-class AttemptsSpent(Throttled):
-    """Too many sign-in or sign-up attempts: the 429 problem, with Retry-After."""
-
-    def __init__(self, decision: Decision) -> None:
-        subject = "account" if decision.policy.name.endswith("-account") else "address"
-        detail = (
-            f"Too many attempts for this {subject}: {decision.policy.quota} are allowed in "
-            f"{decision.policy.window} seconds; retry in {decision.reset} seconds."
-        )
-        APIException.__init__(self, detail=detail, code="rate_limited")
-        self.wait = decision.reset
-
-
-class SignInThrottle(BaseThrottle):
-    """DRF's throttle step for views whose `throttle_scope` is one of SIGN_IN_SCOPES."""
-
-    def allow_request(self, request: Request, view: object) -> bool:
-        scope = getattr(view, "throttle_scope", None)
-        if scope not in SIGN_IN_SCOPES and scope not in CUSTOMER_SIGN_IN_SCOPES:
-            return True
-        account_of = getattr(view, "throttle_account", None)
-        if account_of is not None:
-            account = account_of(request)
-        else:
-            data = request.data
-            account = data.get("email") if isinstance(data, dict) else None
-        tenant = getattr(request._request, "tenant", None)
-        schema = tenant.schema_name if isinstance(tenant, Shop) else "public"
-        limits = sign_in_limits(
-            scope=str(scope), email=account, client=client_address(request._request), schema=schema
-        )
-        decisions = sign_in_limits_count(limits)
-        request._request._sign_in_decisions = decisions  # type: ignore[attr-defined]
-        refused = [decision for decision in decisions if not decision.allowed]
-        if refused:
-            raise AttemptsSpent(max(refused, key=lambda decision: decision.reset))
-        return True
 
 
 def sign_in_headers_add(request: HttpRequest, response: HttpResponse) -> None:

@@ -373,8 +373,8 @@ REST_FRAMEWORK = {
     # Counts the Admin API's budget once a request is authorised (billing.ratelimits).
     # Sign-in and sign-up attempts per account and per address (views with a throttle_scope).
     "DEFAULT_THROTTLE_CLASSES": [
-        "billing.ratelimits.ShopBudgetThrottle",
-        "billing.ratelimits.SignInThrottle",
+        "billing.api.throttles.ShopBudgetThrottle",
+        "billing.api.throttles.SignInThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "tenants.conventions.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -55,7 +55,7 @@ def _shop_detail_payload(shop: Shop, role: str) -> dict[str, Any]:
 class SignInView(TokenObtainPairView):
     """
     `auth/token`. Throttled per account and per address before the password is
-    hashed (billing.ratelimits.SignInThrottle). "No such account" and "wrong
+    hashed (billing.api.throttles.SignInThrottle). "No such account" and "wrong
     password" answer alike, and take alike: Django's ModelBackend hashes the
     password for an unknown e-mail too.
     """

@@ -18,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from billing import metering, ratelimits
+from billing.api import throttles
 from billing.models import Plan
 from billing.periods import period_of
 from billing.selectors import shop_plan, shop_plan_limits_forget
@@ -194,7 +195,7 @@ def test_every_admin_view_spends_the_shop_budget() -> None:
     admin_views = [view for view in _views(get_resolver().url_patterns) if issubclass(view, AdminAPIView)]
     assert len(admin_views) > 20
     for view in admin_views:
-        assert ratelimits.ShopBudgetThrottle in view.throttle_classes, view
+        assert throttles.ShopBudgetThrottle in view.throttle_classes, view
 
 
 def test_budgets_come_from_the_shops_plan(api, shop_a: ShopContext) -> None:

@@ -1,6 +1,6 @@
 """
 Sign-in and sign-up attempts are throttled per account and per client address
-before any password is hashed (billing.ratelimits.SignInThrottle); unknown
+before any password is hashed (billing.api.throttles.SignInThrottle); unknown
 accounts and wrong passwords answer alike; refresh tokens are single-use and
 revocable (auth/logout).
 """
