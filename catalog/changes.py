@@ -8,15 +8,17 @@ once it commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from catalog.cache import storefront_cache_bump, storefront_pages_changed_on_commit
-from catalog.models import Product
+from catalog.models import PriceChange, Product, Variant
 from tenants.audit.services import Actor, AuditChange, audit_record, audit_records
+from tenants.inserts import rows_insert
 from tenants.outbox.events import EventType
-from tenants.outbox.services import events_record
+from tenants.outbox.services import event_record, events_record
 
 
 def catalog_change_record(
@@ -91,3 +93,22 @@ def catalog_changes_record(
     slugs = list(slugs)
     if slugs:
         storefront_pages_changed_on_commit(slugs)
+
+
+def price_changes_record(
+    *, changes: Sequence[tuple[Variant, Decimal | None, Decimal]], changed_by: str
+) -> list[PriceChange]:
+    """
+    Record variants' new prices, (variant, old, new) each, in their history (one
+    INSERT, in the caller's transaction), and one event naming their days for the
+    worker to recompute.
+    """
+    recorded = rows_insert(
+        [
+            PriceChange(variant=variant, old_price=old, new_price=new, changed_by=changed_by)
+            for variant, old, new in changes
+        ]
+    )
+    days = sorted({(change.variant_id, change.changed_at.date().isoformat()) for change in recorded})
+    event_record(type=EventType.VARIANT_PRICE_CHANGED, payload={"days": [list(day) for day in days]})
+    return recorded

@@ -24,12 +24,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.attributes import attributes_check
-from catalog.changes import catalog_changes_record
+from catalog.changes import catalog_changes_record, price_changes_record
 from catalog.image_fetch import ImageCache
 from catalog.images import image_import
 from catalog.inventory import StockMove, ledger_write
 from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
-from catalog.price_history import price_changes_record
 from catalog.product_csv import ImagePlan, ProductPlan, VariantPlan
 from catalog.services import product_snapshot, variant_snapshot
 from tenants.audit.services import Actor, AuditChange

@@ -2,7 +2,8 @@
 Price history: each price change of a variant is a `PriceChange` row and a
 `variant.price_changed` event of the outbox; the worker materialises the day of
 each event (UTC) as a `VariantPriceDay` (lowest, highest, closing price), and
-the Admin API reads the days of a product's variants over a range.
+the Admin API reads the days of a product's variants over a range. Writes record
+their changes with catalog.changes.price_changes_record.
 
 Only days with a change have a row. A day without one keeps the previous day's
 close, so the read answers each variant's `opening` price (its close before the
@@ -17,18 +18,13 @@ day at once keep the result that saw the newer change (`last_change_id`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from catalog.models import PriceChange, Variant, VariantPriceDay
-from tenants.inserts import rows_insert
-from tenants.outbox.events import EventType
-from tenants.outbox.services import event_record
+from catalog.models import Variant, VariantPriceDay
 
 # The pairs to recompute: (variant_id, day), given as two arrays or, for the backfill of
 # the migration that made the table, every day a change was made.
@@ -72,25 +68,6 @@ WHERE catalog_variantpriceday.last_change_id <= EXCLUDED.last_change_id
 
 # The longest range one read answers: the two years price history is kept for.
 MAX_DAYS = 731
-
-
-def price_changes_record(
-    *, changes: Sequence[tuple[Variant, Decimal | None, Decimal]], changed_by: str
-) -> list[PriceChange]:
-    """
-    Record variants' new prices, (variant, old, new) each, in their history (one
-    INSERT, in the caller's transaction), and one event naming their days for the
-    worker to recompute.
-    """
-    recorded = rows_insert(
-        [
-            PriceChange(variant=variant, old_price=old, new_price=new, changed_by=changed_by)
-            for variant, old, new in changes
-        ]
-    )
-    days = sorted({(change.variant_id, change.changed_at.date().isoformat()) for change in recorded})
-    event_record(type=EventType.VARIANT_PRICE_CHANGED, payload={"days": [list(day) for day in days]})
-    return recorded
 
 
 def price_days_refresh(*, days: set[tuple[int, date]]) -> int:

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from billing.limits import Metric
 from billing.services import usage_release, usage_take
 from catalog.attributes import attribute_order, attribute_schema_check, attributes_check
-from catalog.changes import catalog_change_record
+from catalog.changes import catalog_change_record, price_changes_record
 from catalog.errors import (
     CategoryCycle,
     CategoryHasChildren,
@@ -28,7 +28,6 @@ from catalog.errors import (
 )
 from catalog.inventory import stock_change
 from catalog.models import Category, InventoryAdjustment, Product, ProductImage, Variant
-from catalog.price_history import price_changes_record
 from tenants.audit.services import Actor
 from tenants.errors import DomainError
 from tenants.money import Money

@@ -319,6 +319,8 @@ CUSTOMER_ONLY_PATHS = {
     "/api/storefront/v1/customer/orders",
     "/api/storefront/v1/customer/orders/{number}/reorder",
     "/api/storefront/v1/customer/verify-email/resend",
+    "/api/storefront/v1/customer/email-change",
+    "/api/storefront/v1/customer/logout",
 }
 
 

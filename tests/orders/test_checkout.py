@@ -230,13 +230,14 @@ def test_checkout_statement_budget_and_one_dispatch_per_order(
     # conditional stock UPDATEs, the ledger INSERT, the plan read with its subscription locked
     # and this month's order count (one upsert), one INSERT each for customer, order, lines,
     # the pending charge, the timeline, the audit entry and the outbox event, and the one
-    # SELECT of the shop's pricing settings (orders.quoting): 16. The test
-    # provider's own books (one INSERT, outside any transaction: what a remote provider's
-    # round trip stands for): 1. The second transaction: the order and the charge marked
+    # SELECT of the shop's pricing settings (orders.quoting): 16. Between them, outside any
+    # transaction: the shop's payment settings (capture now, or only authorize for the
+    # merchant to capture) and the test provider's own books (one INSERT: what a remote
+    # provider's round trip stands for): 2. The second transaction: the order and the charge marked
     # paid (two UPDATEs), one INSERT each for timeline, audit entry and outbox event, and
-    # the INSERT that stores the idempotent response: 6. 23 in all; the test's own
+    # the INSERT that stores the idempotent response: 6. 24 in all; the test's own
     # transaction turns each of the request's two into a savepoint (+4).
-    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(27):
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(28):
         response = checkout(api, shop_a, cart_id)
     assert response.status_code == 201, response.content
     use_shop(shop_a.shop)

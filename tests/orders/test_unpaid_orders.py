@@ -121,8 +121,8 @@ def test_manual_payment_is_refused_until_the_merchant_turns_it_on(
 
     use_shop(shop_a.shop)
     entry = AuditEntry.objects.get(action="payment_settings.updated")
-    assert entry.before == {"manual_enabled": False, "manual_expiry_hours": 24}
-    assert entry.after == {"manual_enabled": True, "manual_expiry_hours": 48}
+    assert entry.before == {"manual_enabled": False, "manual_expiry_hours": 24, "card_capture": "automatic"}
+    assert entry.after == {"manual_enabled": True, "manual_expiry_hours": 48, "card_capture": "automatic"}
     use_public()
 
     assert admin.patch("payment-settings", {"manual_enabled": False}).json()["manual_expiry_hours"] == 48

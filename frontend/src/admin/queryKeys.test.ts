@@ -33,7 +33,7 @@ describe("every admin query key comes from the factory", () => {
   }) as Record<string, string>;
 
   it("reads the admin sources", () => {
-    expect(Object.keys(sources)).toContain("./pages/Selling.tsx");
+    expect(Object.keys(sources)).toContain("./pages/selling/Taxes.tsx");
     expect(HAND_WRITTEN.test('useQuery({ queryKey: ["taxes", slug] })')).toBe(true);
   });
 

@@ -13,6 +13,8 @@ const product = (id: number, title: string, price: string) => ({
   status: "active",
   category: null,
   attributes: {},
+  vendor: "",
+  tags: [] as string[],
   created_at: "2026-12-01T00:00:00Z",
   updated_at: "2026-12-02T00:00:00Z",
   images: [
